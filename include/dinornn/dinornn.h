@@ -1,0 +1,13 @@
+/* dinornn/dinornn.h: the whole public API of libdinornn in one include. */
+#ifndef DINORNN_H
+#define DINORNN_H
+
+#include "dinornn/error.h"
+#include "dinornn/rng.h"
+#include "dinornn/names.h"
+#include "dinornn/model.h"
+#include "dinornn/sample.h"
+#include "dinornn/train.h"
+#include "dinornn/checkpoint.h"
+
+#endif

@@ -1,0 +1,122 @@
+/* dinornn/model.h: a stack of recurrent layers over one-hot characters, with a
+ * softmax output; forward pass and backpropagation through time over one name.
+ *
+ * Legend: V vocabulary size, H hidden units, L layers, G gate blocks of the
+ * cell (1 for the tanh RNN), T time steps (a name of n symbols has T = n + 1).
+ *
+ * All parameters live in one contiguous buffer of drnn_param_count() scalars;
+ * drnn_params holds views into it. Gradients and optimizer moments are
+ * drnn_params too, with the same layout, so every whole-model operation
+ * (update, reduction, clipping, saving) is one loop over `data`.
+ * The layout, layer by layer (l = 0 .. L-1), then the output layer:
+ *   W_x[l]  layer 0: V rows of G*H (row x is column x of the input matrix:
+ *           the one-hot input is a row lookup); layer l > 0: G*H rows of H
+ *   W_h[l]  G*H rows of H
+ *   b[l]    G*H
+ *   W_y     V rows of H
+ *   b_y     V
+ * docs/model.md gives the equations. */
+#ifndef DINORNN_MODEL_H
+#define DINORNN_MODEL_H
+
+#include <stddef.h>
+
+#include "dinornn/error.h"
+#include "dinornn/names.h"
+#include "dinornn/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The scalar type. The library is built with float; the gradient-check test
+ * builds the same sources again with -DDRNN_REAL=double. */
+#ifndef DRNN_REAL
+#define DRNN_REAL float
+#endif
+typedef DRNN_REAL drnn_real;
+
+#define DRNN_MAX_LAYERS 16
+#define DRNN_MAX_HIDDEN 4096
+
+typedef enum drnn_cell_kind {
+    DRNN_CELL_RNN = 0,   /* h_t = tanh(W_x x_t + W_h h_{t-1} + b) */
+    DRNN_CELL_KIND_COUNT
+} drnn_cell_kind;
+
+/* The blueprint of a model: everything its sizes derive from. */
+typedef struct drnn_config {
+    int vocab;           /* V, 2 .. DRNN_MAX_VOCAB */
+    int hidden;          /* H, 1 .. DRNN_MAX_HIDDEN */
+    int layers;          /* L, 1 .. DRNN_MAX_LAYERS */
+    drnn_cell_kind cell;
+} drnn_config;
+
+/* Views of one recurrent layer's tensors inside a parameter buffer. */
+typedef struct drnn_layer_view {
+    drnn_real *W_x;
+    drnn_real *W_h;
+    drnn_real *b;
+} drnn_layer_view;
+
+/* A parameter-shaped buffer (weights, gradients or optimizer moments). */
+typedef struct drnn_params {
+    drnn_config cfg;
+    size_t count;        /* scalars in data */
+    drnn_real *data;     /* owned */
+    drnn_layer_view layer[DRNN_MAX_LAYERS];
+    drnn_real *W_y;
+    drnn_real *b_y;
+} drnn_params;
+
+/* DRNN_OK when every field is in range; otherwise DRNN_ERR_INVALID naming it. */
+int drnn_config_check(const drnn_config *cfg, drnn_error *err);
+/* Gate blocks G of a cell kind (1 for DRNN_CELL_RNN). */
+int drnn_cell_gates(drnn_cell_kind kind);
+/* "rnn", ...; NULL for an unknown kind. */
+const char *drnn_cell_name(drnn_cell_kind kind);
+/* The kind named s, or -1. */
+int drnn_cell_parse(const char *s);
+size_t drnn_param_count(const drnn_config *cfg);
+
+/* Allocates a zeroed parameter-shaped buffer and binds its views. */
+int drnn_params_alloc(drnn_params *p, const drnn_config *cfg, drnn_error *err);
+void drnn_params_free(drnn_params *p);
+/* Binds views for cfg over data (count must be drnn_param_count(cfg)). */
+void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data);
+void drnn_params_zero(drnn_params *p);
+/* Seeded initialisation: every weight matrix uniform in [-1/sqrt(H), 1/sqrt(H)]
+ * (the fan-in of the recurrent and output layers), biases zero. */
+void drnn_params_init(drnn_params *p, drnn_rng *rng);
+
+/* Per-thread workspace for the forward and backward passes over names of up
+ * to max_len symbols; sized once so the hot path never allocates. */
+typedef struct drnn_scratch drnn_scratch;
+int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err);
+void drnn_scratch_free(drnn_scratch *s);
+
+/* Loss of one name of len tokens (no end markers; 0 <= len <= max_len, else NaN): the
+ * sum over T = len + 1 steps of -log p(target), in nats. Inputs are
+ * [END, c1..cn], targets [c1..cn, END], from a zero state. */
+double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len);
+/* The same, and BPTT: adds d(loss)/d(w) into grad (which the caller zeroes). */
+double drnn_name_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
+                           const drnn_token *name, int len);
+
+/* Step-by-step forward pass for generation: one input token at a time,
+ * carrying each layer's state. */
+typedef struct drnn_stepper drnn_stepper;
+int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err);
+void drnn_stepper_free(drnn_stepper *st);
+/* Back to the zero state that starts every name. */
+void drnn_stepper_reset(drnn_stepper *st);
+/* dst takes src's state (both made for the same config). */
+void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src);
+/* Feeds one token; returns the V logits of the next symbol, valid until the
+ * next call on st. */
+const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

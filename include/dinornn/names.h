@@ -1,0 +1,105 @@
+/* dinornn/names.h: reading a list of names (one per line, UTF-8), its
+ * vocabulary, its encoding into tokens and a seeded train/validation split. */
+#ifndef DINORNN_NAMES_H
+#define DINORNN_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dinornn/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Documented limits; inputs beyond them are refused before anything is allocated. */
+#define DRNN_MAX_NAME_LEN   256                /* symbols in one name */
+#define DRNN_MAX_VOCAB      1024               /* distinct symbols, plus the end marker */
+#define DRNN_MAX_NAMES_FILE (256u << 20)       /* bytes in a names file (256 MiB) */
+
+/* Token 0 is the end-of-name marker, which also starts every name. */
+#define DRNN_END 0
+
+typedef uint16_t drnn_token;
+
+/* Names as Unicode code points, in file order. */
+typedef struct drnn_names {
+    size_t count;        /* number of names */
+    uint32_t *symbols;   /* all names' code points, concatenated */
+    size_t *start;       /* name i is symbols[start[i] .. start[i+1]); count + 1 entries */
+    long *line;          /* 1-based line of each name in its file */
+} drnn_names;
+
+typedef struct drnn_names_options {
+    int keep_case;       /* 0 (default): lowercase letters (Latin, Greek, Cyrillic) */
+} drnn_names_options;
+
+/* Reads and parses a names file. Blank lines are skipped; each line loses its
+ * "\r\n" or "\n" and surrounding blanks. opts may be NULL for the defaults.
+ * On failure *out is left empty and err names the file and line. */
+int drnn_names_load(drnn_names *out, const char *path,
+                    const drnn_names_options *opts, drnn_error *err);
+/* The same from a buffer; label stands for the file name in messages. */
+int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *label,
+                     const drnn_names_options *opts, drnn_error *err);
+void drnn_names_free(drnn_names *names);
+
+/* A 64-bit FNV-1a hash of the parsed names (not of the file's bytes, so line
+ * endings and blank lines do not change it). */
+uint64_t drnn_names_fingerprint(const drnn_names *names);
+
+/* symbol[0] is DRNN_END; symbol[1 .. size-1] are the code points seen, ascending. */
+typedef struct drnn_vocab {
+    int size;
+    uint32_t symbol[DRNN_MAX_VOCAB];
+} drnn_vocab;
+
+int drnn_vocab_build(drnn_vocab *vocab, const drnn_names *names, drnn_error *err);
+/* The token of a code point, or -1 when it is not in the vocabulary. */
+int drnn_vocab_find(const drnn_vocab *vocab, uint32_t symbol);
+
+/* Names as tokens, ready for training. */
+typedef struct drnn_corpus {
+    size_t count;
+    drnn_token *tokens;  /* all names' tokens, concatenated, without end markers */
+    size_t *start;       /* count + 1 offsets into tokens */
+    long *line;          /* source line of each name */
+    size_t skipped;      /* names left out for unknown symbols (skip_unknown only) */
+    long first_skipped_line;
+} drnn_corpus;
+
+/* Encodes names with a vocabulary. A symbol outside it is DRNN_ERR_UNKNOWN_SYMBOL
+ * naming the line, unless skip_unknown, which leaves such names out and counts them. */
+int drnn_corpus_encode(drnn_corpus *out, const drnn_names *names, const drnn_vocab *vocab,
+                       int skip_unknown, const char *label, drnn_error *err);
+void drnn_corpus_free(drnn_corpus *corpus);
+
+/* Length in tokens of name i (without the end marker). */
+static inline int drnn_corpus_len(const drnn_corpus *c, size_t i)
+{
+    return (int)(c->start[i + 1] - c->start[i]);
+}
+
+/* out = names idx[0 .. n-1] of src, in that order. */
+int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *idx, size_t n,
+                       drnn_error *err);
+
+/* Writes n tokens as UTF-8 into buf (always NUL-terminated when size > 0,
+ * truncated to fit); the end marker is skipped. capitalize upper-cases the
+ * first symbol (the inverse of the loader's lowercasing). Returns the bytes
+ * the whole name needs, without the NUL. */
+size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
+                         int capitalize, char *buf, size_t size);
+
+/* A deterministic split of indices 0..count-1: a Fisher-Yates shuffle driven
+ * by seed, the first round(count * val_fraction) to validation (at most
+ * count - 1, so that training is never empty), both lists sorted ascending.
+ * val_fraction must be in [0, 1). The caller frees *train and *val. */
+int drnn_split(size_t count, double val_fraction, uint64_t seed,
+               size_t **train, size_t *n_train, size_t **val, size_t *n_val,
+               drnn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

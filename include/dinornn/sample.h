@@ -1,0 +1,33 @@
+/* dinornn/sample.h: generating names from a trained model. */
+#ifndef DINORNN_SAMPLE_H
+#define DINORNN_SAMPLE_H
+
+#include "dinornn/model.h"
+#include "dinornn/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct drnn_sample_options {
+    double temperature;  /* >= 0; 0 is greedy (always the most likely symbol) */
+    int top_k;           /* draw among the k most likely symbols; 0 = all */
+    int max_len;         /* symbols in a name, prefix included, 1 .. DRNN_MAX_NAME_LEN */
+} drnn_sample_options;
+
+/* Feeds END and the prefix, then draws symbols until END or max_len.
+ * out (room for max_len tokens) receives prefix and continuation; returns
+ * the name's length. The prefix must hold tokens of the model's vocabulary
+ * other than END and be shorter than max_len. */
+int drnn_sample_name(const drnn_params *w, drnn_stepper *st, drnn_rng *rng,
+                     const drnn_sample_options *opt, const drnn_token *prefix, int prefix_len,
+                     drnn_token *out);
+
+/* The index of the symbol drawn from logits[V] under opt (temperature, top_k). */
+int drnn_sample_logits(const drnn_real *logits, int V, const drnn_sample_options *opt,
+                       drnn_rng *rng);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

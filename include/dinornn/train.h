@@ -1,0 +1,119 @@
+/* dinornn/train.h: mini-batch training with OpenMP, optimizers, clipping,
+ * learning-rate schedules, and the complete state of a run that a
+ * checkpoint saves and a resumed run continues from, bit for bit.
+ *
+ * Reproducibility: a mini-batch is cut into a fixed number of gradient slots
+ * (independent of the thread count); each slot's names are accumulated in
+ * order into the slot's own buffer, and the slots are summed in slot order.
+ * Any number of threads therefore computes the same floats. */
+#ifndef DINORNN_TRAIN_H
+#define DINORNN_TRAIN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "dinornn/model.h"
+#include "dinornn/names.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* At most this many gradient buffers, hence threads working on one mini-batch. */
+#define DRNN_GRAD_SLOTS 16
+#define DRNN_MAX_BATCH 65536
+
+typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
+typedef enum drnn_clip_mode { DRNN_CLIP_NORM, DRNN_CLIP_VALUE, DRNN_CLIP_COUNT } drnn_clip_mode;
+typedef enum drnn_schedule { DRNN_SCHED_CONSTANT, DRNN_SCHED_STEP, DRNN_SCHED_COSINE, DRNN_SCHED_COUNT } drnn_schedule;
+
+/* Everything that decides a run's result besides the data. */
+typedef struct drnn_hparams {
+    drnn_config model;        /* model.vocab comes from the data */
+    int batch;                /* names per mini-batch, 1 .. DRNN_MAX_BATCH */
+    drnn_optimizer optimizer;
+    double lr;                /* base learning rate, > 0 */
+    double momentum;          /* SGD only, 0 .. < 1 */
+    double beta1, beta2, eps; /* Adam; eps also for Adagrad */
+    drnn_clip_mode clip_mode;
+    double clip;              /* global-norm bound or element bound; 0 = none */
+    drnn_schedule schedule;
+    int step_epochs;          /* step: multiply by step_gamma every step_epochs */
+    double step_gamma;
+    int cosine_epochs;        /* cosine: from lr down to lr_min over this many epochs */
+    double lr_min;
+    uint64_t seed;            /* weights, split and shuffles */
+    double val_fraction;      /* held-out share of the names file, 0 .. < 1 */
+    int keep_case;
+    int has_val_file;         /* validation came from its own file, not the split */
+} drnn_hparams;
+
+/* The defaults of dinornn-train (model.vocab left 0). */
+void drnn_hparams_default(drnn_hparams *hp);
+/* DRNN_OK, or DRNN_ERR_INVALID naming the first setting out of range. */
+int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err);
+const char *drnn_optimizer_name(drnn_optimizer o);
+const char *drnn_clip_mode_name(drnn_clip_mode m);
+const char *drnn_schedule_name(drnn_schedule s);
+/* The learning rate used during epoch (0-based). */
+double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch);
+
+/* The whole state of a run: what a checkpoint holds. */
+typedef struct drnn_train_state {
+    drnn_hparams hp;
+    drnn_vocab vocab;
+    drnn_params weights;
+    drnn_params moment1;      /* SGD momentum, Adam m (zero-length otherwise) */
+    drnn_params moment2;      /* Adagrad sum of squares, Adam v */
+    drnn_rng rng;             /* the generator as it was when epoch `epoch` began */
+    int64_t epoch;            /* epochs completed */
+    int64_t epoch_pos;        /* names of the current epoch already trained on */
+    int64_t step;             /* optimizer steps taken */
+    double epoch_loss;        /* summed loss of the current epoch so far (nats) */
+    int64_t epoch_chars;      /* predicted characters in it so far */
+    double best_val_loss;     /* best validation loss at an epoch's end; HUGE_VAL if none */
+    int64_t best_epoch;
+    uint64_t data_fingerprint;
+    uint64_t val_fingerprint; /* of the validation file, 0 without one */
+    char *data_path;          /* the training names file, as given */
+} drnn_train_state;
+
+/* A fresh run: weights initialised from hp->seed, optimizer state zero. */
+int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_vocab *vocab,
+                   uint64_t data_fingerprint, uint64_t val_fingerprint, const char *data_path,
+                   drnn_error *err);
+void drnn_state_free(drnn_train_state *st);
+
+typedef struct drnn_trainer drnn_trainer;
+
+/* Binds a state to its data. The corpora must outlive the trainer; their
+ * names must fit in DRNN_MAX_NAME_LEN. val may have zero names. */
+int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus *train,
+                     const drnn_corpus *val, drnn_error *err);
+void drnn_trainer_free(drnn_trainer *t);
+
+/* What one call of drnn_trainer_epoch did. */
+typedef struct drnn_epoch_report {
+    int finished;             /* the epoch ended (else it was stopped between mini-batches) */
+    double train_loss;        /* mean nats per character over the epoch's mini-batches */
+    double val_loss;          /* after the epoch, if finished and there is validation data; else NaN */
+    int improved;             /* val_loss (or train loss without validation) is a new best */
+    int64_t chars;            /* characters trained on by this call */
+} drnn_epoch_report;
+
+/* Trains on the rest of the current epoch, or until *stop is set (it is read
+ * between mini-batches; may be NULL), or after max_steps mini-batches (0: no
+ * limit). A stopped epoch goes on exactly where it stopped at the next call,
+ * also from a checkpoint. A non-finite loss or gradient stops with
+ * DRNN_ERR_NONFINITE before that mini-batch changes any weight. */
+int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_atomic_t *stop,
+                       drnn_epoch_report *rep, drnn_error *err);
+
+/* Mean nats per character of the weights over a corpus; the same value for
+ * any thread count. Uses the trainer's workspaces. */
+double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

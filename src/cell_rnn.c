@@ -1,0 +1,35 @@
+/* cell_rnn.c: the vanilla tanh cell, h_t = tanh(xproj_t + hproj_t). */
+#include <tgmath.h> /* tanh of drnn_real: tanhf for float, tanh for double */
+
+#include "cell.h"
+
+static void rnn_forward(drnn_real *cache, const drnn_real *prev_cache,
+                        const drnn_real *xproj, const drnn_real *hproj, int H)
+{
+    (void)prev_cache;
+    for (int i = 0; i < H; i++)
+        cache[i] = tanh(xproj[i] + hproj[i]);
+}
+
+static void rnn_backward(drnn_real *dxproj, drnn_real *dhproj, drnn_real *dcarry,
+                         const drnn_real *dh,
+                         const drnn_real *cache, const drnn_real *prev_cache,
+                         const drnn_real *xproj, const drnn_real *hproj, int H)
+{
+    (void)dcarry, (void)prev_cache, (void)xproj, (void)hproj;
+    for (int i = 0; i < H; i++) {
+        drnn_real h = cache[i];
+        drnn_real d = dh[i] * (1 - h * h); /* tanh' = 1 - tanh^2 */
+        dxproj[i] = d;
+        dhproj[i] = d;
+    }
+}
+
+const drnn_cell_ops drnn_cell_rnn = {
+    .name = "rnn",
+    .gates = 1,
+    .cache = 1,
+    .carry = 0,
+    .forward = rnn_forward,
+    .backward = rnn_backward,
+};

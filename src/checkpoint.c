@@ -1,0 +1,528 @@
+/* checkpoint.c: the checkpoint format (docs/checkpoint-format.md), its
+ * validation, and crash-safe writing. All integers and floats are stored
+ * little-endian whatever the host, byte by byte. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dinornn/checkpoint.h"
+#include "internal.h"
+
+_Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754 binary32");
+
+#define HEADER_SIZE 272u
+#define MOMENT1 1u
+#define MOMENT2 2u
+
+uint32_t drnn_crc32(uint32_t crc, const void *data, size_t len)
+{
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    const unsigned char *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++)
+        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ---- little-endian cursors ---- */
+
+typedef struct writer {
+    unsigned char *p;
+} writer;
+
+static void put_u32(writer *w, uint32_t x)
+{
+    for (int i = 0; i < 4; i++)
+        *w->p++ = (unsigned char)(x >> (8 * i));
+}
+
+static void put_u64(writer *w, uint64_t x)
+{
+    for (int i = 0; i < 8; i++)
+        *w->p++ = (unsigned char)(x >> (8 * i));
+}
+
+static void put_f64(writer *w, double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    put_u64(w, u);
+}
+
+static void put_reals(writer *w, const drnn_real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        put_u32(w, u);
+    }
+}
+
+typedef struct reader {
+    const unsigned char *p;
+} reader;
+
+static uint32_t get_u32(reader *r)
+{
+    uint32_t x = 0;
+    for (int i = 0; i < 4; i++)
+        x |= (uint32_t)*r->p++ << (8 * i);
+    return x;
+}
+
+static uint64_t get_u64(reader *r)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x |= (uint64_t)*r->p++ << (8 * i);
+    return x;
+}
+
+static double get_f64(reader *r)
+{
+    uint64_t u = get_u64(r);
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Reads n floats; returns 0 if any is NaN or infinite. */
+static int get_reals(reader *r, drnn_real *x, size_t n)
+{
+    int finite = 1;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = get_u32(r);
+        memcpy(&x[i], &u, sizeof u);
+        finite &= isfinite(x[i]) != 0;
+    }
+    return finite;
+}
+
+static uint32_t moment_flags(const drnn_train_state *st)
+{
+    return (st->moment1.count ? MOMENT1 : 0) | (st->moment2.count ? MOMENT2 : 0);
+}
+
+static int popcount2(uint32_t flags)
+{
+    return (int)(flags & 1) + (int)((flags >> 1) & 1);
+}
+
+/* Total size implied by the header fields, or 0 if it overflows. */
+static size_t file_size_for(size_t vocab, size_t path_len, size_t params, int moments)
+{
+    int overflow = 0;
+    size_t tensors = drnn_mul_size(params, 4 * (size_t)(1 + moments), &overflow);
+    size_t n = HEADER_SIZE + 4 * vocab + path_len;
+    if (overflow || tensors > SIZE_MAX - n - 4)
+        return 0;
+    return n + tensors + 4;
+}
+
+int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
+                           drnn_error *err)
+{
+    const drnn_hparams *hp = &st->hp;
+    size_t path_len = strlen(st->data_path ? st->data_path : "");
+    *out = NULL;
+    *len = 0;
+    if (path_len > DRNN_CKPT_MAX_PATH)
+        return drnn_fail(err, DRNN_ERR_INVALID, "the data path is longer than %d bytes",
+                         DRNN_CKPT_MAX_PATH);
+    uint32_t flags = moment_flags(st);
+    size_t P = st->weights.count;
+    size_t size = file_size_for((size_t)st->vocab.size, path_len, P, popcount2(flags));
+    unsigned char *buf = size ? malloc(size) : NULL;
+    if (!buf)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a checkpoint of %zu bytes", size);
+
+    writer w = {buf};
+    memcpy(w.p, DRNN_CKPT_MAGIC, 8);
+    w.p += 8;
+    put_u32(&w, DRNN_CKPT_VERSION);
+    put_u32(&w, HEADER_SIZE);
+    put_u64(&w, size);
+    put_u32(&w, (uint32_t)hp->model.cell);
+    put_u32(&w, (uint32_t)hp->model.vocab);
+    put_u32(&w, (uint32_t)hp->model.hidden);
+    put_u32(&w, (uint32_t)hp->model.layers);
+    put_u64(&w, P);
+    put_u32(&w, (uint32_t)hp->optimizer);
+    put_u32(&w, (uint32_t)hp->clip_mode);
+    put_u32(&w, (uint32_t)hp->schedule);
+    put_u32(&w, (uint32_t)hp->batch);
+    const double reals[] = {hp->lr, hp->momentum, hp->beta1, hp->beta2, hp->eps, hp->clip,
+                            hp->step_gamma, hp->lr_min, hp->val_fraction};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        put_f64(&w, reals[i]);
+    put_u32(&w, (uint32_t)hp->step_epochs);
+    put_u32(&w, (uint32_t)hp->cosine_epochs);
+    put_u64(&w, hp->seed);
+    put_u32(&w, (uint32_t)hp->keep_case);
+    put_u32(&w, (uint32_t)hp->has_val_file);
+    put_u64(&w, (uint64_t)st->epoch);
+    put_u64(&w, (uint64_t)st->epoch_pos);
+    put_u64(&w, (uint64_t)st->step);
+    put_f64(&w, st->epoch_loss);
+    put_u64(&w, (uint64_t)st->epoch_chars);
+    put_f64(&w, st->best_val_loss);
+    put_u64(&w, (uint64_t)st->best_epoch);
+    for (int i = 0; i < 4; i++)
+        put_u64(&w, st->rng.s[i]);
+    put_u64(&w, st->data_fingerprint);
+    put_u64(&w, st->val_fingerprint);
+    put_u32(&w, flags);
+    put_u32(&w, (uint32_t)path_len);
+    for (int v = 0; v < st->vocab.size; v++)
+        put_u32(&w, st->vocab.symbol[v]);
+    memcpy(w.p, st->data_path, path_len);
+    w.p += path_len;
+    put_reals(&w, st->weights.data, P);
+    if (flags & MOMENT1)
+        put_reals(&w, st->moment1.data, P);
+    if (flags & MOMENT2)
+        put_reals(&w, st->moment2.data, P);
+    put_u32(&w, drnn_crc32(0, buf, size - 4));
+    *out = buf;
+    *len = size;
+    return drnn_ok(err);
+}
+
+static int valid_symbol(uint32_t cp)
+{
+    return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+}
+
+int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_t len,
+                           const char *label, int check_crc, drnn_error *err)
+{
+    memset(st, 0, sizeof *st);
+    if (len < 8 || memcmp(buf, DRNN_CKPT_MAGIC, 8) != 0) {
+        if (memcmp(buf, DRNN_CKPT_MAGIC, len < 8 ? len : 8) == 0)
+            return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
+                             "%s: truncated checkpoint (%zu bytes): the file is incomplete",
+                             label, len);
+        return drnn_fail(err, DRNN_ERR_CKPT_MAGIC, "%s: not a dinornn checkpoint (bad magic)",
+                         label);
+    }
+    if (len < 12)
+        return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED, "%s: truncated checkpoint (%zu bytes)",
+                         label, len);
+    reader r = {buf + 8};
+    uint32_t version = get_u32(&r);
+    if (version != DRNN_CKPT_VERSION)
+        return drnn_fail(err, DRNN_ERR_CKPT_VERSION,
+                         "%s: checkpoint format version %u; this dinornn reads version %d%s",
+                         label, version, DRNN_CKPT_VERSION,
+                         version > DRNN_CKPT_VERSION ? ": it was written by a newer dinornn" : "");
+    if (len < HEADER_SIZE)
+        return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
+                         "%s: truncated checkpoint (%zu bytes, the header alone is %u)", label,
+                         len, HEADER_SIZE);
+
+    drnn_hparams hp;
+    memset(&hp, 0, sizeof hp);
+    uint32_t header_size = get_u32(&r);
+    uint64_t file_size = get_u64(&r);
+    uint32_t cell = get_u32(&r), vocab = get_u32(&r), hidden = get_u32(&r), layers = get_u32(&r);
+    uint64_t params = get_u64(&r);
+    uint32_t optimizer = get_u32(&r), clip_mode = get_u32(&r), schedule = get_u32(&r);
+    uint32_t batch = get_u32(&r);
+    hp.lr = get_f64(&r);
+    hp.momentum = get_f64(&r);
+    hp.beta1 = get_f64(&r);
+    hp.beta2 = get_f64(&r);
+    hp.eps = get_f64(&r);
+    hp.clip = get_f64(&r);
+    hp.step_gamma = get_f64(&r);
+    hp.lr_min = get_f64(&r);
+    hp.val_fraction = get_f64(&r);
+    uint32_t step_epochs = get_u32(&r), cosine_epochs = get_u32(&r);
+    hp.seed = get_u64(&r);
+    uint32_t keep_case = get_u32(&r), has_val_file = get_u32(&r);
+    uint64_t epoch = get_u64(&r), epoch_pos = get_u64(&r), step = get_u64(&r);
+    double epoch_loss = get_f64(&r);
+    uint64_t epoch_chars = get_u64(&r);
+    double best_val_loss = get_f64(&r);
+    uint64_t best_epoch = get_u64(&r);
+    drnn_rng rng;
+    for (int i = 0; i < 4; i++)
+        rng.s[i] = get_u64(&r);
+    uint64_t data_fp = get_u64(&r), val_fp = get_u64(&r);
+    uint32_t flags = get_u32(&r), path_len = get_u32(&r);
+
+    /* Every size is checked against limits and the real length before use. */
+#define CORRUPT(what) \
+    drnn_fail(err, DRNN_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint: %s", label, what)
+    if (header_size != HEADER_SIZE)
+        return CORRUPT("wrong header size");
+    if (cell >= DRNN_CELL_KIND_COUNT || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
+        hidden > DRNN_MAX_HIDDEN || layers < 1 || layers > DRNN_MAX_LAYERS)
+        return CORRUPT("model sizes out of range");
+    hp.model = (drnn_config){.vocab = (int)vocab, .hidden = (int)hidden, .layers = (int)layers,
+                             .cell = (drnn_cell_kind)cell};
+    if (params != drnn_param_count(&hp.model))
+        return CORRUPT("parameter count does not match the model sizes");
+    if (flags > (MOMENT1 | MOMENT2) || path_len > DRNN_CKPT_MAX_PATH)
+        return CORRUPT("header fields out of range");
+    size_t expected = file_size_for(vocab, path_len, (size_t)params, popcount2(flags));
+    if (expected == 0 || file_size != expected)
+        return CORRUPT("recorded size does not match the model sizes");
+    if (len < expected)
+        return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
+                         "%s: truncated checkpoint (%zu of %zu bytes): the file is incomplete",
+                         label, len, expected);
+    if (len > expected)
+        return CORRUPT("trailing bytes after the checksum");
+    if (check_crc) {
+        reader c = {buf + expected - 4};
+        if (get_u32(&c) != drnn_crc32(0, buf, expected - 4))
+            return CORRUPT("checksum mismatch (the file was damaged)");
+    }
+    hp.optimizer = (drnn_optimizer)optimizer;
+    hp.clip_mode = (drnn_clip_mode)clip_mode;
+    hp.schedule = (drnn_schedule)schedule;
+    hp.batch = (int)batch;
+    hp.step_epochs = (int)step_epochs;
+    hp.cosine_epochs = (int)cosine_epochs;
+    hp.keep_case = keep_case != 0;
+    hp.has_val_file = has_val_file != 0;
+    if (optimizer >= DRNN_OPT_COUNT || clip_mode >= DRNN_CLIP_COUNT ||
+        schedule >= DRNN_SCHED_COUNT || batch > DRNN_MAX_BATCH ||
+        step_epochs > INT32_MAX || cosine_epochs > INT32_MAX || keep_case > 1 ||
+        has_val_file > 1 || drnn_hparams_check(&hp, NULL) != DRNN_OK)
+        return CORRUPT("hyperparameters out of range");
+    uint32_t needed = (optimizer == DRNN_OPT_ADAM || optimizer == DRNN_OPT_SGD ? MOMENT1 : 0) |
+                      (optimizer == DRNN_OPT_ADAM || optimizer == DRNN_OPT_ADAGRAD ? MOMENT2 : 0);
+    if (flags != needed)
+        return CORRUPT("optimizer state does not match the optimizer");
+    if (epoch > INT64_MAX / 2 || epoch_pos > INT64_MAX / 2 || step > INT64_MAX / 2 ||
+        epoch_chars > INT64_MAX / 2 || !isfinite(epoch_loss) || isnan(best_val_loss) ||
+        (rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) == 0)
+        return CORRUPT("progress counters out of range");
+
+    drnn_vocab v;
+    v.size = (int)vocab;
+    for (uint32_t i = 0; i < vocab; i++) {
+        v.symbol[i] = get_u32(&r);
+        if (i == 0 ? v.symbol[0] != DRNN_END
+                   : !valid_symbol(v.symbol[i]) || v.symbol[i] <= v.symbol[i - 1])
+            return CORRUPT("vocabulary is not a sorted list of code points");
+    }
+    char *path = malloc((size_t)path_len + 1);
+    if (!path)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    memcpy(path, r.p, path_len);
+    path[path_len] = '\0';
+    r.p += path_len;
+    if (strlen(path) != path_len) {
+        free(path);
+        return CORRUPT("data path holds a NUL byte");
+    }
+
+    int rc = drnn_params_alloc(&st->weights, &hp.model, err);
+    if (!rc && (flags & MOMENT1))
+        rc = drnn_params_alloc(&st->moment1, &hp.model, err);
+    if (!rc && (flags & MOMENT2))
+        rc = drnn_params_alloc(&st->moment2, &hp.model, err);
+    st->data_path = path;
+    if (rc) {
+        drnn_state_free(st);
+        return rc;
+    }
+    int finite = get_reals(&r, st->weights.data, params);
+    if (flags & MOMENT1)
+        finite &= get_reals(&r, st->moment1.data, params);
+    if (flags & MOMENT2)
+        finite &= get_reals(&r, st->moment2.data, params);
+    if (!finite) {
+        drnn_state_free(st);
+        return CORRUPT("non-finite weights or optimizer state");
+    }
+#undef CORRUPT
+    st->hp = hp;
+    st->vocab = v;
+    st->rng = rng;
+    st->epoch = (int64_t)epoch;
+    st->epoch_pos = (int64_t)epoch_pos;
+    st->step = (int64_t)step;
+    st->epoch_loss = epoch_loss;
+    st->epoch_chars = (int64_t)epoch_chars;
+    st->best_val_loss = best_val_loss;
+    st->best_epoch = (int64_t)best_epoch;
+    st->data_fingerprint = data_fp;
+    st->val_fingerprint = val_fp;
+    return drnn_ok(err);
+}
+
+/* ---- files ---- */
+
+static int read_all(int fd, unsigned char *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int drnn_checkpoint_load(drnn_train_state *st, const char *path, drnn_error *err)
+{
+    memset(st, 0, sizeof *st);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return drnn_fail(err, errno == ENOENT ? DRNN_ERR_NOT_FOUND : DRNN_ERR_IO,
+                         "%s: cannot open checkpoint: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_IS_DIR, "%s: is a directory, not a checkpoint file", path);
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_IO, "%s: not a regular file", path);
+    }
+    /* Only the header is read before its sizes are checked against the file's. */
+    unsigned char header[HEADER_SIZE];
+    size_t size = (size_t)sb.st_size;
+    size_t head = size < HEADER_SIZE ? size : HEADER_SIZE;
+    if ((uintmax_t)sb.st_size > SIZE_MAX || read_all(fd, header, head) != 0) {
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_IO, "%s: cannot read checkpoint", path);
+    }
+    int rc = drnn_checkpoint_decode(st, header, head, path, 1, err);
+    if (rc != DRNN_ERR_CKPT_TRUNCATED || size <= HEADER_SIZE) {
+        /* A whole file no larger than a header: decoding it said everything. */
+        close(fd);
+        return rc;
+    }
+    /* The header is sound; never allocate more than it promises, so a huge
+     * file with a small model's header costs nothing. */
+    reader fsr = {header + 16};
+    if (size > get_u64(&fsr)) {
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_CKPT_CORRUPT,
+                         "%s: corrupt checkpoint: trailing bytes after the checksum", path);
+    }
+    unsigned char *buf = malloc(size);
+    if (!buf) {
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
+    }
+    memcpy(buf, header, HEADER_SIZE);
+    if (read_all(fd, buf + HEADER_SIZE, size - HEADER_SIZE) != 0) {
+        free(buf);
+        close(fd);
+        return drnn_fail(err, DRNN_ERR_IO, "%s: cannot read checkpoint", path);
+    }
+    close(fd);
+    rc = drnn_checkpoint_decode(st, buf, size, path, 1, err);
+    free(buf);
+    return rc;
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Flushes the directory holding path, so that a rename in it is durable. */
+static int sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err)
+{
+    unsigned char *buf;
+    size_t len;
+    int rc = drnn_checkpoint_encode(st, &buf, &len, err);
+    if (rc)
+        return rc;
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");
+    if (!tmp) {
+        free(buf);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+    const char *step = "create a temporary file beside";
+    int fd = mkstemp(tmp);
+    if (fd >= 0) {
+        step = "write";
+        if (fchmod(fd, 0644) != 0 || write_all(fd, buf, len) != 0)
+            goto fail;
+        step = "flush";
+        if (fsync(fd) != 0)
+            goto fail;
+        int closed = close(fd);
+        fd = -1;
+        if (closed != 0)
+            goto fail;
+        step = "replace";
+        if (rename(tmp, path) != 0)
+            goto fail;
+        /* The new file is in place; a failure to flush the directory only
+         * risks getting the previous checkpoint back after a power cut. */
+        step = "flush the directory of";
+        if (sync_parent(path) != 0) {
+            free(tmp);
+            free(buf);
+            return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s", step, path,
+                             strerror(errno));
+        }
+        free(tmp);
+        free(buf);
+        return drnn_ok(err);
+    }
+fail:;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    free(buf);
+    return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s (the previous checkpoint, if any, is unchanged)",
+                     step, path, strerror(e));
+}

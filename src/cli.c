@@ -1,0 +1,74 @@
+/* cli.c: strict option-value parsing shared by the programs. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_die(const char *prog, int status, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+void cli_usage_error(const char *prog)
+{
+    fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+    exit(EXIT_USAGE);
+}
+
+long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end || x < lo || x > hi)
+        cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected an integer in %lld..%lld",
+                arg, opt, lo, hi);
+    return x;
+}
+
+uint64_t cli_u64(const char *prog, const char *opt, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-')
+        cli_die(prog, EXIT_USAGE,
+                "invalid value '%s' for %s: expected an integer in 0..18446744073709551615",
+                arg, opt);
+    return (uint64_t)x;
+}
+
+double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
+                int lo_open)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+        cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected a number in %c%g, %g]",
+                arg, opt, lo_open ? '(' : '[', lo, hi);
+    return x;
+}
+
+int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices)
+{
+    char list[256] = "";
+    for (int i = 0; choices[i]; i++) {
+        if (strcmp(arg, choices[i]) == 0)
+            return i;
+        if (i)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected one of %s", arg, opt, list);
+}

@@ -1,0 +1,31 @@
+/* cli.h: what the three programs share: exit statuses, strict parsing of
+ * option values, and messages in the GNU "program: what went wrong" form. */
+#ifndef DINORNN_CLI_H
+#define DINORNN_CLI_H
+
+#include <stdint.h>
+
+/* Exit statuses, the same for every program (docs/errors.md). An
+ * interrupted run exits with 128 + the signal's number. */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1,   /* bad data or checkpoint, I/O error, diverged training */
+    EXIT_USAGE = 2      /* bad command line */
+};
+
+/* Parses option value arg of option opt as an integer in [lo, hi] into *out;
+ * on failure prints why (naming the option and range) and exits EXIT_USAGE. */
+long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi);
+uint64_t cli_u64(const char *prog, const char *opt, const char *arg);
+/* A finite number in [lo, hi]; lo_open excludes lo itself. */
+double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
+                int lo_open);
+/* Index of arg in the NULL-terminated list choices, or exits naming them. */
+int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices);
+/* "prog: message" on stderr and exit(status). */
+_Noreturn void cli_die(const char *prog, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Says to try --help and exits EXIT_USAGE. */
+_Noreturn void cli_usage_error(const char *prog);
+
+#endif

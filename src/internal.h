@@ -1,0 +1,38 @@
+/* internal.h: helpers shared by the library's sources; not installed. */
+#ifndef DINORNN_INTERNAL_H
+#define DINORNN_INTERNAL_H
+
+#include <stddef.h>
+
+#include "dinornn/error.h"
+
+#if defined(__GNUC__)
+#define DRNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define DRNN_PRINTF(f, a)
+#endif
+
+/* OpenMP pragmas that vanish, warning-free, in a build without OpenMP. */
+#ifdef _OPENMP
+#define DRNN_OMP(directive) _Pragma(#directive)
+#else
+#define DRNN_OMP(directive)
+#endif
+
+/* Records code and a formatted message in err (which may be NULL) and returns code. */
+int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);
+
+/* Clears err to DRNN_OK; returns DRNN_OK. */
+int drnn_ok(drnn_error *err);
+
+/* n * size, or 0 (with *overflow set) when the product does not fit in size_t. */
+static inline size_t drnn_mul_size(size_t n, size_t size, int *overflow)
+{
+    if (size != 0 && n > (size_t)-1 / size) {
+        *overflow = 1;
+        return 0;
+    }
+    return n * size;
+}
+
+#endif

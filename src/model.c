@@ -1,0 +1,444 @@
+/* model.c: parameter layout, initialisation, and the forward pass and BPTT of
+ * a stack of recurrent layers over one name (see model.h and docs/model.md).
+ *
+ * The passes run layer by layer over all time steps rather than step by step
+ * through all layers: a layer's input projections for every step are known
+ * before its recurrence starts, and in backward the gradient reaching a layer
+ * from above is complete before its recurrence is unrolled backwards. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cell.h"
+#include "internal.h"
+#include "kernels.h"
+
+static const drnn_cell_ops *const cell_table[DRNN_CELL_KIND_COUNT] = {
+    [DRNN_CELL_RNN] = &drnn_cell_rnn,
+};
+
+const drnn_cell_ops *drnn_cell_ops_of(drnn_cell_kind kind)
+{
+    if ((int)kind < 0 || kind >= DRNN_CELL_KIND_COUNT)
+        return NULL;
+    return cell_table[kind];
+}
+
+int drnn_cell_gates(drnn_cell_kind kind)
+{
+    const drnn_cell_ops *ops = drnn_cell_ops_of(kind);
+    return ops ? ops->gates : 0;
+}
+
+const char *drnn_cell_name(drnn_cell_kind kind)
+{
+    const drnn_cell_ops *ops = drnn_cell_ops_of(kind);
+    return ops ? ops->name : NULL;
+}
+
+int drnn_cell_parse(const char *s)
+{
+    for (int k = 0; k < DRNN_CELL_KIND_COUNT; k++)
+        if (cell_table[k] && strcmp(s, cell_table[k]->name) == 0)
+            return k;
+    return -1;
+}
+
+int drnn_config_check(const drnn_config *cfg, drnn_error *err)
+{
+    if (cfg->vocab < 2 || cfg->vocab > DRNN_MAX_VOCAB)
+        return drnn_fail(err, DRNN_ERR_INVALID, "vocabulary size %d is outside 2..%d",
+                         cfg->vocab, DRNN_MAX_VOCAB);
+    if (cfg->hidden < 1 || cfg->hidden > DRNN_MAX_HIDDEN)
+        return drnn_fail(err, DRNN_ERR_INVALID, "hidden size %d is outside 1..%d",
+                         cfg->hidden, DRNN_MAX_HIDDEN);
+    if (cfg->layers < 1 || cfg->layers > DRNN_MAX_LAYERS)
+        return drnn_fail(err, DRNN_ERR_INVALID, "layer count %d is outside 1..%d",
+                         cfg->layers, DRNN_MAX_LAYERS);
+    if (!drnn_cell_ops_of(cfg->cell))
+        return drnn_fail(err, DRNN_ERR_INVALID, "unknown cell kind %d", (int)cfg->cell);
+    return drnn_ok(err);
+}
+
+/* With the limits above every count fits easily in size_t: the largest model
+ * is 16 layers of 4 * 4096^2 * 2 scalars, about 2^31. */
+size_t drnn_param_count(const drnn_config *cfg)
+{
+    size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
+    size_t GH = (size_t)drnn_cell_gates(cfg->cell) * H;
+    size_t n = 0;
+    for (int l = 0; l < cfg->layers; l++)
+        n += (l == 0 ? V : H) * GH + GH * H + GH;
+    return n + V * H + V;
+}
+
+void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
+{
+    size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
+    size_t GH = (size_t)drnn_cell_gates(cfg->cell) * H;
+    drnn_real *at = data;
+    memset(p->layer, 0, sizeof p->layer);
+    p->cfg = *cfg;
+    p->count = drnn_param_count(cfg);
+    p->data = data;
+    for (int l = 0; l < cfg->layers; l++) {
+        p->layer[l].W_x = at;
+        at += (l == 0 ? V : H) * GH;
+        p->layer[l].W_h = at;
+        at += GH * H;
+        p->layer[l].b = at;
+        at += GH;
+    }
+    p->W_y = at;
+    at += V * H;
+    p->b_y = at;
+}
+
+int drnn_params_alloc(drnn_params *p, const drnn_config *cfg, drnn_error *err)
+{
+    memset(p, 0, sizeof *p);
+    int rc = drnn_config_check(cfg, err);
+    if (rc)
+        return rc;
+    size_t n = drnn_param_count(cfg);
+    drnn_real *data = calloc(n, sizeof *data);
+    if (!data)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu parameters", n);
+    drnn_params_bind(p, cfg, data);
+    return DRNN_OK;
+}
+
+void drnn_params_free(drnn_params *p)
+{
+    free(p->data);
+    memset(p, 0, sizeof *p);
+}
+
+void drnn_params_zero(drnn_params *p)
+{
+    memset(p->data, 0, p->count * sizeof *p->data);
+}
+
+static void fill_uniform(drnn_real *x, size_t n, double scale, drnn_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (drnn_real)((2.0 * drnn_rng_uniform(rng) - 1.0) * scale);
+}
+
+void drnn_params_init(drnn_params *p, drnn_rng *rng)
+{
+    const drnn_config *cfg = &p->cfg;
+    size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
+    size_t GH = (size_t)drnn_cell_gates(cfg->cell) * H;
+    double scale = 1.0 / sqrt((double)H);
+    drnn_params_zero(p);
+    for (int l = 0; l < cfg->layers; l++) {
+        fill_uniform(p->layer[l].W_x, (l == 0 ? V : H) * GH, scale, rng);
+        fill_uniform(p->layer[l].W_h, GH * H, scale, rng);
+    }
+    fill_uniform(p->W_y, V * H, scale, rng);
+}
+
+/* Per-thread workspace; every array is a slice of one allocation. */
+struct drnn_scratch {
+    drnn_config cfg;
+    const drnn_cell_ops *cell;
+    int max_steps;                      /* T_max = max_len + 1 */
+    drnn_token *in, *out;               /* [T] inputs and targets */
+    drnn_real *xproj[DRNN_MAX_LAYERS];  /* [T][G*H] */
+    drnn_real *hproj[DRNN_MAX_LAYERS];  /* [T][G*H] */
+    drnn_real *cache[DRNN_MAX_LAYERS];  /* [T][C*H] */
+    drnn_real *zero;                    /* [C*H] the state before step 0 */
+    drnn_real *probs;                   /* [T][V] softmax outputs */
+    drnn_real *dh;                      /* [T][H] dloss/d(output of the current layer) */
+    drnn_real *dh_below;                /* [T][H] the same for the layer below */
+    drnn_real *dxproj;                  /* [T][G*H] */
+    drnn_real *dhproj;                  /* [G*H] */
+    drnn_real *dh_next;                 /* [H] gradient reaching h_{t-1} through W_h */
+    drnn_real *dcarry;                  /* [K*H] */
+    drnn_real *block;                   /* the allocation */
+};
+
+int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err)
+{
+    *out = NULL;
+    int rc = drnn_config_check(cfg, err);
+    if (rc)
+        return rc;
+    if (max_len < 0 || max_len > DRNN_MAX_NAME_LEN)
+        return drnn_fail(err, DRNN_ERR_INVALID, "name length %d is outside 0..%d",
+                         max_len, DRNN_MAX_NAME_LEN);
+    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
+    size_t T = (size_t)max_len + 1, V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
+    size_t L = (size_t)cfg->layers;
+    size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
+    size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
+    size_t n = L * T * (2 * GH + CH) + CH + T * V + 2 * T * H + T * GH + GH + H + KH;
+
+    drnn_scratch *s = calloc(1, sizeof *s);
+    drnn_real *block = calloc(n, sizeof *block);
+    drnn_token *tokens = calloc(2 * T, sizeof *tokens);
+    if (!s || !block || !tokens) {
+        free(s), free(block), free(tokens);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the training workspace");
+    }
+    s->cfg = *cfg;
+    s->cell = cell;
+    s->max_steps = (int)T;
+    s->in = tokens;
+    s->out = tokens + T;
+    s->block = block;
+    drnn_real *at = block;
+    for (size_t l = 0; l < L; l++) {
+        s->xproj[l] = at, at += T * GH;
+        s->hproj[l] = at, at += T * GH;
+        s->cache[l] = at, at += T * CH;
+    }
+    s->zero = at, at += CH;
+    s->probs = at, at += T * V;
+    s->dh = at, at += T * H;
+    s->dh_below = at, at += T * H;
+    s->dxproj = at, at += T * GH;
+    s->dhproj = at, at += GH;
+    s->dh_next = at, at += H;
+    s->dcarry = at;
+    *out = s;
+    return drnn_ok(err);
+}
+
+void drnn_scratch_free(drnn_scratch *s)
+{
+    if (!s)
+        return;
+    free(s->block);
+    free(s->in);
+    free(s);
+}
+
+/* Fills inputs [END, c1..cn] and targets [c1..cn, END]; returns T = n + 1. */
+static int frame_name(drnn_scratch *s, const drnn_token *name, int len)
+{
+    s->in[0] = DRNN_END;
+    for (int t = 0; t < len; t++) {
+        s->in[t + 1] = name[t];
+        s->out[t] = name[t];
+    }
+    s->out[len] = DRNN_END;
+    return len + 1;
+}
+
+/* Runs every layer over T steps and the softmax; returns the summed loss. */
+static double forward(const drnn_params *w, drnn_scratch *s, int T)
+{
+    const drnn_cell_ops *cell = s->cell;
+    const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
+    const int GH = cell->gates * H, CH = cell->cache * H;
+
+    for (int l = 0; l < L; l++) {
+        const drnn_layer_view *p = &w->layer[l];
+        drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
+        /* Input projections of every step first: they do not depend on time. */
+        for (int t = 0; t < T; t++) {
+            drnn_real *xp = xproj + (size_t)t * GH;
+            memcpy(xp, p->b, (size_t)GH * sizeof *xp);
+            if (l == 0)
+                drnn_vec_acc(xp, p->W_x + (size_t)s->in[t] * GH, GH);
+            else
+                drnn_matvec_acc(xp, p->W_x, s->cache[l - 1] + (size_t)t * CH, GH, H);
+        }
+        for (int t = 0; t < T; t++) {
+            drnn_real *hp = hproj + (size_t)t * GH;
+            const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
+            memset(hp, 0, (size_t)GH * sizeof *hp);
+            if (t > 0)
+                drnn_matvec_acc(hp, p->W_h, prev, GH, H);
+            cell->forward(cache + (size_t)t * CH, prev, xproj + (size_t)t * GH, hp, H);
+        }
+    }
+
+    double loss = 0;
+    const drnn_real *top = s->cache[L - 1];
+    for (int t = 0; t < T; t++) {
+        drnn_real *z = s->probs + (size_t)t * V;
+        memcpy(z, w->b_y, (size_t)V * sizeof *z);
+        drnn_matvec_acc(z, w->W_y, top + (size_t)t * CH, V, H);
+        /* Stable log-softmax: subtract the largest logit before exp. */
+        drnn_real zmax = z[0];
+        for (int v = 1; v < V; v++)
+            if (z[v] > zmax)
+                zmax = z[v];
+        double target = (double)z[s->out[t]] - zmax, sum = 0;
+        for (int v = 0; v < V; v++) {
+            z[v] = exp(z[v] - zmax);
+            sum += z[v];
+        }
+        loss += log(sum) - target;
+        drnn_real inv = (drnn_real)(1.0 / sum);
+        for (int v = 0; v < V; v++)
+            z[v] *= inv;
+    }
+    return loss;
+}
+
+double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len)
+{
+    if (len < 0 || len >= s->max_steps)
+        return NAN;
+    return forward(w, s, frame_name(s, name, len));
+}
+
+double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                           const drnn_token *name, int len)
+{
+    if (len < 0 || len >= s->max_steps)
+        return NAN;
+    const int T = frame_name(s, name, len);
+    const double loss = forward(w, s, T);
+    const drnn_cell_ops *cell = s->cell;
+    const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
+    const int GH = cell->gates * H, CH = cell->cache * H, KH = cell->carry * H;
+
+    /* Softmax cross-entropy: dloss/dlogits = p - onehot(target). */
+    drnn_real *dh = s->dh, *dh_below = s->dh_below;
+    memset(dh, 0, (size_t)T * H * sizeof *dh);
+    const drnn_real *top = s->cache[L - 1];
+    for (int t = 0; t < T; t++) {
+        drnn_real *dz = s->probs + (size_t)t * V;
+        dz[s->out[t]] -= 1;
+        drnn_outer_acc(g->W_y, dz, top + (size_t)t * CH, V, H);
+        drnn_vec_acc(g->b_y, dz, V);
+        drnn_matvec_t_acc(dh + (size_t)t * H, w->W_y, dz, V, H);
+    }
+
+    for (int l = L - 1; l >= 0; l--) {
+        const drnn_layer_view *p = &w->layer[l];
+        drnn_layer_view *gp = &g->layer[l];
+        const drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
+
+        /* Unroll the recurrence backwards. dh[t] gains the gradient that
+         * reached h_t through W_h from step t + 1. */
+        memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
+        if (KH)
+            memset(s->dcarry, 0, (size_t)KH * sizeof *s->dcarry);
+        for (int t = T - 1; t >= 0; t--) {
+            drnn_real *dht = dh + (size_t)t * H;
+            const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
+            drnn_vec_acc(dht, s->dh_next, H);
+            cell->backward(s->dxproj + (size_t)t * GH, s->dhproj, s->dcarry, dht,
+                           cache + (size_t)t * CH, prev,
+                           xproj + (size_t)t * GH, hproj + (size_t)t * GH, H);
+            if (t > 0) {
+                drnn_outer_acc(gp->W_h, s->dhproj, prev, GH, H);
+                memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
+                drnn_matvec_t_acc(s->dh_next, p->W_h, s->dhproj, GH, H);
+            }
+        }
+
+        /* Input side: weights, bias, and the gradient for the layer below. */
+        if (l > 0)
+            memset(dh_below, 0, (size_t)T * H * sizeof *dh_below);
+        for (int t = 0; t < T; t++) {
+            const drnn_real *dxp = s->dxproj + (size_t)t * GH;
+            drnn_vec_acc(gp->b, dxp, GH);
+            if (l == 0) {
+                drnn_vec_acc(gp->W_x + (size_t)s->in[t] * GH, dxp, GH);
+            } else {
+                const drnn_real *x = s->cache[l - 1] + (size_t)t * CH;
+                drnn_outer_acc(gp->W_x, dxp, x, GH, H);
+                drnn_matvec_t_acc(dh_below + (size_t)t * H, p->W_x, dxp, GH, H);
+            }
+        }
+        drnn_real *tmp = dh;
+        dh = dh_below;
+        dh_below = tmp;
+    }
+    return loss;
+}
+
+/* The generation-time twin of forward(): one step through every layer. */
+struct drnn_stepper {
+    drnn_config cfg;
+    const drnn_cell_ops *cell;
+    drnn_real *cache[DRNN_MAX_LAYERS];  /* [C*H] each layer's last step */
+    drnn_real *next;                    /* [C*H] the step being computed */
+    drnn_real *xproj, *hproj;           /* [G*H] */
+    drnn_real *logits;                  /* [V] */
+    size_t size;                        /* scalars in block */
+    drnn_real *block;
+};
+
+int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err)
+{
+    *out = NULL;
+    int rc = drnn_config_check(cfg, err);
+    if (rc)
+        return rc;
+    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
+    size_t H = (size_t)cfg->hidden, GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
+    size_t n = ((size_t)cfg->layers + 1) * CH + 2 * GH + (size_t)cfg->vocab;
+    drnn_stepper *st = calloc(1, sizeof *st);
+    drnn_real *block = calloc(n, sizeof *block);
+    if (!st || !block) {
+        free(st), free(block);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the generation state");
+    }
+    st->cfg = *cfg;
+    st->cell = cell;
+    st->block = block;
+    st->size = n;
+    drnn_real *at = block;
+    for (int l = 0; l < cfg->layers; l++)
+        st->cache[l] = at, at += CH;
+    st->next = at, at += CH;
+    st->xproj = at, at += GH;
+    st->hproj = at, at += GH;
+    st->logits = at;
+    *out = st;
+    return drnn_ok(err);
+}
+
+void drnn_stepper_free(drnn_stepper *st)
+{
+    if (!st)
+        return;
+    free(st->block);
+    free(st);
+}
+
+void drnn_stepper_reset(drnn_stepper *st)
+{
+    memset(st->block, 0, st->size * sizeof *st->block);
+}
+
+void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src)
+{
+    /* feed() swaps the cache pointers, so copy where they point as well. */
+    memcpy(dst->block, src->block, src->size * sizeof *src->block);
+    for (int l = 0; l < src->cfg.layers; l++)
+        dst->cache[l] = dst->block + (src->cache[l] - src->block);
+    dst->next = dst->block + (src->next - src->block);
+}
+
+const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in)
+{
+    const drnn_cell_ops *cell = st->cell;
+    const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
+    const int GH = cell->gates * H;
+    for (int l = 0; l < L; l++) {
+        const drnn_layer_view *p = &w->layer[l];
+        memcpy(st->xproj, p->b, (size_t)GH * sizeof *st->xproj);
+        if (l == 0)
+            drnn_vec_acc(st->xproj, p->W_x + (size_t)in * GH, GH);
+        else
+            drnn_matvec_acc(st->xproj, p->W_x, st->cache[l - 1], GH, H);
+        memset(st->hproj, 0, (size_t)GH * sizeof *st->hproj);
+        drnn_matvec_acc(st->hproj, p->W_h, st->cache[l], GH, H);
+        cell->forward(st->next, st->cache[l], st->xproj, st->hproj, H);
+        drnn_real *tmp = st->cache[l];
+        st->cache[l] = st->next;
+        st->next = tmp;
+    }
+    memcpy(st->logits, w->b_y, (size_t)V * sizeof *st->logits);
+    drnn_matvec_acc(st->logits, w->W_y, st->cache[L - 1], V, H);
+    return st->logits;
+}

@@ -1,0 +1,52 @@
+/* rng.c: xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
+#include "dinornn/rng.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+void drnn_rng_seed(drnn_rng *rng, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&x);
+}
+
+uint64_t drnn_rng_next(drnn_rng *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n)
+{
+    /* Reject the top partial block so that every residue is equally likely. */
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do
+        x = drnn_rng_next(rng);
+    while (x >= limit);
+    return x % n;
+}
+
+double drnn_rng_uniform(drnn_rng *rng)
+{
+    return (double)(drnn_rng_next(rng) >> 11) * 0x1.0p-53;
+}

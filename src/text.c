@@ -1,0 +1,105 @@
+/* text.c: corpus subsets and turning tokens back into text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dinornn/names.h"
+#include "internal.h"
+
+int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *idx, size_t n,
+                       drnn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += src->start[idx[i] + 1] - src->start[idx[i]];
+    out->tokens = malloc((total ? total : 1) * sizeof *out->tokens);
+    out->start = malloc((n + 1) * sizeof *out->start);
+    out->line = malloc((n ? n : 1) * sizeof *out->line);
+    if (!out->tokens || !out->start || !out->line) {
+        drnn_corpus_free(out);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names", n);
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t from = src->start[idx[i]], len = src->start[idx[i] + 1] - from;
+        out->start[i] = at;
+        memcpy(out->tokens + at, src->tokens + from, len * sizeof *out->tokens);
+        out->line[i] = src->line[idx[i]];
+        at += len;
+    }
+    out->start[n] = at;
+    out->count = n;
+    return drnn_ok(err);
+}
+
+/* Simple upper-case mapping, the inverse of the loader's lowercasing. */
+static uint32_t to_upper(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 0x20;
+    if (c >= 0xe0 && c <= 0xfe && c != 0xf7)
+        return c - 0x20;
+    if (c == 0xff)
+        return 0x178;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+        return c & 1 ? c - 1 : c;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+        return c & 1 ? c : c - 1;
+    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2)
+        return c - 0x20;
+    if (c >= 0x430 && c <= 0x44f)
+        return c - 0x20;
+    if (c >= 0x450 && c <= 0x45f)
+        return c - 0x50;
+    return c;
+}
+
+static size_t utf8_encode(uint32_t c, char out[4])
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xc0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3f));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xe0 | (c >> 12));
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (c & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (c >> 18));
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (c & 0x3f));
+    return 4;
+}
+
+size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
+                         int capitalize, char *buf, size_t size)
+{
+    size_t need = 0, used = 0;
+    int first = 1;
+    for (int i = 0; i < n; i++) {
+        if (tokens[i] == DRNN_END || tokens[i] >= vocab->size)
+            continue;
+        uint32_t c = vocab->symbol[tokens[i]];
+        if (first && capitalize)
+            c = to_upper(c);
+        first = 0;
+        char bytes[4];
+        size_t k = utf8_encode(c, bytes);
+        need += k;
+        /* Only whole symbols go in, so a truncated name stays valid UTF-8. */
+        if (size > 0 && used + k < size) {
+            memcpy(buf + used, bytes, k);
+            used += k;
+        }
+    }
+    if (size > 0)
+        buf[used] = '\0';
+    return need;
+}

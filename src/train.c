@@ -1,0 +1,441 @@
+/* train.c: hyperparameters, the state of a run, and mini-batch training:
+ * per-slot forward/BPTT in parallel, an ordered reduction, clipping and one
+ * optimizer update, each a single loop over the flat parameter buffers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dinornn/train.h"
+#include "internal.h"
+
+/* Parameters per chunk of the reduction; fixed, so that the partial sums of
+ * the gradient norm are the same whatever the thread count. */
+#define REDUCE_CHUNK 4096
+
+void drnn_hparams_default(drnn_hparams *hp)
+{
+    memset(hp, 0, sizeof *hp);
+    hp->model.hidden = 128;
+    hp->model.layers = 2;
+    hp->model.cell = DRNN_CELL_RNN;
+    hp->batch = 32;
+    hp->optimizer = DRNN_OPT_ADAM;
+    hp->lr = 3e-3;
+    hp->momentum = 0;
+    hp->beta1 = 0.9;
+    hp->beta2 = 0.999;
+    hp->eps = 1e-8;
+    hp->clip_mode = DRNN_CLIP_NORM;
+    hp->clip = 5;
+    hp->schedule = DRNN_SCHED_CONSTANT;
+    hp->step_epochs = 10;
+    hp->step_gamma = 0.5;
+    hp->cosine_epochs = 30;
+    hp->lr_min = 0;
+    hp->seed = 1;
+    hp->val_fraction = 0.1;
+}
+
+static int in_range(double x, double lo, double hi)
+{
+    return isfinite(x) && x >= lo && x <= hi;
+}
+
+int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err)
+{
+    drnn_config model = hp->model;
+    if (model.vocab == 0)
+        model.vocab = 2; /* not known until the data is read */
+    int rc = drnn_config_check(&model, err);
+    if (rc)
+        return rc;
+    if (hp->batch < 1 || hp->batch > DRNN_MAX_BATCH)
+        return drnn_fail(err, DRNN_ERR_INVALID, "batch size %d is outside 1..%d", hp->batch,
+                         DRNN_MAX_BATCH);
+    if ((unsigned)hp->optimizer >= DRNN_OPT_COUNT)
+        return drnn_fail(err, DRNN_ERR_INVALID, "unknown optimizer %d", (int)hp->optimizer);
+    if (!in_range(hp->lr, 1e-12, 100))
+        return drnn_fail(err, DRNN_ERR_INVALID, "learning rate %g is outside (0, 100]", hp->lr);
+    if (!in_range(hp->momentum, 0, 0.999999))
+        return drnn_fail(err, DRNN_ERR_INVALID, "momentum %g is outside [0, 1)", hp->momentum);
+    if (!in_range(hp->beta1, 0, 0.999999) || !in_range(hp->beta2, 0, 0.999999))
+        return drnn_fail(err, DRNN_ERR_INVALID, "Adam betas (%g, %g) must be in [0, 1)",
+                         hp->beta1, hp->beta2);
+    if (!in_range(hp->eps, 1e-30, 1))
+        return drnn_fail(err, DRNN_ERR_INVALID, "epsilon %g is outside (0, 1]", hp->eps);
+    if ((unsigned)hp->clip_mode >= DRNN_CLIP_COUNT)
+        return drnn_fail(err, DRNN_ERR_INVALID, "unknown clipping mode %d", (int)hp->clip_mode);
+    if (!in_range(hp->clip, 0, 1e30))
+        return drnn_fail(err, DRNN_ERR_INVALID, "clipping bound %g must be >= 0 (0: none)",
+                         hp->clip);
+    if ((unsigned)hp->schedule >= DRNN_SCHED_COUNT)
+        return drnn_fail(err, DRNN_ERR_INVALID, "unknown schedule %d", (int)hp->schedule);
+    if (hp->step_epochs < 1 || !in_range(hp->step_gamma, 1e-12, 1))
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "step decay needs a period >= 1 epoch and a factor in (0, 1]");
+    if (hp->cosine_epochs < 1 || !in_range(hp->lr_min, 0, hp->lr))
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "cosine decay needs a length >= 1 epoch and a floor in [0, lr]");
+    if (!in_range(hp->val_fraction, 0, 1) || hp->val_fraction >= 1)
+        return drnn_fail(err, DRNN_ERR_INVALID, "validation fraction %g is outside [0, 1)",
+                         hp->val_fraction);
+    return drnn_ok(err);
+}
+
+const char *drnn_optimizer_name(drnn_optimizer o)
+{
+    static const char *const names[DRNN_OPT_COUNT] = {"sgd", "adagrad", "adam"};
+    return (unsigned)o < DRNN_OPT_COUNT ? names[o] : NULL;
+}
+
+const char *drnn_clip_mode_name(drnn_clip_mode m)
+{
+    static const char *const names[DRNN_CLIP_COUNT] = {"norm", "value"};
+    return (unsigned)m < DRNN_CLIP_COUNT ? names[m] : NULL;
+}
+
+const char *drnn_schedule_name(drnn_schedule s)
+{
+    static const char *const names[DRNN_SCHED_COUNT] = {"constant", "step", "cosine"};
+    return (unsigned)s < DRNN_SCHED_COUNT ? names[s] : NULL;
+}
+
+double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch)
+{
+    switch (hp->schedule) {
+    case DRNN_SCHED_STEP:
+        return hp->lr * pow(hp->step_gamma, (double)(epoch / hp->step_epochs));
+    case DRNN_SCHED_COSINE:
+        if (epoch >= hp->cosine_epochs)
+            return hp->lr_min;
+        return hp->lr_min + 0.5 * (hp->lr - hp->lr_min) *
+                                (1 + cos(M_PI * (double)epoch / hp->cosine_epochs));
+    default:
+        return hp->lr;
+    }
+}
+
+/* ---- the state of a run ---- */
+
+static int moments_needed(drnn_optimizer o, int which)
+{
+    if (which == 1)
+        return o == DRNN_OPT_ADAM || o == DRNN_OPT_SGD;
+    return o == DRNN_OPT_ADAM || o == DRNN_OPT_ADAGRAD;
+}
+
+int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_vocab *vocab,
+                   uint64_t data_fingerprint, uint64_t val_fingerprint, const char *data_path,
+                   drnn_error *err)
+{
+    memset(st, 0, sizeof *st);
+    int rc = drnn_hparams_check(hp, err);
+    if (rc)
+        return rc;
+    st->hp = *hp;
+    st->hp.model.vocab = vocab->size;
+    st->vocab = *vocab;
+    if ((rc = drnn_params_alloc(&st->weights, &st->hp.model, err)))
+        goto fail;
+    /* Moments an optimizer does not use stay unallocated (count 0). */
+    if (moments_needed(hp->optimizer, 1) && (rc = drnn_params_alloc(&st->moment1, &st->hp.model, err)))
+        goto fail;
+    if (moments_needed(hp->optimizer, 2) && (rc = drnn_params_alloc(&st->moment2, &st->hp.model, err)))
+        goto fail;
+    st->data_path = strdup(data_path ? data_path : "");
+    if (!st->data_path) {
+        rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    drnn_rng init;
+    drnn_rng_seed(&init, hp->seed);
+    drnn_params_init(&st->weights, &init);
+    /* The shuffles draw from their own stream, so that changing the
+     * initialisation never changes the order of the names. */
+    drnn_rng_seed(&st->rng, hp->seed ^ 0x73687566666c6531ULL /* "shuffle1" */);
+    st->best_val_loss = HUGE_VAL;
+    st->best_epoch = -1;
+    st->data_fingerprint = data_fingerprint;
+    st->val_fingerprint = val_fingerprint;
+    return drnn_ok(err);
+fail:
+    drnn_state_free(st);
+    return rc;
+}
+
+void drnn_state_free(drnn_train_state *st)
+{
+    drnn_params_free(&st->weights);
+    drnn_params_free(&st->moment1);
+    drnn_params_free(&st->moment2);
+    free(st->data_path);
+    memset(st, 0, sizeof *st);
+}
+
+/* ---- the trainer ---- */
+
+struct drnn_trainer {
+    drnn_train_state *st;
+    const drnn_corpus *train, *val;
+    int slots;                          /* gradient slots allocated */
+    drnn_params grad[DRNN_GRAD_SLOTS];  /* per-slot gradient sums */
+    drnn_scratch *scratch[DRNN_GRAD_SLOTS];
+    double slot_loss[DRNN_GRAD_SLOTS];
+    int64_t slot_chars[DRNN_GRAD_SLOTS];
+    size_t *order;                      /* [train->count] this epoch's shuffle */
+    size_t chunks;                      /* reduction chunks */
+    double *chunk_sq;                   /* [chunks] partial sums of squares */
+};
+
+static int longest_name(const drnn_corpus *c)
+{
+    int n = 0;
+    for (size_t i = 0; c && i < c->count; i++)
+        if (drnn_corpus_len(c, i) > n)
+            n = drnn_corpus_len(c, i);
+    return n;
+}
+
+int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus *train,
+                     const drnn_corpus *val, drnn_error *err)
+{
+    *out = NULL;
+    if (!train || train->count == 0)
+        return drnn_fail(err, DRNN_ERR_EMPTY, "there are no names to train on");
+    if (st->epoch_pos < 0 || (uint64_t)st->epoch_pos > train->count)
+        return drnn_fail(err, DRNN_ERR_MISMATCH,
+                         "the run stopped at name %lld of an epoch, but there are only %zu "
+                         "training names: this is not the data it was trained on",
+                         (long long)st->epoch_pos, train->count);
+    drnn_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    t->st = st;
+    t->train = train;
+    t->val = val;
+    int max_len = longest_name(train), val_len = longest_name(val);
+    if (val_len > max_len)
+        max_len = val_len;
+    t->slots = st->hp.batch < DRNN_GRAD_SLOTS ? st->hp.batch : DRNN_GRAD_SLOTS;
+    int rc = DRNN_OK;
+    for (int s = 0; s < t->slots && !rc; s++) {
+        rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
+        if (!rc)
+            rc = drnn_scratch_new(&t->scratch[s], &st->hp.model, max_len, err);
+    }
+    if (rc) {
+        drnn_trainer_free(t);
+        return rc;
+    }
+    t->chunks = (st->weights.count + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
+    t->order = calloc(train->count, sizeof *t->order);
+    t->chunk_sq = calloc(t->chunks, sizeof *t->chunk_sq);
+    if (!t->order || !t->chunk_sq) {
+        drnn_trainer_free(t);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
+    *out = t;
+    return drnn_ok(err);
+}
+
+void drnn_trainer_free(drnn_trainer *t)
+{
+    if (!t)
+        return;
+    for (int s = 0; s < t->slots; s++) {
+        drnn_params_free(&t->grad[s]);
+        drnn_scratch_free(t->scratch[s]);
+    }
+    free(t->order);
+    free(t->chunk_sq);
+    free(t);
+}
+
+/* grad[0] = scale * (grad[0] + ... + grad[slots-1]), summed in slot order;
+ * returns the squared norm of the result. */
+static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
+{
+    const size_t n = t->grad[0].count;
+    drnn_real *const g0 = t->grad[0].data;
+    DRNN_OMP(omp parallel for schedule(static))
+    for (size_t c = 0; c < t->chunks; c++) {
+        size_t end = (c + 1) * REDUCE_CHUNK < n ? (c + 1) * REDUCE_CHUNK : n;
+        double sq = 0;
+        for (size_t i = c * REDUCE_CHUNK; i < end; i++) {
+            drnn_real g = g0[i];
+            for (int s = 1; s < slots; s++)
+                g += t->grad[s].data[i];
+            g *= scale;
+            g0[i] = g;
+            sq += (double)g * g;
+        }
+        t->chunk_sq[c] = sq;
+    }
+    double total = 0;
+    for (size_t c = 0; c < t->chunks; c++)
+        total += t->chunk_sq[c];
+    return total;
+}
+
+/* Clips the reduced gradient and applies one optimizer step. */
+static void update(drnn_train_state *st, const drnn_real *grad, double norm2, double lr)
+{
+    const drnn_hparams *hp = &st->hp;
+    const size_t n = st->weights.count;
+    drnn_real *w = st->weights.data, *m = st->moment1.data, *v = st->moment2.data;
+    const int by_value = hp->clip > 0 && hp->clip_mode == DRNN_CLIP_VALUE;
+    const drnn_real bound = (drnn_real)hp->clip;
+    drnn_real gscale = 1;
+    if (hp->clip > 0 && hp->clip_mode == DRNN_CLIP_NORM && norm2 > hp->clip * hp->clip)
+        gscale = (drnn_real)(hp->clip / sqrt(norm2));
+    const drnn_real rate = (drnn_real)lr, mu = (drnn_real)hp->momentum;
+    const drnn_real eps = (drnn_real)hp->eps;
+    const drnn_real b1 = (drnn_real)hp->beta1, b2 = (drnn_real)hp->beta2;
+    /* Adam's bias corrections folded into the step size, in double. */
+    const double t = (double)(st->step + 1);
+    const drnn_real c1 = (drnn_real)(1.0 / (1.0 - pow(hp->beta1, t)));
+    const drnn_real c2 = (drnn_real)(1.0 / (1.0 - pow(hp->beta2, t)));
+    const drnn_optimizer opt = hp->optimizer;
+
+    DRNN_OMP(omp parallel for schedule(static))
+    for (size_t i = 0; i < n; i++) {
+        drnn_real g = grad[i] * gscale;
+        if (by_value)
+            g = g > bound ? bound : g < -bound ? -bound : g;
+        switch (opt) {
+        case DRNN_OPT_SGD:
+            m[i] = mu * m[i] + g;
+            w[i] -= rate * m[i];
+            break;
+        case DRNN_OPT_ADAGRAD:
+            v[i] += g * g;
+            w[i] -= rate * g / (sqrtf(v[i]) + eps);
+            break;
+        default:
+            m[i] = b1 * m[i] + (1 - b1) * g;
+            v[i] = b2 * v[i] + (1 - b2) * g * g;
+            w[i] -= rate * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+            break;
+        }
+    }
+}
+
+/* This epoch's order of the training names, from the generator as it was
+ * when the epoch began; returns the generator as it is after the shuffle. */
+static drnn_rng shuffle_epoch(drnn_trainer *t)
+{
+    drnn_rng rng = t->st->rng;
+    size_t n = t->train->count;
+    for (size_t i = 0; i < n; i++)
+        t->order[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)drnn_rng_below(&rng, i + 1);
+        size_t tmp = t->order[i];
+        t->order[i] = t->order[j];
+        t->order[j] = tmp;
+    }
+    return rng;
+}
+
+int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_atomic_t *stop,
+                       drnn_epoch_report *rep, drnn_error *err)
+{
+    drnn_train_state *st = t->st;
+    const drnn_corpus *c = t->train;
+    const size_t n = c->count;
+    const double lr = drnn_learning_rate(&st->hp, st->epoch);
+    drnn_rng after = shuffle_epoch(t);
+    memset(rep, 0, sizeof *rep);
+    rep->val_loss = NAN;
+
+    size_t pos = (size_t)st->epoch_pos;
+    for (int64_t steps = 0; pos < n; steps++) {
+        if ((stop && *stop) || (max_steps > 0 && steps == max_steps))
+            break;
+        const size_t b = n - pos < (size_t)st->hp.batch ? n - pos : (size_t)st->hp.batch;
+        const int slots = b < (size_t)t->slots ? (int)b : t->slots;
+        /* Slot s takes names [s*b/slots, (s+1)*b/slots) of the mini-batch. */
+        DRNN_OMP(omp parallel for schedule(dynamic, 1))
+        for (int s = 0; s < slots; s++) {
+            double loss = 0;
+            int64_t chars = 0;
+            drnn_params_zero(&t->grad[s]);
+            for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++) {
+                size_t name = t->order[pos + j];
+                int len = drnn_corpus_len(c, name);
+                loss += drnn_name_loss_grad(&st->weights, &t->grad[s], t->scratch[s],
+                                            c->tokens + c->start[name], len);
+                chars += len + 1;
+            }
+            t->slot_loss[s] = loss;
+            t->slot_chars[s] = chars;
+        }
+        double loss = 0;
+        int64_t chars = 0;
+        for (int s = 0; s < slots; s++) {
+            loss += t->slot_loss[s];
+            chars += t->slot_chars[s];
+        }
+        double norm2 = reduce_gradients(t, slots, (drnn_real)(1.0 / (double)chars));
+        if (!isfinite(loss) || !isfinite(norm2))
+            return drnn_fail(err, DRNN_ERR_NONFINITE,
+                             "the %s became non-finite at epoch %lld, step %lld: lower the "
+                             "learning rate or tighten clipping",
+                             isfinite(loss) ? "gradient" : "loss",
+                             (long long)st->epoch + 1, (long long)st->step + 1);
+        update(st, t->grad[0].data, norm2, lr);
+        st->step++;
+        pos += b;
+        st->epoch_pos = (int64_t)pos;
+        st->epoch_loss += loss;
+        st->epoch_chars += chars;
+        rep->chars += chars;
+    }
+
+    rep->train_loss = st->epoch_chars ? st->epoch_loss / (double)st->epoch_chars : NAN;
+    if (pos < n)
+        return drnn_ok(err);
+
+    rep->finished = 1;
+    st->epoch++;
+    st->epoch_pos = 0;
+    st->epoch_loss = 0;
+    st->epoch_chars = 0;
+    st->rng = after;
+    double score = rep->train_loss;
+    if (t->val && t->val->count > 0)
+        score = rep->val_loss = drnn_trainer_evaluate(t, t->val);
+    if (score < st->best_val_loss) {
+        st->best_val_loss = score;
+        st->best_epoch = st->epoch;
+        rep->improved = 1;
+    }
+    return drnn_ok(err);
+}
+
+double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c)
+{
+    const drnn_params *w = &t->st->weights;
+    const int slots = t->slots;
+    if (!c || c->count == 0)
+        return NAN;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1))
+    for (int s = 0; s < slots; s++) {
+        double loss = 0;
+        int64_t chars = 0;
+        for (size_t i = (size_t)s * c->count / slots; i < (size_t)(s + 1) * c->count / slots; i++) {
+            int len = drnn_corpus_len(c, i);
+            loss += drnn_name_loss(w, t->scratch[s], c->tokens + c->start[i], len);
+            chars += len + 1;
+        }
+        t->slot_loss[s] = loss;
+        t->slot_chars[s] = chars;
+    }
+    double loss = 0;
+    int64_t chars = 0;
+    for (int s = 0; s < slots; s++) {
+        loss += t->slot_loss[s];
+        chars += t->slot_chars[s];
+    }
+    return loss / (double)chars;
+}

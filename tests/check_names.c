@@ -1,0 +1,846 @@
+/* check_names.c: unit tests for names files, vocabularies, token encoding and the split. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dinornn/names.h"
+#include "dinornn/rng.h"
+
+static const char *tmp_dir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return (d && *d) ? d : "/tmp";
+}
+
+/* Writes data to a fresh temporary file and stores its path in path. */
+static void write_temp(char *path, size_t cap, const void *data, size_t len)
+{
+    int n = snprintf(path, cap, "%s/check_names_XXXXXX", tmp_dir());
+    ck_assert(n > 0 && (size_t)n < cap);
+    int fd = mkstemp(path);
+    ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        ck_assert_msg(w > 0, "write: %s", strerror(errno));
+        p += w;
+        len -= (size_t)w;
+    }
+    ck_assert_int_eq(close(fd), 0);
+}
+
+static size_t put_utf8(uint32_t c, char *o)
+{
+    unsigned char *u = (unsigned char *)o;
+    if (c < 0x80) {
+        u[0] = (unsigned char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        u[0] = (unsigned char)(0xC0 | (c >> 6));
+        u[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        u[0] = (unsigned char)(0xE0 | (c >> 12));
+        u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        u[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    u[0] = (unsigned char)(0xF0 | (c >> 18));
+    u[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+    u[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+    u[3] = (unsigned char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Name i of names as a UTF-8 string in out. */
+static const char *name_at(const drnn_names *names, size_t i, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t j = names->start[i]; j < names->start[i + 1]; j++) {
+        ck_assert(o + 5 < cap);
+        o += put_utf8(names->symbols[j], out + o);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void parse_ok(drnn_names *names, const char *text, int keep_case)
+{
+    drnn_names_options opts = {.keep_case = keep_case};
+    drnn_error err;
+    int rc = drnn_names_parse(names, text, strlen(text), "t.txt", &opts, &err);
+    ck_assert_msg(rc == DRNN_OK, "parse failed: %s", err.message);
+    ck_assert_int_eq(err.code, DRNN_OK);
+}
+
+/* Parses a buffer expected to be refused; checks that *names is left empty. */
+static int parse_fail(const char *buf, size_t len, drnn_error *err)
+{
+    drnn_names names;
+    memset(&names, 0xAB, sizeof names);
+    int rc = drnn_names_parse(&names, buf, len, "bad.txt", NULL, err);
+    ck_assert_int_ne(rc, DRNN_OK);
+    ck_assert_int_eq(rc, (int)err->code);
+    ck_assert_uint_eq(names.count, 0);
+    ck_assert_ptr_null(names.symbols);
+    ck_assert_ptr_null(names.start);
+    ck_assert_ptr_null(names.line);
+    return rc;
+}
+
+START_TEST(test_simple_file)
+{
+    static const char text[] = "Alpha\n\nBeta\n \t \nGAMMA\n\n\nomega";
+    char path[4096], buf[1100];
+    write_temp(path, sizeof path, text, sizeof text - 1);
+
+    drnn_names names;
+    drnn_error err;
+    int rc = drnn_names_load(&names, path, NULL, &err);
+    unlink(path);
+    ck_assert_msg(rc == DRNN_OK, "%s", err.message);
+    ck_assert_uint_eq(names.count, 4);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "alpha");
+    ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "beta");
+    ck_assert_str_eq(name_at(&names, 2, buf, sizeof buf), "gamma");
+    ck_assert_str_eq(name_at(&names, 3, buf, sizeof buf), "omega");
+    ck_assert_int_eq(names.line[0], 1);
+    ck_assert_int_eq(names.line[1], 3);
+    ck_assert_int_eq(names.line[2], 5);
+    ck_assert_int_eq(names.line[3], 8);
+    ck_assert_uint_eq(names.start[0], 0);
+    ck_assert_uint_eq(names.start[4], 5 + 4 + 5 + 5);
+    drnn_names_free(&names);
+    ck_assert_ptr_null(names.symbols);
+    ck_assert_uint_eq(names.count, 0);
+    drnn_names_free(&names); /* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_crlf_same_as_lf)
+{
+    drnn_names lf, crlf;
+    parse_ok(&lf, "Anna\nBob\nCarla\n", 0);
+    parse_ok(&crlf, "Anna\r\nBob\r\n\r\nCarla\r\n", 0);
+    ck_assert_uint_eq(lf.count, 3);
+    ck_assert_uint_eq(crlf.count, 3);
+    ck_assert_uint_eq(lf.start[3], crlf.start[3]);
+    ck_assert_mem_eq(lf.symbols, crlf.symbols, lf.start[3] * sizeof *lf.symbols);
+    ck_assert_mem_eq(lf.start, crlf.start, 4 * sizeof *lf.start);
+    ck_assert(drnn_names_fingerprint(&lf) == drnn_names_fingerprint(&crlf));
+    ck_assert_int_eq(crlf.line[2], 4);
+    drnn_names_free(&lf);
+    drnn_names_free(&crlf);
+}
+END_TEST
+
+START_TEST(test_keep_case)
+{
+    drnn_names names;
+    char buf[64];
+    parse_ok(&names, "McDonald\nÉLODIE\n", 1);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "McDonald");
+    ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "ÉLODIE");
+    drnn_names_free(&names);
+    parse_ok(&names, "McDonald\nÉLODIE\n", 0);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "mcdonald");
+    ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "élodie");
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_trim_blanks_and_bom)
+{
+    drnn_names names;
+    char buf[64];
+    parse_ok(&names, "\xEF\xBB\xBF" "Abc\n \t\v\fTyranno saurus \t\r\n\t x\f\n", 0);
+    ck_assert_uint_eq(names.count, 3);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "abc");
+    ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "tyranno saurus");
+    ck_assert_str_eq(name_at(&names, 2, buf, sizeof buf), "x");
+    ck_assert_int_eq(names.line[2], 3);
+    drnn_names_free(&names);
+
+    /* A BOM is only an encoding mark at the very start; elsewhere it is a symbol. */
+    parse_ok(&names, "a\n\xEF\xBB\xBF" "b\n", 0);
+    ck_assert_uint_eq(names.start[2] - names.start[1], 2);
+    ck_assert_uint_eq(names.symbols[names.start[1]], 0xFEFF);
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_utf8_names)
+{
+    drnn_names names;
+    char buf[64];
+    parse_ok(&names, "Pokémon\nÉ\nΔΙΝΟΣΑΥΡΟΣ\nДИНОЗАВР\n", 0);
+    ck_assert_uint_eq(names.count, 4);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "pokémon");
+    ck_assert_uint_eq(names.start[1] - names.start[0], 7); /* code points, not bytes */
+    ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "é");
+    ck_assert_uint_eq(names.symbols[names.start[1]], 0xE9);
+    ck_assert_str_eq(name_at(&names, 2, buf, sizeof buf), "δινοσαυροσ");
+    ck_assert_str_eq(name_at(&names, 3, buf, sizeof buf), "динозавр");
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_lowercase_table)
+{
+    static const uint32_t pairs[][2] = {
+        {'A', 'a'},       {'Z', 'z'},       {'a', 'a'},       {'@', '@'},
+        {'[', '['},       {0xC0, 0xE0},     {0xC4, 0xE4},     {0xD7, 0xD7},
+        {0xDE, 0xFE},     {0xDF, 0xDF},     {0xE0, 0xE0},     {0x100, 0x101},
+        {0x101, 0x101},   {0x12E, 0x12F},   {0x130, 0x69},    {0x131, 0x131},
+        {0x136, 0x137},   {0x138, 0x138},   {0x139, 0x13A},   {0x13A, 0x13A},
+        {0x147, 0x148},   {0x149, 0x149},   {0x14A, 0x14B},   {0x14B, 0x14B},
+        {0x160, 0x161},   {0x176, 0x177},   {0x178, 0xFF},    {0x179, 0x17A},
+        {0x17A, 0x17A},   {0x17D, 0x17E},   {0x17F, 0x17F},   {0x391, 0x3B1},
+        {0x3A1, 0x3C1},   {0x3A3, 0x3C3},   {0x3A9, 0x3C9},   {0x3B1, 0x3B1},
+        {0x400, 0x450},   {0x40F, 0x45F},   {0x410, 0x430},   {0x42F, 0x44F},
+        {0x430, 0x430},   {0x4E00, 0x4E00}, {0x1F600, 0x1F600},
+    };
+    size_t n = sizeof pairs / sizeof pairs[0];
+    char text[1024];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        o += put_utf8(pairs[i][0], text + o);
+        text[o++] = '\n';
+    }
+    text[o] = '\0';
+
+    drnn_names names;
+    parse_ok(&names, text, 0);
+    ck_assert_uint_eq(names.count, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(names.start[i + 1] - names.start[i], 1);
+        ck_assert_msg(names.symbols[i] == pairs[i][1], "U+%04X lowercased to U+%04X, not U+%04X",
+                      (unsigned)pairs[i][0], (unsigned)names.symbols[i], (unsigned)pairs[i][1]);
+    }
+    drnn_names_free(&names);
+
+    parse_ok(&names, text, 1);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(names.symbols[i], pairs[i][0]);
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/check_names_no_such_file_%ld.txt", tmp_dir(), (long)getpid());
+    drnn_names names;
+    drnn_error err;
+    ck_assert_int_eq(drnn_names_load(&names, path, NULL, &err), DRNN_ERR_NOT_FOUND);
+    ck_assert_int_eq(err.code, DRNN_ERR_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(err.message, path));
+    ck_assert_ptr_nonnull(strstr(err.message, "no such file"));
+    ck_assert_uint_eq(names.count, 0);
+    ck_assert_ptr_null(names.symbols);
+}
+END_TEST
+
+START_TEST(test_directory)
+{
+    drnn_names names;
+    drnn_error err;
+    ck_assert_int_eq(drnn_names_load(&names, tmp_dir(), NULL, &err), DRNN_ERR_IS_DIR);
+    ck_assert_ptr_nonnull(strstr(err.message, tmp_dir()));
+    ck_assert_ptr_null(names.symbols);
+}
+END_TEST
+
+START_TEST(test_other_open_error)
+{
+    /* A regular file used as a directory: ENOTDIR, an I/O error, not "missing". */
+    char path[4096], sub[4200];
+    write_temp(path, sizeof path, "a\n", 2);
+    snprintf(sub, sizeof sub, "%s/names.txt", path);
+    drnn_names names;
+    drnn_error err;
+    int rc = drnn_names_load(&names, sub, NULL, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, DRNN_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err.message, sub));
+    ck_assert_ptr_nonnull(strstr(err.message, strerror(ENOTDIR)));
+}
+END_TEST
+
+START_TEST(test_file_too_big)
+{
+    /* A sparse file: refused from its size, before anything is read. */
+    char path[4096];
+    write_temp(path, sizeof path, "", 0);
+    ck_assert_int_eq(truncate(path, (off_t)DRNN_MAX_NAMES_FILE + 1), 0);
+    drnn_names names;
+    drnn_error err;
+    int rc = drnn_names_load(&names, path, NULL, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, DRNN_ERR_TOO_BIG);
+    ck_assert_ptr_nonnull(strstr(err.message, path));
+    ck_assert_ptr_nonnull(strstr(err.message, "256 MiB"));
+}
+END_TEST
+
+struct fifo_writer {
+    const char *path;
+    size_t repeats;
+};
+
+static void *write_fifo(void *arg)
+{
+    const struct fifo_writer *w = arg;
+    int fd = open(w->path, O_WRONLY);
+    if (fd < 0)
+        return (void *)1;
+    for (size_t i = 0; i < w->repeats; i++) {
+        if (write(fd, "Raptor\n", 7) != 7) {
+            close(fd);
+            return (void *)1;
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+START_TEST(test_fifo)
+{
+    /* A pipe has no size up front, so the reader must grow its buffer. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/check_names_fifo_%ld", tmp_dir(), (long)getpid());
+    unlink(path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    /* Should the reader stop early, the writer must fail, not kill the runner. */
+    signal(SIGPIPE, SIG_IGN);
+    struct fifo_writer w = {path, 40000};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, write_fifo, &w), 0);
+    drnn_names names;
+    drnn_error err;
+    int rc = drnn_names_load(&names, path, NULL, &err);
+    void *res;
+    pthread_join(th, &res);
+    unlink(path);
+    ck_assert_ptr_null(res);
+    ck_assert_msg(rc == DRNN_OK, "%s", err.message);
+    ck_assert_uint_eq(names.count, w.repeats);
+    ck_assert_int_eq(names.line[w.repeats - 1], (long)w.repeats);
+    ck_assert_uint_eq(names.symbols[names.start[w.repeats - 1]], 'r');
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_empty)
+{
+    char path[4096];
+    write_temp(path, sizeof path, "", 0);
+    drnn_names names;
+    drnn_error err;
+    int rc = drnn_names_load(&names, path, NULL, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, DRNN_ERR_EMPTY);
+    ck_assert_ptr_nonnull(strstr(err.message, path));
+    ck_assert_ptr_nonnull(strstr(err.message, "no names"));
+
+    static const char blank[] = "\n \t\n\r\n\v\f \r\n\n";
+    ck_assert_int_eq(parse_fail(blank, sizeof blank - 1, &err), DRNN_ERR_EMPTY);
+    ck_assert_str_eq(err.message,
+                     "bad.txt: no names (the file is empty or has only blank lines)");
+    ck_assert_int_eq(parse_fail("\xEF\xBB\xBF\n", 4, &err), DRNN_ERR_EMPTY);
+    ck_assert_int_eq(parse_fail(NULL, 0, &err), DRNN_ERR_EMPTY);
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+    static const char text[] = "abc\n\ndef\nx\0y\n";
+    drnn_error err;
+    ck_assert_int_eq(parse_fail(text, sizeof text - 1, &err), DRNN_ERR_BINARY);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:4: NUL byte"));
+    ck_assert_ptr_nonnull(strstr(err.message, "binary file"));
+
+    /* Reported as binary even when invalid UTF-8 comes first. */
+    static const char bin[] = "\xFF\xFE" "a\0b";
+    ck_assert_int_eq(parse_fail(bin, sizeof bin - 1, &err), DRNN_ERR_BINARY);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:1:"));
+}
+END_TEST
+
+START_TEST(test_invalid_utf8)
+{
+    static const struct {
+        const char *text;
+        int line;
+    } cases[] = {
+        {"ok\n\x80" "abc\n", 2},                   /* stray continuation byte */
+        {"ok\nfine\na\xC0\xAF" "b\n", 3},           /* overlong '/' */
+        {"a\xE0\x80\xAF\n", 1},                     /* overlong 3-byte */
+        {"ok\n\n\n\xED\xA0\x80\n", 4},              /* surrogate U+D800 */
+        {"ok\n\xED\xBF\xBF\n", 2},                  /* surrogate U+DFFF */
+        {"ok\nx\xE2\x82\nnext\n", 2},               /* truncated before the newline */
+        {"ok\nx\xE2\x82", 2},                       /* truncated at the end of the buffer */
+        {"ok\nx\xE2\x82\r\n", 2},                   /* truncated before CRLF */
+        {"\xF4\x90\x80\x80\n", 1},                  /* above U+10FFFF */
+        {"a\nb\nc\xF8\x88\x80\x80\x80\n", 3},       /* 5-byte form */
+        {"a\xC3" "b\n", 1},                         /* lead byte then ASCII */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        drnn_error err;
+        char want[64];
+        int rc = parse_fail(cases[i].text, strlen(cases[i].text), &err);
+        ck_assert_msg(rc == DRNN_ERR_UTF8, "case %zu: got %s", i, drnn_status_name(rc));
+        snprintf(want, sizeof want, "bad.txt:%d: invalid UTF-8", cases[i].line);
+        ck_assert_msg(strstr(err.message, want), "case %zu: '%s' lacks '%s'", i, err.message,
+                      want);
+    }
+
+    /* The largest valid forms are accepted. */
+    drnn_names names;
+    parse_ok(&names, "\xF4\x8F\xBF\xBF\n\xEF\xBF\xBF\n\xED\x9F\xBF\n", 1);
+    ck_assert_uint_eq(names.symbols[0], 0x10FFFF);
+    ck_assert_uint_eq(names.symbols[1], 0xFFFF);
+    ck_assert_uint_eq(names.symbols[2], 0xD7FF);
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_name_length_limit)
+{
+    char text[4 * DRNN_MAX_NAME_LEN + 64];
+    drnn_names names;
+    drnn_error err;
+
+    memset(text, 'a', DRNN_MAX_NAME_LEN);
+    strcpy(text + DRNN_MAX_NAME_LEN, "  \t\r\n");
+    parse_ok(&names, text, 0);
+    ck_assert_uint_eq(names.start[1], DRNN_MAX_NAME_LEN);
+    drnn_names_free(&names);
+
+    /* The limit counts code points, not bytes. */
+    size_t o = 0;
+    for (int i = 0; i < DRNN_MAX_NAME_LEN; i++)
+        o += put_utf8(0xE9, text + o);
+    text[o] = '\0';
+    parse_ok(&names, text, 0);
+    ck_assert_uint_eq(names.start[1], DRNN_MAX_NAME_LEN);
+    drnn_names_free(&names);
+
+    strcpy(text, "short\n");
+    memset(text + 6, 'b', DRNN_MAX_NAME_LEN + 1);
+    strcpy(text + 6 + DRNN_MAX_NAME_LEN + 1, "\n");
+    ck_assert_int_eq(parse_fail(text, strlen(text), &err), DRNN_ERR_NAME_TOO_LONG);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:2:"));
+    ck_assert_ptr_nonnull(strstr(err.message, "256"));
+}
+END_TEST
+
+START_TEST(test_huge_line)
+{
+    size_t len = 10u << 20;
+    char *buf = malloc(len);
+    ck_assert_ptr_nonnull(buf);
+    memset(buf, 'x', len);
+    buf[len - 1] = '\n';
+    drnn_error err;
+    ck_assert_int_eq(parse_fail(buf, len, &err), DRNN_ERR_NAME_TOO_LONG);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:1:"));
+    free(buf);
+}
+END_TEST
+
+/* One distinct CJK code point per line, starting at U+4E00. */
+static char *distinct_lines(int n, size_t *len)
+{
+    char *buf = malloc((size_t)n * 4 + 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        o += put_utf8(0x4E00u + (uint32_t)i, buf + o);
+        buf[o++] = '\n';
+    }
+    *len = o;
+    return buf;
+}
+
+START_TEST(test_vocab)
+{
+    drnn_names names;
+    drnn_vocab vocab;
+    drnn_error err;
+    parse_ok(&names, "cab\nbad\néa\n", 0);
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &names, &err), DRNN_OK);
+    ck_assert_int_eq(vocab.size, 6);
+    ck_assert_uint_eq(vocab.symbol[0], DRNN_END);
+    ck_assert_uint_eq(vocab.symbol[1], 'a');
+    ck_assert_uint_eq(vocab.symbol[2], 'b');
+    ck_assert_uint_eq(vocab.symbol[3], 'c');
+    ck_assert_uint_eq(vocab.symbol[4], 'd');
+    ck_assert_uint_eq(vocab.symbol[5], 0xE9);
+    for (int t = 1; t < vocab.size; t++)
+        ck_assert_int_eq(drnn_vocab_find(&vocab, vocab.symbol[t]), t);
+    ck_assert_int_eq(drnn_vocab_find(&vocab, 'z'), -1);
+    ck_assert_int_eq(drnn_vocab_find(&vocab, '0'), -1);
+    ck_assert_int_eq(drnn_vocab_find(&vocab, 0x10FFFF), -1);
+    drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_vocab_limit)
+{
+    drnn_names names;
+    drnn_vocab vocab;
+    drnn_error err;
+    size_t len;
+
+    char *buf = distinct_lines(DRNN_MAX_VOCAB - 1, &len);
+    ck_assert_int_eq(drnn_names_parse(&names, buf, len, "v.txt", NULL, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &names, &err), DRNN_OK);
+    ck_assert_int_eq(vocab.size, DRNN_MAX_VOCAB);
+    ck_assert_int_eq(drnn_vocab_find(&vocab, 0x4E00), 1);
+    ck_assert_int_eq(drnn_vocab_find(&vocab, 0x4E00 + DRNN_MAX_VOCAB - 2), DRNN_MAX_VOCAB - 1);
+    drnn_names_free(&names);
+    free(buf);
+
+    buf = distinct_lines(DRNN_MAX_VOCAB, &len);
+    ck_assert_int_eq(drnn_names_parse(&names, buf, len, "v.txt", NULL, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &names, &err), DRNN_ERR_VOCAB_TOO_BIG);
+    drnn_names_free(&names);
+    free(buf);
+
+    buf = distinct_lines(1100, &len);
+    ck_assert_int_eq(drnn_names_parse(&names, buf, len, "v.txt", NULL, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &names, &err), DRNN_ERR_VOCAB_TOO_BIG);
+    ck_assert_int_eq(err.code, DRNN_ERR_VOCAB_TOO_BIG);
+    ck_assert_ptr_nonnull(strstr(err.message, "1023"));
+    drnn_names_free(&names);
+    free(buf);
+}
+END_TEST
+
+/* The fingerprint as names.h documents it, written independently. */
+static uint64_t reference_fnv(const uint32_t *cps, const size_t *lens, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j <= lens[i]; j++) {
+            uint32_t c = j < lens[i] ? *cps++ : 0;
+            unsigned char b[4] = {(unsigned char)c, (unsigned char)(c >> 8),
+                                  (unsigned char)(c >> 16), (unsigned char)(c >> 24)};
+            for (int k = 0; k < 4; k++) {
+                h ^= b[k];
+                h *= 0x100000001b3ULL;
+            }
+        }
+    }
+    return h;
+}
+
+START_TEST(test_fingerprint)
+{
+    drnn_names a, b, c;
+    parse_ok(&a, "ab\nc\n", 0);
+    parse_ok(&b, "a\nbc\n", 0);
+    parse_ok(&c, "c\nab\n", 0);
+    static const uint32_t cps[] = {'a', 'b', 'c'};
+    static const size_t lens_a[] = {2, 1}, lens_b[] = {1, 2};
+    ck_assert(drnn_names_fingerprint(&a) == reference_fnv(cps, lens_a, 2));
+    ck_assert(drnn_names_fingerprint(&b) == reference_fnv(cps, lens_b, 2));
+    ck_assert(drnn_names_fingerprint(&a) != drnn_names_fingerprint(&b));
+    ck_assert(drnn_names_fingerprint(&a) != drnn_names_fingerprint(&c));
+    drnn_names_free(&a);
+    drnn_names_free(&b);
+    drnn_names_free(&c);
+
+    /* Multi-byte code points contribute all four bytes. */
+    parse_ok(&a, "\xF0\x9F\x98\x80\xC3\xA9\n", 1);
+    static const uint32_t wide[] = {0x1F600, 0xE9};
+    static const size_t lens_w[] = {2};
+    ck_assert(drnn_names_fingerprint(&a) == reference_fnv(wide, lens_w, 1));
+    drnn_names_free(&a);
+
+    drnn_names empty = {0};
+    ck_assert(drnn_names_fingerprint(&empty) == 0xcbf29ce484222325ULL);
+}
+END_TEST
+
+START_TEST(test_corpus_encode)
+{
+    drnn_names train, data;
+    drnn_vocab vocab;
+    drnn_corpus corpus;
+    drnn_error err;
+    parse_ok(&train, "abc\n", 0);
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &train, &err), DRNN_OK);
+    parse_ok(&data, "cab\nabd\n\nba\nxyz\nc\n", 0);
+
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &data, &vocab, 0, "d.txt", &err),
+                     DRNN_ERR_UNKNOWN_SYMBOL);
+    ck_assert_str_eq(err.message,
+                     "d.txt:2: symbol 'd' (U+0064) is not in the model's vocabulary");
+    ck_assert_ptr_null(corpus.tokens);
+    ck_assert_uint_eq(corpus.count, 0);
+
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &data, &vocab, 1, "d.txt", &err), DRNN_OK);
+    ck_assert_uint_eq(corpus.count, 3);
+    ck_assert_uint_eq(corpus.skipped, 2);
+    ck_assert_int_eq(corpus.first_skipped_line, 2);
+    ck_assert_int_eq(corpus.line[0], 1);
+    ck_assert_int_eq(corpus.line[1], 4);
+    ck_assert_int_eq(corpus.line[2], 6);
+    ck_assert_int_eq(drnn_corpus_len(&corpus, 0), 3);
+    ck_assert_int_eq(drnn_corpus_len(&corpus, 1), 2);
+    ck_assert_int_eq(drnn_corpus_len(&corpus, 2), 1);
+    static const drnn_token want[] = {3, 1, 2, 2, 1, 3};
+    ck_assert_uint_eq(corpus.start[3], 6);
+    ck_assert_mem_eq(corpus.tokens, want, sizeof want);
+    drnn_corpus_free(&corpus);
+    ck_assert_ptr_null(corpus.tokens);
+    drnn_corpus_free(&corpus);
+
+    /* Nothing unknown: nothing skipped. */
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &train, &vocab, 1, "t.txt", &err), DRNN_OK);
+    ck_assert_uint_eq(corpus.count, 1);
+    ck_assert_uint_eq(corpus.skipped, 0);
+    ck_assert_int_eq(corpus.first_skipped_line, 0);
+    drnn_corpus_free(&corpus);
+    drnn_names_free(&data);
+
+    /* Non-ASCII symbols are shown as UTF-8; everything skipped is allowed. */
+    parse_ok(&data, "\n\nJosé\n", 0);
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &data, &vocab, 0, "d.txt", &err),
+                     DRNN_ERR_UNKNOWN_SYMBOL);
+    ck_assert_str_eq(err.message,
+                     "d.txt:3: symbol 'j' (U+006A) is not in the model's vocabulary");
+    drnn_names_free(&data);
+    parse_ok(&data, "é\n", 0);
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &data, &vocab, 0, "d.txt", &err),
+                     DRNN_ERR_UNKNOWN_SYMBOL);
+    ck_assert_ptr_nonnull(strstr(err.message, "'é' (U+00E9)"));
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &data, &vocab, 1, "d.txt", &err), DRNN_OK);
+    ck_assert_uint_eq(corpus.count, 0);
+    ck_assert_uint_eq(corpus.skipped, 1);
+    ck_assert_int_eq(corpus.first_skipped_line, 1);
+    drnn_corpus_free(&corpus);
+    drnn_names_free(&data);
+    drnn_names_free(&train);
+}
+END_TEST
+
+/* Checks that train and val partition 0..count-1, each ascending. */
+static void check_partition(size_t count, const size_t *tr, size_t nt, const size_t *va,
+                            size_t nv)
+{
+    ck_assert_uint_eq(nt + nv, count);
+    unsigned char *seen = calloc(count, 1);
+    ck_assert_ptr_nonnull(seen);
+    for (size_t i = 0; i < nt; i++) {
+        ck_assert_uint_lt(tr[i], count);
+        ck_assert(!seen[tr[i]]);
+        seen[tr[i]] = 1;
+        if (i)
+            ck_assert_uint_lt(tr[i - 1], tr[i]);
+    }
+    for (size_t i = 0; i < nv; i++) {
+        ck_assert_uint_lt(va[i], count);
+        ck_assert(!seen[va[i]]);
+        seen[va[i]] = 1;
+        if (i)
+            ck_assert_uint_lt(va[i - 1], va[i]);
+    }
+    free(seen);
+}
+
+START_TEST(test_split_sizes)
+{
+    size_t *tr, *va, nt, nv;
+    drnn_error err;
+
+    ck_assert_int_eq(drnn_split(1536, 0.1, 42, &tr, &nt, &va, &nv, &err), DRNN_OK);
+    ck_assert_uint_eq(nv, 154);
+    ck_assert_uint_eq(nt, 1382);
+    check_partition(1536, tr, nt, va, nv);
+    free(tr);
+    free(va);
+
+    ck_assert_int_eq(drnn_split(1536, 0.0, 42, &tr, &nt, &va, &nv, &err), DRNN_OK);
+    ck_assert_uint_eq(nv, 0);
+    ck_assert_uint_eq(nt, 1536);
+    ck_assert_ptr_nonnull(va);
+    for (size_t i = 0; i < nt; i++)
+        ck_assert_uint_eq(tr[i], i);
+    free(tr);
+    free(va);
+
+    ck_assert_int_eq(drnn_split(3, 0.999, 1, &tr, &nt, &va, &nv, &err), DRNN_OK);
+    ck_assert_uint_le(nv, 2);
+    ck_assert_uint_ge(nt, 1);
+    check_partition(3, tr, nt, va, nv);
+    free(tr);
+    free(va);
+
+    ck_assert_int_eq(drnn_split(1, 0.5, 1, &tr, &nt, &va, &nv, &err), DRNN_OK);
+    ck_assert_uint_eq(nv, 0);
+    ck_assert_uint_eq(nt, 1);
+    ck_assert_uint_eq(tr[0], 0);
+    ck_assert_ptr_nonnull(va);
+    free(tr);
+    free(va);
+
+    /* Rounds half up: 10 * 0.25 = 2.5 -> 3. */
+    ck_assert_int_eq(drnn_split(10, 0.25, 1, &tr, &nt, &va, &nv, &err), DRNN_OK);
+    ck_assert_uint_eq(nv, 3);
+    free(tr);
+    free(va);
+}
+END_TEST
+
+START_TEST(test_split_deterministic)
+{
+    size_t *t1, *v1, *t2, *v2, *t3, *v3, n1, m1, n2, m2, n3, m3;
+    drnn_error err;
+    ck_assert_int_eq(drnn_split(500, 0.2, 7, &t1, &n1, &v1, &m1, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_split(500, 0.2, 7, &t2, &n2, &v2, &m2, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_split(500, 0.2, 8, &t3, &n3, &v3, &m3, &err), DRNN_OK);
+    ck_assert_uint_eq(m1, 100);
+    ck_assert_uint_eq(m1, m2);
+    ck_assert_uint_eq(m1, m3);
+    ck_assert_mem_eq(v1, v2, m1 * sizeof *v1);
+    ck_assert_mem_eq(t1, t2, n1 * sizeof *t1);
+    ck_assert(memcmp(v1, v3, m1 * sizeof *v1) != 0);
+    /* Not simply the first or last indices. */
+    ck_assert(!(v1[0] == 0 && v1[m1 - 1] == m1 - 1));
+    ck_assert(!(v1[0] == 500 - m1 && v1[m1 - 1] == 499));
+
+    /* The documented shuffle, replayed with the project's generator. */
+    size_t perm[500];
+    drnn_rng rng;
+    drnn_rng_seed(&rng, 7);
+    for (size_t i = 0; i < 500; i++)
+        perm[i] = i;
+    for (size_t i = 499; i >= 1; i--) {
+        size_t j = (size_t)drnn_rng_below(&rng, i + 1);
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    unsigned char in_val[500] = {0};
+    for (size_t i = 0; i < 100; i++)
+        in_val[perm[i]] = 1;
+    for (size_t i = 0; i < m1; i++)
+        ck_assert(in_val[v1[i]]);
+
+    free(t1);
+    free(v1);
+    free(t2);
+    free(v2);
+    free(t3);
+    free(v3);
+}
+END_TEST
+
+START_TEST(test_split_invalid)
+{
+    static const double bad[] = {-0.1, 1.0, 1.5, -0.0 - 1e-300};
+    size_t *tr = (size_t *)1, *va = (size_t *)1, nt = 9, nv = 9;
+    drnn_error err;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(drnn_split(10, bad[i], 1, &tr, &nt, &va, &nv, &err), DRNN_ERR_INVALID);
+        ck_assert_ptr_null(tr);
+        ck_assert_ptr_null(va);
+        ck_assert_uint_eq(nt + nv, 0);
+    }
+    ck_assert_int_eq(drnn_split(10, NAN, 1, &tr, &nt, &va, &nv, &err), DRNN_ERR_INVALID);
+    ck_assert_int_eq(drnn_split(10, INFINITY, 1, &tr, &nt, &va, &nv, &err), DRNN_ERR_INVALID);
+    ck_assert_int_eq(drnn_split(0, 0.1, 1, &tr, &nt, &va, &nv, &err), DRNN_ERR_INVALID);
+    ck_assert_int_eq(err.code, DRNN_ERR_INVALID);
+    ck_assert_ptr_null(tr);
+}
+END_TEST
+
+START_TEST(test_real_data)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/dinos.txt", top ? top : ".");
+    drnn_names names;
+    drnn_vocab vocab;
+    drnn_corpus corpus;
+    drnn_error err;
+    int rc = drnn_names_load(&names, path, NULL, &err);
+    ck_assert_msg(rc == DRNN_OK, "%s", err.message);
+    ck_assert_uint_eq(names.count, 1536);
+    for (size_t j = 0; j < names.start[names.count]; j++)
+        ck_assert(names.symbols[j] >= 'a' && names.symbols[j] <= 'z');
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &names, &err), DRNN_OK);
+    ck_assert_int_eq(vocab.size, 27);
+    for (int t = 1; t < 27; t++)
+        ck_assert_uint_eq(vocab.symbol[t], (uint32_t)('a' + t - 1));
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &names, &vocab, 0, path, &err), DRNN_OK);
+    ck_assert_uint_eq(corpus.count, 1536);
+    ck_assert_uint_eq(corpus.start[1536], names.start[1536]);
+    drnn_corpus_free(&corpus);
+    drnn_names_free(&names);
+}
+END_TEST
+
+static Suite *names_suite(void)
+{
+    Suite *s = suite_create("names");
+    TCase *tc = tcase_create("parse");
+    tcase_add_test(tc, test_simple_file);
+    tcase_add_test(tc, test_crlf_same_as_lf);
+    tcase_add_test(tc, test_keep_case);
+    tcase_add_test(tc, test_trim_blanks_and_bom);
+    tcase_add_test(tc, test_utf8_names);
+    tcase_add_test(tc, test_lowercase_table);
+    tcase_add_test(tc, test_real_data);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_directory);
+    tcase_add_test(tc, test_other_open_error);
+    tcase_add_test(tc, test_file_too_big);
+    tcase_add_test(tc, test_fifo);
+    tcase_add_test(tc, test_empty);
+    tcase_add_test(tc, test_nul_byte);
+    tcase_add_test(tc, test_invalid_utf8);
+    tcase_add_test(tc, test_name_length_limit);
+    tcase_add_test(tc, test_huge_line);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("vocab");
+    tcase_add_test(tc, test_vocab);
+    tcase_add_test(tc, test_vocab_limit);
+    tcase_add_test(tc, test_fingerprint);
+    tcase_add_test(tc, test_corpus_encode);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("split");
+    tcase_add_test(tc, test_split_sizes);
+    tcase_add_test(tc, test_split_deterministic);
+    tcase_add_test(tc, test_split_invalid);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(names_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

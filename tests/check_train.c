@@ -1,0 +1,519 @@
+/* check_train.c: the trainer and checkpoints: bit-identical weights for any
+ * thread count, bit-identical resume (at an epoch's end and in its middle),
+ * checkpoint round trips, every kind of damage rejected, and a failed write
+ * that leaves the previous checkpoint as it was. */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "dinornn/checkpoint.h"
+#include "dinornn/dinornn.h"
+#include "dinornn/train.h"
+
+/* The first names of data/dinos.txt's vocabulary, enough for real training. */
+typedef struct fixture {
+    drnn_names names;
+    drnn_vocab vocab;
+    drnn_corpus all, train, val;
+} fixture;
+
+static void fixture_load(fixture *f, size_t max_names)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/dinos.txt", top ? top : ".");
+    drnn_error err;
+    ck_assert_msg(drnn_names_load(&f->names, path, NULL, &err) == DRNN_OK, "%s", err.message);
+    ck_assert_int_eq(drnn_vocab_build(&f->vocab, &f->names, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_encode(&f->all, &f->names, &f->vocab, 0, path, &err), DRNN_OK);
+    size_t n = f->all.count < max_names ? f->all.count : max_names;
+    size_t *ti, *vi, nt, nv;
+    ck_assert_int_eq(drnn_split(n, 0.2, 3, &ti, &nt, &vi, &nv, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_select(&f->train, &f->all, ti, nt, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_select(&f->val, &f->all, vi, nv, &err), DRNN_OK);
+    free(ti);
+    free(vi);
+}
+
+static void fixture_free(fixture *f)
+{
+    drnn_corpus_free(&f->train);
+    drnn_corpus_free(&f->val);
+    drnn_corpus_free(&f->all);
+    drnn_names_free(&f->names);
+}
+
+static void small_hparams(drnn_hparams *hp, drnn_optimizer opt)
+{
+    drnn_hparams_default(hp);
+    hp->model.hidden = 24;
+    hp->model.layers = 2;
+    hp->batch = 13; /* uneven: the last mini-batch of an epoch is short */
+    hp->optimizer = opt;
+    hp->lr = opt == DRNN_OPT_SGD ? 0.1 : 0.01;
+    hp->momentum = opt == DRNN_OPT_SGD ? 0.9 : 0;
+    hp->seed = 77;
+}
+
+static void new_state(drnn_train_state *st, const drnn_hparams *hp, const fixture *f)
+{
+    drnn_error err;
+    ck_assert_int_eq(drnn_state_new(st, hp, &f->vocab, 1, 0, "dinos", &err), DRNN_OK);
+}
+
+/* Trains st for whole epochs up to `epochs`. */
+static void train_to(drnn_train_state *st, const fixture *f, int64_t epochs)
+{
+    drnn_trainer *t;
+    drnn_error err;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, st, &f->train, &f->val, &err), DRNN_OK);
+    while (st->epoch < epochs) {
+        ck_assert_int_eq(drnn_trainer_epoch(t, 0, NULL, &rep, &err), DRNN_OK);
+        ck_assert(rep.finished && isfinite(rep.train_loss) && isfinite(rep.val_loss));
+    }
+    drnn_trainer_free(t);
+}
+
+static void set_threads(int n)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
+
+static int same_state(const drnn_train_state *a, const drnn_train_state *b)
+{
+    unsigned char *x, *y;
+    size_t nx, ny;
+    ck_assert_int_eq(drnn_checkpoint_encode(a, &x, &nx, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_checkpoint_encode(b, &y, &ny, NULL), DRNN_OK);
+    int same = nx == ny && memcmp(x, y, nx) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+START_TEST(test_threads_bit_identical)
+{
+    static const drnn_optimizer opts[] = {DRNN_OPT_ADAM, DRNN_OPT_SGD, DRNN_OPT_ADAGRAD};
+    fixture f;
+    fixture_load(&f, 300);
+    drnn_hparams hp;
+    small_hparams(&hp, opts[_i]);
+    drnn_train_state ref, st;
+    set_threads(1);
+    new_state(&ref, &hp, &f);
+    train_to(&ref, &f, 2);
+    static const int threads[] = {2, 3, 8};
+    for (int i = 0; i < 3; i++) {
+        set_threads(threads[i]);
+        new_state(&st, &hp, &f);
+        train_to(&st, &f, 2);
+        ck_assert_msg(memcmp(ref.weights.data, st.weights.data,
+                             ref.weights.count * sizeof(drnn_real)) == 0,
+                      "%s: weights differ between 1 and %d threads",
+                      drnn_optimizer_name(hp.optimizer), threads[i]);
+        ck_assert_msg(same_state(&ref, &st), "optimizer state or counters differ");
+        drnn_state_free(&st);
+    }
+    /* A different seed really gives other weights: the comparison can fail. */
+    hp.seed++;
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 2);
+    ck_assert(memcmp(ref.weights.data, st.weights.data, ref.weights.count * sizeof(drnn_real)) != 0);
+    drnn_state_free(&st);
+    drnn_state_free(&ref);
+    set_threads(2);
+    fixture_free(&f);
+}
+END_TEST
+
+static char *temp_dir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *dir = malloc(4096);
+    snprintf(dir, 4096, "%s/dinornn-test-XXXXXX", base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    return dir;
+}
+
+static void remove_dir(char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(dir);
+}
+
+/* 2 epochs, a checkpoint file, 2 more (from a fresh process's view) equals 4 in one go;
+ * so does stopping after 3 mini-batches of epoch 3 and resuming from that. */
+START_TEST(test_resume_bit_identical)
+{
+    fixture f;
+    fixture_load(&f, 300);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.schedule = DRNN_SCHED_STEP;
+    hp.step_epochs = 1;
+    drnn_train_state ref, st, loaded;
+    drnn_error err;
+    new_state(&ref, &hp, &f);
+    train_to(&ref, &f, 4);
+
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/latest.ckpt", dir);
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 2);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+    drnn_state_free(&st);
+    ck_assert_int_eq(drnn_checkpoint_load(&loaded, path, &err), DRNN_OK);
+    train_to(&loaded, &f, 4);
+    ck_assert_msg(same_state(&ref, &loaded), "resume at an epoch boundary is not exact");
+    drnn_state_free(&loaded);
+
+    /* Mid-epoch: stop after 3 mini-batches of the third epoch. */
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 2);
+    drnn_trainer *t;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, &st, &f.train, &f.val, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_trainer_epoch(t, 3, NULL, &rep, &err), DRNN_OK);
+    ck_assert(!rep.finished);
+    ck_assert_int_eq(st.epoch_pos, 3 * hp.batch);
+    drnn_trainer_free(t);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+    drnn_state_free(&st);
+    ck_assert_int_eq(drnn_checkpoint_load(&loaded, path, &err), DRNN_OK);
+    ck_assert_int_eq(loaded.epoch_pos, 3 * hp.batch);
+    train_to(&loaded, &f, 4);
+    ck_assert_msg(same_state(&ref, &loaded), "resume in the middle of an epoch is not exact");
+    drnn_state_free(&loaded);
+
+    drnn_state_free(&ref);
+    remove_dir(dir);
+    fixture_free(&f);
+}
+END_TEST
+
+/* A stop request is honoured between mini-batches, before any work. */
+START_TEST(test_stop_flag)
+{
+    fixture f;
+    fixture_load(&f, 100);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    drnn_train_state st;
+    new_state(&st, &hp, &f);
+    drnn_trainer *t;
+    drnn_epoch_report rep;
+    volatile sig_atomic_t stop = 1;
+    ck_assert_int_eq(drnn_trainer_new(&t, &st, &f.train, &f.val, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_trainer_epoch(t, 0, &stop, &rep, NULL), DRNN_OK);
+    ck_assert(!rep.finished);
+    ck_assert_int_eq(st.step, 0);
+    ck_assert_int_eq(st.epoch_pos, 0);
+    stop = 0;
+    ck_assert_int_eq(drnn_trainer_epoch(t, 0, &stop, &rep, NULL), DRNN_OK);
+    ck_assert(rep.finished);
+    ck_assert_int_eq(st.epoch, 1);
+    drnn_trainer_free(t);
+    drnn_state_free(&st);
+    fixture_free(&f);
+}
+END_TEST
+
+/* A diverging run stops with DRNN_ERR_NONFINITE and leaves the weights as
+ * they were before the bad mini-batch. */
+START_TEST(test_nonfinite_stops)
+{
+    fixture f;
+    fixture_load(&f, 100);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_SGD);
+    drnn_train_state st;
+    new_state(&st, &hp, &f);
+    st.weights.W_y[3] = NAN;
+    size_t n = st.weights.count;
+    drnn_real *before = malloc(n * sizeof *before);
+    memcpy(before, st.weights.data, n * sizeof *before);
+    drnn_trainer *t;
+    drnn_epoch_report rep;
+    drnn_error err;
+    ck_assert_int_eq(drnn_trainer_new(&t, &st, &f.train, &f.val, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_trainer_epoch(t, 0, NULL, &rep, &err), DRNN_ERR_NONFINITE);
+    ck_assert_ptr_nonnull(strstr(err.message, "non-finite"));
+    ck_assert_int_eq(st.step, 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(memcmp(&before[i], &st.weights.data[i], sizeof *before) == 0);
+    free(before);
+    drnn_trainer_free(t);
+    drnn_state_free(&st);
+    fixture_free(&f);
+}
+END_TEST
+
+/* ---- checkpoints ---- */
+
+/* A small trained state and its encoding. */
+static void small_checkpoint(drnn_train_state *st, unsigned char **buf, size_t *len,
+                             drnn_optimizer opt, int hidden)
+{
+    fixture f;
+    fixture_load(&f, 60);
+    drnn_hparams hp;
+    small_hparams(&hp, opt);
+    hp.model.hidden = hidden;
+    hp.model.layers = 1;
+    new_state(st, &hp, &f);
+    train_to(st, &f, 1);
+    ck_assert_int_eq(drnn_checkpoint_encode(st, buf, len, NULL), DRNN_OK);
+    fixture_free(&f);
+}
+
+START_TEST(test_checkpoint_round_trip)
+{
+    static const drnn_optimizer opts[] = {DRNN_OPT_ADAM, DRNN_OPT_SGD, DRNN_OPT_ADAGRAD};
+    drnn_train_state st, back;
+    unsigned char *buf, *again;
+    size_t len, len2;
+    drnn_error err;
+    small_checkpoint(&st, &buf, &len, opts[_i], 6);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, buf, len, "mem", 1, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_checkpoint_encode(&back, &again, &len2, NULL), DRNN_OK);
+    ck_assert_uint_eq(len, len2);
+    ck_assert(memcmp(buf, again, len) == 0);
+    ck_assert_int_eq(back.epoch, 1);
+    ck_assert_int_eq(back.vocab.size, st.vocab.size);
+    ck_assert_str_eq(back.data_path, "dinos");
+    ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
+    /* The format's stated header: magic, version, header size, file size. */
+    ck_assert(memcmp(buf, "DRNNCKPT\1\0\0\0", 12) == 0);
+    ck_assert_uint_eq(buf[16] | buf[17] << 8 | buf[18] << 16, len);
+    ck_assert_uint_eq(drnn_crc32(0, "123456789", 9), 0xcbf43926u); /* the standard check value */
+    free(again);
+    free(buf);
+    drnn_state_free(&back);
+    drnn_state_free(&st);
+}
+END_TEST
+
+static void put_le(unsigned char *p, uint64_t x, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(x >> (8 * i));
+}
+
+static void fix_crc(unsigned char *buf, size_t len)
+{
+    uint32_t crc = drnn_crc32(0, buf, len - 4);
+    for (int i = 0; i < 4; i++)
+        buf[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+START_TEST(test_checkpoint_damage_rejected)
+{
+    drnn_train_state st, back;
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    small_checkpoint(&st, &buf, &len, DRNN_OPT_ADAM, 4);
+    unsigned char *copy = malloc(len);
+
+    /* Truncation at every offset. */
+    for (size_t cut = 0; cut < len; cut++) {
+        int rc = drnn_checkpoint_decode(&back, buf, cut, "cut", 1, &err);
+        ck_assert_msg(rc == DRNN_ERR_CKPT_TRUNCATED, "cut at %zu: %s", cut, err.message);
+    }
+    /* Every single-bit flip anywhere. */
+    for (size_t bit = 0; bit < 8 * len; bit++) {
+        memcpy(copy, buf, len);
+        copy[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+        int rc = drnn_checkpoint_decode(&back, copy, len, "flip", 1, &err);
+        ck_assert_msg(rc != DRNN_OK, "flipping bit %zu went unnoticed", bit);
+    }
+    /* Wrong magic, a future version, trailing bytes. */
+    memcpy(copy, buf, len);
+    copy[0] = 'X';
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "magic", 1, &err), DRNN_ERR_CKPT_MAGIC);
+    memcpy(copy, buf, len);
+    copy[8] = 2;
+    fix_crc(copy, len);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "v2", 1, &err), DRNN_ERR_CKPT_VERSION);
+    ck_assert_ptr_nonnull(strstr(err.message, "newer"));
+    unsigned char *longer = calloc(len + 1, 1);
+    memcpy(longer, buf, len);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, longer, len + 1, "long", 1, &err), DRNN_ERR_CKPT_CORRUPT);
+    free(longer);
+    /* A header asking for an enormous model (16 layers of 4096), with a
+     * consistent file size field: refused before allocating anything. */
+    memcpy(copy, buf, len);
+    drnn_config huge = st.hp.model;
+    huge.hidden = 4096;
+    huge.layers = 16;
+    uint64_t params = drnn_param_count(&huge);
+    uint64_t size = 272 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
+    ck_assert(size > (4ULL << 30)); /* gigabytes, from a file of a few kilobytes */
+    put_le(copy + 16, size, 8);    /* file size */
+    put_le(copy + 32, 4096, 4);    /* hidden */
+    put_le(copy + 36, 16, 4);      /* layers */
+    put_le(copy + 40, params, 8);  /* parameter count */
+    fix_crc(copy, len);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "huge", 1, &err), DRNN_ERR_CKPT_TRUNCATED);
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/huge.ckpt", dir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(copy, 1, len, fp), len);
+    fclose(fp);
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_ERR_CKPT_TRUNCATED);
+    ck_assert_ptr_nonnull(strstr(err.message, "truncated"));
+    /* Sizes whose product overflows 64 bits are corrupt, not a huge malloc. */
+    put_le(copy + 16, UINT64_MAX, 8);
+    fix_crc(copy, len);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "overflow", 1, &err), DRNN_ERR_CKPT_CORRUPT);
+    remove_dir(dir);
+    free(copy);
+    free(buf);
+    drnn_state_free(&st);
+}
+END_TEST
+
+static size_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (size_t)sb.st_size : 0;
+}
+
+static int count_entries(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    return n;
+}
+
+/* A write that fails (file-size limit: EFBIG, as on a full disk) reports the
+ * path, leaves the previous checkpoint intact, and no temporary file. */
+START_TEST(test_failed_write_keeps_old)
+{
+    drnn_train_state st, back;
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    small_checkpoint(&st, &buf, &len, DRNN_OPT_ADAM, 8);
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/latest.ckpt", dir);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+    ck_assert_uint_eq(file_size(path), len);
+
+    st.epoch = 99; /* the new state differs from what is on disk */
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit lim = {len / 2, len / 2};
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &lim);
+        int rc = drnn_checkpoint_save(&st, path, &err);
+        _exit(rc == DRNN_ERR_IO && strstr(err.message, path) && strstr(err.message, "too large") ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the failed write was not reported");
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_OK);
+    ck_assert_int_eq(back.epoch, 1);
+    ck_assert_int_eq(count_entries(dir), 1); /* no temporary file left */
+    drnn_state_free(&back);
+
+    /* Saving onto a directory fails cleanly too. */
+    ck_assert_int_eq(drnn_checkpoint_save(&st, dir, &err), DRNN_ERR_IO);
+    ck_assert_int_eq(drnn_checkpoint_load(&back, dir, &err), DRNN_ERR_IS_DIR);
+    snprintf(path, sizeof path, "%s/missing.ckpt", dir);
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_ERR_NOT_FOUND);
+    ck_assert_int_eq(count_entries(dir), 1);
+    remove_dir(dir);
+    free(buf);
+    drnn_state_free(&st);
+}
+END_TEST
+
+/* Hyperparameter ranges and the learning-rate schedules. */
+START_TEST(test_hparams)
+{
+    drnn_hparams hp;
+    drnn_error err;
+    drnn_hparams_default(&hp);
+    ck_assert_int_eq(drnn_hparams_check(&hp, &err), DRNN_OK);
+    hp.lr = NAN;
+    ck_assert_int_eq(drnn_hparams_check(&hp, &err), DRNN_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.message, "learning rate"));
+    drnn_hparams_default(&hp);
+    hp.batch = 0;
+    ck_assert_int_eq(drnn_hparams_check(&hp, &err), DRNN_ERR_INVALID);
+    drnn_hparams_default(&hp);
+    hp.val_fraction = 1;
+    ck_assert_int_eq(drnn_hparams_check(&hp, &err), DRNN_ERR_INVALID);
+
+    drnn_hparams_default(&hp);
+    hp.lr = 0.1;
+    ck_assert(drnn_learning_rate(&hp, 7) == 0.1);
+    hp.schedule = DRNN_SCHED_STEP;
+    hp.step_epochs = 3;
+    hp.step_gamma = 0.5;
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 2), 0.1, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 3), 0.05, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 7), 0.025, 1e-15);
+    hp.schedule = DRNN_SCHED_COSINE;
+    hp.cosine_epochs = 10;
+    hp.lr_min = 0;
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 0), 0.1, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 5), 0.05, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 10), 0.0, 1e-15);
+}
+END_TEST
+
+static Suite *train_suite(void)
+{
+    Suite *suite = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_threads_bit_identical, 0, 3);
+    tcase_add_test(tc, test_resume_bit_identical);
+    tcase_add_test(tc, test_stop_flag);
+    tcase_add_test(tc, test_nonfinite_stops);
+    tcase_add_test(tc, test_hparams);
+    suite_add_tcase(suite, tc);
+    TCase *ck = tcase_create("checkpoint");
+    tcase_set_timeout(ck, 300);
+    tcase_add_loop_test(ck, test_checkpoint_round_trip, 0, 3);
+    tcase_add_test(ck, test_checkpoint_damage_rejected);
+    tcase_add_test(ck, test_failed_write_keeps_old);
+    suite_add_tcase(suite, ck);
+    return suite;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(train_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
