@@ -320,6 +320,18 @@ static void update(drnn_train_state *st, const drnn_real *grad, double norm2, do
     }
 }
 
+/* The slots' losses and character counts, summed in slot order. */
+static double sum_slots(const drnn_trainer *t, int slots, int64_t *chars)
+{
+    double loss = 0;
+    *chars = 0;
+    for (int s = 0; s < slots; s++) {
+        loss += t->slot_loss[s];
+        *chars += t->slot_chars[s];
+    }
+    return loss;
+}
+
 /* This epoch's order of the training names, from the generator as it was
  * when the epoch began; returns the generator as it is after the shuffle. */
 static drnn_rng shuffle_epoch(drnn_trainer *t)
@@ -370,12 +382,8 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
             t->slot_loss[s] = loss;
             t->slot_chars[s] = chars;
         }
-        double loss = 0;
-        int64_t chars = 0;
-        for (int s = 0; s < slots; s++) {
-            loss += t->slot_loss[s];
-            chars += t->slot_chars[s];
-        }
+        int64_t chars;
+        double loss = sum_slots(t, slots, &chars);
         double norm2 = reduce_gradients(t, slots, (drnn_real)(1.0 / (double)chars));
         if (!isfinite(loss) || !isfinite(norm2))
             return drnn_fail(err, DRNN_ERR_NONFINITE,
@@ -431,11 +439,6 @@ double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c)
         t->slot_loss[s] = loss;
         t->slot_chars[s] = chars;
     }
-    double loss = 0;
-    int64_t chars = 0;
-    for (int s = 0; s < slots; s++) {
-        loss += t->slot_loss[s];
-        chars += t->slot_chars[s];
-    }
-    return loss / (double)chars;
+    int64_t chars;
+    return sum_slots(t, slots, &chars) / (double)chars;
 }
