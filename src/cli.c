@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -71,4 +72,55 @@ int cli_choice(const char *prog, const char *opt, const char *arg, const char *c
         strncat(list, choices[i], sizeof list - strlen(list) - 1);
     }
     cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected one of %s", arg, opt, list);
+}
+
+const char *cli_load_checkpoint(const char *prog, const char *path, drnn_train_state *st)
+{
+    drnn_error err;
+    if (!path) {
+        path = access("checkpoints/best.ckpt", F_OK) == 0 ? "checkpoints/best.ckpt"
+                                                           : "checkpoints/latest.ckpt";
+        if (access(path, F_OK) != 0)
+            cli_die(prog, EXIT_RUNTIME,
+                    "no checkpoint in checkpoints/: train one with dinornn-train, or give "
+                    "--checkpoint FILE");
+    }
+    if (drnn_checkpoint_load(st, path, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    return path;
+}
+
+int cli_encode(const char *prog, const char *what, const char *text, const drnn_train_state *st,
+               drnn_token *out)
+{
+    drnn_names names;
+    drnn_corpus corpus;
+    drnn_error err;
+    drnn_names_options opts = {.keep_case = st->hp.keep_case};
+    if (drnn_names_parse(&names, text, strlen(text), what, &opts, &err))
+        cli_die(prog, EXIT_USAGE, "%s", err.message);
+    if (names.count != 1)
+        cli_die(prog, EXIT_USAGE, "%s: '%s' must be one name on one line", what, text);
+    if (drnn_corpus_encode(&corpus, &names, &st->vocab, 0, what, &err))
+        cli_die(prog, EXIT_USAGE, "%s", err.message);
+    int len = drnn_corpus_len(&corpus, 0);
+    memcpy(out, corpus.tokens, (size_t)len * sizeof *out);
+    drnn_corpus_free(&corpus);
+    drnn_names_free(&names);
+    return len;
+}
+
+void cli_json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(fp, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(fp, "\\u%04x", c);
+        else
+            fputc(c, fp);
+    }
+    fputc('"', fp);
 }

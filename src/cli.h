@@ -4,6 +4,9 @@
 #define DINORNN_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include "dinornn/dinornn.h"
 
 /* Exit statuses, the same for every program (docs/errors.md). An
  * interrupted run exits with 128 + the signal's number. */
@@ -28,4 +31,18 @@ _Noreturn void cli_die(const char *prog, int status, const char *fmt, ...)
 /* Says to try --help and exits EXIT_USAGE. */
 _Noreturn void cli_usage_error(const char *prog);
 
+
+/* Loads the checkpoint at path, or when path is NULL checkpoints/best.ckpt,
+ * else checkpoints/latest.ckpt; exits EXIT_RUNTIME with a message on failure.
+ * Returns the path used. */
+const char *cli_load_checkpoint(const char *prog, const char *path, drnn_train_state *st);
+
+/* Encodes text (UTF-8, lowercased unless the model keeps case) as tokens of
+ * the model's vocabulary into out (room for DRNN_MAX_NAME_LEN); what names
+ * the text in messages. Exits EXIT_USAGE on a symbol outside the vocabulary. */
+int cli_encode(const char *prog, const char *what, const char *text, const drnn_train_state *st,
+               drnn_token *out);
+
+/* Writes s as a JSON string literal. */
+void cli_json_string(FILE *fp, const char *s);
 #endif

@@ -262,22 +262,31 @@ static double forward(const drnn_params *w, drnn_scratch *s, int T)
         drnn_real *z = s->probs + (size_t)t * V;
         memcpy(z, w->b_y, (size_t)V * sizeof *z);
         drnn_matvec_acc(z, w->W_y, top + (size_t)t * CH, V, H);
-        /* Stable log-softmax: subtract the largest logit before exp. */
-        drnn_real zmax = z[0];
-        for (int v = 1; v < V; v++)
-            if (z[v] > zmax)
-                zmax = z[v];
-        double target = (double)z[s->out[t]] - zmax, sum = 0;
-        for (int v = 0; v < V; v++) {
-            z[v] = exp(z[v] - zmax);
-            sum += z[v];
-        }
-        loss += log(sum) - target;
-        drnn_real inv = (drnn_real)(1.0 / sum);
-        for (int v = 0; v < V; v++)
-            z[v] *= inv;
+        drnn_real zmax;
+        drnn_real target = z[s->out[t]];
+        double lognorm = drnn_softmax(z, V, &zmax);
+        loss += lognorm - ((double)target - zmax);
     }
     return loss;
+}
+
+double drnn_softmax(drnn_real *z, int V, drnn_real *zmax_out)
+{
+    /* Subtract the largest logit so that no exp overflows. */
+    drnn_real zmax = z[0];
+    for (int v = 1; v < V; v++)
+        if (z[v] > zmax)
+            zmax = z[v];
+    double sum = 0;
+    for (int v = 0; v < V; v++) {
+        z[v] = exp(z[v] - zmax);
+        sum += z[v];
+    }
+    drnn_real inv = (drnn_real)(1.0 / sum);
+    for (int v = 0; v < V; v++)
+        z[v] *= inv;
+    *zmax_out = zmax;
+    return log(sum);
 }
 
 double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len)
@@ -440,5 +449,10 @@ const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_
     }
     memcpy(st->logits, w->b_y, (size_t)V * sizeof *st->logits);
     drnn_matvec_acc(st->logits, w->W_y, st->cache[L - 1], V, H);
+    return st->logits;
+}
+
+const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st)
+{
     return st->logits;
 }

@@ -178,6 +178,7 @@ struct drnn_trainer {
     drnn_train_state *st;
     const drnn_corpus *train, *val;
     int slots;                          /* gradient slots allocated */
+    int max_len;                        /* longest name the workspaces take */
     drnn_params grad[DRNN_GRAD_SLOTS];  /* per-slot gradient sums */
     drnn_scratch *scratch[DRNN_GRAD_SLOTS];
     double slot_loss[DRNN_GRAD_SLOTS];
@@ -216,6 +217,7 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     int max_len = longest_name(train), val_len = longest_name(val);
     if (val_len > max_len)
         max_len = val_len;
+    t->max_len = max_len;
     t->slots = st->hp.batch < DRNN_GRAD_SLOTS ? st->hp.batch : DRNN_GRAD_SLOTS;
     int rc = DRNN_OK;
     for (int s = 0; s < t->slots && !rc; s++) {
@@ -421,24 +423,62 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
     return drnn_ok(err);
 }
 
+/* Loss of w over c in DRNN_GRAD_SLOTS fixed chunks of names, each summed in
+ * order, then summed in chunk order: the result depends neither on the
+ * thread count nor on how many workspaces there are. Workspace s serves
+ * chunks s, s + n_scratch, ... so that no two threads share one. */
+static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scratch **scratch,
+                              int n_scratch, int64_t *chars_out)
+{
+    double loss[DRNN_GRAD_SLOTS];
+    int64_t chars[DRNN_GRAD_SLOTS];
+    const size_t n = c->count;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1))
+    for (int s = 0; s < n_scratch; s++) {
+        for (int k = s; k < DRNN_GRAD_SLOTS; k += n_scratch) {
+            double sum = 0;
+            int64_t count = 0;
+            for (size_t i = (size_t)k * n / DRNN_GRAD_SLOTS; i < (size_t)(k + 1) * n / DRNN_GRAD_SLOTS; i++) {
+                int len = drnn_corpus_len(c, i);
+                sum += drnn_name_loss(w, scratch[s], c->tokens + c->start[i], len);
+                count += len + 1;
+            }
+            loss[k] = sum;
+            chars[k] = count;
+        }
+    }
+    double total = 0;
+    *chars_out = 0;
+    for (int k = 0; k < DRNN_GRAD_SLOTS; k++) {
+        total += loss[k];
+        *chars_out += chars[k];
+    }
+    return total;
+}
+
 double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c)
 {
-    const drnn_params *w = &t->st->weights;
-    const int slots = t->slots;
-    if (!c || c->count == 0)
+    if (!c || c->count == 0 || longest_name(c) > t->max_len)
         return NAN;
-    DRNN_OMP(omp parallel for schedule(dynamic, 1))
-    for (int s = 0; s < slots; s++) {
-        double loss = 0;
-        int64_t chars = 0;
-        for (size_t i = (size_t)s * c->count / slots; i < (size_t)(s + 1) * c->count / slots; i++) {
-            int len = drnn_corpus_len(c, i);
-            loss += drnn_name_loss(w, t->scratch[s], c->tokens + c->start[i], len);
-            chars += len + 1;
-        }
-        t->slot_loss[s] = loss;
-        t->slot_chars[s] = chars;
-    }
     int64_t chars;
-    return sum_slots(t, slots, &chars) / (double)chars;
+    return evaluate_chunks(&t->st->weights, c, t->scratch, t->slots, &chars) / (double)chars;
+}
+
+int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
+                  drnn_error *err)
+{
+    *nats = 0;
+    *chars = 0;
+    if (c->count == 0)
+        return drnn_ok(err);
+    drnn_scratch *scratch[DRNN_GRAD_SLOTS] = {NULL};
+    int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
+    int rc = DRNN_OK;
+    for (int s = 0; s < n && !rc; s++)
+        rc = drnn_scratch_new(&scratch[s], &w->cfg, longest_name(c), err);
+    if (!rc)
+        *nats = evaluate_chunks(w, c, scratch, n, chars);
+    for (int s = 0; s < n; s++)
+        drnn_scratch_free(scratch[s]);
+    return rc ? rc : drnn_ok(err);
 }

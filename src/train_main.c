@@ -72,7 +72,7 @@ static void usage(void)
            "  -l, --layers=N           stacked layers, 1..%d (default 2)\n"
            "  -H, --hidden=N           units per layer, 1..%d (default 128)\n\n"
            "Training:\n"
-           "  -e, --epochs=N           epochs to reach, counting resumed ones (default 30)\n"
+           "  -e, --epochs=N           epochs to reach, counting resumed ones (default 20)\n"
            "  -b, --batch=N            names per mini-batch, 1..%d (default 32)\n"
            "      --lr=X               learning rate, 0 < X <= 100 (default 0.003)\n"
            "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
@@ -293,7 +293,7 @@ static void print_samples(const drnn_train_state *st, const drnn_corpus *train, 
         int copy = in_corpus(train, tokens, n);
         novel += !copy;
         drnn_vocab_decode(&st->vocab, tokens, n, !st->hp.keep_case, text, sizeof text);
-        printf("%s %s%s", i ? "," : "", n ? text : "(empty)", copy ? " (copy)" : "");
+        printf("%s %s%s", i ? "," : "", text, copy ? " (copy)" : "");
     }
     printf("  [%d of %d novel]\n", novel, count);
     drnn_stepper_free(stepper);
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
     options o;
     memset(&o, 0, sizeof o);
     drnn_hparams_default(&o.hp);
-    o.epochs = 30;
+    o.epochs = 20;
     o.samples = 5;
     o.checkpoint_dir = "checkpoints";
     parse_options(&o, argc, argv);

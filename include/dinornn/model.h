@@ -103,6 +103,11 @@ double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *n
 double drnn_name_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
                            const drnn_token *name, int len);
 
+/* Turns logits z[V] into probabilities in place. Returns log(sum exp(z - zmax))
+ * and sets *zmax, so that -log p[v] = result - (logit[v] - zmax), computed in
+ * double from the original logit: the loss of drnn_name_loss, term by term. */
+double drnn_softmax(drnn_real *z, int V, drnn_real *zmax);
+
 /* Step-by-step forward pass for generation: one input token at a time,
  * carrying each layer's state. */
 typedef struct drnn_stepper drnn_stepper;
@@ -115,6 +120,8 @@ void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src);
 /* Feeds one token; returns the V logits of the next symbol, valid until the
  * next call on st. */
 const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in);
+/* The logits of the last feed (zeros before the first). */
+const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st);
 
 #ifdef __cplusplus
 }

@@ -109,9 +109,16 @@ typedef struct drnn_epoch_report {
 int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_atomic_t *stop,
                        drnn_epoch_report *rep, drnn_error *err);
 
-/* Mean nats per character of the weights over a corpus; the same value for
- * any thread count. Uses the trainer's workspaces. */
+/* Mean nats per character of the weights over a corpus (NaN if it is empty
+ * or holds a name longer than the trainer's data). Uses the trainer's
+ * workspaces; equal, bit for bit, to drnn_evaluate's nats / chars. */
 double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c);
+
+/* Summed loss (nats) of w over a corpus and its predicted characters, for
+ * any thread count the same value: the names are cut into DRNN_GRAD_SLOTS
+ * fixed chunks, each summed in order, then summed in chunk order. */
+int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
+                  drnn_error *err);
 
 #ifdef __cplusplus
 }

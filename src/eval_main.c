@@ -1,0 +1,149 @@
+/* dinornn-eval: how well a trained model predicts a list of names, in nats
+ * and bits per character and perplexity. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dinornn/dinornn.h"
+
+static const char *const prog = "dinornn-eval";
+
+enum { OPT_SPLIT = 256, OPT_STRICT, OPT_FORMAT, OPT_FORCE, OPT_VERSION };
+enum { SPLIT_NONE = -1, SPLIT_VAL, SPLIT_TRAIN, SPLIT_ALL };
+
+typedef struct options {
+    const char *checkpoint, *data;
+    int split, strict, json, force;
+} options;
+
+static void usage(void)
+{
+    printf("Usage: %s [OPTION]...\n"
+           "Measure how well a model trained by dinornn-train predicts names: mean nats per\n"
+           "character (the end of each name counts as one), bits per character and\n"
+           "perplexity.\n\n"
+           "  -c, --checkpoint=FILE    model to evaluate (default checkpoints/best.ckpt,\n"
+           "                           else checkpoints/latest.ckpt)\n"
+           "  -d, --data=FILE          names to evaluate, one per line (all of them)\n"
+           "      --split=PART         val, train or all: the part of the training file\n"
+           "                           recorded in the checkpoint (default val, unless\n"
+           "                           --data is given)\n"
+           "      --strict             refuse names with symbols outside the model's\n"
+           "                           vocabulary instead of skipping them\n"
+           "      --force              with --split, accept a file other than the one\n"
+           "                           trained on\n"
+           "      --format=FORMAT      text (default) or json\n"
+           "  -h, --help               display this help and exit\n"
+           "      --version            output version information and exit\n\n"
+           "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
+           prog);
+}
+
+static void parse_options(options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"checkpoint", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},
+        {"split", required_argument, NULL, OPT_SPLIT},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const splits[] = {"val", "train", "all", NULL};
+    static const char *const formats[] = {"text", "json", NULL};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->checkpoint = optarg; break;
+        case 'd': o->data = optarg; break;
+        case OPT_SPLIT: o->split = cli_choice(prog, "--split", optarg, splits); break;
+        case OPT_STRICT: o->strict = 1; break;
+        case OPT_FORCE: o->force = 1; break;
+        case OPT_FORMAT: o->json = cli_choice(prog, "--format", optarg, formats); break;
+        case 'h': usage(); exit(EXIT_OK);
+        case OPT_VERSION: printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION); exit(EXIT_OK);
+        default: cli_usage_error(prog);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+        cli_usage_error(prog);
+    }
+    if (o->split == SPLIT_NONE && !o->data)
+        o->split = SPLIT_VAL;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.split = SPLIT_NONE};
+    parse_options(&o, argc, argv);
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
+    drnn_error err;
+
+    const char *path = o.data ? o.data : st.data_path;
+    if (o.split != SPLIT_NONE && st.hp.has_val_file && o.split != SPLIT_ALL)
+        cli_die(prog, EXIT_USAGE,
+                "%s was validated on a file of its own and trained on all of %s: evaluate "
+                "with --data FILE", ckpt, st.data_path);
+    drnn_names names;
+    drnn_names_options nopt = {.keep_case = st.hp.keep_case};
+    if (drnn_names_load(&names, path, &nopt, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    if (o.split != SPLIT_NONE && drnn_names_fingerprint(&names) != st.data_fingerprint && !o.force)
+        cli_die(prog, EXIT_RUNTIME,
+                "%s holds other names than the data %s was trained on (%s): its split would "
+                "mean nothing; use --data to evaluate all of it, or --force",
+                path, ckpt, st.data_path);
+
+    drnn_corpus all, part;
+    if (drnn_corpus_encode(&all, &names, &st.vocab, !o.strict, path, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
+                err.message);
+    if (all.skipped)
+        fprintf(stderr,
+                "%s: %s: %zu names with symbols outside the model's vocabulary skipped "
+                "(first on line %ld)\n",
+                prog, path, all.skipped, all.first_skipped_line);
+    if (o.split == SPLIT_VAL || o.split == SPLIT_TRAIN) {
+        if (all.skipped)
+            cli_die(prog, EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
+        size_t *ti, *vi, nt, nv;
+        if (drnn_split(all.count, st.hp.val_fraction, st.hp.seed, &ti, &nt, &vi, &nv, &err) ||
+            drnn_corpus_select(&part, &all, o.split == SPLIT_VAL ? vi : ti,
+                               o.split == SPLIT_VAL ? nv : nt, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        free(ti);
+        free(vi);
+        drnn_corpus_free(&all);
+    } else {
+        part = all;
+    }
+    if (part.count == 0)
+        cli_die(prog, EXIT_RUNTIME, "%s: no names to evaluate%s", path,
+                o.split == SPLIT_VAL ? " (the run had no validation split)" : "");
+
+    double nats;
+    int64_t chars;
+    if (drnn_evaluate(&st.weights, &part, &nats, &chars, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    double per_char = nats / (double)chars;
+    if (o.json)
+        printf("{\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%.6f,\"bits_per_char\":%.6f,"
+               "\"perplexity\":%.6f}\n",
+               part.count, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
+    else
+        printf("%zu names, %lld characters: %.4f nats/char, %.4f bits/char, perplexity %.4f\n",
+               part.count, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
+    drnn_corpus_free(&part);
+    drnn_names_free(&names);
+    drnn_state_free(&st);
+    return EXIT_OK;
+}

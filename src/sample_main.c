@@ -1,0 +1,258 @@
+/* dinornn-sample: names from a trained model: random, from a prefix, the
+ * most likely ones (beam search), only novel ones, or the score of a name. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dinornn/dinornn.h"
+
+static const char *const prog = "dinornn-sample";
+
+enum { OPT_MAX_LENGTH = 256, OPT_BEST, OPT_NOVEL, OPT_SCORE, OPT_FORMAT, OPT_DATA, OPT_VERSION };
+
+typedef struct options {
+    const char *checkpoint, *prefix, *data;
+    long long count;
+    drnn_sample_options sample;
+    uint64_t seed;
+    int best, novel, score, json;
+} options;
+
+static void usage(void)
+{
+    printf("Usage: %s [OPTION]...\n"
+           "  or:  %s --score [OPTION]... NAME...\n"
+           "Generate names with a model trained by dinornn-train, or score names under it.\n\n"
+           "  -c, --checkpoint=FILE    model to use (default checkpoints/best.ckpt, else\n"
+           "                           checkpoints/latest.ckpt)\n"
+           "  -n, --count=N            names to generate, 1..1000000 (default 10)\n"
+           "  -p, --prefix=STR         names start with STR; the model continues it\n"
+           "  -t, --temperature=T      randomness, T >= 0; 0 always takes the most likely\n"
+           "                           symbol (default 1)\n"
+           "  -k, --top-k=K            draw among the K most likely symbols only, K >= 1\n"
+           "                           (default: all)\n"
+           "  -s, --seed=N             seed of the random draws (default 1)\n"
+           "      --max-length=N       longest name, prefix included, 1..%d (default 32)\n"
+           "      --best=K             the K most likely complete names (beam search), with\n"
+           "                           their log-probabilities, 1..%d\n"
+           "      --novel              only names that are not in the training data\n"
+           "      --data=FILE          the training names for --novel (default: the file\n"
+           "                           recorded in the checkpoint)\n"
+           "      --score              print the log-probability of each NAME\n"
+           "      --format=FORMAT      text (default) or json (one object per line)\n"
+           "  -h, --help               display this help and exit\n"
+           "      --version            output version information and exit\n\n"
+           "Log-probabilities are natural logarithms of the whole name, its end included;\n"
+           "nats per character divide by its length plus one.\n\n"
+           "Examples:\n"
+           "  %s --prefix tyr --count 5\n"
+           "  %s --prefix tyr --best 5\n"
+           "  %s --score Tyrannosaurus Velociraptor\n\n"
+           "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
+           prog, prog, DRNN_MAX_NAME_LEN, DRNN_MAX_BEAM, prog, prog, prog);
+}
+
+static void parse_options(options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"checkpoint", required_argument, NULL, 'c'},
+        {"count", required_argument, NULL, 'n'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"temperature", required_argument, NULL, 't'},
+        {"top-k", required_argument, NULL, 'k'},
+        {"seed", required_argument, NULL, 's'},
+        {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
+        {"best", required_argument, NULL, OPT_BEST},
+        {"novel", no_argument, NULL, OPT_NOVEL},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"score", no_argument, NULL, OPT_SCORE},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    static const char *const formats[] = {"text", "json", NULL};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:n:p:t:k:s:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->checkpoint = optarg; break;
+        case 'n': o->count = cli_int(prog, "--count", optarg, 1, 1000000); break;
+        case 'p': o->prefix = optarg; break;
+        case 't': o->sample.temperature = cli_real(prog, "--temperature", optarg, 0, 1e6, 0); break;
+        case 'k': o->sample.top_k = (int)cli_int(prog, "--top-k", optarg, 1, DRNN_MAX_VOCAB); break;
+        case 's': o->seed = cli_u64(prog, "--seed", optarg); break;
+        case OPT_MAX_LENGTH:
+            o->sample.max_len = (int)cli_int(prog, "--max-length", optarg, 1, DRNN_MAX_NAME_LEN);
+            break;
+        case OPT_BEST: o->best = (int)cli_int(prog, "--best", optarg, 1, DRNN_MAX_BEAM); break;
+        case OPT_NOVEL: o->novel = 1; break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_SCORE: o->score = 1; break;
+        case OPT_FORMAT: o->json = cli_choice(prog, "--format", optarg, formats); break;
+        case 'h': usage(); exit(EXIT_OK);
+        case OPT_VERSION: printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION); exit(EXIT_OK);
+        default: cli_usage_error(prog);
+        }
+    }
+    if (o->score && optind == argc)
+        cli_die(prog, EXIT_USAGE, "--score needs at least one NAME");
+    if (!o->score && optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s' (names to score need --score)\n", prog,
+                argv[optind]);
+        cli_usage_error(prog);
+    }
+    if (o->score && (o->best || o->novel || o->prefix))
+        cli_die(prog, EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
+}
+
+/* The training names, for --novel: tokens of every name in the file. */
+static void load_known(const options *o, const drnn_train_state *st, const char *ckpt,
+                       drnn_names *names, drnn_corpus *known)
+{
+    drnn_error err;
+    const char *path = o->data ? o->data : st->data_path;
+    drnn_names_options nopt = {.keep_case = st->hp.keep_case};
+    if (drnn_names_load(names, path, &nopt, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
+                err.message);
+    if (drnn_names_fingerprint(names) != st->data_fingerprint)
+        fprintf(stderr, "%s: warning: %s is not the data %s was trained on\n", prog, path, ckpt);
+    /* Names with unknown symbols can never be generated: leaving them out is exact. */
+    if (drnn_corpus_encode(known, names, &st->vocab, 1, path, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+}
+
+static int is_known(const drnn_corpus *known, const drnn_token *t, int n)
+{
+    for (size_t i = 0; i < known->count; i++)
+        if (drnn_corpus_len(known, i) == n &&
+            memcmp(known->tokens + known->start[i], t, (size_t)n * sizeof *t) == 0)
+            return 1;
+    return 0;
+}
+
+static void print_name(const options *o, const drnn_train_state *st, const drnn_token *t, int n,
+                       const double *logprob)
+{
+    char text[4 * DRNN_MAX_NAME_LEN + 1];
+    drnn_vocab_decode(&st->vocab, t, n, !st->hp.keep_case, text, sizeof text);
+    if (o->json) {
+        fputs("{\"name\":", stdout);
+        cli_json_string(stdout, text);
+        if (logprob)
+            printf(",\"logprob\":%.6f", *logprob);
+        puts("}");
+    } else if (logprob) {
+        printf("%s\t%.4f\n", text, *logprob);
+    } else {
+        puts(text);
+    }
+}
+
+static int score_names(const options *o, const drnn_train_state *st, char **names, int n)
+{
+    drnn_scratch *scratch;
+    drnn_error err;
+    if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    for (int i = 0; i < n; i++) {
+        drnn_token t[DRNN_MAX_NAME_LEN];
+        int len = cli_encode(prog, names[i], names[i], st, t);
+        double logprob = -drnn_name_loss(&st->weights, scratch, t, len);
+        double per_char = -logprob / (len + 1);
+        char text[4 * DRNN_MAX_NAME_LEN + 1];
+        drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
+        if (o->json) {
+            fputs("{\"name\":", stdout);
+            cli_json_string(stdout, text);
+            printf(",\"logprob\":%.6f,\"nats_per_char\":%.6f}\n", logprob, per_char);
+        } else {
+            printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
+        }
+    }
+    drnn_scratch_free(scratch);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    memset(&o, 0, sizeof o);
+    o.count = 10;
+    o.seed = 1;
+    o.sample.temperature = 1;
+    o.sample.max_len = 32;
+    parse_options(&o, argc, argv);
+
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
+    if (o.sample.top_k > st.vocab.size)
+        o.sample.top_k = st.vocab.size;
+    if (o.score) {
+        int status = score_names(&o, &st, argv + optind, argc - optind);
+        drnn_state_free(&st);
+        return status;
+    }
+
+    drnn_token prefix[DRNN_MAX_NAME_LEN];
+    int prefix_len = o.prefix ? cli_encode(prog, "--prefix", o.prefix, &st, prefix) : 0;
+    if (prefix_len >= o.sample.max_len)
+        cli_die(prog, EXIT_USAGE, "--prefix is %d symbols long: --max-length must be larger",
+                prefix_len);
+    drnn_names names;
+    drnn_corpus known;
+    memset(&names, 0, sizeof names);
+    memset(&known, 0, sizeof known);
+    if (o.novel)
+        load_known(&o, &st, ckpt, &names, &known);
+
+    drnn_error err;
+    long long shown = 0;
+    if (o.best) {
+        /* With --novel, search wider and keep the first novel ones. */
+        int width = o.novel ? (o.best * 4 < DRNN_MAX_BEAM ? o.best * 4 : DRNN_MAX_BEAM) : o.best;
+        drnn_beam_result *res = malloc((size_t)width * sizeof *res);
+        int found = 0;
+        if (!res || drnn_beam_search(&st.weights, prefix, prefix_len, width, o.sample.max_len, res,
+                                     &found, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", res ? err.message : "out of memory");
+        for (int i = 0; i < found && shown < o.best; i++) {
+            if (o.novel && is_known(&known, res[i].tokens, res[i].len))
+                continue;
+            print_name(&o, &st, res[i].tokens, res[i].len, &res[i].logprob);
+            shown++;
+        }
+        free(res);
+        if (shown < o.best)
+            fprintf(stderr, "%s: only %lld complete names of at most %d symbols found\n", prog,
+                    shown, o.sample.max_len);
+    } else {
+        drnn_stepper *stepper;
+        if (drnn_stepper_new(&stepper, &st.hp.model, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        drnn_rng rng;
+        drnn_rng_seed(&rng, o.seed);
+        drnn_token t[DRNN_MAX_NAME_LEN];
+        /* --novel redraws copies, within a bound so that it always ends. */
+        long long attempts = 0, limit = o.novel ? 100 * o.count + 1000 : o.count;
+        while (shown < o.count && attempts < limit) {
+            attempts++;
+            int n = drnn_sample_name(&st.weights, stepper, &rng, &o.sample, prefix, prefix_len, t);
+            if (o.novel && is_known(&known, t, n))
+                continue;
+            print_name(&o, &st, t, n, NULL);
+            shown++;
+        }
+        if (shown < o.count)
+            fprintf(stderr, "%s: only %lld novel names in %lld attempts\n", prog, shown, attempts);
+        drnn_stepper_free(stepper);
+    }
+    drnn_corpus_free(&known);
+    drnn_names_free(&names);
+    drnn_state_free(&st);
+    return EXIT_OK;
+}

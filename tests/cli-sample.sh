@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# cli-sample.sh: dinornn-sample and dinornn-eval on a freshly trained model.
+. "${top_srcdir:-.}/tests/cli-lib.sh"
+sample=$bin/dinornn-sample
+eval_=$bin/dinornn-eval
+ck=$tmp/ck
+"$bin/dinornn-train" --data "$data" --layers 1 --hidden 32 --epochs 3 --samples 0 --quiet \
+  --checkpoint-dir "$ck" --log "$tmp/train.jsonl" || { echo "training failed"; exit 1; }
+best=$ck/best.ckpt
+
+# --- prefix, reproducibility ---
+"$sample" -c "$best" --prefix tyr --count 20 --seed 7 > "$tmp/a"
+[ "$(wc -l < "$tmp/a")" -eq 20 ] && ok "20 names printed" || bad "$(wc -l < "$tmp/a") names printed"
+grep -vq '^Tyr' "$tmp/a" && bad "a name does not start with the prefix: $(grep -v '^Tyr' "$tmp/a" | head -1)" \
+  || ok "every name starts with the prefix, capitalised"
+OMP_NUM_THREADS=1 "$sample" -c "$best" --prefix tyr --count 20 --seed 7 > "$tmp/b"
+OMP_NUM_THREADS=4 "$sample" -c "$best" --prefix tyr --count 20 --seed 7 > "$tmp/c"
+cmp -s "$tmp/a" "$tmp/b" && cmp -s "$tmp/a" "$tmp/c" && ok "same seed, same names, for any thread count" \
+  || bad "output changed between runs"
+"$sample" -c "$best" --prefix tyr --count 20 --seed 8 > "$tmp/d"
+cmp -s "$tmp/a" "$tmp/d" && bad "another seed gave the same names" || ok "another seed gives other names"
+
+# --- greedy: temperature 0 and top-k 1 agree; a small temperature approaches it ---
+"$sample" -c "$best" --temperature 0 --count 3 > "$tmp/t0"
+"$sample" -c "$best" --top-k 1 --count 3 --seed 3 > "$tmp/k1"
+"$sample" -c "$best" --temperature 0.0001 --count 3 --seed 4 > "$tmp/cold"
+cmp -s "$tmp/t0" "$tmp/k1" && ok "temperature 0 equals top-k 1" || bad "temperature 0 and top-k 1 differ"
+cmp -s "$tmp/t0" "$tmp/cold" && ok "temperature 0.0001 equals greedy" || bad "a cold temperature strays from greedy"
+[ "$(sort -u "$tmp/t0" | wc -l)" -eq 1 ] && ok "greedy decoding repeats one name" || bad "greedy decoding varied"
+
+# --- --best: non-increasing log-probabilities that --score reproduces ---
+"$sample" -c "$best" --prefix tyr --best 8 > "$tmp/best"
+[ "$(wc -l < "$tmp/best")" -eq 8 ] && ok "--best 8 gives 8 names" || bad "--best gave $(wc -l < "$tmp/best") names"
+sort -t "$(printf '\t')" -k2,2 -g -r -s "$tmp/best" | cmp -s - "$tmp/best" \
+  && ok "--best is sorted by decreasing log-probability" || bad "--best is not sorted: $(cat "$tmp/best")"
+cut -f1 "$tmp/best" | xargs "$sample" -c "$best" --score | cut -f1,2 > "$tmp/scored"
+cmp -s "$tmp/best" "$tmp/scored" && ok "--score reproduces --best's log-probabilities" \
+  || bad "--best and --score disagree: $(paste "$tmp/best" "$tmp/scored" | head -3)"
+"$sample" -c "$best" --prefix tyr --best 2 --format json > "$tmp/json"
+grep -Eq '^\{"name":"Tyr[a-z]*","logprob":-[0-9.]+\}$' "$tmp/json" && ok "--best --format json" \
+  || bad "unexpected JSON: $(cat "$tmp/json")"
+
+# --- --score agrees with dinornn-eval on a one-name file ---
+printf 'Tyrannosaurus\n' > "$tmp/one.txt"
+per_char=$("$sample" -c "$best" --score Tyrannosaurus --format json | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')
+eval_nats=$("$eval_" -c "$best" --data "$tmp/one.txt" --format json | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')
+[ -n "$per_char" ] && [ "$per_char" = "$eval_nats" ] && ok "--score and dinornn-eval agree ($per_char)" \
+  || bad "--score says '$per_char', dinornn-eval '$eval_nats'"
+
+# --- eval on the validation split equals the trainer's validation loss ---
+reported=$(sed 's/.*"val_loss":\([0-9.]*\).*/\1/' "$tmp/train.jsonl" | sort -g | head -1)
+evaluated=$("$eval_" -c "$best" --split val --format json | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')
+[ "$reported" = "$evaluated" ] && ok "eval --split val equals the trainer's best validation loss ($evaluated)" \
+  || bad "trainer reported $reported, eval says $evaluated"
+"$eval_" -c "$best" --format json > "$tmp/ev.json"
+grep -Eq '^\{"names":154,"chars":[0-9]+,"nats_per_char":[0-9.]+,"bits_per_char":[0-9.]+,"perplexity":[0-9.]+\}$' "$tmp/ev.json" \
+  && ok "eval JSON fields" || bad "eval JSON: $(cat "$tmp/ev.json")"
+train_n=$("$eval_" -c "$best" --split train --format json | sed 's/{"names":\([0-9]*\).*/\1/')
+[ "$train_n" = 1382 ] && ok "the training split has 1382 names" || bad "training split has $train_n names"
+
+# --- --novel ---
+"$sample" -c "$best" --novel --count 30 --temperature 0.5 > "$tmp/novel"
+copies=$(tr 'A-Z' 'a-z' < "$tmp/novel" | grep -Fxc -f <(tr 'A-Z' 'a-z' < "$data") || true)
+[ "$(wc -l < "$tmp/novel")" -eq 30 ] && [ "$copies" -eq 0 ] && ok "--novel gives 30 names, none in the data" \
+  || bad "--novel: $(wc -l < "$tmp/novel") names, $copies copies"
+
+# --- names outside the vocabulary ---
+printf 'Tyrannosaurus\nQ9saurus\nAllosaurus\nZ_z\n' > "$tmp/mixed.txt"
+expect 0 "2 names.*skipped.*line 2" "eval skips and reports unknown symbols" -- "$eval_" -c "$best" --data "$tmp/mixed.txt"
+grep -q '^2 names' "$tmp/out" && ok "eval counts only the known names" || bad "eval output: $(cat "$tmp/out")"
+expect 1 "mixed\.txt:2:.*'9'" "eval --strict refuses them, naming the line" -- "$eval_" -c "$best" --data "$tmp/mixed.txt" --strict
+
+# --- bad input ---
+expect 1 "no such file|cannot open" "missing checkpoint" -- "$sample" -c "$tmp/nope.ckpt"
+head -c 100 "$best" > "$tmp/cut.ckpt"
+expect 1 "truncated" "truncated checkpoint" -- "$sample" -c "$tmp/cut.ckpt"
+cp "$best" "$tmp/flip.ckpt"
+printf '\x55' | dd of="$tmp/flip.ckpt" bs=1 seek=400 conv=notrunc 2>/dev/null
+expect 1 "corrupt" "corrupted checkpoint" -- "$eval_" -c "$tmp/flip.ckpt"
+expect 1 "not a dinornn checkpoint" "a names file as checkpoint" -- "$sample" -c "$data"
+expect 2 "'9'.*vocabulary" "unknown character in the prefix" -- "$sample" -c "$best" --prefix ty9
+expect 2 "--temperature" "negative temperature" -- "$sample" -c "$best" --temperature -1
+expect 2 "--temperature" "NaN temperature" -- "$sample" -c "$best" --temperature nan
+expect 2 "--top-k" "top-k 0" -- "$sample" -c "$best" --top-k 0
+expect 2 "--count" "count 0" -- "$sample" -c "$best" --count 0
+expect 2 "--split" "unknown split" -- "$eval_" -c "$best" --split test
+expect 2 "Try .*--help" "unknown option" -- "$eval_" --bogus
+expect 0 "" "sample --help" -- "$sample" --help
+expect 0 "" "eval --help" -- "$eval_" --help
+
+finish
