@@ -11,12 +11,12 @@ static void rnn_forward(drnn_real *cache, const drnn_real *prev_cache,
         cache[i] = tanh(xproj[i] + hproj[i]);
 }
 
-static void rnn_backward(drnn_real *dxproj, drnn_real *dhproj, drnn_real *dcarry,
-                         const drnn_real *dh,
+static void rnn_backward(drnn_real *dxproj, drnn_real *dhproj, drnn_real *dh_prev,
+                         drnn_real *dcarry, const drnn_real *dh,
                          const drnn_real *cache, const drnn_real *prev_cache,
                          const drnn_real *xproj, const drnn_real *hproj, int H)
 {
-    (void)dcarry, (void)prev_cache, (void)xproj, (void)hproj;
+    (void)dh_prev, (void)dcarry, (void)prev_cache, (void)xproj, (void)hproj;
     for (int i = 0; i < H; i++) {
         drnn_real h = cache[i];
         drnn_real d = dh[i] * (1 - h * h); /* tanh' = 1 - tanh^2 */
@@ -30,6 +30,7 @@ const drnn_cell_ops drnn_cell_rnn = {
     .gates = 1,
     .cache = 1,
     .carry = 0,
+    .hbias = 0,
     .forward = rnn_forward,
     .backward = rnn_backward,
 };

@@ -15,7 +15,10 @@
 
 _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754 binary32");
 
-#define HEADER_SIZE 272u
+/* Version 1: 272-byte header. Version 2 (LSTM and GRU cells) appends
+ * dropout and weight decay: 288 bytes. The body is laid out alike. */
+#define HEADER_SIZE_V1 272u
+#define HEADER_SIZE 288u
 #define MOMENT1 1u
 #define MOMENT2 2u
 
@@ -120,11 +123,12 @@ static int popcount2(uint32_t flags)
 }
 
 /* Total size implied by the header fields, or 0 if it overflows. */
-static size_t file_size_for(size_t vocab, size_t path_len, size_t params, int moments)
+static size_t file_size_for(size_t header, size_t vocab, size_t path_len, size_t params,
+                            int moments)
 {
     int overflow = 0;
     size_t tensors = drnn_mul_size(params, 4 * (size_t)(1 + moments), &overflow);
-    size_t n = HEADER_SIZE + 4 * vocab + path_len;
+    size_t n = header + 4 * vocab + path_len;
     if (overflow || tensors > SIZE_MAX - n - 4)
         return 0;
     return n + tensors + 4;
@@ -140,9 +144,13 @@ int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size
     if (path_len > DRNN_CKPT_MAX_PATH)
         return drnn_fail(err, DRNN_ERR_INVALID, "the data path is longer than %d bytes",
                          DRNN_CKPT_MAX_PATH);
+    if (hp->model.vocab != st->vocab.size)
+        return drnn_fail(err, DRNN_ERR_INVALID, "the model's vocabulary size %d is not the "
+                         "vocabulary's %d", hp->model.vocab, st->vocab.size);
     uint32_t flags = moment_flags(st);
     size_t P = st->weights.count;
-    size_t size = file_size_for((size_t)st->vocab.size, path_len, P, popcount2(flags));
+    size_t size = file_size_for(HEADER_SIZE, (size_t)st->vocab.size, path_len, P,
+                                popcount2(flags));
     unsigned char *buf = size ? malloc(size) : NULL;
     if (!buf)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a checkpoint of %zu bytes", size);
@@ -184,6 +192,8 @@ int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size
     put_u64(&w, st->val_fingerprint);
     put_u32(&w, flags);
     put_u32(&w, (uint32_t)path_len);
+    put_f64(&w, hp->dropout);
+    put_f64(&w, hp->weight_decay);
     for (int v = 0; v < st->vocab.size; v++)
         put_u32(&w, st->vocab.symbol[v]);
     memcpy(w.p, st->data_path, path_len);
@@ -221,15 +231,16 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
                          label, len);
     reader r = {buf + 8};
     uint32_t version = get_u32(&r);
-    if (version != DRNN_CKPT_VERSION)
+    if (version < 1 || version > DRNN_CKPT_VERSION)
         return drnn_fail(err, DRNN_ERR_CKPT_VERSION,
-                         "%s: checkpoint format version %u; this dinornn reads version %d%s",
+                         "%s: checkpoint format version %u; this dinornn reads versions 1 to %d%s",
                          label, version, DRNN_CKPT_VERSION,
                          version > DRNN_CKPT_VERSION ? ": it was written by a newer dinornn" : "");
-    if (len < HEADER_SIZE)
+    const uint32_t header_expected = version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+    if (len < header_expected)
         return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
                          "%s: truncated checkpoint (%zu bytes, the header alone is %u)", label,
-                         len, HEADER_SIZE);
+                         len, header_expected);
 
     drnn_hparams hp;
     memset(&hp, 0, sizeof hp);
@@ -261,11 +272,15 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
         rng.s[i] = get_u64(&r);
     uint64_t data_fp = get_u64(&r), val_fp = get_u64(&r);
     uint32_t flags = get_u32(&r), path_len = get_u32(&r);
+    if (version >= 2) {
+        hp.dropout = get_f64(&r);
+        hp.weight_decay = get_f64(&r);
+    }
 
     /* Every size is checked against limits and the real length before use. */
 #define CORRUPT(what) \
     drnn_fail(err, DRNN_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint: %s", label, what)
-    if (header_size != HEADER_SIZE)
+    if (header_size != header_expected)
         return CORRUPT("wrong header size");
     if (cell >= DRNN_CELL_KIND_COUNT || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
         hidden > DRNN_MAX_HIDDEN || layers < 1 || layers > DRNN_MAX_LAYERS)
@@ -276,7 +291,8 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
         return CORRUPT("parameter count does not match the model sizes");
     if (flags > (MOMENT1 | MOMENT2) || path_len > DRNN_CKPT_MAX_PATH)
         return CORRUPT("header fields out of range");
-    size_t expected = file_size_for(vocab, path_len, (size_t)params, popcount2(flags));
+    size_t expected = file_size_for(header_expected, vocab, path_len, (size_t)params,
+                                    popcount2(flags));
     if (expected == 0 || file_size != expected)
         return CORRUPT("recorded size does not match the model sizes");
     if (len < expected)
@@ -309,8 +325,11 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
         return CORRUPT("optimizer state does not match the optimizer");
     if (epoch > INT64_MAX / 2 || epoch_pos > INT64_MAX / 2 || step > INT64_MAX / 2 ||
         epoch_chars > INT64_MAX / 2 || !isfinite(epoch_loss) || isnan(best_val_loss) ||
-        (rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) == 0)
+        best_val_loss == -HUGE_VAL || (int64_t)best_epoch < -1 ||
+        (int64_t)best_epoch > (int64_t)epoch || (rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) == 0)
         return CORRUPT("progress counters out of range");
+    if (!has_val_file && val_fp != 0)
+        return CORRUPT("a validation fingerprint without a validation file");
 
     drnn_vocab v;
     v.size = (int)vocab;
@@ -430,8 +449,8 @@ int drnn_checkpoint_load(drnn_train_state *st, const char *path, drnn_error *err
         close(fd);
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
     }
-    memcpy(buf, header, HEADER_SIZE);
-    if (read_all(fd, buf + HEADER_SIZE, size - HEADER_SIZE) != 0) {
+    memcpy(buf, header, head);
+    if (read_all(fd, buf + head, size - head) != 0) {
         free(buf);
         close(fd);
         return drnn_fail(err, DRNN_ERR_IO, "%s: cannot read checkpoint", path);

@@ -15,6 +15,8 @@
 
 static const drnn_cell_ops *const cell_table[DRNN_CELL_KIND_COUNT] = {
     [DRNN_CELL_RNN] = &drnn_cell_rnn,
+    [DRNN_CELL_LSTM] = &drnn_cell_lstm,
+    [DRNN_CELL_GRU] = &drnn_cell_gru,
 };
 
 const drnn_cell_ops *drnn_cell_ops_of(drnn_cell_kind kind)
@@ -64,18 +66,20 @@ int drnn_config_check(const drnn_config *cfg, drnn_error *err)
  * is 16 layers of 4 * 4096^2 * 2 scalars, about 2^31. */
 size_t drnn_param_count(const drnn_config *cfg)
 {
+    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
     size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t GH = (size_t)drnn_cell_gates(cfg->cell) * H;
+    size_t GH = (size_t)cell->gates * H, RH = (size_t)cell->hbias * H;
     size_t n = 0;
     for (int l = 0; l < cfg->layers; l++)
-        n += (l == 0 ? V : H) * GH + GH * H + GH;
+        n += (l == 0 ? V : H) * GH + GH * H + GH + RH;
     return n + V * H + V;
 }
 
 void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
 {
+    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
     size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t GH = (size_t)drnn_cell_gates(cfg->cell) * H;
+    size_t GH = (size_t)cell->gates * H, RH = (size_t)cell->hbias * H;
     drnn_real *at = data;
     memset(p->layer, 0, sizeof p->layer);
     p->cfg = *cfg;
@@ -88,6 +92,8 @@ void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
         at += GH * H;
         p->layer[l].b = at;
         at += GH;
+        p->layer[l].b_h = at;
+        at += RH;
     }
     p->W_y = at;
     at += V * H;
@@ -128,35 +134,45 @@ static void fill_uniform(drnn_real *x, size_t n, double scale, drnn_rng *rng)
 void drnn_params_init(drnn_params *p, drnn_rng *rng)
 {
     const drnn_config *cfg = &p->cfg;
+    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
     size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t GH = (size_t)drnn_cell_gates(cfg->cell) * H;
+    size_t GH = (size_t)cell->gates * H;
     double scale = 1.0 / sqrt((double)H);
     drnn_params_zero(p);
     for (int l = 0; l < cfg->layers; l++) {
         fill_uniform(p->layer[l].W_x, (l == 0 ? V : H) * GH, scale, rng);
         fill_uniform(p->layer[l].W_h, GH * H, scale, rng);
+        if (cell->init_bias)
+            cell->init_bias(p->layer[l].b, cfg->hidden);
     }
     fill_uniform(p->W_y, V * H, scale, rng);
 }
 
-/* Per-thread workspace; every array is a slice of one allocation. */
+/* Per-thread workspace; every array is a slice of one allocation.
+ * Dropout masks: mask[l] (l = 1 .. L-1) scales the input of layer l, that is
+ * the output of layer l - 1; mask[L] scales the input of the output layer.
+ * drop[l] holds the input so scaled. */
 struct drnn_scratch {
     drnn_config cfg;
     const drnn_cell_ops *cell;
-    int max_steps;                      /* T_max = max_len + 1 */
-    drnn_token *in, *out;               /* [T] inputs and targets */
-    drnn_real *xproj[DRNN_MAX_LAYERS];  /* [T][G*H] */
-    drnn_real *hproj[DRNN_MAX_LAYERS];  /* [T][G*H] */
-    drnn_real *cache[DRNN_MAX_LAYERS];  /* [T][C*H] */
-    drnn_real *zero;                    /* [C*H] the state before step 0 */
-    drnn_real *probs;                   /* [T][V] softmax outputs */
-    drnn_real *dh;                      /* [T][H] dloss/d(output of the current layer) */
-    drnn_real *dh_below;                /* [T][H] the same for the layer below */
-    drnn_real *dxproj;                  /* [T][G*H] */
-    drnn_real *dhproj;                  /* [G*H] */
-    drnn_real *dh_next;                 /* [H] gradient reaching h_{t-1} through W_h */
-    drnn_real *dcarry;                  /* [K*H] */
-    drnn_real *block;                   /* the allocation */
+    int max_steps;                          /* T_max = max_len + 1 */
+    double drop_p;                          /* dropout probability of the next pass */
+    uint64_t drop_seed;                     /* ... and the seed of its masks */
+    drnn_token *in, *out;                   /* [T] inputs and targets */
+    drnn_real *xproj[DRNN_MAX_LAYERS];      /* [T][G*H] */
+    drnn_real *hproj[DRNN_MAX_LAYERS];      /* [T][G*H] */
+    drnn_real *cache[DRNN_MAX_LAYERS];      /* [T][C*H] */
+    drnn_real *mask[DRNN_MAX_LAYERS + 1];   /* [T][H] 0 or 1/(1-p) */
+    drnn_real *drop[DRNN_MAX_LAYERS + 1];   /* [T][H] */
+    drnn_real *zero;                        /* [C*H] the state before step 0 */
+    drnn_real *probs;                       /* [T][V] softmax outputs */
+    drnn_real *dh;                          /* [T][H] dloss/d(output of the current layer) */
+    drnn_real *dh_below;                    /* [T][H] the same for the layer below */
+    drnn_real *dxproj;                      /* [T][G*H] */
+    drnn_real *dhproj;                      /* [G*H] */
+    drnn_real *dh_next;                     /* [H] gradient reaching h_{t-1} */
+    drnn_real *dcarry;                      /* [K*H] */
+    drnn_real *block;                       /* the allocation */
 };
 
 int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err)
@@ -173,7 +189,8 @@ int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, dr
     size_t L = (size_t)cfg->layers;
     size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
-    size_t n = L * T * (2 * GH + CH) + CH + T * V + 2 * T * H + T * GH + GH + H + KH;
+    size_t n = L * T * (2 * GH + CH) + 2 * L * T * H + CH + T * V + 2 * T * H + T * GH + GH +
+               H + KH;
 
     drnn_scratch *s = calloc(1, sizeof *s);
     drnn_real *block = calloc(n, sizeof *block);
@@ -193,6 +210,10 @@ int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, dr
         s->xproj[l] = at, at += T * GH;
         s->hproj[l] = at, at += T * GH;
         s->cache[l] = at, at += T * CH;
+    }
+    for (size_t l = 1; l <= L; l++) {
+        s->mask[l] = at, at += T * H;
+        s->drop[l] = at, at += T * H;
     }
     s->zero = at, at += CH;
     s->probs = at, at += T * V;
@@ -215,6 +236,12 @@ void drnn_scratch_free(drnn_scratch *s)
     free(s);
 }
 
+void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed)
+{
+    s->drop_p = p;
+    s->drop_seed = seed;
+}
+
 /* Fills inputs [END, c1..cn] and targets [c1..cn, END]; returns T = n + 1. */
 static int frame_name(drnn_scratch *s, const drnn_token *name, int len)
 {
@@ -227,16 +254,53 @@ static int frame_name(drnn_scratch *s, const drnn_token *name, int len)
     return len + 1;
 }
 
+/* Draws every mask of the pass from the scratch's seed (inverted dropout:
+ * kept units are scaled by 1/(1-p), so nothing changes at inference). */
+static void draw_masks(drnn_scratch *s, int T)
+{
+    const int H = s->cfg.hidden, L = s->cfg.layers;
+    const drnn_real keep = (drnn_real)(1.0 / (1.0 - s->drop_p));
+    drnn_rng rng;
+    drnn_rng_seed(&rng, s->drop_seed);
+    for (int l = 1; l <= L; l++)
+        for (size_t i = 0; i < (size_t)T * H; i++)
+            s->mask[l][i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
+}
+
+/* The input of layer l (1 .. L, L being the output layer) at every step:
+ * the output of layer l - 1, through the dropout mask when there is one.
+ * Sets *stride to the distance between steps. */
+static const drnn_real *layer_input(drnn_scratch *s, int l, int T, size_t *stride)
+{
+    const int H = s->cfg.hidden, CH = s->cell->cache * H;
+    const drnn_real *h = s->cache[l - 1];
+    if (s->drop_p <= 0) {
+        *stride = (size_t)CH;
+        return h;
+    }
+    drnn_real *d = s->drop[l];
+    const drnn_real *m = s->mask[l];
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < H; k++)
+            d[(size_t)t * H + k] = h[(size_t)t * CH + k] * m[(size_t)t * H + k];
+    *stride = (size_t)H;
+    return d;
+}
+
 /* Runs every layer over T steps and the softmax; returns the summed loss. */
 static double forward(const drnn_params *w, drnn_scratch *s, int T)
 {
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
-    const int GH = cell->gates * H, CH = cell->cache * H;
+    const int GH = cell->gates * H, CH = cell->cache * H, RH = cell->hbias * H;
+    if (s->drop_p > 0)
+        draw_masks(s, T);
 
     for (int l = 0; l < L; l++) {
         const drnn_layer_view *p = &w->layer[l];
         drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
+        size_t stride = 0;
+        const drnn_real *x = l > 0 ? layer_input(s, l, T, &stride) : NULL;
         /* Input projections of every step first: they do not depend on time. */
         for (int t = 0; t < T; t++) {
             drnn_real *xp = xproj + (size_t)t * GH;
@@ -244,7 +308,7 @@ static double forward(const drnn_params *w, drnn_scratch *s, int T)
             if (l == 0)
                 drnn_vec_acc(xp, p->W_x + (size_t)s->in[t] * GH, GH);
             else
-                drnn_matvec_acc(xp, p->W_x, s->cache[l - 1] + (size_t)t * CH, GH, H);
+                drnn_matvec_acc(xp, p->W_x, x + (size_t)t * stride, GH, H);
         }
         for (int t = 0; t < T; t++) {
             drnn_real *hp = hproj + (size_t)t * GH;
@@ -252,16 +316,18 @@ static double forward(const drnn_params *w, drnn_scratch *s, int T)
             memset(hp, 0, (size_t)GH * sizeof *hp);
             if (t > 0)
                 drnn_matvec_acc(hp, p->W_h, prev, GH, H);
+            drnn_vec_acc(hp + GH - RH, p->b_h, RH);
             cell->forward(cache + (size_t)t * CH, prev, xproj + (size_t)t * GH, hp, H);
         }
     }
 
     double loss = 0;
-    const drnn_real *top = s->cache[L - 1];
+    size_t stride;
+    const drnn_real *top = layer_input(s, L, T, &stride);
     for (int t = 0; t < T; t++) {
         drnn_real *z = s->probs + (size_t)t * V;
         memcpy(z, w->b_y, (size_t)V * sizeof *z);
-        drnn_matvec_acc(z, w->W_y, top + (size_t)t * CH, V, H);
+        drnn_matvec_acc(z, w->W_y, top + (size_t)t * stride, V, H);
         drnn_real zmax;
         drnn_real target = z[s->out[t]];
         double lognorm = drnn_softmax(z, V, &zmax);
@@ -296,6 +362,13 @@ double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *n
     return forward(w, s, frame_name(s, name, len));
 }
 
+/* g[n] *= m[n] */
+static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        g[i] *= m[i];
+}
+
 double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
                            const drnn_token *name, int len)
 {
@@ -306,26 +379,31 @@ double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
     const int GH = cell->gates * H, CH = cell->cache * H, KH = cell->carry * H;
+    const int RH = cell->hbias * H;
+    const int dropout = s->drop_p > 0;
 
     /* Softmax cross-entropy: dloss/dlogits = p - onehot(target). */
     drnn_real *dh = s->dh, *dh_below = s->dh_below;
     memset(dh, 0, (size_t)T * H * sizeof *dh);
-    const drnn_real *top = s->cache[L - 1];
+    size_t stride = dropout ? (size_t)H : (size_t)CH;
+    const drnn_real *top = dropout ? s->drop[L] : s->cache[L - 1];
     for (int t = 0; t < T; t++) {
         drnn_real *dz = s->probs + (size_t)t * V;
         dz[s->out[t]] -= 1;
-        drnn_outer_acc(g->W_y, dz, top + (size_t)t * CH, V, H);
+        drnn_outer_acc(g->W_y, dz, top + (size_t)t * stride, V, H);
         drnn_vec_acc(g->b_y, dz, V);
         drnn_matvec_t_acc(dh + (size_t)t * H, w->W_y, dz, V, H);
     }
+    if (dropout)
+        scale_by_mask(dh, s->mask[L], (size_t)T * H);
 
     for (int l = L - 1; l >= 0; l--) {
         const drnn_layer_view *p = &w->layer[l];
         drnn_layer_view *gp = &g->layer[l];
         const drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
 
-        /* Unroll the recurrence backwards. dh[t] gains the gradient that
-         * reached h_t through W_h from step t + 1. */
+        /* Unroll the recurrence backwards. dh[t] gains dh_next, the gradient
+         * that reached h_t from step t + 1 (through W_h, and directly). */
         memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
         if (KH)
             memset(s->dcarry, 0, (size_t)KH * sizeof *s->dcarry);
@@ -333,30 +411,35 @@ double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s
             drnn_real *dht = dh + (size_t)t * H;
             const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
             drnn_vec_acc(dht, s->dh_next, H);
-            cell->backward(s->dxproj + (size_t)t * GH, s->dhproj, s->dcarry, dht,
+            memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
+            cell->backward(s->dxproj + (size_t)t * GH, s->dhproj, s->dh_next, s->dcarry, dht,
                            cache + (size_t)t * CH, prev,
                            xproj + (size_t)t * GH, hproj + (size_t)t * GH, H);
+            drnn_vec_acc(gp->b_h, s->dhproj + GH - RH, RH);
             if (t > 0) {
                 drnn_outer_acc(gp->W_h, s->dhproj, prev, GH, H);
-                memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
                 drnn_matvec_t_acc(s->dh_next, p->W_h, s->dhproj, GH, H);
             }
         }
 
         /* Input side: weights, bias, and the gradient for the layer below. */
-        if (l > 0)
+        if (l > 0) {
             memset(dh_below, 0, (size_t)T * H * sizeof *dh_below);
+            stride = dropout ? (size_t)H : (size_t)CH;
+        }
+        const drnn_real *x = l == 0 ? NULL : dropout ? s->drop[l] : s->cache[l - 1];
         for (int t = 0; t < T; t++) {
             const drnn_real *dxp = s->dxproj + (size_t)t * GH;
             drnn_vec_acc(gp->b, dxp, GH);
             if (l == 0) {
                 drnn_vec_acc(gp->W_x + (size_t)s->in[t] * GH, dxp, GH);
             } else {
-                const drnn_real *x = s->cache[l - 1] + (size_t)t * CH;
-                drnn_outer_acc(gp->W_x, dxp, x, GH, H);
+                drnn_outer_acc(gp->W_x, dxp, x + (size_t)t * stride, GH, H);
                 drnn_matvec_t_acc(dh_below + (size_t)t * H, p->W_x, dxp, GH, H);
             }
         }
+        if (l > 0 && dropout)
+            scale_by_mask(dh_below, s->mask[l], (size_t)T * H);
         drnn_real *tmp = dh;
         dh = dh_below;
         dh_below = tmp;
@@ -432,7 +515,7 @@ const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_
 {
     const drnn_cell_ops *cell = st->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
-    const int GH = cell->gates * H;
+    const int GH = cell->gates * H, RH = cell->hbias * H;
     for (int l = 0; l < L; l++) {
         const drnn_layer_view *p = &w->layer[l];
         memcpy(st->xproj, p->b, (size_t)GH * sizeof *st->xproj);
@@ -442,6 +525,7 @@ const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_
             drnn_matvec_acc(st->xproj, p->W_x, st->cache[l - 1], GH, H);
         memset(st->hproj, 0, (size_t)GH * sizeof *st->hproj);
         drnn_matvec_acc(st->hproj, p->W_h, st->cache[l], GH, H);
+        drnn_vec_acc(st->hproj + GH - RH, p->b_h, RH);
         cell->forward(st->next, st->cache[l], st->xproj, st->hproj, H);
         drnn_real *tmp = st->cache[l];
         st->cache[l] = st->next;

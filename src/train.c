@@ -63,6 +63,11 @@ int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err)
                          hp->beta1, hp->beta2);
     if (!in_range(hp->eps, 1e-30, 1))
         return drnn_fail(err, DRNN_ERR_INVALID, "epsilon %g is outside (0, 1]", hp->eps);
+    if (!in_range(hp->dropout, 0, 0.99))
+        return drnn_fail(err, DRNN_ERR_INVALID, "dropout %g is outside [0, 0.99]", hp->dropout);
+    if (!in_range(hp->weight_decay, 0, 10))
+        return drnn_fail(err, DRNN_ERR_INVALID, "weight decay %g is outside [0, 10]",
+                         hp->weight_decay);
     if ((unsigned)hp->clip_mode >= DRNN_CLIP_COUNT)
         return drnn_fail(err, DRNN_ERR_INVALID, "unknown clipping mode %d", (int)hp->clip_mode);
     if (!in_range(hp->clip, 0, 1e30))
@@ -298,6 +303,7 @@ static void update(drnn_train_state *st, const drnn_real *grad, double norm2, do
     const drnn_real c1 = (drnn_real)(1.0 / (1.0 - pow(hp->beta1, t)));
     const drnn_real c2 = (drnn_real)(1.0 / (1.0 - pow(hp->beta2, t)));
     const drnn_optimizer opt = hp->optimizer;
+    const drnn_real wd = (drnn_real)hp->weight_decay;
 
     DRNN_OMP(omp parallel for schedule(static))
     for (size_t i = 0; i < n; i++) {
@@ -306,17 +312,20 @@ static void update(drnn_train_state *st, const drnn_real *grad, double norm2, do
             g = g > bound ? bound : g < -bound ? -bound : g;
         switch (opt) {
         case DRNN_OPT_SGD:
+            g += wd * w[i]; /* L2 */
             m[i] = mu * m[i] + g;
             w[i] -= rate * m[i];
             break;
         case DRNN_OPT_ADAGRAD:
+            g += wd * w[i];
             v[i] += g * g;
             w[i] -= rate * g / (sqrtf(v[i]) + eps);
             break;
         default:
             m[i] = b1 * m[i] + (1 - b1) * g;
             v[i] = b2 * v[i] + (1 - b2) * g * g;
-            w[i] -= rate * (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+            /* AdamW: the decay acts on the weight, outside the moments. */
+            w[i] -= rate * ((m[i] * c1) / (sqrtf(v[i] * c2) + eps) + wd * w[i]);
             break;
         }
     }
@@ -332,6 +341,14 @@ static double sum_slots(const drnn_trainer *t, int slots, int64_t *chars)
         *chars += t->slot_chars[s];
     }
     return loss;
+}
+
+/* The dropout masks of the j-th name of the mini-batch at a given step: a
+ * function of the run's seed and position alone, so neither the thread
+ * count nor a resume can change them. */
+static uint64_t dropout_seed(uint64_t seed, int64_t step, size_t j)
+{
+    return seed * 0x9e3779b97f4a7c15ULL + (uint64_t)step * 0xbf58476d1ce4e5b9ULL + j;
 }
 
 /* This epoch's order of the training names, from the generator as it was
@@ -377,6 +394,8 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
             for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++) {
                 size_t name = t->order[pos + j];
                 int len = drnn_corpus_len(c, name);
+                drnn_scratch_set_dropout(t->scratch[s], st->hp.dropout,
+                                         dropout_seed(st->hp.seed, st->step, j));
                 loss += drnn_name_loss_grad(&st->weights, &t->grad[s], t->scratch[s],
                                             c->tokens + c->start[name], len);
                 chars += len + 1;
@@ -435,6 +454,7 @@ static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_s
     const size_t n = c->count;
     DRNN_OMP(omp parallel for schedule(dynamic, 1))
     for (int s = 0; s < n_scratch; s++) {
+        drnn_scratch_set_dropout(scratch[s], 0, 0); /* evaluation never drops */
         for (int k = s; k < DRNN_GRAD_SLOTS; k += n_scratch) {
             double sum = 0;
             int64_t count = 0;

@@ -43,7 +43,7 @@ static void on_signal(int sig)
 enum {
     OPT_LR = 256, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_CLIP, OPT_CLIP_MODE, OPT_SCHEDULE,
     OPT_VAL_FRACTION, OPT_VAL_DATA, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_KEEP_CASE, OPT_CELL,
-    OPT_VERSION
+    OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_VERSION
 };
 
 /* Which settings the command line gave: on resume they must agree with the checkpoint. */
@@ -68,7 +68,7 @@ static void usage(void)
            "                           (default 0.1)\n"
            "      --keep-case          do not lowercase the names\n\n"
            "Model:\n"
-           "      --cell=rnn           recurrent cell (default rnn)\n"
+           "      --cell=CELL          recurrent cell: rnn (tanh), lstm or gru (default rnn)\n"
            "  -l, --layers=N           stacked layers, 1..%d (default 2)\n"
            "  -H, --hidden=N           units per layer, 1..%d (default 128)\n\n"
            "Training:\n"
@@ -77,6 +77,9 @@ static void usage(void)
            "      --lr=X               learning rate, 0 < X <= 100 (default 0.003)\n"
            "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
            "      --momentum=X         SGD momentum, 0 <= X < 1 (default 0)\n"
+           "      --dropout=P          dropout between layers and before the output,\n"
+           "                           0 <= P <= 0.99 (default 0)\n"
+           "      --weight-decay=X     decoupled (AdamW) for adam, L2 otherwise (default 0)\n"
            "      --schedule=NAME      constant, step (halve every 10 epochs) or cosine\n"
            "                           (down to 0 over --epochs) (default constant)\n"
            "      --clip=X             gradient clipping bound, 0 = none (default 5)\n"
@@ -116,6 +119,8 @@ static void parse_options(options *o, int argc, char **argv)
         {"val-fraction", required_argument, NULL, OPT_VAL_FRACTION},
         {"keep-case", no_argument, NULL, OPT_KEEP_CASE},
         {"cell", required_argument, NULL, OPT_CELL},
+        {"dropout", required_argument, NULL, OPT_DROPOUT},
+        {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
         {"layers", required_argument, NULL, 'l'},
         {"hidden", required_argument, NULL, 'H'},
         {"epochs", required_argument, NULL, 'e'},
@@ -141,7 +146,7 @@ static void parse_options(options *o, int argc, char **argv)
     static const char *const optimizers[] = {"sgd", "adagrad", "adam", NULL};
     static const char *const clip_modes[] = {"norm", "value", NULL};
     static const char *const schedules[] = {"constant", "step", "cosine", NULL};
-    static const char *const cells[] = {"rnn", NULL};
+    static const char *const cells[] = {"rnn", "lstm", "gru", NULL};
     drnn_hparams *hp = &o->hp;
     int c;
     while ((c = getopt_long(argc, argv, "d:l:H:e:b:s:j:c:r::qh", longopts, NULL)) != -1) {
@@ -164,6 +169,10 @@ static void parse_options(options *o, int argc, char **argv)
             hp->optimizer = (drnn_optimizer)cli_choice(prog, "--optimizer", optarg, optimizers);
             break;
         case OPT_MOMENTUM: hp->momentum = cli_real(prog, "--momentum", optarg, 0, 0.999, 0); break;
+        case OPT_DROPOUT: hp->dropout = cli_real(prog, "--dropout", optarg, 0, 0.99, 0); break;
+        case OPT_WEIGHT_DECAY:
+            hp->weight_decay = cli_real(prog, "--weight-decay", optarg, 0, 10, 0);
+            break;
         case OPT_SCHEDULE:
             hp->schedule = (drnn_schedule)cli_choice(prog, "--schedule", optarg, schedules);
             break;
@@ -209,6 +218,8 @@ static void check_resume_options(const options *o, const drnn_hparams *ck, const
         {OPT_LR, "--lr", hp->lr != ck->lr},
         {OPT_OPTIMIZER, "--optimizer", hp->optimizer != ck->optimizer},
         {OPT_MOMENTUM, "--momentum", hp->momentum != ck->momentum},
+        {OPT_DROPOUT, "--dropout", hp->dropout != ck->dropout},
+        {OPT_WEIGHT_DECAY, "--weight-decay", hp->weight_decay != ck->weight_decay},
         {OPT_SCHEDULE, "--schedule", hp->schedule != ck->schedule},
         {OPT_CLIP, "--clip", hp->clip != ck->clip},
         {OPT_CLIP_MODE, "--clip-mode", hp->clip_mode != ck->clip_mode},

@@ -12,7 +12,7 @@
 _Static_assert(sizeof(drnn_real) == sizeof(double), "this test must be built with DRNN_REAL=double");
 
 #define TOLERANCE 1e-6
-#define STEP 1e-5
+#define STEP 1e-4 /* smaller steps are dominated by rounding of the loss */
 /* Gradients below this magnitude are compared absolutely (error / FLOOR):
  * their central differences are dominated by rounding of the loss. */
 #define FLOOR 1e-3
@@ -32,18 +32,25 @@ typedef struct tensor_error {
     double norm;        /* L1 norm of its analytic gradient */
 } tensor_error;
 
+/* Dropout of the pass, with masks fixed per name so that the loss is a
+ * deterministic function of the weights. */
+static double dropout_p = 0;
+
 static double total_loss(const drnn_params *w, drnn_scratch *s, drnn_params *grad)
 {
     double loss = 0;
-    for (int i = 0; i < N_NAMES; i++)
+    for (int i = 0; i < N_NAMES; i++) {
+        drnn_scratch_set_dropout(s, dropout_p, 1000 + (uint64_t)i);
         loss += grad ? drnn_name_loss_grad(w, grad, s, names[i], lengths[i])
                      : drnn_name_loss(w, s, names[i], lengths[i]);
+    }
     return loss;
 }
 
-static void set_up(drnn_params *w, drnn_params *g, drnn_scratch **s, int layers, int hidden)
+static void set_up(drnn_params *w, drnn_params *g, drnn_scratch **s, drnn_cell_kind cell,
+                   int layers, int hidden)
 {
-    drnn_config cfg = {.vocab = VOCAB, .hidden = hidden, .layers = layers, .cell = DRNN_CELL_RNN};
+    drnn_config cfg = {.vocab = VOCAB, .hidden = hidden, .layers = layers, .cell = cell};
     drnn_error err;
     drnn_rng rng;
     ck_assert_int_eq(drnn_params_alloc(w, &cfg, &err), DRNN_OK);
@@ -51,12 +58,11 @@ static void set_up(drnn_params *w, drnn_params *g, drnn_scratch **s, int layers,
     ck_assert_int_eq(drnn_scratch_new(s, &cfg, 16, &err), DRNN_OK);
     drnn_rng_seed(&rng, 1234 + (uint64_t)layers);
     drnn_params_init(w, &rng);
-    /* Non-zero biases, so that their gradients and effects are exercised. */
-    for (int l = 0; l < layers; l++)
-        for (int i = 0; i < hidden * drnn_cell_gates(cfg.cell); i++)
-            w->layer[l].b[i] = (drnn_real)(0.2 * (2 * drnn_rng_uniform(&rng) - 1));
-    for (int v = 0; v < VOCAB; v++)
-        w->b_y[v] = (drnn_real)(0.2 * (2 * drnn_rng_uniform(&rng) - 1));
+    /* Non-zero biases everywhere, so that their gradients and effects are
+     * exercised: every scalar from the bias of layer 0 on that init left zero. */
+    for (size_t i = 0; i < w->count; i++)
+        if (w->data[i] == 0)
+            w->data[i] = (drnn_real)(0.2 * (2 * drnn_rng_uniform(&rng) - 1));
 }
 
 static void tear_down(drnn_params *w, drnn_params *g, drnn_scratch *s)
@@ -66,74 +72,125 @@ static void tear_down(drnn_params *w, drnn_params *g, drnn_scratch *s)
     drnn_scratch_free(s);
 }
 
-/* Compares grad (analytic) with central differences of the loss at w, one
- * tensor at a time; fills out[] and returns the number of tensors. */
-static int compare(drnn_params *w, const drnn_params *grad, drnn_scratch *s, tensor_error *out)
+/* The tensors of a parameter buffer, in layout order. */
+static int list_tensors(const drnn_params *w, const char **what, int *layer, size_t *from,
+                        size_t *to)
 {
-    const drnn_config *cfg = &w->cfg;
     int n = 0;
-    for (int l = 0; l <= cfg->layers; l++) {
-        for (int k = 0; k < 3; k++) {
-            drnn_real *start, *end;
-            const char *what;
-            if (l < cfg->layers) {
-                static const char *const names3[] = {"W_x", "W_h", "b"};
-                drnn_real *bounds[4] = {w->layer[l].W_x, w->layer[l].W_h, w->layer[l].b,
-                                        l + 1 < cfg->layers ? w->layer[l + 1].W_x : w->W_y};
-                start = bounds[k], end = bounds[k + 1], what = names3[k];
-            } else {
-                if (k == 2)
-                    break;
-                start = k == 0 ? w->W_y : w->b_y;
-                end = k == 0 ? w->b_y : w->data + w->count;
-                what = k == 0 ? "W_y" : "b_y";
-            }
-            tensor_error te = {what, l, 0, 0};
-            for (drnn_real *p = start; p < end; p++) {
-                size_t i = (size_t)(p - w->data);
-                double saved = *p;
-                *p = saved + STEP;
-                double up = total_loss(w, s, NULL);
-                *p = saved - STEP;
-                double down = total_loss(w, s, NULL);
-                *p = saved;
-                double numeric = (up - down) / (2 * STEP), analytic = grad->data[i];
-                double scale = fmax(fmax(fabs(numeric), fabs(analytic)), FLOOR);
-                double e = fabs(numeric - analytic) / scale;
-                if (e > te.max_error)
-                    te.max_error = e;
-                te.norm += fabs(analytic);
-            }
-            out[n++] = te;
+    for (int l = 0; l <= w->cfg.layers; l++) {
+        static const char *const names4[] = {"W_x", "W_h", "b", "b_h"};
+        static const char *const names2[] = {"W_y", "b_y"};
+        const drnn_real *bounds[5];
+        int k_max;
+        if (l < w->cfg.layers) {
+            const drnn_layer_view *v = &w->layer[l];
+            const drnn_real *next = l + 1 < w->cfg.layers ? w->layer[l + 1].W_x : w->W_y;
+            bounds[0] = v->W_x, bounds[1] = v->W_h, bounds[2] = v->b, bounds[3] = v->b_h;
+            bounds[4] = next;
+            k_max = 4;
+        } else {
+            bounds[0] = w->W_y, bounds[1] = w->b_y, bounds[2] = w->data + w->count;
+            k_max = 2;
+        }
+        for (int k = 0; k < k_max; k++) {
+            if (bounds[k + 1] == bounds[k])
+                continue; /* an empty tensor (b_h of cells without one) */
+            what[n] = l < w->cfg.layers ? names4[k] : names2[k];
+            layer[n] = l;
+            from[n] = (size_t)(bounds[k] - w->data);
+            to[n] = (size_t)(bounds[k + 1] - w->data);
+            n++;
         }
     }
     return n;
 }
 
-static void check_model(int layers, int hidden)
+/* Compares grad (analytic) with central differences of the loss at w, one
+ * tensor at a time; fills out[] and returns the number of tensors. */
+static int compare(drnn_params *w, const drnn_params *grad, drnn_scratch *s, tensor_error *out)
+{
+    const char *what[4 * DRNN_MAX_LAYERS + 2];
+    int layer[4 * DRNN_MAX_LAYERS + 2];
+    size_t from[4 * DRNN_MAX_LAYERS + 2], to[4 * DRNN_MAX_LAYERS + 2];
+    int n = list_tensors(w, what, layer, from, to);
+    for (int k = 0; k < n; k++) {
+        tensor_error te = {what[k], layer[k], 0, 0};
+        for (size_t i = from[k]; i < to[k]; i++) {
+            double saved = w->data[i];
+            w->data[i] = saved + STEP;
+            double up = total_loss(w, s, NULL);
+            w->data[i] = saved - STEP;
+            double down = total_loss(w, s, NULL);
+            w->data[i] = saved;
+            double numeric = (up - down) / (2 * STEP), analytic = grad->data[i];
+            double scale = fmax(fmax(fabs(numeric), fabs(analytic)), FLOOR);
+            double e = fabs(numeric - analytic) / scale;
+            if (e > te.max_error)
+                te.max_error = e;
+            te.norm += fabs(analytic);
+        }
+        out[k] = te;
+    }
+    return n;
+}
+
+static void check_model(drnn_cell_kind cell, int layers, int hidden, double p)
 {
     drnn_params w, g;
     drnn_scratch *s;
-    tensor_error te[3 * DRNN_MAX_LAYERS + 2];
-    set_up(&w, &g, &s, layers, hidden);
+    tensor_error te[4 * DRNN_MAX_LAYERS + 2];
+    dropout_p = p;
+    set_up(&w, &g, &s, cell, layers, hidden);
     double loss = total_loss(&w, s, &g);
     ck_assert(isfinite(loss) && loss > 0);
     int n = compare(&w, &g, s, te);
-    ck_assert_int_eq(n, 3 * layers + 2);
+    int per_layer = 3 + (cell == DRNN_CELL_GRU);
+    ck_assert_int_eq(n, per_layer * layers + 2);
     for (int i = 0; i < n; i++) {
         /* A gradient of all zeros would pass a comparison with a constant loss. */
-        ck_assert_msg(te[i].norm > 1e-6, "L=%d: %s of layer %d has an all-zero gradient",
-                      layers, te[i].what, te[i].layer);
+        ck_assert_msg(te[i].norm > 1e-6, "%s L=%d: %s of layer %d has an all-zero gradient",
+                      drnn_cell_name(cell), layers, te[i].what, te[i].layer);
         ck_assert_msg(te[i].max_error <= TOLERANCE,
-                      "L=%d: %s of layer %d: relative error %.3g > %.1g", layers,
-                      te[i].what, te[i].layer, te[i].max_error, TOLERANCE);
+                      "%s L=%d dropout %.1f: %s of layer %d: relative error %.3g > %.1g",
+                      drnn_cell_name(cell), layers, p, te[i].what, te[i].layer,
+                      te[i].max_error, TOLERANCE);
     }
     tear_down(&w, &g, s);
+    dropout_p = 0;
 }
 
-START_TEST(test_gradcheck_rnn)
+/* _i = 3 * cell + (layers - 1): every cell at L = 1, 2 and 3. */
+START_TEST(test_gradcheck)
 {
-    check_model(_i, 5);
+    check_model((drnn_cell_kind)(_i / 3), _i % 3 + 1, 5, 0);
+}
+END_TEST
+
+/* With dropout on (fixed masks), every cell, L = 3 so that masks sit
+ * between layers and before the output. */
+START_TEST(test_gradcheck_dropout)
+{
+    check_model((drnn_cell_kind)_i, 3, 5, 0.3);
+}
+END_TEST
+
+/* Dropout really drops: a different mask seed changes the loss, p = 0 restores it. */
+START_TEST(test_dropout_changes_loss)
+{
+    drnn_params w, g;
+    drnn_scratch *s;
+    set_up(&w, &g, &s, DRNN_CELL_LSTM, 2, 6);
+    double plain = drnn_name_loss(&w, s, name_c, 8);
+    drnn_scratch_set_dropout(s, 0.5, 1);
+    double a = drnn_name_loss(&w, s, name_c, 8);
+    double a2 = drnn_name_loss(&w, s, name_c, 8);
+    drnn_scratch_set_dropout(s, 0.5, 2);
+    double b = drnn_name_loss(&w, s, name_c, 8);
+    drnn_scratch_set_dropout(s, 0, 0);
+    ck_assert(a == a2);
+    ck_assert(a != b && a != plain);
+    ck_assert(drnn_name_loss(&w, s, name_c, 8) == plain);
+    tear_down(&w, &g, s);
 }
 END_TEST
 
@@ -143,8 +200,8 @@ START_TEST(test_gradcheck_catches_errors)
 {
     drnn_params w, g;
     drnn_scratch *s;
-    tensor_error te[3 * DRNN_MAX_LAYERS + 2];
-    set_up(&w, &g, &s, 2, 4);
+    tensor_error te[4 * DRNN_MAX_LAYERS + 2];
+    set_up(&w, &g, &s, DRNN_CELL_RNN, 2, 4);
     total_loss(&w, s, &g);
 
     size_t i = (size_t)(w.layer[1].W_h - w.data) + 5;
@@ -173,7 +230,7 @@ START_TEST(test_uniform_model)
 {
     drnn_params w, g;
     drnn_scratch *s;
-    set_up(&w, &g, &s, 2, 3);
+    set_up(&w, &g, &s, DRNN_CELL_RNN, 2, 3);
     drnn_params_zero(&w);
     double loss = drnn_name_loss_grad(&w, &g, s, name_b, 5);
     ck_assert_double_eq_tol(loss, 6 * log((double)VOCAB), 1e-12);
@@ -190,7 +247,7 @@ START_TEST(test_no_state_leak)
 {
     drnn_params w, g;
     drnn_scratch *s;
-    set_up(&w, &g, &s, 2, 4);
+    set_up(&w, &g, &s, DRNN_CELL_GRU, 2, 4);
     double first = drnn_name_loss(&w, s, name_b, 5);
     drnn_name_loss(&w, s, name_c, 8);
     ck_assert(drnn_name_loss(&w, s, name_b, 5) == first);
@@ -203,7 +260,9 @@ static Suite *gradcheck_suite(void)
     Suite *suite = suite_create("gradcheck");
     TCase *tc = tcase_create("bptt");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, test_gradcheck_rnn, 1, 4); /* L = 1, 2, 3 */
+    tcase_add_loop_test(tc, test_gradcheck, 0, 3 * DRNN_CELL_KIND_COUNT);
+    tcase_add_loop_test(tc, test_gradcheck_dropout, 0, DRNN_CELL_KIND_COUNT);
+    tcase_add_test(tc, test_dropout_changes_loss);
     tcase_add_test(tc, test_gradcheck_catches_errors);
     tcase_add_test(tc, test_uniform_model);
     tcase_add_test(tc, test_no_state_leak);

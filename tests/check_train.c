@@ -107,13 +107,35 @@ static int same_state(const drnn_train_state *a, const drnn_train_state *b)
     return same;
 }
 
+/* Configurations the exactness tests cover: every optimizer and every
+ * cell, with dropout and weight decay in some. */
+static void config_hparams(drnn_hparams *hp, int i)
+{
+    static const struct {
+        drnn_optimizer opt;
+        drnn_cell_kind cell;
+        double dropout, weight_decay;
+    } configs[] = {
+        {DRNN_OPT_ADAM, DRNN_CELL_RNN, 0, 0},
+        {DRNN_OPT_SGD, DRNN_CELL_RNN, 0, 1e-3},
+        {DRNN_OPT_ADAGRAD, DRNN_CELL_RNN, 0.2, 0},
+        {DRNN_OPT_ADAM, DRNN_CELL_LSTM, 0.2, 0.01},
+        {DRNN_OPT_ADAM, DRNN_CELL_GRU, 0.2, 0.01},
+        {DRNN_OPT_SGD, DRNN_CELL_GRU, 0, 0},
+    };
+    small_hparams(hp, configs[i].opt);
+    hp->model.cell = configs[i].cell;
+    hp->dropout = configs[i].dropout;
+    hp->weight_decay = configs[i].weight_decay;
+}
+#define N_CONFIGS 6
+
 START_TEST(test_threads_bit_identical)
 {
-    static const drnn_optimizer opts[] = {DRNN_OPT_ADAM, DRNN_OPT_SGD, DRNN_OPT_ADAGRAD};
     fixture f;
     fixture_load(&f, 300);
     drnn_hparams hp;
-    small_hparams(&hp, opts[_i]);
+    config_hparams(&hp, _i);
     drnn_train_state ref, st;
     set_threads(1);
     new_state(&ref, &hp, &f);
@@ -125,8 +147,8 @@ START_TEST(test_threads_bit_identical)
         train_to(&st, &f, 2);
         ck_assert_msg(memcmp(ref.weights.data, st.weights.data,
                              ref.weights.count * sizeof(drnn_real)) == 0,
-                      "%s: weights differ between 1 and %d threads",
-                      drnn_optimizer_name(hp.optimizer), threads[i]);
+                      "%s %s: weights differ between 1 and %d threads",
+                      drnn_cell_name(hp.model.cell), drnn_optimizer_name(hp.optimizer), threads[i]);
         ck_assert_msg(same_state(&ref, &st), "optimizer state or counters differ");
         drnn_state_free(&st);
     }
@@ -166,7 +188,7 @@ START_TEST(test_resume_bit_identical)
     fixture f;
     fixture_load(&f, 300);
     drnn_hparams hp;
-    small_hparams(&hp, DRNN_OPT_ADAM);
+    config_hparams(&hp, _i);
     hp.schedule = DRNN_SCHED_STEP;
     hp.step_epochs = 1;
     drnn_train_state ref, st, loaded;
@@ -302,7 +324,7 @@ START_TEST(test_checkpoint_round_trip)
     ck_assert_str_eq(back.data_path, "dinos");
     ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
     /* The format's stated header: magic, version, header size, file size. */
-    ck_assert(memcmp(buf, "DRNNCKPT\1\0\0\0", 12) == 0);
+    ck_assert(memcmp(buf, "DRNNCKPT\2\0\0\0", 12) == 0);
     ck_assert_uint_eq(buf[16] | buf[17] << 8 | buf[18] << 16, len);
     ck_assert_uint_eq(drnn_crc32(0, "123456789", 9), 0xcbf43926u); /* the standard check value */
     free(again);
@@ -351,7 +373,7 @@ START_TEST(test_checkpoint_damage_rejected)
     copy[0] = 'X';
     ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "magic", 1, &err), DRNN_ERR_CKPT_MAGIC);
     memcpy(copy, buf, len);
-    copy[8] = 2;
+    copy[8] = DRNN_CKPT_VERSION + 1;
     fix_crc(copy, len);
     ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "v2", 1, &err), DRNN_ERR_CKPT_VERSION);
     ck_assert_ptr_nonnull(strstr(err.message, "newer"));
@@ -366,7 +388,7 @@ START_TEST(test_checkpoint_damage_rejected)
     huge.hidden = 4096;
     huge.layers = 16;
     uint64_t params = drnn_param_count(&huge);
-    uint64_t size = 272 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
+    uint64_t size = 288 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
     ck_assert(size > (4ULL << 30)); /* gigabytes, from a file of a few kilobytes */
     put_le(copy + 16, size, 8);    /* file size */
     put_le(copy + 32, 4096, 4);    /* hidden */
@@ -494,8 +516,8 @@ static Suite *train_suite(void)
     Suite *suite = suite_create("train");
     TCase *tc = tcase_create("train");
     tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, test_threads_bit_identical, 0, 3);
-    tcase_add_test(tc, test_resume_bit_identical);
+    tcase_add_loop_test(tc, test_threads_bit_identical, 0, N_CONFIGS);
+    tcase_add_loop_test(tc, test_resume_bit_identical, 0, N_CONFIGS);
     tcase_add_test(tc, test_stop_flag);
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);

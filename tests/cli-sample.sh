@@ -70,6 +70,21 @@ expect 0 "2 names.*skipped.*line 2" "eval skips and reports unknown symbols" -- 
 grep -q '^2 names' "$tmp/out" && ok "eval counts only the known names" || bad "eval output: $(cat "$tmp/out")"
 expect 1 "mixed\.txt:2:.*'9'" "eval --strict refuses them, naming the line" -- "$eval_" -c "$best" --data "$tmp/mixed.txt" --strict
 
+# --- a checkpoint written in format version 1 (before LSTM and GRU) still loads ---
+v1=$top_srcdir/tests/data/v1-rnn-1x4.ckpt
+then_nats=$(sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/' "$top_srcdir/tests/data/v1-rnn-1x4.eval.json")
+now_nats=$("$eval_" -c "$v1" --data "$data" --split val --format json | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')
+awk -v a="$then_nats" -v b="$now_nats" 'BEGIN { d = a - b; exit !(b != "" && d < 1e-5 && d > -1e-5) }' \
+  && ok "version-1 checkpoint evaluates as it did ($now_nats)" || bad "version-1 eval: then $then_nats, now '$now_nats'"
+"$sample" -c "$v1" --best 3 --format json | sed 's/,"logprob".*//' > "$tmp/v1best"
+sed 's/,"logprob".*//' "$top_srcdir/tests/data/v1-rnn-1x4.best.json" | cmp -s - "$tmp/v1best" \
+  && ok "version-1 checkpoint gives the same best names" || bad "version-1 best names: $(cat "$tmp/v1best")"
+cp "$v1" "$tmp/v1.ckpt"
+expect 0 "" "training resumes from a version-1 checkpoint" -- \
+  "$bin/dinornn-train" --resume="$tmp/v1.ckpt" --data "$data" --epochs 3 --quiet --checkpoint-dir "$tmp/v1dir"
+[ "$(od -An -tu1 -j8 -N1 "$tmp/v1dir/latest.ckpt" | tr -d ' ')" = 2 ] && ok "and writes version 2" \
+  || bad "resumed checkpoint is not version 2"
+
 # --- bad input ---
 expect 1 "no such file|cannot open" "missing checkpoint" -- "$sample" -c "$tmp/nope.ckpt"
 head -c 100 "$best" > "$tmp/cut.ckpt"

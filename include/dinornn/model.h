@@ -13,6 +13,7 @@
  *           the one-hot input is a row lookup); layer l > 0: G*H rows of H
  *   W_h[l]  G*H rows of H
  *   b[l]    G*H
+ *   b_h[l]  R*H (the GRU's hidden-side bias of its candidate gate; R = 0 else)
  *   W_y     V rows of H
  *   b_y     V
  * docs/model.md gives the equations. */
@@ -20,6 +21,7 @@
 #define DINORNN_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dinornn/error.h"
 #include "dinornn/names.h"
@@ -41,6 +43,8 @@ typedef DRNN_REAL drnn_real;
 
 typedef enum drnn_cell_kind {
     DRNN_CELL_RNN = 0,   /* h_t = tanh(W_x x_t + W_h h_{t-1} + b) */
+    DRNN_CELL_LSTM = 1,  /* gates i, f, g, o; forget-gate bias initialised to 1 */
+    DRNN_CELL_GRU = 2,   /* gates r, z, n as in PyTorch, with a hidden-side bias for n */
     DRNN_CELL_KIND_COUNT
 } drnn_cell_kind;
 
@@ -57,6 +61,7 @@ typedef struct drnn_layer_view {
     drnn_real *W_x;
     drnn_real *W_h;
     drnn_real *b;
+    drnn_real *b_h;      /* hidden-side bias: R*H values (R = 1 for the GRU, else 0) */
 } drnn_layer_view;
 
 /* A parameter-shaped buffer (weights, gradients or optimizer moments). */
@@ -86,7 +91,8 @@ void drnn_params_free(drnn_params *p);
 void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data);
 void drnn_params_zero(drnn_params *p);
 /* Seeded initialisation: every weight matrix uniform in [-1/sqrt(H), 1/sqrt(H)]
- * (the fan-in of the recurrent and output layers), biases zero. */
+ * (the fan-in of the recurrent and output layers), biases zero except the
+ * LSTM's forget-gate bias, 1. */
 void drnn_params_init(drnn_params *p, drnn_rng *rng);
 
 /* Per-thread workspace for the forward and backward passes over names of up
@@ -94,6 +100,10 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng);
 typedef struct drnn_scratch drnn_scratch;
 int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err);
 void drnn_scratch_free(drnn_scratch *s);
+/* Inverted dropout with probability p (0 = none) on the inputs of layers
+ * 2 .. L and of the output layer, for the passes that follow, with masks
+ * drawn from seed: the same seed gives the same masks. */
+void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed);
 
 /* Loss of one name of len tokens (no end markers; 0 <= len <= max_len, else NaN): the
  * sum over T = len + 1 steps of -log p(target), in nats. Inputs are

@@ -35,6 +35,8 @@ typedef struct drnn_hparams {
     double lr;                /* base learning rate, > 0 */
     double momentum;          /* SGD only, 0 .. < 1 */
     double beta1, beta2, eps; /* Adam; eps also for Adagrad */
+    double dropout;           /* inverted dropout between layers and before the output, 0 .. < 1 */
+    double weight_decay;      /* decoupled for Adam (AdamW), L2 for SGD and Adagrad; >= 0 */
     drnn_clip_mode clip_mode;
     double clip;              /* global-norm bound or element bound; 0 = none */
     drnn_schedule schedule;
