@@ -169,7 +169,7 @@ struct drnn_scratch {
     drnn_real *dh;                          /* [T][H] dloss/d(output of the current layer) */
     drnn_real *dh_below;                    /* [T][H] the same for the layer below */
     drnn_real *dxproj;                      /* [T][G*H] */
-    drnn_real *dhproj;                      /* [G*H] */
+    drnn_real *dhproj;                      /* [T][G*H] */
     drnn_real *dh_next;                     /* [H] gradient reaching h_{t-1} */
     drnn_real *dcarry;                      /* [K*H] */
     drnn_real *block;                       /* the allocation */
@@ -189,7 +189,7 @@ int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, dr
     size_t L = (size_t)cfg->layers;
     size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
-    size_t n = L * T * (2 * GH + CH) + 2 * L * T * H + CH + T * V + 2 * T * H + T * GH + GH +
+    size_t n = L * T * (2 * GH + CH) + 2 * L * T * H + CH + T * V + 2 * T * H + 2 * T * GH +
                H + KH;
 
     drnn_scratch *s = calloc(1, sizeof *s);
@@ -220,7 +220,7 @@ int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, dr
     s->dh = at, at += T * H;
     s->dh_below = at, at += T * H;
     s->dxproj = at, at += T * GH;
-    s->dhproj = at, at += GH;
+    s->dhproj = at, at += T * GH;
     s->dh_next = at, at += H;
     s->dcarry = at;
     *out = s;
@@ -301,21 +301,22 @@ static double forward(const drnn_params *w, drnn_scratch *s, int T)
         drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
         size_t stride = 0;
         const drnn_real *x = l > 0 ? layer_input(s, l, T, &stride) : NULL;
-        /* Input projections of every step first: they do not depend on time. */
+        /* Input projections of every step at once: they do not depend on
+         * time, and one product reads W_x once for all steps. */
         for (int t = 0; t < T; t++) {
             drnn_real *xp = xproj + (size_t)t * GH;
             memcpy(xp, p->b, (size_t)GH * sizeof *xp);
             if (l == 0)
                 drnn_vec_acc(xp, p->W_x + (size_t)s->in[t] * GH, GH);
-            else
-                drnn_matvec_acc(xp, p->W_x, x + (size_t)t * stride, GH, H);
         }
+        if (l > 0)
+            drnn_gemm_xwt(xproj, (size_t)GH, x, stride, p->W_x, T, GH, H);
         for (int t = 0; t < T; t++) {
             drnn_real *hp = hproj + (size_t)t * GH;
             const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
             memset(hp, 0, (size_t)GH * sizeof *hp);
             if (t > 0)
-                drnn_matvec_acc(hp, p->W_h, prev, GH, H);
+                drnn_gemm_xwt(hp, (size_t)GH, prev, 0, p->W_h, 1, GH, H);
             drnn_vec_acc(hp + GH - RH, p->b_h, RH);
             cell->forward(cache + (size_t)t * CH, prev, xproj + (size_t)t * GH, hp, H);
         }
@@ -324,10 +325,11 @@ static double forward(const drnn_params *w, drnn_scratch *s, int T)
     double loss = 0;
     size_t stride;
     const drnn_real *top = layer_input(s, L, T, &stride);
+    for (int t = 0; t < T; t++)
+        memcpy(s->probs + (size_t)t * V, w->b_y, (size_t)V * sizeof *s->probs);
+    drnn_gemm_xwt(s->probs, (size_t)V, top, stride, w->W_y, T, V, H);
     for (int t = 0; t < T; t++) {
         drnn_real *z = s->probs + (size_t)t * V;
-        memcpy(z, w->b_y, (size_t)V * sizeof *z);
-        drnn_matvec_acc(z, w->W_y, top + (size_t)t * stride, V, H);
         drnn_real zmax;
         drnn_real target = z[s->out[t]];
         double lognorm = drnn_softmax(z, V, &zmax);
@@ -384,16 +386,16 @@ double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s
 
     /* Softmax cross-entropy: dloss/dlogits = p - onehot(target). */
     drnn_real *dh = s->dh, *dh_below = s->dh_below;
-    memset(dh, 0, (size_t)T * H * sizeof *dh);
     size_t stride = dropout ? (size_t)H : (size_t)CH;
     const drnn_real *top = dropout ? s->drop[L] : s->cache[L - 1];
+    drnn_real *dz = s->probs;
     for (int t = 0; t < T; t++) {
-        drnn_real *dz = s->probs + (size_t)t * V;
-        dz[s->out[t]] -= 1;
-        drnn_outer_acc(g->W_y, dz, top + (size_t)t * stride, V, H);
-        drnn_vec_acc(g->b_y, dz, V);
-        drnn_matvec_t_acc(dh + (size_t)t * H, w->W_y, dz, V, H);
+        dz[(size_t)t * V + s->out[t]] -= 1;
+        drnn_vec_acc(g->b_y, dz + (size_t)t * V, V);
     }
+    drnn_gemm_ytx(g->W_y, dz, (size_t)V, top, stride, T, V, H);
+    memset(dh, 0, (size_t)T * H * sizeof *dh);
+    drnn_gemm_yw(dh, (size_t)H, dz, (size_t)V, w->W_y, T, V, H);
     if (dropout)
         scale_by_mask(dh, s->mask[L], (size_t)T * H);
 
@@ -408,38 +410,37 @@ double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s
         if (KH)
             memset(s->dcarry, 0, (size_t)KH * sizeof *s->dcarry);
         for (int t = T - 1; t >= 0; t--) {
-            drnn_real *dht = dh + (size_t)t * H;
+            drnn_real *dht = dh + (size_t)t * H, *dhp = s->dhproj + (size_t)t * GH;
             const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
             drnn_vec_acc(dht, s->dh_next, H);
             memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
-            cell->backward(s->dxproj + (size_t)t * GH, s->dhproj, s->dh_next, s->dcarry, dht,
+            cell->backward(s->dxproj + (size_t)t * GH, dhp, s->dh_next, s->dcarry, dht,
                            cache + (size_t)t * CH, prev,
                            xproj + (size_t)t * GH, hproj + (size_t)t * GH, H);
-            drnn_vec_acc(gp->b_h, s->dhproj + GH - RH, RH);
-            if (t > 0) {
-                drnn_outer_acc(gp->W_h, s->dhproj, prev, GH, H);
-                drnn_matvec_t_acc(s->dh_next, p->W_h, s->dhproj, GH, H);
-            }
+            if (t > 0)
+                drnn_gemm_yw(s->dh_next, 0, dhp, 0, p->W_h, 1, GH, H);
+        }
+        /* Weight gradients of all steps at once: dW_h pairs step t with
+         * h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
+        drnn_gemm_ytx(gp->W_h, s->dhproj + GH, (size_t)GH, cache, (size_t)CH, T - 1, GH, H);
+        for (int t = 0; t < T; t++) {
+            drnn_vec_acc(gp->b_h, s->dhproj + (size_t)t * GH + GH - RH, RH);
+            drnn_vec_acc(gp->b, s->dxproj + (size_t)t * GH, GH);
         }
 
-        /* Input side: weights, bias, and the gradient for the layer below. */
-        if (l > 0) {
-            memset(dh_below, 0, (size_t)T * H * sizeof *dh_below);
+        /* Input side: weights, and the gradient for the layer below. */
+        if (l == 0) {
+            for (int t = 0; t < T; t++)
+                drnn_vec_acc(gp->W_x + (size_t)s->in[t] * GH, s->dxproj + (size_t)t * GH, GH);
+        } else {
             stride = dropout ? (size_t)H : (size_t)CH;
+            const drnn_real *x = dropout ? s->drop[l] : s->cache[l - 1];
+            drnn_gemm_ytx(gp->W_x, s->dxproj, (size_t)GH, x, stride, T, GH, H);
+            memset(dh_below, 0, (size_t)T * H * sizeof *dh_below);
+            drnn_gemm_yw(dh_below, (size_t)H, s->dxproj, (size_t)GH, p->W_x, T, GH, H);
+            if (dropout)
+                scale_by_mask(dh_below, s->mask[l], (size_t)T * H);
         }
-        const drnn_real *x = l == 0 ? NULL : dropout ? s->drop[l] : s->cache[l - 1];
-        for (int t = 0; t < T; t++) {
-            const drnn_real *dxp = s->dxproj + (size_t)t * GH;
-            drnn_vec_acc(gp->b, dxp, GH);
-            if (l == 0) {
-                drnn_vec_acc(gp->W_x + (size_t)s->in[t] * GH, dxp, GH);
-            } else {
-                drnn_outer_acc(gp->W_x, dxp, x + (size_t)t * stride, GH, H);
-                drnn_matvec_t_acc(dh_below + (size_t)t * H, p->W_x, dxp, GH, H);
-            }
-        }
-        if (l > 0 && dropout)
-            scale_by_mask(dh_below, s->mask[l], (size_t)T * H);
         drnn_real *tmp = dh;
         dh = dh_below;
         dh_below = tmp;
@@ -522,9 +523,9 @@ const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_
         if (l == 0)
             drnn_vec_acc(st->xproj, p->W_x + (size_t)in * GH, GH);
         else
-            drnn_matvec_acc(st->xproj, p->W_x, st->cache[l - 1], GH, H);
+            drnn_gemm_xwt(st->xproj, 0, st->cache[l - 1], 0, p->W_x, 1, GH, H);
         memset(st->hproj, 0, (size_t)GH * sizeof *st->hproj);
-        drnn_matvec_acc(st->hproj, p->W_h, st->cache[l], GH, H);
+        drnn_gemm_xwt(st->hproj, 0, st->cache[l], 0, p->W_h, 1, GH, H);
         drnn_vec_acc(st->hproj + GH - RH, p->b_h, RH);
         cell->forward(st->next, st->cache[l], st->xproj, st->hproj, H);
         drnn_real *tmp = st->cache[l];
@@ -532,7 +533,7 @@ const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_
         st->next = tmp;
     }
     memcpy(st->logits, w->b_y, (size_t)V * sizeof *st->logits);
-    drnn_matvec_acc(st->logits, w->W_y, st->cache[L - 1], V, H);
+    drnn_gemm_xwt(st->logits, 0, st->cache[L - 1], 0, w->W_y, 1, V, H);
     return st->logits;
 }
 
