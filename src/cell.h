@@ -13,9 +13,8 @@
 #ifndef DINORNN_CELL_H
 #define DINORNN_CELL_H
 
-#include <tgmath.h> /* exp, tanh of drnn_real in its own precision */
-
 #include "dinornn/model.h"
+#include "fastmath.h"
 
 typedef struct drnn_cell_ops {
     const char *name;
@@ -42,17 +41,22 @@ typedef struct drnn_cell_ops {
     void (*init_bias)(drnn_real *b, int H);
 } drnn_cell_ops;
 
+/* Before a loop over units whose iterations are independent (each unit's
+ * blocks are distinct parts of one cache row): lets the compiler vectorise
+ * without run-time checks that the blocks do not overlap. */
+#if defined(__clang__)
+#define DRNN_INDEPENDENT _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define DRNN_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define DRNN_INDEPENDENT
+#endif
+
 /* The cell of a kind, or NULL. */
 const drnn_cell_ops *drnn_cell_ops_of(drnn_cell_kind kind);
 
 extern const drnn_cell_ops drnn_cell_rnn;
 extern const drnn_cell_ops drnn_cell_lstm;
 extern const drnn_cell_ops drnn_cell_gru;
-
-/* The logistic function, in the precision of drnn_real. */
-static inline drnn_real drnn_sigmoid(drnn_real x)
-{
-    return 1 / (1 + exp(-x));
-}
 
 #endif

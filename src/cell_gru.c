@@ -9,14 +9,15 @@
 
 enum { H_, R_, Z_, N_ };
 
-static void gru_forward(drnn_real *cache, const drnn_real *prev_cache,
-                        const drnn_real *xproj, const drnn_real *hproj, int H)
+static void gru_forward(drnn_real *restrict cache, const drnn_real *restrict prev_cache,
+                        const drnn_real *restrict xproj, const drnn_real *restrict hproj, int H)
 {
     const drnn_real *h_prev = prev_cache;
+    DRNN_INDEPENDENT
     for (int k = 0; k < H; k++) {
         drnn_real r = drnn_sigmoid(xproj[k] + hproj[k]);
         drnn_real z = drnn_sigmoid(xproj[H + k] + hproj[H + k]);
-        drnn_real n = tanh(xproj[2 * H + k] + r * hproj[2 * H + k]);
+        drnn_real n = drnn_tanh(xproj[2 * H + k] + r * hproj[2 * H + k]);
         cache[H_ * H + k] = (1 - z) * n + z * h_prev[k];
         cache[R_ * H + k] = r;
         cache[Z_ * H + k] = z;
@@ -24,13 +25,14 @@ static void gru_forward(drnn_real *cache, const drnn_real *prev_cache,
     }
 }
 
-static void gru_backward(drnn_real *dxproj, drnn_real *dhproj, drnn_real *dh_prev,
-                         drnn_real *dcarry, const drnn_real *dh,
-                         const drnn_real *cache, const drnn_real *prev_cache,
-                         const drnn_real *xproj, const drnn_real *hproj, int H)
+static void gru_backward(drnn_real *restrict dxproj, drnn_real *restrict dhproj, drnn_real *restrict dh_prev,
+                         drnn_real *restrict dcarry, const drnn_real *restrict dh,
+                         const drnn_real *restrict cache, const drnn_real *restrict prev_cache,
+                         const drnn_real *restrict xproj, const drnn_real *restrict hproj, int H)
 {
     (void)dcarry, (void)xproj;
     const drnn_real *h_prev = prev_cache;
+    DRNN_INDEPENDENT
     for (int k = 0; k < H; k++) {
         drnn_real r = cache[R_ * H + k], z = cache[Z_ * H + k], n = cache[N_ * H + k];
         drnn_real u_n = hproj[2 * H + k];

@@ -7,34 +7,41 @@
 
 enum { H_, C_, I_, F_, G_, O_, TC_ };
 
-static void lstm_forward(drnn_real *cache, const drnn_real *prev_cache,
-                         const drnn_real *xproj, const drnn_real *hproj, int H)
+static void lstm_forward(drnn_real *restrict cache, const drnn_real *restrict prev_cache,
+                         const drnn_real *restrict xproj, const drnn_real *restrict hproj, int H)
 {
     const drnn_real *c_prev = prev_cache + C_ * H;
+    const drnn_real *xi = xproj, *xf = xproj + H, *xg = xproj + 2 * H, *xo = xproj + 3 * H;
+    const drnn_real *ui = hproj, *uf = hproj + H, *ug = hproj + 2 * H, *uo = hproj + 3 * H;
+    drnn_real *h = cache + H_ * H, *c = cache + C_ * H, *ci = cache + I_ * H;
+    drnn_real *cf = cache + F_ * H, *cg = cache + G_ * H, *co = cache + O_ * H;
+    drnn_real *ctc = cache + TC_ * H;
+    DRNN_INDEPENDENT
     for (int k = 0; k < H; k++) {
-        drnn_real i = drnn_sigmoid(xproj[k] + hproj[k]);
-        drnn_real f = drnn_sigmoid(xproj[H + k] + hproj[H + k]);
-        drnn_real g = tanh(xproj[2 * H + k] + hproj[2 * H + k]);
-        drnn_real o = drnn_sigmoid(xproj[3 * H + k] + hproj[3 * H + k]);
-        drnn_real c = f * c_prev[k] + i * g;
-        drnn_real tc = tanh(c);
-        cache[H_ * H + k] = o * tc;
-        cache[C_ * H + k] = c;
-        cache[I_ * H + k] = i;
-        cache[F_ * H + k] = f;
-        cache[G_ * H + k] = g;
-        cache[O_ * H + k] = o;
-        cache[TC_ * H + k] = tc;
+        drnn_real i = drnn_sigmoid(xi[k] + ui[k]);
+        drnn_real f = drnn_sigmoid(xf[k] + uf[k]);
+        drnn_real g = drnn_tanh(xg[k] + ug[k]);
+        drnn_real o = drnn_sigmoid(xo[k] + uo[k]);
+        drnn_real cc = f * c_prev[k] + i * g;
+        drnn_real tc = drnn_tanh(cc);
+        h[k] = o * tc;
+        c[k] = cc;
+        ci[k] = i;
+        cf[k] = f;
+        cg[k] = g;
+        co[k] = o;
+        ctc[k] = tc;
     }
 }
 
-static void lstm_backward(drnn_real *dxproj, drnn_real *dhproj, drnn_real *dh_prev,
-                          drnn_real *dcarry, const drnn_real *dh,
-                          const drnn_real *cache, const drnn_real *prev_cache,
-                          const drnn_real *xproj, const drnn_real *hproj, int H)
+static void lstm_backward(drnn_real *restrict dxproj, drnn_real *restrict dhproj, drnn_real *restrict dh_prev,
+                          drnn_real *restrict dcarry, const drnn_real *restrict dh,
+                          const drnn_real *restrict cache, const drnn_real *restrict prev_cache,
+                          const drnn_real *restrict xproj, const drnn_real *restrict hproj, int H)
 {
     (void)dh_prev, (void)xproj, (void)hproj;
     const drnn_real *c_prev = prev_cache + C_ * H;
+    DRNN_INDEPENDENT
     for (int k = 0; k < H; k++) {
         drnn_real i = cache[I_ * H + k], f = cache[F_ * H + k];
         drnn_real g = cache[G_ * H + k], o = cache[O_ * H + k], tc = cache[TC_ * H + k];

@@ -1,22 +1,21 @@
 /* cell_rnn.c: the vanilla tanh cell, h_t = tanh(xproj_t + hproj_t). */
-#include <tgmath.h> /* tanh of drnn_real: tanhf for float, tanh for double */
-
 #include "cell.h"
 
-static void rnn_forward(drnn_real *cache, const drnn_real *prev_cache,
-                        const drnn_real *xproj, const drnn_real *hproj, int H)
+static void rnn_forward(drnn_real *restrict cache, const drnn_real *restrict prev_cache,
+                        const drnn_real *restrict xproj, const drnn_real *restrict hproj, int H)
 {
     (void)prev_cache;
     for (int i = 0; i < H; i++)
-        cache[i] = tanh(xproj[i] + hproj[i]);
+        cache[i] = drnn_tanh(xproj[i] + hproj[i]);
 }
 
-static void rnn_backward(drnn_real *dxproj, drnn_real *dhproj, drnn_real *dh_prev,
-                         drnn_real *dcarry, const drnn_real *dh,
-                         const drnn_real *cache, const drnn_real *prev_cache,
-                         const drnn_real *xproj, const drnn_real *hproj, int H)
+static void rnn_backward(drnn_real *restrict dxproj, drnn_real *restrict dhproj, drnn_real *restrict dh_prev,
+                         drnn_real *restrict dcarry, const drnn_real *restrict dh,
+                         const drnn_real *restrict cache, const drnn_real *restrict prev_cache,
+                         const drnn_real *restrict xproj, const drnn_real *restrict hproj, int H)
 {
     (void)dh_prev, (void)dcarry, (void)prev_cache, (void)xproj, (void)hproj;
+    DRNN_INDEPENDENT
     for (int i = 0; i < H; i++) {
         drnn_real h = cache[i];
         drnn_real d = dh[i] * (1 - h * h); /* tanh' = 1 - tanh^2 */

@@ -282,7 +282,7 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     drnn_fail(err, DRNN_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint: %s", label, what)
     if (header_size != header_expected)
         return CORRUPT("wrong header size");
-    if (cell >= DRNN_CELL_KIND_COUNT || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
+    if (cell >= DRNN_CELL_KIND_COUNT || (version == 1 && cell != DRNN_CELL_RNN) || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
         hidden > DRNN_MAX_HIDDEN || layers < 1 || layers > DRNN_MAX_LAYERS)
         return CORRUPT("model sizes out of range");
     hp.model = (drnn_config){.vocab = (int)vocab, .hidden = (int)hidden, .layers = (int)layers,

@@ -347,7 +347,7 @@ double drnn_softmax(drnn_real *z, int V, drnn_real *zmax_out)
             zmax = z[v];
     double sum = 0;
     for (int v = 0; v < V; v++) {
-        z[v] = exp(z[v] - zmax);
+        z[v] = drnn_exp(z[v] - zmax);
         sum += z[v];
     }
     drnn_real inv = (drnn_real)(1.0 / sum);

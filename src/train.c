@@ -442,23 +442,23 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
     return drnn_ok(err);
 }
 
-/* Loss of w over c in DRNN_GRAD_SLOTS fixed chunks of names, each summed in
+/* Loss of w over c in DRNN_EVAL_CHUNKS fixed chunks of names, each summed in
  * order, then summed in chunk order: the result depends neither on the
  * thread count nor on how many workspaces there are. Workspace s serves
  * chunks s, s + n_scratch, ... so that no two threads share one. */
 static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scratch **scratch,
                               int n_scratch, int64_t *chars_out)
 {
-    double loss[DRNN_GRAD_SLOTS];
-    int64_t chars[DRNN_GRAD_SLOTS];
+    double loss[DRNN_EVAL_CHUNKS];
+    int64_t chars[DRNN_EVAL_CHUNKS];
     const size_t n = c->count;
     DRNN_OMP(omp parallel for schedule(dynamic, 1))
     for (int s = 0; s < n_scratch; s++) {
         drnn_scratch_set_dropout(scratch[s], 0, 0); /* evaluation never drops */
-        for (int k = s; k < DRNN_GRAD_SLOTS; k += n_scratch) {
+        for (int k = s; k < DRNN_EVAL_CHUNKS; k += n_scratch) {
             double sum = 0;
             int64_t count = 0;
-            for (size_t i = (size_t)k * n / DRNN_GRAD_SLOTS; i < (size_t)(k + 1) * n / DRNN_GRAD_SLOTS; i++) {
+            for (size_t i = (size_t)k * n / DRNN_EVAL_CHUNKS; i < (size_t)(k + 1) * n / DRNN_EVAL_CHUNKS; i++) {
                 int len = drnn_corpus_len(c, i);
                 sum += drnn_name_loss(w, scratch[s], c->tokens + c->start[i], len);
                 count += len + 1;
@@ -469,7 +469,7 @@ static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_s
     }
     double total = 0;
     *chars_out = 0;
-    for (int k = 0; k < DRNN_GRAD_SLOTS; k++) {
+    for (int k = 0; k < DRNN_EVAL_CHUNKS; k++) {
         total += loss[k];
         *chars_out += chars[k];
     }

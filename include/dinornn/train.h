@@ -19,8 +19,11 @@
 extern "C" {
 #endif
 
-/* At most this many gradient buffers, hence threads working on one mini-batch. */
-#define DRNN_GRAD_SLOTS 16
+/* At most this many gradient buffers, hence threads working on one
+ * mini-batch. Each costs a zeroing and a reduction per mini-batch. */
+#define DRNN_GRAD_SLOTS 8
+/* Evaluation sums a corpus in this many fixed chunks, in order. */
+#define DRNN_EVAL_CHUNKS 16
 #define DRNN_MAX_BATCH 65536
 
 typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
@@ -35,8 +38,8 @@ typedef struct drnn_hparams {
     double lr;                /* base learning rate, > 0 */
     double momentum;          /* SGD only, 0 .. < 1 */
     double beta1, beta2, eps; /* Adam; eps also for Adagrad */
-    double dropout;           /* inverted dropout between layers and before the output, 0 .. < 1 */
-    double weight_decay;      /* decoupled for Adam (AdamW), L2 for SGD and Adagrad; >= 0 */
+    double dropout;           /* inverted dropout between layers and before the output, 0 .. 0.99 */
+    double weight_decay;      /* decoupled for Adam (AdamW), L2 for SGD and Adagrad; 0 .. 10 */
     drnn_clip_mode clip_mode;
     double clip;              /* global-norm bound or element bound; 0 = none */
     drnn_schedule schedule;
@@ -117,7 +120,7 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
 double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c);
 
 /* Summed loss (nats) of w over a corpus and its predicted characters, for
- * any thread count the same value: the names are cut into DRNN_GRAD_SLOTS
+ * any thread count the same value: the names are cut into DRNN_EVAL_CHUNKS
  * fixed chunks, each summed in order, then summed in chunk order. */
 int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err);

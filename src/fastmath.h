@@ -1,0 +1,79 @@
+/* fastmath.h: exp, tanh and the logistic function for drnn_real, written so
+ * that the compiler vectorises the cells' loops over units (libm's calls do
+ * not vectorise without -ffast-math, which we do not use). For float they are
+ * Cephes-style approximations accurate to a few units in the last place;
+ * the double build (the gradient check) uses libm. */
+#ifndef DINORNN_FASTMATH_H
+#define DINORNN_FASTMATH_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dinornn/model.h"
+
+/* mask ? a : b, for a mask of all ones or all zeros. Written with integer
+ * operations because GCC threads jumps through ?: on constants, which stops
+ * the loops around these functions from vectorising. */
+static inline float drnn_selectf(int32_t mask, float a, float b)
+{
+    int32_t ia, ib;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    int32_t r = (ia & mask) | (ib & ~mask);
+    float f;
+    memcpy(&f, &r, sizeof f);
+    return f;
+}
+
+/* e^x for float: x = n ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial,
+ * 2^n by building the exponent bits. Clamped to the finite range. */
+static inline float drnn_expf(float x)
+{
+    x = drnn_selectf(-(int32_t)(x < -87.3f), -87.3f, x);
+    x = drnn_selectf(-(int32_t)(x > 88.7f), 88.7f, x);
+    /* Round to nearest by adding and removing 1.5 * 2^23 (floorf would not
+     * vectorise without -fno-trapping-math). */
+    const float magic = 12582912.0f;
+    float n = (x * 1.44269504088896341f + magic) - magic;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/* tanh for float: an odd polynomial near 0 (where 1 - 2/(e^2x + 1) would
+ * lose digits), the exponential form elsewhere; both computed, one kept. */
+static inline float drnn_tanhf(float x)
+{
+    float z = x * x;
+    float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                    1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+    float big = 1.0f - 2.0f / (drnn_expf(2.0f * x) + 1.0f);
+    return drnn_selectf(-(int32_t)(fabsf(x) < 0.625f), small, big);
+}
+
+static inline drnn_real drnn_exp(drnn_real x)
+{
+    return sizeof(drnn_real) == sizeof(float) ? (drnn_real)drnn_expf((float)x) : (drnn_real)exp((double)x);
+}
+
+static inline drnn_real drnn_tanh(drnn_real x)
+{
+    return sizeof(drnn_real) == sizeof(float) ? (drnn_real)drnn_tanhf((float)x) : (drnn_real)tanh((double)x);
+}
+
+static inline drnn_real drnn_sigmoid(drnn_real x)
+{
+    return 1 / (1 + drnn_exp(-x));
+}
+
+#endif
