@@ -1,0 +1,223 @@
+#!/bin/bash
+# cli-checkpoint-format.sh: checks that the checkpoints dinornn-train writes
+# (format version 2, every cell) and the committed version-1 fixture follow
+# docs/checkpoint-format.md, by reading them with tests/ckpt_reader.py, an
+# independent reader written from that document alone.
+# An automake test: exit 0 pass, 77 skip, anything else fail.
+set -u
+
+top_builddir=${top_builddir:-.}
+top_srcdir=${top_srcdir:-.}
+train=$top_builddir/dinornn-train
+data=$top_srcdir/data/dinos.txt
+reader=$top_srcdir/tests/ckpt_reader.py
+fixture=$top_srcdir/tests/data/v1-rnn-1x4.ckpt
+
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "SKIP: python3 is not available"
+    exit 77
+fi
+for f in "$train" "$data" "$reader" "$fixture"; do
+    if [ ! -e "$f" ]; then
+        echo "FAIL: $f does not exist" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dinornn-ckfmt.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# param_count V H L G R: the parameter count of docs/checkpoint-format.md,
+# sum over layers of (I_l*GH + GH*H + GH + RH) + V*H + V, I_0 = V, I_l = H.
+param_count() {
+    local V=$1 H=$2 L=$3 G=$4 R=$5 GH=$(($4 * $2)) P=0 l=0 in
+    while [ $l -lt $L ]; do
+        if [ $l -eq 0 ]; then in=$V; else in=$H; fi
+        P=$((P + in * GH + GH * H + GH + R * H))
+        l=$((l + 1))
+    done
+    echo $((P + V * H + V))
+}
+
+# read_ckpt FILE TAG: runs the reader on FILE into $tmp/TAG.json; 0 if it accepted it.
+read_ckpt() {
+    if python3 "$reader" "$1" >"$tmp/$2.json" 2>"$tmp/$2.err"; then
+        ok "$2: ckpt_reader.py read $(basename "$1")"
+        return 0
+    fi
+    bad "$2: ckpt_reader.py refused $1: $(head -c 300 "$tmp/$2.err")"
+    return 1
+}
+
+# expect TAG NAME EXPECTED: field NAME of $tmp/TAG.json, as JSON, must be
+# EXPECTED (strings with their quotes).
+expect() {
+    local got
+    if ! got=$(python3 -c '
+import json, sys
+with open(sys.argv[1]) as f:
+    print(json.dumps(json.load(f)[sys.argv[2]]))
+' "$tmp/$1.json" "$2" 2>/dev/null); then
+        bad "$1: field $2 missing from the reader's output"
+    elif [ "$got" = "$3" ]; then
+        ok "$1: $2 = $got"
+    else
+        bad "$1: $2 is $got, expected $3"
+    fi
+}
+
+# expect_size TAG FILE HEADER V N P M: the file's real size is the formula
+# HEADER + 4V + N + 4P(1 + M) + 4.
+expect_size() {
+    local want=$(($3 + 4 * $4 + $5 + 4 * $6 * (1 + $7) + 4)) got
+    got=$(wc -c <"$2" | tr -d ' ')
+    if [ "$got" = "$want" ]; then
+        ok "$1: file size $got = $3 + 4*$4 + $5 + 4*$6*(1 + $7) + 4"
+    else
+        bad "$1: file size $got, the formula gives $want"
+    fi
+}
+
+# run_train DIR ARGS...: trains into $tmp/DIR; 0 if latest.ckpt was written.
+run_train() {
+    local dir=$1 status=0
+    shift
+    "$train" --data "$data" --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
+        >"$tmp/$dir.out" 2>&1 || status=$?
+    if [ $status -ne 0 ]; then
+        bad "$dir: dinornn-train exited with status $status: $(head -c 300 "$tmp/$dir.out")"
+        return 1
+    fi
+    if [ ! -f "$tmp/$dir/latest.ckpt" ]; then
+        bad "$dir: no latest.ckpt after training"
+        return 1
+    fi
+    ok "$dir: trained, wrote latest.ckpt"
+}
+
+# The data path as recorded: the --data argument, as given.
+N=$(printf '%s' "$data" | wc -c | tr -d ' ')
+V=27
+
+# 1. A tanh RNN, 2 layers, 2 epochs (version 2, Adam: M = 2).
+if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
+    read_ckpt "$tmp/rnn/latest.ckpt" rnn; then
+    P=$(param_count $V 8 2 1 0)
+    expect rnn crc_ok true
+    expect rnn version 2
+    expect rnn header_size 288
+    expect rnn cell '"rnn"'
+    expect rnn epoch 2
+    expect rnn layers 2
+    expect rnn hidden 8
+    expect rnn vocab $V
+    expect rnn vocab_symbols '"abcdefghijklmnopqrstuvwxyz"'
+    expect rnn batch 16
+    expect rnn seed 5
+    expect rnn param_count "$P"
+    expect rnn n_weights "$P"
+    expect rnn optimizer '"adam"'
+    expect rnn epoch_pos 0
+    expect rnn dropout 0.0
+    expect rnn weight_decay 0.0
+    expect_size rnn "$tmp/rnn/latest.ckpt" 288 $V "$N" "$P" 2
+fi
+
+# 2. A GRU (G = 3, R = 1) with dropout and weight decay (Adam: M = 2).
+if run_train gru --cell gru --layers 2 --hidden 5 --epochs 1 --dropout 0.25 \
+    --weight-decay 0.5 && read_ckpt "$tmp/gru/latest.ckpt" gru; then
+    P=$(param_count $V 5 2 3 1)
+    expect gru crc_ok true
+    expect gru version 2
+    expect gru cell '"gru"'
+    expect gru layers 2
+    expect gru hidden 5
+    expect gru param_count "$P"
+    expect gru n_weights "$P"
+    expect gru dropout 0.25
+    expect gru weight_decay 0.5
+    expect_size gru "$tmp/gru/latest.ckpt" 288 $V "$N" "$P" 2
+fi
+
+# 3. An LSTM (G = 4, R = 0) trained with SGD (M = 1).
+if run_train lstm --cell lstm --layers 2 --hidden 3 --epochs 1 --optimizer sgd \
+    --momentum 0.5 && read_ckpt "$tmp/lstm/latest.ckpt" lstm; then
+    P=$(param_count $V 3 2 4 0)
+    expect lstm crc_ok true
+    expect lstm version 2
+    expect lstm cell '"lstm"'
+    expect lstm param_count "$P"
+    expect lstm n_weights "$P"
+    expect lstm optimizer '"sgd"'
+    expect lstm moment_flags 1
+    expect lstm dropout 0.0
+    expect_size lstm "$tmp/lstm/latest.ckpt" 288 $V "$N" "$P" 1
+fi
+
+# 4. The committed version-1 file (272-byte header, no dropout or weight decay).
+if read_ckpt "$fixture" v1; then
+    P=$(param_count 27 4 1 1 0)
+    expect v1 crc_ok true
+    expect v1 version 1
+    expect v1 header_size 272
+    expect v1 cell '"rnn"'
+    expect v1 hidden 4
+    expect v1 layers 1
+    expect v1 vocab 27
+    expect v1 param_count "$P"
+    expect v1 n_weights "$P"
+    expect v1 dropout 0.0
+    expect v1 weight_decay 0.0
+    expect_size v1 "$fixture" 272 27 "$(printf data/dinos.txt | wc -c | tr -d ' ')" "$P" 2
+fi
+
+# 5. Damage one byte in the middle of a copy: the CRC must catch it.
+if [ -f "$tmp/rnn/latest.ckpt" ]; then
+    cp "$tmp/rnn/latest.ckpt" "$tmp/damaged.ckpt"
+    python3 -c '
+import sys
+path = sys.argv[1]
+with open(path, "r+b") as f:
+    data = f.read()
+    mid = len(data) // 2
+    f.seek(mid)
+    f.write(bytes([data[mid] ^ 0x5a]))
+' "$tmp/damaged.ckpt"
+    if cmp -s "$tmp/rnn/latest.ckpt" "$tmp/damaged.ckpt"; then
+        bad "the copy was not damaged"
+    elif python3 "$reader" "$tmp/damaged.ckpt" >"$tmp/damaged.json" 2>"$tmp/damaged.err"; then
+        bad "ckpt_reader.py accepted a checkpoint with a damaged byte (exit 0)"
+    elif ! grep -q 'checksum mismatch' "$tmp/damaged.err"; then
+        bad "the damaged copy was refused, but not for its checksum: $(head -c 300 "$tmp/damaged.err")"
+    elif [ -s "$tmp/damaged.json" ] && ! grep -q '"crc_ok": false' "$tmp/damaged.json"; then
+        bad "the damaged copy's JSON does not say crc_ok false"
+    else
+        ok "a byte flipped in the middle is reported as a checksum mismatch"
+    fi
+
+    # 6. A version the reader does not know (3) is refused as such.
+    python3 -c '
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    data = bytearray(f.read())
+struct.pack_into("<I", data, 8, 3)
+with open(sys.argv[2], "wb") as f:
+    f.write(data)
+' "$tmp/rnn/latest.ckpt" "$tmp/v3.ckpt"
+    if python3 "$reader" "$tmp/v3.ckpt" >/dev/null 2>"$tmp/v3.err"; then
+        bad "ckpt_reader.py accepted version 3"
+    elif grep -q 'checkpoint-version.*newer dinornn' "$tmp/v3.err"; then
+        ok "version 3 is refused as written by a newer dinornn"
+    else
+        bad "version 3 refused, but not as checkpoint-version: $(head -c 300 "$tmp/v3.err")"
+    fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
