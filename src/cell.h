@@ -44,9 +44,7 @@ typedef struct drnn_cell_ops {
 /* Before a loop over units whose iterations are independent (each unit's
  * blocks are distinct parts of one cache row): lets the compiler vectorise
  * without run-time checks that the blocks do not overlap. */
-#if defined(__clang__)
-#define DRNN_INDEPENDENT _Pragma("clang loop vectorize(assume_safety)")
-#elif defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
 #define DRNN_INDEPENDENT _Pragma("GCC ivdep")
 #else
 #define DRNN_INDEPENDENT

@@ -1,6 +1,7 @@
 /* checkpoint.c: the checkpoint format (docs/checkpoint-format.md), its
  * validation, and crash-safe writing. All integers and floats are stored
  * little-endian whatever the host, byte by byte. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -544,4 +545,37 @@ fail:;
     free(buf);
     return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s (the previous checkpoint, if any, is unchanged)",
                      step, path, strerror(e));
+}
+
+int drnn_checkpoint_remove_stale(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) : 0, blen = strlen(base);
+    char *dir = slash ? strndup(path, dlen ? dlen : 1) : strdup(".");
+    if (!dir)
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d) {
+        free(dir);
+        return -1;
+    }
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        /* Exactly what mkstemp made of path.tmp-XXXXXX. */
+        if (strlen(e->d_name) != blen + 11 || strncmp(e->d_name, base, blen) != 0 ||
+            strncmp(e->d_name + blen, ".tmp-", 5) != 0)
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *victim = malloc(n);
+        if (!victim)
+            break;
+        snprintf(victim, n, "%s/%s", dir, e->d_name);
+        removed += unlink(victim) == 0;
+        free(victim);
+    }
+    closedir(d);
+    free(dir);
+    return removed;
 }

@@ -26,12 +26,46 @@ void cli_usage_error(const char *prog)
     exit(EXIT_USAGE);
 }
 
-long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi)
+int cli_parse_int(const char *arg, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
     long long x = strtoll(arg, &end, 10);
     if (errno || end == arg || *end || x < lo || x > hi)
+        return 0;
+    *out = x;
+    return 1;
+}
+
+int cli_parse_u64(const char *arg, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    /* strtoull accepts "-1" as a huge number: refuse any sign or blank. */
+    if (arg[0] < '0' || arg[0] > '9')
+        return 0;
+    unsigned long long x = strtoull(arg, &end, 10);
+    if (errno || *end)
+        return 0;
+    *out = (uint64_t)x;
+    return 1;
+}
+
+int cli_parse_real(const char *arg, double lo, double hi, int lo_open, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+        return 0;
+    *out = x;
+    return 1;
+}
+
+long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi)
+{
+    long long x;
+    if (!cli_parse_int(arg, lo, hi, &x))
         cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected an integer in %lld..%lld",
                 arg, opt, lo, hi);
     return x;
@@ -39,23 +73,19 @@ long long cli_int(const char *prog, const char *opt, const char *arg, long long 
 
 uint64_t cli_u64(const char *prog, const char *opt, const char *arg)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(arg, &end, 10);
-    if (errno || end == arg || *end || arg[0] == '-')
+    uint64_t x;
+    if (!cli_parse_u64(arg, &x))
         cli_die(prog, EXIT_USAGE,
                 "invalid value '%s' for %s: expected an integer in 0..18446744073709551615",
                 arg, opt);
-    return (uint64_t)x;
+    return x;
 }
 
 double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
                 int lo_open)
 {
-    char *end;
-    errno = 0;
-    double x = strtod(arg, &end);
-    if (errno || end == arg || *end || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+    double x;
+    if (!cli_parse_real(arg, lo, hi, lo_open, &x))
         cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected a number in %c%g, %g]",
                 arg, opt, lo_open ? '(' : '[', lo, hi);
     return x;

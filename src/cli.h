@@ -16,6 +16,12 @@ enum {
     EXIT_USAGE = 2      /* bad command line */
 };
 
+/* Strict parsers behind the option helpers below: the whole string must be
+ * the number, in range; return 1 and set *out, or return 0. */
+int cli_parse_int(const char *arg, long long lo, long long hi, long long *out);
+int cli_parse_u64(const char *arg, uint64_t *out);
+int cli_parse_real(const char *arg, double lo, double hi, int lo_open, double *out);
+
 /* Parses option value arg of option opt as an integer in [lo, hi] into *out;
  * on failure prints why (naming the option and range) and exits EXIT_USAGE. */
 long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi);

@@ -17,11 +17,12 @@ void drnn_hparams_default(drnn_hparams *hp)
     memset(hp, 0, sizeof *hp);
     hp->model.hidden = 128;
     hp->model.layers = 2;
-    hp->model.cell = DRNN_CELL_RNN;
+    hp->model.cell = DRNN_CELL_GRU;
     hp->batch = 32;
     hp->optimizer = DRNN_OPT_ADAM;
     hp->lr = 3e-3;
     hp->momentum = 0;
+    hp->dropout = 0.3;
     hp->beta1 = 0.9;
     hp->beta2 = 0.999;
     hp->eps = 1e-8;

@@ -68,17 +68,17 @@ static void usage(void)
            "                           (default 0.1)\n"
            "      --keep-case          do not lowercase the names\n\n"
            "Model:\n"
-           "      --cell=CELL          recurrent cell: rnn (tanh), lstm or gru (default rnn)\n"
+           "      --cell=CELL          recurrent cell: rnn (tanh), lstm or gru (default gru)\n"
            "  -l, --layers=N           stacked layers, 1..%d (default 2)\n"
            "  -H, --hidden=N           units per layer, 1..%d (default 128)\n\n"
            "Training:\n"
-           "  -e, --epochs=N           epochs to reach, counting resumed ones (default 20)\n"
+           "  -e, --epochs=N           epochs to reach, counting resumed ones (default 25)\n"
            "  -b, --batch=N            names per mini-batch, 1..%d (default 32)\n"
            "      --lr=X               learning rate, 0 < X <= 100 (default 0.003)\n"
            "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
            "      --momentum=X         SGD momentum, 0 <= X < 1 (default 0)\n"
            "      --dropout=P          dropout between layers and before the output,\n"
-           "                           0 <= P <= 0.99 (default 0)\n"
+           "                           0 <= P <= 0.99 (default 0.3)\n"
            "      --weight-decay=X     decoupled (AdamW) for adam, L2 otherwise (default 0)\n"
            "      --schedule=NAME      constant, step (halve every 10 epochs) or cosine\n"
            "                           (down to 0 over --epochs) (default constant)\n"
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
     options o;
     memset(&o, 0, sizeof o);
     drnn_hparams_default(&o.hp);
-    o.epochs = 20;
+    o.epochs = 25;
     o.samples = 5;
     o.checkpoint_dir = "checkpoints";
     parse_options(&o, argc, argv);
@@ -411,6 +411,10 @@ int main(int argc, char **argv)
     if (make_dir(o.checkpoint_dir) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot create checkpoint directory %s: %s", o.checkpoint_dir,
                 strerror(errno));
+    int stale = drnn_checkpoint_remove_stale(latest) + drnn_checkpoint_remove_stale(best);
+    if (stale > 0 && !o.quiet)
+        fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
+                prog, stale, stale == 1 ? "" : "s", o.checkpoint_dir);
     FILE *log = NULL;
     if (o.log && !(log = fopen(o.log, "a")))
         cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o.log, strerror(errno));

@@ -88,7 +88,8 @@ expect_size() {
 run_train() {
     local dir=$1 status=0
     shift
-    "$train" --data "$data" --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
+    # The tanh cell without dropout unless the caller says otherwise.
+    "$train" --data "$data" --cell rnn --dropout 0 --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
         >"$tmp/$dir.out" 2>&1 || status=$?
     if [ $status -ne 0 ]; then
         bad "$dir: dinornn-train exited with status $status: $(head -c 300 "$tmp/$dir.out")"

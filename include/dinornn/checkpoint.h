@@ -22,6 +22,11 @@ extern "C" {
  * only on st (no time, host or thread count). */
 int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err);
 
+/* Removes the temporary files that writes of path interrupted by a crash or
+ * kill left beside it (path.tmp-XXXXXX); path itself is never touched.
+ * Returns how many were removed, or -1 if the directory cannot be read. */
+int drnn_checkpoint_remove_stale(const char *path);
+
 /* Reads a checkpoint into *st (which the caller frees with drnn_state_free).
  * Checks magic, version, every size against the file's real size before
  * allocating, value ranges and the CRC-32. Errors: DRNN_ERR_NOT_FOUND,

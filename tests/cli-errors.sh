@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# cli-errors.sh: the table of bad inputs in docs/errors.md, each a clear
+# message, its documented exit status, no crash, nothing overwritten.
+. "${top_srcdir:-.}/tests/cli-lib.sh"
+train=$bin/dinornn-train
+sample=$bin/dinornn-sample
+eval_=$bin/dinornn-eval
+tiny=(--layers 1 --hidden 8 --epochs 1 --samples 0 --quiet)
+d=$tmp/in
+mkdir -p "$d"
+
+# A status of 128 or more would be a crash (signal): expect() checks the exact status.
+: > "$d/empty.txt"
+printf '\n  \n\t\n' > "$d/blank.txt"
+printf 'abc\0def\n' > "$d/binary.txt"
+printf 'Tyrannosaurus\nBad\xffName\n' > "$d/utf8.txt"
+printf 'Aardonyx\r\nAbelisaurus\r\n' > "$d/crlf.txt"
+head -c 10485760 /dev/zero | tr '\0' 'a' > "$d/long.txt"
+expect 1 "empty\.txt: no names"             "empty file"          -- "$train" --data "$d/empty.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "blank\.txt: no names"             "only blank lines"    -- "$train" --data "$d/blank.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "is a directory"                   "a directory as data" -- "$train" --data "$d" "${tiny[@]}" -c "$tmp/c"
+expect 1 "missing\.txt.*no such file"       "missing file"        -- "$train" --data "$d/missing.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "binary\.txt:1: NUL byte"          "binary file"         -- "$train" --data "$d/binary.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "utf8\.txt:2: invalid UTF-8"       "invalid UTF-8"       -- "$train" --data "$d/utf8.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "long\.txt:1: .*longer than 256"   "a 10 MB single line" -- "$train" --data "$d/long.txt" "${tiny[@]}" -c "$tmp/c"
+expect 0 ""                                 "CRLF line endings"   -- "$train" --data "$d/crlf.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/crlf"
+
+# A model to damage, and to sample from.
+"$train" --data "$data" "${tiny[@]}" -c "$tmp/m" || bad "training the model failed"
+ck=$tmp/m/latest.ckpt
+expect 2 "'7'.*vocabulary"                  "a symbol unseen in training as prefix" -- "$sample" -c "$ck" --prefix "ab7"
+size=$(stat -c %s "$ck")
+for cut in 0 5 100 287 288 $((size / 2)) $((size - 1)); do
+  head -c $cut "$ck" > "$d/cut.ckpt"
+  expect 1 "truncated" "checkpoint truncated at $cut of $size bytes" -- "$eval_" -c "$d/cut.ckpt"
+done
+cp "$ck" "$d/newer.ckpt"
+printf '\x09' | dd of="$d/newer.ckpt" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect 1 "version 9.*newer" "a checkpoint from a newer format version" -- "$sample" -c "$d/newer.ckpt"
+expect 1 "is a directory"   "a checkpoint path that is a directory"   -- "$sample" -c "$d"
+expect 1 "not a dinornn checkpoint" "a file that is not a checkpoint"  -- "$eval_" -c "$d/crlf.txt"
+printf 'x' > "$d/notadir"
+expect 1 "checkpoint directory.*notadir" "a checkpoint directory that is a file" -- \
+  "$train" --data "$data" "${tiny[@]}" -c "$d/notadir"
+expect 1 "" "resume from a truncated checkpoint" -- "$train" --resume="$d/cut.ckpt" --epochs 2 -c "$tmp/m"
+cmp -s "$ck" "$tmp/m/latest.ckpt" && ok "... which left the checkpoint directory alone" || bad "the good checkpoint changed"
+
+# Options out of range.
+expect 2 "--layers"  "0 layers"            -- "$train" --layers 0
+expect 2 "--batch"   "negative batch"      -- "$train" --batch -4
+expect 2 "--lr"      "NaN learning rate"   -- "$train" --lr nan
+expect 2 "--hidden"  "absurd hidden size"  -- "$train" --hidden 1000000000000
+expect 2 "--dropout" "dropout 1"           -- "$train" --dropout 1
+expect 2 "--seed"    "negative seed"       -- "$train" --seed -1
+expect 2 "--epochs"  "epochs in hex"       -- "$train" --epochs 0x10
+
+# Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the
+# previous checkpoint, names the path and the reason, and exits 1.
+"$train" --data "$data" --layers 1 --hidden 64 --epochs 1 --samples 0 --quiet -c "$tmp/full" || bad "setup"
+cp "$tmp/full/latest.ckpt" "$tmp/before.ckpt"
+limit=$(( $(stat -c %s "$tmp/before.ckpt") / 1024 / 2 ))
+expect 1 "cannot write checkpoint .*full/latest\.ckpt: File too large" "a failed checkpoint write (disk full)" -- \
+  bash -c "ulimit -f $limit; exec \"$train\" --resume --epochs 2 --quiet -c \"$tmp/full\""
+grep -q "previous checkpoint.*unchanged" "$tmp/err" && ok "... says the previous checkpoint is unchanged" || bad "message: $(cat "$tmp/err")"
+cmp -s "$tmp/before.ckpt" "$tmp/full/latest.ckpt" && ok "... and it is" || bad "the previous checkpoint changed"
+[ -z "$(ls "$tmp/full" | grep tmp-)" ] && ok "... with no temporary file left" || bad "temporary file left: $(ls "$tmp/full")"
+
+# Temporary files left by a kill during a write are cleaned up at the next start.
+: > "$tmp/full/latest.ckpt.tmp-AbC123"
+expect 0 "removed 1 unfinished checkpoint file" "stale temporary files removed" -- \
+  "$train" --resume --epochs 2 -c "$tmp/full" --samples 0
+[ ! -e "$tmp/full/latest.ckpt.tmp-AbC123" ] && ok "... and gone" || bad "stale file still there"
+
+finish
