@@ -44,7 +44,10 @@ static inline float drnn_expf(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    /* NaN passes through p; the exponent bits must not come from it (a NaN
+     * to int conversion is undefined behaviour). n + 127 is in 1..255. */
+    float n_ok = drnn_selectf(-(int32_t)(n == n), n, 0.0f);
+    int32_t bits = (int32_t)((uint32_t)((int32_t)n_ok + 127) << 23);
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;

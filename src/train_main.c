@@ -64,7 +64,7 @@ static void usage(void)
            "  -d, --data=FILE          names to learn (default: data/dinos.txt, else\n"
            "                           %s/dinos.txt)\n"
            "      --val-data=FILE      validation names from FILE instead of a split\n"
-           "      --val-fraction=F     share of names held out for validation, 0 <= F < 1\n"
+           "      --val-fraction=F     share of names held out for validation, 0 <= F <= 0.99\n"
            "                           (default 0.1)\n"
            "      --keep-case          do not lowercase the names\n\n"
            "Model:\n"
@@ -76,7 +76,7 @@ static void usage(void)
            "  -b, --batch=N            names per mini-batch, 1..%d (default 32)\n"
            "      --lr=X               learning rate, 0 < X <= 100 (default 0.003)\n"
            "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
-           "      --momentum=X         SGD momentum, 0 <= X < 1 (default 0)\n"
+           "      --momentum=X         SGD momentum, 0 <= X <= 0.999 (default 0)\n"
            "      --dropout=P          dropout between layers and before the output,\n"
            "                           0 <= P <= 0.99 (default 0.3)\n"
            "      --weight-decay=X     decoupled (AdamW) for adam, L2 otherwise (default 0)\n"
@@ -310,6 +310,23 @@ static void print_samples(const drnn_train_state *st, const drnn_corpus *train, 
     drnn_stepper_free(stepper);
 }
 
+/* One line on stderr, redrawn in place: names done, speed, time left. */
+static void draw_progress(const drnn_train_state *st, size_t names, long long epochs,
+                          int64_t chars, int64_t done, double seconds)
+{
+    enum { WIDTH = 30 };
+    double frac = names ? (double)st->epoch_pos / (double)names : 0;
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < (int)(frac * WIDTH) ? '#' : '.';
+    bar[WIDTH] = '\0';
+    double left = done > 0 ? seconds * (double)((int64_t)names - st->epoch_pos) / (double)done : 0;
+    fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%zu names  %.0f chars/s  %.1f s left",
+            (long long)st->epoch + 1, epochs, bar, (long long)st->epoch_pos, names,
+            seconds > 0 ? (double)chars / seconds : 0, left);
+    fflush(stderr);
+}
+
 static void save_or_die(const drnn_train_state *st, const char *path)
 {
     drnn_error err;
@@ -429,10 +446,10 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
 
     if (!o.quiet) {
-        printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, %zu parameters; "
-               "%s lr %g, batch %d; %d thread%s\n",
+        printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
+               "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
                data_path, train.count, val.count, st.vocab.size, drnn_cell_name(st.hp.model.cell),
-               st.hp.model.layers, st.hp.model.hidden, st.weights.count,
+               st.hp.model.layers, st.hp.model.hidden, st.hp.dropout, st.weights.count,
                drnn_optimizer_name(st.hp.optimizer), st.hp.lr, st.hp.batch, threads,
                threads == 1 ? "" : "s");
         if (o.resume)
@@ -440,29 +457,57 @@ int main(int argc, char **argv)
                    st.epoch_pos ? " (part way through)" : "");
         fflush(stdout);
     }
+    if (st.hp.schedule == DRNN_SCHED_COSINE && o.epochs > st.hp.cosine_epochs)
+        fprintf(stderr,
+                "%s: warning: the cosine schedule was planned for %d epochs; epochs after it "
+                "train at the final learning rate %g\n",
+                prog, st.hp.cosine_epochs, st.hp.lr_min);
     if (st.epoch >= o.epochs && !o.quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
                (long long)st.epoch, o.epochs);
 
     double start = now_seconds();
     int status = EXIT_OK;
+    /* A live progress line only on a terminal: logs stay clean. */
+    const int bar = !o.quiet && isatty(STDERR_FILENO);
     while (st.epoch < o.epochs) {
-        double t0 = now_seconds();
-        drnn_epoch_report rep;
-        int rc = drnn_trainer_epoch(trainer, 0, &stop_signal, &rep, &err);
+        double t0 = now_seconds(), drawn = t0;
+        int64_t pos0 = st.epoch_pos;
+        drnn_epoch_report rep, part;
+        memset(&rep, 0, sizeof rep);
+        /* The epoch in chunks of a few mini-batches, so that the bar can
+         * move; the state carries everything, so results do not change. */
+        do {
+            if (drnn_trainer_epoch(trainer, bar ? 4 : 0, &stop_signal, &part, &err))
+                cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
+                        err.message);
+            rep.chars += part.chars;
+            double t = now_seconds();
+            if (bar && !part.finished && t - drawn >= 0.1) {
+                draw_progress(&st, train.count, o.epochs, rep.chars, st.epoch_pos - pos0, t - t0);
+                drawn = t;
+            }
+        } while (!part.finished && !stop_signal);
+        if (bar)
+            fputs("\r\033[K", stderr);
+        rep.finished = part.finished;
+        rep.train_loss = part.train_loss;
+        rep.val_loss = part.val_loss;
+        rep.improved = part.improved;
         double dt = now_seconds() - t0;
-        if (rc)
-            cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state", err.message);
         if (!rep.finished) {
             save_or_die(&st, latest);
+            /* The exact command that continues: the directory and the
+             * validation file are the two things a checkpoint cannot supply. */
+            int other_dir = strcmp(o.checkpoint_dir, "checkpoints") != 0;
             fprintf(stderr,
                     "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
                     "checkpoint written to %s\n"
-                    "%s: continue with: %s --resume%s%s\n",
+                    "%s: continue with: %s --resume%s%s%s%s --epochs %lld\n",
                     prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st.epoch + 1,
                     (long long)st.epoch_pos, train.count, latest, prog, prog,
-                    o.resume_file || strcmp(o.checkpoint_dir, "checkpoints") ? " --checkpoint-dir=" : "",
-                    o.resume_file || strcmp(o.checkpoint_dir, "checkpoints") ? o.checkpoint_dir : "");
+                    other_dir ? " --checkpoint-dir=" : "", other_dir ? o.checkpoint_dir : "",
+                    o.val_data ? " --val-data=" : "", o.val_data ? o.val_data : "", o.epochs);
             status = 128 + stop_signal;
             break;
         }

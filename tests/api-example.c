@@ -1,0 +1,50 @@
+/* api-example.c: libdinornn from outside the project: load a checkpoint and
+ * print the five most likely names that start with a prefix. Built against
+ * the installed library through pkg-config by `make installcheck`:
+ *   cc api-example.c $(pkg-config --cflags --libs dinornn) -o api-example
+ *   ./api-example checkpoints/best.ckpt tyr */
+#include <stdio.h>
+#include <string.h>
+
+#include <dinornn/dinornn.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s CHECKPOINT PREFIX\n", argv[0]);
+        return 2;
+    }
+    drnn_error err;
+    drnn_train_state st;
+    if (drnn_checkpoint_load(&st, argv[1], &err)) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    /* The prefix goes through the same loader as training names (UTF-8,
+     * lowercased), then the model's vocabulary. */
+    drnn_names names;
+    drnn_corpus prefix;
+    drnn_names_options opts = {.keep_case = st.hp.keep_case};
+    if (drnn_names_parse(&names, argv[2], strlen(argv[2]), "prefix", &opts, &err) ||
+        drnn_corpus_encode(&prefix, &names, &st.vocab, 0, "prefix", &err)) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    drnn_beam_result best[5];
+    int found;
+    if (drnn_beam_search(&st.weights, prefix.tokens, drnn_corpus_len(&prefix, 0), 5, 32, best,
+                         &found, &err)) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    for (int i = 0; i < found; i++) {
+        char text[4 * DRNN_MAX_NAME_LEN + 1];
+        drnn_vocab_decode(&st.vocab, best[i].tokens, best[i].len, !st.hp.keep_case, text,
+                          sizeof text);
+        printf("%s\t%.4f\n", text, best[i].logprob);
+    }
+    drnn_corpus_free(&prefix);
+    drnn_names_free(&names);
+    drnn_state_free(&st);
+    return 0;
+}
