@@ -148,7 +148,12 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng)
     fill_uniform(p->W_y, V * H, scale, rng);
 }
 
-/* Per-thread workspace; every array is a slice of one allocation.
+/* Per-thread workspace for a group of up to G names, every array a slice of
+ * one allocation. A name at position k of the group owns rows
+ * [k*T_max, (k+1)*T_max) of each [G][T] array, so that the same step of
+ * several names is a strided matrix: the recurrent product of one step is
+ * one GEMM over the group. Positions are sorted by length, longest first,
+ * so the names still running at step t are a prefix.
  * Dropout masks: mask[l] (l = 1 .. L-1) scales the input of layer l, that is
  * the output of layer l - 1; mask[L] scales the input of the output layer.
  * drop[l] holds the input so scaled. */
@@ -156,26 +161,33 @@ struct drnn_scratch {
     drnn_config cfg;
     const drnn_cell_ops *cell;
     int max_steps;                          /* T_max = max_len + 1 */
+    int max_names;                          /* G */
+    int count;                              /* names in the current pass */
     double drop_p;                          /* dropout probability of the next pass */
-    uint64_t drop_seed;                     /* ... and the seed of its masks */
-    drnn_token *in, *out;                   /* [T] inputs and targets */
-    drnn_real *xproj[DRNN_MAX_LAYERS];      /* [T][G*H] */
-    drnn_real *hproj[DRNN_MAX_LAYERS];      /* [T][G*H] */
-    drnn_real *cache[DRNN_MAX_LAYERS];      /* [T][C*H] */
-    drnn_real *mask[DRNN_MAX_LAYERS + 1];   /* [T][H] 0 or 1/(1-p) */
-    drnn_real *drop[DRNN_MAX_LAYERS + 1];   /* [T][H] */
+    uint64_t drop_seed;                     /* ... and the seed of a one-name pass */
+    int *steps;                             /* [G] T of the name at each position */
+    int *pos;                               /* [G] position of the caller's j-th name */
+    uint64_t *seeds;                        /* [G] mask seed at each position */
+    double *loss;                           /* [G] loss at each position */
+    drnn_token *in, *out;                   /* [G][T] inputs and targets */
+    drnn_real *xproj[DRNN_MAX_LAYERS];      /* [G][T][G*H] */
+    drnn_real *hproj[DRNN_MAX_LAYERS];      /* [G][T][G*H] */
+    drnn_real *cache[DRNN_MAX_LAYERS];      /* [G][T][C*H] */
+    drnn_real *mask[DRNN_MAX_LAYERS + 1];   /* [G][T][H] 0 or 1/(1-p) */
+    drnn_real *drop[DRNN_MAX_LAYERS + 1];   /* [G][T][H] */
     drnn_real *zero;                        /* [C*H] the state before step 0 */
-    drnn_real *probs;                       /* [T][V] softmax outputs */
-    drnn_real *dh;                          /* [T][H] dloss/d(output of the current layer) */
-    drnn_real *dh_below;                    /* [T][H] the same for the layer below */
-    drnn_real *dxproj;                      /* [T][G*H] */
-    drnn_real *dhproj;                      /* [T][G*H] */
-    drnn_real *dh_next;                     /* [H] gradient reaching h_{t-1} */
-    drnn_real *dcarry;                      /* [K*H] */
-    drnn_real *block;                       /* the allocation */
+    drnn_real *probs;                       /* [G][T][V] softmax outputs */
+    drnn_real *dh;                          /* [G][T][H] dloss/d(output of the current layer) */
+    drnn_real *dh_below;                    /* [G][T][H] the same for the layer below */
+    drnn_real *dxproj;                      /* [G][T][G*H] */
+    drnn_real *dhproj;                      /* [G][T][G*H] */
+    drnn_real *dh_next;                     /* [G][H] gradient reaching h_{t-1} */
+    drnn_real *dcarry;                      /* [G][K*H] */
+    void *block;                            /* the allocation */
 };
 
-int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err)
+int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_len,
+                           int max_names, drnn_error *err)
 {
     *out = NULL;
     int rc = drnn_config_check(cfg, err);
@@ -184,47 +196,63 @@ int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, dr
     if (max_len < 0 || max_len > DRNN_MAX_NAME_LEN)
         return drnn_fail(err, DRNN_ERR_INVALID, "name length %d is outside 0..%d",
                          max_len, DRNN_MAX_NAME_LEN);
+    if (max_names < 1 || max_names > DRNN_MAX_GROUP)
+        return drnn_fail(err, DRNN_ERR_INVALID, "group of %d names is outside 1..%d",
+                         max_names, DRNN_MAX_GROUP);
     const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    size_t T = (size_t)max_len + 1, V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t L = (size_t)cfg->layers;
+    size_t G = (size_t)max_names, T = (size_t)max_len + 1, V = (size_t)cfg->vocab;
+    size_t H = (size_t)cfg->hidden, L = (size_t)cfg->layers;
     size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
-    size_t n = L * T * (2 * GH + CH) + 2 * L * T * H + CH + T * V + 2 * T * H + 2 * T * GH +
-               H + KH;
+    size_t reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH) + CH +
+                   G * (H + KH);
+    size_t bytes = reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) +
+                   2 * G * sizeof(int) + 2 * G * T * sizeof(drnn_token);
 
     drnn_scratch *s = calloc(1, sizeof *s);
-    drnn_real *block = calloc(n, sizeof *block);
-    drnn_token *tokens = calloc(2 * T, sizeof *tokens);
-    if (!s || !block || !tokens) {
-        free(s), free(block), free(tokens);
+    unsigned char *block = calloc(1, bytes);
+    if (!s || !block) {
+        free(s), free(block);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the training workspace");
     }
     s->cfg = *cfg;
     s->cell = cell;
     s->max_steps = (int)T;
-    s->in = tokens;
-    s->out = tokens + T;
+    s->max_names = (int)G;
     s->block = block;
-    drnn_real *at = block;
+    /* 8-byte scalars first, then drnn_real, then the narrower types: each
+     * part stays aligned for its type. */
+    s->loss = (double *)block;
+    s->seeds = (uint64_t *)(s->loss + G);
+    drnn_real *at = (drnn_real *)(s->seeds + G);
     for (size_t l = 0; l < L; l++) {
-        s->xproj[l] = at, at += T * GH;
-        s->hproj[l] = at, at += T * GH;
-        s->cache[l] = at, at += T * CH;
+        s->xproj[l] = at, at += G * T * GH;
+        s->hproj[l] = at, at += G * T * GH;
+        s->cache[l] = at, at += G * T * CH;
     }
     for (size_t l = 1; l <= L; l++) {
-        s->mask[l] = at, at += T * H;
-        s->drop[l] = at, at += T * H;
+        s->mask[l] = at, at += G * T * H;
+        s->drop[l] = at, at += G * T * H;
     }
     s->zero = at, at += CH;
-    s->probs = at, at += T * V;
-    s->dh = at, at += T * H;
-    s->dh_below = at, at += T * H;
-    s->dxproj = at, at += T * GH;
-    s->dhproj = at, at += T * GH;
-    s->dh_next = at, at += H;
-    s->dcarry = at;
+    s->probs = at, at += G * T * V;
+    s->dh = at, at += G * T * H;
+    s->dh_below = at, at += G * T * H;
+    s->dxproj = at, at += G * T * GH;
+    s->dhproj = at, at += G * T * GH;
+    s->dh_next = at, at += G * H;
+    s->dcarry = at, at += G * KH;
+    s->steps = (int *)at;
+    s->pos = s->steps + G;
+    s->in = (drnn_token *)(s->pos + G);
+    s->out = s->in + G * T;
     *out = s;
     return drnn_ok(err);
+}
+
+int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err)
+{
+    return drnn_scratch_new_group(out, cfg, max_len, 1, err);
 }
 
 void drnn_scratch_free(drnn_scratch *s)
@@ -232,7 +260,6 @@ void drnn_scratch_free(drnn_scratch *s)
     if (!s)
         return;
     free(s->block);
-    free(s->in);
     free(s);
 }
 
@@ -242,100 +269,150 @@ void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed)
     s->drop_seed = seed;
 }
 
-/* Fills inputs [END, c1..cn] and targets [c1..cn, END]; returns T = n + 1. */
-static int frame_name(drnn_scratch *s, const drnn_token *name, int len)
+/* Row (k, t) of a [G][T][width] array. */
+#define ROW(a, k, t, width) ((a) + ((size_t)(k) * s->max_steps + (size_t)(t)) * (size_t)(width))
+
+/* Places the group: position k gets the k-th longest name (ties in the
+ * caller's order), inputs [END, c1..cn] and targets [c1..cn, END]. Returns
+ * 0, or -1 if a name does not fit. */
+static int frame_group(drnn_scratch *s, const drnn_token *const *names, const int *lens,
+                       int count, const uint64_t *seeds)
 {
-    s->in[0] = DRNN_END;
-    for (int t = 0; t < len; t++) {
-        s->in[t + 1] = name[t];
-        s->out[t] = name[t];
+    if (count < 1 || count > s->max_names)
+        return -1;
+    for (int j = 0; j < count; j++) {
+        if (lens[j] < 0 || lens[j] >= s->max_steps)
+            return -1;
+        int k = 0;
+        for (int i = 0; i < count; i++)
+            k += lens[i] > lens[j] || (lens[i] == lens[j] && i < j);
+        s->pos[j] = k;
+        s->steps[k] = lens[j] + 1;
+        s->seeds[k] = seeds ? seeds[j] : s->drop_seed;
+        drnn_token *in = ROW(s->in, k, 0, 1), *out = ROW(s->out, k, 0, 1);
+        in[0] = DRNN_END;
+        for (int t = 0; t < lens[j]; t++) {
+            in[t + 1] = names[j][t];
+            out[t] = names[j][t];
+        }
+        out[lens[j]] = DRNN_END;
     }
-    s->out[len] = DRNN_END;
-    return len + 1;
+    s->count = count;
+    return 0;
 }
 
-/* Draws every mask of the pass from the scratch's seed (inverted dropout:
- * kept units are scaled by 1/(1-p), so nothing changes at inference). */
-static void draw_masks(drnn_scratch *s, int T)
+/* Names still running at step t: a prefix of the positions. */
+static int active(const drnn_scratch *s, int t)
 {
-    const int H = s->cfg.hidden, L = s->cfg.layers;
+    int a = 0;
+    while (a < s->count && s->steps[a] > t)
+        a++;
+    return a;
+}
+
+/* Draws every mask of name k from its seed (inverted dropout: kept units are
+ * scaled by 1/(1-p), so nothing changes at inference). */
+static void draw_masks(drnn_scratch *s, int k)
+{
+    const int H = s->cfg.hidden, L = s->cfg.layers, T = s->steps[k];
     const drnn_real keep = (drnn_real)(1.0 / (1.0 - s->drop_p));
     drnn_rng rng;
-    drnn_rng_seed(&rng, s->drop_seed);
-    for (int l = 1; l <= L; l++)
+    drnn_rng_seed(&rng, s->seeds[k]);
+    for (int l = 1; l <= L; l++) {
+        drnn_real *m = ROW(s->mask[l], k, 0, H);
         for (size_t i = 0; i < (size_t)T * H; i++)
-            s->mask[l][i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
+            m[i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
+    }
 }
 
-/* The input of layer l (1 .. L, L being the output layer) at every step:
- * the output of layer l - 1, through the dropout mask when there is one.
- * Sets *stride to the distance between steps. */
-static const drnn_real *layer_input(drnn_scratch *s, int l, int T, size_t *stride)
+/* The input of layer l (1 .. L, L being the output layer) of name k at every
+ * step: the output of layer l - 1, through the dropout mask when there is
+ * one. Sets *stride to the distance between steps. */
+static const drnn_real *layer_input(drnn_scratch *s, int l, int k, size_t *stride)
 {
-    const int H = s->cfg.hidden, CH = s->cell->cache * H;
-    const drnn_real *h = s->cache[l - 1];
+    const int H = s->cfg.hidden, CH = s->cell->cache * H, T = s->steps[k];
+    const drnn_real *h = ROW(s->cache[l - 1], k, 0, CH);
     if (s->drop_p <= 0) {
         *stride = (size_t)CH;
         return h;
     }
-    drnn_real *d = s->drop[l];
-    const drnn_real *m = s->mask[l];
+    drnn_real *d = ROW(s->drop[l], k, 0, H);
+    const drnn_real *m = ROW(s->mask[l], k, 0, H);
     for (int t = 0; t < T; t++)
-        for (int k = 0; k < H; k++)
-            d[(size_t)t * H + k] = h[(size_t)t * CH + k] * m[(size_t)t * H + k];
+        for (int i = 0; i < H; i++)
+            d[(size_t)t * H + i] = h[(size_t)t * CH + i] * m[(size_t)t * H + i];
     *stride = (size_t)H;
     return d;
 }
 
-/* Runs every layer over T steps and the softmax; returns the summed loss. */
-static double forward(const drnn_params *w, drnn_scratch *s, int T)
+/* Runs every layer over the group and the softmax; fills s->loss. */
+static void forward(const drnn_params *w, drnn_scratch *s)
 {
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
     const int GH = cell->gates * H, CH = cell->cache * H, RH = cell->hbias * H;
+    const size_t Tm = (size_t)s->max_steps;
+    const int n = s->count, T0 = s->steps[0];
     if (s->drop_p > 0)
-        draw_masks(s, T);
+        for (int k = 0; k < n; k++)
+            draw_masks(s, k);
 
     for (int l = 0; l < L; l++) {
         const drnn_layer_view *p = &w->layer[l];
-        drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
-        size_t stride = 0;
-        const drnn_real *x = l > 0 ? layer_input(s, l, T, &stride) : NULL;
         /* Input projections of every step at once: they do not depend on
-         * time, and one product reads W_x once for all steps. */
-        for (int t = 0; t < T; t++) {
-            drnn_real *xp = xproj + (size_t)t * GH;
-            memcpy(xp, p->b, (size_t)GH * sizeof *xp);
-            if (l == 0)
-                drnn_vec_acc(xp, p->W_x + (size_t)s->in[t] * GH, GH);
+         * time, and one product reads W_x once for all of a name's steps. */
+        for (int k = 0; k < n; k++) {
+            drnn_real *xproj = ROW(s->xproj[l], k, 0, GH);
+            for (int t = 0; t < s->steps[k]; t++) {
+                drnn_real *xp = xproj + (size_t)t * GH;
+                memcpy(xp, p->b, (size_t)GH * sizeof *xp);
+                if (l == 0)
+                    drnn_vec_acc(xp, p->W_x + (size_t)*ROW(s->in, k, t, 1) * GH, GH);
+            }
+            if (l > 0) {
+                size_t stride;
+                const drnn_real *x = layer_input(s, l, k, &stride);
+                drnn_gemm_xwt(xproj, (size_t)GH, x, stride, p->W_x, s->steps[k], GH, H);
+            }
         }
-        if (l > 0)
-            drnn_gemm_xwt(xproj, (size_t)GH, x, stride, p->W_x, T, GH, H);
-        for (int t = 0; t < T; t++) {
-            drnn_real *hp = hproj + (size_t)t * GH;
-            const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
-            memset(hp, 0, (size_t)GH * sizeof *hp);
+        /* The recurrence, one step of every running name at a time: W_h is
+         * read once per step for the whole group. */
+        for (int t = 0; t < T0; t++) {
+            int a = active(s, t);
+            for (int k = 0; k < a; k++)
+                memset(ROW(s->hproj[l], k, t, GH), 0, (size_t)GH * sizeof(drnn_real));
             if (t > 0)
-                drnn_gemm_xwt(hp, (size_t)GH, prev, 0, p->W_h, 1, GH, H);
-            drnn_vec_acc(hp + GH - RH, p->b_h, RH);
-            cell->forward(cache + (size_t)t * CH, prev, xproj + (size_t)t * GH, hp, H);
+                drnn_gemm_xwt(ROW(s->hproj[l], 0, t, GH), Tm * GH, ROW(s->cache[l], 0, t - 1, CH),
+                              Tm * CH, p->W_h, a, GH, H);
+            for (int k = 0; k < a; k++) {
+                drnn_real *hp = ROW(s->hproj[l], k, t, GH);
+                drnn_vec_acc(hp + GH - RH, p->b_h, RH);
+                cell->forward(ROW(s->cache[l], k, t, CH),
+                              t == 0 ? s->zero : ROW(s->cache[l], k, t - 1, CH),
+                              ROW(s->xproj[l], k, t, GH), hp, H);
+            }
         }
     }
 
-    double loss = 0;
-    size_t stride;
-    const drnn_real *top = layer_input(s, L, T, &stride);
-    for (int t = 0; t < T; t++)
-        memcpy(s->probs + (size_t)t * V, w->b_y, (size_t)V * sizeof *s->probs);
-    drnn_gemm_xwt(s->probs, (size_t)V, top, stride, w->W_y, T, V, H);
-    for (int t = 0; t < T; t++) {
-        drnn_real *z = s->probs + (size_t)t * V;
-        drnn_real zmax;
-        drnn_real target = z[s->out[t]];
-        double lognorm = drnn_softmax(z, V, &zmax);
-        loss += lognorm - ((double)target - zmax);
+    for (int k = 0; k < n; k++) {
+        const int T = s->steps[k];
+        size_t stride;
+        const drnn_real *top = layer_input(s, L, k, &stride);
+        drnn_real *probs = ROW(s->probs, k, 0, V);
+        const drnn_token *out = ROW(s->out, k, 0, 1);
+        for (int t = 0; t < T; t++)
+            memcpy(probs + (size_t)t * V, w->b_y, (size_t)V * sizeof *probs);
+        drnn_gemm_xwt(probs, (size_t)V, top, stride, w->W_y, T, V, H);
+        double loss = 0;
+        for (int t = 0; t < T; t++) {
+            drnn_real *z = probs + (size_t)t * V;
+            drnn_real zmax;
+            drnn_real target = z[out[t]];
+            double lognorm = drnn_softmax(z, V, &zmax);
+            loss += lognorm - ((double)target - zmax);
+        }
+        s->loss[k] = loss;
     }
-    return loss;
 }
 
 double drnn_softmax(drnn_real *z, int V, drnn_real *zmax_out)
@@ -357,11 +434,21 @@ double drnn_softmax(drnn_real *z, int V, drnn_real *zmax_out)
     return log(sum);
 }
 
+/* The group's losses summed in the caller's order. */
+static double total_loss(const drnn_scratch *s)
+{
+    double loss = 0;
+    for (int j = 0; j < s->count; j++)
+        loss += s->loss[s->pos[j]];
+    return loss;
+}
+
 double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len)
 {
-    if (len < 0 || len >= s->max_steps)
+    if (frame_group(s, &name, &len, 1, NULL))
         return NAN;
-    return forward(w, s, frame_name(s, name, len));
+    forward(w, s);
+    return s->loss[0];
 }
 
 /* g[n] *= m[n] */
@@ -371,82 +458,118 @@ static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
         g[i] *= m[i];
 }
 
-double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                           const drnn_token *name, int len)
+/* BPTT over the group after forward(). Gradients of the weights are added
+ * name by name in the caller's order, each as the one-name pass adds them,
+ * so that the sums do not depend on the grouping. */
+static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s)
 {
-    if (len < 0 || len >= s->max_steps)
-        return NAN;
-    const int T = frame_name(s, name, len);
-    const double loss = forward(w, s, T);
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
     const int GH = cell->gates * H, CH = cell->cache * H, KH = cell->carry * H;
     const int RH = cell->hbias * H;
+    const size_t Tm = (size_t)s->max_steps;
+    const int n = s->count, T0 = s->steps[0];
     const int dropout = s->drop_p > 0;
+    drnn_real *dh = s->dh, *dh_below = s->dh_below;
 
     /* Softmax cross-entropy: dloss/dlogits = p - onehot(target). */
-    drnn_real *dh = s->dh, *dh_below = s->dh_below;
-    size_t stride = dropout ? (size_t)H : (size_t)CH;
-    const drnn_real *top = dropout ? s->drop[L] : s->cache[L - 1];
-    drnn_real *dz = s->probs;
-    for (int t = 0; t < T; t++) {
-        dz[(size_t)t * V + s->out[t]] -= 1;
-        drnn_vec_acc(g->b_y, dz + (size_t)t * V, V);
+    for (int j = 0; j < n; j++) {
+        const int k = s->pos[j], T = s->steps[k];
+        size_t stride = dropout ? (size_t)H : (size_t)CH;
+        const drnn_real *top = dropout ? ROW(s->drop[L], k, 0, H) : ROW(s->cache[L - 1], k, 0, CH);
+        drnn_real *dz = ROW(s->probs, k, 0, V), *dhk = ROW(dh, k, 0, H);
+        const drnn_token *out = ROW(s->out, k, 0, 1);
+        for (int t = 0; t < T; t++) {
+            dz[(size_t)t * V + out[t]] -= 1;
+            drnn_vec_acc(g->b_y, dz + (size_t)t * V, V);
+        }
+        drnn_gemm_ytx(g->W_y, dz, (size_t)V, top, stride, T, V, H);
+        memset(dhk, 0, (size_t)T * H * sizeof *dhk);
+        drnn_gemm_yw(dhk, (size_t)H, dz, (size_t)V, w->W_y, T, V, H);
+        if (dropout)
+            scale_by_mask(dhk, ROW(s->mask[L], k, 0, H), (size_t)T * H);
     }
-    drnn_gemm_ytx(g->W_y, dz, (size_t)V, top, stride, T, V, H);
-    memset(dh, 0, (size_t)T * H * sizeof *dh);
-    drnn_gemm_yw(dh, (size_t)H, dz, (size_t)V, w->W_y, T, V, H);
-    if (dropout)
-        scale_by_mask(dh, s->mask[L], (size_t)T * H);
 
     for (int l = L - 1; l >= 0; l--) {
         const drnn_layer_view *p = &w->layer[l];
         drnn_layer_view *gp = &g->layer[l];
-        const drnn_real *xproj = s->xproj[l], *hproj = s->hproj[l], *cache = s->cache[l];
 
-        /* Unroll the recurrence backwards. dh[t] gains dh_next, the gradient
-         * that reached h_t from step t + 1 (through W_h, and directly). */
-        memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
+        /* Unroll the recurrence backwards, all running names per step.
+         * dh[t] gains dh_next, the gradient that reached h_t from step t + 1
+         * (through W_h, and directly). */
+        memset(s->dh_next, 0, (size_t)n * H * sizeof *s->dh_next);
         if (KH)
-            memset(s->dcarry, 0, (size_t)KH * sizeof *s->dcarry);
-        for (int t = T - 1; t >= 0; t--) {
-            drnn_real *dht = dh + (size_t)t * H, *dhp = s->dhproj + (size_t)t * GH;
-            const drnn_real *prev = t == 0 ? s->zero : cache + (size_t)(t - 1) * CH;
-            drnn_vec_acc(dht, s->dh_next, H);
-            memset(s->dh_next, 0, (size_t)H * sizeof *s->dh_next);
-            cell->backward(s->dxproj + (size_t)t * GH, dhp, s->dh_next, s->dcarry, dht,
-                           cache + (size_t)t * CH, prev,
-                           xproj + (size_t)t * GH, hproj + (size_t)t * GH, H);
+            memset(s->dcarry, 0, (size_t)n * KH * sizeof *s->dcarry);
+        for (int t = T0 - 1; t >= 0; t--) {
+            int a = active(s, t);
+            for (int k = 0; k < a; k++) {
+                drnn_real *dht = ROW(dh, k, t, H), *next = s->dh_next + (size_t)k * H;
+                drnn_vec_acc(dht, next, H);
+                memset(next, 0, (size_t)H * sizeof *next);
+                cell->backward(ROW(s->dxproj, k, t, GH), ROW(s->dhproj, k, t, GH), next,
+                               s->dcarry + (size_t)k * KH, dht, ROW(s->cache[l], k, t, CH),
+                               t == 0 ? s->zero : ROW(s->cache[l], k, t - 1, CH),
+                               ROW(s->xproj[l], k, t, GH), ROW(s->hproj[l], k, t, GH), H);
+            }
             if (t > 0)
-                drnn_gemm_yw(s->dh_next, 0, dhp, 0, p->W_h, 1, GH, H);
-        }
-        /* Weight gradients of all steps at once: dW_h pairs step t with
-         * h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
-        drnn_gemm_ytx(gp->W_h, s->dhproj + GH, (size_t)GH, cache, (size_t)CH, T - 1, GH, H);
-        for (int t = 0; t < T; t++) {
-            drnn_vec_acc(gp->b_h, s->dhproj + (size_t)t * GH + GH - RH, RH);
-            drnn_vec_acc(gp->b, s->dxproj + (size_t)t * GH, GH);
+                drnn_gemm_yw(s->dh_next, (size_t)H, ROW(s->dhproj, 0, t, GH), Tm * GH, p->W_h, a,
+                             GH, H);
         }
 
-        /* Input side: weights, and the gradient for the layer below. */
-        if (l == 0) {
-            for (int t = 0; t < T; t++)
-                drnn_vec_acc(gp->W_x + (size_t)s->in[t] * GH, s->dxproj + (size_t)t * GH, GH);
-        } else {
-            stride = dropout ? (size_t)H : (size_t)CH;
-            const drnn_real *x = dropout ? s->drop[l] : s->cache[l - 1];
-            drnn_gemm_ytx(gp->W_x, s->dxproj, (size_t)GH, x, stride, T, GH, H);
-            memset(dh_below, 0, (size_t)T * H * sizeof *dh_below);
-            drnn_gemm_yw(dh_below, (size_t)H, s->dxproj, (size_t)GH, p->W_x, T, GH, H);
-            if (dropout)
-                scale_by_mask(dh_below, s->mask[l], (size_t)T * H);
+        for (int j = 0; j < n; j++) {
+            const int k = s->pos[j], T = s->steps[k];
+            const drnn_real *dxproj = ROW(s->dxproj, k, 0, GH), *dhproj = ROW(s->dhproj, k, 0, GH);
+            /* dW_h pairs step t with h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
+            drnn_gemm_ytx(gp->W_h, dhproj + GH, (size_t)GH, ROW(s->cache[l], k, 0, CH), (size_t)CH,
+                          T - 1, GH, H);
+            for (int t = 0; t < T; t++) {
+                drnn_vec_acc(gp->b_h, dhproj + (size_t)t * GH + GH - RH, RH);
+                drnn_vec_acc(gp->b, dxproj + (size_t)t * GH, GH);
+            }
+            /* Input side: weights, and the gradient for the layer below. */
+            if (l == 0) {
+                const drnn_token *in = ROW(s->in, k, 0, 1);
+                for (int t = 0; t < T; t++)
+                    drnn_vec_acc(gp->W_x + (size_t)in[t] * GH, dxproj + (size_t)t * GH, GH);
+            } else {
+                size_t stride = dropout ? (size_t)H : (size_t)CH;
+                const drnn_real *x = dropout ? ROW(s->drop[l], k, 0, H) : ROW(s->cache[l - 1], k, 0, CH);
+                drnn_real *below = ROW(dh_below, k, 0, H);
+                drnn_gemm_ytx(gp->W_x, dxproj, (size_t)GH, x, stride, T, GH, H);
+                memset(below, 0, (size_t)T * H * sizeof *below);
+                drnn_gemm_yw(below, (size_t)H, dxproj, (size_t)GH, p->W_x, T, GH, H);
+                if (dropout)
+                    scale_by_mask(below, ROW(s->mask[l], k, 0, H), (size_t)T * H);
+            }
         }
         drnn_real *tmp = dh;
         dh = dh_below;
         dh_below = tmp;
     }
-    return loss;
 }
+
+double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                           const drnn_token *name, int len)
+{
+    if (frame_group(s, &name, &len, 1, NULL))
+        return NAN;
+    forward(w, s);
+    backward(w, g, s);
+    return s->loss[0];
+}
+
+double drnn_group_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                            const drnn_token *const *names, const int *lens, int count,
+                            const uint64_t *drop_seeds)
+{
+    if (frame_group(s, names, lens, count, drop_seeds))
+        return NAN;
+    forward(w, s);
+    backward(w, g, s);
+    return total_loss(s);
+}
+
+#undef ROW
 
 /* The generation-time twin of forward(): one step through every layer. */
 struct drnn_stepper {

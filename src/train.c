@@ -229,7 +229,8 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     for (int s = 0; s < t->slots && !rc; s++) {
         rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
         if (!rc)
-            rc = drnn_scratch_new(&t->scratch[s], &st->hp.model, max_len, err);
+            rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len,
+                                        (st->hp.batch + t->slots - 1) / t->slots, err);
     }
     if (rc) {
         drnn_trainer_free(t);
@@ -389,19 +390,24 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
         /* Slot s takes names [s*b/slots, (s+1)*b/slots) of the mini-batch. */
         DRNN_OMP(omp parallel for schedule(dynamic, 1))
         for (int s = 0; s < slots; s++) {
-            double loss = 0;
+            /* The slot's names go through the model as one group: the same
+             * gradient, bit for bit, as one name after another. */
+            const drnn_token *names[DRNN_MAX_GROUP];
+            int lens[DRNN_MAX_GROUP];
+            uint64_t seeds[DRNN_MAX_GROUP];
+            int count = 0;
             int64_t chars = 0;
-            drnn_params_zero(&t->grad[s]);
-            for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++) {
+            for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++, count++) {
                 size_t name = t->order[pos + j];
-                int len = drnn_corpus_len(c, name);
-                drnn_scratch_set_dropout(t->scratch[s], st->hp.dropout,
-                                         dropout_seed(st->hp.seed, st->step, j));
-                loss += drnn_name_loss_grad(&st->weights, &t->grad[s], t->scratch[s],
-                                            c->tokens + c->start[name], len);
-                chars += len + 1;
+                names[count] = c->tokens + c->start[name];
+                lens[count] = drnn_corpus_len(c, name);
+                seeds[count] = dropout_seed(st->hp.seed, st->step, j);
+                chars += lens[count] + 1;
             }
-            t->slot_loss[s] = loss;
+            drnn_params_zero(&t->grad[s]);
+            drnn_scratch_set_dropout(t->scratch[s], st->hp.dropout, 0);
+            t->slot_loss[s] = drnn_group_loss_grad(&st->weights, &t->grad[s], t->scratch[s], names,
+                                                   lens, count, seeds);
             t->slot_chars[s] = chars;
         }
         int64_t chars;

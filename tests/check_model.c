@@ -118,6 +118,59 @@ START_TEST(test_sgd_learns_five_names)
 }
 END_TEST
 
+/* A group of names of different lengths gives, bit for bit, the loss and
+ * gradient of the same names one after another: grouping changes speed only. */
+START_TEST(test_group_equals_sequential)
+{
+    drnn_config cfg = {.vocab = 27, .hidden = 19, .layers = 3, .cell = (drnn_cell_kind)(_i % 3)};
+    double p = _i >= 3 ? 0.25 : 0;
+    drnn_params w, g1, g2;
+    drnn_scratch *one, *group;
+    drnn_rng rng;
+    ck_assert_int_eq(drnn_params_alloc(&w, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_params_alloc(&g1, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_params_alloc(&g2, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new(&one, &cfg, 32, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new_group(&group, &cfg, 32, 5, NULL), DRNN_OK);
+    drnn_rng_seed(&rng, 3);
+    drnn_params_init(&w, &rng);
+    drnn_token tok[5][32];
+    const drnn_token *names[5];
+    int lens[5];
+    uint64_t seeds[5];
+    for (int i = 0; i < 5; i++) {
+        for (int t = 0; five[i][t]; t++)
+            tok[i][t] = (drnn_token)(five[i][t] - 'a' + 1);
+        lens[i] = (int)strlen(five[i]) - 3 * i; /* different lengths, not sorted */
+        names[i] = tok[i];
+        seeds[i] = 100 + (uint64_t)i;
+    }
+    lens[3] = lens[1] - 5; /* 17, a tie with name 2 */
+    double sequential = 0;
+    for (int i = 0; i < 5; i++) {
+        drnn_scratch_set_dropout(one, p, seeds[i]);
+        sequential += drnn_name_loss_grad(&w, &g1, one, names[i], lens[i]);
+    }
+    drnn_scratch_set_dropout(group, p, 0);
+    double grouped = drnn_group_loss_grad(&w, &g2, group, names, lens, 5, seeds);
+    ck_assert_msg(grouped == sequential, "%s: loss %.17g grouped, %.17g one by one",
+                  drnn_cell_name(cfg.cell), grouped, sequential);
+    ck_assert_msg(memcmp(g1.data, g2.data, g1.count * sizeof *g1.data) == 0,
+                  "%s dropout %g: grouped gradients differ", drnn_cell_name(cfg.cell), p);
+    /* And the gradient is not trivially zero. */
+    double norm = 0;
+    for (size_t i = 0; i < g1.count; i++)
+        norm += fabsf(g1.data[i]);
+    ck_assert(norm > 1);
+    ck_assert(isnan(drnn_group_loss_grad(&w, &g2, group, names, lens, 6, seeds)));
+    drnn_scratch_free(one);
+    drnn_scratch_free(group);
+    drnn_params_free(&w);
+    drnn_params_free(&g1);
+    drnn_params_free(&g2);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *suite = suite_create("model");
@@ -127,6 +180,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_config_limits);
     tcase_add_test(tc, test_init_seeded);
     tcase_add_test(tc, test_sgd_learns_five_names);
+    tcase_add_loop_test(tc, test_group_equals_sequential, 0, 6);
     suite_add_tcase(suite, tc);
     return suite;
 }

@@ -25,7 +25,7 @@ MAX_PATH = 4096
 MAX_VOCAB = 1024
 MAX_HIDDEN = 4096
 MAX_LAYERS = 16
-MAX_BATCH = 65536
+MAX_BATCH = 8192
 INT32_MAX = 2**31 - 1
 COUNTER_MAX = (2**63 - 1) // 2
 # cell value: (name, G gate blocks, R hidden-side bias blocks)

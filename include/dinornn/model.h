@@ -99,6 +99,10 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng);
  * to max_len symbols; sized once so the hot path never allocates. */
 typedef struct drnn_scratch drnn_scratch;
 int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err);
+/* The same for groups of up to max_names names (drnn_group_loss_grad). */
+#define DRNN_MAX_GROUP 1024
+int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_len,
+                           int max_names, drnn_error *err);
 void drnn_scratch_free(drnn_scratch *s);
 /* Inverted dropout with probability p (0 = none) on the inputs of layers
  * 2 .. L and of the output layer, for the passes that follow, with masks
@@ -112,6 +116,15 @@ double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *n
 /* The same, and BPTT: adds d(loss)/d(w) into grad (which the caller zeroes). */
 double drnn_name_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
                            const drnn_token *name, int len);
+/* Forward and BPTT over count names at once (count up to the scratch's group
+ * size): returns their summed loss and adds to grad exactly, bit for bit,
+ * what drnn_name_loss_grad on each name in turn would, but reads each
+ * recurrent weight matrix once per step for the whole group. With dropout
+ * (drnn_scratch_set_dropout's p), name j's masks come from drop_seeds[j].
+ * NaN if count or a length is out of range. */
+double drnn_group_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
+                            const drnn_token *const *names, const int *lens, int count,
+                            const uint64_t *drop_seeds);
 
 /* Turns logits z[V] into probabilities in place. Returns log(sum exp(z - zmax))
  * and sets *zmax, so that -log p[v] = result - (logit[v] - zmax), computed in

@@ -24,7 +24,7 @@ extern "C" {
 #define DRNN_GRAD_SLOTS 8
 /* Evaluation sums a corpus in this many fixed chunks, in order. */
 #define DRNN_EVAL_CHUNKS 16
-#define DRNN_MAX_BATCH 65536
+#define DRNN_MAX_BATCH 8192   /* so that a slot's group fits DRNN_MAX_GROUP */
 
 typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
 typedef enum drnn_clip_mode { DRNN_CLIP_NORM, DRNN_CLIP_VALUE, DRNN_CLIP_COUNT } drnn_clip_mode;
