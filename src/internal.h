@@ -14,9 +14,14 @@
 
 /* OpenMP pragmas that vanish, warning-free, in a build without OpenMP. */
 #ifdef _OPENMP
+#include <omp.h>
 #define DRNN_OMP(directive) _Pragma(#directive)
+static inline int drnn_thread_index(void) { return omp_get_thread_num(); }
+static inline int drnn_max_threads(void) { return omp_get_max_threads(); }
 #else
 #define DRNN_OMP(directive)
+static inline int drnn_thread_index(void) { return 0; }
+static inline int drnn_max_threads(void) { return 1; }
 #endif
 
 /* Records code and a formatted message in err (which may be NULL) and returns code. */

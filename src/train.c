@@ -186,6 +186,7 @@ struct drnn_trainer {
     int slots;                          /* gradient slots allocated */
     int max_len;                        /* longest name the workspaces take */
     drnn_params grad[DRNN_GRAD_SLOTS];  /* per-slot gradient sums */
+    int workers;                        /* workspaces: one per thread, at most slots */
     drnn_scratch *scratch[DRNN_GRAD_SLOTS];
     double slot_loss[DRNN_GRAD_SLOTS];
     int64_t slot_chars[DRNN_GRAD_SLOTS];
@@ -225,13 +226,16 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
         max_len = val_len;
     t->max_len = max_len;
     t->slots = st->hp.batch < DRNN_GRAD_SLOTS ? st->hp.batch : DRNN_GRAD_SLOTS;
+    /* Gradients need one buffer per slot for the sums to be independent of
+     * the thread count; workspaces only one per thread that can run. */
+    int threads = drnn_max_threads();
+    t->workers = threads < t->slots ? threads : t->slots;
     int rc = DRNN_OK;
-    for (int s = 0; s < t->slots && !rc; s++) {
+    for (int s = 0; s < t->slots && !rc; s++)
         rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
-        if (!rc)
-            rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len,
-                                        (st->hp.batch + t->slots - 1) / t->slots, err);
-    }
+    for (int s = 0; s < t->workers && !rc; s++)
+        rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len,
+                                    (st->hp.batch + t->slots - 1) / t->slots, err);
     if (rc) {
         drnn_trainer_free(t);
         return rc;
@@ -251,10 +255,10 @@ void drnn_trainer_free(drnn_trainer *t)
 {
     if (!t)
         return;
-    for (int s = 0; s < t->slots; s++) {
+    for (int s = 0; s < t->slots; s++)
         drnn_params_free(&t->grad[s]);
+    for (int s = 0; s < t->workers; s++)
         drnn_scratch_free(t->scratch[s]);
-    }
     free(t->order);
     free(t->chunk_sq);
     free(t);
@@ -388,8 +392,9 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
         const size_t b = n - pos < (size_t)st->hp.batch ? n - pos : (size_t)st->hp.batch;
         const int slots = b < (size_t)t->slots ? (int)b : t->slots;
         /* Slot s takes names [s*b/slots, (s+1)*b/slots) of the mini-batch. */
-        DRNN_OMP(omp parallel for schedule(dynamic, 1))
+        DRNN_OMP(omp parallel for schedule(dynamic, 1) num_threads(t->workers))
         for (int s = 0; s < slots; s++) {
+            drnn_scratch *work = t->scratch[drnn_thread_index()];
             /* The slot's names go through the model as one group: the same
              * gradient, bit for bit, as one name after another. */
             const drnn_token *names[DRNN_MAX_GROUP];
@@ -405,8 +410,8 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
                 chars += lens[count] + 1;
             }
             drnn_params_zero(&t->grad[s]);
-            drnn_scratch_set_dropout(t->scratch[s], st->hp.dropout, 0);
-            t->slot_loss[s] = drnn_group_loss_grad(&st->weights, &t->grad[s], t->scratch[s], names,
+            drnn_scratch_set_dropout(work, st->hp.dropout, 0);
+            t->slot_loss[s] = drnn_group_loss_grad(&st->weights, &t->grad[s], work, names,
                                                    lens, count, seeds);
             t->slot_chars[s] = chars;
         }
@@ -488,7 +493,7 @@ double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c)
     if (!c || c->count == 0 || longest_name(c) > t->max_len)
         return NAN;
     int64_t chars;
-    return evaluate_chunks(&t->st->weights, c, t->scratch, t->slots, &chars) / (double)chars;
+    return evaluate_chunks(&t->st->weights, c, t->scratch, t->workers, &chars) / (double)chars;
 }
 
 int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
