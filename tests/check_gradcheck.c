@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dinornn/model.h"
+#include "check_run.h"
 
 _Static_assert(sizeof(drnn_real) == sizeof(double), "this test must be built with DRNN_REAL=double");
 
@@ -272,9 +273,5 @@ static Suite *gradcheck_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(gradcheck_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(gradcheck_suite());
 }

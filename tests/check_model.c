@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dinornn/dinornn.h"
+#include "check_run.h"
 
 START_TEST(test_layout)
 {
@@ -187,9 +188,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(model_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(model_suite());
 }

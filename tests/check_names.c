@@ -13,6 +13,7 @@
 
 #include "dinornn/names.h"
 #include "dinornn/rng.h"
+#include "check_run.h"
 
 static const char *tmp_dir(void)
 {
@@ -838,9 +839,5 @@ static Suite *names_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(names_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(names_suite());
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include "dinornn/dinornn.h"
+#include "check_run.h"
 
 /* A random 2-layer model over END + 3 symbols, with logits spread enough
  * that names differ clearly in probability. */
@@ -245,9 +246,5 @@ static Suite *sample_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(sample_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(sample_suite());
 }

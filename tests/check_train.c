@@ -20,6 +20,7 @@
 #include "dinornn/checkpoint.h"
 #include "dinornn/dinornn.h"
 #include "dinornn/train.h"
+#include "check_run.h"
 
 /* The first names of data/dinos.txt's vocabulary, enough for real training. */
 typedef struct fixture {
@@ -533,9 +534,5 @@ static Suite *train_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(train_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(train_suite());
 }
