@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dinornn/dinornn.h"
+#include "kernels.h"
 #include "check_run.h"
 
 START_TEST(test_layout)
@@ -172,6 +173,63 @@ START_TEST(test_group_equals_sequential)
 }
 END_TEST
 
+/* The three GEMM kernels against naive double-precision loops, over shapes
+ * that reach every block size and every tail (strided rows included). */
+START_TEST(test_kernels_match_naive)
+{
+    static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 64};
+    enum { NS = sizeof sizes / sizeof sizes[0], PAD = 3 };
+    drnn_rng rng;
+    drnn_rng_seed(&rng, 11);
+    float *W = malloc(64 * 64 * sizeof *W), *X = malloc(64 * (64 + PAD) * sizeof *X);
+    float *Y = malloc(64 * (64 + PAD) * sizeof *Y), *out = malloc(64 * (64 + PAD) * sizeof *out);
+    double *ref = malloc(64 * (64 + PAD) * sizeof *ref);
+    for (int a = 0; a < NS; a++)
+        for (int b = 0; b < NS; b++)
+            for (int c = 0; c < NS; c += 3) {
+                int T = sizes[a], M = sizes[b], K = sizes[c];
+                size_t ldx = (size_t)K + PAD, ldy = (size_t)M + PAD;
+                for (int i = 0; i < 64 * 64; i++)
+                    W[i] = (float)(2 * drnn_rng_uniform(&rng) - 1);
+                for (int i = 0; i < 64 * (64 + PAD); i++) {
+                    X[i] = (float)(2 * drnn_rng_uniform(&rng) - 1);
+                    Y[i] = (float)(2 * drnn_rng_uniform(&rng) - 1);
+                }
+                /* xwt: out[T x M] += X W^T */
+                memcpy(out, Y, 64 * (64 + PAD) * sizeof *out);
+                drnn_gemm_xwt(out, ldy, X, ldx, W, T, M, K);
+                for (int t = 0; t < T; t++)
+                    for (int i = 0; i < M; i++) {
+                        double s = Y[t * ldy + i];
+                        for (int k = 0; k < K; k++)
+                            s += (double)X[t * ldx + k] * W[i * K + k];
+                        ck_assert_msg(fabs(out[t * ldy + i] - s) < 1e-4, "xwt T=%d M=%d K=%d", T, M, K);
+                    }
+                /* yw: out[T x K] += Y W */
+                memcpy(out, X, 64 * (64 + PAD) * sizeof *out);
+                drnn_gemm_yw(out, ldx, Y, ldy, W, T, M, K);
+                for (int t = 0; t < T; t++)
+                    for (int k = 0; k < K; k++) {
+                        double s = X[t * ldx + k];
+                        for (int i = 0; i < M; i++)
+                            s += (double)Y[t * ldy + i] * W[i * K + k];
+                        ck_assert_msg(fabs(out[t * ldx + k] - s) < 1e-4, "yw T=%d M=%d K=%d", T, M, K);
+                    }
+                /* ytx: out[M x K] += Y^T X */
+                memcpy(out, W, 64 * 64 * sizeof *out);
+                drnn_gemm_ytx(out, Y, ldy, X, ldx, T, M, K);
+                for (int i = 0; i < M; i++)
+                    for (int k = 0; k < K; k++) {
+                        double s = W[i * K + k];
+                        for (int t = 0; t < T; t++)
+                            s += (double)Y[t * ldy + i] * X[t * ldx + k];
+                        ck_assert_msg(fabs(out[i * K + k] - s) < 1e-4, "ytx T=%d M=%d K=%d", T, M, K);
+                    }
+            }
+    free(W), free(X), free(Y), free(out), free(ref);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *suite = suite_create("model");
@@ -182,6 +240,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_init_seeded);
     tcase_add_test(tc, test_sgd_learns_five_names);
     tcase_add_loop_test(tc, test_group_equals_sequential, 0, 6);
+    tcase_add_test(tc, test_kernels_match_naive);
     suite_add_tcase(suite, tc);
     return suite;
 }
