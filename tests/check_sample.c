@@ -217,6 +217,8 @@ START_TEST(test_evaluate_threads)
     for (int k = 0; k < 3; k++) {
 #ifdef _OPENMP
         omp_set_num_threads(threads[k]);
+#else
+        (void)threads;
 #endif
         ck_assert_int_eq(drnn_evaluate(&w, &c, &nats, &chars, NULL), DRNN_OK);
         ck_assert_int_eq(chars, (int64_t)start[60] + 60);
