@@ -167,6 +167,10 @@ int main(int argc, char **argv)
             hp.lr = bc->lr;
             hp.clip_mode = bc->clip_mode;
             hp.clip = 5;
+            /* The configurations have no regularisation, whatever the
+             * trainer's defaults (the PyTorch mirror has none either). */
+            hp.dropout = 0;
+            hp.weight_decay = 0;
             drnn_train_state st;
             drnn_trainer *t;
             if (drnn_state_new(&st, &hp, &vocab, 0, 0, data, &err) ||
