@@ -126,15 +126,6 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
-static int is_known(const drnn_corpus *known, const drnn_token *t, int n)
-{
-    for (size_t i = 0; i < known->count; i++)
-        if (drnn_corpus_len(known, i) == n &&
-            memcmp(known->tokens + known->start[i], t, (size_t)n * sizeof *t) == 0)
-            return 1;
-    return 0;
-}
-
 static void print_name(const options *o, const drnn_train_state *st, const drnn_token *t, int n,
                        const double *logprob)
 {
@@ -221,7 +212,7 @@ int main(int argc, char **argv)
                                      &found, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", res ? err.message : "out of memory");
         for (int i = 0; i < found && shown < o.best; i++) {
-            if (o.novel && is_known(&known, res[i].tokens, res[i].len))
+            if (o.novel && drnn_corpus_contains(&known, res[i].tokens, res[i].len))
                 continue;
             print_name(&o, &st, res[i].tokens, res[i].len, &res[i].logprob);
             shown++;
@@ -242,7 +233,7 @@ int main(int argc, char **argv)
         while (shown < o.count && attempts < limit) {
             attempts++;
             int n = drnn_sample_name(&st.weights, stepper, &rng, &o.sample, prefix, prefix_len, t);
-            if (o.novel && is_known(&known, t, n))
+            if (o.novel && drnn_corpus_contains(&known, t, n))
                 continue;
             print_name(&o, &st, t, n, NULL);
             shown++;

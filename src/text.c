@@ -32,6 +32,15 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
     return drnn_ok(err);
 }
 
+int drnn_corpus_contains(const drnn_corpus *c, const drnn_token *tokens, int n)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (drnn_corpus_len(c, i) == n &&
+            memcmp(c->tokens + c->start[i], tokens, (size_t)n * sizeof *tokens) == 0)
+            return 1;
+    return 0;
+}
+
 /* Simple upper-case mapping, the inverse of the loader's lowercasing. */
 static uint32_t to_upper(uint32_t c)
 {

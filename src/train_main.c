@@ -273,16 +273,6 @@ static void load_names(drnn_names *names, const char *path, int keep_case)
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
-/* Is the name in tokens[0..n-1] one of the corpus's names? */
-static int in_corpus(const drnn_corpus *c, const drnn_token *tokens, int n)
-{
-    for (size_t i = 0; i < c->count; i++)
-        if (drnn_corpus_len(c, i) == n &&
-            memcmp(c->tokens + c->start[i], tokens, (size_t)n * sizeof *tokens) == 0)
-            return 1;
-    return 0;
-}
-
 /* A few names from the current weights, marking copies of training names.
  * Their generator depends only on the seed and the epoch, so showing samples
  * never changes training. */
@@ -301,7 +291,7 @@ static void print_samples(const drnn_train_state *st, const drnn_corpus *train, 
     printf("  samples:");
     for (int i = 0; i < count; i++) {
         int n = drnn_sample_name(&st->weights, stepper, &rng, &sopt, NULL, 0, tokens);
-        int copy = in_corpus(train, tokens, n);
+        int copy = drnn_corpus_contains(train, tokens, n);
         novel += !copy;
         drnn_vocab_decode(&st->vocab, tokens, n, !st->hp.keep_case, text, sizeof text);
         printf("%s %s%s", i ? "," : "", text, copy ? " (copy)" : "");

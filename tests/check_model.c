@@ -183,7 +183,6 @@ START_TEST(test_kernels_match_naive)
     drnn_rng_seed(&rng, 11);
     float *W = malloc(64 * 64 * sizeof *W), *X = malloc(64 * (64 + PAD) * sizeof *X);
     float *Y = malloc(64 * (64 + PAD) * sizeof *Y), *out = malloc(64 * (64 + PAD) * sizeof *out);
-    double *ref = malloc(64 * (64 + PAD) * sizeof *ref);
     for (int a = 0; a < NS; a++)
         for (int b = 0; b < NS; b++)
             for (int c = 0; c < NS; c += 3) {
@@ -226,7 +225,7 @@ START_TEST(test_kernels_match_naive)
                         ck_assert_msg(fabs(out[i * K + k] - s) < 1e-4, "ytx T=%d M=%d K=%d", T, M, K);
                     }
             }
-    free(W), free(X), free(Y), free(out), free(ref);
+    free(W), free(X), free(Y), free(out);
 }
 END_TEST
 

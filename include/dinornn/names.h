@@ -80,6 +80,9 @@ static inline int drnn_corpus_len(const drnn_corpus *c, size_t i)
     return (int)(c->start[i + 1] - c->start[i]);
 }
 
+/* 1 if tokens[0 .. n-1] is one of the corpus's names, else 0. */
+int drnn_corpus_contains(const drnn_corpus *c, const drnn_token *tokens, int n);
+
 /* out = names idx[0 .. n-1] of src, in that order. */
 int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *idx, size_t n,
                        drnn_error *err);
