@@ -4,12 +4,14 @@
  * one row to the next). Three products cover forward and backward:
  *   drnn_gemm_xwt   Y[T x M] += X[T x K] W[M x K]^T     (forward projections)
  *   drnn_gemm_yw    X[T x K] += Y[T x M] W[M x K]       (gradients of inputs)
- *   drnn_gemm_ytx   W[M x K] += Y[T x M]^T X[T x K]     (gradients of weights)
+ *   drnn_gemm_ytx   W[M x K] += Y[T x M]^T X[T x K]     (gradients of weights,
+ *                                                        Y given transposed)
  * They are blocked in registers with GCC vector types (8 floats or 4
  * doubles), so that each weight loaded serves several steps. Every output
  * element is summed in one fixed order that depends only on K (xwt), M (yw)
- * or T (ytx), never on T's or M's blocking: a name's results are the same
- * whatever else is computed with it, which keeps runs bit-reproducible. */
+ * or the rows given (ytx), never on T's or M's blocking, with every
+ * multiply-add rounded the same way (vfma, fmadd): a name's results are the
+ * same whatever else is computed with it, which keeps runs bit-reproducible. */
 #ifndef DINORNN_KERNELS_H
 #define DINORNN_KERNELS_H
 
@@ -32,11 +34,56 @@ static inline void vstore(drnn_real *p, drnn_vec v)
     memcpy(p, &v, sizeof v);
 }
 
+/* x in every lane. x - 0 is exactly x (even -0), so the compiler drops the
+ * subtraction and broadcasts, where x + 0 would have to stay an addition. */
 static inline drnn_vec vsplat(drnn_real x)
 {
-    drnn_vec v = {0};
-    return v + x;
+    const drnn_vec zero = {0};
+    return x - zero;
 }
+
+/* c + a * b, rounded once where the machine has FMA, as the vector loops
+ * are: written out, so that no scalar tail's result depends on whether the
+ * compiler contracted it, or vectorised its loop into products and a
+ * separate in-order sum (GCC does, and then a sum split across two calls
+ * differs from the whole in the last bit). */
+static inline drnn_real fmadd(drnn_real a, drnn_real b, drnn_real c)
+{
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+    if (sizeof(drnn_real) == sizeof(float))
+        return (drnn_real)__builtin_fmaf((float)a, (float)b, (float)c);
+    return (drnn_real)__builtin_fma(a, b, c);
+#else
+    return c + a * b;
+#endif
+}
+
+/* c + a * b in every lane, rounded once per lane where the machine has FMA.
+ * Left to itself GCC contracts most vector multiply-adds but not all (a loop
+ * it re-vectorises keeps a separate multiply), and then the same element
+ * would round differently depending on which loop computed it. */
+#if defined(__FMA__) && defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
+{
+    if (sizeof(drnn_real) == sizeof(float))
+        return (drnn_vec)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+    return (drnn_vec)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+}
+#elif defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
+{
+    drnn_vec r;
+    for (int j = 0; j < VL; j++)
+        r[j] = fmadd(a[j], b[j], c[j]);
+    return r;
+}
+#else
+static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
+{
+    return c + a * b; /* nothing to contract into */
+}
+#endif
 
 /* Lane sum in a fixed order. */
 static inline drnn_real vsum(drnn_vec v)
@@ -50,7 +97,7 @@ static inline drnn_real vsum(drnn_vec v)
 /* dot(w, x) over K: VL lanes, summed by vsum, then the scalar tail. */
 #define DOT_TAIL(s, w, x, kv, K)            \
     for (int k_ = (kv); k_ < (K); k_++)     \
-        (s) += (w)[k_] * (x)[k_]
+        (s) = fmadd((w)[k_], (x)[k_], (s))
 
 /* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k] */
 static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
@@ -69,8 +116,10 @@ static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_r
                 drnn_vec v0 = vload(x0 + k), v1 = vload(x1 + k);
                 drnn_vec u0 = vload(w0 + k), u1 = vload(w1 + k);
                 drnn_vec u2 = vload(w2 + k), u3 = vload(w3 + k);
-                a00 += u0 * v0, a01 += u1 * v0, a02 += u2 * v0, a03 += u3 * v0;
-                a10 += u0 * v1, a11 += u1 * v1, a12 += u2 * v1, a13 += u3 * v1;
+                a00 = vfma(u0, v0, a00), a01 = vfma(u1, v0, a01);
+                a02 = vfma(u2, v0, a02), a03 = vfma(u3, v0, a03);
+                a10 = vfma(u0, v1, a10), a11 = vfma(u1, v1, a11);
+                a12 = vfma(u2, v1, a12), a13 = vfma(u3, v1, a13);
             }
             drnn_real s00 = vsum(a00), s01 = vsum(a01), s02 = vsum(a02), s03 = vsum(a03);
             drnn_real s10 = vsum(a10), s11 = vsum(a11), s12 = vsum(a12), s13 = vsum(a13);
@@ -87,8 +136,8 @@ static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_r
             drnn_vec a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0};
             for (int k = 0; k < kv; k += VL) {
                 drnn_vec v0 = vload(x0 + k);
-                a00 += vload(w0 + k) * v0, a01 += vload(w1 + k) * v0;
-                a02 += vload(w2 + k) * v0, a03 += vload(w3 + k) * v0;
+                a00 = vfma(vload(w0 + k), v0, a00), a01 = vfma(vload(w1 + k), v0, a01);
+                a02 = vfma(vload(w2 + k), v0, a02), a03 = vfma(vload(w3 + k), v0, a03);
             }
             drnn_real s00 = vsum(a00), s01 = vsum(a01), s02 = vsum(a02), s03 = vsum(a03);
             DOT_TAIL(s00, w0, x0, kv, K); DOT_TAIL(s01, w1, x0, kv, K);
@@ -103,7 +152,7 @@ static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_r
             const drnn_real *x0 = X + (size_t)t * ldx;
             drnn_vec a00 = {0};
             for (int k = 0; k < kv; k += VL)
-                a00 += vload(w0 + k) * vload(x0 + k);
+                a00 = vfma(vload(w0 + k), vload(x0 + k), a00);
             drnn_real s00 = vsum(a00);
             DOT_TAIL(s00, w0, x0, kv, K);
             Y[(size_t)t * ldy + i] += s00;
@@ -129,8 +178,8 @@ static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_re
                 const drnn_real *w = W + (size_t)i * K + k;
                 drnn_vec u0 = vload(w), u1 = vload(w + VL);
                 drnn_vec b0 = vsplat(y0[i]), b1 = vsplat(y1[i]);
-                a00 += b0 * u0, a01 += b0 * u1;
-                a10 += b1 * u0, a11 += b1 * u1;
+                a00 = vfma(b0, u0, a00), a01 = vfma(b0, u1, a01);
+                a10 = vfma(b1, u0, a10), a11 = vfma(b1, u1, a11);
             }
             vstore(x0, a00), vstore(x0 + VL, a01);
             vstore(x1, a10), vstore(x1 + VL, a11);
@@ -142,7 +191,7 @@ static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_re
             for (int i = 0; i < M; i++) {
                 const drnn_real *w = W + (size_t)i * K + k;
                 drnn_vec b0 = vsplat(y0[i]);
-                a00 += b0 * vload(w), a01 += b0 * vload(w + VL);
+                a00 = vfma(b0, vload(w), a00), a01 = vfma(b0, vload(w + VL), a01);
             }
             vstore(x0, a00), vstore(x0 + VL, a01);
         }
@@ -153,7 +202,7 @@ static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_re
             const drnn_real *y0 = Y + (size_t)t * ldy;
             drnn_vec a00 = vload(x0);
             for (int i = 0; i < M; i++)
-                a00 += vsplat(y0[i]) * vload(W + (size_t)i * K + k);
+                a00 = vfma(vsplat(y0[i]), vload(W + (size_t)i * K + k), a00);
             vstore(x0, a00);
         }
     }
@@ -162,68 +211,95 @@ static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_re
             const drnn_real *y0 = Y + (size_t)t * ldy;
             drnn_real s = X[(size_t)t * ldx + k];
             for (int i = 0; i < M; i++)
-                s += y0[i] * W[(size_t)i * K + k];
+                s = fmadd(y0[i], W[(size_t)i * K + k], s);
             X[(size_t)t * ldx + k] = s;
         }
     }
 }
 
-/* W[i*K + k] += sum_t Y[t*ldy + i] X[t*ldx + k], the sum over t ascending. */
-static inline void drnn_gemm_ytx(drnn_real *restrict W, const drnn_real *restrict Y, size_t ldy,
-                                 const drnn_real *restrict X, size_t ldx, int T, int M, int K)
+/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Yt[i*ldyt + j] X[j*ldx + k],
+ * the terms added one by one, j ascending (add = 0 spares the caller zeroing
+ * W first, and this loop reading it, with the same result). Y comes
+ * transposed (a row of Yt per row of W), so that the values broadcast for a
+ * block of rows are consecutive; the caller packs both operands, which also
+ * lets one call sum the steps of a whole group of names in any order it
+ * lists them. Column chunks are the outer loop: a chunk of every row of X
+ * stays in L1 while all the rows of W pass. */
+static inline void drnn_gemm_ytx(drnn_real *restrict W, const drnn_real *restrict Yt,
+                                 size_t ldyt, const drnn_real *restrict X, size_t ldx, int n,
+                                 int M, int K, int add)
 {
+#define START(p) (add ? vload(p) : vsplat(0))
     const int kv = K - K % VL;
-    int i = 0;
-    /* Two rows by two vectors of columns: 4 accumulators over all steps. */
-    for (; i + 2 <= M; i += 2) {
-        drnn_real *w0 = W + (size_t)i * K, *w1 = w0 + K;
-        int k = 0;
-        for (; k + 2 * VL <= kv; k += 2 * VL) {
-            drnn_vec a00 = vload(w0 + k), a01 = vload(w0 + k + VL);
-            drnn_vec a10 = vload(w1 + k), a11 = vload(w1 + k + VL);
-            for (int t = 0; t < T; t++) {
-                const drnn_real *x = X + (size_t)t * ldx + k;
-                drnn_vec v0 = vload(x), v1 = vload(x + VL);
-                drnn_vec b0 = vsplat(Y[(size_t)t * ldy + i]), b1 = vsplat(Y[(size_t)t * ldy + i + 1]);
-                a00 += b0 * v0, a01 += b0 * v1;
-                a10 += b1 * v0, a11 += b1 * v1;
+    int k = 0;
+    /* Two vectors of columns by four rows: 8 accumulators over all of j. */
+    for (; k + 2 * VL <= kv; k += 2 * VL) {
+        int i = 0;
+        for (; i + 4 <= M; i += 4) {
+            drnn_real *w0 = W + (size_t)i * K + k, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+            const drnn_real *y0 = Yt + (size_t)i * ldyt, *y1 = y0 + ldyt, *y2 = y1 + ldyt,
+                            *y3 = y2 + ldyt;
+            drnn_vec a00 = START(w0), a01 = START(w0 + VL), a10 = START(w1), a11 = START(w1 + VL);
+            drnn_vec a20 = START(w2), a21 = START(w2 + VL), a30 = START(w3), a31 = START(w3 + VL);
+            for (int j = 0; j < n; j++) {
+                const drnn_real *x = X + (size_t)j * ldx + k;
+                drnn_vec v0 = vload(x), v1 = vload(x + VL), b;
+                b = vsplat(y0[j]), a00 = vfma(b, v0, a00), a01 = vfma(b, v1, a01);
+                b = vsplat(y1[j]), a10 = vfma(b, v0, a10), a11 = vfma(b, v1, a11);
+                b = vsplat(y2[j]), a20 = vfma(b, v0, a20), a21 = vfma(b, v1, a21);
+                b = vsplat(y3[j]), a30 = vfma(b, v0, a30), a31 = vfma(b, v1, a31);
             }
-            vstore(w0 + k, a00), vstore(w0 + k + VL, a01);
-            vstore(w1 + k, a10), vstore(w1 + k + VL, a11);
+            vstore(w0, a00), vstore(w0 + VL, a01), vstore(w1, a10), vstore(w1 + VL, a11);
+            vstore(w2, a20), vstore(w2 + VL, a21), vstore(w3, a30), vstore(w3 + VL, a31);
         }
-        for (; k < kv; k += VL) {
-            drnn_vec a00 = vload(w0 + k), a10 = vload(w1 + k);
-            for (int t = 0; t < T; t++) {
-                drnn_vec v0 = vload(X + (size_t)t * ldx + k);
-                a00 += vsplat(Y[(size_t)t * ldy + i]) * v0;
-                a10 += vsplat(Y[(size_t)t * ldy + i + 1]) * v0;
+        for (; i < M; i++) {
+            drnn_real *w0 = W + (size_t)i * K + k;
+            const drnn_real *y0 = Yt + (size_t)i * ldyt;
+            drnn_vec a00 = START(w0), a01 = START(w0 + VL);
+            for (int j = 0; j < n; j++) {
+                const drnn_real *x = X + (size_t)j * ldx + k;
+                drnn_vec b = vsplat(y0[j]);
+                a00 = vfma(b, vload(x), a00), a01 = vfma(b, vload(x + VL), a01);
             }
-            vstore(w0 + k, a00), vstore(w1 + k, a10);
-        }
-        for (; k < K; k++) {
-            drnn_real s0 = w0[k], s1 = w1[k];
-            for (int t = 0; t < T; t++) {
-                s0 += Y[(size_t)t * ldy + i] * X[(size_t)t * ldx + k];
-                s1 += Y[(size_t)t * ldy + i + 1] * X[(size_t)t * ldx + k];
-            }
-            w0[k] = s0, w1[k] = s1;
+            vstore(w0, a00), vstore(w0 + VL, a01);
         }
     }
-    for (; i < M; i++) {
-        drnn_real *w0 = W + (size_t)i * K;
-        int k = 0;
-        for (; k < kv; k += VL) {
-            drnn_vec a00 = vload(w0 + k);
-            for (int t = 0; t < T; t++)
-                a00 += vsplat(Y[(size_t)t * ldy + i]) * vload(X + (size_t)t * ldx + k);
-            vstore(w0 + k, a00);
+    for (; k < kv; k += VL)
+        for (int i = 0; i < M; i++) {
+            drnn_real *w0 = W + (size_t)i * K + k;
+            const drnn_real *y0 = Yt + (size_t)i * ldyt;
+            drnn_vec a00 = START(w0);
+            for (int j = 0; j < n; j++)
+                a00 = vfma(vsplat(y0[j]), vload(X + (size_t)j * ldx + k), a00);
+            vstore(w0, a00);
         }
-        for (; k < K; k++) {
-            drnn_real s0 = w0[k];
-            for (int t = 0; t < T; t++)
-                s0 += Y[(size_t)t * ldy + i] * X[(size_t)t * ldx + k];
-            w0[k] = s0;
+    for (; k < K; k++)
+        for (int i = 0; i < M; i++) {
+            const drnn_real *y0 = Yt + (size_t)i * ldyt;
+            drnn_real s0 = add ? W[(size_t)i * K + k] : 0;
+            for (int j = 0; j < n; j++)
+                s0 = fmadd(y0[j], X[(size_t)j * ldx + k], s0);
+            W[(size_t)i * K + k] = s0;
         }
+#undef START
+}
+
+/* dst[j*width + i] = src[rows[j]*ld + i]: listed rows, packed. */
+static inline void drnn_gather_rows(drnn_real *restrict dst, const drnn_real *restrict src,
+                                    size_t ld, const int *rows, int n, int width)
+{
+    for (int j = 0; j < n; j++)
+        memcpy(dst + (size_t)j * width, src + (size_t)rows[j] * ld, (size_t)width * sizeof *dst);
+}
+
+/* dst[i*n + j] = src[rows[j]*ld + i]: listed rows, packed and transposed. */
+static inline void drnn_gather_rows_t(drnn_real *restrict dst, const drnn_real *restrict src,
+                                      size_t ld, const int *rows, int n, int width)
+{
+    for (int j = 0; j < n; j++) {
+        const drnn_real *r = src + (size_t)rows[j] * ld;
+        for (int i = 0; i < width; i++)
+            dst[(size_t)i * n + j] = r[i];
     }
 }
 

@@ -149,11 +149,13 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng)
 }
 
 /* Per-thread workspace for a group of up to G names, every array a slice of
- * one allocation. A name at position k of the group owns rows
- * [k*T_max, (k+1)*T_max) of each [G][T] array, so that the same step of
- * several names is a strided matrix: the recurrent product of one step is
- * one GEMM over the group. Positions are sorted by length, longest first,
- * so the names still running at step t are a prefix.
+ * one allocation. Positions in the group are sorted by length, longest
+ * first, so the names still running at step t are a prefix 0 .. a_t - 1.
+ * The [R] arrays hold one row per step of each name, time-major and packed:
+ * step t of position k is row offset[t] + k, R = offset[T0] rows in all.
+ * So the recurrent product of one step is one GEMM over consecutive rows,
+ * and every product that does not depend on time runs over all R rows at
+ * once, reading its weights once per group instead of once per name.
  * Dropout masks: mask[l] (l = 1 .. L-1) scales the input of layer l, that is
  * the output of layer l - 1; mask[L] scales the input of the output layer.
  * drop[l] holds the input so scaled. */
@@ -167,22 +169,28 @@ struct drnn_scratch {
     uint64_t drop_seed;                     /* ... and the seed of a one-name pass */
     int *steps;                             /* [G] T of the name at each position */
     int *pos;                               /* [G] position of the caller's j-th name */
+    int *offset;                            /* [T_max + 1] first row of each step */
+    int rows;                               /* R */
+    int *row_all;                           /* [R] rows, name by name in the caller's order */
+    int *row_cur, *row_prev;                /* [R] the same for steps t >= 1, and t - 1 */
     uint64_t *seeds;                        /* [G] mask seed at each position */
     double *loss;                           /* [G] loss at each position */
     drnn_token *in, *out;                   /* [G][T] inputs and targets */
-    drnn_real *xproj[DRNN_MAX_LAYERS];      /* [G][T][G*H] */
-    drnn_real *hproj[DRNN_MAX_LAYERS];      /* [G][T][G*H] */
-    drnn_real *cache[DRNN_MAX_LAYERS];      /* [G][T][C*H] */
-    drnn_real *mask[DRNN_MAX_LAYERS + 1];   /* [G][T][H] 0 or 1/(1-p) */
-    drnn_real *drop[DRNN_MAX_LAYERS + 1];   /* [G][T][H] */
+    drnn_real *xproj[DRNN_MAX_LAYERS];      /* [R][G*H] */
+    drnn_real *hproj[DRNN_MAX_LAYERS];      /* [R][G*H] */
+    drnn_real *cache[DRNN_MAX_LAYERS];      /* [R][C*H] */
+    drnn_real *mask[DRNN_MAX_LAYERS + 1];   /* [R][H] 0 or 1/(1-p) */
+    drnn_real *drop[DRNN_MAX_LAYERS + 1];   /* [R][H] */
     drnn_real *zero;                        /* [C*H] the state before step 0 */
-    drnn_real *probs;                       /* [G][T][V] softmax outputs */
-    drnn_real *dh;                          /* [G][T][H] dloss/d(output of the current layer) */
-    drnn_real *dh_below;                    /* [G][T][H] the same for the layer below */
-    drnn_real *dxproj;                      /* [G][T][G*H] */
-    drnn_real *dhproj;                      /* [G][T][G*H] */
+    drnn_real *probs;                       /* [R][V] softmax outputs */
+    drnn_real *dh;                          /* [R][H] dloss/d(output of the current layer) */
+    drnn_real *dh_below;                    /* [R][H] the same for the layer below */
+    drnn_real *dxproj;                      /* [R][G*H] */
+    drnn_real *dhproj;                      /* [R][G*H] */
     drnn_real *dh_next;                     /* [G][H] gradient reaching h_{t-1} */
     drnn_real *dcarry;                      /* [G][K*H] */
+    drnn_real *pack_x;                      /* [R][H] rows packed for a weight gradient */
+    drnn_real *pack_yt;                     /* [max(G*H, V)][R] the same, transposed */
     void *block;                            /* the allocation */
 };
 
@@ -204,10 +212,11 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     size_t H = (size_t)cfg->hidden, L = (size_t)cfg->layers;
     size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
-    size_t reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH) + CH +
+    size_t YW = GH > V ? GH : V;
+    size_t reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH + H + YW) + CH +
                    G * (H + KH);
     size_t bytes = reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) +
-                   2 * G * sizeof(int) + 2 * G * T * sizeof(drnn_token);
+                   (2 * G + T + 1 + 3 * G * T) * sizeof(int) + 2 * G * T * sizeof(drnn_token);
 
     drnn_scratch *s = calloc(1, sizeof *s);
     unsigned char *block = calloc(1, bytes);
@@ -242,9 +251,15 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     s->dhproj = at, at += G * T * GH;
     s->dh_next = at, at += G * H;
     s->dcarry = at, at += G * KH;
+    s->pack_x = at, at += G * T * H;
+    s->pack_yt = at, at += G * T * YW;
     s->steps = (int *)at;
     s->pos = s->steps + G;
-    s->in = (drnn_token *)(s->pos + G);
+    s->offset = s->pos + G;
+    s->row_all = s->offset + T + 1;
+    s->row_cur = s->row_all + G * T;
+    s->row_prev = s->row_cur + G * T;
+    s->in = (drnn_token *)(s->row_prev + G * T);
     s->out = s->in + G * T;
     *out = s;
     return drnn_ok(err);
@@ -269,12 +284,26 @@ void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed)
     s->drop_seed = seed;
 }
 
-/* Row (k, t) of a [G][T][width] array. */
-#define ROW(a, k, t, width) ((a) + ((size_t)(k) * s->max_steps + (size_t)(t)) * (size_t)(width))
+/* The row of step t of position k, and that row of an [R][width] array. */
+static inline int row_of(const drnn_scratch *s, int k, int t)
+{
+    return s->offset[t] + k;
+}
+#define ROW(a, k, t, width) ((a) + (size_t)row_of(s, k, t) * (size_t)(width))
+
+/* Names still running at step t: a prefix of the positions. */
+static int active(const drnn_scratch *s, int t)
+{
+    int a = 0;
+    while (a < s->count && s->steps[a] > t)
+        a++;
+    return a;
+}
 
 /* Places the group: position k gets the k-th longest name (ties in the
- * caller's order), inputs [END, c1..cn] and targets [c1..cn, END]. Returns
- * 0, or -1 if a name does not fit. */
+ * caller's order), inputs [END, c1..cn] and targets [c1..cn, END]; lays out
+ * the rows and lists them in the caller's order. Returns 0, or -1 if a name
+ * does not fit. */
 static int frame_group(drnn_scratch *s, const drnn_token *const *names, const int *lens,
                        int count, const uint64_t *seeds)
 {
@@ -289,25 +318,28 @@ static int frame_group(drnn_scratch *s, const drnn_token *const *names, const in
         s->pos[j] = k;
         s->steps[k] = lens[j] + 1;
         s->seeds[k] = seeds ? seeds[j] : s->drop_seed;
-        drnn_token *in = ROW(s->in, k, 0, 1), *out = ROW(s->out, k, 0, 1);
-        in[0] = DRNN_END;
-        for (int t = 0; t < lens[j]; t++) {
-            in[t + 1] = names[j][t];
-            out[t] = names[j][t];
-        }
-        out[lens[j]] = DRNN_END;
     }
     s->count = count;
+    const int T0 = s->steps[0];
+    s->offset[0] = 0;
+    for (int t = 0; t < T0; t++)
+        s->offset[t + 1] = s->offset[t] + active(s, t);
+    s->rows = s->offset[T0];
+    int n_all = 0, n_cur = 0;
+    for (int j = 0; j < count; j++) {
+        const int k = s->pos[j], T = s->steps[k];
+        for (int t = 0; t < T; t++) {
+            const int r = row_of(s, k, t);
+            s->in[r] = t == 0 ? DRNN_END : names[j][t - 1];
+            s->out[r] = t + 1 < T ? names[j][t] : DRNN_END;
+            s->row_all[n_all++] = r;
+            if (t > 0) {
+                s->row_cur[n_cur] = r;
+                s->row_prev[n_cur++] = row_of(s, k, t - 1);
+            }
+        }
+    }
     return 0;
-}
-
-/* Names still running at step t: a prefix of the positions. */
-static int active(const drnn_scratch *s, int t)
-{
-    int a = 0;
-    while (a < s->count && s->steps[a] > t)
-        a++;
-    return a;
 }
 
 /* Draws every mask of name k from its seed (inverted dropout: kept units are
@@ -318,30 +350,31 @@ static void draw_masks(drnn_scratch *s, int k)
     const drnn_real keep = (drnn_real)(1.0 / (1.0 - s->drop_p));
     drnn_rng rng;
     drnn_rng_seed(&rng, s->seeds[k]);
-    for (int l = 1; l <= L; l++) {
-        drnn_real *m = ROW(s->mask[l], k, 0, H);
-        for (size_t i = 0; i < (size_t)T * H; i++)
-            m[i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
-    }
+    for (int l = 1; l <= L; l++)
+        for (int t = 0; t < T; t++) {
+            drnn_real *m = ROW(s->mask[l], k, t, H);
+            for (int i = 0; i < H; i++)
+                m[i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
+        }
 }
 
-/* The input of layer l (1 .. L, L being the output layer) of name k at every
- * step: the output of layer l - 1, through the dropout mask when there is
- * one. Sets *stride to the distance between steps. */
-static const drnn_real *layer_input(drnn_scratch *s, int l, int k, size_t *stride)
+/* The input of layer l (1 .. L, L being the output layer) at every row: the
+ * output of layer l - 1, through the dropout mask when there is one. Sets
+ * *stride to the distance between rows. */
+static const drnn_real *layer_input(drnn_scratch *s, int l, size_t *stride)
 {
-    const int H = s->cfg.hidden, CH = s->cell->cache * H, T = s->steps[k];
-    const drnn_real *h = ROW(s->cache[l - 1], k, 0, CH);
+    const size_t H = (size_t)s->cfg.hidden, CH = (size_t)s->cell->cache * H;
+    const drnn_real *h = s->cache[l - 1];
     if (s->drop_p <= 0) {
-        *stride = (size_t)CH;
+        *stride = CH;
         return h;
     }
-    drnn_real *d = ROW(s->drop[l], k, 0, H);
-    const drnn_real *m = ROW(s->mask[l], k, 0, H);
-    for (int t = 0; t < T; t++)
-        for (int i = 0; i < H; i++)
-            d[(size_t)t * H + i] = h[(size_t)t * CH + i] * m[(size_t)t * H + i];
-    *stride = (size_t)H;
+    drnn_real *d = s->drop[l];
+    const drnn_real *m = s->mask[l];
+    for (size_t r = 0; r < (size_t)s->rows; r++)
+        for (size_t i = 0; i < H; i++)
+            d[r * H + i] = h[r * CH + i] * m[r * H + i];
+    *stride = H;
     return d;
 }
 
@@ -351,63 +384,56 @@ static void forward(const drnn_params *w, drnn_scratch *s)
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
     const int GH = cell->gates * H, CH = cell->cache * H, RH = cell->hbias * H;
-    const size_t Tm = (size_t)s->max_steps;
-    const int n = s->count, T0 = s->steps[0];
+    const int n = s->count, R = s->rows, T0 = s->steps[0];
     if (s->drop_p > 0)
         for (int k = 0; k < n; k++)
             draw_masks(s, k);
 
     for (int l = 0; l < L; l++) {
         const drnn_layer_view *p = &w->layer[l];
-        /* Input projections of every step at once: they do not depend on
-         * time, and one product reads W_x once for all of a name's steps. */
-        for (int k = 0; k < n; k++) {
-            drnn_real *xproj = ROW(s->xproj[l], k, 0, GH);
-            for (int t = 0; t < s->steps[k]; t++) {
-                drnn_real *xp = xproj + (size_t)t * GH;
-                memcpy(xp, p->b, (size_t)GH * sizeof *xp);
-                if (l == 0)
-                    drnn_vec_acc(xp, p->W_x + (size_t)*ROW(s->in, k, t, 1) * GH, GH);
-            }
-            if (l > 0) {
-                size_t stride;
-                const drnn_real *x = layer_input(s, l, k, &stride);
-                drnn_gemm_xwt(xproj, (size_t)GH, x, stride, p->W_x, s->steps[k], GH, H);
-            }
+        /* Input projections of every row at once: they do not depend on
+         * time, and one product reads W_x once for the whole group. */
+        drnn_real *xproj = s->xproj[l];
+        for (int r = 0; r < R; r++) {
+            drnn_real *xp = xproj + (size_t)r * GH;
+            memcpy(xp, p->b, (size_t)GH * sizeof *xp);
+            if (l == 0)
+                drnn_vec_acc(xp, p->W_x + (size_t)s->in[r] * GH, GH);
+        }
+        if (l > 0) {
+            size_t stride;
+            const drnn_real *x = layer_input(s, l, &stride);
+            drnn_gemm_xwt(xproj, (size_t)GH, x, stride, p->W_x, R, GH, H);
         }
         /* The recurrence, one step of every running name at a time: W_h is
          * read once per step for the whole group. */
         for (int t = 0; t < T0; t++) {
-            int a = active(s, t);
-            for (int k = 0; k < a; k++)
-                memset(ROW(s->hproj[l], k, t, GH), 0, (size_t)GH * sizeof(drnn_real));
+            const int a = s->offset[t + 1] - s->offset[t];
+            drnn_real *hp = ROW(s->hproj[l], 0, t, GH);
+            memset(hp, 0, (size_t)a * GH * sizeof *hp);
             if (t > 0)
-                drnn_gemm_xwt(ROW(s->hproj[l], 0, t, GH), Tm * GH, ROW(s->cache[l], 0, t - 1, CH),
-                              Tm * CH, p->W_h, a, GH, H);
+                drnn_gemm_xwt(hp, (size_t)GH, ROW(s->cache[l], 0, t - 1, CH), (size_t)CH, p->W_h,
+                              a, GH, H);
             for (int k = 0; k < a; k++) {
-                drnn_real *hp = ROW(s->hproj[l], k, t, GH);
-                drnn_vec_acc(hp + GH - RH, p->b_h, RH);
+                drnn_vec_acc(hp + (size_t)k * GH + GH - RH, p->b_h, RH);
                 cell->forward(ROW(s->cache[l], k, t, CH),
                               t == 0 ? s->zero : ROW(s->cache[l], k, t - 1, CH),
-                              ROW(s->xproj[l], k, t, GH), hp, H);
+                              ROW(s->xproj[l], k, t, GH), hp + (size_t)k * GH, H);
             }
         }
     }
 
+    size_t stride;
+    const drnn_real *top = layer_input(s, L, &stride);
+    for (int r = 0; r < R; r++)
+        memcpy(s->probs + (size_t)r * V, w->b_y, (size_t)V * sizeof *s->probs);
+    drnn_gemm_xwt(s->probs, (size_t)V, top, stride, w->W_y, R, V, H);
     for (int k = 0; k < n; k++) {
-        const int T = s->steps[k];
-        size_t stride;
-        const drnn_real *top = layer_input(s, L, k, &stride);
-        drnn_real *probs = ROW(s->probs, k, 0, V);
-        const drnn_token *out = ROW(s->out, k, 0, 1);
-        for (int t = 0; t < T; t++)
-            memcpy(probs + (size_t)t * V, w->b_y, (size_t)V * sizeof *probs);
-        drnn_gemm_xwt(probs, (size_t)V, top, stride, w->W_y, T, V, H);
         double loss = 0;
-        for (int t = 0; t < T; t++) {
-            drnn_real *z = probs + (size_t)t * V;
+        for (int t = 0; t < s->steps[k]; t++) {
+            drnn_real *z = ROW(s->probs, k, t, V);
             drnn_real zmax;
-            drnn_real target = z[out[t]];
+            drnn_real target = z[*ROW(s->out, k, t, 1)];
             double lognorm = drnn_softmax(z, V, &zmax);
             loss += lognorm - ((double)target - zmax);
         }
@@ -458,37 +484,51 @@ static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
         g[i] *= m[i];
 }
 
-/* BPTT over the group after forward(). Gradients of the weights are added
- * name by name in the caller's order, each as the one-name pass adds them,
- * so that the sums do not depend on the grouping. */
-static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s)
+/* W[M x H] += sum_j Y[yrow[j]]^T X[xrow[j]], j ascending: the listed rows
+ * packed (Y transposed) and multiplied in one pass. */
+static void weight_grad(drnn_scratch *s, drnn_real *W, const drnn_real *Y, size_t ldy,
+                        const int *yrow, const drnn_real *X, size_t ldx, const int *xrow, int n,
+                        int M, int H, int add)
+{
+    drnn_gather_rows(s->pack_x, X, ldx, xrow, n, H);
+    drnn_gather_rows_t(s->pack_yt, Y, ldy, yrow, n, M);
+    drnn_gemm_ytx(W, s->pack_yt, (size_t)n, s->pack_x, (size_t)H, n, M, H, add);
+}
+
+/* BPTT over the group after forward(). Gradients of the weights are summed
+ * name by name in the caller's order, each name's steps in order, just as a
+ * one-name pass sums them: the result does not depend on the grouping. They
+ * are added to g, or with add = 0 written over it (the same bits as adding
+ * to zeros, without zeroing the large matrices first). */
+static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, int add)
 {
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
     const int GH = cell->gates * H, CH = cell->cache * H, KH = cell->carry * H;
     const int RH = cell->hbias * H;
-    const size_t Tm = (size_t)s->max_steps;
-    const int n = s->count, T0 = s->steps[0];
+    const int n = s->count, R = s->rows, T0 = s->steps[0];
     const int dropout = s->drop_p > 0;
-    drnn_real *dh = s->dh, *dh_below = s->dh_below;
+    const size_t below_stride = dropout ? (size_t)H : (size_t)CH;
+    drnn_real *dh = s->dh, *dh_below = s->dh_below, *dz = s->probs;
+    if (!add) {
+        /* What is summed row by row below rather than written by a product. */
+        memset(g->b_y, 0, (size_t)V * sizeof *g->b_y);
+        memset(g->layer[0].W_x, 0, (size_t)V * GH * sizeof *g->b_y);
+        for (int l = 0; l < L; l++)
+            memset(g->layer[l].b, 0, (size_t)(GH + RH) * sizeof *g->b_y);
+    }
 
     /* Softmax cross-entropy: dloss/dlogits = p - onehot(target). */
-    for (int j = 0; j < n; j++) {
-        const int k = s->pos[j], T = s->steps[k];
-        size_t stride = dropout ? (size_t)H : (size_t)CH;
-        const drnn_real *top = dropout ? ROW(s->drop[L], k, 0, H) : ROW(s->cache[L - 1], k, 0, CH);
-        drnn_real *dz = ROW(s->probs, k, 0, V), *dhk = ROW(dh, k, 0, H);
-        const drnn_token *out = ROW(s->out, k, 0, 1);
-        for (int t = 0; t < T; t++) {
-            dz[(size_t)t * V + out[t]] -= 1;
-            drnn_vec_acc(g->b_y, dz + (size_t)t * V, V);
-        }
-        drnn_gemm_ytx(g->W_y, dz, (size_t)V, top, stride, T, V, H);
-        memset(dhk, 0, (size_t)T * H * sizeof *dhk);
-        drnn_gemm_yw(dhk, (size_t)H, dz, (size_t)V, w->W_y, T, V, H);
-        if (dropout)
-            scale_by_mask(dhk, ROW(s->mask[L], k, 0, H), (size_t)T * H);
-    }
+    for (int r = 0; r < R; r++)
+        dz[(size_t)r * V + s->out[r]] -= 1;
+    for (int j = 0; j < R; j++)
+        drnn_vec_acc(g->b_y, dz + (size_t)s->row_all[j] * V, V);
+    weight_grad(s, g->W_y, dz, (size_t)V, s->row_all, dropout ? s->drop[L] : s->cache[L - 1],
+                below_stride, s->row_all, R, V, H, add);
+    memset(dh, 0, (size_t)R * H * sizeof *dh);
+    drnn_gemm_yw(dh, (size_t)H, dz, (size_t)V, w->W_y, R, V, H);
+    if (dropout)
+        scale_by_mask(dh, s->mask[L], (size_t)R * H);
 
     for (int l = L - 1; l >= 0; l--) {
         const drnn_layer_view *p = &w->layer[l];
@@ -501,7 +541,7 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s)
         if (KH)
             memset(s->dcarry, 0, (size_t)n * KH * sizeof *s->dcarry);
         for (int t = T0 - 1; t >= 0; t--) {
-            int a = active(s, t);
+            const int a = s->offset[t + 1] - s->offset[t];
             for (int k = 0; k < a; k++) {
                 drnn_real *dht = ROW(dh, k, t, H), *next = s->dh_next + (size_t)k * H;
                 drnn_vec_acc(dht, next, H);
@@ -512,35 +552,32 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s)
                                ROW(s->xproj[l], k, t, GH), ROW(s->hproj[l], k, t, GH), H);
             }
             if (t > 0)
-                drnn_gemm_yw(s->dh_next, (size_t)H, ROW(s->dhproj, 0, t, GH), Tm * GH, p->W_h, a,
-                             GH, H);
+                drnn_gemm_yw(s->dh_next, (size_t)H, ROW(s->dhproj, 0, t, GH), (size_t)GH, p->W_h,
+                             a, GH, H);
         }
 
-        for (int j = 0; j < n; j++) {
-            const int k = s->pos[j], T = s->steps[k];
-            const drnn_real *dxproj = ROW(s->dxproj, k, 0, GH), *dhproj = ROW(s->dhproj, k, 0, GH);
-            /* dW_h pairs step t with h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
-            drnn_gemm_ytx(gp->W_h, dhproj + GH, (size_t)GH, ROW(s->cache[l], k, 0, CH), (size_t)CH,
-                          T - 1, GH, H);
-            for (int t = 0; t < T; t++) {
-                drnn_vec_acc(gp->b_h, dhproj + (size_t)t * GH + GH - RH, RH);
-                drnn_vec_acc(gp->b, dxproj + (size_t)t * GH, GH);
+        /* dW_h pairs step t with h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
+        weight_grad(s, gp->W_h, s->dhproj, (size_t)GH, s->row_cur, s->cache[l], (size_t)CH,
+                    s->row_prev, R - n, GH, H, add);
+        for (int j = 0; j < R; j++) {
+            const size_t r = (size_t)s->row_all[j];
+            drnn_vec_acc(gp->b_h, s->dhproj + r * GH + GH - RH, RH);
+            drnn_vec_acc(gp->b, s->dxproj + r * GH, GH);
+        }
+        /* Input side: weights, and the gradient for the layer below. */
+        if (l == 0) {
+            for (int j = 0; j < R; j++) {
+                const size_t r = (size_t)s->row_all[j];
+                drnn_vec_acc(gp->W_x + (size_t)s->in[r] * GH, s->dxproj + r * GH, GH);
             }
-            /* Input side: weights, and the gradient for the layer below. */
-            if (l == 0) {
-                const drnn_token *in = ROW(s->in, k, 0, 1);
-                for (int t = 0; t < T; t++)
-                    drnn_vec_acc(gp->W_x + (size_t)in[t] * GH, dxproj + (size_t)t * GH, GH);
-            } else {
-                size_t stride = dropout ? (size_t)H : (size_t)CH;
-                const drnn_real *x = dropout ? ROW(s->drop[l], k, 0, H) : ROW(s->cache[l - 1], k, 0, CH);
-                drnn_real *below = ROW(dh_below, k, 0, H);
-                drnn_gemm_ytx(gp->W_x, dxproj, (size_t)GH, x, stride, T, GH, H);
-                memset(below, 0, (size_t)T * H * sizeof *below);
-                drnn_gemm_yw(below, (size_t)H, dxproj, (size_t)GH, p->W_x, T, GH, H);
-                if (dropout)
-                    scale_by_mask(below, ROW(s->mask[l], k, 0, H), (size_t)T * H);
-            }
+        } else {
+            weight_grad(s, gp->W_x, s->dxproj, (size_t)GH, s->row_all,
+                        dropout ? s->drop[l] : s->cache[l - 1], below_stride, s->row_all, R, GH,
+                        H, add);
+            memset(dh_below, 0, (size_t)R * H * sizeof *dh_below);
+            drnn_gemm_yw(dh_below, (size_t)H, s->dxproj, (size_t)GH, p->W_x, R, GH, H);
+            if (dropout)
+                scale_by_mask(dh_below, s->mask[l], (size_t)R * H);
         }
         drnn_real *tmp = dh;
         dh = dh_below;
@@ -554,19 +591,33 @@ double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s
     if (frame_group(s, &name, &len, 1, NULL))
         return NAN;
     forward(w, s);
-    backward(w, g, s);
+    backward(w, g, s, 1);
     return s->loss[0];
+}
+
+static double group_pass(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                         const drnn_token *const *names, const int *lens, int count,
+                         const uint64_t *drop_seeds, int add)
+{
+    if (frame_group(s, names, lens, count, drop_seeds))
+        return NAN;
+    forward(w, s);
+    backward(w, g, s, add);
+    return total_loss(s);
 }
 
 double drnn_group_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
                             const drnn_token *const *names, const int *lens, int count,
                             const uint64_t *drop_seeds)
 {
-    if (frame_group(s, names, lens, count, drop_seeds))
-        return NAN;
-    forward(w, s);
-    backward(w, g, s);
-    return total_loss(s);
+    return group_pass(w, g, s, names, lens, count, drop_seeds, 1);
+}
+
+double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                                const drnn_token *const *names, const int *lens, int count,
+                                const uint64_t *drop_seeds)
+{
+    return group_pass(w, g, s, names, lens, count, drop_seeds, 0);
 }
 
 #undef ROW

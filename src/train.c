@@ -409,10 +409,9 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
                 seeds[count] = dropout_seed(st->hp.seed, st->step, j);
                 chars += lens[count] + 1;
             }
-            drnn_params_zero(&t->grad[s]);
             drnn_scratch_set_dropout(work, st->hp.dropout, 0);
-            t->slot_loss[s] = drnn_group_loss_grad(&st->weights, &t->grad[s], work, names,
-                                                   lens, count, seeds);
+            t->slot_loss[s] = drnn_group_loss_grad_set(&st->weights, &t->grad[s], work, names,
+                                                       lens, count, seeds);
             t->slot_chars[s] = chars;
         }
         int64_t chars;

@@ -159,6 +159,13 @@ START_TEST(test_group_equals_sequential)
                   drnn_cell_name(cfg.cell), grouped, sequential);
     ck_assert_msg(memcmp(g1.data, g2.data, g1.count * sizeof *g1.data) == 0,
                   "%s dropout %g: grouped gradients differ", drnn_cell_name(cfg.cell), p);
+    /* Written over a buffer of garbage, the same bits again. */
+    for (size_t i = 0; i < g2.count; i++)
+        g2.data[i] = NAN;
+    double set = drnn_group_loss_grad_set(&w, &g2, group, names, lens, 5, seeds);
+    ck_assert(set == sequential);
+    ck_assert_msg(memcmp(g1.data, g2.data, g1.count * sizeof *g1.data) == 0,
+                  "%s dropout %g: gradients written over differ", drnn_cell_name(cfg.cell), p);
     /* And the gradient is not trivially zero. */
     double norm = 0;
     for (size_t i = 0; i < g1.count; i++)
@@ -214,14 +221,24 @@ START_TEST(test_kernels_match_naive)
                             s += (double)Y[t * ldy + i] * W[i * K + k];
                         ck_assert_msg(fabs(out[t * ldx + k] - s) < 1e-4, "yw T=%d M=%d K=%d", T, M, K);
                     }
-                /* ytx: out[M x K] += Y^T X */
+                /* ytx: out[M x K] += Y^T X over listed rows: Y's in
+                 * reverse, X's drawn at random with repeats. */
+                int yrow[64], xrow[64];
+                for (int t = 0; t < T; t++) {
+                    yrow[t] = T - 1 - t;
+                    xrow[t] = (int)drnn_rng_below(&rng, 64);
+                }
+                float *Yt = malloc(64 * 64 * sizeof *Yt), *Xp = malloc(64 * 64 * sizeof *Xp);
+                drnn_gather_rows_t(Yt, Y, ldy, yrow, T, M);
+                drnn_gather_rows(Xp, X, ldx, xrow, T, K);
                 memcpy(out, W, 64 * 64 * sizeof *out);
-                drnn_gemm_ytx(out, Y, ldy, X, ldx, T, M, K);
+                drnn_gemm_ytx(out, Yt, (size_t)T, Xp, (size_t)K, T, M, K, 1);
+                free(Yt), free(Xp);
                 for (int i = 0; i < M; i++)
                     for (int k = 0; k < K; k++) {
                         double s = W[i * K + k];
                         for (int t = 0; t < T; t++)
-                            s += (double)Y[t * ldy + i] * X[t * ldx + k];
+                            s += (double)Y[yrow[t] * ldy + i] * X[xrow[t] * ldx + k];
                         ck_assert_msg(fabs(out[i * K + k] - s) < 1e-4, "ytx T=%d M=%d K=%d", T, M, K);
                     }
             }

@@ -119,12 +119,18 @@ double drnn_name_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch
 /* Forward and BPTT over count names at once (count up to the scratch's group
  * size): returns their summed loss and adds to grad exactly, bit for bit,
  * what drnn_name_loss_grad on each name in turn would, but reads each
- * recurrent weight matrix once per step for the whole group. With dropout
+ * weight matrix once per group (the recurrent ones once per step). With dropout
  * (drnn_scratch_set_dropout's p), name j's masks come from drop_seeds[j].
  * NaN if count or a length is out of range. */
 double drnn_group_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
                             const drnn_token *const *names, const int *lens, int count,
                             const uint64_t *drop_seeds);
+/* The same, but writes the group's gradient over grad instead of adding to
+ * it: the bits drnn_group_loss_grad gives on a zeroed grad, without the cost
+ * of zeroing it first. */
+double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
+                                const drnn_token *const *names, const int *lens, int count,
+                                const uint64_t *drop_seeds);
 
 /* Turns logits z[V] into probabilities in place. Returns log(sum exp(z - zmax))
  * and sets *zmax, so that -log p[v] = result - (logit[v] - zmax), computed in
