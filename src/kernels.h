@@ -85,13 +85,16 @@ static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
 }
 #endif
 
-/* Lane sum in a fixed order. */
+/* Lane sum in a fixed order: halves added lane by lane until one is left
+ * (a tree, not a chain of VL - 1 dependent additions). */
 static inline drnn_real vsum(drnn_vec v)
 {
-    drnn_real s = 0;
-    for (int j = 0; j < VL; j++)
-        s += v[j];
-    return s;
+    drnn_real a[VL];
+    memcpy(a, &v, sizeof a);
+    for (int width = VL / 2; width > 0; width /= 2)
+        for (int j = 0; j < width; j++)
+            a[j] += a[j + width];
+    return a[0];
 }
 
 /* dot(w, x) over K: VL lanes, summed by vsum, then the scalar tail. */

@@ -446,15 +446,21 @@ double drnn_softmax(drnn_real *z, int V, drnn_real *zmax_out)
     /* Subtract the largest logit so that no exp overflows. */
     drnn_real zmax = z[0];
     for (int v = 1; v < V; v++)
-        if (z[v] > zmax)
-            zmax = z[v];
-    double sum = 0;
-    for (int v = 0; v < V; v++) {
-        z[v] = drnn_exp(z[v] - zmax);
-        sum += z[v];
-    }
-    drnn_real inv = (drnn_real)(1.0 / sum);
+        zmax = z[v] > zmax ? z[v] : zmax;
     for (int v = 0; v < V; v++)
+        z[v] = drnn_exp(z[v] - zmax);
+    /* Four running sums, v mod 4, added pairwise at the end: a fixed order,
+     * without one long chain of dependent additions. */
+    double part[4] = {0, 0, 0, 0};
+    int v = 0;
+    for (; v + 4 <= V; v += 4)
+        for (int j = 0; j < 4; j++)
+            part[j] += z[v + j];
+    for (int j = 0; v < V; v++, j++)
+        part[j] += z[v];
+    double sum = (part[0] + part[1]) + (part[2] + part[3]);
+    drnn_real inv = (drnn_real)(1.0 / sum);
+    for (v = 0; v < V; v++)
         z[v] *= inv;
     *zmax_out = zmax;
     return log(sum);
