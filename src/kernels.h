@@ -102,16 +102,27 @@ static inline drnn_real vsum(drnn_vec v)
     for (int k_ = (kv); k_ < (K); k_++)     \
         (s) = fmadd((w)[k_], (x)[k_], (s))
 
-/* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k] */
-static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
-                                 size_t ldx, const drnn_real *restrict W, int T, int M, int K)
+/* *y += the dot product finished from vector sums a over [0, kv) and the
+ * scalar tail [kv, K): the one way every path below ends an element. */
+static inline void dot_end(drnn_real *y, drnn_vec a, const drnn_real *w, const drnn_real *x,
+                           int kv, int K)
 {
-    const int kv = K - K % VL;
-    int i = 0;
-    for (; i + 4 <= M; i += 4) {
+    drnn_real s = vsum(a);
+    DOT_TAIL(s, w, x, kv, K);
+    *y += s;
+}
+
+/* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k]. Every block keeps at least
+ * 4, mostly 8, independent sums in flight: four rows of W by two steps; a
+ * last odd step against eight rows of W at a time; rows of W left over
+ * against four steps at a time. */
+static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
+                             size_t ldx, const drnn_real *restrict W, int T, int M, int K)
+{
+    const int kv = K - K % VL, T2 = T - T % 2, M4 = M - M % 4;
+    for (int i = 0; i < M4; i += 4) {
         const drnn_real *w0 = W + (size_t)i * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-        int t = 0;
-        for (; t + 2 <= T; t += 2) {
+        for (int t = 0; t < T2; t += 2) {
             const drnn_real *x0 = X + (size_t)t * ldx, *x1 = x0 + ldx;
             drnn_vec a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0};
             drnn_vec a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
@@ -124,89 +135,147 @@ static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_r
                 a10 = vfma(u0, v1, a10), a11 = vfma(u1, v1, a11);
                 a12 = vfma(u2, v1, a12), a13 = vfma(u3, v1, a13);
             }
-            drnn_real s00 = vsum(a00), s01 = vsum(a01), s02 = vsum(a02), s03 = vsum(a03);
-            drnn_real s10 = vsum(a10), s11 = vsum(a11), s12 = vsum(a12), s13 = vsum(a13);
-            DOT_TAIL(s00, w0, x0, kv, K); DOT_TAIL(s01, w1, x0, kv, K);
-            DOT_TAIL(s02, w2, x0, kv, K); DOT_TAIL(s03, w3, x0, kv, K);
-            DOT_TAIL(s10, w0, x1, kv, K); DOT_TAIL(s11, w1, x1, kv, K);
-            DOT_TAIL(s12, w2, x1, kv, K); DOT_TAIL(s13, w3, x1, kv, K);
             drnn_real *y0 = Y + (size_t)t * ldy + i, *y1 = y0 + ldy;
-            y0[0] += s00, y0[1] += s01, y0[2] += s02, y0[3] += s03;
-            y1[0] += s10, y1[1] += s11, y1[2] += s12, y1[3] += s13;
+            dot_end(&y0[0], a00, w0, x0, kv, K); dot_end(&y0[1], a01, w1, x0, kv, K);
+            dot_end(&y0[2], a02, w2, x0, kv, K); dot_end(&y0[3], a03, w3, x0, kv, K);
+            dot_end(&y1[0], a10, w0, x1, kv, K); dot_end(&y1[1], a11, w1, x1, kv, K);
+            dot_end(&y1[2], a12, w2, x1, kv, K); dot_end(&y1[3], a13, w3, x1, kv, K);
+        }
+    }
+    if (T2 < T) {
+        const drnn_real *x0 = X + (size_t)T2 * ldx;
+        drnn_real *y0 = Y + (size_t)T2 * ldy;
+        int i = 0;
+        for (; i + 8 <= M4; i += 8) {
+            const drnn_real *w[8];
+            drnn_vec acc[8];
+            for (int r = 0; r < 8; r++)
+                w[r] = W + (size_t)(i + r) * K, acc[r] = vsplat(0);
+            for (int k = 0; k < kv; k += VL) {
+                drnn_vec v0 = vload(x0 + k);
+                for (int r = 0; r < 8; r++)
+                    acc[r] = vfma(vload(w[r] + k), v0, acc[r]);
+            }
+            for (int r = 0; r < 8; r++)
+                dot_end(&y0[i + r], acc[r], w[r], x0, kv, K);
+        }
+        for (; i < M4; i++) {
+            const drnn_real *w0 = W + (size_t)i * K;
+            drnn_vec a0 = {0};
+            for (int k = 0; k < kv; k += VL)
+                a0 = vfma(vload(w0 + k), vload(x0 + k), a0);
+            dot_end(&y0[i], a0, w0, x0, kv, K);
+        }
+    }
+    for (int i = M4; i < M; i++) {
+        const drnn_real *w0 = W + (size_t)i * K;
+        int t = 0;
+        for (; t + 4 <= T; t += 4) {
+            const drnn_real *x0 = X + (size_t)t * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx,
+                            *x3 = x2 + ldx;
+            drnn_vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (int k = 0; k < kv; k += VL) {
+                drnn_vec u = vload(w0 + k);
+                a0 = vfma(u, vload(x0 + k), a0), a1 = vfma(u, vload(x1 + k), a1);
+                a2 = vfma(u, vload(x2 + k), a2), a3 = vfma(u, vload(x3 + k), a3);
+            }
+            drnn_real *y = Y + (size_t)t * ldy + i;
+            dot_end(&y[0], a0, w0, x0, kv, K); dot_end(&y[ldy], a1, w0, x1, kv, K);
+            dot_end(&y[2 * ldy], a2, w0, x2, kv, K); dot_end(&y[3 * ldy], a3, w0, x3, kv, K);
         }
         for (; t < T; t++) {
             const drnn_real *x0 = X + (size_t)t * ldx;
-            drnn_vec a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0};
-            for (int k = 0; k < kv; k += VL) {
-                drnn_vec v0 = vload(x0 + k);
-                a00 = vfma(vload(w0 + k), v0, a00), a01 = vfma(vload(w1 + k), v0, a01);
-                a02 = vfma(vload(w2 + k), v0, a02), a03 = vfma(vload(w3 + k), v0, a03);
-            }
-            drnn_real s00 = vsum(a00), s01 = vsum(a01), s02 = vsum(a02), s03 = vsum(a03);
-            DOT_TAIL(s00, w0, x0, kv, K); DOT_TAIL(s01, w1, x0, kv, K);
-            DOT_TAIL(s02, w2, x0, kv, K); DOT_TAIL(s03, w3, x0, kv, K);
-            drnn_real *y0 = Y + (size_t)t * ldy + i;
-            y0[0] += s00, y0[1] += s01, y0[2] += s02, y0[3] += s03;
-        }
-    }
-    for (; i < M; i++) {
-        const drnn_real *w0 = W + (size_t)i * K;
-        for (int t = 0; t < T; t++) {
-            const drnn_real *x0 = X + (size_t)t * ldx;
-            drnn_vec a00 = {0};
+            drnn_vec a0 = {0};
             for (int k = 0; k < kv; k += VL)
-                a00 = vfma(vload(w0 + k), vload(x0 + k), a00);
-            drnn_real s00 = vsum(a00);
-            DOT_TAIL(s00, w0, x0, kv, K);
-            Y[(size_t)t * ldy + i] += s00;
+                a0 = vfma(vload(w0 + k), vload(x0 + k), a0);
+            dot_end(&Y[(size_t)t * ldy + i], a0, w0, x0, kv, K);
         }
     }
 }
 
-/* X[t*ldx + k] += sum_i Y[t*ldy + i] W[i*K + k], the sum over i ascending. */
-static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
-                                size_t ldy, const drnn_real *restrict W, int T, int M, int K)
+/* Steps in chunks of about 16 KiB of X, so that a chunk stays in L1 while
+ * all the rows of W pass it (each element's sum is the same either way). */
+static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
+                                 size_t ldx, const drnn_real *restrict W, int T, int M, int K)
+{
+    int rows = (int)(16384 / sizeof(drnn_real)) / (K > 1 ? K : 1);
+    rows = rows < 2 ? 2 : rows - rows % 2;
+    for (int t = 0; t < T; t += rows)
+        xwt_block(Y + (size_t)t * ldy, ldy, X + (size_t)t * ldx, ldx, W, T - t < rows ? T - t : rows,
+                  M, K);
+}
+
+/* X[t*ldx + k] += sum_i Y[t*ldy + i] W[i*K + k], the sum over i ascending.
+ * Blocks of two steps by four vectors of columns keep 8 independent sums in
+ * flight, enough to hide the FMA latency on two pipes; a lone step still
+ * has 4. */
+static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
+                            size_t ldy, const drnn_real *restrict W, int T, int M, int K)
 {
     const int kv = K - K % VL;
     int k = 0;
-    /* Columns in chunks of 2 vectors, two steps at a time: 4 accumulators. */
-    for (; k + 2 * VL <= kv; k += 2 * VL) {
+    for (; k + 4 * VL <= kv; k += 4 * VL) {
         int t = 0;
         for (; t + 2 <= T; t += 2) {
             drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx;
             const drnn_real *y0 = Y + (size_t)t * ldy, *y1 = y0 + ldy;
-            drnn_vec a00 = vload(x0), a01 = vload(x0 + VL);
-            drnn_vec a10 = vload(x1), a11 = vload(x1 + VL);
+            drnn_vec a00 = vload(x0), a01 = vload(x0 + VL), a02 = vload(x0 + 2 * VL),
+                     a03 = vload(x0 + 3 * VL);
+            drnn_vec a10 = vload(x1), a11 = vload(x1 + VL), a12 = vload(x1 + 2 * VL),
+                     a13 = vload(x1 + 3 * VL);
             for (int i = 0; i < M; i++) {
                 const drnn_real *w = W + (size_t)i * K + k;
-                drnn_vec u0 = vload(w), u1 = vload(w + VL);
+                drnn_vec u0 = vload(w), u1 = vload(w + VL), u2 = vload(w + 2 * VL),
+                         u3 = vload(w + 3 * VL);
                 drnn_vec b0 = vsplat(y0[i]), b1 = vsplat(y1[i]);
                 a00 = vfma(b0, u0, a00), a01 = vfma(b0, u1, a01);
+                a02 = vfma(b0, u2, a02), a03 = vfma(b0, u3, a03);
                 a10 = vfma(b1, u0, a10), a11 = vfma(b1, u1, a11);
+                a12 = vfma(b1, u2, a12), a13 = vfma(b1, u3, a13);
             }
-            vstore(x0, a00), vstore(x0 + VL, a01);
-            vstore(x1, a10), vstore(x1 + VL, a11);
+            vstore(x0, a00), vstore(x0 + VL, a01), vstore(x0 + 2 * VL, a02);
+            vstore(x0 + 3 * VL, a03);
+            vstore(x1, a10), vstore(x1 + VL, a11), vstore(x1 + 2 * VL, a12);
+            vstore(x1 + 3 * VL, a13);
         }
-        for (; t < T; t++) {
+        if (t < T) {
             drnn_real *x0 = X + (size_t)t * ldx + k;
             const drnn_real *y0 = Y + (size_t)t * ldy;
-            drnn_vec a00 = vload(x0), a01 = vload(x0 + VL);
+            drnn_vec a00 = vload(x0), a01 = vload(x0 + VL), a02 = vload(x0 + 2 * VL),
+                     a03 = vload(x0 + 3 * VL);
             for (int i = 0; i < M; i++) {
                 const drnn_real *w = W + (size_t)i * K + k;
                 drnn_vec b0 = vsplat(y0[i]);
                 a00 = vfma(b0, vload(w), a00), a01 = vfma(b0, vload(w + VL), a01);
+                a02 = vfma(b0, vload(w + 2 * VL), a02), a03 = vfma(b0, vload(w + 3 * VL), a03);
             }
-            vstore(x0, a00), vstore(x0 + VL, a01);
+            vstore(x0, a00), vstore(x0 + VL, a01), vstore(x0 + 2 * VL, a02);
+            vstore(x0 + 3 * VL, a03);
         }
     }
+    /* Fewer than four vectors of columns left: one vector, four steps. */
     for (; k < kv; k += VL) {
-        for (int t = 0; t < T; t++) {
+        int t = 0;
+        for (; t + 4 <= T; t += 4) {
+            drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx, *x2 = x1 + ldx,
+                      *x3 = x2 + ldx;
+            const drnn_real *y0 = Y + (size_t)t * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy,
+                            *y3 = y2 + ldy;
+            drnn_vec a0 = vload(x0), a1 = vload(x1), a2 = vload(x2), a3 = vload(x3);
+            for (int i = 0; i < M; i++) {
+                drnn_vec u = vload(W + (size_t)i * K + k);
+                a0 = vfma(vsplat(y0[i]), u, a0), a1 = vfma(vsplat(y1[i]), u, a1);
+                a2 = vfma(vsplat(y2[i]), u, a2), a3 = vfma(vsplat(y3[i]), u, a3);
+            }
+            vstore(x0, a0), vstore(x1, a1), vstore(x2, a2), vstore(x3, a3);
+        }
+        for (; t < T; t++) {
             drnn_real *x0 = X + (size_t)t * ldx + k;
             const drnn_real *y0 = Y + (size_t)t * ldy;
-            drnn_vec a00 = vload(x0);
+            drnn_vec a0 = vload(x0);
             for (int i = 0; i < M; i++)
-                a00 = vfma(vsplat(y0[i]), vload(W + (size_t)i * K + k), a00);
-            vstore(x0, a00);
+                a0 = vfma(vsplat(y0[i]), vload(W + (size_t)i * K + k), a0);
+            vstore(x0, a0);
         }
     }
     for (; k < K; k++) {
@@ -218,6 +287,16 @@ static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_re
             X[(size_t)t * ldx + k] = s;
         }
     }
+}
+
+/* Rows of W in blocks whose chunk of columns fits in L1 (the partial sums
+ * wait in X between blocks, which changes nothing in their order). */
+#define YW_ROWS 128
+static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
+                                size_t ldy, const drnn_real *restrict W, int T, int M, int K)
+{
+    for (int i = 0; i < M; i += YW_ROWS)
+        yw_block(X, ldx, Y + i, ldy, W + (size_t)i * K, T, M - i < YW_ROWS ? M - i : YW_ROWS, K);
 }
 
 /* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Yt[i*ldyt + j] X[j*ldx + k],
