@@ -483,6 +483,17 @@ double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *n
     return s->loss[0];
 }
 
+int drnn_group_losses(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                      const int *lens, int count, double *losses)
+{
+    if (frame_group(s, names, lens, count, NULL))
+        return -1;
+    forward(w, s);
+    for (int j = 0; j < count; j++)
+        losses[j] = s->loss[s->pos[j]];
+    return 0;
+}
+
 /* g[n] *= m[n] */
 static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
 {

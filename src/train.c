@@ -17,6 +17,10 @@
  * parameters, spent a quarter of its time in OpenMP barriers). */
 #define PARALLEL_MIN_PARAMS 65536
 
+/* Names evaluated at once: enough for the products over steps to reuse each
+ * weight, few enough for the activations to stay in cache. */
+#define EVAL_GROUP 16
+
 void drnn_hparams_default(drnn_hparams *hp)
 {
     memset(hp, 0, sizeof *hp);
@@ -192,6 +196,7 @@ struct drnn_trainer {
     int max_len;                        /* longest name the workspaces take */
     drnn_params grad[DRNN_GRAD_SLOTS];  /* per-slot gradient sums */
     int workers;                        /* workspaces: one per thread, at most slots */
+    int group;                          /* names a workspace takes at once */
     drnn_scratch *scratch[DRNN_GRAD_SLOTS];
     double slot_loss[DRNN_GRAD_SLOTS];
     int64_t slot_chars[DRNN_GRAD_SLOTS];
@@ -238,9 +243,11 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     int rc = DRNN_OK;
     for (int s = 0; s < t->slots && !rc; s++)
         rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
+    t->group = (st->hp.batch + t->slots - 1) / t->slots;
+    if (t->group < EVAL_GROUP)
+        t->group = EVAL_GROUP; /* evaluation's groups */
     for (int s = 0; s < t->workers && !rc; s++)
-        rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len,
-                                    (st->hp.batch + t->slots - 1) / t->slots, err);
+        rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len, t->group, err);
     if (rc) {
         drnn_trainer_free(t);
         return rc;
@@ -493,8 +500,10 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
  * thread count nor on how many workspaces there are. Workspace s serves
  * chunks s, s + n_scratch, ... so that no two threads share one. */
 static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scratch **scratch,
-                              int n_scratch, int64_t *chars_out)
+                              int n_scratch, int group, int64_t *chars_out)
 {
+    if (group > EVAL_GROUP)
+        group = EVAL_GROUP;
     double loss[DRNN_EVAL_CHUNKS];
     int64_t chars[DRNN_EVAL_CHUNKS];
     const size_t n = c->count;
@@ -504,10 +513,21 @@ static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_s
         for (int k = s; k < DRNN_EVAL_CHUNKS; k += n_scratch) {
             double sum = 0;
             int64_t count = 0;
-            for (size_t i = (size_t)k * n / DRNN_EVAL_CHUNKS; i < (size_t)(k + 1) * n / DRNN_EVAL_CHUNKS; i++) {
-                int len = drnn_corpus_len(c, i);
-                sum += drnn_name_loss(w, scratch[s], c->tokens + c->start[i], len);
-                count += len + 1;
+            const size_t end = (size_t)(k + 1) * n / DRNN_EVAL_CHUNKS;
+            for (size_t i = (size_t)k * n / DRNN_EVAL_CHUNKS; i < end;) {
+                /* A group at a time; the losses still summed name by name. */
+                const drnn_token *names[EVAL_GROUP];
+                int lens[EVAL_GROUP], m = 0;
+                double losses[EVAL_GROUP];
+                for (; m < group && i < end; m++, i++) {
+                    names[m] = c->tokens + c->start[i];
+                    lens[m] = drnn_corpus_len(c, i);
+                    count += lens[m] + 1;
+                }
+                if (drnn_group_losses(w, scratch[s], names, lens, m, losses))
+                    sum = NAN; /* cannot happen: the workspaces fit every name */
+                for (int j = 0; j < m; j++)
+                    sum += losses[j];
             }
             loss[k] = sum;
             chars[k] = count;
@@ -527,7 +547,8 @@ double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c)
     if (!c || c->count == 0 || longest_name(c) > t->max_len)
         return NAN;
     int64_t chars;
-    return evaluate_chunks(&t->st->weights, c, t->scratch, t->workers, &chars) / (double)chars;
+    return evaluate_chunks(&t->st->weights, c, t->scratch, t->workers, t->group, &chars) /
+           (double)chars;
 }
 
 int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
@@ -541,9 +562,9 @@ int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int6
     int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
     int rc = DRNN_OK;
     for (int s = 0; s < n && !rc; s++)
-        rc = drnn_scratch_new(&scratch[s], &w->cfg, longest_name(c), err);
+        rc = drnn_scratch_new_group(&scratch[s], &w->cfg, longest_name(c), EVAL_GROUP, err);
     if (!rc)
-        *nats = evaluate_chunks(w, c, scratch, n, chars);
+        *nats = evaluate_chunks(w, c, scratch, n, EVAL_GROUP, chars);
     for (int s = 0; s < n; s++)
         drnn_scratch_free(scratch[s]);
     return rc ? rc : drnn_ok(err);

@@ -113,6 +113,11 @@ void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed);
  * sum over T = len + 1 steps of -log p(target), in nats. Inputs are
  * [END, c1..cn], targets [c1..cn, END], from a zero state. */
 double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len);
+/* The losses of count names at once (count up to the scratch's group
+ * size), losses[j] of name j, each the bits drnn_name_loss gives it alone.
+ * Returns 0, or -1 if count or a length is out of range. */
+int drnn_group_losses(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                      const int *lens, int count, double *losses);
 /* The same, and BPTT: adds d(loss)/d(w) into grad (which the caller zeroes). */
 double drnn_name_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
                            const drnn_token *name, int len);
