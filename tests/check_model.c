@@ -166,6 +166,15 @@ START_TEST(test_group_equals_sequential)
     ck_assert(set == sequential);
     ck_assert_msg(memcmp(g1.data, g2.data, g1.count * sizeof *g1.data) == 0,
                   "%s dropout %g: gradients written over differ", drnn_cell_name(cfg.cell), p);
+    /* Forward only: each name's loss, bit for bit, as alone. */
+    double losses[5];
+    drnn_scratch_set_dropout(group, 0, 0);
+    drnn_scratch_set_dropout(one, 0, 0);
+    ck_assert_int_eq(drnn_group_losses(&w, group, names, lens, 5, losses), 0);
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(losses[i] == drnn_name_loss(&w, one, names[i], lens[i]),
+                      "%s: loss of name %d differs in a group", drnn_cell_name(cfg.cell), i);
+    ck_assert_int_eq(drnn_group_losses(&w, group, names, lens, 6, losses), -1);
     /* And the gradient is not trivially zero. */
     double norm = 0;
     for (size_t i = 0; i < g1.count; i++)
