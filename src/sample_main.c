@@ -20,6 +20,7 @@ typedef struct options {
     drnn_sample_options sample;
     uint64_t seed;
     int best, novel, score, json;
+    int sampling_set;   /* --count, --temperature or --top-k given */
 } options;
 
 static void usage(void)
@@ -80,10 +81,19 @@ static void parse_options(options *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:n:p:t:k:s:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o->checkpoint = optarg; break;
-        case 'n': o->count = cli_int(prog, "--count", optarg, 1, 1000000); break;
+        case 'n':
+            o->count = cli_int(prog, "--count", optarg, 1, 1000000);
+            o->sampling_set = 1;
+            break;
         case 'p': o->prefix = optarg; break;
-        case 't': o->sample.temperature = cli_real(prog, "--temperature", optarg, 0, 1e6, 0); break;
-        case 'k': o->sample.top_k = (int)cli_int(prog, "--top-k", optarg, 1, DRNN_MAX_VOCAB); break;
+        case 't':
+            o->sample.temperature = cli_real(prog, "--temperature", optarg, 0, 1e6, 0);
+            o->sampling_set = 1;
+            break;
+        case 'k':
+            o->sample.top_k = (int)cli_int(prog, "--top-k", optarg, 1, DRNN_MAX_VOCAB);
+            o->sampling_set = 1;
+            break;
         case 's': o->seed = cli_u64(prog, "--seed", optarg); break;
         case OPT_MAX_LENGTH:
             o->sample.max_len = (int)cli_int(prog, "--max-length", optarg, 1, DRNN_MAX_NAME_LEN);
@@ -107,6 +117,9 @@ static void parse_options(options *o, int argc, char **argv)
     }
     if (o->score && (o->best || o->novel || o->prefix))
         cli_die(prog, EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
+    if (o->best && o->sampling_set)
+        fprintf(stderr, "%s: warning: --count, --temperature and --top-k do not apply to --best "
+                "(beam search); ignored\n", prog);
 }
 
 /* The training names, for --novel: tokens of every name in the file. */

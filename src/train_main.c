@@ -200,6 +200,9 @@ static void parse_options(options *o, int argc, char **argv)
         fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
         cli_usage_error(prog);
     }
+    if (hp->momentum > 0 && hp->optimizer != DRNN_OPT_SGD && !o->quiet)
+        fprintf(stderr, "%s: warning: --momentum applies to --optimizer sgd only; ignored with %s\n",
+                prog, drnn_optimizer_name(hp->optimizer));
 }
 
 /* On resume, every setting the command line gave must match the checkpoint's. */

@@ -36,6 +36,9 @@ sort -t "$(printf '\t')" -k2,2 -g -r -s "$tmp/best" | cmp -s - "$tmp/best" \
 cut -f1 "$tmp/best" | xargs "$sample" -c "$best" --score | cut -f1,2 > "$tmp/scored"
 cmp -s "$tmp/best" "$tmp/scored" && ok "--score reproduces --best's log-probabilities" \
   || bad "--best and --score disagree: $(paste "$tmp/best" "$tmp/scored" | head -3)"
+"$sample" -c "$best" --prefix tyr --best 8 --count 3 --temperature 2 > "$tmp/best2" 2> "$tmp/warn"
+cmp -s "$tmp/best" "$tmp/best2" && grep -q 'warning: --count, --temperature and --top-k do not apply to --best' "$tmp/warn" \
+  && ok "--best ignores sampling options, with a warning" || bad "--best with --count: $(cat "$tmp/warn")"
 "$sample" -c "$best" --prefix tyr --best 2 --format json > "$tmp/json"
 grep -Eq '^\{"name":"Tyr[a-z]*","logprob":-[0-9.]+\}$' "$tmp/json" && ok "--best --format json" \
   || bad "unexpected JSON: $(cat "$tmp/json")"

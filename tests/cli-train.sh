@@ -21,6 +21,9 @@ expect 2 "--optimizer.*sgd, adagrad, adam" "unknown optimizer refused" -- "$trai
 expect 2 "--val-fraction" "validation fraction 1 refused" -- "$train" --val-fraction 1
 expect 2 "Try .*--help" "unknown option suggests --help" -- "$train" --no-such-option
 expect 1 "missing\.txt" "missing data file named" -- "$train" --data "$tmp/missing.txt" --checkpoint-dir "$tmp/x"
+expect 0 "warning: --momentum applies to --optimizer sgd only; ignored with adam" \
+  "--momentum with adam warned about" -- "$train" --data "$data" --layers 1 --hidden 8 --epochs 1 \
+  --samples 0 --momentum 0.9 --checkpoint-dir "$tmp/mom"
 printf '\n\n' > "$tmp/blank.txt"
 expect 1 "blank\.txt.*no names" "file without names refused" -- "$train" --data "$tmp/blank.txt" --checkpoint-dir "$tmp/x"
 
