@@ -412,7 +412,13 @@ int main(int argc, char **argv)
         o.hp.has_val_file = o.val_data != NULL;
         if (o.hp.schedule == DRNN_SCHED_COSINE)
             o.hp.cosine_epochs = (int)o.epochs;
-        if (drnn_state_new(&st, &o.hp, &vocab, fingerprint, val_fingerprint, data_path, &err))
+        /* The checkpoint records the data's absolute path, so that --resume
+         * finds it from any directory. */
+        char *absolute = realpath(data_path, NULL);
+        int rc = drnn_state_new(&st, &o.hp, &vocab, fingerprint, val_fingerprint,
+                                absolute ? absolute : data_path, &err);
+        free(absolute);
+        if (rc)
             cli_die(prog, EXIT_USAGE, "%s", err.message);
     }
     drnn_trainer *trainer;

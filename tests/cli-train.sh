@@ -57,6 +57,13 @@ cmp -s "$tmp/t1/latest.ckpt" "$tmp/t3/latest.ckpt" && ok "--threads 3 gives the 
 "$train" --resume --epochs 4 --quiet --samples 0 --checkpoint-dir "$tmp/r22"
 cmp -s "$tmp/r4/latest.ckpt" "$tmp/r22/latest.ckpt" && ok "2 + 2 resumed epochs equal 4, byte for byte" \
   || bad "resumed run differs from the uninterrupted one"
+# A run started with a relative --data resumes from another directory.
+mkdir -p "$tmp/cwd"
+cp "$data" "$tmp/cwd/names.txt"
+(cd "$tmp/cwd" && "$train" --data names.txt --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
+   --checkpoint-dir "$tmp/rel")
+expect 0 "" "a relative --data path resumes from another directory" -- \
+  "$train" --resume --epochs 2 --quiet --checkpoint-dir "$tmp/rel"
 expect 2 "--hidden contradicts" "resume refuses a contradicting --hidden" -- \
   "$train" --resume --hidden 64 --epochs 5 --checkpoint-dir "$tmp/r22"
 head -n 700 "$data" > "$tmp/part.txt"
