@@ -209,6 +209,63 @@ static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_r
  * Blocks of two steps by four vectors of columns keep 8 independent sums in
  * flight, enough to hide the FMA latency on two pipes; a lone step still
  * has 4. */
+/* One step's columns [k0, K): up to three vectors in [k0, kv) and the
+ * scalar tail [kv, K), their sums side by side so that no chain of M
+ * dependent multiply-adds runs alone. */
+static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict y,
+                               const drnn_real *restrict W, int M, int K, int k0, int kv)
+{
+    const int nv = (kv - k0) / VL, tail = K - kv;
+    if (nv == 0 && tail == 0)
+        return;
+    drnn_vec a0 = nv > 0 ? vload(x + k0) : vsplat(0);
+    drnn_vec a1 = nv > 1 ? vload(x + k0 + VL) : vsplat(0);
+    drnn_vec a2 = nv > 2 ? vload(x + k0 + 2 * VL) : vsplat(0);
+    /* Up to four scalar columns ride along with the vectors. */
+    const int nc = tail < 4 ? tail : 4;
+    drnn_real s0 = nc > 0 ? x[kv] : 0, s1 = nc > 1 ? x[kv + 1] : 0;
+    drnn_real s2 = nc > 2 ? x[kv + 2] : 0, s3 = nc > 3 ? x[kv + 3] : 0;
+    for (int i = 0; i < M; i++) {
+        const drnn_real *w = W + (size_t)i * K;
+        const drnn_vec b = vsplat(y[i]);
+        if (nv > 0)
+            a0 = vfma(b, vload(w + k0), a0);
+        if (nv > 1)
+            a1 = vfma(b, vload(w + k0 + VL), a1);
+        if (nv > 2)
+            a2 = vfma(b, vload(w + k0 + 2 * VL), a2);
+        if (nc > 0)
+            s0 = fmadd(y[i], w[kv], s0);
+        if (nc > 1)
+            s1 = fmadd(y[i], w[kv + 1], s1);
+        if (nc > 2)
+            s2 = fmadd(y[i], w[kv + 2], s2);
+        if (nc > 3)
+            s3 = fmadd(y[i], w[kv + 3], s3);
+    }
+    if (nv > 0)
+        vstore(x + k0, a0);
+    if (nv > 1)
+        vstore(x + k0 + VL, a1);
+    if (nv > 2)
+        vstore(x + k0 + 2 * VL, a2);
+    if (nc > 0)
+        x[kv] = s0;
+    if (nc > 1)
+        x[kv + 1] = s1;
+    if (nc > 2)
+        x[kv + 2] = s2;
+    if (nc > 3)
+        x[kv + 3] = s3;
+    /* Tail columns beyond four (VL = 8 only), one at a time. */
+    for (int c = kv + 4; c < K; c++) {
+        drnn_real s = x[c];
+        for (int i = 0; i < M; i++)
+            s = fmadd(y[i], W[(size_t)i * K + c], s);
+        x[c] = s;
+    }
+}
+
 static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
                             size_t ldy, const drnn_real *restrict W, int T, int M, int K)
 {
@@ -253,10 +310,12 @@ static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *
             vstore(x0 + 3 * VL, a03);
         }
     }
-    /* Fewer than four vectors of columns left: one vector, four steps. */
-    for (; k < kv; k += VL) {
-        int t = 0;
-        for (; t + 4 <= T; t += 4) {
+    /* Fewer than four vectors of columns left: one vector by four steps,
+     * then each remaining step with all of its remaining columns at once. */
+    const int k_rest = k;
+    int t = 0;
+    for (; k < kv; k += VL)
+        for (t = 0; t + 4 <= T; t += 4) {
             drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx, *x2 = x1 + ldx,
                       *x3 = x2 + ldx;
             const drnn_real *y0 = Y + (size_t)t * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy,
@@ -269,24 +328,10 @@ static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *
             }
             vstore(x0, a0), vstore(x1, a1), vstore(x2, a2), vstore(x3, a3);
         }
-        for (; t < T; t++) {
-            drnn_real *x0 = X + (size_t)t * ldx + k;
-            const drnn_real *y0 = Y + (size_t)t * ldy;
-            drnn_vec a0 = vload(x0);
-            for (int i = 0; i < M; i++)
-                a0 = vfma(vsplat(y0[i]), vload(W + (size_t)i * K + k), a0);
-            vstore(x0, a0);
-        }
-    }
-    for (; k < K; k++) {
-        for (int t = 0; t < T; t++) {
-            const drnn_real *y0 = Y + (size_t)t * ldy;
-            drnn_real s = X[(size_t)t * ldx + k];
-            for (int i = 0; i < M; i++)
-                s = fmadd(y0[i], W[(size_t)i * K + k], s);
-            X[(size_t)t * ldx + k] = s;
-        }
-    }
+    /* Steps t.. still lack the vector columns [k_rest, kv); every step lacks
+     * the scalar tail [kv, K). */
+    for (int u = 0; u < T; u++)
+        yw_row_rest(X + (size_t)u * ldx, Y + (size_t)u * ldy, W, M, K, u >= t ? k_rest : kv, kv);
 }
 
 /* Rows of W in blocks whose chunk of columns fits in L1 (the partial sums
@@ -355,13 +400,31 @@ static inline void drnn_gemm_ytx(drnn_real *restrict W, const drnn_real *restric
                 a00 = vfma(vsplat(y0[j]), vload(X + (size_t)j * ldx + k), a00);
             vstore(w0, a00);
         }
-    for (; k < K; k++)
-        for (int i = 0; i < M; i++) {
+    /* The scalar tail: up to four of a row's columns side by side. */
+    for (int i = 0; i < M; i++)
+        for (int c = k; c < K; c += 4) {
+            const int nc = K - c < 4 ? K - c : 4;
             const drnn_real *y0 = Yt + (size_t)i * ldyt;
-            drnn_real s0 = add ? W[(size_t)i * K + k] : 0;
-            for (int j = 0; j < n; j++)
-                s0 = fmadd(y0[j], X[(size_t)j * ldx + k], s0);
-            W[(size_t)i * K + k] = s0;
+            drnn_real *w0 = W + (size_t)i * K + c;
+            drnn_real s0 = add ? w0[0] : 0, s1 = add && nc > 1 ? w0[1] : 0;
+            drnn_real s2 = add && nc > 2 ? w0[2] : 0, s3 = add && nc > 3 ? w0[3] : 0;
+            for (int j = 0; j < n; j++) {
+                const drnn_real y = y0[j], *x = X + (size_t)j * ldx + c;
+                s0 = fmadd(y, x[0], s0);
+                if (nc > 1)
+                    s1 = fmadd(y, x[1], s1);
+                if (nc > 2)
+                    s2 = fmadd(y, x[2], s2);
+                if (nc > 3)
+                    s3 = fmadd(y, x[3], s3);
+            }
+            w0[0] = s0;
+            if (nc > 1)
+                w0[1] = s1;
+            if (nc > 2)
+                w0[2] = s2;
+            if (nc > 3)
+                w0[3] = s3;
         }
 #undef START
 }
