@@ -102,8 +102,8 @@ run_train() {
     ok "$dir: trained, wrote latest.ckpt"
 }
 
-# The data path as recorded: the --data argument, as given.
-N=$(printf '%s' "$data" | wc -c | tr -d ' ')
+# The data path as recorded: the --data file's absolute path.
+N=$(printf '%s' "$(realpath "$data")" | wc -c | tr -d ' ')
 V=27
 
 # 1. A tanh RNN, 2 layers, 2 epochs (version 2, Adam: M = 2).
@@ -127,6 +127,7 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     expect rnn epoch_pos 0
     expect rnn dropout 0.0
     expect rnn weight_decay 0.0
+    expect rnn data_path "\"$(realpath "$data")\""
     expect_size rnn "$tmp/rnn/latest.ckpt" 288 $V "$N" "$P" 2
 fi
 
