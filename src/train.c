@@ -17,8 +17,9 @@
  * parameters, spent a quarter of its time in OpenMP barriers). */
 #define PARALLEL_MIN_PARAMS 65536
 
-/* Names evaluated at once: enough for the products over steps to reuse each
- * weight, few enough for the activations to stay in cache. */
+/* Names evaluated at once, at most: enough for the products over steps to
+ * reuse each weight, few enough for the activations to stay in cache. The
+ * trainer's workspaces take fewer (a slot's names), drnn_evaluate's this. */
 #define EVAL_GROUP 16
 
 void drnn_hparams_default(drnn_hparams *hp)
@@ -244,8 +245,6 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     for (int s = 0; s < t->slots && !rc; s++)
         rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
     t->group = (st->hp.batch + t->slots - 1) / t->slots;
-    if (t->group < EVAL_GROUP)
-        t->group = EVAL_GROUP; /* evaluation's groups */
     for (int s = 0; s < t->workers && !rc; s++)
         rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len, t->group, err);
     if (rc) {
@@ -524,8 +523,10 @@ static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_s
                     lens[m] = drnn_corpus_len(c, i);
                     count += lens[m] + 1;
                 }
-                if (drnn_group_losses(w, scratch[s], names, lens, m, losses))
+                if (drnn_group_losses(w, scratch[s], names, lens, m, losses)) {
                     sum = NAN; /* cannot happen: the workspaces fit every name */
+                    break;
+                }
                 for (int j = 0; j < m; j++)
                     sum += losses[j];
             }

@@ -200,7 +200,9 @@ static void parse_options(options *o, int argc, char **argv)
         fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
         cli_usage_error(prog);
     }
-    if (hp->momentum > 0 && hp->optimizer != DRNN_OPT_SGD && !o->quiet)
+    /* (On resume the checkpoint's optimizer counts, and --momentum must
+     * match its value anyway.) */
+    if (hp->momentum > 0 && hp->optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
         fprintf(stderr, "%s: warning: --momentum applies to --optimizer sgd only; ignored with %s\n",
                 prog, drnn_optimizer_name(hp->optimizer));
 }

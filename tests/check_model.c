@@ -189,69 +189,87 @@ START_TEST(test_group_equals_sequential)
 }
 END_TEST
 
-/* The three GEMM kernels against naive double-precision loops, over shapes
- * that reach every block size and every tail (strided rows included). */
+/* The three GEMM kernels against naive double-precision loops for one shape
+ * (rows strided by PAD extra scalars); ytx over listed rows (Y's reversed,
+ * X's drawn with repeats), adding to W and written over it. */
+static void check_kernels(int T, int M, int K, drnn_rng *rng)
+{
+    enum { PAD = 3 };
+    const size_t ldx = (size_t)K + PAD, ldy = (size_t)M + PAD, R = T > 0 ? (size_t)T : 1;
+    const double tol = 1e-4 * (1 + sqrt((double)(K > M ? (K > T ? K : T) : (M > T ? M : T))));
+    const size_t ld = ldx > ldy ? ldx : ldy;
+    float *W = malloc((size_t)M * K * sizeof *W), *out = malloc(R * ld * sizeof *out);
+    float *X = malloc(R * ldx * sizeof *X), *Y = malloc(R * ldy * sizeof *Y);
+    float *Yt = malloc((size_t)M * R * sizeof *Yt), *Xp = malloc(R * K * sizeof *Xp);
+    float *G = malloc((size_t)M * K * sizeof *G);
+    int *yrow = malloc(R * sizeof *yrow), *xrow = malloc(R * sizeof *xrow);
+    ck_assert(W && out && X && Y && Yt && Xp && G && yrow && xrow);
+    for (size_t i = 0; i < (size_t)M * K; i++)
+        W[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
+    for (size_t i = 0; i < R * ldx; i++)
+        X[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
+    for (size_t i = 0; i < R * ldy; i++)
+        Y[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
+    /* xwt: out[T x M] += X W^T */
+    memcpy(out, Y, R * ldy * sizeof *out);
+    drnn_gemm_xwt(out, ldy, X, ldx, W, T, M, K);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < M; i++) {
+            double sum = Y[t * ldy + i];
+            for (int k = 0; k < K; k++)
+                sum += (double)X[t * ldx + k] * W[(size_t)i * K + k];
+            ck_assert_msg(fabs(out[t * ldy + i] - sum) < tol, "xwt T=%d M=%d K=%d", T, M, K);
+        }
+    /* yw: out[T x K] += Y W */
+    memcpy(out, X, R * ldx * sizeof *out);
+    drnn_gemm_yw(out, ldx, Y, ldy, W, T, M, K);
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < K; k++) {
+            double sum = X[t * ldx + k];
+            for (int i = 0; i < M; i++)
+                sum += (double)Y[t * ldy + i] * W[(size_t)i * K + k];
+            ck_assert_msg(fabs(out[t * ldx + k] - sum) < tol, "yw T=%d M=%d K=%d", T, M, K);
+        }
+    /* ytx: G[M x K] (+)= Y^T X over listed rows */
+    for (int t = 0; t < T; t++) {
+        yrow[t] = T - 1 - t;
+        xrow[t] = (int)drnn_rng_below(rng, (uint64_t)T);
+    }
+    drnn_gather_rows_t(Yt, Y, ldy, yrow, T, M);
+    drnn_gather_rows(Xp, X, ldx, xrow, T, K);
+    for (int add = 0; add <= 1; add++) {
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            G[i] = add ? W[i] : NAN; /* written over: garbage must not leak */
+        drnn_gemm_ytx(G, Yt, R, Xp, (size_t)K, T, M, K, add);
+        for (int i = 0; i < M; i++)
+            for (int k = 0; k < K; k++) {
+                double sum = add ? W[(size_t)i * K + k] : 0;
+                for (int t = 0; t < T; t++)
+                    sum += (double)Y[yrow[t] * ldy + i] * X[xrow[t] * ldx + k];
+                ck_assert_msg(fabs(G[(size_t)i * K + k] - sum) < tol, "ytx add=%d T=%d M=%d K=%d",
+                              add, T, M, K);
+            }
+    }
+    free(W), free(out), free(X), free(Y), free(Yt), free(Xp), free(G), free(yrow), free(xrow);
+}
+
+/* Every block size and every tail: K with vector columns and scalar tails
+ * of every length, small T and M of every remainder, and shapes past the
+ * kernels' cache blocking (more than 128 rows of W, more than one chunk of
+ * steps). */
 START_TEST(test_kernels_match_naive)
 {
-    static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 64};
-    enum { NS = sizeof sizes / sizeof sizes[0], PAD = 3 };
+    static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 20, 29, 33, 37, 64};
+    enum { NS = sizeof sizes / sizeof sizes[0] };
+    static const int big[][3] = {{150, 200, 37}, {5, 300, 133}, {300, 27, 260}, {0, 9, 13}};
     drnn_rng rng;
     drnn_rng_seed(&rng, 11);
-    float *W = malloc(64 * 64 * sizeof *W), *X = malloc(64 * (64 + PAD) * sizeof *X);
-    float *Y = malloc(64 * (64 + PAD) * sizeof *Y), *out = malloc(64 * (64 + PAD) * sizeof *out);
     for (int a = 0; a < NS; a++)
         for (int b = 0; b < NS; b++)
-            for (int c = 0; c < NS; c += 3) {
-                int T = sizes[a], M = sizes[b], K = sizes[c];
-                size_t ldx = (size_t)K + PAD, ldy = (size_t)M + PAD;
-                for (int i = 0; i < 64 * 64; i++)
-                    W[i] = (float)(2 * drnn_rng_uniform(&rng) - 1);
-                for (int i = 0; i < 64 * (64 + PAD); i++) {
-                    X[i] = (float)(2 * drnn_rng_uniform(&rng) - 1);
-                    Y[i] = (float)(2 * drnn_rng_uniform(&rng) - 1);
-                }
-                /* xwt: out[T x M] += X W^T */
-                memcpy(out, Y, 64 * (64 + PAD) * sizeof *out);
-                drnn_gemm_xwt(out, ldy, X, ldx, W, T, M, K);
-                for (int t = 0; t < T; t++)
-                    for (int i = 0; i < M; i++) {
-                        double s = Y[t * ldy + i];
-                        for (int k = 0; k < K; k++)
-                            s += (double)X[t * ldx + k] * W[i * K + k];
-                        ck_assert_msg(fabs(out[t * ldy + i] - s) < 1e-4, "xwt T=%d M=%d K=%d", T, M, K);
-                    }
-                /* yw: out[T x K] += Y W */
-                memcpy(out, X, 64 * (64 + PAD) * sizeof *out);
-                drnn_gemm_yw(out, ldx, Y, ldy, W, T, M, K);
-                for (int t = 0; t < T; t++)
-                    for (int k = 0; k < K; k++) {
-                        double s = X[t * ldx + k];
-                        for (int i = 0; i < M; i++)
-                            s += (double)Y[t * ldy + i] * W[i * K + k];
-                        ck_assert_msg(fabs(out[t * ldx + k] - s) < 1e-4, "yw T=%d M=%d K=%d", T, M, K);
-                    }
-                /* ytx: out[M x K] += Y^T X over listed rows: Y's in
-                 * reverse, X's drawn at random with repeats. */
-                int yrow[64], xrow[64];
-                for (int t = 0; t < T; t++) {
-                    yrow[t] = T - 1 - t;
-                    xrow[t] = (int)drnn_rng_below(&rng, 64);
-                }
-                float *Yt = malloc(64 * 64 * sizeof *Yt), *Xp = malloc(64 * 64 * sizeof *Xp);
-                drnn_gather_rows_t(Yt, Y, ldy, yrow, T, M);
-                drnn_gather_rows(Xp, X, ldx, xrow, T, K);
-                memcpy(out, W, 64 * 64 * sizeof *out);
-                drnn_gemm_ytx(out, Yt, (size_t)T, Xp, (size_t)K, T, M, K, 1);
-                free(Yt), free(Xp);
-                for (int i = 0; i < M; i++)
-                    for (int k = 0; k < K; k++) {
-                        double s = W[i * K + k];
-                        for (int t = 0; t < T; t++)
-                            s += (double)Y[yrow[t] * ldy + i] * X[xrow[t] * ldx + k];
-                        ck_assert_msg(fabs(out[i * K + k] - s) < 1e-4, "ytx T=%d M=%d K=%d", T, M, K);
-                    }
-            }
-    free(W), free(X), free(Y), free(out);
+            for (int c = 0; c < NS; c++)
+                check_kernels(sizes[a], sizes[b], sizes[c], &rng);
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        check_kernels(big[i][0], big[i][1], big[i][2], &rng);
 }
 END_TEST
 

@@ -109,27 +109,39 @@ static int same_state(const drnn_train_state *a, const drnn_train_state *b)
 }
 
 /* Configurations the exactness tests cover: every optimizer and every
- * cell, with dropout and weight decay in some. */
+ * cell, with dropout and weight decay in some; the last three are big
+ * enough (> 65,536 parameters) for the reduction and the update to run on
+ * several threads, with both clipping modes. */
 static void config_hparams(drnn_hparams *hp, int i)
 {
     static const struct {
         drnn_optimizer opt;
         drnn_cell_kind cell;
         double dropout, weight_decay;
+        int hidden;
+        drnn_clip_mode clip;
     } configs[] = {
-        {DRNN_OPT_ADAM, DRNN_CELL_RNN, 0, 0},
-        {DRNN_OPT_SGD, DRNN_CELL_RNN, 0, 1e-3},
-        {DRNN_OPT_ADAGRAD, DRNN_CELL_RNN, 0.2, 0},
-        {DRNN_OPT_ADAM, DRNN_CELL_LSTM, 0.2, 0.01},
-        {DRNN_OPT_ADAM, DRNN_CELL_GRU, 0.2, 0.01},
-        {DRNN_OPT_SGD, DRNN_CELL_GRU, 0, 0},
+        {DRNN_OPT_ADAM, DRNN_CELL_RNN, 0, 0, 24, DRNN_CLIP_NORM},
+        {DRNN_OPT_SGD, DRNN_CELL_RNN, 0, 1e-3, 24, DRNN_CLIP_NORM},
+        {DRNN_OPT_ADAGRAD, DRNN_CELL_RNN, 0.2, 0, 24, DRNN_CLIP_NORM},
+        {DRNN_OPT_ADAM, DRNN_CELL_LSTM, 0.2, 0.01, 24, DRNN_CLIP_NORM},
+        {DRNN_OPT_ADAM, DRNN_CELL_GRU, 0.2, 0.01, 24, DRNN_CLIP_NORM},
+        {DRNN_OPT_SGD, DRNN_CELL_GRU, 0, 0, 24, DRNN_CLIP_NORM},
+        {DRNN_OPT_ADAM, DRNN_CELL_GRU, 0.2, 0.01, 96, DRNN_CLIP_NORM},
+        {DRNN_OPT_SGD, DRNN_CELL_RNN, 0, 0, 160, DRNN_CLIP_VALUE},
+        {DRNN_OPT_ADAGRAD, DRNN_CELL_LSTM, 0, 0, 80, DRNN_CLIP_VALUE},
     };
     small_hparams(hp, configs[i].opt);
     hp->model.cell = configs[i].cell;
     hp->dropout = configs[i].dropout;
     hp->weight_decay = configs[i].weight_decay;
+    hp->model.hidden = configs[i].hidden;
+    hp->clip_mode = configs[i].clip;
+    if (configs[i].clip == DRNN_CLIP_VALUE)
+        hp->clip = 0.01; /* small enough to bite */
 }
-#define N_CONFIGS 6
+#define N_CONFIGS 9
+#define N_SMALL_CONFIGS 6
 
 START_TEST(test_threads_bit_identical)
 {
@@ -140,6 +152,8 @@ START_TEST(test_threads_bit_identical)
     drnn_train_state ref, st;
     set_threads(1);
     new_state(&ref, &hp, &f);
+    if (_i >= N_SMALL_CONFIGS)
+        ck_assert_uint_gt(ref.weights.count, 65536);
     train_to(&ref, &f, 2);
     static const int threads[] = {2, 3, 8};
     for (int i = 0; i < 3; i++) {
