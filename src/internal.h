@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "dinornn/error.h"
+#include "dinornn/rng.h"
 
 #if defined(__GNUC__)
 #define DRNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -23,6 +26,27 @@ static inline int drnn_max_threads(void) { return omp_get_max_threads(); }
 static inline int drnn_thread_index(void) { return 0; }
 static inline int drnn_max_threads(void) { return 1; }
 #endif
+
+/* The generator's step and its [0, 1) double, inline for loops that draw
+ * one number per element (dropout masks); rng.c's functions are these. */
+static inline uint64_t drnn_rng_step(drnn_rng *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
+static inline double drnn_rng_unit(drnn_rng *rng)
+{
+    return (double)(drnn_rng_step(rng) >> 11) * 0x1.0p-53;
+}
 
 /* Records code and a formatted message in err (which may be NULL) and returns code. */
 int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);

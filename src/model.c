@@ -354,7 +354,7 @@ static void draw_masks(drnn_scratch *s, int k)
         for (int t = 0; t < T; t++) {
             drnn_real *m = ROW(s->mask[l], k, t, H);
             for (int i = 0; i < H; i++)
-                m[i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
+                m[i] = drnn_rng_unit(&rng) < s->drop_p ? 0 : keep;
         }
 }
 

@@ -1,5 +1,7 @@
-/* rng.c: xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
+/* rng.c: xoshiro256** (Blackman and Vigna), seeded by splitmix64. The step
+ * itself is in internal.h, so that loops drawing per element inline it. */
 #include "dinornn/rng.h"
+#include "internal.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -7,11 +9,6 @@ static uint64_t splitmix64(uint64_t *x)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
 }
 
 void drnn_rng_seed(drnn_rng *rng, uint64_t seed)
@@ -23,16 +20,7 @@ void drnn_rng_seed(drnn_rng *rng, uint64_t seed)
 
 uint64_t drnn_rng_next(drnn_rng *rng)
 {
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return drnn_rng_step(rng);
 }
 
 uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n)
@@ -48,5 +36,5 @@ uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n)
 
 double drnn_rng_uniform(drnn_rng *rng)
 {
-    return (double)(drnn_rng_next(rng) >> 11) * 0x1.0p-53;
+    return drnn_rng_unit(rng);
 }
