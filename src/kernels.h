@@ -97,18 +97,14 @@ static inline drnn_real vsum(drnn_vec v)
     return a[0];
 }
 
-/* dot(w, x) over K: VL lanes, summed by vsum, then the scalar tail. */
-#define DOT_TAIL(s, w, x, kv, K)            \
-    for (int k_ = (kv); k_ < (K); k_++)     \
-        (s) = fmadd((w)[k_], (x)[k_], (s))
-
 /* *y += the dot product finished from vector sums a over [0, kv) and the
  * scalar tail [kv, K): the one way every path below ends an element. */
 static inline void dot_end(drnn_real *y, drnn_vec a, const drnn_real *w, const drnn_real *x,
                            int kv, int K)
 {
     drnn_real s = vsum(a);
-    DOT_TAIL(s, w, x, kv, K);
+    for (int k = kv; k < K; k++)
+        s = fmadd(w[k], x[k], s);
     *y += s;
 }
 

@@ -602,15 +602,6 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, int 
     }
 }
 
-double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                           const drnn_token *name, int len)
-{
-    if (frame_group(s, &name, &len, 1, NULL))
-        return NAN;
-    forward(w, s);
-    backward(w, g, s, 1);
-    return s->loss[0];
-}
 
 static double group_pass(const drnn_params *w, drnn_params *g, drnn_scratch *s,
                          const drnn_token *const *names, const int *lens, int count,
@@ -628,6 +619,12 @@ double drnn_group_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *
                             const uint64_t *drop_seeds)
 {
     return group_pass(w, g, s, names, lens, count, drop_seeds, 1);
+}
+
+double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                           const drnn_token *name, int len)
+{
+    return group_pass(w, g, s, &name, &len, 1, NULL, 1);
 }
 
 double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *g, drnn_scratch *s,
