@@ -19,6 +19,10 @@
 
 #include "dinornn/model.h"
 
+#if defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
+
 #define VL ((int)(32 / sizeof(drnn_real)))
 typedef drnn_real drnn_vec __attribute__((vector_size(32)));
 
@@ -63,7 +67,6 @@ static inline drnn_real fmadd(drnn_real a, drnn_real b, drnn_real c)
  * it re-vectorises keeps a separate multiply), and then the same element
  * would round differently depending on which loop computed it. */
 #if defined(__FMA__) && defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
-#include <immintrin.h>
 static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
 {
     if (sizeof(drnn_real) == sizeof(float))
@@ -82,6 +85,26 @@ static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
 static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
 {
     return c + a * b; /* nothing to contract into */
+}
+#endif
+
+/* The square root of every lane, correctly rounded (as any sqrt is: the
+ * vector and scalar forms agree bit for bit). */
+#if defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
+static inline drnn_vec vsqrt(drnn_vec a)
+{
+    if (sizeof(drnn_real) == sizeof(float))
+        return (drnn_vec)_mm256_sqrt_ps((__m256)a);
+    return (drnn_vec)_mm256_sqrt_pd((__m256d)a);
+}
+#else
+static inline drnn_vec vsqrt(drnn_vec a)
+{
+    drnn_vec r;
+    for (int j = 0; j < VL; j++)
+        r[j] = sizeof(drnn_real) == sizeof(float) ? (drnn_real)__builtin_sqrtf((float)a[j])
+                                                  : (drnn_real)__builtin_sqrt(a[j]);
+    return r;
 }
 #endif
 

@@ -7,6 +7,7 @@
 
 #include "dinornn/train.h"
 #include "internal.h"
+#include "kernels.h"
 
 /* Parameters per chunk of the reduction; fixed, so that the partial sums of
  * the gradient norm are the same whatever the thread count. */
@@ -318,65 +319,130 @@ static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
     return total;
 }
 
-static inline drnn_real clamp(drnn_real g, drnn_real bound)
+/* The optimizers' arithmetic on one vector of parameters. Every multiply-add
+ * is an explicit FMA and sqrt and division are correctly rounded in any
+ * form, so a parameter's new value is the same in whichever vector it
+ * falls: a thread split or a tail changes no bit. */
+typedef struct update_consts {
+    drnn_vec gscale, rate, mu, eps, b1, one_b1, b2, one_b2, c1, c2, wd;
+} update_consts;
+
+static inline void sgd_step(drnn_vec *w, drnn_vec *m, drnn_vec *v, drnn_vec g,
+                            const update_consts *k)
 {
-    return g > bound ? bound : g < -bound ? -bound : g;
+    (void)v;
+    g = vfma(k->wd, *w, g); /* L2 */
+    *m = vfma(k->mu, *m, g);
+    *w = vfma(-k->rate, *m, *w);
 }
 
-/* Clips the reduced gradient and applies one optimizer step. */
-static void update(drnn_train_state *st, const drnn_real *grad, double norm2, double lr)
+static inline void adagrad_step(drnn_vec *w, drnn_vec *m, drnn_vec *v, drnn_vec g,
+                                const update_consts *k)
+{
+    (void)m;
+    g = vfma(k->wd, *w, g);
+    *v = vfma(g, g, *v);
+    *w = vfma(-k->rate, g / (vsqrt(*v) + k->eps), *w);
+}
+
+static inline void adam_step(drnn_vec *w, drnn_vec *m, drnn_vec *v, drnn_vec g,
+                             const update_consts *k)
+{
+    *m = vfma(k->b1, *m, k->one_b1 * g);
+    *v = vfma(k->b2, *v, (k->one_b2 * g) * g);
+    /* AdamW: the decay acts on the weight, outside the moments. */
+    drnn_vec u = (*m * k->c1) / (vsqrt(*v * k->c2) + k->eps);
+    *w = vfma(-k->rate, vfma(k->wd, *w, u), *w);
+}
+
+/* Applies step to parameters [lo, hi), a whole number of vectors except at
+ * the end of the buffer, where the last partial vector runs padded with
+ * zeros through the same code. m or v may be NULL (not used by the step). */
+#define UPDATE_RANGE(step, lo, hi)                                                              \
+    do {                                                                                        \
+        size_t i_ = (lo);                                                                       \
+        for (; i_ + VL <= (hi); i_ += VL) {                                                     \
+            drnn_vec w_ = vload(w + i_), m_ = m ? vload(m + i_) : vsplat(0);                    \
+            drnn_vec v_ = v ? vload(v + i_) : vsplat(0);                                        \
+            step(&w_, &m_, &v_, vload(grad + i_) * k.gscale, &k);                               \
+            vstore(w + i_, w_);                                                                 \
+            if (m)                                                                              \
+                vstore(m + i_, m_);                                                             \
+            if (v)                                                                              \
+                vstore(v + i_, v_);                                                             \
+        }                                                                                       \
+        if (i_ < (hi)) {                                                                        \
+            drnn_real tw_[VL] = {0}, tm_[VL] = {0}, tv_[VL] = {0}, tg_[VL] = {0};               \
+            const size_t r_ = (hi) - i_;                                                        \
+            memcpy(tw_, w + i_, r_ * sizeof *w), memcpy(tg_, grad + i_, r_ * sizeof *w);        \
+            if (m)                                                                              \
+                memcpy(tm_, m + i_, r_ * sizeof *w);                                            \
+            if (v)                                                                              \
+                memcpy(tv_, v + i_, r_ * sizeof *w);                                            \
+            drnn_vec w_ = vload(tw_), m_ = vload(tm_), v_ = vload(tv_);                         \
+            step(&w_, &m_, &v_, vload(tg_) * k.gscale, &k);                                     \
+            vstore(tw_, w_), vstore(tm_, m_), vstore(tv_, v_);                                  \
+            memcpy(w + i_, tw_, r_ * sizeof *w);                                                \
+            if (m)                                                                              \
+                memcpy(m + i_, tm_, r_ * sizeof *w);                                            \
+            if (v)                                                                              \
+                memcpy(v + i_, tv_, r_ * sizeof *w);                                            \
+        }                                                                                       \
+    } while (0)
+
+/* Clips the reduced gradient (which it may overwrite) and applies one
+ * optimizer step. */
+static void update(drnn_train_state *st, drnn_real *grad, double norm2, double lr)
 {
     const drnn_hparams *hp = &st->hp;
     const size_t n = st->weights.count;
     drnn_real *w = st->weights.data, *m = st->moment1.data, *v = st->moment2.data;
-    const int by_value = hp->clip > 0 && hp->clip_mode == DRNN_CLIP_VALUE;
-    const drnn_real bound = (drnn_real)hp->clip;
+    const int parallel = n >= PARALLEL_MIN_PARAMS;
     drnn_real gscale = 1;
     if (hp->clip > 0 && hp->clip_mode == DRNN_CLIP_NORM && norm2 > hp->clip * hp->clip)
         gscale = (drnn_real)(hp->clip / sqrt(norm2));
-    const drnn_real rate = (drnn_real)lr, mu = (drnn_real)hp->momentum;
-    const drnn_real eps = (drnn_real)hp->eps;
-    const drnn_real b1 = (drnn_real)hp->beta1, b2 = (drnn_real)hp->beta2;
+    if (hp->clip > 0 && hp->clip_mode == DRNN_CLIP_VALUE) {
+        /* A selection, exact in any form. */
+        const drnn_real bound = (drnn_real)hp->clip;
+        DRNN_OMP(omp parallel for schedule(static) if(parallel))
+        for (size_t i = 0; i < n; i++)
+            grad[i] = grad[i] > bound ? bound : grad[i] < -bound ? -bound : grad[i];
+    }
     /* Adam's bias corrections folded into the step size, in double. */
     const double t = (double)(st->step + 1);
-    const drnn_real c1 = (drnn_real)(1.0 / (1.0 - pow(hp->beta1, t)));
-    const drnn_real c2 = (drnn_real)(1.0 / (1.0 - pow(hp->beta2, t)));
-    const drnn_optimizer opt = hp->optimizer;
-    const drnn_real wd = (drnn_real)hp->weight_decay;
-
-    const int parallel = n >= PARALLEL_MIN_PARAMS;
-    /* One loop per optimizer, so that each vectorises. */
-#define CLIPPED(i) (by_value ? clamp(grad[i] * gscale, bound) : grad[i] * gscale)
-    switch (opt) {
-    case DRNN_OPT_SGD:
-        DRNN_OMP(omp parallel for schedule(static) if(parallel))
-        for (size_t i = 0; i < n; i++) {
-            drnn_real g = CLIPPED(i) + wd * w[i]; /* L2 */
-            m[i] = mu * m[i] + g;
-            w[i] -= rate * m[i];
+    const update_consts k = {
+        .gscale = vsplat(gscale),
+        .rate = vsplat((drnn_real)lr),
+        .mu = vsplat((drnn_real)hp->momentum),
+        .eps = vsplat((drnn_real)hp->eps),
+        .b1 = vsplat((drnn_real)hp->beta1),
+        .one_b1 = vsplat((drnn_real)(1 - hp->beta1)),
+        .b2 = vsplat((drnn_real)hp->beta2),
+        .one_b2 = vsplat((drnn_real)(1 - hp->beta2)),
+        .c1 = vsplat((drnn_real)(1.0 / (1.0 - pow(hp->beta1, t)))),
+        .c2 = vsplat((drnn_real)(1.0 / (1.0 - pow(hp->beta2, t)))),
+        .wd = vsplat((drnn_real)hp->weight_decay),
+    };
+    /* Threads take whole chunks of REDUCE_CHUNK parameters (a multiple of
+     * the vector width), the ones the reduction gave them. */
+    const size_t chunks = (n + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
+    DRNN_OMP(omp parallel for schedule(static) if(parallel))
+    for (size_t c = 0; c < chunks; c++) {
+        const size_t lo = c * REDUCE_CHUNK, hi = lo + REDUCE_CHUNK < n ? lo + REDUCE_CHUNK : n;
+        switch (hp->optimizer) {
+        case DRNN_OPT_SGD:
+            UPDATE_RANGE(sgd_step, lo, hi);
+            break;
+        case DRNN_OPT_ADAGRAD:
+            UPDATE_RANGE(adagrad_step, lo, hi);
+            break;
+        default:
+            UPDATE_RANGE(adam_step, lo, hi);
+            break;
         }
-        break;
-    case DRNN_OPT_ADAGRAD:
-        DRNN_OMP(omp parallel for schedule(static) if(parallel))
-        for (size_t i = 0; i < n; i++) {
-            drnn_real g = CLIPPED(i) + wd * w[i];
-            v[i] += g * g;
-            w[i] -= rate * g / (sqrtf(v[i]) + eps);
-        }
-        break;
-    default:
-        DRNN_OMP(omp parallel for schedule(static) if(parallel))
-        for (size_t i = 0; i < n; i++) {
-            drnn_real g = CLIPPED(i);
-            m[i] = b1 * m[i] + (1 - b1) * g;
-            v[i] = b2 * v[i] + (1 - b2) * g * g;
-            /* AdamW: the decay acts on the weight, outside the moments. */
-            w[i] -= rate * ((m[i] * c1) / (sqrtf(v[i] * c2) + eps) + wd * w[i]);
-        }
-        break;
     }
-#undef CLIPPED
 }
+#undef UPDATE_RANGE
 
 /* The slots' losses and character counts, summed in slot order. */
 static double sum_slots(const drnn_trainer *t, int slots, int64_t *chars)

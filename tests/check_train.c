@@ -526,6 +526,114 @@ START_TEST(test_hparams)
 }
 END_TEST
 
+/* One optimizer step against the textbook formulas in double: the gradient
+ * of the whole (one mini-batch) training set from drnn_name_loss_grad,
+ * divided by the characters, clipped, then SGD with momentum, Adagrad or
+ * Adam(W), each with weight decay. Three steps, so that the moments and
+ * Adam's bias corrections are exercised; loop index: optimizer * 2 + clip
+ * mode. eps is large enough that Adam's and Adagrad's ratios are not
+ * sensitive to the gradient's rounding (the trainer sums it in another
+ * order). */
+START_TEST(test_optimizer_matches_reference)
+{
+    const drnn_optimizer opt = (drnn_optimizer)(_i / 2);
+    const drnn_clip_mode clip = (drnn_clip_mode)(_i % 2);
+    fixture f;
+    fixture_load(&f, 10);
+    drnn_hparams hp;
+    small_hparams(&hp, opt);
+    hp.model.cell = DRNN_CELL_RNN;
+    hp.model.layers = 1;
+    hp.model.hidden = 12;
+    hp.batch = (int)f.train.count; /* one step per epoch */
+    hp.dropout = 0;
+    hp.weight_decay = 0.5;
+    hp.eps = 1e-4;
+    hp.clip_mode = clip;
+    hp.clip = clip == DRNN_CLIP_NORM ? 0.2 : 0.01; /* both bite */
+    drnn_train_state st;
+    new_state(&st, &hp, &f);
+    drnn_trainer *t;
+    drnn_error err;
+    ck_assert_int_eq(drnn_trainer_new(&t, &st, &f.train, &f.val, &err), DRNN_OK);
+    drnn_params grad;
+    drnn_scratch *s;
+    ck_assert_int_eq(drnn_params_alloc(&grad, &st.hp.model, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new(&s, &st.hp.model, 64, &err), DRNN_OK);
+    const size_t n = st.weights.count;
+    double *w = malloc(n * sizeof *w), *m = calloc(n, sizeof *m), *v = calloc(n, sizeof *v);
+    double *g = malloc(n * sizeof *g);
+    ck_assert(w && m && v && g);
+
+    for (int step = 1; step <= 3; step++) {
+        /* The reference starts from the trainer's state as it is. */
+        for (size_t i = 0; i < n; i++) {
+            w[i] = st.weights.data[i];
+            if (st.moment1.count)
+                m[i] = st.moment1.data[i];
+            if (st.moment2.count)
+                v[i] = st.moment2.data[i];
+        }
+        drnn_params_zero(&grad);
+        int64_t chars = 0;
+        for (size_t j = 0; j < f.train.count; j++) {
+            const int len = drnn_corpus_len(&f.train, j);
+            drnn_name_loss_grad(&st.weights, &grad, s, f.train.tokens + f.train.start[j], len);
+            chars += len + 1;
+        }
+        double norm2 = 0, gmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            g[i] = grad.data[i] / (double)chars;
+            norm2 += g[i] * g[i];
+            gmax = fabs(g[i]) > gmax ? fabs(g[i]) : gmax;
+        }
+        if (clip == DRNN_CLIP_NORM) {
+            ck_assert(sqrt(norm2) > hp.clip);
+            for (size_t i = 0; i < n; i++)
+                g[i] *= hp.clip / sqrt(norm2);
+        } else {
+            ck_assert(gmax > hp.clip);
+            for (size_t i = 0; i < n; i++)
+                g[i] = g[i] > hp.clip ? hp.clip : g[i] < -hp.clip ? -hp.clip : g[i];
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (opt == DRNN_OPT_SGD) {
+                double gi = g[i] + hp.weight_decay * w[i];
+                m[i] = hp.momentum * m[i] + gi;
+                w[i] -= hp.lr * m[i];
+            } else if (opt == DRNN_OPT_ADAGRAD) {
+                double gi = g[i] + hp.weight_decay * w[i];
+                v[i] += gi * gi;
+                w[i] -= hp.lr * gi / (sqrt(v[i]) + hp.eps);
+            } else {
+                m[i] = hp.beta1 * m[i] + (1 - hp.beta1) * g[i];
+                v[i] = hp.beta2 * v[i] + (1 - hp.beta2) * g[i] * g[i];
+                double mhat = m[i] / (1 - pow(hp.beta1, step));
+                double vhat = v[i] / (1 - pow(hp.beta2, step));
+                w[i] -= hp.lr * (mhat / (sqrt(vhat) + hp.eps) + hp.weight_decay * w[i]);
+            }
+        }
+
+        drnn_epoch_report rep;
+        ck_assert_int_eq(drnn_trainer_epoch(t, 0, NULL, &rep, &err), DRNN_OK);
+        ck_assert_int_eq(st.step, step);
+        /* A step moves a weight by up to about lr; a wrong moment, bias
+         * correction, decay or clip by a sizeable part of that. */
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(fabs(st.weights.data[i] - w[i]) <= 1e-3 * hp.lr,
+                          "%s, clip by %s, step %d: weight %zu is %.9g, the formula gives %.9g",
+                          drnn_optimizer_name(opt), drnn_clip_mode_name(clip), step, i,
+                          (double)st.weights.data[i], w[i]);
+    }
+    free(w), free(m), free(v), free(g);
+    drnn_scratch_free(s);
+    drnn_params_free(&grad);
+    drnn_trainer_free(t);
+    drnn_state_free(&st);
+    fixture_free(&f);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *suite = suite_create("train");
@@ -536,6 +644,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_stop_flag);
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);
+    tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     suite_add_tcase(suite, tc);
     TCase *ck = tcase_create("checkpoint");
     tcase_set_timeout(ck, 300);
