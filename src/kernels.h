@@ -38,6 +38,17 @@ static inline void vstore(drnn_real *p, drnn_vec v)
     memcpy(p, &v, sizeof v);
 }
 
+/* v, held in a register. A value used by several multiply-adds of a block
+ * is loaded once this way; left alone, GCC folds the load into every one of
+ * them, and the blocks then wait on loads instead of on arithmetic. */
+static inline drnn_vec vreg(drnn_vec v)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __asm__("" : "+x"(v));
+#endif
+    return v;
+}
+
 /* x in every lane. x - 0 is exactly x (even -0), so the compiler drops the
  * subtraction and broadcasts, where x + 0 would have to stay an addition. */
 static inline drnn_vec vsplat(drnn_real x)
@@ -108,16 +119,37 @@ static inline drnn_vec vsqrt(drnn_vec a)
 }
 #endif
 
-/* Lane sum in a fixed order: halves added lane by lane until one is left
- * (a tree, not a chain of VL - 1 dependent additions). */
+/* Lane sum in a fixed order: neighbouring lanes added pairwise, then the
+ * pairs, and so on ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)): a
+ * tree, not a chain of VL - 1 dependent additions, and the order in which
+ * vsum4 below sums four vectors at once with horizontal additions. */
 static inline drnn_real vsum(drnn_vec v)
 {
     drnn_real a[VL];
     memcpy(a, &v, sizeof a);
     for (int width = VL / 2; width > 0; width /= 2)
         for (int j = 0; j < width; j++)
-            a[j] += a[j + width];
+            a[j] = a[2 * j] + a[2 * j + 1];
     return a[0];
+}
+
+/* s[j] = vsum(aj) for four vectors, bit for bit; with AVX and floats by
+ * three horizontal additions and one across the halves instead of four
+ * separate trees. */
+static inline void vsum4(drnn_real s[4], drnn_vec a0, drnn_vec a1, drnn_vec a2, drnn_vec a3)
+{
+#if defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
+    if (sizeof(drnn_real) == sizeof(float)) {
+        /* [a0: l0+l1, l2+l3 | a1: ... ] then [aj: (l0+l1)+(l2+l3)] for j =
+         * 0..3 in the low half, the same of l4..l7 in the high half. */
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps((__m256)a0, (__m256)a1),
+                                  _mm256_hadd_ps((__m256)a2, (__m256)a3));
+        __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        memcpy(s, &r, 4 * sizeof *s);
+        return;
+    }
+#endif
+    s[0] = vsum(a0), s[1] = vsum(a1), s[2] = vsum(a2), s[3] = vsum(a3);
 }
 
 /* *y += the dot product finished from vector sums a over [0, kv) and the
@@ -129,6 +161,21 @@ static inline void dot_end(drnn_real *y, drnn_vec a, const drnn_real *w, const d
     for (int k = kv; k < K; k++)
         s = fmadd(w[k], x[k], s);
     *y += s;
+}
+
+/* Four dot_ends at once: y[j * ystep] += the dot product of w[j] and x[j]
+ * from its vector sums aj; each element the same bits as dot_end gives. */
+static inline void dot_end4(drnn_real *y, size_t ystep, drnn_vec a0, drnn_vec a1, drnn_vec a2,
+                            drnn_vec a3, const drnn_real *const w[4], const drnn_real *const x[4],
+                            int kv, int K)
+{
+    drnn_real s[4];
+    vsum4(s, a0, a1, a2, a3);
+    for (int j = 0; j < 4; j++) {
+        for (int k = kv; k < K; k++)
+            s[j] = fmadd(w[j][k], x[j][k], s[j]);
+        y[j * ystep] += s[j];
+    }
 }
 
 /* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k]. Every block keeps at least
@@ -146,19 +193,19 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
             drnn_vec a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0};
             drnn_vec a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
             for (int k = 0; k < kv; k += VL) {
-                drnn_vec v0 = vload(x0 + k), v1 = vload(x1 + k);
-                drnn_vec u0 = vload(w0 + k), u1 = vload(w1 + k);
-                drnn_vec u2 = vload(w2 + k), u3 = vload(w3 + k);
+                drnn_vec v0 = vreg(vload(x0 + k)), v1 = vreg(vload(x1 + k));
+                drnn_vec u0 = vreg(vload(w0 + k)), u1 = vreg(vload(w1 + k));
+                drnn_vec u2 = vreg(vload(w2 + k)), u3 = vreg(vload(w3 + k));
                 a00 = vfma(u0, v0, a00), a01 = vfma(u1, v0, a01);
                 a02 = vfma(u2, v0, a02), a03 = vfma(u3, v0, a03);
                 a10 = vfma(u0, v1, a10), a11 = vfma(u1, v1, a11);
                 a12 = vfma(u2, v1, a12), a13 = vfma(u3, v1, a13);
             }
             drnn_real *y0 = Y + (size_t)t * ldy + i, *y1 = y0 + ldy;
-            dot_end(&y0[0], a00, w0, x0, kv, K); dot_end(&y0[1], a01, w1, x0, kv, K);
-            dot_end(&y0[2], a02, w2, x0, kv, K); dot_end(&y0[3], a03, w3, x0, kv, K);
-            dot_end(&y1[0], a10, w0, x1, kv, K); dot_end(&y1[1], a11, w1, x1, kv, K);
-            dot_end(&y1[2], a12, w2, x1, kv, K); dot_end(&y1[3], a13, w3, x1, kv, K);
+            const drnn_real *const ws[4] = {w0, w1, w2, w3};
+            const drnn_real *const xs0[4] = {x0, x0, x0, x0}, *const xs1[4] = {x1, x1, x1, x1};
+            dot_end4(y0, 1, a00, a01, a02, a03, ws, xs0, kv, K);
+            dot_end4(y1, 1, a10, a11, a12, a13, ws, xs1, kv, K);
         }
     }
     if (T2 < T) {
@@ -171,12 +218,13 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
             for (int r = 0; r < 8; r++)
                 w[r] = W + (size_t)(i + r) * K, acc[r] = vsplat(0);
             for (int k = 0; k < kv; k += VL) {
-                drnn_vec v0 = vload(x0 + k);
+                drnn_vec v0 = vreg(vload(x0 + k));
                 for (int r = 0; r < 8; r++)
                     acc[r] = vfma(vload(w[r] + k), v0, acc[r]);
             }
-            for (int r = 0; r < 8; r++)
-                dot_end(&y0[i + r], acc[r], w[r], x0, kv, K);
+            const drnn_real *const xs[4] = {x0, x0, x0, x0};
+            dot_end4(&y0[i], 1, acc[0], acc[1], acc[2], acc[3], w, xs, kv, K);
+            dot_end4(&y0[i + 4], 1, acc[4], acc[5], acc[6], acc[7], w + 4, xs, kv, K);
         }
         for (; i < M4; i++) {
             const drnn_real *w0 = W + (size_t)i * K;
@@ -194,13 +242,12 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
                             *x3 = x2 + ldx;
             drnn_vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
             for (int k = 0; k < kv; k += VL) {
-                drnn_vec u = vload(w0 + k);
+                drnn_vec u = vreg(vload(w0 + k));
                 a0 = vfma(u, vload(x0 + k), a0), a1 = vfma(u, vload(x1 + k), a1);
                 a2 = vfma(u, vload(x2 + k), a2), a3 = vfma(u, vload(x3 + k), a3);
             }
-            drnn_real *y = Y + (size_t)t * ldy + i;
-            dot_end(&y[0], a0, w0, x0, kv, K); dot_end(&y[ldy], a1, w0, x1, kv, K);
-            dot_end(&y[2 * ldy], a2, w0, x2, kv, K); dot_end(&y[3 * ldy], a3, w0, x3, kv, K);
+            const drnn_real *const ws[4] = {w0, w0, w0, w0}, *const xs[4] = {x0, x1, x2, x3};
+            dot_end4(Y + (size_t)t * ldy + i, ldy, a0, a1, a2, a3, ws, xs, kv, K);
         }
         for (; t < T; t++) {
             const drnn_real *x0 = X + (size_t)t * ldx;
@@ -301,8 +348,8 @@ static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *
                      a13 = vload(x1 + 3 * VL);
             for (int i = 0; i < M; i++) {
                 const drnn_real *w = W + (size_t)i * K + k;
-                drnn_vec u0 = vload(w), u1 = vload(w + VL), u2 = vload(w + 2 * VL),
-                         u3 = vload(w + 3 * VL);
+                drnn_vec u0 = vreg(vload(w)), u1 = vreg(vload(w + VL));
+                drnn_vec u2 = vreg(vload(w + 2 * VL)), u3 = vreg(vload(w + 3 * VL));
                 drnn_vec b0 = vsplat(y0[i]), b1 = vsplat(y1[i]);
                 a00 = vfma(b0, u0, a00), a01 = vfma(b0, u1, a01);
                 a02 = vfma(b0, u2, a02), a03 = vfma(b0, u3, a03);
@@ -341,7 +388,7 @@ static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *
                             *y3 = y2 + ldy;
             drnn_vec a0 = vload(x0), a1 = vload(x1), a2 = vload(x2), a3 = vload(x3);
             for (int i = 0; i < M; i++) {
-                drnn_vec u = vload(W + (size_t)i * K + k);
+                drnn_vec u = vreg(vload(W + (size_t)i * K + k));
                 a0 = vfma(vsplat(y0[i]), u, a0), a1 = vfma(vsplat(y1[i]), u, a1);
                 a2 = vfma(vsplat(y2[i]), u, a2), a3 = vfma(vsplat(y3[i]), u, a3);
             }
@@ -389,7 +436,7 @@ static inline void drnn_gemm_ytx(drnn_real *restrict W, const drnn_real *restric
             drnn_vec a20 = START(w2), a21 = START(w2 + VL), a30 = START(w3), a31 = START(w3 + VL);
             for (int j = 0; j < n; j++) {
                 const drnn_real *x = X + (size_t)j * ldx + k;
-                drnn_vec v0 = vload(x), v1 = vload(x + VL), b;
+                drnn_vec v0 = vreg(vload(x)), v1 = vreg(vload(x + VL)), b;
                 b = vsplat(y0[j]), a00 = vfma(b, v0, a00), a01 = vfma(b, v1, a01);
                 b = vsplat(y1[j]), a10 = vfma(b, v0, a10), a11 = vfma(b, v1, a11);
                 b = vsplat(y2[j]), a20 = vfma(b, v0, a20), a21 = vfma(b, v1, a21);
