@@ -43,8 +43,8 @@ static inline void vstore(drnn_real *p, drnn_vec v)
  * them, and the blocks then wait on loads instead of on arithmetic. */
 static inline drnn_vec vreg(drnn_vec v)
 {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    __asm__("" : "+x"(v));
+#if defined(__GNUC__) && defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
+    __asm__("" : "+x"(v)); /* one ymm register: only with AVX */
 #endif
     return v;
 }
