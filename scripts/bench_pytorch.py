@@ -7,6 +7,12 @@ Mirrors dinornn's model and framing: names lowercased, vocabulary = end marker
 GRU, a linear output layer, cross-entropy averaged over the real characters of
 the mini-batch (padding excluded), global-norm clipping, then the optimizer.
 Prints one JSON line per configuration with training characters per second.
+
+Written the way PyTorch runs fastest on a CPU, so that the ratio does not
+flatter dinornn: mini-batches padded on the right and run unpacked, the
+padded targets ignored by the loss (the same gradient as packed sequences:
+padding comes after every real step; 10-45% faster than packing here), and
+50 mini-batches of warm-up before the clock starts.
 """
 import argparse
 import json
@@ -15,7 +21,7 @@ import time
 
 import torch
 import torch.nn as nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+from torch.nn.utils.rnn import pad_sequence
 
 CONFIGS = {
     "a": dict(cell="rnn", layers=1, hidden=50, batch=1, opt="sgd", lr=0.01, epochs=1),
@@ -34,11 +40,9 @@ class Model(nn.Module):
         self.rnn = rnn(vocab, hidden, layers, batch_first=True)
         self.out = nn.Linear(hidden, vocab)
 
-    def forward(self, x, lengths):
-        onehot = nn.functional.one_hot(x, self.vocab).float()
-        packed = pack_padded_sequence(onehot, lengths, batch_first=True, enforce_sorted=False)
-        h, _ = self.rnn(packed)
-        return self.out(h.data), packed
+    def forward(self, x):
+        h, _ = self.rnn(nn.functional.one_hot(x, self.vocab).float())
+        return self.out(h).reshape(-1, self.vocab)
 
 
 def main():
@@ -63,27 +67,30 @@ def main():
         model = Model(cfg["cell"], V, cfg["hidden"], cfg["layers"])
         opt = (torch.optim.SGD if cfg["opt"] == "sgd" else torch.optim.Adam)(
             model.parameters(), lr=cfg["lr"])
-        lossf = nn.CrossEntropyLoss(reduction="mean")
+        lossf = nn.CrossEntropyLoss(reduction="mean", ignore_index=-1)
         epochs = args.epochs or cfg["epochs"]
+
+        def step(batch):
+            inputs = pad_sequence([torch.tensor(s[:-1]) for s in batch], batch_first=True)
+            targets = pad_sequence([torch.tensor(s[1:]) for s in batch], batch_first=True,
+                                   padding_value=-1)
+            loss = lossf(model(inputs), targets.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            return loss, sum(len(s) - 1 for s in batch)
+
+        for b in range(50):
+            step([seqs[random.randrange(len(seqs))] for _ in range(cfg["batch"])])
         chars = 0
         start = time.perf_counter()
         for _ in range(epochs):
             order = list(range(len(seqs)))
             random.shuffle(order)
             for b in range(0, len(order), cfg["batch"]):
-                batch = [seqs[i] for i in order[b:b + cfg["batch"]]]
-                inputs = [torch.tensor(s[:-1]) for s in batch]
-                targets = [torch.tensor(s[1:]) for s in batch]
-                lengths = torch.tensor([len(s) for s in inputs])
-                logits, packed = model(pad_sequence(inputs, batch_first=True), lengths)
-                tpacked = pack_padded_sequence(pad_sequence(targets, batch_first=True), lengths,
-                                               batch_first=True, enforce_sorted=False)
-                loss = lossf(logits, tpacked.data)
-                opt.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-                opt.step()
-                chars += int(lengths.sum())
+                loss, n = step([seqs[i] for i in order[b:b + cfg["batch"]]])
+                chars += n
         dt = time.perf_counter() - start
         print(json.dumps({"config": key, "threads": args.threads, "chars_per_sec": round(chars / dt),
                           "sec_per_epoch": round(dt / epochs, 3), "loss": round(float(loss), 4)}, separators=(",", ":")),
