@@ -355,40 +355,47 @@ static inline void adam_step(drnn_vec *w, drnn_vec *m, drnn_vec *v, drnn_vec g,
     *w = vfma(-k->rate, vfma(k->wd, *w, u), *w);
 }
 
-/* Applies step to parameters [lo, hi), a whole number of vectors except at
- * the end of the buffer, where the last partial vector runs padded with
- * zeros through the same code. m or v may be NULL (not used by the step). */
-#define UPDATE_RANGE(step, lo, hi)                                                              \
-    do {                                                                                        \
-        size_t i_ = (lo);                                                                       \
-        for (; i_ + VL <= (hi); i_ += VL) {                                                     \
-            drnn_vec w_ = vload(w + i_), m_ = m ? vload(m + i_) : vsplat(0);                    \
-            drnn_vec v_ = v ? vload(v + i_) : vsplat(0);                                        \
-            step(&w_, &m_, &v_, vload(grad + i_) * k.gscale, &k);                               \
-            vstore(w + i_, w_);                                                                 \
-            if (m)                                                                              \
-                vstore(m + i_, m_);                                                             \
-            if (v)                                                                              \
-                vstore(v + i_, v_);                                                             \
-        }                                                                                       \
-        if (i_ < (hi)) {                                                                        \
-            drnn_real tw_[VL] = {0}, tm_[VL] = {0}, tv_[VL] = {0}, tg_[VL] = {0};               \
-            const size_t r_ = (hi) - i_;                                                        \
-            memcpy(tw_, w + i_, r_ * sizeof *w), memcpy(tg_, grad + i_, r_ * sizeof *w);        \
-            if (m)                                                                              \
-                memcpy(tm_, m + i_, r_ * sizeof *w);                                            \
-            if (v)                                                                              \
-                memcpy(tv_, v + i_, r_ * sizeof *w);                                            \
-            drnn_vec w_ = vload(tw_), m_ = vload(tm_), v_ = vload(tv_);                         \
-            step(&w_, &m_, &v_, vload(tg_) * k.gscale, &k);                                     \
-            vstore(tw_, w_), vstore(tm_, m_), vstore(tv_, v_);                                  \
-            memcpy(w + i_, tw_, r_ * sizeof *w);                                                \
-            if (m)                                                                              \
-                memcpy(m + i_, tm_, r_ * sizeof *w);                                            \
-            if (v)                                                                              \
-                memcpy(v + i_, tv_, r_ * sizeof *w);                                            \
-        }                                                                                       \
-    } while (0)
+typedef void update_step(drnn_vec *w, drnn_vec *m, drnn_vec *v, drnn_vec g,
+                         const update_consts *k);
+
+/* Applies step to parameters [lo, hi), vector by vector; a last partial
+ * vector runs padded with zeros through the same code. m or v may be NULL
+ * (a moment the optimizer does not keep). Called with a constant step,
+ * which the compiler inlines. */
+static inline DRNN_ALWAYS_INLINE void update_range(update_step *step, drnn_real *w, drnn_real *m, drnn_real *v,
+                                const drnn_real *grad, size_t lo, size_t hi,
+                                const update_consts *k)
+{
+    size_t i = lo;
+    for (; i + VL <= hi; i += VL) {
+        drnn_vec wv = vload(w + i), mv = m ? vload(m + i) : vsplat(0);
+        drnn_vec vv = v ? vload(v + i) : vsplat(0);
+        step(&wv, &mv, &vv, vload(grad + i) * k->gscale, k);
+        vstore(w + i, wv);
+        if (m)
+            vstore(m + i, mv);
+        if (v)
+            vstore(v + i, vv);
+    }
+    if (i == hi)
+        return;
+    const size_t rest = (hi - i) * sizeof *w;
+    drnn_real tw[VL] = {0}, tm[VL] = {0}, tv[VL] = {0}, tg[VL] = {0};
+    memcpy(tw, w + i, rest);
+    memcpy(tg, grad + i, rest);
+    if (m)
+        memcpy(tm, m + i, rest);
+    if (v)
+        memcpy(tv, v + i, rest);
+    drnn_vec wv = vload(tw), mv = vload(tm), vv = vload(tv);
+    step(&wv, &mv, &vv, vload(tg) * k->gscale, k);
+    vstore(tw, wv), vstore(tm, mv), vstore(tv, vv);
+    memcpy(w + i, tw, rest);
+    if (m)
+        memcpy(m + i, tm, rest);
+    if (v)
+        memcpy(v + i, tv, rest);
+}
 
 /* Clips the reduced gradient (which it may overwrite) and applies one
  * optimizer step. */
@@ -431,18 +438,17 @@ static void update(drnn_train_state *st, drnn_real *grad, double norm2, double l
         const size_t lo = c * REDUCE_CHUNK, hi = lo + REDUCE_CHUNK < n ? lo + REDUCE_CHUNK : n;
         switch (hp->optimizer) {
         case DRNN_OPT_SGD:
-            UPDATE_RANGE(sgd_step, lo, hi);
+            update_range(sgd_step, w, m, v, grad, lo, hi, &k);
             break;
         case DRNN_OPT_ADAGRAD:
-            UPDATE_RANGE(adagrad_step, lo, hi);
+            update_range(adagrad_step, w, m, v, grad, lo, hi, &k);
             break;
         default:
-            UPDATE_RANGE(adam_step, lo, hi);
+            update_range(adam_step, w, m, v, grad, lo, hi, &k);
             break;
         }
     }
 }
-#undef UPDATE_RANGE
 
 /* The slots' losses and character counts, summed in slot order. */
 static double sum_slots(const drnn_trainer *t, int slots, int64_t *chars)
