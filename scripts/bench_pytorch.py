@@ -11,8 +11,9 @@ Prints one JSON line per configuration with training characters per second.
 Written the way PyTorch runs fastest on a CPU, so that the ratio does not
 flatter dinornn: mini-batches padded on the right and run unpacked, the
 padded targets ignored by the loss (the same gradient as packed sequences:
-padding comes after every real step; 10-45% faster than packing here), and
-50 mini-batches of warm-up before the clock starts.
+padding comes after every real step; up to 45% faster than packing here,
+never measurably slower), and 50 mini-batches of warm-up before the clock
+starts.
 """
 import argparse
 import json

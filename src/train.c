@@ -362,9 +362,9 @@ typedef void update_step(drnn_vec *w, drnn_vec *m, drnn_vec *v, drnn_vec g,
  * vector runs padded with zeros through the same code. m or v may be NULL
  * (a moment the optimizer does not keep). Called with a constant step,
  * which the compiler inlines. */
-static inline DRNN_ALWAYS_INLINE void update_range(update_step *step, drnn_real *w, drnn_real *m, drnn_real *v,
-                                const drnn_real *grad, size_t lo, size_t hi,
-                                const update_consts *k)
+static inline DRNN_ALWAYS_INLINE void update_range(update_step *step, drnn_real *w, drnn_real *m,
+                                                   drnn_real *v, const drnn_real *grad, size_t lo,
+                                                   size_t hi, const update_consts *k)
 {
     size_t i = lo;
     for (; i + VL <= hi; i += VL) {
@@ -408,13 +408,8 @@ static void update(drnn_train_state *st, drnn_real *grad, double norm2, double l
     drnn_real gscale = 1;
     if (hp->clip > 0 && hp->clip_mode == DRNN_CLIP_NORM && norm2 > hp->clip * hp->clip)
         gscale = (drnn_real)(hp->clip / sqrt(norm2));
-    if (hp->clip > 0 && hp->clip_mode == DRNN_CLIP_VALUE) {
-        /* A selection, exact in any form. */
-        const drnn_real bound = (drnn_real)hp->clip;
-        DRNN_OMP(omp parallel for schedule(static) if(parallel))
-        for (size_t i = 0; i < n; i++)
-            grad[i] = grad[i] > bound ? bound : grad[i] < -bound ? -bound : grad[i];
-    }
+    const int by_value = hp->clip > 0 && hp->clip_mode == DRNN_CLIP_VALUE;
+    const drnn_real bound = (drnn_real)hp->clip;
     /* Adam's bias corrections folded into the step size, in double. */
     const double t = (double)(st->step + 1);
     const update_consts k = {
@@ -436,6 +431,9 @@ static void update(drnn_train_state *st, drnn_real *grad, double norm2, double l
     DRNN_OMP(omp parallel for schedule(static) if(parallel))
     for (size_t c = 0; c < chunks; c++) {
         const size_t lo = c * REDUCE_CHUNK, hi = lo + REDUCE_CHUNK < n ? lo + REDUCE_CHUNK : n;
+        if (by_value) /* a selection, exact in any form */
+            for (size_t i = lo; i < hi; i++)
+                grad[i] = grad[i] > bound ? bound : grad[i] < -bound ? -bound : grad[i];
         switch (hp->optimizer) {
         case DRNN_OPT_SGD:
             update_range(sgd_step, w, m, v, grad, lo, hi, &k);

@@ -578,7 +578,8 @@ START_TEST(test_optimizer_matches_reference)
         int64_t chars = 0;
         for (size_t j = 0; j < f.train.count; j++) {
             const int len = drnn_corpus_len(&f.train, j);
-            drnn_name_loss_grad(&st.weights, &grad, s, f.train.tokens + f.train.start[j], len);
+            ck_assert(isfinite(drnn_name_loss_grad(&st.weights, &grad, s,
+                                                   f.train.tokens + f.train.start[j], len)));
             chars += len + 1;
         }
         double norm2 = 0, gmax = 0;
