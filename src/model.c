@@ -729,3 +729,29 @@ const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st)
 {
     return st->logits;
 }
+
+/* What the next step reads of a layer's cache: h_t and any carried state
+ * (LSTM: c_t), the first (1 + K) * H values; the rest is for backward. */
+static size_t carried(const drnn_stepper *st)
+{
+    return (size_t)(1 + st->cell->carry) * (size_t)st->cfg.hidden;
+}
+
+size_t drnn_stepper_state_size(const drnn_stepper *st)
+{
+    return (size_t)st->cfg.layers * carried(st);
+}
+
+void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state)
+{
+    size_t n = carried(st);
+    for (int l = 0; l < st->cfg.layers; l++)
+        memcpy(state + (size_t)l * n, st->cache[l], n * sizeof *state);
+}
+
+void drnn_stepper_load_state(drnn_stepper *st, const drnn_real *state)
+{
+    size_t n = carried(st);
+    for (int l = 0; l < st->cfg.layers; l++)
+        memcpy(st->cache[l], state + (size_t)l * n, n * sizeof *state);
+}

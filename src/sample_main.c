@@ -1,5 +1,5 @@
 /* dinornn-sample: names from a trained model: random, from a prefix, the
- * most likely ones (beam search), only novel ones, or the score of a name. */
+ * most likely ones (an exact search), only novel ones, or the score of a name. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,11 +12,14 @@
 
 static const char *const prog = "dinornn-sample";
 
-enum { OPT_MAX_LENGTH = 256, OPT_BEST, OPT_NOVEL, OPT_SCORE, OPT_FORMAT, OPT_DATA, OPT_VERSION };
+enum {
+    OPT_MAX_LENGTH = 256, OPT_MIN_LENGTH, OPT_BEST, OPT_MAX_EXPANSIONS, OPT_NOVEL, OPT_SCORE,
+    OPT_FORMAT, OPT_DATA, OPT_VERSION
+};
 
 typedef struct options {
     const char *checkpoint, *prefix, *data;
-    long long count;
+    long long count, max_expansions;
     drnn_sample_options sample;
     uint64_t seed;
     int best, novel, score, json;
@@ -37,9 +40,13 @@ static void usage(void)
            "  -k, --top-k=K            draw among the K most likely symbols only, K >= 1\n"
            "                           (default: all)\n"
            "  -s, --seed=N             seed of the random draws (default 1)\n"
+           "      --min-length=N       shortest name, prefix included (default 1)\n"
            "      --max-length=N       longest name, prefix included, 1..%d (default 32)\n"
-           "      --best=K             the K most likely complete names (beam search), with\n"
-           "                           their log-probabilities, 1..%d\n"
+           "      --best=K             exactly the K most likely complete names, with their\n"
+           "                           log-probabilities, 1..%d\n"
+           "      --max-expansions=N   bound on --best's work: partial names extended\n"
+           "                           (default %lld); past it, the names not proven best\n"
+           "                           are marked as such\n"
            "      --novel              only names that are not in the training data\n"
            "      --data=FILE          the training names for --novel (default: the file\n"
            "                           recorded in the checkpoint)\n"
@@ -48,13 +55,16 @@ static void usage(void)
            "  -h, --help               display this help and exit\n"
            "      --version            output version information and exit\n\n"
            "Log-probabilities are natural logarithms of the whole name, its end included;\n"
-           "nats per character divide by its length plus one.\n\n"
+           "nats per character divide by its length plus one. --best searches every name\n"
+           "that fits the prefix and the lengths, most likely first, so its answer is\n"
+           "exact unless the bound stops it (then it says so); equal log-probabilities go\n"
+           "to the shorter name, then in the order of the model's symbols.\n\n"
            "Examples:\n"
            "  %s --prefix tyr --count 5\n"
            "  %s --prefix tyr --best 5\n"
            "  %s --score Tyrannosaurus Velociraptor\n\n"
            "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
-           prog, prog, DRNN_MAX_NAME_LEN, DRNN_MAX_BEAM, prog, prog, prog);
+           prog, prog, DRNN_MAX_NAME_LEN, DRNN_MAX_BEST, DRNN_SEARCH_EXPANSIONS, prog, prog, prog);
 }
 
 static void parse_options(options *o, int argc, char **argv)
@@ -66,8 +76,10 @@ static void parse_options(options *o, int argc, char **argv)
         {"temperature", required_argument, NULL, 't'},
         {"top-k", required_argument, NULL, 'k'},
         {"seed", required_argument, NULL, 's'},
+        {"min-length", required_argument, NULL, OPT_MIN_LENGTH},
         {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
         {"best", required_argument, NULL, OPT_BEST},
+        {"max-expansions", required_argument, NULL, OPT_MAX_EXPANSIONS},
         {"novel", no_argument, NULL, OPT_NOVEL},
         {"data", required_argument, NULL, OPT_DATA},
         {"score", no_argument, NULL, OPT_SCORE},
@@ -98,7 +110,13 @@ static void parse_options(options *o, int argc, char **argv)
         case OPT_MAX_LENGTH:
             o->sample.max_len = (int)cli_int(prog, "--max-length", optarg, 1, DRNN_MAX_NAME_LEN);
             break;
-        case OPT_BEST: o->best = (int)cli_int(prog, "--best", optarg, 1, DRNN_MAX_BEAM); break;
+        case OPT_MIN_LENGTH:
+            o->sample.min_len = (int)cli_int(prog, "--min-length", optarg, 1, DRNN_MAX_NAME_LEN);
+            break;
+        case OPT_BEST: o->best = (int)cli_int(prog, "--best", optarg, 1, DRNN_MAX_BEST); break;
+        case OPT_MAX_EXPANSIONS:
+            o->max_expansions = cli_int(prog, "--max-expansions", optarg, 1, 1000000000000LL);
+            break;
         case OPT_NOVEL: o->novel = 1; break;
         case OPT_DATA: o->data = optarg; break;
         case OPT_SCORE: o->score = 1; break;
@@ -119,12 +137,17 @@ static void parse_options(options *o, int argc, char **argv)
         cli_die(prog, EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
     if (o->best && o->sampling_set)
         fprintf(stderr, "%s: warning: --count, --temperature and --top-k do not apply to --best "
-                "(beam search); ignored\n", prog);
+                "(an exact search); ignored\n", prog);
+    if (o->max_expansions && !o->best)
+        fprintf(stderr, "%s: warning: --max-expansions applies to --best only; ignored\n", prog);
+    if (o->sample.min_len > o->sample.max_len)
+        cli_die(prog, EXIT_USAGE, "--min-length %d is above --max-length %d", o->sample.min_len,
+                o->sample.max_len);
 }
 
 /* The training names, for --novel: tokens of every name in the file. */
 static void load_known(const options *o, const drnn_train_state *st, const char *ckpt,
-                       drnn_names *names, drnn_corpus *known)
+                       drnn_names *names, drnn_corpus *known, drnn_name_set **set)
 {
     drnn_error err;
     const char *path = o->data ? o->data : st->data_path;
@@ -135,12 +158,15 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
     if (drnn_names_fingerprint(names) != st->data_fingerprint)
         fprintf(stderr, "%s: warning: %s is not the data %s was trained on\n", prog, path, ckpt);
     /* Names with unknown symbols can never be generated: leaving them out is exact. */
-    if (drnn_corpus_encode(known, names, &st->vocab, 1, path, &err))
+    if (drnn_corpus_encode(known, names, &st->vocab, 1, path, &err) ||
+        drnn_name_set_new(set, known, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
+/* One name; with its log-probability when logprob is given, and in JSON
+ * whether it is proven among the most likely when exact >= 0. */
 static void print_name(const options *o, const drnn_train_state *st, const drnn_token *t, int n,
-                       const double *logprob)
+                       const double *logprob, int exact)
 {
     char text[4 * DRNN_MAX_NAME_LEN + 1];
     drnn_vocab_decode(&st->vocab, t, n, !st->hp.keep_case, text, sizeof text);
@@ -149,6 +175,8 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
         cli_json_string(stdout, text);
         if (logprob)
             printf(",\"logprob\":%.6f", *logprob);
+        if (exact >= 0)
+            printf(",\"exact\":%s", exact ? "true" : "false");
         puts("}");
     } else if (logprob) {
         printf("%s\t%.4f\n", text, *logprob);
@@ -182,6 +210,63 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     return EXIT_OK;
 }
 
+/* --best: the exact search, and what to say when a bound stopped it. */
+static void print_best(const options *o, const drnn_train_state *st, const drnn_token *prefix,
+                       int prefix_len, const drnn_name_set *known)
+{
+    drnn_search_options so = {
+        .k = o->best, .prefix = prefix, .prefix_len = prefix_len,
+        .min_len = o->sample.min_len > 1 ? o->sample.min_len : 1, .max_len = o->sample.max_len,
+        .exclude = known, .max_expansions = o->max_expansions,
+    };
+    drnn_search_result res;
+    drnn_error err;
+    if (drnn_search_best(&st->weights, &so, &res, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    for (int i = 0; i < res.count; i++)
+        print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
+                   i < res.certified);
+    if (!res.exact)
+        fprintf(stderr, "%s: the search stopped at its bound (%lld partial names extended, "
+                "%.0f MB): the first %d names are exactly the most likely, the other %d are "
+                "the best found; raise --max-expansions for an exact answer\n", prog,
+                res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified);
+    else if (res.count < o->best)
+        fprintf(stderr, "%s: only %d %sname%s of %d to %d symbols exist%s\n", prog, res.count,
+                known ? "novel " : "", res.count == 1 ? "" : "s", so.min_len, so.max_len,
+                prefix_len ? " with this prefix" : "");
+    drnn_search_result_free(&res);
+}
+
+/* Random names; with --novel, copies are redrawn until fewer than one draw
+ * in 100 gives a new name (after at least 1000), so it always ends soon. */
+static void print_samples(const options *o, const drnn_train_state *st, const drnn_token *prefix,
+                          int prefix_len, const drnn_name_set *known)
+{
+    drnn_stepper *stepper;
+    drnn_error err;
+    if (drnn_stepper_new(&stepper, &st->hp.model, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    drnn_rng rng;
+    drnn_rng_seed(&rng, o->seed);
+    drnn_token t[DRNN_MAX_NAME_LEN];
+    long long shown = 0, attempts = 0;
+    while (shown < o->count) {
+        if (known && attempts >= 1000 && attempts >= 100 * (shown + 1))
+            break;
+        attempts++;
+        int n = drnn_sample_name(&st->weights, stepper, &rng, &o->sample, prefix, prefix_len, t);
+        if (known && drnn_name_set_contains(known, t, n))
+            continue;
+        print_name(o, st, t, n, NULL, -1);
+        shown++;
+    }
+    if (shown < o->count)
+        fprintf(stderr, "%s: only %lld novel names in %lld draws (it stops when fewer than 1 "
+                "draw in 100 is novel)\n", prog, shown, attempts);
+    drnn_stepper_free(stepper);
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -203,58 +288,24 @@ int main(int argc, char **argv)
     }
 
     drnn_token prefix[DRNN_MAX_NAME_LEN];
-    int prefix_len = o.prefix ? cli_encode(prog, "--prefix", o.prefix, &st, prefix) : 0;
-    if (prefix_len >= o.sample.max_len)
-        cli_die(prog, EXIT_USAGE, "--prefix is %d symbols long: --max-length must be larger",
+    /* An empty prefix is no prefix. */
+    int prefix_len = o.prefix && *o.prefix ? cli_encode(prog, "--prefix", o.prefix, &st, prefix) : 0;
+    if (prefix_len > o.sample.max_len)
+        cli_die(prog, EXIT_USAGE, "--prefix is %d symbols long: --max-length must be at least that",
                 prefix_len);
     drnn_names names;
     drnn_corpus known;
+    drnn_name_set *known_set = NULL;
     memset(&names, 0, sizeof names);
     memset(&known, 0, sizeof known);
     if (o.novel)
-        load_known(&o, &st, ckpt, &names, &known);
+        load_known(&o, &st, ckpt, &names, &known, &known_set);
 
-    drnn_error err;
-    long long shown = 0;
-    if (o.best) {
-        /* With --novel, search wider and keep the first novel ones. */
-        int width = o.novel ? (o.best * 4 < DRNN_MAX_BEAM ? o.best * 4 : DRNN_MAX_BEAM) : o.best;
-        drnn_beam_result *res = malloc((size_t)width * sizeof *res);
-        int found = 0;
-        if (!res || drnn_beam_search(&st.weights, prefix, prefix_len, width, o.sample.max_len, res,
-                                     &found, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", res ? err.message : "out of memory");
-        for (int i = 0; i < found && shown < o.best; i++) {
-            if (o.novel && drnn_corpus_contains(&known, res[i].tokens, res[i].len))
-                continue;
-            print_name(&o, &st, res[i].tokens, res[i].len, &res[i].logprob);
-            shown++;
-        }
-        free(res);
-        if (shown < o.best)
-            fprintf(stderr, "%s: only %lld complete names of at most %d symbols found\n", prog,
-                    shown, o.sample.max_len);
-    } else {
-        drnn_stepper *stepper;
-        if (drnn_stepper_new(&stepper, &st.hp.model, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        drnn_rng rng;
-        drnn_rng_seed(&rng, o.seed);
-        drnn_token t[DRNN_MAX_NAME_LEN];
-        /* --novel redraws copies, within a bound so that it always ends. */
-        long long attempts = 0, limit = o.novel ? 100 * o.count + 1000 : o.count;
-        while (shown < o.count && attempts < limit) {
-            attempts++;
-            int n = drnn_sample_name(&st.weights, stepper, &rng, &o.sample, prefix, prefix_len, t);
-            if (o.novel && drnn_corpus_contains(&known, t, n))
-                continue;
-            print_name(&o, &st, t, n, NULL);
-            shown++;
-        }
-        if (shown < o.count)
-            fprintf(stderr, "%s: only %lld novel names in %lld attempts\n", prog, shown, attempts);
-        drnn_stepper_free(stepper);
-    }
+    if (o.best)
+        print_best(&o, &st, prefix, prefix_len, known_set);
+    else
+        print_samples(&o, &st, prefix, prefix_len, known_set);
+    drnn_name_set_free(known_set);
     drnn_corpus_free(&known);
     drnn_names_free(&names);
     drnn_state_free(&st);

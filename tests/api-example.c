@@ -30,19 +30,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    drnn_beam_result best[5];
-    int found;
-    if (drnn_beam_search(&st.weights, prefix.tokens, drnn_corpus_len(&prefix, 0), 5, 32, best,
-                         &found, &err)) {
+    drnn_search_options so = {.k = 5, .prefix = prefix.tokens,
+                              .prefix_len = drnn_corpus_len(&prefix, 0), .min_len = 1,
+                              .max_len = 32};
+    drnn_search_result best;
+    if (drnn_search_best(&st.weights, &so, &best, &err)) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
-    for (int i = 0; i < found; i++) {
+    for (int i = 0; i < best.count; i++) {
         char text[4 * DRNN_MAX_NAME_LEN + 1];
-        drnn_vocab_decode(&st.vocab, best[i].tokens, best[i].len, !st.hp.keep_case, text,
-                          sizeof text);
-        printf("%s\t%.4f\n", text, best[i].logprob);
+        drnn_vocab_decode(&st.vocab, best.names[i].tokens, best.names[i].len, !st.hp.keep_case,
+                          text, sizeof text);
+        printf("%s\t%.4f\n", text, best.names[i].logprob);
     }
+    drnn_search_result_free(&best);
     drnn_corpus_free(&prefix);
     drnn_names_free(&names);
     drnn_state_free(&st);

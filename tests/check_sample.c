@@ -1,4 +1,4 @@
-/* check_sample.c: generation. Beam search against brute-force enumeration,
+/* check_sample.c: generation. The exact search against brute-force enumeration,
  * its scores against the training loss, greedy decoding three ways, and
  * evaluation independent of the thread count. */
 #include <check.h>
@@ -26,87 +26,226 @@ static void tiny_model(drnn_params *w, drnn_scratch **s, int vocab)
         w->data[i] *= 3;
 }
 
+/* Every name over symbols 1..V-1 that starts with prefix and has min..max
+ * symbols, scored by the training loss, in the search's documented order. */
 typedef struct scored {
-    drnn_token t[4];
+    drnn_token t[8];
     int len;
     double logprob;
 } scored;
 
-static int by_logprob(const void *a, const void *b)
+static int by_rank(const void *a, const void *b)
 {
-    double x = ((const scored *)a)->logprob, y = ((const scored *)b)->logprob;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const scored *x = a, *y = b;
+    if (x->logprob != y->logprob)
+        return x->logprob < y->logprob ? 1 : -1;
+    if (x->len != y->len)
+        return x->len - y->len;
+    for (int i = 0; i < x->len; i++)
+        if (x->t[i] != y->t[i])
+            return x->t[i] - y->t[i];
+    return 0;
 }
 
-/* With a beam as wide as the number of names, beam search is exhaustive:
- * it must return exactly the brute-force ranking, scores bit for bit. */
-START_TEST(test_beam_matches_brute_force)
+static scored *brute_force(const drnn_params *w, drnn_scratch *s, const drnn_token *prefix,
+                           int plen, int min_len, int max_len, int *count)
 {
-    drnn_params w;
-    drnn_scratch *s;
-    tiny_model(&w, &s, 4);
-    scored all[3 + 9 + 27 + 81];
+    int A = w->cfg.vocab - 1, cap = 0;
+    for (int len = plen, total = 1; len <= max_len; len++, total *= A)
+        cap += total;
+    scored *all = malloc((size_t)cap * sizeof *all);
+    ck_assert_ptr_nonnull(all);
     int n = 0;
-    for (int len = 1; len <= 4; len++) {
-        int total = 1;
-        for (int i = 0; i < len; i++)
-            total *= 3;
-        for (int code = 0; code < total; code++) {
-            int c = code;
-            for (int i = 0; i < len; i++, c /= 3)
-                all[n].t[i] = (drnn_token)(1 + c % 3);
+    for (int len = plen, total = 1; len <= max_len; len++, total *= A) {
+        for (int code = 0; code < total && len >= min_len && len > 0; code++) {
+            memcpy(all[n].t, prefix, (size_t)plen * sizeof *prefix);
+            for (int i = plen, c = code; i < len; i++, c /= A)
+                all[n].t[i] = (drnn_token)(1 + c % A);
             all[n].len = len;
-            all[n].logprob = -drnn_name_loss(&w, s, all[n].t, len);
+            all[n].logprob = -drnn_name_loss(w, s, all[n].t, len);
             n++;
         }
     }
-    qsort(all, (size_t)n, sizeof *all, by_logprob);
-    /* Probabilities of names up to 4 symbols plus longer ones sum to 1. */
-    double mass = 0;
-    for (int i = 0; i < n; i++)
-        mass += exp(all[i].logprob);
-    ck_assert(mass > 0.2 && mass < 1.0);
+    qsort(all, (size_t)n, sizeof *all, by_rank);
+    *count = n;
+    return all;
+}
 
-    drnn_beam_result *res = malloc(200 * sizeof *res);
-    int found;
-    ck_assert_int_eq(drnn_beam_search(&w, NULL, 0, 200, 4, res, &found, NULL), DRNN_OK);
-    ck_assert_int_eq(found, n);
-    for (int i = 0; i < n; i++) {
-        ck_assert_int_eq(res[i].len, all[i].len);
-        ck_assert(memcmp(res[i].tokens, all[i].t, (size_t)all[i].len * sizeof(drnn_token)) == 0);
-        ck_assert_msg(res[i].logprob == all[i].logprob, "rank %d: beam %.17g, loss %.17g", i,
-                      res[i].logprob, all[i].logprob);
+/* The search's top k equal brute force's: names in order, scores bit for bit. */
+static void expect_top(const drnn_params *w, drnn_scratch *s, const drnn_token *prefix, int plen,
+                       int min_len, int max_len, int k)
+{
+    int n;
+    scored *all = brute_force(w, s, prefix, plen, min_len, max_len, &n);
+    drnn_search_options o = {.k = k, .prefix = prefix, .prefix_len = plen,
+                             .min_len = min_len, .max_len = max_len};
+    drnn_search_result res;
+    ck_assert_int_eq(drnn_search_best(w, &o, &res, NULL), DRNN_OK);
+    ck_assert(res.exact);
+    ck_assert_int_eq(res.count, k < n ? k : n);
+    ck_assert_int_eq(res.certified, res.count);
+    for (int i = 0; i < res.count; i++) {
+        ck_assert_msg(res.names[i].len == all[i].len &&
+                          !memcmp(res.names[i].tokens, all[i].t, (size_t)all[i].len * sizeof(drnn_token)),
+                      "cell %d L%d prefix %d, min %d max %d, k %d: rank %d differs", w->cfg.cell,
+                      w->cfg.layers, plen, min_len, max_len, k, i);
+        ck_assert_msg(res.names[i].logprob == all[i].logprob, "rank %d: search %.17g, loss %.17g",
+                      i, res.names[i].logprob, all[i].logprob);
     }
-    /* A narrow beam still returns non-increasing, exactly scored names. */
-    ck_assert_int_eq(drnn_beam_search(&w, NULL, 0, 5, 4, res, &found, NULL), DRNN_OK);
-    ck_assert_int_eq(found, 5);
-    for (int i = 0; i < found; i++) {
-        ck_assert(i == 0 || res[i].logprob <= res[i - 1].logprob);
-        ck_assert(res[i].logprob == -drnn_name_loss(&w, s, res[i].tokens, res[i].len));
-    }
-    ck_assert(res[0].logprob == all[0].logprob);
-    free(res);
+    drnn_search_result_free(&res);
+    free(all);
+}
+
+/* A random model over END + V-1 symbols, with logits spread enough that
+ * names differ clearly in probability. */
+static void random_model(drnn_params *w, drnn_scratch **s, drnn_cell_kind cell, int layers,
+                         int vocab, uint64_t seed, double scale)
+{
+    drnn_config cfg = {.vocab = vocab, .hidden = 5, .layers = layers, .cell = cell};
+    drnn_rng rng;
+    ck_assert_int_eq(drnn_params_alloc(w, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new(s, &cfg, DRNN_MAX_NAME_LEN, NULL), DRNN_OK);
+    drnn_rng_seed(&rng, seed);
+    drnn_params_init(w, &rng);
+    for (size_t i = 0; i < w->count; i++)
+        w->data[i] *= (drnn_real)scale;
+}
+
+/* Every cell, 1 to 3 layers, several prefixes, length bounds and k. A beam
+ * of width k fails this (finished names pushed out, better ones pruned). */
+START_TEST(test_search_matches_brute_force)
+{
+    static const drnn_cell_kind cells[] = {DRNN_CELL_RNN, DRNN_CELL_LSTM, DRNN_CELL_GRU};
+    static const int ks[] = {1, 5, 20};
+    for (int c = 0; c < 3; c++)
+        for (int layers = 1; layers <= 3; layers++) {
+            drnn_params w;
+            drnn_scratch *s;
+            random_model(&w, &s, cells[c], layers, 5, 100 + 10 * (uint64_t)c + (uint64_t)layers,
+                         2.5);
+            const drnn_token pre[] = {2, 1, 4};
+            for (int plen = 0; plen <= 2; plen++)
+                for (int ki = 0; ki < 3; ki++) {
+                    expect_top(&w, s, pre, plen, 1, 5, ks[ki]);
+                    expect_top(&w, s, pre, plen, 3, 5, ks[ki]);
+                }
+            expect_top(&w, s, pre, 3, 1, 3, 1);   /* the prefix alone, or nothing */
+            expect_top(&w, s, pre, 0, 4, 4, 20);  /* one length only */
+            drnn_scratch_free(s);
+            drnn_params_free(&w);
+        }
+}
+END_TEST
+
+/* A model that strongly prefers long names: short names ranked first must
+ * still be found although every partial name outscores them for a while. */
+START_TEST(test_search_short_names_not_pushed_out)
+{
+    drnn_params w;
+    drnn_scratch *s;
+    random_model(&w, &s, DRNN_CELL_GRU, 2, 4, 7, 4.0);
+    for (int max_len = 1; max_len <= 6; max_len++)
+        expect_top(&w, s, NULL, 0, 1, max_len, 20);
     drnn_scratch_free(s);
     drnn_params_free(&w);
 }
 END_TEST
 
-START_TEST(test_beam_prefix)
+/* --novel: excluded names never come back, and the rest are still the top k. */
+START_TEST(test_search_excludes)
 {
     drnn_params w;
     drnn_scratch *s;
-    tiny_model(&w, &s, 4);
-    drnn_token prefix[] = {2, 3};
-    drnn_beam_result res[10];
-    int found;
-    ck_assert_int_eq(drnn_beam_search(&w, prefix, 2, 10, 6, res, &found, NULL), DRNN_OK);
-    ck_assert_int_eq(found, 10);
-    for (int i = 0; i < found; i++) {
-        ck_assert(res[i].len >= 2 && res[i].len <= 6);
-        ck_assert(res[i].tokens[0] == 2 && res[i].tokens[1] == 3);
-        ck_assert(res[i].logprob == -drnn_name_loss(&w, s, res[i].tokens, res[i].len));
+    random_model(&w, &s, DRNN_CELL_LSTM, 2, 4, 5, 2.5);
+    int n;
+    scored *all = brute_force(&w, s, NULL, 0, 1, 4, &n);
+    /* Exclude ranks 0, 2, 3 and 7 of the brute-force list. */
+    static const int gone[] = {0, 2, 3, 7};
+    drnn_names names;
+    drnn_corpus corpus;
+    char text[64];
+    size_t at = 0;
+    for (int g = 0; g < 4; g++) {
+        for (int i = 0; i < all[gone[g]].len; i++)
+            text[at++] = (char)('a' + all[gone[g]].t[i] - 1);
+        text[at++] = '\n';
     }
-    ck_assert_int_eq(drnn_beam_search(&w, prefix, 2, 0, 6, res, &found, NULL), DRNN_ERR_INVALID);
+    text[at] = 0;
+    drnn_names_options no = {0};
+    ck_assert_int_eq(drnn_names_parse(&names, text, strlen(text), "test", &no, NULL), DRNN_OK);
+    drnn_vocab vocab;
+    memset(&vocab, 0, sizeof vocab);
+    vocab.size = 4; /* END, a, b, c */
+    for (int v = 1; v < 4; v++)
+        vocab.symbol[v] = (uint32_t)('a' + v - 1);
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, &names, &vocab, 0, "test", NULL), DRNN_OK);
+    drnn_name_set *set;
+    ck_assert_int_eq(drnn_name_set_new(&set, &corpus, NULL), DRNN_OK);
+    for (int g = 0; g < 4; g++)
+        ck_assert(drnn_name_set_contains(set, all[gone[g]].t, all[gone[g]].len));
+    ck_assert(!drnn_name_set_contains(set, all[1].t, all[1].len));
+
+    drnn_search_options o = {.k = 6, .min_len = 1, .max_len = 4, .exclude = set};
+    drnn_search_result res;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert(res.exact);
+    static const int kept[] = {1, 4, 5, 6, 8, 9};
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(res.names[i].len, all[kept[i]].len);
+        ck_assert(!memcmp(res.names[i].tokens, all[kept[i]].t, (size_t)res.names[i].len * sizeof(drnn_token)));
+        ck_assert(res.names[i].logprob == all[kept[i]].logprob);
+    }
+    drnn_search_result_free(&res);
+    drnn_name_set_free(set);
+    drnn_corpus_free(&corpus);
+    drnn_names_free(&names);
+    free(all);
+    drnn_scratch_free(s);
+    drnn_params_free(&w);
+}
+END_TEST
+
+/* A bound that bites: exact is 0, the certified names are the true top
+ * ones, and every name returned is in order and correctly scored. */
+START_TEST(test_search_bound)
+{
+    drnn_params w;
+    drnn_scratch *s;
+    random_model(&w, &s, DRNN_CELL_RNN, 1, 5, 3, 1.0); /* flat: many names alike */
+    int n;
+    scored *all = brute_force(&w, s, NULL, 0, 1, 5, &n);
+    drnn_search_options o = {.k = 50, .min_len = 1, .max_len = 5, .max_expansions = 10};
+    drnn_search_result res;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert(!res.exact);
+    ck_assert_int_eq(res.expanded, 10);
+    ck_assert(res.certified < 50);
+    ck_assert(res.count > res.certified);
+    for (int i = 0; i < res.count; i++) {
+        ck_assert(res.names[i].logprob == -drnn_name_loss(&w, s, res.names[i].tokens, res.names[i].len));
+        ck_assert(i == 0 || res.names[i].logprob <= res.names[i - 1].logprob);
+        for (int j = 0; j < i; j++) /* distinct */
+            ck_assert(res.names[i].len != res.names[j].len ||
+                      memcmp(res.names[i].tokens, res.names[j].tokens, (size_t)res.names[i].len * sizeof(drnn_token)));
+        if (i < res.certified)
+            ck_assert(res.names[i].logprob == all[i].logprob && res.names[i].len == all[i].len);
+    }
+    drnn_search_result_free(&res);
+    /* A memory bound too small for the root's children stops it at once. */
+    o.max_expansions = 0;
+    o.max_bytes = 64;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert(!res.exact);
+    ck_assert_int_eq(res.certified, 0);
+    drnn_search_result_free(&res);
+    /* Bad requests. */
+    o.max_bytes = 0;
+    o.k = 0;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_ERR_INVALID);
+    o.k = 5;
+    o.min_len = 6;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_ERR_INVALID);
+    free(all);
     drnn_scratch_free(s);
     drnn_params_free(&w);
 }
@@ -237,8 +376,10 @@ static Suite *sample_suite(void)
     Suite *suite = suite_create("sample");
     TCase *tc = tcase_create("sample");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_beam_matches_brute_force);
-    tcase_add_test(tc, test_beam_prefix);
+    tcase_add_test(tc, test_search_matches_brute_force);
+    tcase_add_test(tc, test_search_short_names_not_pushed_out);
+    tcase_add_test(tc, test_search_excludes);
+    tcase_add_test(tc, test_search_bound);
     tcase_add_test(tc, test_greedy_three_ways);
     tcase_add_test(tc, test_top_k);
     tcase_add_test(tc, test_evaluate_threads);

@@ -40,8 +40,77 @@ cmp -s "$tmp/best" "$tmp/scored" && ok "--score reproduces --best's log-probabil
 cmp -s "$tmp/best" "$tmp/best2" && grep -q 'warning: --count, --temperature and --top-k do not apply to --best' "$tmp/warn" \
   && ok "--best ignores sampling options, with a warning" || bad "--best with --count: $(cat "$tmp/warn")"
 "$sample" -c "$best" --prefix tyr --best 2 --format json > "$tmp/json"
-grep -Eq '^\{"name":"Tyr[a-z]*","logprob":-[0-9.]+\}$' "$tmp/json" && ok "--best --format json" \
+grep -Eq '^\{"name":"Tyr[a-z]*","logprob":-[0-9.]+,"exact":true\}$' "$tmp/json" && ok "--best --format json" \
   || bad "unexpected JSON: $(cat "$tmp/json")"
+
+# --- --best is exact: its top K equal those of every name scored by --score ---
+# brute CKPT K MAXLEN NAME...: the K best log-probabilities of the names given
+# (all names that fit) against --best K with that bound and prefix.
+top_scores() { sort -t "$(printf '\t')" -k2,2gr | head -n "$1" | cut -f2; }
+brute() {
+  local ck=$1 k=$2 maxlen=$3 prefix=$4 what=$5
+  shift 5
+  printf '%s\n' "$@" | xargs "$sample" -c "$ck" --score | cut -f1,2 | top_scores "$k" > "$tmp/brute"
+  "$sample" -c "$ck" --best "$k" --max-length "$maxlen" --prefix "$prefix" > "$tmp/found"
+  cut -f2 "$tmp/found" | cmp -s - "$tmp/brute" && [ "$(wc -l < "$tmp/found")" -eq "$k" ] \
+    && ok "--best $k equals brute force: $what" \
+    || bad "--best $k, $what: $(paste "$tmp/found" "$tmp/brute" | head -8 | tr '\n\t' '; ')"
+}
+# Every name 'ty' to 'ty???' (18,279 names) under the model trained above.
+three=$(printf '%s ' {a..z}{a..z}{a..z}) two=$(printf '%s ' {a..z}{a..z}) one=$(printf '%s ' {a..z})
+# shellcheck disable=SC2086
+all_ty=$(for x in "" $one $two $three; do printf 'ty%s\n' "$x"; done)
+for k in 1 5 20; do
+  # shellcheck disable=SC2086
+  brute "$best" $k 5 ty "prefix ty, names of at most 5 letters" $all_ty
+done
+# A model trained with --keep-case over a small mixed-case alphabet: every name
+# of at most 4 symbols, no prefix and a prefix that may end at once.
+printf 'Ab\nbA\nAbc\ncAb\nBAc\nbbA\nAAb\nc\nBc\ncA\n' > "$tmp/case.txt"
+"$bin/dinornn-train" --data "$tmp/case.txt" --keep-case --cell lstm --layers 2 --hidden 8 --epochs 3 \
+  --samples 0 --quiet --checkpoint-dir "$tmp/ckcase" --val-data "$tmp/case.txt" || bad "keep-case training failed"
+syms="A B b c"
+all4=$(for a in $syms; do echo "$a"; for b in $syms; do echo "$a$b"; for c in $syms; do echo "$a$b$c"
+  for d in $syms; do echo "$a$b$c$d"; done; done; done; done)
+for k in 1 5 20; do
+  # shellcheck disable=SC2086
+  brute "$tmp/ckcase/latest.ckpt" $k 4 "" "keep-case, no prefix" $all4
+done
+# shellcheck disable=SC2086
+brute "$tmp/ckcase/latest.ckpt" 5 4 "Ab" "keep-case, prefix Ab" $(printf '%s\n' $all4 | grep '^Ab')
+"$sample" -c "$tmp/ckcase/latest.ckpt" --best 3 --prefix Abcb --max-length 4 > "$tmp/whole"
+[ "$(cut -f1 "$tmp/whole")" = Abcb ] && ok "a prefix as long as --max-length is itself the one candidate" \
+  || bad "prefix as the whole name: $(cat "$tmp/whole")"
+
+# --- lengths, novelty and the search's bound ---
+"$sample" -c "$best" --best 30 --min-length 6 --max-length 7 > "$tmp/len"
+awk -F '\t' 'length($1) < 6 || length($1) > 7 { bad = 1 } END { exit bad || NR != 30 }' "$tmp/len" \
+  && ok "--best respects --min-length and --max-length" || bad "--best lengths: $(cut -f1 "$tmp/len" | tr '\n' ' ')"
+"$sample" -c "$best" --count 200 --min-length 6 --max-length 7 > "$tmp/len"
+awk '{ n = length($0) } n < 6 || n > 7 { bad = 1 } END { exit bad || NR != 200 }' "$tmp/len" \
+  && ok "sampling respects --min-length and --max-length" || bad "sampled lengths: $(tr '\n' ' ' < "$tmp/len" | head -c 300)"
+# --novel --best against brute force: every name of at most 4 symbols but
+# the training names, which the plain top 20 does hold.
+"$sample" -c "$tmp/ckcase/latest.ckpt" --best 20 --max-length 4 > "$tmp/plain"
+known=$(cut -f1 "$tmp/plain" | grep -Fxc -f "$tmp/case.txt" || true)
+# shellcheck disable=SC2086
+printf '%s\n' $all4 | grep -Fxv -f "$tmp/case.txt" | xargs "$sample" -c "$tmp/ckcase/latest.ckpt" --score \
+  | cut -f1,2 | top_scores 20 > "$tmp/brute"
+"$sample" -c "$tmp/ckcase/latest.ckpt" --best 20 --max-length 4 --novel > "$tmp/novelbest"
+copies=$(cut -f1 "$tmp/novelbest" | grep -Fxc -f "$tmp/case.txt" || true)
+[ "$known" -gt 0 ] && [ "$copies" -eq 0 ] && cut -f2 "$tmp/novelbest" | cmp -s - "$tmp/brute" \
+  && ok "--novel --best: the top 20 of the names not in the data (the plain top 20 held $known)" \
+  || bad "--novel --best: $copies copies, plain top 20 had $known: $(paste "$tmp/novelbest" "$tmp/brute" | head -5)"
+"$sample" -c "$best" --best 5 --prefix '' > "$tmp/empty"
+"$sample" -c "$best" --best 5 > "$tmp/none"
+cmp -s "$tmp/empty" "$tmp/none" && ok "an empty --prefix is no prefix" || bad "--prefix '': $(cat "$tmp/empty")"
+expect 0 "stopped at its bound.*first [0-9]+ names are exactly" "a bound that bites is reported" -- \
+  "$sample" -c "$best" --best 40 --max-expansions 20 --format json
+[ "$(grep -c '"exact":false' "$tmp/out")" -gt 0 ] && [ "$(wc -l < "$tmp/out")" -eq 40 ] \
+  && sed 's/.*"logprob":\([-0-9.]*\).*/\1/' "$tmp/out" | sort -gr -s | cmp -s - <(sed 's/.*"logprob":\([-0-9.]*\).*/\1/' "$tmp/out") \
+  && ok "and its names are marked exact:false and still in order" || bad "bounded search output: $(head -c 400 "$tmp/out")"
+expect 2 "--min-length 9 is above --max-length 8" "--min-length above --max-length" -- \
+  "$sample" -c "$best" --min-length 9 --max-length 8
 
 # --- --score agrees with dinornn-eval on a one-name file ---
 printf 'Tyrannosaurus\n' > "$tmp/one.txt"
@@ -79,9 +148,13 @@ then_nats=$(sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/' "$top_srcdir/tests/data/
 now_nats=$("$eval_" -c "$v1" --data "$data" --split val --format json | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')
 awk -v a="$then_nats" -v b="$now_nats" 'BEGIN { d = a - b; exit !(b != "" && d < 1e-5 && d > -1e-5) }' \
   && ok "version-1 checkpoint evaluates as it did ($now_nats)" || bad "version-1 eval: then $then_nats, now '$now_nats'"
-"$sample" -c "$v1" --best 3 --format json | sed 's/,"logprob".*//' > "$tmp/v1best"
+# Its best names, every one- and two-letter name scored (a beam search once
+# gave a 32-letter name third here).
+"$sample" -c "$v1" --best 5 --format json | sed 's/,"logprob".*//' > "$tmp/v1best"
 sed 's/,"logprob".*//' "$top_srcdir/tests/data/v1-rnn-1x4.best.json" | cmp -s - "$tmp/v1best" \
   && ok "version-1 checkpoint gives the same best names" || bad "version-1 best names: $(cat "$tmp/v1best")"
+# shellcheck disable=SC2086
+brute "$v1" 5 32 "" "version-1 checkpoint" $one $two
 cp "$v1" "$tmp/v1.ckpt"
 expect 0 "" "training resumes from a version-1 checkpoint" -- \
   "$bin/dinornn-train" --resume="$tmp/v1.ckpt" --data "$data" --epochs 3 --quiet --checkpoint-dir "$tmp/v1dir"

@@ -19,7 +19,7 @@ T=$bin/dinornn-train S=$bin/dinornn-sample E=$bin/dinornn-eval
 run 0 "train" -- "$T" --data "$tmp/names.txt" --cell lstm --layers 2 --hidden 8 --epochs 2 --dropout 0.1 --samples 2 -c "$tmp/ck" --log "$tmp/log"
 run 0 "resume" -- "$T" --resume --epochs 3 -c "$tmp/ck" --samples 1
 run 0 "sample" -- "$S" -c "$tmp/ck/latest.ckpt" --count 5 --prefix ab --top-k 3
-run 0 "beam search" -- "$S" -c "$tmp/ck/latest.ckpt" --best 4 --format json
+run 0 "exact search (--best)" -- "$S" -c "$tmp/ck/latest.ckpt" --best 4 --format json
 run 0 "novel names" -- "$S" -c "$tmp/ck/latest.ckpt" --novel --count 3
 run 0 "score" -- "$S" -c "$tmp/ck/latest.ckpt" --score Aardonyx Zz
 run 0 "eval" -- "$E" -c "$tmp/ck/latest.ckpt" --split val --format json

@@ -7,6 +7,7 @@
 #include "dinornn/names.h"
 #include "dinornn/model.h"
 #include "dinornn/sample.h"
+#include "dinornn/search.h"
 #include "dinornn/train.h"
 #include "dinornn/checkpoint.h"
 

@@ -156,6 +156,12 @@ void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src);
 const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in);
 /* The logits of the last feed (zeros before the first). */
 const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st);
+/* The recurrent state alone (each layer's h and carried state, no logits), for
+ * searches that keep many states: its size in scalars, a copy out of st
+ * into state[], and back into st. */
+size_t drnn_stepper_state_size(const drnn_stepper *st);
+void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state);
+void drnn_stepper_load_state(drnn_stepper *st, const drnn_real *state);
 
 #ifdef __cplusplus
 }

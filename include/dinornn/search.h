@@ -1,0 +1,74 @@
+/* dinornn/search.h: the most likely complete names, found exactly. */
+#ifndef DINORNN_SEARCH_H
+#define DINORNN_SEARCH_H
+
+#include <stddef.h>
+
+#include "dinornn/error.h"
+#include "dinornn/model.h"
+#include "dinornn/names.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DRNN_MAX_BEST 1000                       /* names one search may return */
+#define DRNN_SEARCH_EXPANSIONS 1000000LL         /* default bound on partial names expanded */
+#define DRNN_SEARCH_BYTES ((size_t)1 << 30)      /* default bound on the search's memory */
+
+/* A set of names (token sequences), for excluding the training names. */
+typedef struct drnn_name_set drnn_name_set;
+/* Builds the set of corpus's names; the set refers to corpus, which must
+ * outlive it. */
+int drnn_name_set_new(drnn_name_set **out, const drnn_corpus *corpus, drnn_error *err);
+void drnn_name_set_free(drnn_name_set *set);
+/* 1 if tokens[0 .. n-1] is in the set, else 0. */
+int drnn_name_set_contains(const drnn_name_set *set, const drnn_token *tokens, int n);
+
+typedef struct drnn_search_options {
+    int k;                        /* names wanted, 1 .. DRNN_MAX_BEST */
+    const drnn_token *prefix;     /* every name starts with it (NULL when prefix_len is 0) */
+    int prefix_len;
+    int min_len, max_len;         /* symbols in a name, prefix included; 1 <= min <= max
+                                   * <= DRNN_MAX_NAME_LEN, prefix_len <= max_len */
+    const drnn_name_set *exclude; /* names never returned (--novel), or NULL */
+    long long max_expansions;     /* work bound: partial names expanded; 0: the default */
+    size_t max_bytes;             /* memory bound; 0: the default */
+} drnn_search_options;
+
+/* One complete name and its score. */
+typedef struct drnn_scored_name {
+    drnn_token tokens[DRNN_MAX_NAME_LEN];
+    int len;
+    double logprob;   /* natural log of p(name, END), prefix included; equals
+                       * -drnn_name_loss of the name bit for bit */
+} drnn_scored_name;
+
+typedef struct drnn_search_result {
+    drnn_scored_name *names;  /* count names, by non-increasing logprob */
+    int count;
+    int exact;                /* 1: names[] are exactly the k most likely (or all
+                               * there are, when count < k) */
+    int certified;            /* names[0 .. certified-1] are exactly the most likely
+                               * ones; after a bound stopped the search, the rest are
+                               * the best it could finish cheaply */
+    long long expanded;       /* partial names expanded (one model step each) */
+    size_t peak_bytes;        /* memory the search held at most */
+} drnn_search_result;
+
+/* The k most likely complete names that start with the prefix, have
+ * min_len..max_len symbols and are not excluded, by best-first search over
+ * partial names: a name's log-probability only falls as it grows, so a name
+ * that leaves the queue finished is final. Ties in log-probability go to
+ * the shorter name, then to the lower symbol indices (vocabulary order)
+ * from the first symbol on. When a bound stops the search, res->exact is 0
+ * and the names it could not certify are completed greedily. res is valid
+ * (free it with drnn_search_result_free) whenever DRNN_OK is returned. */
+int drnn_search_best(const drnn_params *w, const drnn_search_options *opt,
+                     drnn_search_result *res, drnn_error *err);
+void drnn_search_result_free(drnn_search_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

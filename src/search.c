@@ -1,0 +1,505 @@
+/* search.c: the k most likely complete names, exactly, by best-first search.
+ *
+ * Every partial name is a node of a tree rooted at the prefix; extending a
+ * name by one symbol multiplies its probability by p(symbol | name) <= 1,
+ * so scores (log-probabilities) only fall along a path. A priority queue
+ * holds the frontier: partial names not yet expanded, and finished names
+ * (a name followed by END). Taking the highest score first, a finished name
+ * that reaches the front can be overtaken by nothing left in the queue: it
+ * is the next most likely name. Expanding a partial name costs one model
+ * step from its parent's saved state.
+ *
+ * Two savings keep the queue small: the best k finished names seen so far
+ * (popped or not) give a threshold below which nothing can enter the top k,
+ * so nothing below it is queued or expanded; and only the recurrent state of
+ * expanded names is kept (children are queued as parent + symbol). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dinornn/search.h"
+#include "internal.h"
+
+/* ---- the set of known names: open addressing over the corpus's names ---- */
+
+struct drnn_name_set {
+    const drnn_corpus *corpus;
+    size_t mask;      /* slots - 1, slots a power of two */
+    size_t *slot;     /* name index + 1, 0 when empty */
+};
+
+static uint64_t hash_tokens(const drnn_token *t, int n)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a over the tokens' values */
+    for (int i = 0; i < n; i++) {
+        h ^= t[i];
+        h *= 0x100000001b3u;
+    }
+    return h ^ (h >> 29);
+}
+
+static int same_name(const drnn_corpus *c, size_t i, const drnn_token *t, int n)
+{
+    return drnn_corpus_len(c, i) == n &&
+           memcmp(c->tokens + c->start[i], t, (size_t)n * sizeof *t) == 0;
+}
+
+int drnn_name_set_new(drnn_name_set **out, const drnn_corpus *corpus, drnn_error *err)
+{
+    *out = NULL;
+    size_t slots = 16;
+    while (slots / 2 < corpus->count) {
+        if (slots > ((size_t)-1 >> 2) / sizeof(size_t))
+            return drnn_fail(err, DRNN_ERR_NOMEM, "too many names for a name set");
+        slots *= 2;
+    }
+    drnn_name_set *set = calloc(1, sizeof *set);
+    size_t *slot = calloc(slots, sizeof *slot);
+    if (!set || !slot) {
+        free(set), free(slot);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a set of %zu names",
+                         corpus->count);
+    }
+    set->corpus = corpus;
+    set->mask = slots - 1;
+    set->slot = slot;
+    for (size_t i = 0; i < corpus->count; i++) {
+        const drnn_token *t = corpus->tokens + corpus->start[i];
+        int n = drnn_corpus_len(corpus, i);
+        size_t at = hash_tokens(t, n) & set->mask;
+        while (slot[at] && !same_name(corpus, slot[at] - 1, t, n))
+            at = (at + 1) & set->mask;
+        if (!slot[at])
+            slot[at] = i + 1;
+    }
+    *out = set;
+    return drnn_ok(err);
+}
+
+void drnn_name_set_free(drnn_name_set *set)
+{
+    if (!set)
+        return;
+    free(set->slot);
+    free(set);
+}
+
+int drnn_name_set_contains(const drnn_name_set *set, const drnn_token *tokens, int n)
+{
+    size_t at = hash_tokens(tokens, n) & set->mask;
+    for (; set->slot[at]; at = (at + 1) & set->mask)
+        if (same_name(set->corpus, set->slot[at] - 1, tokens, n))
+            return 1;
+    return 0;
+}
+
+/* ---- the search ---- */
+
+typedef struct node {      /* an expanded partial name */
+    int32_t parent;        /* -1 for the root (the prefix) */
+    drnn_token symbol;     /* its last symbol (not the root's) */
+    uint16_t len;          /* symbols, prefix included */
+} node;
+
+typedef struct entry {     /* a name in the queue: node parent + symbol */
+    double logprob;
+    int32_t parent;
+    int32_t symbol;        /* DRNN_END: parent's name, finished */
+} entry;
+
+typedef struct search {
+    const drnn_params *w;
+    const drnn_search_options *opt;
+    int V;
+    size_t S;              /* scalars of one saved state */
+    drnn_stepper *stepper;
+    node *nodes;           /* expanded names; their states are kept apart */
+    drnn_real *states;     /* S per node, node i's at states + i * S */
+    size_t n_nodes, cap_nodes, cap_states;
+    entry *heap;           /* the queue, best first */
+    size_t n_heap, cap_heap;
+    double *top;           /* min-heap of the best k finished scores queued */
+    int n_top;
+    drnn_real *probs;      /* [V] softmax scratch */
+    double *scores;        /* [V] scores of a node's children */
+    drnn_token a[DRNN_MAX_NAME_LEN], b[DRNN_MAX_NAME_LEN]; /* tie-break scratch */
+    size_t bytes, peak_bytes, max_bytes;
+} search;
+
+static int entry_len(const search *s, const entry *e)
+{
+    return s->nodes[e->parent].len + (e->symbol != DRNN_END);
+}
+
+/* The tokens of node i into out (room for its len); returns len. */
+static int node_tokens(const search *s, int32_t i, drnn_token *out)
+{
+    int len = s->nodes[i].len;
+    int at = len;
+    for (; s->nodes[i].parent >= 0; i = s->nodes[i].parent)
+        out[--at] = s->nodes[i].symbol;
+    memcpy(out, s->opt->prefix, (size_t)at * sizeof *out); /* at == prefix_len */
+    return len;
+}
+
+static int entry_tokens(const search *s, const entry *e, drnn_token *out)
+{
+    int len = node_tokens(s, e->parent, out);
+    if (e->symbol != DRNN_END)
+        out[len++] = (drnn_token)e->symbol;
+    return len;
+}
+
+/* 1 if x leaves the queue before y: the higher score; on a tie the shorter
+ * name, a finished name before a partial one of its length (whose names are
+ * all longer), then the lower tokens from the first on. This is the order
+ * of the results, and no name below x can later tie x and precede it. */
+static int before(search *s, const entry *x, const entry *y)
+{
+    if (x->logprob != y->logprob)
+        return x->logprob > y->logprob;
+    int lx = entry_len(s, x), ly = entry_len(s, y);
+    if (lx != ly)
+        return lx < ly;
+    int fx = x->symbol == DRNN_END, fy = y->symbol == DRNN_END;
+    if (fx != fy)
+        return fx;
+    entry_tokens(s, x, s->a);
+    entry_tokens(s, y, s->b);
+    for (int i = 0; i < lx; i++)
+        if (s->a[i] != s->b[i])
+            return s->a[i] < s->b[i];
+    return 0;
+}
+
+/* Grows *p (of *cap elements of size each) to hold need, within the memory bound. */
+static int grow(search *s, void **p, size_t *cap, size_t need, size_t each)
+{
+    if (need <= *cap)
+        return 0;
+    size_t want = *cap ? *cap : 64;
+    while (want < need)
+        want *= 2;
+    size_t more = (want - *cap) * each;
+    if (s->bytes + more > s->max_bytes) {
+        want = *cap + (s->max_bytes - s->bytes) / each; /* what is left of the bound */
+        if (want < need)
+            return -1;
+        more = (want - *cap) * each;
+    }
+    void *q = realloc(*p, want * each);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = want;
+    s->bytes += more;
+    if (s->bytes > s->peak_bytes)
+        s->peak_bytes = s->bytes;
+    return 0;
+}
+
+/* Queues e (room reserved). */
+static void push(search *s, entry e)
+{
+    size_t i = s->n_heap++;
+    while (i > 0 && before(s, &e, &s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = e;
+}
+
+static entry pop(search *s)
+{
+    entry top = s->heap[0], last = s->heap[--s->n_heap];
+    size_t i = 0, n = s->n_heap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(s, &s->heap[c + 1], &s->heap[c]))
+            c++;
+        if (!before(s, &s->heap[c], &last))
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (n)
+        s->heap[i] = last;
+    return top;
+}
+
+/* Scores below this cannot enter the top k: the k-th best finished score
+ * queued so far (any name at all, once k are known). */
+static double threshold(const search *s)
+{
+    return s->n_top == s->opt->k ? s->top[0] : -INFINITY;
+}
+
+/* Records a finished score among the best k (a min-heap). */
+static void note_finished(search *s, double x)
+{
+    double *h = s->top;
+    int n = s->n_top, i;
+    if (n == s->opt->k) {
+        if (x <= h[0])
+            return;
+        for (i = 0;;) { /* replace the smallest, sift down */
+            int c = 2 * i + 1;
+            if (c >= n)
+                break;
+            if (c + 1 < n && h[c + 1] < h[c])
+                c++;
+            if (h[c] >= x)
+                break;
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = x;
+        return;
+    }
+    for (i = s->n_top++; i > 0 && h[(i - 1) / 2] > x; i = (i - 1) / 2)
+        h[i] = h[(i - 1) / 2];
+    h[i] = x;
+}
+
+/* scores[v] = base + log p(v | the stepper's last feed), summed exactly as
+ * drnn_name_loss sums a name's terms. */
+static void child_scores(search *s, const drnn_real *logits, double base)
+{
+    drnn_real zmax;
+    memcpy(s->probs, logits, (size_t)s->V * sizeof *s->probs);
+    double lognorm = drnn_softmax(s->probs, s->V, &zmax);
+    for (int v = 0; v < s->V; v++)
+        s->scores[v] = base - (lognorm - ((double)logits[v] - zmax));
+}
+
+static int excluded(search *s, const entry *e)
+{
+    if (!s->opt->exclude)
+        return 0;
+    int n = entry_tokens(s, e, s->a);
+    return drnn_name_set_contains(s->opt->exclude, s->a, n);
+}
+
+/* Room for one more node and all its children, so that adding it cannot
+ * fail half-way. Returns -1 at the memory bound. */
+static int reserve(search *s)
+{
+    size_t n = s->n_nodes + 1;
+    return grow(s, (void **)&s->nodes, &s->cap_nodes, n, sizeof *s->nodes) ||
+                   grow(s, (void **)&s->states, &s->cap_states, n * s->S, sizeof *s->states) ||
+                   grow(s, (void **)&s->heap, &s->cap_heap, s->n_heap + (size_t)s->V,
+                        sizeof *s->heap)
+               ? -1
+               : 0;
+}
+
+/* Adds node nd (after reserve), whose state the stepper holds and whose
+ * next-symbol logits are logits, and queues its children that can still
+ * enter the top k. */
+static void add_node(search *s, node nd, const drnn_real *logits, double logprob)
+{
+    size_t n = s->n_nodes++;
+    s->nodes[n] = nd;
+    drnn_stepper_save_state(s->stepper, s->states + n * s->S);
+
+    child_scores(s, logits, logprob);
+    const drnn_search_options *o = s->opt;
+    if (nd.len >= o->min_len) {
+        entry e = {s->scores[DRNN_END], (int32_t)n, DRNN_END};
+        if (e.logprob >= threshold(s) && !excluded(s, &e)) {
+            push(s, e);
+            note_finished(s, e.logprob);
+        }
+    }
+    if (nd.len < o->max_len)
+        for (int v = 0; v < s->V; v++) {
+            entry e = {s->scores[v], (int32_t)n, v};
+            if (v != DRNN_END && e.logprob >= threshold(s))
+                push(s, e);
+        }
+}
+
+/* The stepper at entry e's name (its parent's state, then e's symbol);
+ * returns the logits that follow. */
+static const drnn_real *step_to(search *s, const entry *e)
+{
+    drnn_stepper_load_state(s->stepper, s->states + (size_t)e->parent * s->S);
+    return drnn_stepper_feed(s->stepper, s->w, (drnn_token)e->symbol);
+}
+
+/* Finishes entry e the greedy way (the most likely allowed symbol at each
+ * step) into out. */
+static void complete_greedily(search *s, const entry *e, drnn_scored_name *out)
+{
+    const drnn_search_options *o = s->opt;
+    out->len = entry_tokens(s, e, out->tokens);
+    out->logprob = e->logprob;
+    if (e->symbol == DRNN_END)
+        return;
+    const drnn_real *logits = step_to(s, e);
+    for (;;) {
+        child_scores(s, logits, out->logprob);
+        int best = -1;
+        for (int v = 0; v < s->V; v++) {
+            int allowed = v == DRNN_END ? out->len >= o->min_len : out->len < o->max_len;
+            if (allowed && (best < 0 || s->scores[v] > s->scores[best]))
+                best = v;
+        }
+        out->logprob = s->scores[best];
+        if (best == DRNN_END)
+            return;
+        out->tokens[out->len++] = (drnn_token)best;
+        logits = drnn_stepper_feed(s->stepper, s->w, (drnn_token)best);
+    }
+}
+
+static int by_score(const void *x, const void *y)
+{
+    const drnn_scored_name *a = x, *b = y;
+    if (a->logprob != b->logprob)
+        return a->logprob > b->logprob ? -1 : 1;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    for (int i = 0; i < a->len; i++)
+        if (a->tokens[i] != b->tokens[i])
+            return a->tokens[i] < b->tokens[i] ? -1 : 1;
+    return 0;
+}
+
+/* After a bound: the best names that the queue's front entries lead to,
+ * each finished greedily, sorted, after the certified ones. Queue entries
+ * are never prefixes of each other, so these names are all distinct. */
+static void fill_greedily(search *s, drnn_search_result *res)
+{
+    int need = s->opt->k - res->count;
+    drnn_scored_name *more = res->names + res->count;
+    int got = 0;
+    for (long tries = 4L * need + 64; got < need && s->n_heap > 0 && tries > 0; tries--) {
+        entry e = pop(s);
+        complete_greedily(s, &e, &more[got]);
+        if (s->opt->exclude &&
+            drnn_name_set_contains(s->opt->exclude, more[got].tokens, more[got].len))
+            continue;
+        got++;
+    }
+    qsort(more, (size_t)got, sizeof *more, by_score);
+    res->count += got;
+}
+
+static int check_options(const drnn_params *w, const drnn_search_options *o, drnn_error *err)
+{
+    if (o->k < 1 || o->k > DRNN_MAX_BEST)
+        return drnn_fail(err, DRNN_ERR_INVALID, "asked for %d names (1 to %d)", o->k,
+                         DRNN_MAX_BEST);
+    if (o->min_len < 1 || o->min_len > o->max_len || o->max_len > DRNN_MAX_NAME_LEN)
+        return drnn_fail(err, DRNN_ERR_INVALID, "name lengths %d to %d (1 <= min <= max <= %d)",
+                         o->min_len, o->max_len, DRNN_MAX_NAME_LEN);
+    if (o->prefix_len < 0 || o->prefix_len > o->max_len || (o->prefix_len > 0 && !o->prefix))
+        return drnn_fail(err, DRNN_ERR_INVALID, "a prefix of %d symbols with names of at most %d",
+                         o->prefix_len, o->max_len);
+    for (int i = 0; i < o->prefix_len; i++)
+        if (o->prefix[i] == DRNN_END || o->prefix[i] >= w->cfg.vocab)
+            return drnn_fail(err, DRNN_ERR_INVALID, "prefix symbol %d is not in the vocabulary",
+                             o->prefix[i]);
+    if (o->max_expansions < 0)
+        return drnn_fail(err, DRNN_ERR_INVALID, "a negative bound on expansions");
+    return DRNN_OK;
+}
+
+/* The search proper, once s is set up: certified names into res until k,
+ * an empty queue, or a bound. */
+static void run(search *s, drnn_search_result *res)
+{
+    const drnn_search_options *o = s->opt;
+    long long max_expansions = o->max_expansions ? o->max_expansions : DRNN_SEARCH_EXPANSIONS;
+
+    /* The root: the prefix, scored step by step from the zero state. */
+    drnn_stepper_reset(s->stepper);
+    const drnn_real *logits = drnn_stepper_feed(s->stepper, s->w, DRNN_END);
+    double logprob = 0;
+    for (int i = 0; i < o->prefix_len; i++) {
+        child_scores(s, logits, logprob);
+        logprob = s->scores[o->prefix[i]];
+        logits = drnn_stepper_feed(s->stepper, s->w, o->prefix[i]);
+    }
+    res->exact = reserve(s) == 0;
+    if (res->exact)
+        add_node(s, (node){-1, 0, (uint16_t)o->prefix_len}, logits, logprob);
+
+    while (res->exact && res->count < o->k && s->n_heap > 0) {
+        if (s->heap[0].logprob < threshold(s)) {
+            pop(s); /* queued before k better names were known */
+            continue;
+        }
+        if (s->heap[0].symbol == DRNN_END) {
+            entry e = pop(s);
+            drnn_scored_name *out = &res->names[res->count++];
+            out->len = entry_tokens(s, &e, out->tokens);
+            out->logprob = e.logprob;
+            continue;
+        }
+        if (res->expanded >= max_expansions) {
+            res->exact = 0;
+            break;
+        }
+        if (reserve(s)) {
+            res->exact = 0;
+            break;
+        }
+        entry e = pop(s);
+        logits = step_to(s, &e);
+        add_node(s, (node){e.parent, (drnn_token)e.symbol, (uint16_t)(s->nodes[e.parent].len + 1)},
+                 logits, e.logprob);
+        res->expanded++;
+    }
+    res->certified = res->count;
+    if (!res->exact)
+        fill_greedily(s, res);
+}
+
+int drnn_search_best(const drnn_params *w, const drnn_search_options *opt,
+                     drnn_search_result *res, drnn_error *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_options(w, opt, err);
+    if (rc)
+        return rc;
+    search s;
+    memset(&s, 0, sizeof s);
+    s.w = w;
+    s.opt = opt;
+    s.V = w->cfg.vocab;
+    s.max_bytes = opt->max_bytes ? opt->max_bytes : DRNN_SEARCH_BYTES;
+    rc = drnn_stepper_new(&s.stepper, &w->cfg, err);
+    if (rc)
+        return rc;
+    s.S = drnn_stepper_state_size(s.stepper);
+    s.probs = malloc((size_t)s.V * sizeof *s.probs);
+    s.scores = malloc((size_t)s.V * sizeof *s.scores);
+    s.top = malloc((size_t)opt->k * sizeof *s.top);
+    res->names = malloc((size_t)opt->k * sizeof *res->names);
+    if (!s.probs || !s.scores || !s.top || !res->names)
+        rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the search");
+    else
+        run(&s, res);
+    res->peak_bytes = s.peak_bytes;
+    drnn_stepper_free(s.stepper);
+    free(s.probs);
+    free(s.scores);
+    free(s.top);
+    free(s.nodes);
+    free(s.states);
+    free(s.heap);
+    if (rc)
+        drnn_search_result_free(res);
+    return rc ? rc : drnn_ok(err);
+}
+
+void drnn_search_result_free(drnn_search_result *res)
+{
+    free(res->names);
+    memset(res, 0, sizeof *res);
+}
