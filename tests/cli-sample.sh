@@ -101,6 +101,13 @@ copies=$(cut -f1 "$tmp/novelbest" | grep -Fxc -f "$tmp/case.txt" || true)
 [ "$known" -gt 0 ] && [ "$copies" -eq 0 ] && cut -f2 "$tmp/novelbest" | cmp -s - "$tmp/brute" \
   && ok "--novel --best: the top 20 of the names not in the data (the plain top 20 held $known)" \
   || bad "--novel --best: $copies copies, plain top 20 had $known: $(paste "$tmp/novelbest" "$tmp/brute" | head -5)"
+# No novel name can exist: every one-symbol name is in the data. Both ways end
+# at once and say how many they found.
+printf 'A\nB\nb\nc\n' > "$tmp/all1.txt"
+expect 0 "only 0 novel names in 1000 draws" "--novel sampling gives up when nothing new comes" -- \
+  timeout 20 "$sample" -c "$tmp/ckcase/latest.ckpt" --novel --data "$tmp/all1.txt" --max-length 1 --count 100000
+expect 0 "only 0 novel names of 1 to 1 symbols exist" "--novel --best when nothing new exists" -- \
+  timeout 20 "$sample" -c "$tmp/ckcase/latest.ckpt" --novel --data "$tmp/all1.txt" --max-length 1 --best 5
 "$sample" -c "$best" --best 5 --prefix '' > "$tmp/empty"
 "$sample" -c "$best" --best 5 > "$tmp/none"
 cmp -s "$tmp/empty" "$tmp/none" && ok "an empty --prefix is no prefix" || bad "--prefix '': $(cat "$tmp/empty")"
