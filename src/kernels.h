@@ -11,146 +11,25 @@
  * element is summed in one fixed order that depends only on K (xwt), M (yw)
  * or the rows given (ytx), never on T's or M's blocking, with every
  * multiply-add rounded the same way (vfma, fmadd): a name's results are the
- * same whatever else is computed with it, which keeps runs bit-reproducible. */
+ * same whatever else is computed with it, which keeps runs bit-reproducible.
+ *
+ * kernels_ref.h holds each product as the plain loops it computes. The
+ * model calls drnn_gemm_*, which are these blocked _simd versions, or the
+ * _ref ones in a build configured with --disable-simd. yw and ytx sum in
+ * the same order either way (the same bits); xwt's references sums k in
+ * order, where the blocked one keeps DRNN_VL partial sums. */
 #ifndef DINORNN_KERNELS_H
 #define DINORNN_KERNELS_H
+
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* DRNN_REFERENCE_KERNELS, from --disable-simd */
+#endif
 
 #include <string.h>
 
 #include "dinornn/model.h"
-
-#if defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
-#include <immintrin.h>
-#endif
-
-#define VL ((int)(32 / sizeof(drnn_real)))
-typedef drnn_real drnn_vec __attribute__((vector_size(32)));
-
-static inline drnn_vec vload(const drnn_real *p)
-{
-    drnn_vec v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void vstore(drnn_real *p, drnn_vec v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-/* v, held in a register. A value used by several multiply-adds of a block
- * is loaded once this way; left alone, GCC folds the load into every one of
- * them, and the blocks then wait on loads instead of on arithmetic. */
-static inline drnn_vec vreg(drnn_vec v)
-{
-#if defined(__GNUC__) && defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
-    __asm__("" : "+x"(v)); /* one ymm register: only with AVX */
-#endif
-    return v;
-}
-
-/* x in every lane. x - 0 is exactly x (even -0), so the compiler drops the
- * subtraction and broadcasts, where x + 0 would have to stay an addition. */
-static inline drnn_vec vsplat(drnn_real x)
-{
-    const drnn_vec zero = {0};
-    return x - zero;
-}
-
-/* c + a * b, rounded once where the machine has FMA, as the vector loops
- * are: written out, so that no scalar tail's result depends on whether the
- * compiler contracted it, or vectorised its loop into products and a
- * separate in-order sum (GCC does, and then a sum split across two calls
- * differs from the whole in the last bit). */
-static inline drnn_real fmadd(drnn_real a, drnn_real b, drnn_real c)
-{
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
-    if (sizeof(drnn_real) == sizeof(float))
-        return (drnn_real)__builtin_fmaf((float)a, (float)b, (float)c);
-    return (drnn_real)__builtin_fma(a, b, c);
-#else
-    return c + a * b;
-#endif
-}
-
-/* c + a * b in every lane, rounded once per lane where the machine has FMA.
- * Left to itself GCC contracts most vector multiply-adds but not all (a loop
- * it re-vectorises keeps a separate multiply), and then the same element
- * would round differently depending on which loop computed it. */
-#if defined(__FMA__) && defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
-static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
-{
-    if (sizeof(drnn_real) == sizeof(float))
-        return (drnn_vec)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
-    return (drnn_vec)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
-}
-#elif defined(__FMA__) || defined(__ARM_FEATURE_FMA)
-static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
-{
-    drnn_vec r;
-    for (int j = 0; j < VL; j++)
-        r[j] = fmadd(a[j], b[j], c[j]);
-    return r;
-}
-#else
-static inline drnn_vec vfma(drnn_vec a, drnn_vec b, drnn_vec c)
-{
-    return c + a * b; /* nothing to contract into */
-}
-#endif
-
-/* The square root of every lane, correctly rounded (as any sqrt is: the
- * vector and scalar forms agree bit for bit). */
-#if defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
-static inline drnn_vec vsqrt(drnn_vec a)
-{
-    if (sizeof(drnn_real) == sizeof(float))
-        return (drnn_vec)_mm256_sqrt_ps((__m256)a);
-    return (drnn_vec)_mm256_sqrt_pd((__m256d)a);
-}
-#else
-static inline drnn_vec vsqrt(drnn_vec a)
-{
-    drnn_vec r;
-    for (int j = 0; j < VL; j++)
-        r[j] = sizeof(drnn_real) == sizeof(float) ? (drnn_real)__builtin_sqrtf((float)a[j])
-                                                  : (drnn_real)__builtin_sqrt(a[j]);
-    return r;
-}
-#endif
-
-/* Lane sum in a fixed order: neighbouring lanes added pairwise, then the
- * pairs, and so on ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)): a
- * tree, not a chain of VL - 1 dependent additions, and the order in which
- * vsum4 below sums four vectors at once with horizontal additions. */
-static inline drnn_real vsum(drnn_vec v)
-{
-    drnn_real a[VL];
-    memcpy(a, &v, sizeof a);
-    for (int width = VL / 2; width > 0; width /= 2)
-        for (int j = 0; j < width; j++)
-            a[j] = a[2 * j] + a[2 * j + 1];
-    return a[0];
-}
-
-/* s[j] = vsum(aj) for four vectors, bit for bit; with AVX and floats by
- * three horizontal additions and one across the halves instead of four
- * separate trees. */
-static inline void vsum4(drnn_real s[4], drnn_vec a0, drnn_vec a1, drnn_vec a2, drnn_vec a3)
-{
-#if defined(__AVX__) && (defined(__x86_64__) || defined(__i386__))
-    if (sizeof(drnn_real) == sizeof(float)) {
-        /* [a0: l0+l1, l2+l3 | a1: ... ] then [aj: (l0+l1)+(l2+l3)] for j =
-         * 0..3 in the low half, the same of l4..l7 in the high half. */
-        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps((__m256)a0, (__m256)a1),
-                                  _mm256_hadd_ps((__m256)a2, (__m256)a3));
-        __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-        memcpy(s, &r, 4 * sizeof *s);
-        return;
-    }
-#endif
-    s[0] = vsum(a0), s[1] = vsum(a1), s[2] = vsum(a2), s[3] = vsum(a3);
-}
+#include "kernels_ref.h"
+#include "simd.h"
 
 /* *y += the dot product finished from vector sums a over [0, kv) and the
  * scalar tail [kv, K): the one way every path below ends an element. */
@@ -185,14 +64,14 @@ static inline void dot_end4(drnn_real *y, size_t ystep, drnn_vec a0, drnn_vec a1
 static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
                              size_t ldx, const drnn_real *restrict W, int T, int M, int K)
 {
-    const int kv = K - K % VL, T2 = T - T % 2, M4 = M - M % 4;
+    const int kv = K - K % DRNN_VL, T2 = T - T % 2, M4 = M - M % 4;
     for (int i = 0; i < M4; i += 4) {
         const drnn_real *w0 = W + (size_t)i * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
         for (int t = 0; t < T2; t += 2) {
             const drnn_real *x0 = X + (size_t)t * ldx, *x1 = x0 + ldx;
             drnn_vec a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0};
             drnn_vec a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
-            for (int k = 0; k < kv; k += VL) {
+            for (int k = 0; k < kv; k += DRNN_VL) {
                 drnn_vec v0 = vreg(vload(x0 + k)), v1 = vreg(vload(x1 + k));
                 drnn_vec u0 = vreg(vload(w0 + k)), u1 = vreg(vload(w1 + k));
                 drnn_vec u2 = vreg(vload(w2 + k)), u3 = vreg(vload(w3 + k));
@@ -217,7 +96,7 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
             drnn_vec acc[8];
             for (int r = 0; r < 8; r++)
                 w[r] = W + (size_t)(i + r) * K, acc[r] = vsplat(0);
-            for (int k = 0; k < kv; k += VL) {
+            for (int k = 0; k < kv; k += DRNN_VL) {
                 drnn_vec v0 = vreg(vload(x0 + k));
                 for (int r = 0; r < 8; r++)
                     acc[r] = vfma(vload(w[r] + k), v0, acc[r]);
@@ -229,7 +108,7 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
         for (; i < M4; i++) {
             const drnn_real *w0 = W + (size_t)i * K;
             drnn_vec a0 = {0};
-            for (int k = 0; k < kv; k += VL)
+            for (int k = 0; k < kv; k += DRNN_VL)
                 a0 = vfma(vload(w0 + k), vload(x0 + k), a0);
             dot_end(&y0[i], a0, w0, x0, kv, K);
         }
@@ -241,7 +120,7 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
             const drnn_real *x0 = X + (size_t)t * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx,
                             *x3 = x2 + ldx;
             drnn_vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (int k = 0; k < kv; k += VL) {
+            for (int k = 0; k < kv; k += DRNN_VL) {
                 drnn_vec u = vreg(vload(w0 + k));
                 a0 = vfma(u, vload(x0 + k), a0), a1 = vfma(u, vload(x1 + k), a1);
                 a2 = vfma(u, vload(x2 + k), a2), a3 = vfma(u, vload(x3 + k), a3);
@@ -252,7 +131,7 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
         for (; t < T; t++) {
             const drnn_real *x0 = X + (size_t)t * ldx;
             drnn_vec a0 = {0};
-            for (int k = 0; k < kv; k += VL)
+            for (int k = 0; k < kv; k += DRNN_VL)
                 a0 = vfma(vload(w0 + k), vload(x0 + k), a0);
             dot_end(&Y[(size_t)t * ldy + i], a0, w0, x0, kv, K);
         }
@@ -261,7 +140,7 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
 
 /* Steps in chunks of about 16 KiB of X, so that a chunk stays in L1 while
  * all the rows of W pass it (each element's sum is the same either way). */
-static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
+static inline void drnn_gemm_xwt_simd(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
                                  size_t ldx, const drnn_real *restrict W, int T, int M, int K)
 {
     int rows = (int)(16384 / sizeof(drnn_real)) / (K > 1 ? K : 1);
@@ -281,12 +160,12 @@ static inline void drnn_gemm_xwt(drnn_real *restrict Y, size_t ldy, const drnn_r
 static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict y,
                                const drnn_real *restrict W, int M, int K, int k0, int kv)
 {
-    const int nv = (kv - k0) / VL, tail = K - kv;
+    const int nv = (kv - k0) / DRNN_VL, tail = K - kv;
     if (nv == 0 && tail == 0)
         return;
     drnn_vec a0 = nv > 0 ? vload(x + k0) : vsplat(0);
-    drnn_vec a1 = nv > 1 ? vload(x + k0 + VL) : vsplat(0);
-    drnn_vec a2 = nv > 2 ? vload(x + k0 + 2 * VL) : vsplat(0);
+    drnn_vec a1 = nv > 1 ? vload(x + k0 + DRNN_VL) : vsplat(0);
+    drnn_vec a2 = nv > 2 ? vload(x + k0 + 2 * DRNN_VL) : vsplat(0);
     /* Up to four scalar columns ride along with the vectors. */
     const int nc = tail < 4 ? tail : 4;
     drnn_real s0 = nc > 0 ? x[kv] : 0, s1 = nc > 1 ? x[kv + 1] : 0;
@@ -297,9 +176,9 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
         if (nv > 0)
             a0 = vfma(b, vload(w + k0), a0);
         if (nv > 1)
-            a1 = vfma(b, vload(w + k0 + VL), a1);
+            a1 = vfma(b, vload(w + k0 + DRNN_VL), a1);
         if (nv > 2)
-            a2 = vfma(b, vload(w + k0 + 2 * VL), a2);
+            a2 = vfma(b, vload(w + k0 + 2 * DRNN_VL), a2);
         if (nc > 0)
             s0 = fmadd(y[i], w[kv], s0);
         if (nc > 1)
@@ -312,9 +191,9 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
     if (nv > 0)
         vstore(x + k0, a0);
     if (nv > 1)
-        vstore(x + k0 + VL, a1);
+        vstore(x + k0 + DRNN_VL, a1);
     if (nv > 2)
-        vstore(x + k0 + 2 * VL, a2);
+        vstore(x + k0 + 2 * DRNN_VL, a2);
     if (nc > 0)
         x[kv] = s0;
     if (nc > 1)
@@ -323,7 +202,7 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
         x[kv + 2] = s2;
     if (nc > 3)
         x[kv + 3] = s3;
-    /* Tail columns beyond four (VL = 8 only), one at a time. */
+    /* Tail columns beyond four (DRNN_VL = 8 only), one at a time. */
     for (int c = kv + 4; c < K; c++) {
         drnn_real s = x[c];
         for (int i = 0; i < M; i++)
@@ -335,52 +214,52 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
 static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
                             size_t ldy, const drnn_real *restrict W, int T, int M, int K)
 {
-    const int kv = K - K % VL;
+    const int kv = K - K % DRNN_VL;
     int k = 0;
-    for (; k + 4 * VL <= kv; k += 4 * VL) {
+    for (; k + 4 * DRNN_VL <= kv; k += 4 * DRNN_VL) {
         int t = 0;
         for (; t + 2 <= T; t += 2) {
             drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx;
             const drnn_real *y0 = Y + (size_t)t * ldy, *y1 = y0 + ldy;
-            drnn_vec a00 = vload(x0), a01 = vload(x0 + VL), a02 = vload(x0 + 2 * VL),
-                     a03 = vload(x0 + 3 * VL);
-            drnn_vec a10 = vload(x1), a11 = vload(x1 + VL), a12 = vload(x1 + 2 * VL),
-                     a13 = vload(x1 + 3 * VL);
+            drnn_vec a00 = vload(x0), a01 = vload(x0 + DRNN_VL), a02 = vload(x0 + 2 * DRNN_VL),
+                     a03 = vload(x0 + 3 * DRNN_VL);
+            drnn_vec a10 = vload(x1), a11 = vload(x1 + DRNN_VL), a12 = vload(x1 + 2 * DRNN_VL),
+                     a13 = vload(x1 + 3 * DRNN_VL);
             for (int i = 0; i < M; i++) {
                 const drnn_real *w = W + (size_t)i * K + k;
-                drnn_vec u0 = vreg(vload(w)), u1 = vreg(vload(w + VL));
-                drnn_vec u2 = vreg(vload(w + 2 * VL)), u3 = vreg(vload(w + 3 * VL));
+                drnn_vec u0 = vreg(vload(w)), u1 = vreg(vload(w + DRNN_VL));
+                drnn_vec u2 = vreg(vload(w + 2 * DRNN_VL)), u3 = vreg(vload(w + 3 * DRNN_VL));
                 drnn_vec b0 = vsplat(y0[i]), b1 = vsplat(y1[i]);
                 a00 = vfma(b0, u0, a00), a01 = vfma(b0, u1, a01);
                 a02 = vfma(b0, u2, a02), a03 = vfma(b0, u3, a03);
                 a10 = vfma(b1, u0, a10), a11 = vfma(b1, u1, a11);
                 a12 = vfma(b1, u2, a12), a13 = vfma(b1, u3, a13);
             }
-            vstore(x0, a00), vstore(x0 + VL, a01), vstore(x0 + 2 * VL, a02);
-            vstore(x0 + 3 * VL, a03);
-            vstore(x1, a10), vstore(x1 + VL, a11), vstore(x1 + 2 * VL, a12);
-            vstore(x1 + 3 * VL, a13);
+            vstore(x0, a00), vstore(x0 + DRNN_VL, a01), vstore(x0 + 2 * DRNN_VL, a02);
+            vstore(x0 + 3 * DRNN_VL, a03);
+            vstore(x1, a10), vstore(x1 + DRNN_VL, a11), vstore(x1 + 2 * DRNN_VL, a12);
+            vstore(x1 + 3 * DRNN_VL, a13);
         }
         if (t < T) {
             drnn_real *x0 = X + (size_t)t * ldx + k;
             const drnn_real *y0 = Y + (size_t)t * ldy;
-            drnn_vec a00 = vload(x0), a01 = vload(x0 + VL), a02 = vload(x0 + 2 * VL),
-                     a03 = vload(x0 + 3 * VL);
+            drnn_vec a00 = vload(x0), a01 = vload(x0 + DRNN_VL), a02 = vload(x0 + 2 * DRNN_VL),
+                     a03 = vload(x0 + 3 * DRNN_VL);
             for (int i = 0; i < M; i++) {
                 const drnn_real *w = W + (size_t)i * K + k;
                 drnn_vec b0 = vsplat(y0[i]);
-                a00 = vfma(b0, vload(w), a00), a01 = vfma(b0, vload(w + VL), a01);
-                a02 = vfma(b0, vload(w + 2 * VL), a02), a03 = vfma(b0, vload(w + 3 * VL), a03);
+                a00 = vfma(b0, vload(w), a00), a01 = vfma(b0, vload(w + DRNN_VL), a01);
+                a02 = vfma(b0, vload(w + 2 * DRNN_VL), a02), a03 = vfma(b0, vload(w + 3 * DRNN_VL), a03);
             }
-            vstore(x0, a00), vstore(x0 + VL, a01), vstore(x0 + 2 * VL, a02);
-            vstore(x0 + 3 * VL, a03);
+            vstore(x0, a00), vstore(x0 + DRNN_VL, a01), vstore(x0 + 2 * DRNN_VL, a02);
+            vstore(x0 + 3 * DRNN_VL, a03);
         }
     }
     /* Fewer than four vectors of columns left: one vector by four steps,
      * then each remaining step with all of its remaining columns at once. */
     const int k_rest = k;
     int t = 0;
-    for (; k < kv; k += VL)
+    for (; k < kv; k += DRNN_VL)
         for (t = 0; t + 4 <= T; t += 4) {
             drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx, *x2 = x1 + ldx,
                       *x3 = x2 + ldx;
@@ -402,12 +281,12 @@ static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *
 
 /* Rows of W in blocks whose chunk of columns fits in L1 (the partial sums
  * wait in X between blocks, which changes nothing in their order). */
-#define YW_ROWS 128
-static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
+#define DRNN_YW_ROWS 128
+static inline void drnn_gemm_yw_simd(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
                                 size_t ldy, const drnn_real *restrict W, int T, int M, int K)
 {
-    for (int i = 0; i < M; i += YW_ROWS)
-        yw_block(X, ldx, Y + i, ldy, W + (size_t)i * K, T, M - i < YW_ROWS ? M - i : YW_ROWS, K);
+    for (int i = 0; i < M; i += DRNN_YW_ROWS)
+        yw_block(X, ldx, Y + i, ldy, W + (size_t)i * K, T, M - i < DRNN_YW_ROWS ? M - i : DRNN_YW_ROWS, K);
 }
 
 /* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Yt[i*ldyt + j] X[j*ldx + k],
@@ -418,46 +297,46 @@ static inline void drnn_gemm_yw(drnn_real *restrict X, size_t ldx, const drnn_re
  * lets one call sum the steps of a whole group of names in any order it
  * lists them. Column chunks are the outer loop: a chunk of every row of X
  * stays in L1 while all the rows of W pass. */
-static inline void drnn_gemm_ytx(drnn_real *restrict W, const drnn_real *restrict Yt,
+static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *restrict Yt,
                                  size_t ldyt, const drnn_real *restrict X, size_t ldx, int n,
                                  int M, int K, int add)
 {
 #define START(p) (add ? vload(p) : vsplat(0))
-    const int kv = K - K % VL;
+    const int kv = K - K % DRNN_VL;
     int k = 0;
     /* Two vectors of columns by four rows: 8 accumulators over all of j. */
-    for (; k + 2 * VL <= kv; k += 2 * VL) {
+    for (; k + 2 * DRNN_VL <= kv; k += 2 * DRNN_VL) {
         int i = 0;
         for (; i + 4 <= M; i += 4) {
             drnn_real *w0 = W + (size_t)i * K + k, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
             const drnn_real *y0 = Yt + (size_t)i * ldyt, *y1 = y0 + ldyt, *y2 = y1 + ldyt,
                             *y3 = y2 + ldyt;
-            drnn_vec a00 = START(w0), a01 = START(w0 + VL), a10 = START(w1), a11 = START(w1 + VL);
-            drnn_vec a20 = START(w2), a21 = START(w2 + VL), a30 = START(w3), a31 = START(w3 + VL);
+            drnn_vec a00 = START(w0), a01 = START(w0 + DRNN_VL), a10 = START(w1), a11 = START(w1 + DRNN_VL);
+            drnn_vec a20 = START(w2), a21 = START(w2 + DRNN_VL), a30 = START(w3), a31 = START(w3 + DRNN_VL);
             for (int j = 0; j < n; j++) {
                 const drnn_real *x = X + (size_t)j * ldx + k;
-                drnn_vec v0 = vreg(vload(x)), v1 = vreg(vload(x + VL)), b;
+                drnn_vec v0 = vreg(vload(x)), v1 = vreg(vload(x + DRNN_VL)), b;
                 b = vsplat(y0[j]), a00 = vfma(b, v0, a00), a01 = vfma(b, v1, a01);
                 b = vsplat(y1[j]), a10 = vfma(b, v0, a10), a11 = vfma(b, v1, a11);
                 b = vsplat(y2[j]), a20 = vfma(b, v0, a20), a21 = vfma(b, v1, a21);
                 b = vsplat(y3[j]), a30 = vfma(b, v0, a30), a31 = vfma(b, v1, a31);
             }
-            vstore(w0, a00), vstore(w0 + VL, a01), vstore(w1, a10), vstore(w1 + VL, a11);
-            vstore(w2, a20), vstore(w2 + VL, a21), vstore(w3, a30), vstore(w3 + VL, a31);
+            vstore(w0, a00), vstore(w0 + DRNN_VL, a01), vstore(w1, a10), vstore(w1 + DRNN_VL, a11);
+            vstore(w2, a20), vstore(w2 + DRNN_VL, a21), vstore(w3, a30), vstore(w3 + DRNN_VL, a31);
         }
         for (; i < M; i++) {
             drnn_real *w0 = W + (size_t)i * K + k;
             const drnn_real *y0 = Yt + (size_t)i * ldyt;
-            drnn_vec a00 = START(w0), a01 = START(w0 + VL);
+            drnn_vec a00 = START(w0), a01 = START(w0 + DRNN_VL);
             for (int j = 0; j < n; j++) {
                 const drnn_real *x = X + (size_t)j * ldx + k;
                 drnn_vec b = vsplat(y0[j]);
-                a00 = vfma(b, vload(x), a00), a01 = vfma(b, vload(x + VL), a01);
+                a00 = vfma(b, vload(x), a00), a01 = vfma(b, vload(x + DRNN_VL), a01);
             }
-            vstore(w0, a00), vstore(w0 + VL, a01);
+            vstore(w0, a00), vstore(w0 + DRNN_VL, a01);
         }
     }
-    for (; k < kv; k += VL)
+    for (; k < kv; k += DRNN_VL)
         for (int i = 0; i < M; i++) {
             drnn_real *w0 = W + (size_t)i * K + k;
             const drnn_real *y0 = Yt + (size_t)i * ldyt;
@@ -494,6 +373,19 @@ static inline void drnn_gemm_ytx(drnn_real *restrict W, const drnn_real *restric
         }
 #undef START
 }
+
+/* The products the model uses: blocked, or the plain references. */
+#ifdef DRNN_REFERENCE_KERNELS
+#define DRNN_KERNELS_NAME "reference (plain loops)"
+#define drnn_gemm_xwt drnn_gemm_xwt_ref
+#define drnn_gemm_yw drnn_gemm_yw_ref
+#define drnn_gemm_ytx drnn_gemm_ytx_ref
+#else
+#define DRNN_KERNELS_NAME "blocked vectors"
+#define drnn_gemm_xwt drnn_gemm_xwt_simd
+#define drnn_gemm_yw drnn_gemm_yw_simd
+#define drnn_gemm_ytx drnn_gemm_ytx_simd
+#endif
 
 /* dst[j*width + i] = src[rows[j]*ld + i]: listed rows, packed. */
 static inline void drnn_gather_rows(drnn_real *restrict dst, const drnn_real *restrict src,

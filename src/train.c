@@ -7,7 +7,7 @@
 
 #include "dinornn/train.h"
 #include "internal.h"
-#include "kernels.h"
+#include "simd.h"
 
 /* Parameters per chunk of the reduction; fixed, so that the partial sums of
  * the gradient norm are the same whatever the thread count. */
@@ -367,7 +367,7 @@ static inline DRNN_ALWAYS_INLINE void update_range(update_step *step, drnn_real 
                                                    size_t hi, const update_consts *k)
 {
     size_t i = lo;
-    for (; i + VL <= hi; i += VL) {
+    for (; i + DRNN_VL <= hi; i += DRNN_VL) {
         drnn_vec wv = vload(w + i), mv = m ? vload(m + i) : vsplat(0);
         drnn_vec vv = v ? vload(v + i) : vsplat(0);
         step(&wv, &mv, &vv, vload(grad + i) * k->gscale, k);
@@ -380,7 +380,7 @@ static inline DRNN_ALWAYS_INLINE void update_range(update_step *step, drnn_real 
     if (i == hi)
         return;
     const size_t rest = (hi - i) * sizeof *w;
-    drnn_real tw[VL] = {0}, tm[VL] = {0}, tv[VL] = {0}, tg[VL] = {0};
+    drnn_real tw[DRNN_VL] = {0}, tm[DRNN_VL] = {0}, tv[DRNN_VL] = {0}, tg[DRNN_VL] = {0};
     memcpy(tw, w + i, rest);
     memcpy(tg, grad + i, rest);
     if (m)

@@ -189,6 +189,50 @@ START_TEST(test_group_equals_sequential)
 }
 END_TEST
 
+/* The blocked kernels against the plain references of kernels_ref.h,
+ * whichever the model uses in this build: yw and ytx sum in the same order
+ * (the same bits); xwt's two summation orders each lie within
+ * (K - 1) u sum|terms| of the exact sum (u = 2^-24), so they differ by at
+ * most twice that, plus the final addition's rounding. */
+static void check_simd_vs_ref(int T, int M, int K, const float *W, const float *X, size_t ldx,
+                              const float *Y, size_t ldy, const float *Yt, size_t ldyt,
+                              const float *Xp)
+{
+    const double u = 0x1p-24;
+    size_t R = T > 0 ? (size_t)T : 1, ld = ldx > ldy ? ldx : ldy;
+    size_t n = R * ld > (size_t)M * K ? R * ld : (size_t)M * K;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    ck_assert(a && b);
+    memcpy(a, Y, (size_t)(T > 0 ? T : 1) * ldy * sizeof *a);
+    memcpy(b, Y, (size_t)(T > 0 ? T : 1) * ldy * sizeof *b);
+    drnn_gemm_xwt_simd(a, ldy, X, ldx, W, T, M, K);
+    drnn_gemm_xwt_ref(b, ldy, X, ldx, W, T, M, K);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < M; i++) {
+            double mag = 0;
+            for (int k = 0; k < K; k++)
+                mag += fabs((double)X[t * ldx + k] * W[(size_t)i * K + k]);
+            double bound = 2 * K * u * mag + 2 * u * fabs(b[t * ldy + i]);
+            ck_assert_msg(fabs((double)a[t * ldy + i] - b[t * ldy + i]) <= bound,
+                          "xwt simd/ref T=%d M=%d K=%d: %.9g vs %.9g", T, M, K, a[t * ldy + i],
+                          b[t * ldy + i]);
+        }
+    memcpy(a, X, (size_t)(T > 0 ? T : 1) * ldx * sizeof *a);
+    memcpy(b, X, (size_t)(T > 0 ? T : 1) * ldx * sizeof *b);
+    drnn_gemm_yw_simd(a, ldx, Y, ldy, W, T, M, K);
+    drnn_gemm_yw_ref(b, ldx, Y, ldy, W, T, M, K);
+    ck_assert_msg(!memcmp(a, b, (size_t)T * ldx * sizeof *a), "yw simd/ref T=%d M=%d K=%d", T, M, K);
+    for (int add = 0; add <= 1; add++) {
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            a[i] = b[i] = W[i];
+        drnn_gemm_ytx_simd(a, Yt, ldyt, Xp, (size_t)K, T, M, K, add);
+        drnn_gemm_ytx_ref(b, Yt, ldyt, Xp, (size_t)K, T, M, K, add);
+        ck_assert_msg(!memcmp(a, b, (size_t)M * K * sizeof *a), "ytx simd/ref add=%d T=%d M=%d K=%d",
+                      add, T, M, K);
+    }
+    free(a), free(b);
+}
+
 /* The three GEMM kernels against naive double-precision loops for one shape
  * (rows strided by PAD extra scalars); ytx over listed rows (Y's reversed,
  * X's drawn with repeats), adding to W and written over it. */
@@ -250,6 +294,7 @@ static void check_kernels(int T, int M, int K, drnn_rng *rng)
                               add, T, M, K);
             }
     }
+    check_simd_vs_ref(T, M, K, W, X, ldx, Y, ldy, Yt, R, Xp);
     free(W), free(out), free(X), free(Y), free(Yt), free(Xp), free(G), free(yrow), free(xrow);
 }
 
