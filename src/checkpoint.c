@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dinornn/checkpoint.h"
@@ -283,7 +286,7 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     drnn_fail(err, DRNN_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint: %s", label, what)
     if (header_size != header_expected)
         return CORRUPT("wrong header size");
-    if (cell >= DRNN_CELL_KIND_COUNT || (version == 1 && cell != DRNN_CELL_RNN) || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
+    if (cell >= DRNN_CELL_KIND_COUNT || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
         hidden > DRNN_MAX_HIDDEN || layers < 1 || layers > DRNN_MAX_LAYERS)
         return CORRUPT("model sizes out of range");
     hp.model = (drnn_config){.vocab = (int)vocab, .hidden = (int)hidden, .layers = (int)layers,
@@ -578,4 +581,130 @@ int drnn_checkpoint_remove_stale(const char *path)
     closedir(d);
     free(dir);
     return removed;
+}
+
+/* ---- the directory lock ---- */
+
+/* Creates dir and its missing parents, like mkdir -p. */
+static int make_dirs(const char *dir, drnn_error *err)
+{
+    size_t n = strlen(dir);
+    if (n == 0)
+        return drnn_fail(err, DRNN_ERR_INVALID, "the checkpoint directory name is empty");
+    char *p = malloc(n + 1);
+    if (!p)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if ((p[i] != '/' && p[i] != '\0') || p[i - 1] == '/')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        int e = mkdir(p, 0777) == 0 ? 0 : errno;
+        struct stat sb;
+        /* An existing directory is fine, whatever mkdir said about it. */
+        if (e && (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+            if (e == EEXIST)
+                e = ENOTDIR;
+            int rc = c ? drnn_fail(err, DRNN_ERR_IO, "cannot create checkpoint directory %s: %s: %s",
+                                   dir, p, strerror(e))
+                       : drnn_fail(err, DRNN_ERR_IO, "cannot create checkpoint directory %s: %s",
+                                   dir, strerror(e));
+            free(p);
+            return rc;
+        }
+        p[i] = c;
+    }
+    free(p);
+    return DRNN_OK;
+}
+
+/* The process id written in a held lock file, or 0. The holder writes it
+ * just after locking, so an empty file or a dead process (a previous
+ * holder's id) is given a moment before giving up. */
+static long lock_holder(int fd)
+{
+    for (int tries = 0; tries < 50; tries++) {
+        char text[24];
+        ssize_t n = pread(fd, text, sizeof text - 1, 0);
+        if (n > 0) {
+            text[n] = '\0';
+            char *end;
+            long pid = strtol(text, &end, 10);
+            if (pid > 0 && *end == '\n' && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+                return pid;
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
+int drnn_checkpoint_dir_lock(drnn_dir_lock *lock, const char *dir, long *holder,
+                             drnn_error *err)
+{
+    lock->fd = -1;
+    if (holder)
+        *holder = 0;
+    int rc = make_dirs(dir, err);
+    if (rc)
+        return rc;
+    size_t n = strlen(dir) + sizeof "/" DRNN_CKPT_LOCK_FILE;
+    char *path = malloc(n);
+    if (!path)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    snprintf(path, n, "%s/%s", dir, DRNN_CKPT_LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
+        rc = drnn_fail(err, DRNN_ERR_IO, "cannot create the lock file %s: %s", path,
+                       strerror(errno));
+        free(path);
+        return rc;
+    }
+    int locked;
+    while ((locked = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+        ;
+    if (locked != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            long pid = lock_holder(fd);
+            if (holder)
+                *holder = pid;
+            if (pid > 0)
+                rc = drnn_fail(err, DRNN_ERR_LOCKED,
+                               "checkpoint directory %s is in use by another training run "
+                               "(process %ld holds %s)", dir, pid, path);
+            else
+                rc = drnn_fail(err, DRNN_ERR_LOCKED,
+                               "checkpoint directory %s is in use by another training run "
+                               "(another process holds %s)", dir, path);
+        } else {
+            rc = drnn_fail(err, DRNN_ERR_IO, "cannot lock %s: %s", path, strerror(e));
+        }
+        close(fd);
+        free(path);
+        return rc;
+    }
+    /* Ours: say who holds it, for the message of the next run that tries. */
+    char text[24];
+    int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
+        rc = drnn_fail(err, DRNN_ERR_IO, "cannot write the lock file %s: %s", path,
+                       strerror(errno));
+        close(fd);
+        free(path);
+        return rc;
+    }
+    free(path);
+    lock->fd = fd;
+    return drnn_ok(err);
+}
+
+void drnn_checkpoint_dir_unlock(drnn_dir_lock *lock)
+{
+    /* The file stays: removing it could let two runs lock different files. */
+    if (lock && lock->fd >= 0) {
+        close(lock->fd);
+        lock->fd = -1;
+    }
 }

@@ -43,14 +43,14 @@ static void on_signal(int sig)
 enum {
     OPT_LR = 256, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_CLIP, OPT_CLIP_MODE, OPT_SCHEDULE,
     OPT_VAL_FRACTION, OPT_VAL_DATA, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_KEEP_CASE, OPT_CELL,
-    OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_VERSION
+    OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_OVERWRITE, OPT_VERSION
 };
 
 /* Which settings the command line gave: on resume they must agree with the checkpoint. */
 typedef struct options {
     drnn_hparams hp;
     const char *data, *val_data, *checkpoint_dir, *resume_file, *log;
-    int resume, force, quiet, samples, threads;
+    int resume, force, overwrite, quiet, samples, threads;
     long long epochs;
     char given[OPT_VERSION + 1]; /* indexed by option code */
 } options;
@@ -93,6 +93,8 @@ static void usage(void)
            "  -r, --resume[=FILE]      continue from FILE (default DIR/latest.ckpt) with\n"
            "                           its settings\n"
            "      --force              resume even if the data differs from the checkpoint's\n"
+           "      --overwrite          start a new run in DIR although it holds the\n"
+           "                           checkpoints of another one (they are deleted)\n"
            "      --samples=N          names sampled after each epoch (default 5)\n"
            "      --log=FILE           append each epoch's figures to FILE as JSON lines\n"
            "  -q, --quiet              print nothing but errors\n"
@@ -136,6 +138,7 @@ static void parse_options(options *o, int argc, char **argv)
         {"checkpoint-dir", required_argument, NULL, 'c'},
         {"resume", optional_argument, NULL, 'r'},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
         {"samples", required_argument, NULL, OPT_SAMPLES},
         {"log", required_argument, NULL, OPT_LOG},
         {"quiet", no_argument, NULL, 'q'},
@@ -188,6 +191,7 @@ static void parse_options(options *o, int argc, char **argv)
             o->resume_file = optarg;
             break;
         case OPT_FORCE: o->force = 1; break;
+        case OPT_OVERWRITE: o->overwrite = 1; break;
         case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
         case OPT_LOG: o->log = optarg; break;
         case 'q': o->quiet = 1; break;
@@ -252,12 +256,27 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int make_dir(const char *dir)
+/* Whether file (given to --resume) is in directory dir: then it is that
+ * directory's own run that goes on. */
+static int in_dir(const char *file, const char *dir)
+{
+    const char *slash = strrchr(file, '/');
+    char *parent = slash ? strndup(file, slash == file ? 1 : (size_t)(slash - file)) : strdup(".");
+    if (!parent)
+        cli_die(prog, EXIT_RUNTIME, "out of memory");
+    struct stat a, b;
+    int same = stat(parent, &a) == 0 && stat(dir, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+    free(parent);
+    return same;
+}
+
+/* Which of the two checkpoints exist, as words for a message, or NULL. */
+static const char *held_checkpoints(const char *latest, const char *best)
 {
     struct stat sb;
-    if (stat(dir, &sb) == 0)
-        return S_ISDIR(sb.st_mode) ? 0 : (errno = ENOTDIR, -1);
-    return mkdir(dir, 0777);
+    int l = lstat(latest, &sb) == 0, b = lstat(best, &sb) == 0;
+    return l && b ? "latest.ckpt and best.ckpt" : l ? "latest.ckpt" : b ? "best.ckpt" : NULL;
 }
 
 static char *join_path(const char *dir, const char *file)
@@ -353,6 +372,21 @@ int main(int argc, char **argv)
     const char *resume_path = o.resume_file ? o.resume_file : latest;
     const char *data_path = o.data;
 
+    /* The directory belongs to one run: a resumed run goes on with the one
+     * there; anything else would start a new one over it. */
+    const int own_run = o.resume && (!o.resume_file || in_dir(o.resume_file, o.checkpoint_dir));
+    if (own_run && o.overwrite)
+        cli_die(prog, EXIT_USAGE,
+                "--overwrite contradicts --resume: --resume continues the run in %s, "
+                "--overwrite would start a new one there; give one of them",
+                o.checkpoint_dir);
+    drnn_dir_lock lock;
+    if (drnn_checkpoint_dir_lock(&lock, o.checkpoint_dir, NULL, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
+                err.code == DRNN_ERR_LOCKED
+                    ? "; wait for it to finish, or train in another --checkpoint-dir"
+                    : "");
+
     if (o.resume) {
         if (drnn_checkpoint_load(&st, resume_path, &err))
             cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
@@ -365,6 +399,25 @@ int main(int argc, char **argv)
         data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
                                                          : DRNN_PKGDATADIR "/dinos.txt";
     }
+    const char *held = own_run ? NULL : held_checkpoints(latest, best);
+    if (held && !o.overwrite) {
+        if (o.resume)
+            cli_die(prog, EXIT_USAGE,
+                    "%s holds the checkpoints of another run (%s), which resuming %s there "
+                    "would replace; give another --checkpoint-dir, or add --overwrite to "
+                    "delete them",
+                    o.checkpoint_dir, held, resume_path);
+        cli_die(prog, EXIT_USAGE,
+                "%s already holds the checkpoints of another run (%s); to continue that run, "
+                "add --resume; to keep it and start a new one, give another --checkpoint-dir; "
+                "to start over in %s, deleting them, add --overwrite",
+                o.checkpoint_dir, held, o.checkpoint_dir);
+    }
+    /* Under the lock, so that no other run's file being written is taken for a leftover. */
+    int stale = drnn_checkpoint_remove_stale(latest) + drnn_checkpoint_remove_stale(best);
+    if (stale > 0 && !o.quiet)
+        fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
+                prog, stale, stale == 1 ? "" : "s", o.checkpoint_dir);
 
     /* The names, their vocabulary, and the train/validation corpora. */
     const drnn_hparams *hpp = o.resume ? &st.hp : &o.hp;
@@ -426,13 +479,15 @@ int main(int argc, char **argv)
     drnn_trainer *trainer;
     if (drnn_trainer_new(&trainer, &st, &train, &val, &err))
         cli_die(prog, EXIT_RUNTIME, "%s: %s", o.resume ? resume_path : data_path, err.message);
-    if (make_dir(o.checkpoint_dir) != 0)
-        cli_die(prog, EXIT_RUNTIME, "cannot create checkpoint directory %s: %s", o.checkpoint_dir,
-                strerror(errno));
-    int stale = drnn_checkpoint_remove_stale(latest) + drnn_checkpoint_remove_stale(best);
-    if (stale > 0 && !o.quiet)
-        fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
-                prog, stale, stale == 1 ? "" : "s", o.checkpoint_dir);
+    if (held) {
+        /* --overwrite: the old run goes only now that the new one can start. */
+        if ((unlink(latest) != 0 && errno != ENOENT) || (unlink(best) != 0 && errno != ENOENT))
+            cli_die(prog, EXIT_RUNTIME, "cannot delete the old checkpoints in %s: %s",
+                    o.checkpoint_dir, strerror(errno));
+        if (!o.quiet)
+            fprintf(stderr, "%s: deleted the checkpoints of the previous run in %s (--overwrite)\n",
+                    prog, o.checkpoint_dir);
+    }
     FILE *log = NULL;
     if (o.log && !(log = fopen(o.log, "a")))
         cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o.log, strerror(errno));
@@ -549,6 +604,7 @@ int main(int argc, char **argv)
     drnn_names_free(&names);
     drnn_names_free(&val_names);
     drnn_state_free(&st);
+    drnn_checkpoint_dir_unlock(&lock);
     free(latest);
     free(best);
     return status;

@@ -507,6 +507,50 @@ START_TEST(test_failed_write_keeps_old)
 }
 END_TEST
 
+/* The directory lock: missing parents created, one holder at a time (a
+ * second open file description conflicts even in the same process), the
+ * holder's process id named, and free again once released. */
+START_TEST(test_dir_lock)
+{
+    char *dir = temp_dir();
+    char path[4200], lockfile[4300];
+    snprintf(path, sizeof path, "%s/a/b/c", dir);
+    snprintf(lockfile, sizeof lockfile, "%s/" DRNN_CKPT_LOCK_FILE, path);
+    drnn_dir_lock first, second;
+    drnn_error err;
+    long holder = -1;
+    ck_assert_msg(drnn_checkpoint_dir_lock(&first, path, &holder, &err) == DRNN_OK, "%s",
+                  err.message);
+    ck_assert_int_eq(holder, 0);
+    struct stat sb;
+    ck_assert(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+    FILE *fp = fopen(lockfile, "r");
+    long written = 0;
+    ck_assert_int_eq(fscanf(fp, "%ld", &written), 1);
+    fclose(fp);
+    ck_assert_int_eq(written, (long)getpid());
+
+    ck_assert_int_eq(drnn_checkpoint_dir_lock(&second, path, &holder, &err), DRNN_ERR_LOCKED);
+    ck_assert_int_eq(second.fd, -1);
+    ck_assert_int_eq(holder, (long)getpid());
+    char pid_text[32];
+    snprintf(pid_text, sizeof pid_text, "process %ld", (long)getpid());
+    ck_assert_msg(strstr(err.message, path) && strstr(err.message, pid_text), "%s", err.message);
+    ck_assert_str_eq(drnn_status_name(DRNN_ERR_LOCKED), "locked");
+
+    drnn_checkpoint_dir_unlock(&first);
+    ck_assert_int_eq(first.fd, -1);
+    ck_assert_int_eq(drnn_checkpoint_dir_lock(&second, path, &holder, &err), DRNN_OK);
+    drnn_checkpoint_dir_unlock(&second);
+
+    /* A file where a directory should be. */
+    snprintf(path, sizeof path, "%s/a/b/c/" DRNN_CKPT_LOCK_FILE "/d", dir);
+    ck_assert_int_eq(drnn_checkpoint_dir_lock(&first, path, NULL, &err), DRNN_ERR_IO);
+    ck_assert_msg(strstr(err.message, "Not a directory"), "%s", err.message);
+    remove_dir(dir);
+}
+END_TEST
+
 /* Hyperparameter ranges and the learning-rate schedules. */
 START_TEST(test_hparams)
 {
@@ -668,6 +712,7 @@ static Suite *train_suite(void)
     tcase_add_loop_test(ck, test_checkpoint_round_trip, 0, 3);
     tcase_add_test(ck, test_checkpoint_damage_rejected);
     tcase_add_test(ck, test_failed_write_keeps_old);
+    tcase_add_test(ck, test_dir_lock);
     suite_add_tcase(suite, ck);
     return suite;
 }

@@ -1,14 +1,18 @@
 #!/bin/bash
 # cli-checkpoint-format.sh: checks that the checkpoints dinornn-train writes
-# (format version 2, every cell) and the committed version-1 fixture follow
-# docs/checkpoint-format.md, by reading them with tests/ckpt_reader.py, an
-# independent reader written from that document alone.
+# (format version 2, every cell) and the committed version-1 fixtures (every
+# cell) follow docs/checkpoint-format.md, by reading them with
+# tests/ckpt_reader.py, an independent reader written from that document
+# alone; that the programs read the version-1 fixtures; that the document's
+# fingerprint and split recompute what the programs do; and that its worked
+# example is what dinornn-train writes.
 # An automake test: exit 0 pass, 77 skip, anything else fail.
 set -u
 
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
 train=$top_builddir/dinornn-train
+eval_=$top_builddir/dinornn-eval
 data=$top_srcdir/data/dinos.txt
 reader=$top_srcdir/tests/ckpt_reader.py
 fixture=$top_srcdir/tests/data/v1-rnn-1x4.ckpt
@@ -162,22 +166,43 @@ if run_train lstm --cell lstm --layers 2 --hidden 3 --epochs 1 --optimizer sgd \
     expect_size lstm "$tmp/lstm/latest.ckpt" 288 $V "$N" "$P" 1
 fi
 
-# 4. The committed version-1 file (272-byte header, no dropout or weight decay).
-if read_ckpt "$fixture" v1; then
-    P=$(param_count 27 4 1 1 0)
-    expect v1 crc_ok true
-    expect v1 version 1
-    expect v1 header_size 272
-    expect v1 cell '"rnn"'
-    expect v1 hidden 4
-    expect v1 layers 1
-    expect v1 vocab 27
-    expect v1 param_count "$P"
-    expect v1 n_weights "$P"
-    expect v1 dropout 0.0
-    expect v1 weight_decay 0.0
-    expect_size v1 "$fixture" 272 27 "$(printf data/dinos.txt | wc -c | tr -d ' ')" "$P" 2
-fi
+# 4. The committed version-1 files, one per cell (272-byte header, no dropout
+# or weight decay; tests/make-v1-checkpoint.py made the LSTM and GRU ones):
+# the reader and the programs take each, and a run resumed from one writes
+# version 2.
+for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
+    set -- $cell
+    v1file=$top_srcdir/tests/data/v1-$1-1x4.ckpt
+    tag=v1-$1
+    read_ckpt "$v1file" "$tag" || continue
+    P=$(param_count 27 4 1 "$2" "$3")
+    expect "$tag" crc_ok true
+    expect "$tag" version 1
+    expect "$tag" header_size 272
+    expect "$tag" cell "\"$1\""
+    expect "$tag" hidden 4
+    expect "$tag" layers 1
+    expect "$tag" vocab 27
+    expect "$tag" param_count "$P"
+    expect "$tag" n_weights "$P"
+    expect "$tag" dropout 0.0
+    expect "$tag" weight_decay 0.0
+    expect_size "$tag" "$v1file" 272 27 "$(printf data/dinos.txt | wc -c | tr -d ' ')" "$P" 2
+    want=$(cat "$top_srcdir/tests/data/v1-$1-1x4.eval.json")
+    got=$("$eval_" -c "$v1file" --data "$data" --split val --format json 2>&1)
+    if [ "$got" = "$want" ]; then
+        ok "$tag: dinornn-eval reads it and scores it as recorded"
+    else
+        bad "$tag: dinornn-eval gives '$got', recorded '$want'"
+    fi
+    if "$train" --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
+        --checkpoint-dir "$tmp/$tag" >"$tmp/$tag.out" 2>&1 &&
+        [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 2 ]; then
+        ok "$tag: training resumes from it and writes version 2"
+    else
+        bad "$tag: resuming failed: $(head -c 300 "$tmp/$tag.out")"
+    fi
+done
 
 # 5. Damage one byte in the middle of a copy: the CRC must catch it.
 if [ -f "$tmp/rnn/latest.ckpt" ]; then
@@ -219,6 +244,32 @@ with open(sys.argv[2], "wb") as f:
     else
         bad "version 3 refused, but not as checkpoint-version: $(head -c 300 "$tmp/v3.err")"
     fi
+fi
+
+# 7. The fingerprint and the validation split, recomputed from the document
+# alone: the fingerprint is the checkpoint's, and the names it puts in the
+# validation part score exactly as dinornn-eval's own --split val.
+if [ -f "$tmp/rnn/latest.ckpt" ] &&
+    fp=$(python3 "$top_srcdir/tests/recompute-split.py" "$data" 5 0.1 0 "$tmp/val.txt"); then
+    expect rnn data_fingerprint "\"$fp\""
+    n=$(wc -l <"$tmp/val.txt")
+    mine=$("$eval_" -c "$tmp/rnn/latest.ckpt" --data "$tmp/val.txt" --format json 2>&1)
+    theirs=$("$eval_" -c "$tmp/rnn/latest.ckpt" --split val --format json 2>&1)
+    if [ "$n" -eq 154 ] && [ "$mine" = "$theirs" ]; then
+        ok "the documented split gives dinornn-eval's 154 validation names: $mine"
+    else
+        bad "the documented split ($n names) scores '$mine', --split val '$theirs'"
+    fi
+else
+    bad "recompute-split.py failed"
+fi
+
+# 8. The worked example of the document is what dinornn-train writes.
+if python3 "$top_srcdir/tests/doc-example.py" "$top_srcdir/docs/checkpoint-format.md" "$train" \
+    "$data" "$tmp" >"$tmp/example.out" 2>&1; then
+    ok "$(cat "$tmp/example.out"): its dump, table and figures"
+else
+    bad "the worked example has drifted: $(cat "$tmp/example.out")"
 fi
 
 echo "$passed passed, $failed failed"

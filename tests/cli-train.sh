@@ -8,7 +8,7 @@ tiny=(--data "$data" --layers 1 --hidden 16 --batch 16 --samples 0 --quiet)
 # --- options ---
 expect 0 '' "--help exits 0" -- "$train" --help
 for opt in --data --layers --hidden --batch --epochs --lr --optimizer --clip --clip-mode --seed \
-           --val-fraction --val-data --checkpoint-dir --resume --samples --log --quiet --version; do
+           --val-fraction --val-data --checkpoint-dir --resume --overwrite --samples --log --quiet --version; do
   grep -q -- "$opt" "$tmp/out" || bad "--help does not mention $opt"
 done
 expect 0 '' "--version exits 0" -- "$train" --version

@@ -30,6 +30,7 @@ typedef enum drnn_status {
     DRNN_ERR_MISMATCH,         /* a setting contradicts the checkpoint or data */
     DRNN_ERR_NONFINITE,        /* training produced NaN or infinity */
     DRNN_ERR_INTERRUPTED,      /* stopped on request (a signal) */
+    DRNN_ERR_LOCKED,           /* another process holds the checkpoint directory */
     DRNN_STATUS_COUNT
 } drnn_status;
 

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# cli-checkpoint-dir.sh: a checkpoint directory belongs to one run. A new run
+# does not replace another's checkpoints without --overwrite; two trainers
+# never share a directory (a lock that kill -9 does not leave behind); the
+# readers take no lock; missing parents are created.
+. "${top_srcdir:-.}/tests/cli-lib.sh"
+train=$(cd "$bin" && pwd)/dinornn-train
+sample=$bin/dinornn-sample
+eval_=$bin/dinornn-eval
+# One thread: on a busy machine OpenMP's waiting threads slow tiny runs down.
+head -n 300 "$data" > "$tmp/names.txt"
+run=(--data "$tmp/names.txt" --layers 1 --hidden 8 --samples 0 --threads 1)
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# wait_for COMMAND...: polls for up to 5 s until the command succeeds.
+wait_for() {
+  for _ in $(seq 250); do "$@" && return 0; sleep 0.02; done
+  return 1
+}
+holds_pid() { [ "$(cat "$1/train.lock" 2>/dev/null)" = "$2" ] && [ -s "$1/latest.ckpt" ]; }
+
+# --- a new run in a used directory is refused; nothing changes without --overwrite ---
+u=$tmp/used
+"$train" "${run[@]}" --epochs 2 --quiet -c "$u" || bad "setup: training into $u failed"
+cp "$u/latest.ckpt" "$tmp/latest.before"
+cp "$u/best.ckpt" "$tmp/best.before"
+expect 2 "$u already holds the checkpoints of another run \(latest\.ckpt and best\.ckpt\).*--resume.*another --checkpoint-dir.*--overwrite" \
+  "a new run in a used directory is refused, naming the three ways on" -- \
+  "$train" "${run[@]}" --hidden 4 --epochs 1 -c "$u"
+cmp -s "$u/latest.ckpt" "$tmp/latest.before" && cmp -s "$u/best.ckpt" "$tmp/best.before" \
+  && ok "... both checkpoints byte-identical afterwards" || bad "a refused run changed the checkpoints"
+"$train" "${run[@]}" --epochs 1 --quiet -c "$tmp/other" || bad "setup: training into $tmp/other failed"
+expect 2 "$u holds the checkpoints of another run.*--overwrite" \
+  "resuming another directory's checkpoint into a used one is refused" -- \
+  "$train" --resume="$tmp/other/latest.ckpt" --epochs 2 -c "$u"
+expect 2 "--overwrite contradicts --resume" "--overwrite with --resume of the same run is refused" -- \
+  "$train" --resume --overwrite --epochs 3 -c "$u"
+cmp -s "$u/latest.ckpt" "$tmp/latest.before" && cmp -s "$u/best.ckpt" "$tmp/best.before" \
+  && ok "... still byte-identical" || bad "a refused run changed the checkpoints"
+expect 0 "deleted the checkpoints of the previous run in .*used \(--overwrite\)" \
+  "--overwrite starts a new run there" -- "$train" "${run[@]}" --hidden 4 --epochs 1 --overwrite -c "$u"
+[ "$(stat -c %s "$u/latest.ckpt")" -lt "$(stat -c %s "$tmp/latest.before")" ] \
+  && [ "$(stat -c %s "$u/best.ckpt")" -lt "$(stat -c %s "$tmp/best.before")" ] \
+  && ok "... and both checkpoints are the new, smaller model's" || bad "--overwrite left the old checkpoints"
+expect 0 "" "the new run resumes as usual" -- "$train" --resume --epochs 2 --quiet -c "$u"
+
+# --- two trainers started together on one directory ---
+d=$tmp/both
+start=$(now_ms)
+"$train" "${run[@]}" --epochs 100000 -c "$d" >"$tmp/a.out" 2>"$tmp/a.err" &
+a=$!
+"$train" "${run[@]}" --epochs 100000 -c "$d" >"$tmp/b.out" 2>"$tmp/b.err" &
+b=$!
+loser=""
+for _ in $(seq 150); do
+  if ! kill -0 $a 2>/dev/null; then loser=a lpid=$a won=b winner=$b; break; fi
+  if ! kill -0 $b 2>/dev/null; then loser=b lpid=$b won=a winner=$a; break; fi
+  sleep 0.02
+done
+elapsed=$(($(now_ms) - start))
+if [ -z "$loser" ]; then
+  bad "two trainers on one directory both still run after $elapsed ms"
+  kill -KILL $a $b 2>/dev/null
+  wait $a $b 2>/dev/null
+else
+  status=0
+  wait $lpid || status=$?
+  if [ $status -eq 1 ] && [ $elapsed -lt 1000 ]; then
+    ok "the second trainer exits with status 1 after $elapsed ms"
+  else
+    bad "the second trainer: status $status after $elapsed ms: $(head -c 300 "$tmp/$loser.err")"
+  fi
+  grep -Eq "checkpoint directory $d is in use by another training run \(process $winner holds $d/train\.lock\)" "$tmp/$loser.err" \
+    && ok "... naming the directory and the process that holds it" || bad "message: $(cat "$tmp/$loser.err")"
+  grep -q "^epoch" "$tmp/$loser.out" && bad "the trainer refused trained anyway" || ok "... without training"
+  kill -0 $winner 2>/dev/null && ok "the other one trains on" || bad "the winner stopped: $(cat "$tmp/a.err" "$tmp/b.err")"
+  wait_for holds_pid "$d" $winner && ok "... holding the lock file, with its process id" \
+    || bad "lock file: '$(cat "$d/train.lock" 2>/dev/null)', expected $winner"
+
+  # The readers take no lock.
+  expect 0 "" "dinornn-sample reads a checkpoint of a directory in use" -- "$sample" -c "$d/latest.ckpt" -n 2
+  expect 0 "" "so does dinornn-eval" -- "$eval_" -c "$d/latest.ckpt" --data "$tmp/names.txt"
+  mkdir "$tmp/plain" && cp "$d/latest.ckpt" "$tmp/plain/"
+  "$sample" -c "$tmp/plain/latest.ckpt" -n 1 >/dev/null && "$eval_" -c "$tmp/plain/latest.ckpt" --data "$tmp/names.txt" >/dev/null
+  [ ! -e "$tmp/plain/train.lock" ] && ok "... and neither makes a lock file" || bad "a reader made a lock file"
+  # What a live trainer is writing is not a leftover for another trainer to delete.
+  : > "$d/latest.ckpt.tmp-Live01"
+  expect 1 "checkpoint directory $d is in use.*process $winner" "a trainer resuming a directory in use is refused" -- \
+    "$train" --resume --epochs 100000 --threads 1 -c "$d"
+  expect 1 "in use" "so is a new run there (status 1, not 2)" -- "$train" "${run[@]}" --epochs 1 -c "$d"
+  [ -e "$d/latest.ckpt.tmp-Live01" ] && ok "the live trainer's temporary file survives both" \
+    || bad "another trainer deleted the live trainer's temporary file"
+
+  kill -TERM $winner
+  status=0
+  wait $winner || status=$?
+  [ $status -eq 143 ] && ok "the winner stops on SIGTERM" || bad "winner: status $status"
+  # The winner's checkpoint resumes exactly: finishing its epoch equals a
+  # run that went to that epoch in one go.
+  e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$tmp/$won.err")
+  expect 0 "removed 1 unfinished checkpoint file" "the winner's checkpoint resumes; its leftover is removed then" -- \
+    "$train" --resume --epochs "$e" --threads 1 -c "$d"
+  [ ! -e "$d/latest.ckpt.tmp-Live01" ] && ok "... and gone" || bad "stale file still there"
+  "$train" "${run[@]}" --epochs "$e" --quiet -c "$tmp/ref" || bad "reference run failed"
+  cmp -s "$d/latest.ckpt" "$tmp/ref/latest.ckpt" && ok "... exactly: epoch $e equals an uninterrupted run's" \
+    || bad "the resumed winner differs from an uninterrupted run of $e epochs"
+fi
+
+# --- kill -9 leaves no stale lock ---
+k=$tmp/k9
+"$train" "${run[@]}" --epochs 100000 --quiet -c "$k" &
+pid=$!
+wait_for holds_pid "$k" $pid || bad "the trainer to kill did not start"
+kill -KILL $pid
+wait $pid 2>/dev/null
+start=$(now_ms)
+expect 0 "" "after kill -9 the next trainer gets the lock" -- "$train" --resume --epochs 1 --threads 1 -c "$k"
+elapsed=$(($(now_ms) - start))
+[ $elapsed -lt 1000 ] && ok "... at once ($elapsed ms)" || bad "... after $elapsed ms"
+grep -q "in use" "$tmp/err" && bad "... but said the directory is in use" || true
+
+# --- missing parents are created, like mkdir -p ---
+mkdir "$tmp/cwd"
+expect 0 "" "--checkpoint-dir a/b/c with none of them existing" -- \
+  bash -c "cd '$tmp/cwd' && exec '$train' --data '$tmp/names.txt' --layers 1 --hidden 8 --samples 0 --threads 1 --epochs 1 --quiet --checkpoint-dir a/b/c"
+[ -s "$tmp/cwd/a/b/c/latest.ckpt" ] && ok "... writes a/b/c/latest.ckpt" || bad "no a/b/c/latest.ckpt"
+: > "$tmp/cwd/file"
+expect 1 "cannot create checkpoint directory .*file/x: .*file: Not a directory" \
+  "a file in the way of a missing parent is named" -- "$train" "${run[@]}" --epochs 1 -c "$tmp/cwd/file/x"
+
+finish

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""recompute-split.py: the data fingerprint and the validation split of a
+checkpoint, computed from docs/checkpoint-format.md ("Names as parsed",
+"Data fingerprint", "The validation split") alone.
+
+Usage: recompute-split.py NAMES SEED VAL_FRACTION KEEP_CASE VAL_OUT
+
+Prints the fingerprint of every name of NAMES as 0x%016x and writes the
+validation names, one per line in file order, to VAL_OUT.
+"""
+import sys
+
+MASK = (1 << 64) - 1
+BLANKS = " \t\v\f"
+
+
+def lower(c):
+    if 0x41 <= c <= 0x5A or (0xC0 <= c <= 0xDE and c != 0xD7):
+        return c + 0x20
+    if c == 0x130:
+        return 0x69
+    if c == 0x178:
+        return 0xFF
+    if (0x100 <= c <= 0x137 or 0x14A <= c <= 0x177) and c % 2 == 0:
+        return c + 1
+    if (0x139 <= c <= 0x148 or 0x179 <= c <= 0x17E) and c % 2 == 1:
+        return c + 1
+    if (0x391 <= c <= 0x3A9 and c != 0x3A2) or 0x410 <= c <= 0x42F:
+        return c + 0x20
+    if 0x400 <= c <= 0x40F:
+        return c + 0x50
+    return c
+
+
+def parse(path, keep_case):
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    names = []
+    for line in text.split("\n"):
+        if line.endswith("\r"):
+            line = line[:-1]
+        line = line.strip(BLANKS)
+        if line:
+            names.append([ord(ch) if keep_case else lower(ord(ch)) for ch in line])
+    return names
+
+
+def fingerprint(names):
+    h = 0xCBF29CE484222325
+    for name in names:
+        for c in name + [0]:
+            for k in range(4):
+                h ^= (c >> (8 * k)) & 0xFF
+                h = (h * 0x100000001B3) & MASK
+    return h
+
+
+class Rng:
+    def __init__(self, seed):
+        x, self.s = seed, []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & MASK
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+            self.s.append(z ^ (z >> 31))
+
+    def next(self):
+        s = self.s
+        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & MASK
+        r = (rotl((s[1] * 5) & MASK, 7) * 9) & MASK
+        t = (s[1] << 17) & MASK
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return r
+
+    def below(self, n):
+        limit = MASK - MASK % n
+        while True:
+            r = self.next()
+            if r < limit:
+                return r % n
+
+
+def main(argv):
+    if len(argv) != 6:
+        sys.stderr.write(__doc__)
+        return 2
+    names = parse(argv[1], argv[4] == "1")
+    print("0x%016x" % fingerprint(names))
+    n = len(names)
+    n_val = min(int(n * float(argv[3]) + 0.5), n - 1)
+    perm = list(range(n))
+    rng = Rng(int(argv[2]))
+    for i in range(n - 1, 0, -1):
+        j = rng.below(i + 1)
+        perm[i], perm[j] = perm[j], perm[i]
+    val = sorted(perm[:n_val])
+    with open(argv[5], "w", encoding="utf-8") as f:
+        for i in val:
+            f.write("".join(map(chr, names[i])) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
