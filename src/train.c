@@ -67,7 +67,8 @@ int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err)
     if ((unsigned)hp->optimizer >= DRNN_OPT_COUNT)
         return drnn_fail(err, DRNN_ERR_INVALID, "unknown optimizer %d", (int)hp->optimizer);
     if (!in_range(hp->lr, 1e-12, 100))
-        return drnn_fail(err, DRNN_ERR_INVALID, "learning rate %g is outside (0, 100]", hp->lr);
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "learning rate %g is out of range (must be >= 1e-12 and <= 100)", hp->lr);
     if (!in_range(hp->momentum, 0, 0.999999))
         return drnn_fail(err, DRNN_ERR_INVALID, "momentum %g is outside [0, 1)", hp->momentum);
     if (!in_range(hp->beta1, 0, 0.999999) || !in_range(hp->beta2, 0, 0.999999))

@@ -54,6 +54,33 @@ expect 2 "--dropout" "dropout 1"           -- "$train" --dropout 1
 expect 2 "--seed"    "negative seed"       -- "$train" --seed -1
 expect 2 "--epochs"  "epochs in hex"       -- "$train" --epochs 0x10
 
+# One strict parser for every number: plain decimal, the whole string, in
+# range; the message names the option and the range. (--data names a missing
+# file, so that a number wrongly accepted fails fast with status 1.)
+no=(--data "$d/missing.txt")
+expect 2 "^dinornn-train: --lr: '0x1p-4' is not a decimal number .*>= 1e-12 and <= 100" \
+  "a hexadecimal float" -- "$train" --lr 0x1p-4 "${no[@]}"
+expect 2 "^dinornn-train: --lr: ' 0\.01' has blanks around it" "a leading blank" -- "$train" "--lr= 0.01" "${no[@]}"
+expect 2 "^dinornn-train: --epochs: '3 ' has blanks around it" "a trailing blank" -- "$train" "--epochs=3 " "${no[@]}"
+expect 2 "^dinornn-train: --lr: '' is empty"  "an empty number"    -- "$train" --lr= "${no[@]}"
+expect 2 "^dinornn-train: --clip: 'inf' is not a finite number" "an infinite bound" -- "$train" --clip inf "${no[@]}"
+expect 2 "^dinornn-train: --dropout: '0\.1x' is not a decimal number" "trailing junk" -- "$train" --dropout 0.1x "${no[@]}"
+expect 2 "^dinornn-train: --lr: 1e-13 is out of range \(must be >= 1e-12 and <= 100\)" \
+  "a learning rate below the floor: the true range" -- "$train" --lr 1e-13 "${no[@]}"
+expect 2 "^dinornn-train: --lr: 1e999 is out of range" "a number that overflows a double" -- "$train" --lr 1e999 "${no[@]}"
+expect 2 "^dinornn-train: --hidden: 99999999999999999999 is out of range \(must be from 1 to 4096\)" \
+  "an integer that overflows" -- "$train" --hidden 99999999999999999999 "${no[@]}"
+expect 2 "^dinornn-train: --seed: 18446744073709551616 is out of range \(must be from 0 to 18446744073709551615\)" \
+  "a seed that overflows 64 bits" -- "$train" --seed 18446744073709551616 "${no[@]}"
+expect 2 "^dinornn-train: --threads: 1025 is out of range \(must be from 1 to 1024\)" "too many threads" -- "$train" -j 1025 "${no[@]}"
+expect 2 "^dinornn-sample: --temperature: '0x1' is not a decimal number" "a hexadecimal temperature" -- \
+  "$sample" -c "$d/missing.ckpt" --temperature 0x1
+expect 2 "^dinornn-sample: --count: ' 5' has blanks around it" "a blank before a count" -- "$sample" -c "$d/missing.ckpt" "--count= 5"
+expect 2 "^dinornn-sample: --top-k: '1e3' is not a whole number" \
+  "an exponent in an integer" -- "$sample" -c "$d/missing.ckpt" --top-k 1e3
+expect 2 "^dinornn-sample: --max-length: 0 is out of range \(must be from 1 to 256\)" "a zero length" -- \
+  "$sample" -c "$d/missing.ckpt" --max-length 0
+
 # Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the
 # previous checkpoint, names the path and the reason, and exits 1.
 "$train" --data "$data" --layers 1 --hidden 64 --epochs 1 --samples 0 --quiet -c "$tmp/full" || bad "setup"
