@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void cli_die(const char *prog, int status, const char *fmt, ...)
 {
@@ -171,6 +174,27 @@ double cli_real(const char *prog, const char *opt, const char *arg, double lo, d
                 opt, arg, why ? why : "is not a decimal number", lo_open ? ">" : ">=", lo, hi);
     }
     }
+}
+
+int cli_threads(const char *prog, int requested, int quiet)
+{
+#ifdef _OPENMP
+    if (requested > 0) {
+        omp_set_num_threads(requested);
+    } else if (omp_get_max_threads() > DRNN_MAX_THREADS) {
+        /* The same cap as --threads: libgomp crashes trying to start 70000. */
+        if (!quiet)
+            fprintf(stderr,
+                    "%s: warning: OMP_NUM_THREADS asks for %d threads, more than the %d "
+                    "allowed (as with --threads); using %d\n",
+                    prog, omp_get_max_threads(), DRNN_MAX_THREADS, DRNN_MAX_THREADS);
+        omp_set_num_threads(DRNN_MAX_THREADS);
+    }
+    return omp_get_max_threads();
+#else
+    (void)prog, (void)requested, (void)quiet;
+    return 1;
+#endif
 }
 
 int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices)

@@ -32,6 +32,10 @@ uint64_t cli_u64(const char *prog, const char *opt, const char *arg);
 /* A finite number in [lo, hi]; lo_open excludes lo itself. */
 double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
                 int lo_open);
+/* Sets OpenMP's thread count: requested (from --threads) if > 0, else
+ * OMP_NUM_THREADS or the cores, capped at DRNN_MAX_THREADS with a warning
+ * (unless quiet). Returns the count in effect. */
+int cli_threads(const char *prog, int requested, int quiet);
 /* Index of arg in the NULL-terminated list choices, or exits naming them. */
 int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices);
 /* "prog: message" on stderr and exit(status). */

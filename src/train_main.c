@@ -10,9 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "cli.h"
 #include "config.h"
@@ -340,13 +337,7 @@ int main(int argc, char **argv)
     o.samples = 5;
     o.checkpoint_dir = "checkpoints";
     parse_options(&o, argc, argv);
-#ifdef _OPENMP
-    if (o.threads)
-        omp_set_num_threads(o.threads);
-    int threads = omp_get_max_threads();
-#else
-    int threads = 1;
-#endif
+    int threads = cli_threads(prog, o.threads, o.quiet);
 
     drnn_error err;
     drnn_train_state st;

@@ -29,6 +29,16 @@ expect 0 ""                                 "CRLF line endings"   -- "$train" --
 "$train" --data "$data" "${tiny[@]}" -c "$tmp/m" || bad "training the model failed"
 ck=$tmp/m/latest.ckpt
 expect 2 "'7'.*vocabulary"                  "a symbol unseen in training as prefix" -- "$sample" -c "$ck" --prefix "ab7"
+
+# OMP_NUM_THREADS=70000 crashed libgomp: it gets the cap of --threads, with a
+# warning, and no parallel region asks for more threads than it has work for.
+expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads, more than the 1024 allowed.*using 1024" \
+  "OMP_NUM_THREADS=70000: dinornn-eval" -- env OMP_NUM_THREADS=70000 "$eval_" -c "$ck"
+grep -q "nats/char" "$tmp/out" && ok "... which evaluates" || bad "no evaluation: $(cat "$tmp/out")"
+expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads" "OMP_NUM_THREADS=70000: dinornn-train" -- \
+  env OMP_NUM_THREADS=70000 "$train" --data "$data" --layers 2 --hidden 100 --epochs 1 --samples 0 -c "$tmp/omp"
+grep -q "1024 threads" "$tmp/out" && ok "... which trains with 1024 threads at most" || bad "output: $(head -c 300 "$tmp/out")"
+expect 0 "" "OMP_NUM_THREADS=70000: dinornn-sample" -- env OMP_NUM_THREADS=70000 "$sample" -c "$ck" -n 3
 size=$(stat -c %s "$ck")
 for cut in 0 5 100 287 288 $((size / 2)) $((size - 1)); do
   head -c $cut "$ck" > "$d/cut.ckpt"
