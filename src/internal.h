@@ -67,6 +67,9 @@ static inline double drnn_rng_unit(drnn_rng *rng)
 /* Records code and a formatted message in err (which may be NULL) and returns code. */
 int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);
 
+/* What a file of this st_mode is, for messages: "a named pipe (FIFO)", ... */
+const char *drnn_file_kind(unsigned mode);
+
 /* Clears err to DRNN_OK; returns DRNN_OK. */
 int drnn_ok(drnn_error *err);
 

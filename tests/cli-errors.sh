@@ -48,6 +48,26 @@ cp "$ck" "$d/newer.ckpt"
 printf '\x09' | dd of="$d/newer.ckpt" bs=1 seek=8 conv=notrunc 2>/dev/null
 expect 1 "version 9.*newer" "a checkpoint from a newer format version" -- "$sample" -c "$d/newer.ckpt"
 expect 1 "is a directory"   "a checkpoint path that is a directory"   -- "$sample" -c "$d"
+# A FIFO used to block open() forever: refused at once (timeout turns a
+# hang into a failure, status 124).
+mkfifo "$d/fifo"
+expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO as the sampler's checkpoint" -- \
+  timeout 20 "$sample" -c "$d/fifo"
+expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO as the evaluator's checkpoint" -- \
+  timeout 20 "$eval_" -c "$d/fifo"
+expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO to resume from" -- \
+  timeout 20 "$train" --resume="$d/fifo" -c "$tmp/m"
+expect 1 "/dev/null: is a character device, not a checkpoint file" "a device as checkpoint" -- \
+  timeout 20 "$eval_" -c /dev/null
+expect 1 "fifo: is a named pipe \(FIFO\) with no writer.*start the program that writes to it first" \
+  "a FIFO without a writer as names file" -- timeout 20 "$train" --data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
+expect 1 "fifo: is a named pipe \(FIFO\) with no writer" "a FIFO without a writer as --val-data" -- \
+  timeout 20 "$train" --data "$data" --val-data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
+expect 1 "fifo: is a named pipe \(FIFO\) with no writer" "a FIFO without a writer for --novel" -- \
+  timeout 20 "$sample" -c "$ck" --novel --data "$d/fifo"
+# ... while a pipe that something writes to is read as before.
+expect 0 "" "names from standard input (--data /dev/stdin)" -- \
+  bash -c "head -n 40 \"$data\" | timeout 20 \"$train\" --data /dev/stdin --val-fraction 0 ${tiny[*]} -c \"$tmp/stdin\""
 expect 1 "not a dinornn checkpoint" "a file that is not a checkpoint"  -- "$eval_" -c "$d/crlf.txt"
 printf 'x' > "$d/notadir"
 expect 1 "checkpoint directory.*notadir" "a checkpoint directory that is a file" -- \
