@@ -94,6 +94,29 @@ static double fma_peak(int threads)
     return best;
 }
 
+enum { MAX_THREAD_COUNTS = 32 };
+
+/* "1,2,8": each count through the strict parser, so that "2x" or " 4" is
+ * refused like any other bad number. */
+static int parse_thread_list(const char *list, int *counts)
+{
+    char buf[256];
+    if (strlen(list) >= sizeof buf)
+        cli_die(prog, EXIT_USAGE, "--threads: the list '%s' is too long", list);
+    strcpy(buf, list);
+    int n = 0;
+    for (char *item = buf, *comma;; item = comma + 1) {
+        comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        if (n == MAX_THREAD_COUNTS)
+            cli_die(prog, EXIT_USAGE, "--threads: more than %d thread counts", MAX_THREAD_COUNTS);
+        counts[n++] = (int)cli_int(prog, "--threads", item, 1, DRNN_MAX_THREADS);
+        if (!comma)
+            return n;
+    }
+}
+
 static void usage(void)
 {
     printf("Usage: %s [OPTION]...\n"
@@ -119,13 +142,14 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const char *const formats[] = {"text", "json", NULL};
-    const char *data = "data/dinos.txt", *config_list = "a,b,c,d,e", *thread_list = "1,2";
+    const char *data = "data/dinos.txt", *config_list = "a,b,c,d,e";
+    int thread_counts[MAX_THREAD_COUNTS] = {1, 2}, n_thread_counts = 2;
     int epochs = 0, json = 0, c;
     while ((c = getopt_long(argc, argv, "d:j:e:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': data = optarg; break;
         case 'C': config_list = optarg; break;
-        case 'j': thread_list = optarg; break;
+        case 'j': n_thread_counts = parse_thread_list(optarg, thread_counts); break;
         case 'e': epochs = (int)cli_int(prog, "--epochs", optarg, 1, 1000); break;
         case 'F': json = cli_choice(prog, "--format", optarg, formats); break;
         case 'h': usage(); return EXIT_OK;
@@ -142,12 +166,8 @@ int main(int argc, char **argv)
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     drnn_corpus none = {0};
 
-    for (const char *tc = thread_list; *tc;) {
-        int threads = (int)strtol(tc, (char **)&tc, 10);
-        if (*tc == ',')
-            tc++;
-        if (threads < 1)
-            cli_die(prog, EXIT_USAGE, "invalid --threads list '%s'", thread_list);
+    for (int tc = 0; tc < n_thread_counts; tc++) {
+        int threads = thread_counts[tc];
 #ifdef _OPENMP
         omp_set_num_threads(threads);
 #endif

@@ -408,7 +408,9 @@ static int read_all(int fd, unsigned char *buf, size_t len)
 int drnn_checkpoint_load(drnn_train_state *st, const char *path, drnn_error *err)
 {
     memset(st, 0, sizeof *st);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking, or a FIFO would wait in open() forever for a writer;
+     * it only matters for what is refused below, not for a regular file. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return drnn_fail(err, errno == ENOENT ? DRNN_ERR_NOT_FOUND : DRNN_ERR_IO,
                          "%s: cannot open checkpoint: %s", path, strerror(errno));
@@ -424,7 +426,9 @@ int drnn_checkpoint_load(drnn_train_state *st, const char *path, drnn_error *err
     }
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
-        return drnn_fail(err, DRNN_ERR_IO, "%s: not a regular file", path);
+        return drnn_fail(err, DRNN_ERR_NOT_REGULAR,
+                         "%s: is %s, not a checkpoint file: give the file dinornn-train wrote",
+                         path, drnn_file_kind((unsigned)sb.st_mode));
     }
     /* Only the header is read before its sizes are checked against the file's. */
     unsigned char header[HEADER_SIZE];

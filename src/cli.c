@@ -1,13 +1,19 @@
 /* cli.c: strict option-value parsing shared by the programs. */
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void cli_die(const char *prog, int status, const char *fmt, ...)
 {
@@ -26,69 +32,169 @@ void cli_usage_error(const char *prog)
     exit(EXIT_USAGE);
 }
 
-int cli_parse_int(const char *arg, long long lo, long long hi, long long *out)
+/* Every number on a command line is plain decimal: an optional sign, digits
+ * with at most one '.', an optional exponent; nothing before or after it.
+ * strtod alone would also take blanks, hex floats, "inf" and "nan". */
+static int decimal_syntax(const char *s, int real)
 {
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    p += digits;
+    if (real && *p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        digits += frac;
+        p += 1 + frac;
+    }
+    if (digits == 0)
+        return 0;
+    if (real && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        size_t exp = strspn(p, "0123456789");
+        if (exp == 0)
+            return 0;
+        p += exp;
+    }
+    return *p == '\0';
+}
+
+cli_number cli_parse_int(const char *arg, long long lo, long long hi, long long *out)
+{
+    if (!decimal_syntax(arg, 0))
+        return CLI_BAD_SYNTAX;
     char *end;
     errno = 0;
     long long x = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || x < lo || x > hi)
-        return 0;
+    /* Overflow is a value out of range, like any other. */
+    if (errno == ERANGE || x < lo || x > hi)
+        return CLI_OUT_OF_RANGE;
     *out = x;
-    return 1;
+    return CLI_NUMBER_OK;
 }
 
-int cli_parse_u64(const char *arg, uint64_t *out)
+cli_number cli_parse_u64(const char *arg, uint64_t *out)
 {
+    if (!decimal_syntax(arg, 0))
+        return CLI_BAD_SYNTAX;
+    /* strtoull would turn "-1" into a huge number. */
+    if (arg[0] == '-')
+        return strspn(arg + 1, "0") == strlen(arg + 1) ? (*out = 0, CLI_NUMBER_OK)
+                                                        : CLI_OUT_OF_RANGE;
     char *end;
     errno = 0;
-    /* strtoull accepts "-1" as a huge number: refuse any sign or blank. */
-    if (arg[0] < '0' || arg[0] > '9')
-        return 0;
     unsigned long long x = strtoull(arg, &end, 10);
-    if (errno || *end)
-        return 0;
+    if (errno == ERANGE)
+        return CLI_OUT_OF_RANGE;
     *out = (uint64_t)x;
-    return 1;
+    return CLI_NUMBER_OK;
 }
 
-int cli_parse_real(const char *arg, double lo, double hi, int lo_open, double *out)
+cli_number cli_parse_real(const char *arg, double lo, double hi, int lo_open, double *out)
 {
+    if (!decimal_syntax(arg, 1))
+        return CLI_BAD_SYNTAX;
     char *end;
     errno = 0;
+    /* An underflow gives 0 or a tiny value, which the range then judges;
+     * an overflow gives infinity, which it refuses. */
     double x = strtod(arg, &end);
-    if (errno || end == arg || *end || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
-        return 0;
+    if (!isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+        return CLI_OUT_OF_RANGE;
     *out = x;
-    return 1;
+    return CLI_NUMBER_OK;
+}
+
+/* Why arg is not a number, for the message. */
+static const char *syntax_problem(const char *arg)
+{
+    size_t n = strlen(arg);
+    if (n == 0)
+        return "is empty";
+    if (isspace((unsigned char)arg[0]) || isspace((unsigned char)arg[n - 1]))
+        return "has blanks around it";
+    const char *p = arg + (arg[0] == '+' || arg[0] == '-');
+    if (strncasecmp(p, "inf", 3) == 0 || strncasecmp(p, "nan", 3) == 0)
+        return "is not a finite number";
+    return NULL;
 }
 
 long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi)
 {
     long long x;
-    if (!cli_parse_int(arg, lo, hi, &x))
-        cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected an integer in %lld..%lld",
-                arg, opt, lo, hi);
-    return x;
+    switch (cli_parse_int(arg, lo, hi, &x)) {
+    case CLI_NUMBER_OK:
+        return x;
+    case CLI_OUT_OF_RANGE:
+        cli_die(prog, EXIT_USAGE, "%s: %s is out of range (must be from %lld to %lld)", opt, arg,
+                lo, hi);
+    default: {
+        const char *why = syntax_problem(arg);
+        cli_die(prog, EXIT_USAGE,
+                "%s: '%s' %s (write it in decimal digits; it must be from %lld to %lld)", opt,
+                arg, why ? why : "is not a whole number", lo, hi);
+    }
+    }
 }
 
 uint64_t cli_u64(const char *prog, const char *opt, const char *arg)
 {
     uint64_t x;
-    if (!cli_parse_u64(arg, &x))
+    switch (cli_parse_u64(arg, &x)) {
+    case CLI_NUMBER_OK:
+        return x;
+    case CLI_OUT_OF_RANGE:
+        cli_die(prog, EXIT_USAGE, "%s: %s is out of range (must be from 0 to %" PRIu64 ")", opt,
+                arg, UINT64_MAX);
+    default: {
+        const char *why = syntax_problem(arg);
         cli_die(prog, EXIT_USAGE,
-                "invalid value '%s' for %s: expected an integer in 0..18446744073709551615",
-                arg, opt);
-    return x;
+                "%s: '%s' %s (write it in decimal digits; it must be from 0 to %" PRIu64 ")",
+                opt, arg, why ? why : "is not a whole number", UINT64_MAX);
+    }
+    }
 }
 
 double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
                 int lo_open)
 {
     double x;
-    if (!cli_parse_real(arg, lo, hi, lo_open, &x))
-        cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected a number in %c%g, %g]",
-                arg, opt, lo_open ? '(' : '[', lo, hi);
-    return x;
+    switch (cli_parse_real(arg, lo, hi, lo_open, &x)) {
+    case CLI_NUMBER_OK:
+        return x;
+    case CLI_OUT_OF_RANGE:
+        cli_die(prog, EXIT_USAGE, "%s: %s is out of range (must be %s %g and <= %g)", opt, arg,
+                lo_open ? ">" : ">=", lo, hi);
+    default: {
+        const char *why = syntax_problem(arg);
+        cli_die(prog, EXIT_USAGE,
+                "%s: '%s' %s (write it like 0.5 or 1e-3; it must be %s %g and <= %g)",
+                opt, arg, why ? why : "is not a decimal number", lo_open ? ">" : ">=", lo, hi);
+    }
+    }
+}
+
+int cli_threads(const char *prog, int requested, int quiet)
+{
+#ifdef _OPENMP
+    if (requested > 0) {
+        omp_set_num_threads(requested);
+    } else if (omp_get_max_threads() > DRNN_MAX_THREADS) {
+        /* The same cap as --threads: libgomp crashes trying to start 70000. */
+        if (!quiet)
+            fprintf(stderr,
+                    "%s: warning: OMP_NUM_THREADS asks for %d threads, more than the %d "
+                    "allowed (as with --threads); using %d\n",
+                    prog, omp_get_max_threads(), DRNN_MAX_THREADS, DRNN_MAX_THREADS);
+        omp_set_num_threads(DRNN_MAX_THREADS);
+    }
+    return omp_get_max_threads();
+#else
+    (void)prog, (void)requested, (void)quiet;
+    return 1;
+#endif
 }
 
 int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices)

@@ -16,19 +16,26 @@ enum {
     EXIT_USAGE = 2      /* bad command line */
 };
 
-/* Strict parsers behind the option helpers below: the whole string must be
- * the number, in range; return 1 and set *out, or return 0. */
-int cli_parse_int(const char *arg, long long lo, long long hi, long long *out);
-int cli_parse_u64(const char *arg, uint64_t *out);
-int cli_parse_real(const char *arg, double lo, double hi, int lo_open, double *out);
+/* Strict parsers behind the option helpers below. A number is plain
+ * decimal, the whole string: no blanks, no hexadecimal, no inf or nan.
+ * A value that overflows is out of range. *out is set only when OK. */
+typedef enum cli_number { CLI_NUMBER_OK, CLI_BAD_SYNTAX, CLI_OUT_OF_RANGE } cli_number;
+cli_number cli_parse_int(const char *arg, long long lo, long long hi, long long *out);
+cli_number cli_parse_u64(const char *arg, uint64_t *out);
+cli_number cli_parse_real(const char *arg, double lo, double hi, int lo_open, double *out);
 
-/* Parses option value arg of option opt as an integer in [lo, hi] into *out;
- * on failure prints why (naming the option and range) and exits EXIT_USAGE. */
+/* Parses option value arg of option opt as an integer in [lo, hi]; on
+ * failure prints why ("--opt: 0 is out of range (must be from 1 to 16)")
+ * and exits EXIT_USAGE. */
 long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi);
 uint64_t cli_u64(const char *prog, const char *opt, const char *arg);
 /* A finite number in [lo, hi]; lo_open excludes lo itself. */
 double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
                 int lo_open);
+/* Sets OpenMP's thread count: requested (from --threads) if > 0, else
+ * OMP_NUM_THREADS or the cores, capped at DRNN_MAX_THREADS with a warning
+ * (unless quiet). Returns the count in effect. */
+int cli_threads(const char *prog, int requested, int quiet);
 /* Index of arg in the NULL-terminated list choices, or exits naming them. */
 int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices);
 /* "prog: message" on stderr and exit(status). */

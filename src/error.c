@@ -1,6 +1,7 @@
 /* error.c: status names and the helpers that fill a drnn_error. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -28,6 +29,8 @@ const char *drnn_status_name(drnn_status code)
         [DRNN_ERR_NONFINITE] = "non-finite",
         [DRNN_ERR_INTERRUPTED] = "interrupted",
         [DRNN_ERR_LOCKED] = "locked",
+        [DRNN_ERR_NOT_REGULAR] = "not-a-regular-file",
+        [DRNN_ERR_CONTROL_CHAR] = "control-character",
     };
     if ((int)code < 0 || code >= DRNN_STATUS_COUNT)
         return "unknown-status";
@@ -53,4 +56,19 @@ int drnn_ok(drnn_error *err)
         err->message[0] = '\0';
     }
     return DRNN_OK;
+}
+
+const char *drnn_file_kind(unsigned mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a named pipe (FIFO)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return S_ISREG(mode) ? "a regular file" : "not a regular file";
 }

@@ -84,6 +84,7 @@ int main(int argc, char **argv)
 {
     options o = {.split = SPLIT_NONE};
     parse_options(&o, argc, argv);
+    cli_threads(prog, 0, 0);
     drnn_train_state st;
     const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
     drnn_error err;

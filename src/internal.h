@@ -8,6 +8,7 @@
 
 #include "dinornn/error.h"
 #include "dinornn/rng.h"
+#include "dinornn/train.h"
 
 #if defined(__GNUC__)
 #define DRNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -22,12 +23,25 @@
 #include <omp.h>
 #define DRNN_OMP(directive) _Pragma(#directive)
 static inline int drnn_thread_index(void) { return omp_get_thread_num(); }
-static inline int drnn_max_threads(void) { return omp_get_max_threads(); }
+/* OMP_NUM_THREADS can ask for anything (70000 crashes libgomp): capped. */
+static inline int drnn_max_threads(void)
+{
+    int n = omp_get_max_threads();
+    return n < DRNN_MAX_THREADS ? n : DRNN_MAX_THREADS;
+}
 #else
 #define DRNN_OMP(directive)
 static inline int drnn_thread_index(void) { return 0; }
 static inline int drnn_max_threads(void) { return 1; }
 #endif
+
+/* Threads for a parallel region with `work` independent pieces: never more
+ * than there are pieces, so no thread is started only to idle. */
+static inline int drnn_threads_for(size_t work)
+{
+    int n = drnn_max_threads();
+    return work < (size_t)n ? (work ? (int)work : 1) : n;
+}
 
 /* The generator's step and its [0, 1) double, inline for loops that draw
  * one number per element (dropout masks); rng.c's functions are these. */
@@ -52,6 +66,9 @@ static inline double drnn_rng_unit(drnn_rng *rng)
 
 /* Records code and a formatted message in err (which may be NULL) and returns code. */
 int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);
+
+/* What a file of this st_mode is, for messages: "a named pipe (FIFO)", ... */
+const char *drnn_file_kind(unsigned mode);
 
 /* Clears err to DRNN_OK; returns DRNN_OK. */
 int drnn_ok(drnn_error *err);

@@ -245,19 +245,33 @@ void drnn_names_free(drnn_names *names)
     memset(names, 0, sizeof *names);
 }
 
-int drnn_names_load(drnn_names *out, const char *path, const drnn_names_options *opts,
-                    drnn_error *err)
+static int too_big(const char *path, drnn_error *err)
+{
+    return drnn_fail(err, DRNN_ERR_TOO_BIG,
+                     "%s: the file is larger than the %u MiB limit for a names file", path,
+                     DRNN_MAX_NAMES_FILE >> 20);
+}
+
+static int set_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+/* Reads a whole names file into a fresh buffer (*out, *len; the caller
+ * frees it). Pipes are read as they come (standard input, a process
+ * substitution, a FIFO that a program writes), but a FIFO that nothing
+ * writes to is refused at once instead of waiting forever in open(). */
+static int read_names_file(const char *path, char **out, size_t *out_len, drnn_error *err)
 {
     struct stat st;
     char *buf = NULL;
     size_t cap, len = 0;
-    int fd, rc;
+    int rc = DRNN_OK;
 
-    if (!out || !path)
-        return drnn_fail(err, DRNN_ERR_INVALID, "no names file given");
-    memset(out, 0, sizeof *out);
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    *out = NULL;
+    *out_len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return drnn_fail(err, DRNN_ERR_NOT_FOUND, "%s: no such file", path);
@@ -271,10 +285,20 @@ int drnn_names_load(drnn_names *out, const char *path, const drnn_names_options 
         rc = drnn_fail(err, DRNN_ERR_IS_DIR, "%s: is a directory, not a names file", path);
         goto done;
     }
+    if (S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        rc = drnn_fail(err, DRNN_ERR_NOT_REGULAR, "%s: is %s, not a names file", path,
+                       drnn_file_kind((unsigned)st.st_mode));
+        goto done;
+    }
     if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > DRNN_MAX_NAMES_FILE) {
-        rc = drnn_fail(err, DRNN_ERR_TOO_BIG,
-                       "%s: the file is larger than the %u MiB limit for a names file", path,
-                       DRNN_MAX_NAMES_FILE >> 20);
+        rc = too_big(path, err);
+        goto done;
+    }
+    /* A FIFO stays non-blocking for its first read, which tells whether
+     * anything writes to it; a terminal must block from the start. */
+    int probing = S_ISFIFO(st.st_mode);
+    if (!probing && set_blocking(fd) != 0) {
+        rc = drnn_fail(err, DRNN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
         goto done;
     }
 
@@ -289,9 +313,7 @@ int drnn_names_load(drnn_names *out, const char *path, const drnn_names_options 
     for (;;) {
         if (len == cap) {
             if (cap > DRNN_MAX_NAMES_FILE) {
-                rc = drnn_fail(err, DRNN_ERR_TOO_BIG,
-                               "%s: the file is larger than the %u MiB limit for a names file",
-                               path, DRNN_MAX_NAMES_FILE >> 20);
+                rc = too_big(path, err);
                 goto done;
             }
             /* Reading one byte past the limit is enough to know it is exceeded. */
@@ -307,26 +329,61 @@ int drnn_names_load(drnn_names *out, const char *path, const drnn_names_options 
             cap = ncap;
         }
         ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && !(probing && errno == EAGAIN)) {
             rc = drnn_fail(err, DRNN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
             goto done;
         }
-        if (got == 0)
-            break;
+        if (got == 0 && probing) {
+            /* End of file before anything was written: no writer at all
+             * (or one that closed the pipe without writing). */
+            rc = drnn_fail(err, DRNN_ERR_NOT_REGULAR,
+                           "%s: is a named pipe (FIFO) with no writer and nothing to read: "
+                           "start the program that writes to it first, or give a regular file",
+                           path);
+            goto done;
+        }
+        if (probing) {
+            /* Something writes to it: from now on wait for its data. */
+            probing = 0;
+            if (set_blocking(fd) != 0) {
+                rc = drnn_fail(err, DRNN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+                goto done;
+            }
+        }
+        if (got <= 0) {
+            if (got == 0)
+                break;
+            continue;
+        }
         len += (size_t)got;
     }
     if (len > DRNN_MAX_NAMES_FILE) {
-        rc = drnn_fail(err, DRNN_ERR_TOO_BIG,
-                       "%s: the file is larger than the %u MiB limit for a names file", path,
-                       DRNN_MAX_NAMES_FILE >> 20);
+        rc = too_big(path, err);
         goto done;
     }
-    rc = drnn_names_parse(out, buf, len, path, opts, err);
+    *out = buf;
+    *out_len = len;
+    buf = NULL;
 done:
     free(buf);
     close(fd);
+    return rc;
+}
+
+int drnn_names_load(drnn_names *out, const char *path, const drnn_names_options *opts,
+                    drnn_error *err)
+{
+    if (!out || !path)
+        return drnn_fail(err, DRNN_ERR_INVALID, "no names file given");
+    memset(out, 0, sizeof *out);
+    char *buf;
+    size_t len;
+    int rc = read_names_file(path, &buf, &len, err);
+    if (rc == DRNN_OK)
+        rc = drnn_names_parse(out, buf, len, path, opts, err);
+    free(buf);
     return rc;
 }
 

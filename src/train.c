@@ -67,7 +67,8 @@ int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err)
     if ((unsigned)hp->optimizer >= DRNN_OPT_COUNT)
         return drnn_fail(err, DRNN_ERR_INVALID, "unknown optimizer %d", (int)hp->optimizer);
     if (!in_range(hp->lr, 1e-12, 100))
-        return drnn_fail(err, DRNN_ERR_INVALID, "learning rate %g is outside (0, 100]", hp->lr);
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "learning rate %g is out of range (must be >= 1e-12 and <= 100)", hp->lr);
     if (!in_range(hp->momentum, 0, 0.999999))
         return drnn_fail(err, DRNN_ERR_INVALID, "momentum %g is outside [0, 1)", hp->momentum);
     if (!in_range(hp->beta1, 0, 0.999999) || !in_range(hp->beta2, 0, 0.999999))
@@ -299,7 +300,8 @@ static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
 {
     const size_t n = t->grad[0].count;
     drnn_real *const g0 = t->grad[0].data;
-    DRNN_OMP(omp parallel for schedule(static) if(n >= PARALLEL_MIN_PARAMS))
+    DRNN_OMP(omp parallel for schedule(static) if(n >= PARALLEL_MIN_PARAMS)
+             num_threads(drnn_threads_for(t->chunks)))
     for (size_t c = 0; c < t->chunks; c++) {
         size_t end = (c + 1) * REDUCE_CHUNK < n ? (c + 1) * REDUCE_CHUNK : n;
         drnn_real *g = g0 + c * REDUCE_CHUNK;
@@ -428,7 +430,7 @@ static void update(drnn_train_state *st, drnn_real *grad, double norm2, double l
     /* Threads take whole chunks of REDUCE_CHUNK parameters (a multiple of
      * the vector width), the ones the reduction gave them. */
     const size_t chunks = (n + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
-    DRNN_OMP(omp parallel for schedule(static) if(parallel))
+    DRNN_OMP(omp parallel for schedule(static) if(parallel) num_threads(drnn_threads_for(chunks)))
     for (size_t c = 0; c < chunks; c++) {
         const size_t lo = c * REDUCE_CHUNK, hi = lo + REDUCE_CHUNK < n ? lo + REDUCE_CHUNK : n;
         if (by_value) /* a selection, exact in any form */
@@ -503,7 +505,8 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
         const size_t b = n - pos < (size_t)st->hp.batch ? n - pos : (size_t)st->hp.batch;
         const int slots = b < (size_t)t->slots ? (int)b : t->slots;
         /* Slot s takes names [s*b/slots, (s+1)*b/slots) of the mini-batch. */
-        DRNN_OMP(omp parallel for schedule(dynamic, 1) num_threads(t->workers) if(slots > 1))
+        DRNN_OMP(omp parallel for schedule(dynamic, 1) if(slots > 1)
+                 num_threads(slots < t->workers ? slots : t->workers))
         for (int s = 0; s < slots; s++) {
             drnn_scratch *work = t->scratch[drnn_thread_index()];
             /* The slot's names go through the model as one group: the same
@@ -576,7 +579,7 @@ static double evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_s
     double loss[DRNN_EVAL_CHUNKS];
     int64_t chars[DRNN_EVAL_CHUNKS];
     const size_t n = c->count;
-    DRNN_OMP(omp parallel for schedule(dynamic, 1))
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) num_threads(drnn_threads_for((size_t)n_scratch)))
     for (int s = 0; s < n_scratch; s++) {
         drnn_scratch_set_dropout(scratch[s], 0, 0); /* evaluation never drops */
         for (int k = s; k < DRNN_EVAL_CHUNKS; k += n_scratch) {

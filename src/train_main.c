@@ -10,9 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "cli.h"
 #include "config.h"
@@ -74,7 +71,7 @@ static void usage(void)
            "Training:\n"
            "  -e, --epochs=N           epochs to reach, counting resumed ones (default 25)\n"
            "  -b, --batch=N            names per mini-batch, 1..%d (default 32)\n"
-           "      --lr=X               learning rate, 0 < X <= 100 (default 0.003)\n"
+           "      --lr=X               learning rate, 1e-12 <= X <= 100 (default 0.003)\n"
            "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
            "      --momentum=X         SGD momentum, 0 <= X <= 0.999 (default 0)\n"
            "      --dropout=P          dropout between layers and before the output,\n"
@@ -167,7 +164,9 @@ static void parse_options(options *o, int argc, char **argv)
         case 'H': hp->model.hidden = (int)cli_int(prog, "--hidden", optarg, 1, DRNN_MAX_HIDDEN); break;
         case 'e': o->epochs = cli_int(prog, "--epochs", optarg, 1, 1000000); break;
         case 'b': hp->batch = (int)cli_int(prog, "--batch", optarg, 1, DRNN_MAX_BATCH); break;
-        case OPT_LR: hp->lr = cli_real(prog, "--lr", optarg, 0, 100, 1); break;
+        case OPT_LR: /* 1e-12: the library's floor, below which no weight would move */
+            hp->lr = cli_real(prog, "--lr", optarg, 1e-12, 100, 0);
+            break;
         case OPT_OPTIMIZER:
             hp->optimizer = (drnn_optimizer)cli_choice(prog, "--optimizer", optarg, optimizers);
             break;
@@ -184,7 +183,7 @@ static void parse_options(options *o, int argc, char **argv)
             hp->clip_mode = (drnn_clip_mode)cli_choice(prog, "--clip-mode", optarg, clip_modes);
             break;
         case 's': hp->seed = cli_u64(prog, "--seed", optarg); break;
-        case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, 1024); break;
+        case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, DRNN_MAX_THREADS); break;
         case 'c': o->checkpoint_dir = optarg; break;
         case 'r':
             o->resume = 1;
@@ -357,13 +356,7 @@ int main(int argc, char **argv)
     o.samples = 5;
     o.checkpoint_dir = "checkpoints";
     parse_options(&o, argc, argv);
-#ifdef _OPENMP
-    if (o.threads)
-        omp_set_num_threads(o.threads);
-    int threads = omp_get_max_threads();
-#else
-    int threads = 1;
-#endif
+    int threads = cli_threads(prog, o.threads, o.quiet);
 
     drnn_error err;
     drnn_train_state st;

@@ -295,23 +295,20 @@ START_TEST(test_file_too_big)
 END_TEST
 
 struct fifo_writer {
-    const char *path;
+    int fd;
     size_t repeats;
 };
 
 static void *write_fifo(void *arg)
 {
     const struct fifo_writer *w = arg;
-    int fd = open(w->path, O_WRONLY);
-    if (fd < 0)
-        return (void *)1;
     for (size_t i = 0; i < w->repeats; i++) {
-        if (write(fd, "Raptor\n", 7) != 7) {
-            close(fd);
+        if (write(w->fd, "Raptor\n", 7) != 7) {
+            close(w->fd);
             return (void *)1;
         }
     }
-    close(fd);
+    close(w->fd);
     return NULL;
 }
 
@@ -324,7 +321,12 @@ START_TEST(test_fifo)
     ck_assert_int_eq(mkfifo(path, 0600), 0);
     /* Should the reader stop early, the writer must fail, not kill the runner. */
     signal(SIGPIPE, SIG_IGN);
-    struct fifo_writer w = {path, 40000};
+    /* The writer is there before the loader opens the FIFO (a FIFO without
+     * one is refused): a reader held open lets the write end open at once. */
+    int holder = open(path, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_ge(holder, 0);
+    struct fifo_writer w = {open(path, O_WRONLY), 40000};
+    ck_assert_int_ge(w.fd, 0);
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, write_fifo, &w), 0);
     drnn_names names;
@@ -332,6 +334,7 @@ START_TEST(test_fifo)
     int rc = drnn_names_load(&names, path, NULL, &err);
     void *res;
     pthread_join(th, &res);
+    close(holder);
     unlink(path);
     ck_assert_ptr_null(res);
     ck_assert_msg(rc == DRNN_OK, "%s", err.message);
@@ -339,6 +342,27 @@ START_TEST(test_fifo)
     ck_assert_int_eq(names.line[w.repeats - 1], (long)w.repeats);
     ck_assert_uint_eq(names.symbols[names.start[w.repeats - 1]], 'r');
     drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_fifo_without_writer)
+{
+    /* open() on a FIFO nothing writes to used to wait forever. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/check_names_lonely_%ld", tmp_dir(), (long)getpid());
+    unlink(path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    alarm(20); /* the old behaviour fails the test instead of hanging it */
+    drnn_names names;
+    drnn_error err;
+    int rc = drnn_names_load(&names, path, NULL, &err);
+    alarm(0);
+    unlink(path);
+    ck_assert_int_eq(rc, DRNN_ERR_NOT_REGULAR);
+    ck_assert_ptr_nonnull(strstr(err.message, path));
+    ck_assert_ptr_nonnull(strstr(err.message, "no writer"));
+    ck_assert_uint_eq(names.count, 0);
+    ck_assert_ptr_null(names.symbols);
 }
 END_TEST
 
@@ -815,6 +839,7 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_other_open_error);
     tcase_add_test(tc, test_file_too_big);
     tcase_add_test(tc, test_fifo);
+    tcase_add_test(tc, test_fifo_without_writer);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_nul_byte);
     tcase_add_test(tc, test_invalid_utf8);

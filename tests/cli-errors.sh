@@ -29,6 +29,16 @@ expect 0 ""                                 "CRLF line endings"   -- "$train" --
 "$train" --data "$data" "${tiny[@]}" -c "$tmp/m" || bad "training the model failed"
 ck=$tmp/m/latest.ckpt
 expect 2 "'7'.*vocabulary"                  "a symbol unseen in training as prefix" -- "$sample" -c "$ck" --prefix "ab7"
+
+# OMP_NUM_THREADS=70000 crashed libgomp: it gets the cap of --threads, with a
+# warning, and no parallel region asks for more threads than it has work for.
+expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads, more than the 1024 allowed.*using 1024" \
+  "OMP_NUM_THREADS=70000: dinornn-eval" -- env OMP_NUM_THREADS=70000 "$eval_" -c "$ck"
+grep -q "nats/char" "$tmp/out" && ok "... which evaluates" || bad "no evaluation: $(cat "$tmp/out")"
+expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads" "OMP_NUM_THREADS=70000: dinornn-train" -- \
+  env OMP_NUM_THREADS=70000 "$train" --data "$data" --layers 2 --hidden 100 --epochs 1 --samples 0 -c "$tmp/omp"
+grep -q "1024 threads" "$tmp/out" && ok "... which trains with 1024 threads at most" || bad "output: $(head -c 300 "$tmp/out")"
+expect 0 "" "OMP_NUM_THREADS=70000: dinornn-sample" -- env OMP_NUM_THREADS=70000 "$sample" -c "$ck" -n 3
 size=$(stat -c %s "$ck")
 for cut in 0 5 100 287 288 $((size / 2)) $((size - 1)); do
   head -c $cut "$ck" > "$d/cut.ckpt"
@@ -38,6 +48,26 @@ cp "$ck" "$d/newer.ckpt"
 printf '\x09' | dd of="$d/newer.ckpt" bs=1 seek=8 conv=notrunc 2>/dev/null
 expect 1 "version 9.*newer" "a checkpoint from a newer format version" -- "$sample" -c "$d/newer.ckpt"
 expect 1 "is a directory"   "a checkpoint path that is a directory"   -- "$sample" -c "$d"
+# A FIFO used to block open() forever: refused at once (timeout turns a
+# hang into a failure, status 124).
+mkfifo "$d/fifo"
+expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO as the sampler's checkpoint" -- \
+  timeout 20 "$sample" -c "$d/fifo"
+expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO as the evaluator's checkpoint" -- \
+  timeout 20 "$eval_" -c "$d/fifo"
+expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO to resume from" -- \
+  timeout 20 "$train" --resume="$d/fifo" -c "$tmp/m"
+expect 1 "/dev/null: is a character device, not a checkpoint file" "a device as checkpoint" -- \
+  timeout 20 "$eval_" -c /dev/null
+expect 1 "fifo: is a named pipe \(FIFO\) with no writer.*start the program that writes to it first" \
+  "a FIFO without a writer as names file" -- timeout 20 "$train" --data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
+expect 1 "fifo: is a named pipe \(FIFO\) with no writer" "a FIFO without a writer as --val-data" -- \
+  timeout 20 "$train" --data "$data" --val-data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
+expect 1 "fifo: is a named pipe \(FIFO\) with no writer" "a FIFO without a writer for --novel" -- \
+  timeout 20 "$sample" -c "$ck" --novel --data "$d/fifo"
+# ... while a pipe that something writes to is read as before.
+expect 0 "" "names from standard input (--data /dev/stdin)" -- \
+  bash -c "head -n 40 \"$data\" | timeout 20 \"$train\" --data /dev/stdin --val-fraction 0 ${tiny[*]} -c \"$tmp/stdin\""
 expect 1 "not a dinornn checkpoint" "a file that is not a checkpoint"  -- "$eval_" -c "$d/crlf.txt"
 printf 'x' > "$d/notadir"
 expect 1 "checkpoint directory.*notadir" "a checkpoint directory that is a file" -- \
@@ -53,6 +83,33 @@ expect 2 "--hidden"  "absurd hidden size"  -- "$train" --hidden 1000000000000
 expect 2 "--dropout" "dropout 1"           -- "$train" --dropout 1
 expect 2 "--seed"    "negative seed"       -- "$train" --seed -1
 expect 2 "--epochs"  "epochs in hex"       -- "$train" --epochs 0x10
+
+# One strict parser for every number: plain decimal, the whole string, in
+# range; the message names the option and the range. (--data names a missing
+# file, so that a number wrongly accepted fails fast with status 1.)
+no=(--data "$d/missing.txt")
+expect 2 "^dinornn-train: --lr: '0x1p-4' is not a decimal number .*>= 1e-12 and <= 100" \
+  "a hexadecimal float" -- "$train" --lr 0x1p-4 "${no[@]}"
+expect 2 "^dinornn-train: --lr: ' 0\.01' has blanks around it" "a leading blank" -- "$train" "--lr= 0.01" "${no[@]}"
+expect 2 "^dinornn-train: --epochs: '3 ' has blanks around it" "a trailing blank" -- "$train" "--epochs=3 " "${no[@]}"
+expect 2 "^dinornn-train: --lr: '' is empty"  "an empty number"    -- "$train" --lr= "${no[@]}"
+expect 2 "^dinornn-train: --clip: 'inf' is not a finite number" "an infinite bound" -- "$train" --clip inf "${no[@]}"
+expect 2 "^dinornn-train: --dropout: '0\.1x' is not a decimal number" "trailing junk" -- "$train" --dropout 0.1x "${no[@]}"
+expect 2 "^dinornn-train: --lr: 1e-13 is out of range \(must be >= 1e-12 and <= 100\)" \
+  "a learning rate below the floor: the true range" -- "$train" --lr 1e-13 "${no[@]}"
+expect 2 "^dinornn-train: --lr: 1e999 is out of range" "a number that overflows a double" -- "$train" --lr 1e999 "${no[@]}"
+expect 2 "^dinornn-train: --hidden: 99999999999999999999 is out of range \(must be from 1 to 4096\)" \
+  "an integer that overflows" -- "$train" --hidden 99999999999999999999 "${no[@]}"
+expect 2 "^dinornn-train: --seed: 18446744073709551616 is out of range \(must be from 0 to 18446744073709551615\)" \
+  "a seed that overflows 64 bits" -- "$train" --seed 18446744073709551616 "${no[@]}"
+expect 2 "^dinornn-train: --threads: 1025 is out of range \(must be from 1 to 1024\)" "too many threads" -- "$train" -j 1025 "${no[@]}"
+expect 2 "^dinornn-sample: --temperature: '0x1' is not a decimal number" "a hexadecimal temperature" -- \
+  "$sample" -c "$d/missing.ckpt" --temperature 0x1
+expect 2 "^dinornn-sample: --count: ' 5' has blanks around it" "a blank before a count" -- "$sample" -c "$d/missing.ckpt" "--count= 5"
+expect 2 "^dinornn-sample: --top-k: '1e3' is not a whole number" \
+  "an exponent in an integer" -- "$sample" -c "$d/missing.ckpt" --top-k 1e3
+expect 2 "^dinornn-sample: --max-length: 0 is out of range \(must be from 1 to 256\)" "a zero length" -- \
+  "$sample" -c "$d/missing.ckpt" --max-length 0
 
 # Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the
 # previous checkpoint, names the path and the reason, and exits 1.

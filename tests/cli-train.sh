@@ -13,10 +13,10 @@ for opt in --data --layers --hidden --batch --epochs --lr --optimizer --clip --c
 done
 expect 0 '' "--version exits 0" -- "$train" --version
 grep -q "dinornn" "$tmp/out" && ok "--version names the package" || bad "--version output: $(cat "$tmp/out")"
-expect 2 "--layers.*1\.\.16" "0 layers refused" -- "$train" --layers 0
+expect 2 "--layers: 0 is out of range \(must be from 1 to 16\)" "0 layers refused" -- "$train" --layers 0
 expect 2 "--batch" "negative batch refused" -- "$train" --batch -1
 expect 2 "--lr" "NaN learning rate refused" -- "$train" --lr nan
-expect 2 "--hidden.*1\.\.4096" "absurd hidden size refused" -- "$train" --hidden 100000
+expect 2 "--hidden: 100000 is out of range \(must be from 1 to 4096\)" "absurd hidden size refused" -- "$train" --hidden 100000
 expect 2 "--optimizer.*sgd, adagrad, adam" "unknown optimizer refused" -- "$train" --optimizer rmsprop
 expect 2 "--val-fraction" "validation fraction 1 refused" -- "$train" --val-fraction 1
 expect 2 "Try .*--help" "unknown option suggests --help" -- "$train" --no-such-option

@@ -31,6 +31,8 @@ typedef enum drnn_status {
     DRNN_ERR_NONFINITE,        /* training produced NaN or infinity */
     DRNN_ERR_INTERRUPTED,      /* stopped on request (a signal) */
     DRNN_ERR_LOCKED,           /* another process holds the checkpoint directory */
+    DRNN_ERR_NOT_REGULAR,      /* a FIFO, device or socket where a file is needed */
+    DRNN_ERR_CONTROL_CHAR,     /* a names file holds a control character */
     DRNN_STATUS_COUNT
 } drnn_status;
 

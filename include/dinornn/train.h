@@ -25,6 +25,9 @@ extern "C" {
 /* Evaluation sums a corpus in this many fixed chunks, in order. */
 #define DRNN_EVAL_CHUNKS 16
 #define DRNN_MAX_BATCH 8192   /* so that a slot's group fits DRNN_MAX_GROUP */
+/* The most OpenMP threads the library asks for, whatever OMP_NUM_THREADS
+ * says; no parallel region asks for more threads than it has pieces of work. */
+#define DRNN_MAX_THREADS 1024
 
 typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
 typedef enum drnn_clip_mode { DRNN_CLIP_NORM, DRNN_CLIP_VALUE, DRNN_CLIP_COUNT } drnn_clip_mode;
@@ -35,7 +38,7 @@ typedef struct drnn_hparams {
     drnn_config model;        /* model.vocab comes from the data */
     int batch;                /* names per mini-batch, 1 .. DRNN_MAX_BATCH */
     drnn_optimizer optimizer;
-    double lr;                /* base learning rate, > 0 */
+    double lr;                /* base learning rate, 1e-12 .. 100 */
     double momentum;          /* SGD only, 0 .. < 1 */
     double beta1, beta2, eps; /* Adam; eps also for Adagrad */
     double dropout;           /* inverted dropout between layers and before the output, 0 .. 0.99 */

@@ -15,10 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long long i;
     uint64_t u;
     double x;
-    if (cli_parse_int(arg, 1, 4096, &i) && (i < 1 || i > 4096))
+    /* Whatever is accepted is plain decimal (no blanks, hex, inf or nan)
+     * and in range. */
+    int plain = size > 0 && strspn(arg, "0123456789.eE+-") == size;
+    if (cli_parse_int(arg, 1, 4096, &i) == CLI_NUMBER_OK && (!plain || i < 1 || i > 4096))
         abort();
-    (void)cli_parse_u64(arg, &u);
-    if (cli_parse_real(arg, 0, 100, 1, &x) && !(x > 0 && x <= 100))
+    if (cli_parse_u64(arg, &u) == CLI_NUMBER_OK && !plain)
+        abort();
+    if (cli_parse_real(arg, 0, 100, 1, &x) == CLI_NUMBER_OK && (!plain || !(x > 0 && x <= 100)))
         abort();
     free(arg);
     return 0;
