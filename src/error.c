@@ -28,6 +28,7 @@ const char *drnn_status_name(drnn_status code)
         [DRNN_ERR_NONFINITE] = "non-finite",
         [DRNN_ERR_INTERRUPTED] = "interrupted",
         [DRNN_ERR_LOCKED] = "locked",
+        [DRNN_ERR_READ_ONLY] = "read-only",
     };
     if ((int)code < 0 || code >= DRNN_STATUS_COUNT)
         return "unknown-status";

@@ -31,6 +31,7 @@ typedef enum drnn_status {
     DRNN_ERR_NONFINITE,        /* training produced NaN or infinity */
     DRNN_ERR_INTERRUPTED,      /* stopped on request (a signal) */
     DRNN_ERR_LOCKED,           /* another process holds the checkpoint directory */
+    DRNN_ERR_READ_ONLY,        /* a checkpoint its owner made read-only */
     DRNN_STATUS_COUNT
 } drnn_status;
 
