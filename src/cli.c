@@ -157,6 +157,8 @@ void cli_json_string(FILE *fp, const char *s)
 
 const char *cli_json_number(char *buf, size_t size, double x)
 {
+    if (!buf || size < 32)
+        return "null"; /* a caller's mistake: room for 17 digits and an exponent */
     if (!isfinite(x)) {
         snprintf(buf, size, "null");
         return buf;
