@@ -144,8 +144,9 @@ for _ in $(seq 200); do [ -s "$odd/latest.ckpt" ] && break; sleep 0.05; done
 kill -INT $pid
 wait $pid
 hint=$(sed -n 's/^dinornn-train: continue with: //p' "$tmp/odd.err")
-eval "set -- $hint"
-[ "$1" = dinornn-train ] && [ "$2" = --resume ] && [ "$3" = "--checkpoint-dir=$odd" ] && [ "$4 $5" = "--epochs 100000" ] \
+set --
+eval "set -- $hint" 2>/dev/null || true # an unquoted quote is a syntax error
+[ $# -eq 5 ] && [ "$1" = dinornn-train ] && [ "$2" = --resume ] && [ "$3" = "--checkpoint-dir=$odd" ] && [ "$4 $5" = "--epochs 100000" ] \
   && ok "the hint quotes what needs quoting: $hint" || bad "hint: $hint"
 e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$tmp/odd.err")
 expect 0 "" "... and, pasted into a shell (to finish epoch $e), resumes the run" -- \
