@@ -138,6 +138,14 @@ static size_t file_size_for(size_t header, size_t vocab, size_t path_len, size_t
     return n + tensors + 4;
 }
 
+static int all_finite(const drnn_params *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        if (!isfinite(p->data[i]))
+            return 0;
+    return 1;
+}
+
 int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
                            drnn_error *err)
 {
@@ -145,6 +153,15 @@ int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size
     size_t path_len = strlen(st->data_path ? st->data_path : "");
     *out = NULL;
     *len = 0;
+    /* What the reader refuses is never written: a diverged state stays unsaved. */
+    const char *bad = !all_finite(&st->weights)                                 ? "weights"
+                      : !all_finite(&st->moment1) || !all_finite(&st->moment2) ? "optimizer state"
+                      : !isfinite(st->epoch_loss) ? "loss of the epoch so far"
+                      : isnan(st->best_val_loss) || st->best_val_loss == -HUGE_VAL ? "best loss"
+                                                                                    : NULL;
+    if (bad)
+        return drnn_fail(err, DRNN_ERR_NONFINITE,
+                         "the %s became NaN or infinite, which a checkpoint cannot hold", bad);
     if (path_len > DRNN_CKPT_MAX_PATH)
         return drnn_fail(err, DRNN_ERR_INVALID, "the data path is longer than %d bytes",
                          DRNN_CKPT_MAX_PATH);
@@ -499,11 +516,27 @@ static int sync_parent(const char *path)
     return rc;
 }
 
+int drnn_checkpoint_replaceable(const char *path, drnn_error *err)
+{
+    /* The owner's write bit, whoever we are: root may write anything, but a
+     * file made read-only was meant to be kept. */
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !(sb.st_mode & S_IWUSR))
+        return drnn_fail(err, DRNN_ERR_READ_ONLY,
+                         "%s is read-only (mode %04o), so it is not replaced; make it writable "
+                         "(chmod u+w) to let it be",
+                         path, (unsigned)(sb.st_mode & 07777));
+    return drnn_ok(err);
+}
+
 int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err)
 {
     unsigned char *buf;
     size_t len;
-    int rc = drnn_checkpoint_encode(st, &buf, &len, err);
+    int rc = drnn_checkpoint_replaceable(path, err);
+    if (rc)
+        return rc;
+    rc = drnn_checkpoint_encode(st, &buf, &len, err);
     if (rc)
         return rc;
     size_t plen = strlen(path);
@@ -660,8 +693,9 @@ int drnn_checkpoint_dir_lock(drnn_dir_lock *lock, const char *dir, long *holder,
     snprintf(path, n, "%s/%s", dir, DRNN_CKPT_LOCK_FILE);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0) {
-        rc = drnn_fail(err, DRNN_ERR_IO, "cannot create the lock file %s: %s", path,
-                       strerror(errno));
+        rc = drnn_fail(err, DRNN_ERR_IO,
+                       "cannot create the lock file %s: %s (the checkpoint directory must be "
+                       "writable)", path, strerror(errno));
         free(path);
         return rc;
     }

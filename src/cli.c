@@ -260,3 +260,79 @@ void cli_json_string(FILE *fp, const char *s)
     }
     fputc('"', fp);
 }
+
+const char *cli_json_number(char *buf, size_t size, double x)
+{
+    if (!buf || size < 32)
+        return "null"; /* a caller's mistake: room for 17 digits and an exponent */
+    if (!isfinite(x)) {
+        snprintf(buf, size, "null");
+        return buf;
+    }
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+/* Exits naming standard output and why it failed (errno of the failure, when known). */
+static _Noreturn void stdout_failed(const char *prog, int e)
+{
+    if (e)
+        cli_die(prog, EXIT_RUNTIME, "cannot write to standard output: %s", strerror(e));
+    cli_die(prog, EXIT_RUNTIME, "cannot write to standard output");
+}
+
+void cli_check_stdout(const char *prog)
+{
+    if (ferror(stdout))
+        stdout_failed(prog, errno);
+}
+
+void cli_close_stdout(const char *prog)
+{
+    /* A failed write leaves its bytes buffered: flushing again says why. */
+    int failed = ferror(stdout), e = 0;
+    if (fflush(stdout) != 0) {
+        failed = 1;
+        e = errno;
+    }
+    if (fclose(stdout) != 0) {
+        failed = 1;
+        e = e ? e : errno;
+    }
+    if (failed)
+        stdout_failed(prog, e);
+}
+
+char *cli_shell_word(const char *s)
+{
+    static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789_-./:=,+@%";
+    size_t n = strlen(s), quotes = 0;
+    for (size_t i = 0; i < n; i++)
+        quotes += s[i] == '\'';
+    char *out = malloc(n + 3 * quotes + 3);
+    if (!out)
+        return NULL;
+    if (n > 0 && strspn(s, safe) == n) {
+        memcpy(out, s, n + 1);
+        return out;
+    }
+    /* Inside single quotes only ' itself is special: close, escape, reopen. */
+    char *o = out;
+    *o++ = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}

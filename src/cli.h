@@ -58,4 +58,20 @@ int cli_encode(const char *prog, const char *what, const char *text, const drnn_
 
 /* Writes s as a JSON string literal. */
 void cli_json_string(FILE *fp, const char *s);
+/* x as a JSON number that reads back as exactly x (the shortest of %.15g,
+ * %.16g, %.17g that does), or "null" when x is NaN or infinite, which JSON
+ * cannot write. Returns buf (at least 32 bytes). */
+const char *cli_json_number(char *buf, size_t size, double x);
+
+/* Exits EXIT_RUNTIME ("cannot write to standard output: WHY") once a write
+ * to standard output has failed: a program stops as soon as its output is
+ * gone (a full disk; a closed pipe when SIGPIPE is ignored). */
+void cli_check_stdout(const char *prog);
+/* Flushes and closes standard output, exiting EXIT_RUNTIME if anything
+ * written to it was lost. Call it last, or before exit(EXIT_OK). */
+void cli_close_stdout(const char *prog);
+
+/* s as one word of a POSIX shell command line: as it is when it holds only
+ * characters that need no quoting, else in single quotes. The caller frees it. */
+char *cli_shell_word(const char *s);
 #endif

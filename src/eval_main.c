@@ -67,8 +67,11 @@ static void parse_options(options *o, int argc, char **argv)
         case OPT_STRICT: o->strict = 1; break;
         case OPT_FORCE: o->force = 1; break;
         case OPT_FORMAT: o->json = cli_choice(prog, "--format", optarg, formats); break;
-        case 'h': usage(); exit(EXIT_OK);
-        case OPT_VERSION: printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION); exit(EXIT_OK);
+        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
+        case OPT_VERSION:
+            printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+            cli_close_stdout(prog);
+            exit(EXIT_OK);
         default: cli_usage_error(prog);
         }
     }
@@ -96,8 +99,14 @@ int main(int argc, char **argv)
                 "with --data FILE", ckpt, st.data_path);
     drnn_names names;
     drnn_names_options nopt = {.keep_case = st.hp.keep_case};
-    if (drnn_names_load(&names, path, &nopt, &err))
+    if (drnn_names_load(&names, path, &nopt, &err)) {
+        if (!o.data && err.code == DRNN_ERR_NOT_FOUND)
+            cli_die(prog, EXIT_RUNTIME,
+                    "%s (the training data recorded in %s): if the file has moved, give its "
+                    "new location with --data FILE (and --force if its names differ)",
+                    err.message, ckpt);
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    }
     if (o.split != SPLIT_NONE && drnn_names_fingerprint(&names) != st.data_fingerprint && !o.force)
         cli_die(prog, EXIT_RUNTIME,
                 "%s holds other names than the data %s was trained on (%s): its split would "
@@ -136,15 +145,20 @@ int main(int argc, char **argv)
     if (drnn_evaluate(&st.weights, &part, &nats, &chars, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     double per_char = nats / (double)chars;
-    if (o.json)
-        printf("{\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%.6f,\"bits_per_char\":%.6f,"
-               "\"perplexity\":%.6f}\n",
-               part.count, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
-    else
+    if (o.json) {
+        /* Exact figures; an overflowing perplexity is null, as JSON has no inf. */
+        char a[32], b[32], c[32];
+        printf("{\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%s,\"bits_per_char\":%s,"
+               "\"perplexity\":%s}\n",
+               part.count, (long long)chars, cli_json_number(a, sizeof a, per_char),
+               cli_json_number(b, sizeof b, per_char / log(2.0)),
+               cli_json_number(c, sizeof c, exp(per_char)));
+    } else
         printf("%zu names, %lld characters: %.4f nats/char, %.4f bits/char, perplexity %.4f\n",
                part.count, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
     drnn_corpus_free(&part);
     drnn_names_free(&names);
     drnn_state_free(&st);
+    cli_close_stdout(prog);
     return EXIT_OK;
 }

@@ -121,8 +121,11 @@ static void parse_options(options *o, int argc, char **argv)
         case OPT_DATA: o->data = optarg; break;
         case OPT_SCORE: o->score = 1; break;
         case OPT_FORMAT: o->json = cli_choice(prog, "--format", optarg, formats); break;
-        case 'h': usage(); exit(EXIT_OK);
-        case OPT_VERSION: printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION); exit(EXIT_OK);
+        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
+        case OPT_VERSION:
+            printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+            cli_close_stdout(prog);
+            exit(EXIT_OK);
         default: cli_usage_error(prog);
         }
     }
@@ -173,8 +176,9 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
     if (o->json) {
         fputs("{\"name\":", stdout);
         cli_json_string(stdout, text);
+        char num[32];
         if (logprob)
-            printf(",\"logprob\":%.6f", *logprob);
+            printf(",\"logprob\":%s", cli_json_number(num, sizeof num, *logprob));
         if (exact >= 0)
             printf(",\"exact\":%s", exact ? "true" : "false");
         puts("}");
@@ -183,6 +187,7 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
     } else {
         puts(text);
     }
+    cli_check_stdout(prog); /* no more names once the output is gone */
 }
 
 static int score_names(const options *o, const drnn_train_state *st, char **names, int n)
@@ -201,10 +206,13 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
         if (o->json) {
             fputs("{\"name\":", stdout);
             cli_json_string(stdout, text);
-            printf(",\"logprob\":%.6f,\"nats_per_char\":%.6f}\n", logprob, per_char);
+            char a[32], b[32];
+            printf(",\"logprob\":%s,\"nats_per_char\":%s}\n", cli_json_number(a, sizeof a, logprob),
+                   cli_json_number(b, sizeof b, per_char));
         } else {
             printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
         }
+        cli_check_stdout(prog);
     }
     drnn_scratch_free(scratch);
     return EXIT_OK;
@@ -284,6 +292,7 @@ int main(int argc, char **argv)
     if (o.score) {
         int status = score_names(&o, &st, argv + optind, argc - optind);
         drnn_state_free(&st);
+        cli_close_stdout(prog);
         return status;
     }
 
@@ -309,5 +318,6 @@ int main(int argc, char **argv)
     drnn_corpus_free(&known);
     drnn_names_free(&names);
     drnn_state_free(&st);
+    cli_close_stdout(prog);
     return EXIT_OK;
 }

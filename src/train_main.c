@@ -194,8 +194,8 @@ static void parse_options(options *o, int argc, char **argv)
         case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
         case OPT_LOG: o->log = optarg; break;
         case 'q': o->quiet = 1; break;
-        case 'h': usage(); exit(EXIT_OK);
-        case OPT_VERSION: version(); exit(EXIT_OK);
+        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
+        case OPT_VERSION: version(); cli_close_stdout(prog); exit(EXIT_OK);
         default: cli_usage_error(prog);
         }
     }
@@ -288,12 +288,75 @@ static char *join_path(const char *dir, const char *file)
     return p;
 }
 
-static void load_names(drnn_names *names, const char *path, int keep_case)
+/* recorded_in: the checkpoint the path came from, or NULL when the user gave it. */
+static void load_names(drnn_names *names, const char *path, int keep_case,
+                       const char *recorded_in)
 {
     drnn_error err;
     drnn_names_options nopt = {.keep_case = keep_case};
-    if (drnn_names_load(names, path, &nopt, &err))
+    if (drnn_names_load(names, path, &nopt, &err)) {
+        if (recorded_in && err.code == DRNN_ERR_NOT_FOUND)
+            cli_die(prog, EXIT_RUNTIME,
+                    "%s (the training data recorded in %s): if the file has moved, give its "
+                    "new location with --data FILE",
+                    err.message, recorded_in);
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    }
+}
+
+/* Every save first: a read-only checkpoint, or a directory that takes no
+ * new file, is found before an epoch is spent, not after it. */
+static void check_can_save(const char *latest, const char *best, const char *dir)
+{
+    drnn_error err;
+    if (drnn_checkpoint_replaceable(latest, &err) || drnn_checkpoint_replaceable(best, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s, or train in another --checkpoint-dir", err.message);
+    size_t n = strlen(latest) + sizeof ".tmp-XXXXXX";
+    char *probe = malloc(n);
+    if (!probe)
+        cli_die(prog, EXIT_RUNTIME, "out of memory");
+    snprintf(probe, n, "%s.tmp-XXXXXX", latest);
+    /* Named like a save's temporary file, so that a crash leaves nothing new. */
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        cli_die(prog, EXIT_RUNTIME,
+                "cannot create files in the checkpoint directory %s: %s; make it writable, or "
+                "train in another --checkpoint-dir",
+                dir, strerror(errno));
+    close(fd);
+    unlink(probe);
+    free(probe);
+}
+
+/* Exits naming standard output once it fails; latest: the checkpoint just
+ * saved from st, or NULL before the first save. */
+static void check_stdout(const drnn_train_state *st, const char *latest)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (!e && !ferror(stdout))
+        return;
+    if (latest)
+        cli_die(prog, EXIT_RUNTIME,
+                "cannot write to standard output%s%s (%s holds epoch %lld: go on with --resume)",
+                e ? ": " : "", e ? strerror(e) : "", latest, (long long)st->epoch);
+    cli_die(prog, EXIT_RUNTIME, "cannot write to standard output%s%s", e ? ": " : "",
+            e ? strerror(e) : "");
+}
+
+/* The command that continues an interrupted run, ready to paste: the
+ * directory and the validation file are what a checkpoint cannot supply. */
+static void print_continue(const options *o)
+{
+    char *dir = cli_shell_word(o->checkpoint_dir);
+    char *val = o->val_data ? cli_shell_word(o->val_data) : NULL;
+    if (!dir || (o->val_data && !val))
+        cli_die(prog, EXIT_RUNTIME, "out of memory");
+    int other_dir = strcmp(o->checkpoint_dir, "checkpoints") != 0;
+    fprintf(stderr, "%s: continue with: %s --resume%s%s%s%s --epochs %lld\n", prog, prog,
+            other_dir ? " --checkpoint-dir=" : "", other_dir ? dir : "",
+            val ? " --val-data=" : "", val ? val : "", o->epochs);
+    free(dir);
+    free(val);
 }
 
 /* A few names from the current weights, marking copies of training names.
@@ -340,11 +403,39 @@ static void draw_progress(const drnn_train_state *st, size_t names, long long ep
     fflush(stderr);
 }
 
-static void save_or_die(const drnn_train_state *st, const char *path)
+static void save_or_die(const drnn_train_state *st, const char *path, const char *dir)
 {
     drnn_error err;
-    if (drnn_checkpoint_save(st, path, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    if (!drnn_checkpoint_save(st, path, &err))
+        return;
+    if (err.code == DRNN_ERR_NONFINITE)
+        cli_die(prog, EXIT_RUNTIME,
+                "training diverged in epoch %lld: %s; nothing was saved from it, the "
+                "checkpoints in %s are as they were. Train again with a lower --lr (this run: "
+                "%g) or a tighter --clip (this run: %g%s)",
+                (long long)(st->epoch_pos ? st->epoch + 1 : st->epoch), err.message, dir,
+                st->hp.lr, st->hp.clip, st->hp.clip > 0 ? "" : ", no clipping");
+    cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+}
+
+/* The data of the run in file moved (same names, new path): the checkpoint
+ * is rewritten with the new path, so that resume, eval and --novel find it. */
+static void record_moved_data(const char *file, uint64_t fingerprint, const char *old_path,
+                              const char *new_path, const char *dir)
+{
+    drnn_train_state st;
+    drnn_error err;
+    if (drnn_checkpoint_load(&st, file, &err))
+        return; /* not there, or not of this run: nothing to correct */
+    if (st.data_fingerprint == fingerprint && strcmp(st.data_path, old_path) == 0) {
+        char *path = strdup(new_path);
+        if (!path)
+            cli_die(prog, EXIT_RUNTIME, "out of memory");
+        free(st.data_path);
+        st.data_path = path;
+        save_or_die(&st, file, dir);
+    }
+    drnn_state_free(&st);
 }
 
 int main(int argc, char **argv)
@@ -418,21 +509,40 @@ int main(int argc, char **argv)
     drnn_vocab vocab;
     drnn_corpus all, train, val;
     memset(&val_names, 0, sizeof val_names);
-    load_names(&names, data_path, hpp->keep_case);
+    load_names(&names, data_path, hpp->keep_case, o.resume && !o.data ? resume_path : NULL);
     uint64_t fingerprint = drnn_names_fingerprint(&names), val_fingerprint = 0;
     if (o.val_data) {
-        load_names(&val_names, o.val_data, hpp->keep_case);
+        load_names(&val_names, o.val_data, hpp->keep_case, NULL);
         val_fingerprint = drnn_names_fingerprint(&val_names);
     }
+    /* On resume the checkpoint records the data it is now trained on, so
+     * that a file moved, or switched with --force, is what later runs use. */
+    char *trained_on = NULL; /* the recorded path, when --data changed it */
+    const int data_switched = o.resume && fingerprint != st.data_fingerprint;
+    const int switched = data_switched || (o.resume && val_fingerprint != st.val_fingerprint);
     if (o.resume) {
-        if ((fingerprint != st.data_fingerprint || val_fingerprint != st.val_fingerprint) &&
-            !o.force)
+        if (switched && !o.force)
             cli_die(prog, EXIT_RUNTIME,
                     "%s holds other names than the data %s was trained on (%s); "
                     "use --force to continue on this data anyway",
                     fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
                     st.data_path);
         vocab = st.vocab;
+        char *absolute = o.data ? realpath(o.data, NULL) : NULL;
+        const char *now = absolute ? absolute : o.data;
+        if (now && strcmp(now, st.data_path) != 0) {
+            trained_on = st.data_path;
+            if (!(st.data_path = strdup(now)))
+                cli_die(prog, EXIT_RUNTIME, "out of memory");
+        }
+        free(absolute);
+        if (switched) {
+            /* Losses on other names do not compare: the best starts afresh. */
+            st.data_fingerprint = fingerprint;
+            st.val_fingerprint = val_fingerprint;
+            st.best_val_loss = HUGE_VAL;
+            st.best_epoch = -1;
+        }
     } else if (drnn_vocab_build(&vocab, &names, &err)) {
         cli_die(prog, EXIT_RUNTIME, "%s: %s", data_path, err.message);
     }
@@ -494,6 +604,16 @@ int main(int argc, char **argv)
     /* A file-size limit must fail the write (EFBIG), not kill us mid-save. */
     signal(SIGXFSZ, SIG_IGN);
 
+    if (switched && !o.quiet) {
+        fputs("switching data (--force): ", stdout);
+        if (data_switched && trained_on)
+            printf("training on %s, not on %s as before; ", data_path, trained_on);
+        else if (data_switched)
+            printf("the names in %s are not those %s was trained on; ", data_path, resume_path);
+        if (val_fingerprint != 0 && !data_switched)
+            printf("validating on other names (%s) than before; ", o.val_data);
+        printf("the best loss so far no longer counts\n");
+    }
     if (!o.quiet) {
         printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
                "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
@@ -502,9 +622,11 @@ int main(int argc, char **argv)
                drnn_optimizer_name(st.hp.optimizer), st.hp.lr, st.hp.batch, threads,
                threads == 1 ? "" : "s");
         if (o.resume)
-            printf("resuming from %s at epoch %lld%s\n", resume_path, (long long)st.epoch,
-                   st.epoch_pos ? " (part way through)" : "");
-        fflush(stdout);
+            printf("resuming from %s at epoch %lld%s%s%s\n", resume_path, (long long)st.epoch,
+                   st.epoch_pos ? " (part way through)" : "",
+                   trained_on && !switched ? "; the data has moved to " : "",
+                   trained_on && !switched ? st.data_path : "");
+        check_stdout(&st, NULL);
     }
     if (st.hp.schedule == DRNN_SCHED_COSINE && o.epochs > st.hp.cosine_epochs)
         fprintf(stderr,
@@ -514,6 +636,12 @@ int main(int argc, char **argv)
     if (st.epoch >= o.epochs && !o.quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
                (long long)st.epoch, o.epochs);
+    if (st.epoch < o.epochs)
+        check_can_save(latest, best, o.checkpoint_dir);
+    if (trained_on && !switched) {
+        record_moved_data(latest, fingerprint, trained_on, st.data_path, o.checkpoint_dir);
+        record_moved_data(best, fingerprint, trained_on, st.data_path, o.checkpoint_dir);
+    }
 
     double start = now_seconds();
     int status = EXIT_OK;
@@ -545,48 +673,56 @@ int main(int argc, char **argv)
         rep.improved = part.improved;
         double dt = now_seconds() - t0;
         if (!rep.finished) {
-            save_or_die(&st, latest);
-            /* The exact command that continues: the directory and the
-             * validation file are the two things a checkpoint cannot supply. */
-            int other_dir = strcmp(o.checkpoint_dir, "checkpoints") != 0;
+            save_or_die(&st, latest, o.checkpoint_dir);
             fprintf(stderr,
                     "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
-                    "checkpoint written to %s\n"
-                    "%s: continue with: %s --resume%s%s%s%s --epochs %lld\n",
+                    "checkpoint written to %s\n",
                     prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st.epoch + 1,
-                    (long long)st.epoch_pos, train.count, latest, prog, prog,
-                    other_dir ? " --checkpoint-dir=" : "", other_dir ? o.checkpoint_dir : "",
-                    o.val_data ? " --val-data=" : "", o.val_data ? o.val_data : "", o.epochs);
+                    (long long)st.epoch_pos, train.count, latest);
+            print_continue(&o);
             status = 128 + stop_signal;
             break;
         }
-        save_or_die(&st, latest);
+        save_or_die(&st, latest, o.checkpoint_dir);
         if (rep.improved)
-            save_or_die(&st, best);
+            save_or_die(&st, best, o.checkpoint_dir);
         double cps = dt > 0 ? (double)rep.chars / dt : 0;
         if (!o.quiet) {
             printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
                    (long long)st.epoch, o.epochs, rep.train_loss, rep.val_loss,
                    rep.improved ? " *best" : "", cps, dt, threads, threads == 1 ? "" : "s");
             print_samples(&st, &train, o.samples);
-            fflush(stdout);
+            check_stdout(&st, latest);
         }
         if (log) {
-            char val_text[32] = "null"; /* JSON has no NaN */
-            if (!isnan(rep.val_loss))
-                snprintf(val_text, sizeof val_text, "%.6f", rep.val_loss);
-            fprintf(log,
-                    "{\"epoch\":%lld,\"train_loss\":%.6f,\"val_loss\":%s,\"chars_per_sec\":%.1f,"
-                    "\"seconds\":%.3f,\"lr\":%g,\"threads\":%d}\n",
-                    (long long)st.epoch, rep.train_loss, val_text, cps, now_seconds() - start,
-                    drnn_learning_rate(&st.hp, st.epoch - 1), threads);
-            fflush(log);
+            /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
+            char a[32], b[32], c[32], d[32], e[32];
+            if (fprintf(log,
+                        "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
+                        "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
+                        (long long)st.epoch, cli_json_number(a, sizeof a, rep.train_loss),
+                        cli_json_number(b, sizeof b, rep.val_loss),
+                        cli_json_number(c, sizeof c, cps),
+                        cli_json_number(d, sizeof d, now_seconds() - start),
+                        cli_json_number(e, sizeof e, drnn_learning_rate(&st.hp, st.epoch - 1)),
+                        threads) < 0 ||
+                fflush(log) != 0)
+                cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)",
+                        o.log, strerror(errno), latest, (long long)st.epoch);
         }
     }
-    if (status == EXIT_OK && !o.quiet && st.best_epoch >= 0)
-        printf("best %s loss %.4f at epoch %lld, saved in %s; total %.1f s\n",
-               val.count ? "validation" : "training", st.best_val_loss, (long long)st.best_epoch,
-               best, now_seconds() - start);
+    if (status == EXIT_OK && !o.quiet && st.best_epoch >= 0) {
+        /* best.ckpt is named only when it is there (a run resumed from
+         * elsewhere may not have saved its best epoch here). */
+        if (access(best, F_OK) == 0)
+            printf("best %s loss %.4f at epoch %lld, saved in %s; total %.1f s\n",
+                   val.count ? "validation" : "training", st.best_val_loss,
+                   (long long)st.best_epoch, best, now_seconds() - start);
+        else
+            printf("best %s loss %.4f at epoch %lld, not saved in %s; total %.1f s\n",
+                   val.count ? "validation" : "training", st.best_val_loss,
+                   (long long)st.best_epoch, o.checkpoint_dir, now_seconds() - start);
+    }
     if (log && fclose(log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", o.log, strerror(errno));
 
@@ -598,7 +734,9 @@ int main(int argc, char **argv)
     drnn_names_free(&val_names);
     drnn_state_free(&st);
     drnn_checkpoint_dir_unlock(&lock);
+    free(trained_on);
     free(latest);
     free(best);
+    cli_close_stdout(prog);
     return status;
 }

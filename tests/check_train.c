@@ -538,6 +538,65 @@ START_TEST(test_failed_write_keeps_old)
 }
 END_TEST
 
+/* A state the reader would refuse is never written, nor a file made
+ * read-only replaced: the file on disk stays as it was. */
+START_TEST(test_save_refuses)
+{
+    drnn_train_state st, back;
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    small_checkpoint(&st, &buf, &len, DRNN_OPT_ADAM, 5);
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/latest.ckpt", dir);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+
+    st.epoch = 7;
+    drnn_real *slots[] = {&st.weights.data[st.weights.count / 2], &st.moment1.data[3],
+                          &st.moment2.data[st.moment2.count - 1]};
+    for (int i = 0; i < 3; i++) {
+        drnn_real keep = *slots[i];
+        for (int k = 0; k < 2; k++) {
+            *slots[i] = k ? (drnn_real)INFINITY : (drnn_real)NAN;
+            ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_ERR_NONFINITE);
+            ck_assert_msg(strstr(err.message, i ? "optimizer state" : "weights"), "%s", err.message);
+        }
+        *slots[i] = keep;
+    }
+    st.epoch_loss = NAN;
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_ERR_NONFINITE);
+    st.epoch_loss = 0;
+    st.best_val_loss = NAN;
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_ERR_NONFINITE);
+    st.best_val_loss = HUGE_VAL; /* no best yet: valid */
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_OK);
+    ck_assert_int_eq(back.epoch, 1);
+    drnn_state_free(&back);
+    ck_assert_int_eq(count_entries(dir), 1);
+
+    /* Read-only, for root too: the owner's mark is what counts. */
+    ck_assert_int_eq(chmod(path, 0444), 0);
+    ck_assert_int_eq(drnn_checkpoint_replaceable(path, &err), DRNN_ERR_READ_ONLY);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_ERR_READ_ONLY);
+    ck_assert_msg(strstr(err.message, path) && strstr(err.message, "read-only"), "%s", err.message);
+    ck_assert_str_eq(drnn_status_name(DRNN_ERR_READ_ONLY), "read-only");
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_OK);
+    ck_assert_int_eq(back.epoch, 1);
+    drnn_state_free(&back);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_OK);
+    ck_assert_int_eq(back.epoch, 7);
+    drnn_state_free(&back);
+    snprintf(path, sizeof path, "%s/missing.ckpt", dir);
+    ck_assert_int_eq(drnn_checkpoint_replaceable(path, &err), DRNN_OK);
+    remove_dir(dir);
+    free(buf);
+    drnn_state_free(&st);
+}
+END_TEST
+
 /* The directory lock: missing parents created, one holder at a time (a
  * second open file description conflicts even in the same process), the
  * holder's process id named, and free again once released. */
@@ -745,6 +804,7 @@ static Suite *train_suite(void)
     tcase_add_test(ck, test_checkpoint_damage_rejected);
     tcase_add_test(ck, test_failed_write_keeps_old);
     tcase_add_test(ck, test_dir_lock);
+    tcase_add_test(ck, test_save_refuses);
     suite_add_tcase(suite, ck);
     return suite;
 }

@@ -188,12 +188,15 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     expect "$tag" dropout 0.0
     expect "$tag" weight_decay 0.0
     expect_size "$tag" "$v1file" 272 27 "$(printf data/dinos.txt | wc -c | tr -d ' ')" "$P" 2
-    want=$(cat "$top_srcdir/tests/data/v1-$1-1x4.eval.json")
+    # As recorded when it was made (to 6 decimals: builds with and without
+    # FMA round the last bits differently).
+    want=$(sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/' "$top_srcdir/tests/data/v1-$1-1x4.eval.json")
     got=$("$eval_" -c "$v1file" --data "$data" --split val --format json 2>&1)
-    if [ "$got" = "$want" ]; then
-        ok "$tag: dinornn-eval reads it and scores it as recorded"
+    if awk -v a="$want" -v b="$(printf '%s' "$got" | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')" \
+        'BEGIN { d = a - b; exit !(b != "" && d < 1e-6 && d > -1e-6) }'; then
+        ok "$tag: dinornn-eval reads it and scores it as recorded ($want)"
     else
-        bad "$tag: dinornn-eval gives '$got', recorded '$want'"
+        bad "$tag: dinornn-eval gives '$got', recorded $want"
     fi
     if "$train" --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
         --checkpoint-dir "$tmp/$tag" >"$tmp/$tag.out" 2>&1 &&

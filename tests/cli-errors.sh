@@ -122,6 +122,85 @@ grep -q "previous checkpoint.*unchanged" "$tmp/err" && ok "... says the previous
 cmp -s "$tmp/before.ckpt" "$tmp/full/latest.ckpt" && ok "... and it is" || bad "the previous checkpoint changed"
 [ -z "$(ls "$tmp/full" | grep tmp-)" ] && ok "... with no temporary file left" || bad "temporary file left: $(ls "$tmp/full")"
 
+# A diverging run saves nothing from the diverged state: the previous
+# checkpoint stays and loads, and the message names the epoch and what to try.
+head -n 10 "$data" > "$d/ten.txt"
+div=(--data "$d/ten.txt" --optimizer sgd --lr 100 --weight-decay 10 --clip 0 --layers 1 --hidden 8
+     --val-fraction 0.2 --samples 0 --threads 1 --quiet)
+"$train" "${div[@]}" --epochs 100 -c "$tmp/div" --log "$tmp/div.jsonl" 2>"$tmp/div.err"
+status=$?
+e=$(sed -n 's/.*training diverged in epoch \([0-9]*\): the weights became NaN or infinite.*/\1/p' "$tmp/div.err")
+if [ $status -eq 1 ] && [ -n "$e" ] && grep -q "lower --lr (this run: 100) or a tighter --clip (this run: 0, no clipping)" "$tmp/div.err"; then
+  ok "a diverging run stops with status 1 in epoch $e, saying to lower --lr or --clip"
+else
+  bad "diverging run: status $status: $(cat "$tmp/div.err")"
+fi
+expect 0 "" "... and its latest checkpoint loads" -- "$train" --resume --epochs 1 -c "$tmp/div"
+grep -q "already reached epoch $((e - 1)) of 1" "$tmp/out" && ok "... with epoch $((e - 1)), the last sound one" \
+  || bad "... $(cat "$tmp/out")"
+# JSON numbers read back exactly, however large: the log's last validation
+# loss (about 1e36) is dinornn-eval's figure for that checkpoint, digit for digit.
+logged=$(tail -n 1 "$tmp/div.jsonl" | sed -n 's/.*"val_loss":\([^,]*\),.*/\1/p')
+"$eval_" -c "$tmp/div/latest.ckpt" --split val --format json > "$tmp/div.json"
+evaluated=$(sed -n 's/.*"nats_per_char":\([^,]*\),.*/\1/p' "$tmp/div.json")
+[ -n "$logged" ] && [ "$logged" = "$evaluated" ] && ok "the log's validation loss $logged is exact" \
+  || bad "log says $logged, dinornn-eval $evaluated"
+grep -q '"perplexity":null}$' "$tmp/div.json" && ! grep -Eqi 'inf|nan' "$tmp/div.json" \
+  && ok "dinornn-eval --format json writes an overflowing perplexity as null" || bad "eval JSON: $(cat "$tmp/div.json")"
+
+# Every write is checked: a full output is status 1 naming it.
+expect 1 "cannot write to standard output: No space left on device" "dinornn-sample >/dev/full" -- \
+  bash -c '"$1" -c "$2" >/dev/full' _ "$sample" "$ck"
+expect 1 "cannot write to standard output: No space left on device" "dinornn-sample --score >/dev/full" -- \
+  bash -c '"$1" -c "$2" --score abc >/dev/full' _ "$sample" "$ck"
+expect 1 "cannot write to standard output: No space left on device" "dinornn-eval >/dev/full" -- \
+  bash -c '"$1" -c "$2" --data "$3" >/dev/full' _ "$eval_" "$ck" "$d/ten.txt"
+expect 1 "cannot write to standard output: No space left on device" "dinornn-train >/dev/full" -- \
+  bash -c '"$1" --data "$2" --layers 1 --hidden 8 --epochs 2 --threads 1 -c "$3" >/dev/full' _ \
+  "$train" "$d/ten.txt" "$tmp/full-out"
+expect 1 "cannot write log /dev/full: No space left on device" "dinornn-train --log on a full disk" -- \
+  "$train" --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 2 --threads 1 --quiet -c "$tmp/full-log" --log /dev/full
+expect 1 "cannot write to standard output" "dinornn-train --help >/dev/full" -- bash -c '"$1" --help >/dev/full' _ "$train"
+# With SIGPIPE ignored, a closed pipe ends the sampler at once, not after a
+# million names (several seconds).
+start=$(date +%s%N)
+status=$( (trap '' PIPE; "$sample" -c "$ck" -n 1000000 2>"$tmp/pipe.err" | head -n 1 >/dev/null; echo "${PIPESTATUS[0]}") )
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$status" = 1 ] && grep -q "cannot write to standard output: Broken pipe" "$tmp/pipe.err" && [ $ms -lt 1500 ] \
+  && ok "dinornn-sample -n 1000000 | head -1, SIGPIPE ignored: stops after $ms ms, status 1" \
+  || bad "sampler into a closed pipe: status $status after $ms ms: $(cat "$tmp/pipe.err")"
+
+# Read-only files are respected: a checkpoint made read-only is not replaced,
+# said before an epoch is spent.
+"$train" --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 1 --threads 1 --quiet -c "$tmp/ro" || bad "setup"
+for f in latest best; do
+  cp "$tmp/ro/$f.ckpt" "$tmp/ro-$f.before"
+  chmod 444 "$tmp/ro/$f.ckpt"
+  expect 1 "ro/$f\.ckpt is read-only \(mode 0444\), so it is not replaced; make it writable \(chmod u\+w\)" \
+    "a $f.ckpt made read-only is refused" -- "$train" --resume --epochs 2 --threads 1 -c "$tmp/ro"
+  ! grep -q "^epoch" "$tmp/out" && cmp -s "$tmp/ro/$f.ckpt" "$tmp/ro-$f.before" \
+    && ok "... before training, and it is unchanged" || bad "... $(cat "$tmp/out")"
+  chmod 644 "$tmp/ro/$f.ckpt"
+done
+# A checkpoint directory that takes no new file is found before the first
+# epoch (as an unprivileged user: root may write anywhere).
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+  command -v setpriv >/dev/null && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+if [ "$(id -u)" -ne 0 ] || [ ${#as_user[@]} -gt 0 ]; then
+  chmod 755 "$tmp" && chown -R 65534 "$tmp/ro" 2>/dev/null
+  chmod 555 "$tmp/ro"
+  expect 1 "cannot create files in the checkpoint directory .*ro: Permission denied" \
+    "a checkpoint directory that is not writable is refused before the first epoch" -- \
+    "${as_user[@]}" "$train" --resume --epochs 2 --threads 1 -c "$tmp/ro"
+  ! grep -q "^epoch" "$tmp/out" && ok "... without training" || bad "... $(cat "$tmp/out")"
+  chmod 755 "$tmp/ro"
+  chmod 700 "$tmp"
+else
+  ok "(skipped: a directory that is not writable needs an unprivileged user, and setpriv is missing)"
+fi
+
 # Temporary files left by a kill during a write are cleaned up at the next start.
 : > "$tmp/full/latest.ckpt.tmp-AbC123"
 expect 0 "removed 1 unfinished checkpoint file" "stale temporary files removed" -- \

@@ -25,8 +25,9 @@ if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
     /^rename(at2?)?\(.*\.tmp-.*\.ckpt".*= 0$/ { print "R"; next }
     /openat\(.*O_DIRECTORY.*= [0-9]+$/ { dir[$NF] = 1; print "D"; next }
   ' "$tmp/trace" | tr -d '\n' > "$tmp/events"
-  # latest.ckpt and best.ckpt: each T W+ S R D Y (D alone: the directory read at start).
-  if grep -Eq '^D*(TW+SRDY){2}D*$' "$tmp/events"; then
+  # latest.ckpt and best.ckpt: each T W+ S R D Y (before them, D and T alone:
+  # the directory read at the start, and the probe that it takes new files).
+  if grep -Eq '^[DT]*(TW+SRDY){2}D*$' "$tmp/events"; then
     ok "each save writes, fsyncs, renames, then fsyncs the directory ($(cat "$tmp/events"))"
   else
     bad "checkpoint saves in the wrong order or without a sync: $(cat "$tmp/events")"

@@ -74,6 +74,42 @@ expect 1 "nothing to resume" "resume without a checkpoint explains" -- \
 expect 0 "" "resume at the target epoch has nothing to do" -- \
   "$train" --resume --epochs 4 --checkpoint-dir "$tmp/r22"
 
+# --- resume keeps telling the truth: the checkpoint records the data it was
+# last trained on ---
+head -n 300 "$data" > "$tmp/A.txt"
+sed -n 301,600p "$data" > "$tmp/B.txt"
+small=(--layers 1 --hidden 8 --samples 0 --threads 1)
+"$train" --data "$tmp/A.txt" "${small[@]}" --epochs 1 --quiet --checkpoint-dir "$tmp/sw"
+expect 0 "" "--resume --force onto other data" -- \
+  "$train" --resume --force --data "$tmp/B.txt" --epochs 2 --checkpoint-dir "$tmp/sw"
+head -n 1 "$tmp/out" | grep -q "^switching data (--force): training on .*B\.txt, not on .*A\.txt as before; the best loss so far no longer counts" \
+  && ok "... says so on the first line" || bad "... first line: $(head -n 1 "$tmp/out")"
+grep -q "^epoch 2/2 .*\*best" "$tmp/out" && ok "... and the best starts afresh on the new data" \
+  || bad "... epoch 2 is not the new best: $(cat "$tmp/out")"
+expect 0 "" "the next plain --resume" -- "$train" --resume --epochs 3 --checkpoint-dir "$tmp/sw"
+head -n 1 "$tmp/out" | grep -q "B\.txt: 270 training names" && ! grep -q "switching" "$tmp/out" \
+  && ok "... trains on B.txt, recorded with its fingerprint" || bad "... $(head -n 2 "$tmp/out")"
+# A data file that moved: the message says where the path came from and what
+# to do; once given, the new place is recorded for every later use.
+cp "$tmp/A.txt" "$tmp/M.txt"
+"$train" --data "$tmp/M.txt" "${small[@]}" --epochs 1 --quiet --checkpoint-dir "$tmp/mv"
+mv "$tmp/M.txt" "$tmp/M2.txt"
+expect 1 "M\.txt: no such file \(the training data recorded in .*mv/latest\.ckpt\): if the file has moved, give its new location with --data FILE" \
+  "a recorded data path that no longer exists" -- "$train" --resume --epochs 2 --checkpoint-dir "$tmp/mv"
+expect 1 "M\.txt: no such file \(the training data recorded in .*mv/best\.ckpt\): if the file has moved, give its new location with --data FILE" \
+  "... the same for dinornn-eval" -- "$bin/dinornn-eval" -c "$tmp/mv/best.ckpt"
+expect 0 "" "--resume --data at the new place" -- \
+  "$train" --resume --data "$tmp/M2.txt" --epochs 1 --checkpoint-dir "$tmp/mv"
+grep -q "the data has moved to .*M2\.txt" "$tmp/out" && ok "... says the data has moved" || bad "... $(cat "$tmp/out")"
+expect 0 "" "... after which dinornn-eval finds it through best.ckpt" -- "$bin/dinornn-eval" -c "$tmp/mv/best.ckpt"
+expect 0 "" "... and a plain --resume through latest.ckpt" -- "$train" --resume --epochs 2 --checkpoint-dir "$tmp/mv"
+# The closing line names best.ckpt only when it is there.
+grep -q "saved in .*mv/best\.ckpt" "$tmp/out" && ok "the closing line names best.ckpt" || bad "closing line: $(tail -n 1 "$tmp/out")"
+expect 0 "" "resuming another run's checkpoint into an empty directory, nothing to do" -- \
+  "$train" --resume="$tmp/mv/latest.ckpt" --epochs 1 --checkpoint-dir "$tmp/nobest"
+tail -n 1 "$tmp/out" | grep -q "^best validation loss .* not saved in .*nobest; total" && ! grep -q "best\.ckpt" "$tmp/out" \
+  && ok "... the closing line does not name a best.ckpt that is not there" || bad "closing line: $(tail -n 1 "$tmp/out")"
+
 # --- SIGINT: finish the mini-batch, checkpoint, say how to resume, exit 130;
 # then --resume completes the interrupted epoch and one more ---
 "$train" "${tiny[@]}" --hidden 64 --epochs 100000 --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl" 2> "$tmp/int.err" &
@@ -98,6 +134,23 @@ status=0
 wait $pid || status=$?
 [ $status -eq 143 ] && ok "SIGTERM exits with 143" || bad "SIGTERM exit status $status"
 "$train" --resume --quiet --epochs 1 --checkpoint-dir "$tmp/int" && ok "checkpoint after SIGTERM loads" || bad "checkpoint after SIGTERM unreadable"
+
+# --- the "continue with" hint is a command to paste, even for a directory
+# whose name needs quoting ---
+odd="$tmp/it's a \"run\" \$HOME"
+"$train" "${tiny[@]}" --hidden 64 --threads 1 --epochs 100000 --checkpoint-dir "$odd" 2> "$tmp/odd.err" &
+pid=$!
+for _ in $(seq 200); do [ -s "$odd/latest.ckpt" ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid
+hint=$(sed -n 's/^dinornn-train: continue with: //p' "$tmp/odd.err")
+set --
+eval "set -- $hint" 2>/dev/null || true # an unquoted quote is a syntax error
+[ $# -eq 5 ] && [ "$1" = dinornn-train ] && [ "$2" = --resume ] && [ "$3" = "--checkpoint-dir=$odd" ] && [ "$4 $5" = "--epochs 100000" ] \
+  && ok "the hint quotes what needs quoting: $hint" || bad "hint: $hint"
+e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$tmp/odd.err")
+expect 0 "" "... and, pasted into a shell (to finish epoch $e), resumes the run" -- \
+  env PATH="$(cd "$bin" && pwd):$PATH" bash -c "$hint --epochs $e"
 
 # --- kill -9 at random moments: the checkpoint on disk always loads ---
 kills=0

@@ -19,8 +19,16 @@ extern "C" {
 /* Writes st to path atomically: a temporary file in the same directory,
  * flushed to disk, renamed over path, and the directory flushed. On any
  * failure path is untouched and the temporary file removed. The bytes depend
- * only on st (no time, host or thread count). */
+ * only on st (no time, host or thread count). Refuses, writing nothing, a
+ * state that a reader would refuse for NaN or infinite values
+ * (DRNN_ERR_NONFINITE: a diverged run) and a path its owner made read-only
+ * (DRNN_ERR_READ_ONLY). */
 int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err);
+
+/* DRNN_OK when drnn_checkpoint_save may replace path: it does not exist, or
+ * its owner may write it; else DRNN_ERR_READ_ONLY, with a message that says
+ * how to allow it. */
+int drnn_checkpoint_replaceable(const char *path, drnn_error *err);
 
 /* Removes the temporary files that writes of path interrupted by a crash or
  * kill left beside it (path.tmp-XXXXXX); path itself is never touched. Call
@@ -60,7 +68,9 @@ int drnn_checkpoint_load(drnn_train_state *st, const char *path, drnn_error *err
  * check_crc = 0 skips only the checksum (for fuzzing). */
 int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_t len,
                            const char *label, int check_crc, drnn_error *err);
-/* Serializes st into a new buffer (*out, *len), which the caller frees. */
+/* Serializes st into a new buffer (*out, *len), which the caller frees.
+ * DRNN_ERR_NONFINITE when the weights, moments, epoch_loss or best_val_loss
+ * hold values the format does not allow (NaN; infinities but +inf best). */
 int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
                            drnn_error *err);
 
