@@ -224,6 +224,7 @@ int main(int argc, char **argv)
     if (!json)
         printf("peak RSS %.1f MB\n", (double)ru.ru_maxrss / 1024);
     drnn_corpus_free(&all);
+    drnn_vocab_free(&vocab);
     drnn_names_free(&names);
     return EXIT_OK;
 }

@@ -352,24 +352,31 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     if (!has_val_file && val_fp != 0)
         return CORRUPT("a validation fingerprint without a validation file");
 
-    drnn_vocab v;
-    v.size = (int)vocab;
+    drnn_vocab v = {(int)vocab, malloc((size_t)vocab * sizeof *v.symbol)};
+    if (!v.symbol)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < vocab; i++) {
         v.symbol[i] = get_u32(&r);
         if (i == 0 ? v.symbol[0] != DRNN_END
-                   : !valid_symbol(v.symbol[i]) || v.symbol[i] <= v.symbol[i - 1])
+                   : !valid_symbol(v.symbol[i]) || v.symbol[i] <= v.symbol[i - 1]) {
+            drnn_vocab_free(&v);
             return CORRUPT("vocabulary is not a sorted list of code points");
+        }
     }
     char *path = malloc((size_t)path_len + 1);
-    if (!path)
+    if (!path) {
+        drnn_vocab_free(&v);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
     memcpy(path, r.p, path_len);
     path[path_len] = '\0';
     r.p += path_len;
     if (strlen(path) != path_len) {
         free(path);
+        drnn_vocab_free(&v);
         return CORRUPT("data path holds a NUL byte");
     }
+    st->vocab = v; /* from here on freed with the state */
 
     int rc = drnn_params_alloc(&st->weights, &hp.model, err);
     if (!rc && (flags & MOMENT1))
@@ -392,7 +399,6 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     }
 #undef CORRUPT
     st->hp = hp;
-    st->vocab = v;
     st->rng = rng;
     st->epoch = (int64_t)epoch;
     st->epoch_pos = (int64_t)epoch_pos;

@@ -421,52 +421,90 @@ static int lower_bound(const uint32_t *sym, int lo, int hi, uint32_t c)
     return lo;
 }
 
+/* Code points there are: one bit each marks those seen (136 KiB). */
+#define CODE_POINTS 0x110000u
+#define SEEN_WORDS (CODE_POINTS / 64)
+
 int drnn_vocab_build(drnn_vocab *vocab, const drnn_names *names, drnn_error *err)
 {
     if (!vocab || !names)
         return drnn_fail(err, DRNN_ERR_INVALID, "no names to build a vocabulary from");
     memset(vocab, 0, sizeof *vocab);
-    vocab->symbol[0] = DRNN_END;
 
-    /* Insertion into the sorted array itself: at most DRNN_MAX_VOCAB - 1 entries,
-     * so no table indexed by code point and no copy of the names. */
+    /* One pass marks each code point seen and counts the new ones, so the
+     * limit is caught on the line that passes it; the marks, read in
+     * order, are the sorted vocabulary. Linear in the symbols, whatever
+     * the size of the alphabet. */
+    uint64_t *seen = calloc(SEEN_WORDS, sizeof *seen);
+    if (!seen)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a vocabulary");
     int size = 1;
-    uint32_t last = 0;
     for (size_t i = 0; i < names->count; i++) {
         for (size_t j = names->start[i]; j < names->start[i + 1]; j++) {
             uint32_t c = names->symbols[j];
-            if (c == last && size > 1)
-                continue;
-            if (c == DRNN_END) {
-                memset(vocab, 0, sizeof *vocab);
-                return drnn_fail(err, DRNN_ERR_INVALID,
-                                 "line %ld: code point 0 is reserved for the end marker",
-                                 names->line[i]);
+            const char *bad = c == DRNN_END ? "code point 0 is reserved for the end marker"
+                              : c >= CODE_POINTS ? "a code point above U+10FFFF"
+                                                 : NULL;
+            if (bad) {
+                free(seen);
+                return drnn_fail(err, DRNN_ERR_INVALID, "line %ld: %s", names->line[i], bad);
             }
-            last = c;
-            int at = lower_bound(vocab->symbol, 1, size, c);
-            if (at < size && vocab->symbol[at] == c)
+            uint64_t bit = (uint64_t)1 << (c % 64);
+            if (seen[c / 64] & bit)
                 continue;
             if (size == DRNN_MAX_VOCAB) {
-                memset(vocab, 0, sizeof *vocab);
+                free(seen);
                 return drnn_fail(err, DRNN_ERR_VOCAB_TOO_BIG,
                                  "line %ld: more than %d distinct symbols (the limit) at "
                                  "U+%04X; is this a list of names?",
                                  names->line[i], DRNN_MAX_VOCAB - 1, (unsigned)c);
             }
-            memmove(&vocab->symbol[at + 1], &vocab->symbol[at],
-                    (size_t)(size - at) * sizeof vocab->symbol[0]);
-            vocab->symbol[at] = c;
+            seen[c / 64] |= bit;
             size++;
         }
     }
+    uint32_t *symbol = malloc((size_t)size * sizeof *symbol);
+    if (!symbol) {
+        free(seen);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a vocabulary of %d symbols",
+                         size - 1);
+    }
+    symbol[0] = DRNN_END;
+    int n = 1;
+    for (uint32_t w = 0; w < SEEN_WORDS; w++)
+        for (uint64_t bits = seen[w]; bits; bits &= bits - 1)
+            symbol[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
+    free(seen);
     vocab->size = size;
+    vocab->symbol = symbol;
     return drnn_ok(err);
+}
+
+int drnn_vocab_copy(drnn_vocab *dst, const drnn_vocab *src, drnn_error *err)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!src || src->size < 1 || src->size > DRNN_MAX_VOCAB || !src->symbol)
+        return drnn_fail(err, DRNN_ERR_INVALID, "no vocabulary to copy");
+    dst->symbol = malloc((size_t)src->size * sizeof *dst->symbol);
+    if (!dst->symbol)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a vocabulary of %d symbols",
+                         src->size - 1);
+    memcpy(dst->symbol, src->symbol, (size_t)src->size * sizeof *dst->symbol);
+    dst->size = src->size;
+    return drnn_ok(err);
+}
+
+void drnn_vocab_free(drnn_vocab *vocab)
+{
+    if (!vocab)
+        return;
+    free(vocab->symbol);
+    memset(vocab, 0, sizeof *vocab);
 }
 
 int drnn_vocab_find(const drnn_vocab *vocab, uint32_t symbol)
 {
-    if (!vocab || vocab->size <= 1 || vocab->size > DRNN_MAX_VOCAB)
+    if (!vocab || !vocab->symbol || vocab->size <= 1 || vocab->size > DRNN_MAX_VOCAB)
         return -1;
     int at = lower_bound(vocab->symbol, 1, vocab->size, symbol);
     return (at < vocab->size && vocab->symbol[at] == symbol) ? at : -1;
@@ -478,7 +516,7 @@ int drnn_corpus_encode(drnn_corpus *out, const drnn_names *names, const drnn_voc
     if (!out || !names || !vocab)
         return drnn_fail(err, DRNN_ERR_INVALID, "%s: nothing to encode", LABEL(label));
     memset(out, 0, sizeof *out);
-    if (vocab->size < 1 || vocab->size > DRNN_MAX_VOCAB)
+    if (vocab->size < 1 || vocab->size > DRNN_MAX_VOCAB || !vocab->symbol)
         return drnn_fail(err, DRNN_ERR_INVALID, "%s: vocabulary size %d is out of range",
                          LABEL(label), vocab->size);
 

@@ -1,11 +1,62 @@
-/* sample.c: drawing names symbol by symbol with temperature and top-k. */
+/* sample.c: drawing names symbol by symbol with temperature and top-k.
+ *
+ * Nothing here is sized by the vocabulary: a draw walks the logits twice
+ * (the total, then the cumulative sum, recomputing each weight the same
+ * way), and top-k finds its threshold by a radix selection over the
+ * logits' bits, O(V) whatever k. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dinornn/names.h"
 #include "dinornn/sample.h"
 #include "internal.h"
+
+_Static_assert(sizeof(drnn_real) == sizeof(uint32_t), "the radix selection reads float bits");
+
+/* An unsigned key that orders like the logit: the sign bit flipped for
+ * positives, every bit for negatives; -0 is taken as +0, which it equals. */
+static uint32_t order_key(drnn_real x)
+{
+    uint32_t b;
+    if (x == 0)
+        x = 0;
+    memcpy(&b, &x, sizeof b);
+    return b & 0x80000000u ? ~b : b | 0x80000000u;
+}
+
+/* The key of the k-th largest of logits[0 .. V-1] (1 <= k <= V), counting
+ * equal values: four passes, each fixing one byte of the key from a
+ * histogram of the logits that agree with the bytes fixed so far. */
+static uint32_t kth_largest_key(const drnn_real *logits, int V, int k)
+{
+    uint32_t prefix = 0, mask = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        int count[256] = {0};
+        for (int v = 0; v < V; v++) {
+            uint32_t key = order_key(logits[v]);
+            if ((key & mask) == prefix)
+                count[(key >> shift) & 0xff]++;
+        }
+        int byte = 255;
+        for (; byte > 0 && count[byte] < k; byte--)
+            k -= count[byte];
+        prefix |= (uint32_t)byte << shift;
+        mask |= 0xffu << shift;
+    }
+    return prefix;
+}
+
+/* The weight of symbol v in a draw: exp((logit - best) / temperature), or 0
+ * below the top-k threshold. The same bits each time it is asked for. */
+static double weight(const drnn_real *logits, int v, drnn_real best, double temperature,
+                     uint32_t threshold)
+{
+    if (order_key(logits[v]) < threshold)
+        return 0;
+    return exp(((double)logits[v] - best) / temperature);
+}
 
 int drnn_sample_logits(const drnn_real *logits, int V, const drnn_sample_options *opt,
                        drnn_rng *rng)
@@ -17,28 +68,20 @@ int drnn_sample_logits(const drnn_real *logits, int V, const drnn_sample_options
     if (opt->temperature <= 0 || opt->top_k == 1)
         return best;
 
-    /* Under top-k, a symbol takes part if fewer than k symbols beat it
-     * (ties at the threshold are kept together, so the draw stays fair). */
-    double p[DRNN_MAX_VOCAB];
+    /* Under top-k, a symbol takes part if fewer than k symbols beat it,
+     * that is if it is at least the k-th largest logit (ties at the
+     * threshold are kept together, so the draw stays fair). */
+    uint32_t threshold = opt->top_k > 0 && opt->top_k < V ? kth_largest_key(logits, V, opt->top_k)
+                                                          : 0;
     double total = 0;
-    for (int v = 0; v < V; v++) {
-        if (opt->top_k > 0 && opt->top_k < V) {
-            int above = 0;
-            for (int u = 0; u < V && above < opt->top_k; u++)
-                above += logits[u] > logits[v];
-            if (above >= opt->top_k) {
-                p[v] = 0;
-                continue;
-            }
-        }
-        p[v] = exp(((double)logits[v] - logits[best]) / opt->temperature);
-        total += p[v];
-    }
+    for (int v = 0; v < V; v++)
+        total += weight(logits, v, logits[best], opt->temperature, threshold);
     double r = drnn_rng_uniform(rng) * total;
     for (int v = 0; v < V; v++) {
-        if (p[v] > 0 && r < p[v])
+        double p = weight(logits, v, logits[best], opt->temperature, threshold);
+        if (p > 0 && r < p)
             return v;
-        r -= p[v];
+        r -= p;
     }
     return best; /* rounding left r just above zero */
 }
@@ -57,18 +100,10 @@ int drnn_sample_name(const drnn_params *w, drnn_stepper *st, drnn_rng *rng,
     }
     const int min_len = opt->min_len > 1 ? opt->min_len : 1;
     while (n < opt->max_len) {
-        if (n < min_len) {
-            /* A name has at least min_len symbols: no END before. */
-            drnn_real masked[DRNN_MAX_VOCAB];
-            memcpy(masked, logits, (size_t)V * sizeof *masked);
-            masked[DRNN_END] = -INFINITY;
-            logits = masked;
-            int v = drnn_sample_logits(logits, V, opt, rng);
-            out[n++] = (drnn_token)v;
-            logits = drnn_stepper_feed(st, w, (drnn_token)v);
-            continue;
-        }
-        int v = drnn_sample_logits(logits, V, opt, rng);
+        /* A name has at least min_len symbols: no END before, so the draw
+         * is among tokens 1 .. V-1 alone. */
+        int v = n < min_len ? 1 + drnn_sample_logits(logits + 1, V - 1, opt, rng)
+                            : drnn_sample_logits(logits, V, opt, rng);
         if (v == DRNN_END)
             break;
         out[n++] = (drnn_token)v;

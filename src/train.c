@@ -152,7 +152,8 @@ int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_voca
         return rc;
     st->hp = *hp;
     st->hp.model.vocab = vocab->size;
-    st->vocab = *vocab;
+    if ((rc = drnn_vocab_copy(&st->vocab, vocab, err)))
+        goto fail;
     if ((rc = drnn_params_alloc(&st->weights, &st->hp.model, err)))
         goto fail;
     /* Moments an optimizer does not use stay unallocated (count 0). */
@@ -183,6 +184,7 @@ fail:
 
 void drnn_state_free(drnn_train_state *st)
 {
+    drnn_vocab_free(&st->vocab);
     drnn_params_free(&st->weights);
     drnn_params_free(&st->moment1);
     drnn_params_free(&st->moment2);

@@ -527,7 +527,7 @@ int main(int argc, char **argv)
                     "use --force to continue on this data anyway",
                     fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
                     st.data_path);
-        vocab = st.vocab;
+        vocab = st.vocab; /* a view: the state owns it */
         char *absolute = o.data ? realpath(o.data, NULL) : NULL;
         const char *now = absolute ? absolute : o.data;
         if (now && strcmp(now, st.data_path) != 0) {
@@ -576,6 +576,7 @@ int main(int argc, char **argv)
         int rc = drnn_state_new(&st, &o.hp, &vocab, fingerprint, val_fingerprint,
                                 absolute ? absolute : data_path, &err);
         free(absolute);
+        drnn_vocab_free(&vocab); /* the state holds its own copy */
         if (rc)
             cli_die(prog, EXIT_USAGE, "%s", err.message);
     }

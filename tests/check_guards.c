@@ -25,7 +25,7 @@ static void data_parse(data *d, const char *text, const drnn_vocab *vocab)
     ck_assert_msg(drnn_names_parse(&d->names, text, strlen(text), "test", NULL, &err) == DRNN_OK,
                   "%s", err.message);
     if (vocab)
-        d->vocab = *vocab;
+        ck_assert_int_eq(drnn_vocab_copy(&d->vocab, vocab, &err), DRNN_OK);
     else
         ck_assert_int_eq(drnn_vocab_build(&d->vocab, &d->names, &err), DRNN_OK);
     ck_assert_int_eq(drnn_corpus_encode(&d->corpus, &d->names, &d->vocab, 0, "test", &err),
@@ -34,6 +34,7 @@ static void data_parse(data *d, const char *text, const drnn_vocab *vocab)
 
 static void data_free(data *d)
 {
+    drnn_vocab_free(&d->vocab);
     drnn_corpus_free(&d->corpus);
     drnn_names_free(&d->names);
 }

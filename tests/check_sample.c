@@ -173,11 +173,8 @@ START_TEST(test_search_excludes)
     text[at] = 0;
     drnn_names_options no = {0};
     ck_assert_int_eq(drnn_names_parse(&names, text, strlen(text), "test", &no, NULL), DRNN_OK);
-    drnn_vocab vocab;
-    memset(&vocab, 0, sizeof vocab);
-    vocab.size = 4; /* END, a, b, c */
-    for (int v = 1; v < 4; v++)
-        vocab.symbol[v] = (uint32_t)('a' + v - 1);
+    uint32_t symbols[4] = {DRNN_END, 'a', 'b', 'c'};
+    drnn_vocab vocab = {4, symbols};
     ck_assert_int_eq(drnn_corpus_encode(&corpus, &names, &vocab, 0, "test", NULL), DRNN_OK);
     drnn_name_set *set;
     ck_assert_int_eq(drnn_name_set_new(&set, &corpus, NULL), DRNN_OK);
@@ -331,6 +328,75 @@ START_TEST(test_top_k)
 }
 END_TEST
 
+/* The draw as sample.h defines it, written the plain way: symbols at or
+ * above the k-th largest logit (with ties) weigh exp((z - zmax) / T). */
+static int reference_draw(const drnn_real *z, int V, const drnn_sample_options *o, drnn_rng *rng,
+                          const drnn_real *sorted)
+{
+    int best = 0;
+    for (int v = 1; v < V; v++)
+        if (z[v] > z[best])
+            best = v;
+    drnn_real cut = o->top_k > 0 && o->top_k < V ? sorted[o->top_k - 1] : -INFINITY;
+    double total = 0;
+    for (int v = 0; v < V; v++)
+        total += z[v] >= cut ? exp(((double)z[v] - z[best]) / o->temperature) : 0;
+    double r = drnn_rng_uniform(rng) * total;
+    for (int v = 0; v < V; v++) {
+        double p = z[v] >= cut ? exp(((double)z[v] - z[best]) / o->temperature) : 0;
+        if (p > 0 && r < p)
+            return v;
+        r -= p;
+    }
+    return best;
+}
+
+static int descending(const void *a, const void *b)
+{
+    drnn_real x = *(const drnn_real *)a, y = *(const drnn_real *)b;
+    return (x < y) - (x > y);
+}
+
+/* At the largest vocabulary: top-k keeps exactly the symbols at or above
+ * the k-th largest logit, ties, signed zeros and a -inf included, and each
+ * draw is the reference's. Nothing is sized by a smaller limit. */
+START_TEST(test_top_k_large_vocab)
+{
+    const int V = DRNN_MAX_VOCAB;
+    drnn_real *z = malloc((size_t)V * sizeof *z), *sorted = malloc((size_t)V * sizeof *z);
+    ck_assert(z && sorted);
+    drnn_rng gen;
+    drnn_rng_seed(&gen, 3);
+    for (int v = 0; v < V; v++) /* eighths: many ties */
+        z[v] = (drnn_real)((double)drnn_rng_below(&gen, 160) / 8 - 12);
+    z[10] = -0.0f;
+    z[11] = 0.0f;
+    z[12] = -INFINITY;
+    z[40000] = 9; /* one clear best */
+    memcpy(sorted, z, (size_t)V * sizeof *z);
+    qsort(sorted, (size_t)V, sizeof *sorted, descending);
+    static const int ks[] = {1, 2, 3, 17, 409, 410, 5000, 32768, 65534, 65535, 65536, 0};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        drnn_sample_options o = {.temperature = 40, .top_k = ks[i], .max_len = 10};
+        drnn_rng a, b;
+        drnn_rng_seed(&a, 100 + i);
+        b = a;
+        drnn_real cut = o.top_k > 0 && o.top_k < V ? sorted[o.top_k - 1] : -INFINITY;
+        int below = 0;
+        for (int d = 0; d < 40; d++) {
+            int got = drnn_sample_logits(z, V, &o, &a);
+            ck_assert_int_eq(got, reference_draw(z, V, &o, &b, sorted));
+            ck_assert(o.top_k == 1 ? got == 40000 : z[got] >= cut);
+            below += o.top_k != 1 && z[got] < 9;
+        }
+        if (o.top_k > 100) /* a warm draw strays from the best: the check can fail */
+            ck_assert_int_gt(below, 20);
+    }
+    free(z);
+    free(sorted);
+}
+END_TEST
+
 START_TEST(test_evaluate_threads)
 {
     drnn_params w;
@@ -382,6 +448,7 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_search_bound);
     tcase_add_test(tc, test_greedy_three_ways);
     tcase_add_test(tc, test_top_k);
+    tcase_add_test(tc, test_top_k_large_vocab);
     tcase_add_test(tc, test_evaluate_threads);
     suite_add_tcase(suite, tc);
     return suite;

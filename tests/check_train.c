@@ -49,6 +49,7 @@ static void fixture_load(fixture *f, size_t max_names)
 
 static void fixture_free(fixture *f)
 {
+    drnn_vocab_free(&f->vocab);
     drnn_corpus_free(&f->train);
     drnn_corpus_free(&f->val);
     drnn_corpus_free(&f->all);

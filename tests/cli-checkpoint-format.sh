@@ -275,5 +275,70 @@ else
     bad "the worked example has drifted: $(cat "$tmp/example.out")"
 fi
 
+# 9. The vocabulary's limit, 65536 (END and 65,535 symbols): a checkpoint
+# widened to it, new symbols CJK ideographs with zero weights, as the layout
+# above places them (rows of W_x[0] and W_y, entries of b_y, in the weights
+# and each moment), is read by the reader and by dinornn-sample; one symbol
+# more is refused by both.
+widen() {
+    python3 - "$tmp/rnn/latest.ckpt" "$1" "$2" <<'EOF'
+import struct, sys, zlib
+src, V2, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d = open(src, "rb").read()
+S = struct.unpack_from("<I", d, 12)[0]
+V, H, L = struct.unpack_from("<III", d, 28)
+P = struct.unpack_from("<Q", d, 40)[0]
+flags, N = struct.unpack_from("<II", d, 264)
+assert struct.unpack_from("<I", d, 24)[0] == 0  # rnn: G = 1, R = 0
+P2 = sum((V2 if l == 0 else H) * H + H * H + H for l in range(L)) + V2 * H + V2
+new = [0x4E00 + i if i < 0x5200 else 0x20000 + i - 0x5200 for i in range(V2 - V)]  # no surrogates
+vocab = list(struct.unpack_from("<%dI" % V, d, S)) + new
+at = S + 4 * V
+path = d[at:at + N]
+at += N
+words = []
+for b in range(1 + bin(flags).count("1")):
+    w = list(struct.unpack_from("<%dI" % P, d, at + 4 * P * b))
+    new_rows = [0] * ((V2 - V) * H)
+    words += (w[:V * H] + new_rows + w[V * H:P - V * H - V] + w[P - V * H - V:P - V] + new_rows
+              + w[P - V:] + [0] * (V2 - V))
+h = bytearray(d[:S])
+struct.pack_into("<I", h, 28, V2)
+struct.pack_into("<Q", h, 40, P2)
+struct.pack_into("<Q", h, 16, S + 4 * V2 + N + 4 * len(words) + 4)
+body = bytes(h) + struct.pack("<%dI" % V2, *vocab) + path + struct.pack("<%dI" % len(words), *words)
+open(out, "wb").write(body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF))
+EOF
+}
+sample=$top_builddir/dinornn-sample
+if [ -f "$tmp/rnn/latest.ckpt" ] && widen 65536 "$tmp/wide.ckpt" && widen 65537 "$tmp/wider.ckpt"; then
+    if read_ckpt "$tmp/wide.ckpt" wide; then
+        expect wide vocab 65536
+        expect wide crc_ok true
+    fi
+    if "$sample" -c "$tmp/wide.ckpt" --count 3 --seed 2 >"$tmp/wide.out" 2>&1 &&
+        [ "$(wc -l <"$tmp/wide.out")" -eq 3 ]; then
+        ok "dinornn-sample draws from a model of 65,536 tokens"
+    else
+        bad "dinornn-sample at the vocabulary limit: $(head -c 300 "$tmp/wide.out")"
+    fi
+    if python3 "$reader" "$tmp/wider.ckpt" >/dev/null 2>"$tmp/wider.err"; then
+        bad "ckpt_reader.py accepted a vocabulary of 65537"
+    elif grep -q 'checkpoint-corrupt.*model sizes out of range' "$tmp/wider.err"; then
+        ok "ckpt_reader.py refuses a vocabulary of 65537"
+    else
+        bad "65537 refused, but not for its sizes: $(head -c 300 "$tmp/wider.err")"
+    fi
+    if "$sample" -c "$tmp/wider.ckpt" --count 1 >"$tmp/wider.out" 2>&1; then
+        bad "dinornn-sample accepted a vocabulary of 65537"
+    elif grep -q 'corrupt checkpoint: model sizes out of range' "$tmp/wider.out"; then
+        ok "dinornn-sample refuses a vocabulary of 65537"
+    else
+        bad "dinornn-sample on 65537: $(head -c 300 "$tmp/wider.out")"
+    fi
+else
+    bad "could not widen a checkpoint to the vocabulary limit"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

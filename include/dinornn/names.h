@@ -14,7 +14,9 @@ extern "C" {
 
 /* Documented limits; inputs beyond them are refused before anything is allocated. */
 #define DRNN_MAX_NAME_LEN   256                /* symbols in one name */
-#define DRNN_MAX_VOCAB      1024               /* distinct symbols, plus the end marker */
+/* Tokens: END and at most 65,535 distinct symbols, all that a 16-bit
+ * drnn_token can number with END as token 0. */
+#define DRNN_MAX_VOCAB      65536
 #define DRNN_MAX_NAMES_FILE (256u << 20)       /* bytes in a names file (256 MiB) */
 
 /* Token 0 is the end-of-name marker, which also starts every name. */
@@ -48,13 +50,21 @@ void drnn_names_free(drnn_names *names);
  * endings and blank lines do not change it). */
 uint64_t drnn_names_fingerprint(const drnn_names *names);
 
-/* symbol[0] is DRNN_END; symbol[1 .. size-1] are the code points seen, ascending. */
+/* symbol[0] is DRNN_END; symbol[1 .. size-1] are the code points seen,
+ * ascending. Memory grows with the vocabulary: 4 bytes a symbol. */
 typedef struct drnn_vocab {
-    int size;
-    uint32_t symbol[DRNN_MAX_VOCAB];
+    int size;            /* tokens, END included: 1 .. DRNN_MAX_VOCAB */
+    uint32_t *symbol;    /* [size]; owned by a vocabulary that build or copy made */
 } drnn_vocab;
 
+/* The sorted distinct code points of the names, in time linear in the
+ * number of symbols (no per-symbol insertion). More than DRNN_MAX_VOCAB - 1
+ * distinct symbols is DRNN_ERR_VOCAB_TOO_BIG naming the line where the
+ * limit was passed. Free the result with drnn_vocab_free. */
 int drnn_vocab_build(drnn_vocab *vocab, const drnn_names *names, drnn_error *err);
+/* dst = a copy of src with its own symbols. */
+int drnn_vocab_copy(drnn_vocab *dst, const drnn_vocab *src, drnn_error *err);
+void drnn_vocab_free(drnn_vocab *vocab);
 /* The token of a code point, or -1 when it is not in the vocabulary. */
 int drnn_vocab_find(const drnn_vocab *vocab, uint32_t symbol);
 

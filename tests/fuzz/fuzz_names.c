@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         drnn_vocab_decode(&vocab, corpus.tokens, drnn_corpus_len(&corpus, 0), 1, text, sizeof text);
         drnn_corpus_free(&corpus);
     }
+    drnn_vocab_free(&vocab);
     drnn_names_free(&names);
     return 0;
 }
