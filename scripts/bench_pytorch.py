@@ -30,20 +30,25 @@ CONFIGS = {
     "c": dict(cell="rnn", layers=3, hidden=256, batch=64, opt="adam", lr=2e-3, epochs=1),
     "d": dict(cell="lstm", layers=2, hidden=128, batch=32, opt="adam", lr=3e-3, epochs=1),
     "e": dict(cell="gru", layers=2, hidden=128, batch=32, opt="adam", lr=3e-3, epochs=1),
+    # dinornn-train's defaults: (e) with inverted dropout 0.3 between the
+    # layers and before the output layer.
+    "default": dict(cell="gru", layers=2, hidden=128, batch=32, opt="adam", lr=3e-3, epochs=1,
+                    dropout=0.3),
 }
 
 
 class Model(nn.Module):
-    def __init__(self, cell, vocab, hidden, layers):
+    def __init__(self, cell, vocab, hidden, layers, dropout=0.0):
         super().__init__()
         rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell]
         self.vocab = vocab
-        self.rnn = rnn(vocab, hidden, layers, batch_first=True)
+        self.rnn = rnn(vocab, hidden, layers, batch_first=True, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, vocab)
 
     def forward(self, x):
         h, _ = self.rnn(nn.functional.one_hot(x, self.vocab).float())
-        return self.out(h).reshape(-1, self.vocab)
+        return self.out(self.drop(h)).reshape(-1, self.vocab)
 
 
 def main():
@@ -65,7 +70,7 @@ def main():
 
     for key in args.config.split(","):
         cfg = CONFIGS[key]
-        model = Model(cfg["cell"], V, cfg["hidden"], cfg["layers"])
+        model = Model(cfg["cell"], V, cfg["hidden"], cfg["layers"], cfg.get("dropout", 0.0))
         opt = (torch.optim.SGD if cfg["opt"] == "sgd" else torch.optim.Adam)(
             model.parameters(), lr=cfg["lr"])
         lossf = nn.CrossEntropyLoss(reduction="mean", ignore_index=-1)

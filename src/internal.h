@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dinornn/error.h"
+#include "dinornn/model.h"
 #include "dinornn/rng.h"
 #include "dinornn/train.h"
 
@@ -63,6 +64,15 @@ static inline double drnn_rng_unit(drnn_rng *rng)
 {
     return (double)(drnn_rng_step(rng) >> 11) * 0x1.0p-53;
 }
+
+/* drnn_group_loss_grad_set for a gradient whose W_x[0] is all zero on
+ * entry: it writes only the rows of the tokens the names read (END and
+ * their symbols), leaving the others zero, instead of clearing all V rows.
+ * The caller zeroes those rows again before the next call (the trainer's
+ * gradient slots, whose cost would otherwise grow with V per mini-batch). */
+double drnn_group_loss_grad_rows(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
+                                 const drnn_token *const *names, const int *lens, int count,
+                                 const uint64_t *drop_seeds);
 
 /* Records code and a formatted message in err (which may be NULL) and returns code. */
 int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);

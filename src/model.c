@@ -512,12 +512,19 @@ static void weight_grad(drnn_scratch *s, drnn_real *W, const drnn_real *Y, size_
     drnn_gemm_ytx(W, s->pack_yt, (size_t)n, s->pack_x, (size_t)H, n, M, H, add);
 }
 
+/* How backward() treats the gradient it is given. */
+typedef enum grad_mode {
+    GRAD_ADD,        /* adds to it */
+    GRAD_SET,        /* writes over it: the same bits as adding to zeros,
+                      * without zeroing the large matrices first */
+    GRAD_SET_ROWS,   /* the same, for a gradient whose W_x[0] is zero on
+                      * entry: only the rows of the tokens read are written */
+} grad_mode;
+
 /* BPTT over the group after forward(). Gradients of the weights are summed
  * name by name in the caller's order, each name's steps in order, just as a
- * one-name pass sums them: the result does not depend on the grouping. They
- * are added to g, or with add = 0 written over it (the same bits as adding
- * to zeros, without zeroing the large matrices first). */
-static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, int add)
+ * one-name pass sums them: the result does not depend on the grouping. */
+static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad_mode mode)
 {
     const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
@@ -527,10 +534,12 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, int 
     const int dropout = s->drop_p > 0;
     const size_t below_stride = dropout ? (size_t)H : (size_t)CH;
     drnn_real *dh = s->dh, *dh_below = s->dh_below, *dz = s->probs;
+    const int add = mode == GRAD_ADD;
     if (!add) {
         /* What is summed row by row below rather than written by a product. */
         memset(g->b_y, 0, (size_t)V * sizeof *g->b_y);
-        memset(g->layer[0].W_x, 0, (size_t)V * GH * sizeof *g->b_y);
+        if (mode == GRAD_SET)
+            memset(g->layer[0].W_x, 0, (size_t)V * GH * sizeof *g->b_y);
         for (int l = 0; l < L; l++)
             memset(g->layer[l].b, 0, (size_t)(GH + RH) * sizeof *g->b_y);
     }
@@ -605,12 +614,12 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, int 
 
 static double group_pass(const drnn_params *w, drnn_params *g, drnn_scratch *s,
                          const drnn_token *const *names, const int *lens, int count,
-                         const uint64_t *drop_seeds, int add)
+                         const uint64_t *drop_seeds, grad_mode mode)
 {
     if (frame_group(s, names, lens, count, drop_seeds))
         return NAN;
     forward(w, s);
-    backward(w, g, s, add);
+    backward(w, g, s, mode);
     return total_loss(s);
 }
 
@@ -618,20 +627,27 @@ double drnn_group_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *
                             const drnn_token *const *names, const int *lens, int count,
                             const uint64_t *drop_seeds)
 {
-    return group_pass(w, g, s, names, lens, count, drop_seeds, 1);
+    return group_pass(w, g, s, names, lens, count, drop_seeds, GRAD_ADD);
 }
 
 double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
                            const drnn_token *name, int len)
 {
-    return group_pass(w, g, s, &name, &len, 1, NULL, 1);
+    return group_pass(w, g, s, &name, &len, 1, NULL, GRAD_ADD);
 }
 
 double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *g, drnn_scratch *s,
                                 const drnn_token *const *names, const int *lens, int count,
                                 const uint64_t *drop_seeds)
 {
-    return group_pass(w, g, s, names, lens, count, drop_seeds, 0);
+    return group_pass(w, g, s, names, lens, count, drop_seeds, GRAD_SET);
+}
+
+double drnn_group_loss_grad_rows(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                                 const drnn_token *const *names, const int *lens, int count,
+                                 const uint64_t *drop_seeds)
+{
+    return group_pass(w, g, s, names, lens, count, drop_seeds, GRAD_SET_ROWS);
 }
 
 #undef ROW

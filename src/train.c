@@ -208,6 +208,9 @@ struct drnn_trainer {
     size_t *order;                      /* [train->count] this epoch's shuffle */
     size_t chunks;                      /* reduction chunks */
     double *chunk_sq;                   /* [chunks] partial sums of squares */
+    unsigned char *live;                /* [chunks] 0: zero in every slot this mini-batch */
+    drnn_token *rows;                   /* layer-0 rows the mini-batch's slots read */
+    size_t row_at[DRNN_GRAD_SLOTS + 1]; /* slot s's are rows[row_at[s] .. row_at[s+1]) */
 };
 
 static int longest_name(const drnn_corpus *c)
@@ -258,7 +261,10 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     t->chunks = (st->weights.count + REDUCE_CHUNK - 1) / REDUCE_CHUNK;
     t->order = calloc(train->count, sizeof *t->order);
     t->chunk_sq = calloc(t->chunks, sizeof *t->chunk_sq);
-    if (!t->order || !t->chunk_sq) {
+    t->live = calloc(t->chunks, sizeof *t->live);
+    /* Each slot reads END and its names' symbols. */
+    t->rows = calloc((size_t)st->hp.batch * (size_t)max_len + DRNN_GRAD_SLOTS, sizeof *t->rows);
+    if (!t->order || !t->chunk_sq || !t->live || !t->rows) {
         drnn_trainer_free(t);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     }
@@ -276,6 +282,8 @@ void drnn_trainer_free(drnn_trainer *t)
         drnn_scratch_free(t->scratch[s]);
     free(t->order);
     free(t->chunk_sq);
+    free(t->live);
+    free(t->rows);
     free(t);
 }
 
@@ -296,8 +304,74 @@ static double sum_squares(const drnn_real *x, size_t n)
     return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
 }
 
+/* ---- the sparse rows of the input layer ----
+ * Layer 0's W_x has a row per token, and a mini-batch reads a few dozen of
+ * them: the slots' gradients keep every other row zero (the model writes
+ * only the rows read, drnn_group_loss_grad_rows), the reduction skips the
+ * chunks that hold no row read, and the rows are cleared after the step.
+ * Skipping zeros changes no bit: a chunk of zeros sums to +0 and its
+ * squares add +0 to the norm. So the step's cost grows with V only in the
+ * output layer and the optimizer's one pass over the weights. */
+
+/* The span of layer 0's row of token v in the flat buffer: [*lo, *lo + width). */
+static size_t input_row(const drnn_params *p, drnn_token v, size_t *width)
+{
+    *width = (size_t)drnn_cell_gates(p->cfg.cell) * (size_t)p->cfg.hidden;
+    return (size_t)(p->layer[0].W_x - p->data) + (size_t)v * *width;
+}
+
+/* Lists the rows of layer 0 that each slot's names read in the mini-batch
+ * of b names from pos: slot s's are rows[row_at[s] .. row_at[s+1]), END's
+ * row first, repeats included. */
+static void list_rows(drnn_trainer *t, size_t pos, size_t b, int slots)
+{
+    const drnn_corpus *c = t->train;
+    size_t n = 0;
+    for (int s = 0; s < slots; s++) {
+        t->row_at[s] = n;
+        t->rows[n++] = DRNN_END;
+        for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++) {
+            const size_t name = t->order[pos + j];
+            const int len = drnn_corpus_len(c, name);
+            memcpy(t->rows + n, c->tokens + c->start[name], (size_t)len * sizeof *t->rows);
+            n += (size_t)len;
+        }
+    }
+    t->row_at[slots] = n;
+}
+
+/* Marks the chunks that can hold a non-zero gradient: all but those of
+ * layer 0's rows, and those of the rows listed. */
+static void mark_live_chunks(drnn_trainer *t, int slots)
+{
+    size_t width, rows_end = input_row(&t->grad[0], (drnn_token)t->st->hp.model.vocab, &width);
+    size_t first_dense = rows_end / REDUCE_CHUNK;
+    memset(t->live, 0, first_dense);
+    memset(t->live + first_dense, 1, t->chunks - first_dense);
+    for (size_t i = 0; i < t->row_at[slots]; i++) {
+        size_t lo = input_row(&t->grad[0], t->rows[i], &width);
+        for (size_t k = lo / REDUCE_CHUNK; k <= (lo + width - 1) / REDUCE_CHUNK; k++)
+            t->live[k] = 1;
+    }
+}
+
+/* After the mini-batch, every slot's listed rows back to zero: slot 0,
+ * which holds the sum, all of them; slot s > 0 its own. */
+static void clear_rows(drnn_trainer *t, int slots)
+{
+    for (int s = 0; s < slots; s++) {
+        drnn_params *g = &t->grad[s];
+        size_t width = 0, end = t->row_at[s ? s + 1 : slots];
+        for (size_t i = s ? t->row_at[s] : 0; i < end; i++) {
+            size_t lo = input_row(g, t->rows[i], &width);
+            memset(g->data + lo, 0, width * sizeof *g->data);
+        }
+    }
+}
+
 /* grad[0] = scale * (grad[0] + ... + grad[slots-1]), summed in slot order;
- * returns the squared norm of the result. */
+ * returns the squared norm of the result. Chunks not live are zero in
+ * every slot and stay so. */
 static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
 {
     const size_t n = t->grad[0].count;
@@ -305,6 +379,10 @@ static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
     DRNN_OMP(omp parallel for schedule(static) if(n >= PARALLEL_MIN_PARAMS)
              num_threads(drnn_threads_for(t->chunks)))
     for (size_t c = 0; c < t->chunks; c++) {
+        if (!t->live[c]) {
+            t->chunk_sq[c] = 0;
+            continue;
+        }
         size_t end = (c + 1) * REDUCE_CHUNK < n ? (c + 1) * REDUCE_CHUNK : n;
         drnn_real *g = g0 + c * REDUCE_CHUNK;
         const size_t len = end - c * REDUCE_CHUNK;
@@ -526,20 +604,25 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
                 chars += lens[count] + 1;
             }
             drnn_scratch_set_dropout(work, st->hp.dropout, 0);
-            t->slot_loss[s] = drnn_group_loss_grad_set(&st->weights, &t->grad[s], work, names,
-                                                       lens, count, seeds);
+            t->slot_loss[s] = drnn_group_loss_grad_rows(&st->weights, &t->grad[s], work, names,
+                                                        lens, count, seeds);
             t->slot_chars[s] = chars;
         }
         int64_t chars;
         double loss = sum_slots(t, slots, &chars);
+        list_rows(t, pos, b, slots);
+        mark_live_chunks(t, slots);
         double norm2 = reduce_gradients(t, slots, (drnn_real)(1.0 / (double)chars));
-        if (!isfinite(loss) || !isfinite(norm2))
+        if (!isfinite(loss) || !isfinite(norm2)) {
+            clear_rows(t, slots);
             return drnn_fail(err, DRNN_ERR_NONFINITE,
                              "the %s became non-finite at epoch %lld, step %lld: lower the "
                              "learning rate or tighten clipping",
                              isfinite(loss) ? "gradient" : "loss",
                              (long long)st->epoch + 1, (long long)st->step + 1);
+        }
         update(st, t->grad[0].data, norm2, lr);
+        clear_rows(t, slots);
         st->step++;
         pos += b;
         st->epoch_pos = (int64_t)pos;
