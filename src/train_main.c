@@ -269,14 +269,6 @@ static char *join_path(const char *dir, const char *file)
     return p;
 }
 
-static void load_names(drnn_names *names, const char *path, int keep_case)
-{
-    drnn_error err;
-    drnn_names_options nopt = {.keep_case = keep_case};
-    if (drnn_names_load(names, path, &nopt, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-}
-
 /* A few names from the current weights, marking copies of training names.
  * Their generator depends only on the seed and the epoch, so showing samples
  * never changes training. */
@@ -359,47 +351,48 @@ int main(int argc, char **argv)
                                                          : DRNN_PKGDATADIR "/dinos.txt";
     }
 
-    /* The names, their vocabulary, and the train/validation corpora. */
+    /* The names straight into tokens (no copy of them as code points), their
+     * vocabulary, and the train/validation corpora. */
     const drnn_hparams *hpp = o.resume ? &st.hp : &o.hp;
-    drnn_names names, val_names;
+    drnn_names_options nopt = {.keep_case = hpp->keep_case};
     drnn_vocab vocab;
-    drnn_corpus all, train, val;
-    memset(&val_names, 0, sizeof val_names);
-    load_names(&names, data_path, hpp->keep_case);
-    uint64_t fingerprint = drnn_names_fingerprint(&names), val_fingerprint = 0;
-    if (o.val_data) {
-        load_names(&val_names, o.val_data, hpp->keep_case);
-        val_fingerprint = drnn_names_fingerprint(&val_names);
-    }
-    if (o.resume) {
-        if ((fingerprint != st.data_fingerprint || val_fingerprint != st.val_fingerprint) &&
-            !o.force)
-            cli_die(prog, EXIT_RUNTIME,
-                    "%s holds other names than the data %s was trained on (%s); "
-                    "use --force to continue on this data anyway",
-                    fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
-                    st.data_path);
+    drnn_corpus train, val;
+    uint64_t fingerprint = 0, val_fingerprint = 0;
+    memset(&vocab, 0, sizeof vocab);
+    memset(&val, 0, sizeof val);
+    if (o.resume)
         vocab = st.vocab;
-    } else if (drnn_vocab_build(&vocab, &names, &err)) {
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", data_path, err.message);
-    }
-    if (drnn_corpus_encode(&all, &names, &vocab, 0, data_path, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    /* On resume a symbol outside the model's vocabulary is reported after
+     * the check that the data is the one trained on, which explains it. */
+    drnn_error data_err;
+    int data_rc = drnn_corpus_load(&train, &vocab, &fingerprint, data_path, &nopt, 0, &data_err);
+    if (data_rc && !(o.resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL))
+        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
     if (o.val_data) {
-        if (drnn_corpus_encode(&val, &val_names, &vocab, 1, o.val_data, &err))
+        drnn_vocab train_vocab = vocab;
+        if (drnn_corpus_load(&val, &train_vocab, &val_fingerprint, o.val_data, &nopt, 1, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         if (val.skipped && !o.quiet)
             fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
                     prog, o.val_data, val.skipped, data_path, val.first_skipped_line);
-        train = all;
-        memset(&all, 0, sizeof all);
-    } else {
+    }
+    if (o.resume &&
+        (fingerprint != st.data_fingerprint || val_fingerprint != st.val_fingerprint) && !o.force)
+        cli_die(prog, EXIT_RUNTIME,
+                "%s holds other names than the data %s was trained on (%s); "
+                "use --force to continue on this data anyway",
+                fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
+                st.data_path);
+    if (data_rc)
+        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+    if (!o.val_data) {
+        /* The held-out names are taken out of the loaded ones in place. */
         size_t *ti, *vi, nt, nv;
-        if (drnn_split(all.count, hpp->val_fraction, hpp->seed, &ti, &nt, &vi, &nv, &err) ||
-            drnn_corpus_select(&train, &all, ti, nt, &err) ||
-            drnn_corpus_select(&val, &all, vi, nv, &err))
+        if (drnn_split(train.count, hpp->val_fraction, hpp->seed, &ti, &nt, &vi, &nv, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(ti);
+        if (drnn_corpus_extract(&train, vi, nv, &val, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(vi);
     }
 
@@ -538,9 +531,6 @@ int main(int argc, char **argv)
     drnn_trainer_free(trainer);
     drnn_corpus_free(&train);
     drnn_corpus_free(&val);
-    drnn_corpus_free(&all);
-    drnn_names_free(&names);
-    drnn_names_free(&val_names);
     drnn_state_free(&st);
     free(latest);
     free(best);
