@@ -97,24 +97,27 @@ int main(int argc, char **argv)
         cli_die(prog, EXIT_USAGE,
                 "%s was validated on a file of its own and trained on all of %s: evaluate "
                 "with --data FILE", ckpt, st.data_path);
-    drnn_names names;
+    /* Straight into tokens; an unknown symbol under --strict is reported
+     * after the check that the file is the one trained on. */
     drnn_names_options nopt = {.keep_case = st.hp.keep_case};
-    if (drnn_names_load(&names, path, &nopt, &err)) {
-        if (!o.data && err.code == DRNN_ERR_NOT_FOUND)
+    drnn_corpus all, part;
+    drnn_vocab vocab = st.vocab;
+    uint64_t fingerprint = 0;
+    int rc = drnn_corpus_load(&all, &vocab, &fingerprint, path, &nopt, !o.strict, &err);
+    if (rc && rc != DRNN_ERR_UNKNOWN_SYMBOL) {
+        if (!o.data && rc == DRNN_ERR_NOT_FOUND)
             cli_die(prog, EXIT_RUNTIME,
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE (and --force if its names differ)",
                     err.message, ckpt);
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     }
-    if (o.split != SPLIT_NONE && drnn_names_fingerprint(&names) != st.data_fingerprint && !o.force)
+    if (o.split != SPLIT_NONE && fingerprint != st.data_fingerprint && !o.force)
         cli_die(prog, EXIT_RUNTIME,
                 "%s holds other names than the data %s was trained on (%s): its split would "
                 "mean nothing; use --data to evaluate all of it, or --force",
                 path, ckpt, st.data_path);
-
-    drnn_corpus all, part;
-    if (drnn_corpus_encode(&all, &names, &st.vocab, !o.strict, path, &err))
+    if (rc)
         cli_die(prog, EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
                 err.message);
     if (all.skipped)
@@ -157,7 +160,6 @@ int main(int argc, char **argv)
         printf("%zu names, %lld characters: %.4f nats/char, %.4f bits/char, perplexity %.4f\n",
                part.count, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
     drnn_corpus_free(&part);
-    drnn_names_free(&names);
     drnn_state_free(&st);
     cli_close_stdout(prog);
     return EXIT_OK;

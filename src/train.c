@@ -203,7 +203,7 @@ struct drnn_trainer {
     drnn_scratch *scratch[DRNN_GRAD_SLOTS];
     double slot_loss[DRNN_GRAD_SLOTS];
     int64_t slot_chars[DRNN_GRAD_SLOTS];
-    size_t *order;                      /* [train->count] this epoch's shuffle */
+    uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
     size_t chunks;                      /* reduction chunks */
     double *chunk_sq;                   /* [chunks] partial sums of squares */
 };
@@ -223,6 +223,9 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     *out = NULL;
     if (!train || train->count == 0)
         return drnn_fail(err, DRNN_ERR_EMPTY, "there are no names to train on");
+    if (train->count > UINT32_MAX)
+        return drnn_fail(err, DRNN_ERR_INVALID, "%zu training names is more than %u",
+                         train->count, (unsigned)UINT32_MAX);
     if (st->epoch_pos < 0 || (uint64_t)st->epoch_pos > train->count)
         return drnn_fail(err, DRNN_ERR_MISMATCH,
                          "the run stopped at name %lld of an epoch, but there are only %zu "
@@ -477,10 +480,10 @@ static drnn_rng shuffle_epoch(drnn_trainer *t)
     drnn_rng rng = t->st->rng;
     size_t n = t->train->count;
     for (size_t i = 0; i < n; i++)
-        t->order[i] = i;
+        t->order[i] = (uint32_t)i;
     for (size_t i = n - 1; i > 0; i--) {
         size_t j = (size_t)drnn_rng_below(&rng, i + 1);
-        size_t tmp = t->order[i];
+        uint32_t tmp = t->order[i];
         t->order[i] = t->order[j];
         t->order[j] = tmp;
     }

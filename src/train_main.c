@@ -288,22 +288,6 @@ static char *join_path(const char *dir, const char *file)
     return p;
 }
 
-/* recorded_in: the checkpoint the path came from, or NULL when the user gave it. */
-static void load_names(drnn_names *names, const char *path, int keep_case,
-                       const char *recorded_in)
-{
-    drnn_error err;
-    drnn_names_options nopt = {.keep_case = keep_case};
-    if (drnn_names_load(names, path, &nopt, &err)) {
-        if (recorded_in && err.code == DRNN_ERR_NOT_FOUND)
-            cli_die(prog, EXIT_RUNTIME,
-                    "%s (the training data recorded in %s): if the file has moved, give its "
-                    "new location with --data FILE",
-                    err.message, recorded_in);
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    }
-}
-
 /* Every save first: a read-only checkpoint, or a directory that takes no
  * new file, is found before an epoch is spent, not after it. */
 static void check_can_save(const char *latest, const char *best, const char *dir)
@@ -503,17 +487,36 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
                 prog, stale, stale == 1 ? "" : "s", o.checkpoint_dir);
 
-    /* The names, their vocabulary, and the train/validation corpora. */
+    /* The names straight into tokens (no copy of them as code points), their
+     * vocabulary, and the train/validation corpora. */
     const drnn_hparams *hpp = o.resume ? &st.hp : &o.hp;
-    drnn_names names, val_names;
+    drnn_names_options nopt = {.keep_case = hpp->keep_case};
     drnn_vocab vocab;
-    drnn_corpus all, train, val;
-    memset(&val_names, 0, sizeof val_names);
-    load_names(&names, data_path, hpp->keep_case, o.resume && !o.data ? resume_path : NULL);
-    uint64_t fingerprint = drnn_names_fingerprint(&names), val_fingerprint = 0;
+    drnn_corpus train, val;
+    uint64_t fingerprint = 0, val_fingerprint = 0;
+    memset(&vocab, 0, sizeof vocab);
+    memset(&val, 0, sizeof val);
+    if (o.resume)
+        vocab = st.vocab;
+    /* On resume a symbol outside the model's vocabulary is reported after
+     * the check that the data is the one trained on, which explains it. */
+    drnn_error data_err;
+    int data_rc = drnn_corpus_load(&train, &vocab, &fingerprint, data_path, &nopt, 0, &data_err);
+    if (data_rc && !(o.resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL)) {
+        if (o.resume && !o.data && data_rc == DRNN_ERR_NOT_FOUND)
+            cli_die(prog, EXIT_RUNTIME,
+                    "%s (the training data recorded in %s): if the file has moved, give its "
+                    "new location with --data FILE",
+                    data_err.message, resume_path);
+        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+    }
     if (o.val_data) {
-        load_names(&val_names, o.val_data, hpp->keep_case, NULL);
-        val_fingerprint = drnn_names_fingerprint(&val_names);
+        drnn_vocab train_vocab = vocab;
+        if (drnn_corpus_load(&val, &train_vocab, &val_fingerprint, o.val_data, &nopt, 1, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        if (val.skipped && !o.quiet)
+            fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
+                    prog, o.val_data, val.skipped, data_path, val.first_skipped_line);
     }
     /* On resume the checkpoint records the data it is now trained on, so
      * that a file moved, or switched with --force, is what later runs use. */
@@ -527,7 +530,6 @@ int main(int argc, char **argv)
                     "use --force to continue on this data anyway",
                     fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
                     st.data_path);
-        vocab = st.vocab;
         char *absolute = o.data ? realpath(o.data, NULL) : NULL;
         const char *now = absolute ? absolute : o.data;
         if (now && strcmp(now, st.data_path) != 0) {
@@ -543,26 +545,17 @@ int main(int argc, char **argv)
             st.best_val_loss = HUGE_VAL;
             st.best_epoch = -1;
         }
-    } else if (drnn_vocab_build(&vocab, &names, &err)) {
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", data_path, err.message);
     }
-    if (drnn_corpus_encode(&all, &names, &vocab, 0, data_path, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    if (o.val_data) {
-        if (drnn_corpus_encode(&val, &val_names, &vocab, 1, o.val_data, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        if (val.skipped && !o.quiet)
-            fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
-                    prog, o.val_data, val.skipped, data_path, val.first_skipped_line);
-        train = all;
-        memset(&all, 0, sizeof all);
-    } else {
+    if (data_rc)
+        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+    if (!o.val_data) {
+        /* The held-out names are taken out of the loaded ones in place. */
         size_t *ti, *vi, nt, nv;
-        if (drnn_split(all.count, hpp->val_fraction, hpp->seed, &ti, &nt, &vi, &nv, &err) ||
-            drnn_corpus_select(&train, &all, ti, nt, &err) ||
-            drnn_corpus_select(&val, &all, vi, nv, &err))
+        if (drnn_split(train.count, hpp->val_fraction, hpp->seed, &ti, &nt, &vi, &nv, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(ti);
+        if (drnn_corpus_extract(&train, vi, nv, &val, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(vi);
     }
 
@@ -729,9 +722,6 @@ int main(int argc, char **argv)
     drnn_trainer_free(trainer);
     drnn_corpus_free(&train);
     drnn_corpus_free(&val);
-    drnn_corpus_free(&all);
-    drnn_names_free(&names);
-    drnn_names_free(&val_names);
     drnn_state_free(&st);
     drnn_checkpoint_dir_unlock(&lock);
     free(trained_on);
