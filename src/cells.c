@@ -28,11 +28,3 @@ const char *drnn_cell_name(drnn_cell_kind kind)
     const drnn_cell_ops *ops = drnn_cell_ops_of(kind);
     return ops ? ops->name : NULL;
 }
-
-int drnn_cell_parse(const char *s)
-{
-    for (int k = 0; k < DRNN_CELL_KIND_COUNT; k++)
-        if (cell_table[k] && strcmp(s, cell_table[k]->name) == 0)
-            return k;
-    return -1;
-}

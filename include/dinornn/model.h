@@ -80,8 +80,6 @@ int drnn_config_check(const drnn_config *cfg, drnn_error *err);
 int drnn_cell_gates(drnn_cell_kind kind);
 /* "rnn", ...; NULL for an unknown kind. */
 const char *drnn_cell_name(drnn_cell_kind kind);
-/* The kind named s, or -1. */
-int drnn_cell_parse(const char *s);
 size_t drnn_param_count(const drnn_config *cfg);
 
 /* Allocates a zeroed parameter-shaped buffer and binds its views. */
