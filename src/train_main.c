@@ -37,11 +37,48 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-enum {
-    OPT_LR = 256, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_CLIP, OPT_CLIP_MODE, OPT_SCHEDULE,
-    OPT_VAL_FRACTION, OPT_VAL_DATA, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_KEEP_CASE, OPT_CELL,
-    OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_OVERWRITE, OPT_VERSION
+/* The options that are not hyperparameters (those come from the library's
+ * table, drnn_hparam_table); both tables drive getopt, --help and the
+ * checks below. */
+typedef struct run_option {
+    const char *name;
+    int has_arg;           /* no_argument, required_argument, optional_argument */
+    int code;              /* getopt's value: the short option, or >= 256 */
+    const char *group;     /* the --help section */
+    const char *arg;
+    const char *help;      /* "\n" starts a continuation line */
+} run_option;
+
+enum { OPT_VAL_DATA = 256, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_OVERWRITE, OPT_VERSION,
+       OPT_HPARAM = 1024 /* + the row of drnn_hparam_table */ };
+
+static const run_option run_options[] = {
+    {"data", required_argument, 'd', "Data", "FILE",
+     "names to learn (default: data/dinos.txt, else\n" DRNN_PKGDATADIR "/dinos.txt)"},
+    {"val-data", required_argument, OPT_VAL_DATA, "Data", "FILE",
+     "validation names from FILE instead of a split"},
+    {"epochs", required_argument, 'e', "Training", "N",
+     "epochs to reach, counting resumed ones (default 25)"},
+    {"threads", required_argument, 'j', "Training", "N",
+     "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
+    {"checkpoint-dir", required_argument, 'c', "Checkpoints and output", "DIR",
+     "where latest.ckpt and best.ckpt go\n(default checkpoints)"},
+    {"resume", optional_argument, 'r', "Checkpoints and output", "[=FILE]",
+     "continue from FILE (default DIR/latest.ckpt) with\nits settings"},
+    {"force", no_argument, OPT_FORCE, "Checkpoints and output", NULL,
+     "resume even if the data differs from the checkpoint's"},
+    {"overwrite", no_argument, OPT_OVERWRITE, "Checkpoints and output", NULL,
+     "start a new run in DIR although it holds the\ncheckpoints of another one (they are deleted)"},
+    {"samples", required_argument, OPT_SAMPLES, "Checkpoints and output", "N",
+     "names sampled after each epoch (default 5)"},
+    {"log", required_argument, OPT_LOG, "Checkpoints and output", "FILE",
+     "append each epoch's figures to FILE as JSON lines"},
+    {"quiet", no_argument, 'q', "Checkpoints and output", NULL, "print nothing but errors"},
+    {"help", no_argument, 'h', "Checkpoints and output", NULL, "display this help and exit"},
+    {"version", no_argument, OPT_VERSION, "Checkpoints and output", NULL,
+     "output version information and exit"},
 };
+enum { N_RUN_OPTIONS = sizeof run_options / sizeof run_options[0] };
 
 /* Which settings the command line gave: on resume they must agree with the checkpoint. */
 typedef struct options {
@@ -49,60 +86,70 @@ typedef struct options {
     const char *data, *val_data, *checkpoint_dir, *resume_file, *log;
     int resume, force, overwrite, quiet, samples, threads;
     long long epochs;
-    char given[OPT_VERSION + 1]; /* indexed by option code */
+    unsigned char hp_given[64];   /* by row of the hyperparameter table */
 } options;
+
+/* One --help entry: "  -b, --batch=N" then its help from column 28, the
+ * default (when given) after the last line. */
+static void print_option(char short_opt, const char *name, const char *arg, int optional,
+                         const char *help, const char *def)
+{
+    char head[64];
+    int n = snprintf(head, sizeof head, "  %c%c%c --%s%s%s", short_opt ? '-' : ' ',
+                     short_opt ? short_opt : ' ', short_opt ? ',' : ' ', name,
+                     arg && !optional ? "=" : "", arg ? arg : "");
+    printf("%s", head);
+    for (const char *line = help; line;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        printf("%*s%.*s", n < 27 ? 27 - n : 1, "", len, line);
+        n = n < 27 ? 27 : n;
+        if (!end && def) {
+            if (n + len + 11 + (int)strlen(def) > 80)
+                printf("\n%27s(default %s)", "", def);
+            else
+                printf(" (default %s)", def);
+        }
+        printf("\n");
+        n = 0;
+        line = end ? end + 1 : NULL;
+    }
+}
 
 static void usage(void)
 {
+    static const char *const groups[] = {"Data", "Model", "Training", "Checkpoints and output"};
     printf("Usage: %s [OPTION]...\n"
            "Train a character-level recurrent network on a list of names (one per line),\n"
-           "writing checkpoints between epochs.\n\n"
-           "Data:\n"
-           "  -d, --data=FILE          names to learn (default: data/dinos.txt, else\n"
-           "                           %s/dinos.txt)\n"
-           "      --val-data=FILE      validation names from FILE instead of a split\n"
-           "      --val-fraction=F     share of names held out for validation, 0 <= F <= 0.99\n"
-           "                           (default 0.1)\n"
-           "      --keep-case          do not lowercase the names\n\n"
-           "Model:\n"
-           "      --cell=CELL          recurrent cell: rnn (tanh), lstm or gru (default gru)\n"
-           "  -l, --layers=N           stacked layers, 1..%d (default 2)\n"
-           "  -H, --hidden=N           units per layer, 1..%d (default 128)\n\n"
-           "Training:\n"
-           "  -e, --epochs=N           epochs to reach, counting resumed ones (default 25)\n"
-           "  -b, --batch=N            names per mini-batch, 1..%d (default 32)\n"
-           "      --lr=X               learning rate, 1e-12 <= X <= 100 (default 0.003)\n"
-           "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
-           "      --momentum=X         SGD momentum, 0 <= X <= 0.999 (default 0)\n"
-           "      --dropout=P          dropout between layers and before the output,\n"
-           "                           0 <= P <= 0.99 (default 0.3)\n"
-           "      --weight-decay=X     decoupled (AdamW) for adam, L2 otherwise (default 0)\n"
-           "      --schedule=NAME      constant, step (halve every 10 epochs) or cosine\n"
-           "                           (down to 0 over --epochs) (default constant)\n"
-           "      --clip=X             gradient clipping bound, 0 = none (default 5)\n"
-           "      --clip-mode=MODE     norm (global norm) or value (each element)\n"
-           "                           (default norm)\n"
-           "  -s, --seed=N             seed of initialisation, split and shuffles (default 1)\n"
-           "  -j, --threads=N          OpenMP threads (default: OMP_NUM_THREADS or all cores)\n\n"
-           "Checkpoints and output:\n"
-           "  -c, --checkpoint-dir=DIR where latest.ckpt and best.ckpt go\n"
-           "                           (default checkpoints)\n"
-           "  -r, --resume[=FILE]      continue from FILE (default DIR/latest.ckpt) with\n"
-           "                           its settings\n"
-           "      --force              resume even if the data differs from the checkpoint's\n"
-           "      --overwrite          start a new run in DIR although it holds the\n"
-           "                           checkpoints of another one (they are deleted)\n"
-           "      --samples=N          names sampled after each epoch (default 5)\n"
-           "      --log=FILE           append each epoch's figures to FILE as JSON lines\n"
-           "  -q, --quiet              print nothing but errors\n"
-           "  -h, --help               display this help and exit\n"
-           "      --version            output version information and exit\n\n"
-           "Losses are mean nats per predicted character (the end of a name counts as one).\n"
+           "writing checkpoints between epochs.\n",
+           prog);
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    drnn_hparams def;
+    drnn_hparams_default(&def);
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        printf("\n%s:\n", groups[g]);
+        for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
+            const run_option *r = &run_options[i];
+            if (strcmp(r->group, groups[g]) == 0)
+                print_option(r->code < 256 ? (char)r->code : 0, r->name, r->arg,
+                             r->has_arg == optional_argument, r->help, NULL);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const drnn_hparam_info *h = &table[i];
+            if (!h->option || strcmp(h->group, groups[g]) != 0)
+                continue;
+            char value[32];
+            drnn_hparam_format(&def, h, value, sizeof value);
+            print_option(h->short_option, h->option, h->arg, 0, h->help,
+                         h->kind == DRNN_HP_FLAG ? NULL : value);
+        }
+    }
+    printf("\nLosses are mean nats per predicted character (the end of a name counts as one).\n"
            "On SIGINT or SIGTERM the current mini-batch is finished, a checkpoint written,\n"
            "and the run can go on with --resume; a second Ctrl-C stops at once.\n\n"
            "Exit status: 0 success, 1 runtime failure (data, checkpoint, I/O, divergence),\n"
-           "2 bad usage, 128+N interrupted by signal N (checkpoint written).\n",
-           prog, DRNN_PKGDATADIR, DRNN_MAX_LAYERS, DRNN_MAX_HIDDEN, DRNN_MAX_BATCH);
+           "2 bad usage, 128+N interrupted by signal N (checkpoint written).\n");
 }
 
 static void version(void)
@@ -110,94 +157,107 @@ static void version(void)
     printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
 }
 
+/* getopt_long's tables, from both option tables. */
+static void build_getopt(struct option *longopts, char *shorts, size_t n_hp,
+                         const drnn_hparam_info *table)
+{
+    size_t k = 0;
+    char *s = shorts;
+    for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
+        const run_option *r = &run_options[i];
+        longopts[k++] = (struct option){r->name, r->has_arg, NULL, r->code};
+        if (r->code < 256) {
+            *s++ = (char)r->code;
+            if (r->has_arg != no_argument)
+                *s++ = ':';
+            if (r->has_arg == optional_argument)
+                *s++ = ':';
+        }
+    }
+    for (size_t i = 0; i < n_hp; i++) {
+        const drnn_hparam_info *h = &table[i];
+        if (!h->option)
+            continue;
+        int has_arg = h->kind == DRNN_HP_FLAG ? no_argument : required_argument;
+        longopts[k++] = (struct option){h->option, has_arg, NULL,
+                                        h->short_option ? h->short_option : OPT_HPARAM + (int)i};
+        if (h->short_option) {
+            *s++ = h->short_option;
+            *s++ = ':';
+        }
+    }
+    longopts[k] = (struct option){NULL, 0, NULL, 0};
+    *s = '\0';
+}
+
+/* A hyperparameter option's value, parsed by its row's type and range. */
+static void set_hparam(options *o, size_t row, const drnn_hparam_info *h, const char *arg)
+{
+    char opt[64];
+    snprintf(opt, sizeof opt, "--%s", h->option);
+    double x = 1;
+    switch (h->kind) {
+    case DRNN_HP_INT: x = (double)cli_int(prog, opt, arg, (long long)h->lo, (long long)h->hi); break;
+    case DRNN_HP_REAL: x = cli_real(prog, opt, arg, h->lo, h->hi, h->lo_open); break;
+    case DRNN_HP_CHOICE: x = cli_choice(prog, opt, arg, h->choices); break;
+    case DRNN_HP_SEED: o->hp.seed = cli_u64(prog, opt, arg); break;
+    case DRNN_HP_FLAG: break;
+    }
+    if (h->kind != DRNN_HP_SEED)
+        drnn_hparam_set(&o->hp, h, x);
+    o->hp_given[row] = 1;
+}
+
+/* The row of a hyperparameter getopt returned, or -1 for another option. */
+static int hparam_row(int c, const drnn_hparam_info *table, size_t n)
+{
+    if (c >= OPT_HPARAM && (size_t)(c - OPT_HPARAM) < n)
+        return c - OPT_HPARAM;
+    for (size_t i = 0; c > 0 && c < 256 && i < n; i++)
+        if (table[i].option && table[i].short_option == c)
+            return (int)i;
+    return -1;
+}
+
+static void set_run_option(options *o, int c)
+{
+    switch (c) {
+    case 'd': o->data = optarg; break;
+    case OPT_VAL_DATA: o->val_data = optarg; break;
+    case 'e': o->epochs = cli_int(prog, "--epochs", optarg, 1, 1000000); break;
+    case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, DRNN_MAX_THREADS); break;
+    case 'c': o->checkpoint_dir = optarg; break;
+    case 'r':
+        o->resume = 1;
+        o->resume_file = optarg;
+        break;
+    case OPT_FORCE: o->force = 1; break;
+    case OPT_OVERWRITE: o->overwrite = 1; break;
+    case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
+    case OPT_LOG: o->log = optarg; break;
+    case 'q': o->quiet = 1; break;
+    case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
+    case OPT_VERSION: version(); cli_close_stdout(prog); exit(EXIT_OK);
+    default: cli_usage_error(prog);
+    }
+}
+
 static void parse_options(options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"val-data", required_argument, NULL, OPT_VAL_DATA},
-        {"val-fraction", required_argument, NULL, OPT_VAL_FRACTION},
-        {"keep-case", no_argument, NULL, OPT_KEEP_CASE},
-        {"cell", required_argument, NULL, OPT_CELL},
-        {"dropout", required_argument, NULL, OPT_DROPOUT},
-        {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
-        {"layers", required_argument, NULL, 'l'},
-        {"hidden", required_argument, NULL, 'H'},
-        {"epochs", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},
-        {"lr", required_argument, NULL, OPT_LR},
-        {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-        {"momentum", required_argument, NULL, OPT_MOMENTUM},
-        {"schedule", required_argument, NULL, OPT_SCHEDULE},
-        {"clip", required_argument, NULL, OPT_CLIP},
-        {"clip-mode", required_argument, NULL, OPT_CLIP_MODE},
-        {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 'j'},
-        {"checkpoint-dir", required_argument, NULL, 'c'},
-        {"resume", optional_argument, NULL, 'r'},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
-        {"samples", required_argument, NULL, OPT_SAMPLES},
-        {"log", required_argument, NULL, OPT_LOG},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    static const char *const optimizers[] = {"sgd", "adagrad", "adam", NULL};
-    static const char *const clip_modes[] = {"norm", "value", NULL};
-    static const char *const schedules[] = {"constant", "step", "cosine", NULL};
-    static const char *const cells[] = {"rnn", "lstm", "gru", NULL};
-    drnn_hparams *hp = &o->hp;
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    struct option longopts[N_RUN_OPTIONS + 64 + 1];
+    char shorts[3 * (N_RUN_OPTIONS + 64) + 1];
+    if (n > 64)
+        cli_die(prog, EXIT_RUNTIME, "too many hyperparameters for this program's tables");
+    build_getopt(longopts, shorts, n, table);
     int c;
-    while ((c = getopt_long(argc, argv, "d:l:H:e:b:s:j:c:r::qh", longopts, NULL)) != -1) {
-        if (c >= 0 && c <= OPT_VERSION)
-            o->given[c] = 1;
-        switch (c) {
-        case 'd': o->data = optarg; break;
-        case OPT_VAL_DATA: o->val_data = optarg; break;
-        case OPT_VAL_FRACTION:
-            hp->val_fraction = cli_real(prog, "--val-fraction", optarg, 0, 0.99, 0);
-            break;
-        case OPT_KEEP_CASE: hp->keep_case = 1; break;
-        case OPT_CELL: hp->model.cell = (drnn_cell_kind)cli_choice(prog, "--cell", optarg, cells); break;
-        case 'l': hp->model.layers = (int)cli_int(prog, "--layers", optarg, 1, DRNN_MAX_LAYERS); break;
-        case 'H': hp->model.hidden = (int)cli_int(prog, "--hidden", optarg, 1, DRNN_MAX_HIDDEN); break;
-        case 'e': o->epochs = cli_int(prog, "--epochs", optarg, 1, 1000000); break;
-        case 'b': hp->batch = (int)cli_int(prog, "--batch", optarg, 1, DRNN_MAX_BATCH); break;
-        case OPT_LR: /* 1e-12: the library's floor, below which no weight would move */
-            hp->lr = cli_real(prog, "--lr", optarg, 1e-12, 100, 0);
-            break;
-        case OPT_OPTIMIZER:
-            hp->optimizer = (drnn_optimizer)cli_choice(prog, "--optimizer", optarg, optimizers);
-            break;
-        case OPT_MOMENTUM: hp->momentum = cli_real(prog, "--momentum", optarg, 0, 0.999, 0); break;
-        case OPT_DROPOUT: hp->dropout = cli_real(prog, "--dropout", optarg, 0, 0.99, 0); break;
-        case OPT_WEIGHT_DECAY:
-            hp->weight_decay = cli_real(prog, "--weight-decay", optarg, 0, 10, 0);
-            break;
-        case OPT_SCHEDULE:
-            hp->schedule = (drnn_schedule)cli_choice(prog, "--schedule", optarg, schedules);
-            break;
-        case OPT_CLIP: hp->clip = cli_real(prog, "--clip", optarg, 0, 1e6, 0); break;
-        case OPT_CLIP_MODE:
-            hp->clip_mode = (drnn_clip_mode)cli_choice(prog, "--clip-mode", optarg, clip_modes);
-            break;
-        case 's': hp->seed = cli_u64(prog, "--seed", optarg); break;
-        case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, DRNN_MAX_THREADS); break;
-        case 'c': o->checkpoint_dir = optarg; break;
-        case 'r':
-            o->resume = 1;
-            o->resume_file = optarg;
-            break;
-        case OPT_FORCE: o->force = 1; break;
-        case OPT_OVERWRITE: o->overwrite = 1; break;
-        case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
-        case OPT_LOG: o->log = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
-        case OPT_VERSION: version(); cli_close_stdout(prog); exit(EXIT_OK);
-        default: cli_usage_error(prog);
-        }
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        int row = hparam_row(c, table, n);
+        if (row >= 0)
+            set_hparam(o, (size_t)row, &table[row], optarg);
+        else
+            set_run_option(o, c);
     }
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
@@ -205,43 +265,28 @@ static void parse_options(options *o, int argc, char **argv)
     }
     /* (On resume the checkpoint's optimizer counts, and --momentum must
      * match its value anyway.) */
-    if (hp->momentum > 0 && hp->optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
+    if (o->hp.momentum > 0 && o->hp.optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
         fprintf(stderr, "%s: warning: --momentum applies to --optimizer sgd only; ignored with %s\n",
-                prog, drnn_optimizer_name(hp->optimizer));
+                prog, drnn_optimizer_name(o->hp.optimizer));
 }
 
-/* On resume, every setting the command line gave must match the checkpoint's. */
+/* On resume, every setting the command line gave must match the checkpoint's,
+ * unless its table row lets a resume change it. */
 static void check_resume_options(const options *o, const drnn_hparams *ck, const char *path)
 {
-    const drnn_hparams *hp = &o->hp;
-    struct {
-        int code;
-        const char *name;
-        int differs;
-    } checks[] = {
-        {'l', "--layers", hp->model.layers != ck->model.layers},
-        {'H', "--hidden", hp->model.hidden != ck->model.hidden},
-        {OPT_CELL, "--cell", hp->model.cell != ck->model.cell},
-        {'b', "--batch", hp->batch != ck->batch},
-        {OPT_LR, "--lr", hp->lr != ck->lr},
-        {OPT_OPTIMIZER, "--optimizer", hp->optimizer != ck->optimizer},
-        {OPT_MOMENTUM, "--momentum", hp->momentum != ck->momentum},
-        {OPT_DROPOUT, "--dropout", hp->dropout != ck->dropout},
-        {OPT_WEIGHT_DECAY, "--weight-decay", hp->weight_decay != ck->weight_decay},
-        {OPT_SCHEDULE, "--schedule", hp->schedule != ck->schedule},
-        {OPT_CLIP, "--clip", hp->clip != ck->clip},
-        {OPT_CLIP_MODE, "--clip-mode", hp->clip_mode != ck->clip_mode},
-        {'s', "--seed", hp->seed != ck->seed},
-        {OPT_VAL_FRACTION, "--val-fraction", hp->val_fraction != ck->val_fraction},
-        {OPT_KEEP_CASE, "--keep-case", hp->keep_case != ck->keep_case},
-        {OPT_VAL_DATA, "--val-data", !ck->has_val_file},
-    };
-    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
-        if (o->given[checks[i].code] && checks[i].differs)
-            cli_die(prog, EXIT_USAGE,
-                    "%s contradicts the checkpoint %s, which was trained with other settings; "
-                    "resume without it, or start a new run in another --checkpoint-dir",
-                    checks[i].name, path);
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    const char *contradicts = NULL;
+    for (size_t i = 0; i < n && !contradicts; i++)
+        if (o->hp_given[i] && !table[i].resume_may_change && !drnn_hparam_equal(&o->hp, ck, &table[i]))
+            contradicts = table[i].option;
+    if (!contradicts && o->val_data && !ck->has_val_file)
+        contradicts = "val-data";
+    if (contradicts)
+        cli_die(prog, EXIT_USAGE,
+                "--%s contradicts the checkpoint %s, which was trained with other settings; "
+                "resume without it, or start a new run in another --checkpoint-dir",
+                contradicts, path);
     if (ck->has_val_file && !o->val_data)
         cli_die(prog, EXIT_USAGE,
                 "the checkpoint %s was validated on its own file: give it again with --val-data",
