@@ -467,172 +467,189 @@ static void record_moved_data(const char *file, uint64_t fingerprint, const char
     drnn_state_free(&st);
 }
 
-int main(int argc, char **argv)
-{
+/* Everything one invocation works with, for the steps of main below. */
+typedef struct run {
     options o;
-    memset(&o, 0, sizeof o);
-    drnn_hparams_default(&o.hp);
-    o.epochs = 25;
-    o.samples = 5;
-    o.checkpoint_dir = "checkpoints";
-    parse_options(&o, argc, argv);
-    int threads = cli_threads(prog, o.threads, o.quiet);
-
-    drnn_error err;
+    int threads;
+    char *latest, *best;          /* the checkpoints in the directory */
+    const char *resume_path;      /* the checkpoint resumed from */
+    const char *data_path;
+    const char *held;             /* another run's checkpoints, that --overwrite deletes */
+    drnn_dir_lock lock;
     drnn_train_state st;
-    char *latest = join_path(o.checkpoint_dir, "latest.ckpt");
-    char *best = join_path(o.checkpoint_dir, "best.ckpt");
-    const char *resume_path = o.resume_file ? o.resume_file : latest;
-    const char *data_path = o.data;
+    drnn_corpus train, val;
+    uint64_t fingerprint, val_fingerprint;
+    char *trained_on;             /* the data path recorded before --data changed it */
+    int data_switched, switched;  /* --force onto other training (or validation) names */
+    drnn_trainer *trainer;
+    FILE *log;
+    double start;
+} run;
 
-    /* The directory belongs to one run: a resumed run goes on with the one
-     * there; anything else would start a new one over it. */
-    const int own_run = o.resume && (!o.resume_file || in_dir(o.resume_file, o.checkpoint_dir));
-    if (own_run && o.overwrite)
+/* The directory belongs to one run: a resumed run goes on with the one there;
+ * anything else would start a new one over it. Takes its lock; on resume
+ * loads the checkpoint. */
+static void claim_directory(run *r)
+{
+    options *o = &r->o;
+    drnn_error err;
+    r->latest = join_path(o->checkpoint_dir, "latest.ckpt");
+    r->best = join_path(o->checkpoint_dir, "best.ckpt");
+    r->resume_path = o->resume_file ? o->resume_file : r->latest;
+    r->data_path = o->data;
+    const int own_run = o->resume && (!o->resume_file || in_dir(o->resume_file, o->checkpoint_dir));
+    if (own_run && o->overwrite)
         cli_die(prog, EXIT_USAGE,
                 "--overwrite contradicts --resume: --resume continues the run in %s, "
                 "--overwrite would start a new one there; give one of them",
-                o.checkpoint_dir);
-    drnn_dir_lock lock;
-    if (drnn_checkpoint_dir_lock(&lock, o.checkpoint_dir, NULL, &err))
+                o->checkpoint_dir);
+    if (drnn_checkpoint_dir_lock(&r->lock, o->checkpoint_dir, NULL, &err))
         cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_LOCKED
                     ? "; wait for it to finish, or train in another --checkpoint-dir"
                     : "");
-
-    if (o.resume) {
-        if (drnn_checkpoint_load(&st, resume_path, &err))
+    if (o->resume) {
+        if (drnn_checkpoint_load(&r->st, r->resume_path, &err))
             cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                     err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
                                                    : "");
-        check_resume_options(&o, &st.hp, resume_path);
-        if (!data_path)
-            data_path = st.data_path;
-    } else if (!data_path) {
-        data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
-                                                         : DRNN_PKGDATADIR "/dinos.txt";
+        check_resume_options(o, &r->st.hp, r->resume_path);
+        if (!r->data_path)
+            r->data_path = r->st.data_path;
+    } else if (!r->data_path) {
+        r->data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
+                                                            : DRNN_PKGDATADIR "/dinos.txt";
     }
-    const char *held = own_run ? NULL : held_checkpoints(latest, best);
-    if (held && !o.overwrite) {
-        if (o.resume)
+    r->held = own_run ? NULL : held_checkpoints(r->latest, r->best);
+    if (r->held && !o->overwrite) {
+        if (o->resume)
             cli_die(prog, EXIT_USAGE,
                     "%s holds the checkpoints of another run (%s), which resuming %s there "
                     "would replace; give another --checkpoint-dir, or add --overwrite to "
                     "delete them",
-                    o.checkpoint_dir, held, resume_path);
+                    o->checkpoint_dir, r->held, r->resume_path);
         cli_die(prog, EXIT_USAGE,
                 "%s already holds the checkpoints of another run (%s); to continue that run, "
                 "add --resume; to keep it and start a new one, give another --checkpoint-dir; "
                 "to start over in %s, deleting them, add --overwrite",
-                o.checkpoint_dir, held, o.checkpoint_dir);
+                o->checkpoint_dir, r->held, o->checkpoint_dir);
     }
     /* Under the lock, so that no other run's file being written is taken for a leftover. */
-    int stale = drnn_checkpoint_remove_stale(latest) + drnn_checkpoint_remove_stale(best);
-    if (stale > 0 && !o.quiet)
+    int stale = drnn_checkpoint_remove_stale(r->latest) + drnn_checkpoint_remove_stale(r->best);
+    if (stale > 0 && !o->quiet)
         fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
-                prog, stale, stale == 1 ? "" : "s", o.checkpoint_dir);
+                prog, stale, stale == 1 ? "" : "s", o->checkpoint_dir);
+}
 
-    /* The names straight into tokens (no copy of them as code points), their
-     * vocabulary, and the train/validation corpora. */
-    const drnn_hparams *hpp = o.resume ? &st.hp : &o.hp;
-    drnn_names_options nopt = {.keep_case = hpp->keep_case};
-    drnn_vocab vocab;
-    drnn_corpus train, val;
-    uint64_t fingerprint = 0, val_fingerprint = 0;
-    memset(&vocab, 0, sizeof vocab);
-    memset(&val, 0, sizeof val);
-    if (o.resume)
-        vocab = st.vocab;
+/* On resume the checkpoint records the data it is now trained on, so that a
+ * file moved, or switched with --force, is what later runs use. */
+static void note_data_change(run *r)
+{
+    options *o = &r->o;
+    drnn_train_state *st = &r->st;
+    r->data_switched = r->fingerprint != st->data_fingerprint;
+    r->switched = r->data_switched || r->val_fingerprint != st->val_fingerprint;
+    if (r->switched && !o->force)
+        cli_die(prog, EXIT_RUNTIME,
+                "%s holds other names than the data %s was trained on (%s); "
+                "use --force to continue on this data anyway",
+                r->data_switched ? r->data_path : o->val_data, r->resume_path, st->data_path);
+    char *absolute = o->data ? realpath(o->data, NULL) : NULL;
+    const char *now = absolute ? absolute : o->data;
+    if (now && strcmp(now, st->data_path) != 0) {
+        r->trained_on = st->data_path;
+        if (!(st->data_path = strdup(now)))
+            cli_die(prog, EXIT_RUNTIME, "out of memory");
+    }
+    free(absolute);
+    if (r->switched) {
+        /* Losses on other names do not compare: the best starts afresh. */
+        st->data_fingerprint = r->fingerprint;
+        st->val_fingerprint = r->val_fingerprint;
+        st->best_val_loss = HUGE_VAL;
+        st->best_epoch = -1;
+    }
+}
+
+/* The names straight into tokens (no copy of them as code points), their
+ * vocabulary, and the train/validation corpora. */
+static void load_data(run *r, drnn_vocab *vocab)
+{
+    options *o = &r->o;
+    const drnn_hparams *hp = o->resume ? &r->st.hp : &o->hp;
+    drnn_names_options nopt = {.keep_case = hp->keep_case};
+    drnn_error err, data_err;
+    memset(vocab, 0, sizeof *vocab);
+    if (o->resume)
+        *vocab = r->st.vocab;
     /* On resume a symbol outside the model's vocabulary is reported after
      * the check that the data is the one trained on, which explains it. */
-    drnn_error data_err;
-    int data_rc = drnn_corpus_load(&train, &vocab, &fingerprint, data_path, &nopt, 0, &data_err);
-    if (data_rc && !(o.resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL)) {
-        if (o.resume && !o.data && data_rc == DRNN_ERR_NOT_FOUND)
+    int data_rc = drnn_corpus_load(&r->train, vocab, &r->fingerprint, r->data_path, &nopt, 0,
+                                   &data_err);
+    if (data_rc && !(o->resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL)) {
+        if (o->resume && !o->data && data_rc == DRNN_ERR_NOT_FOUND)
             cli_die(prog, EXIT_RUNTIME,
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE",
-                    data_err.message, resume_path);
+                    data_err.message, r->resume_path);
         cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
     }
-    if (o.val_data) {
-        drnn_vocab train_vocab = vocab;
-        if (drnn_corpus_load(&val, &train_vocab, &val_fingerprint, o.val_data, &nopt, 1, &err))
+    if (o->val_data) {
+        drnn_vocab train_vocab = *vocab;
+        if (drnn_corpus_load(&r->val, &train_vocab, &r->val_fingerprint, o->val_data, &nopt, 1, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        if (val.skipped && !o.quiet)
+        if (r->val.skipped && !o->quiet)
             fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
-                    prog, o.val_data, val.skipped, data_path, val.first_skipped_line);
+                    prog, o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
     }
-    /* On resume the checkpoint records the data it is now trained on, so
-     * that a file moved, or switched with --force, is what later runs use. */
-    char *trained_on = NULL; /* the recorded path, when --data changed it */
-    const int data_switched = o.resume && fingerprint != st.data_fingerprint;
-    const int switched = data_switched || (o.resume && val_fingerprint != st.val_fingerprint);
-    if (o.resume) {
-        if (switched && !o.force)
-            cli_die(prog, EXIT_RUNTIME,
-                    "%s holds other names than the data %s was trained on (%s); "
-                    "use --force to continue on this data anyway",
-                    fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
-                    st.data_path);
-        char *absolute = o.data ? realpath(o.data, NULL) : NULL;
-        const char *now = absolute ? absolute : o.data;
-        if (now && strcmp(now, st.data_path) != 0) {
-            trained_on = st.data_path;
-            if (!(st.data_path = strdup(now)))
-                cli_die(prog, EXIT_RUNTIME, "out of memory");
-        }
-        free(absolute);
-        if (switched) {
-            /* Losses on other names do not compare: the best starts afresh. */
-            st.data_fingerprint = fingerprint;
-            st.val_fingerprint = val_fingerprint;
-            st.best_val_loss = HUGE_VAL;
-            st.best_epoch = -1;
-        }
-    }
+    if (o->resume)
+        note_data_change(r);
     if (data_rc)
         cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
-    if (!o.val_data) {
+    if (!o->val_data) {
         /* The held-out names are taken out of the loaded ones in place. */
         size_t *ti, *vi, nt, nv;
-        if (drnn_split(train.count, hpp->val_fraction, hpp->seed, &ti, &nt, &vi, &nv, &err))
+        if (drnn_split(r->train.count, hp->val_fraction, hp->seed, &ti, &nt, &vi, &nv, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(ti);
-        if (drnn_corpus_extract(&train, vi, nv, &val, &err))
+        if (drnn_corpus_extract(&r->train, vi, nv, &r->val, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(vi);
     }
+}
 
-    if (!o.resume) {
-        o.hp.has_val_file = o.val_data != NULL;
-        if (o.hp.schedule == DRNN_SCHED_COSINE)
-            o.hp.cosine_epochs = (int)o.epochs;
+/* A new run's state, the trainer, the old run deleted (--overwrite), the
+ * log opened and the signals caught. */
+static void start_run(run *r, const drnn_vocab *vocab)
+{
+    options *o = &r->o;
+    drnn_error err;
+    if (!o->resume) {
+        o->hp.has_val_file = o->val_data != NULL;
+        if (o->hp.schedule == DRNN_SCHED_COSINE)
+            o->hp.cosine_epochs = (int)o->epochs;
         /* The checkpoint records the data's absolute path, so that --resume
          * finds it from any directory. */
-        char *absolute = realpath(data_path, NULL);
-        int rc = drnn_state_new(&st, &o.hp, &vocab, fingerprint, val_fingerprint,
-                                absolute ? absolute : data_path, &err);
+        char *absolute = realpath(r->data_path, NULL);
+        int rc = drnn_state_new(&r->st, &o->hp, vocab, r->fingerprint, r->val_fingerprint,
+                                absolute ? absolute : r->data_path, &err);
         free(absolute);
         if (rc)
             cli_die(prog, EXIT_USAGE, "%s", err.message);
     }
-    drnn_trainer *trainer;
-    if (drnn_trainer_new(&trainer, &st, &train, &val, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", o.resume ? resume_path : data_path, err.message);
-    if (held) {
+    if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->resume_path : r->data_path, err.message);
+    if (r->held) {
         /* --overwrite: the old run goes only now that the new one can start. */
-        if ((unlink(latest) != 0 && errno != ENOENT) || (unlink(best) != 0 && errno != ENOENT))
+        if ((unlink(r->latest) != 0 && errno != ENOENT) || (unlink(r->best) != 0 && errno != ENOENT))
             cli_die(prog, EXIT_RUNTIME, "cannot delete the old checkpoints in %s: %s",
-                    o.checkpoint_dir, strerror(errno));
-        if (!o.quiet)
+                    o->checkpoint_dir, strerror(errno));
+        if (!o->quiet)
             fprintf(stderr, "%s: deleted the checkpoints of the previous run in %s (--overwrite)\n",
-                    prog, o.checkpoint_dir);
+                    prog, o->checkpoint_dir);
     }
-    FILE *log = NULL;
-    if (o.log && !(log = fopen(o.log, "a")))
-        cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o.log, strerror(errno));
-
+    if (o->log && !(r->log = fopen(o->log, "a")))
+        cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -641,137 +658,191 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     /* A file-size limit must fail the write (EFBIG), not kill us mid-save. */
     signal(SIGXFSZ, SIG_IGN);
+}
 
-    if (switched && !o.quiet) {
+/* The first lines: a data switch, what is trained and how, the resume. */
+static void announce(run *r)
+{
+    const options *o = &r->o;
+    const drnn_train_state *st = &r->st;
+    if (o->quiet)
+        return;
+    if (r->switched) {
         fputs("switching data (--force): ", stdout);
-        if (data_switched && trained_on)
-            printf("training on %s, not on %s as before; ", data_path, trained_on);
-        else if (data_switched)
-            printf("the names in %s are not those %s was trained on; ", data_path, resume_path);
-        if (val_fingerprint != 0 && !data_switched)
-            printf("validating on other names (%s) than before; ", o.val_data);
+        if (r->data_switched && r->trained_on)
+            printf("training on %s, not on %s as before; ", r->data_path, r->trained_on);
+        else if (r->data_switched)
+            printf("the names in %s are not those %s was trained on; ", r->data_path, r->resume_path);
+        if (r->val_fingerprint != 0 && !r->data_switched)
+            printf("validating on other names (%s) than before; ", o->val_data);
         printf("the best loss so far no longer counts\n");
     }
-    if (!o.quiet) {
-        printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
-               "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
-               data_path, train.count, val.count, st.vocab.size, drnn_cell_name(st.hp.model.cell),
-               st.hp.model.layers, st.hp.model.hidden, st.hp.dropout, st.weights.count,
-               drnn_optimizer_name(st.hp.optimizer), st.hp.lr, st.hp.batch, threads,
-               threads == 1 ? "" : "s");
-        if (o.resume)
-            printf("resuming from %s at epoch %lld%s%s%s\n", resume_path, (long long)st.epoch,
-                   st.epoch_pos ? " (part way through)" : "",
-                   trained_on && !switched ? "; the data has moved to " : "",
-                   trained_on && !switched ? st.data_path : "");
-        check_stdout(&st, NULL);
-    }
-    if (st.hp.schedule == DRNN_SCHED_COSINE && o.epochs > st.hp.cosine_epochs)
+    printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
+           "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
+           r->data_path, r->train.count, r->val.count, st->vocab.size,
+           drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
+           st->hp.dropout, st->weights.count, drnn_optimizer_name(st->hp.optimizer), st->hp.lr,
+           st->hp.batch, r->threads, r->threads == 1 ? "" : "s");
+    if (o->resume)
+        printf("resuming from %s at epoch %lld%s%s%s\n", r->resume_path, (long long)st->epoch,
+               st->epoch_pos ? " (part way through)" : "",
+               r->trained_on && !r->switched ? "; the data has moved to " : "",
+               r->trained_on && !r->switched ? st->data_path : "");
+    check_stdout(st, NULL);
+}
+
+/* Before the first epoch: warnings, and that every save can be made. */
+static void prepare_saves(run *r)
+{
+    const options *o = &r->o;
+    const drnn_train_state *st = &r->st;
+    if (st->hp.schedule == DRNN_SCHED_COSINE && o->epochs > st->hp.cosine_epochs)
         fprintf(stderr,
                 "%s: warning: the cosine schedule was planned for %d epochs; epochs after it "
                 "train at the final learning rate %g\n",
-                prog, st.hp.cosine_epochs, st.hp.lr_min);
-    if (st.epoch >= o.epochs && !o.quiet)
+                prog, st->hp.cosine_epochs, st->hp.lr_min);
+    if (st->epoch >= o->epochs && !o->quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
-               (long long)st.epoch, o.epochs);
-    if (st.epoch < o.epochs)
-        check_can_save(latest, best, o.checkpoint_dir);
-    if (trained_on && !switched) {
-        record_moved_data(latest, fingerprint, trained_on, st.data_path, o.checkpoint_dir);
-        record_moved_data(best, fingerprint, trained_on, st.data_path, o.checkpoint_dir);
+               (long long)st->epoch, o->epochs);
+    if (st->epoch < o->epochs)
+        check_can_save(r->latest, r->best, o->checkpoint_dir);
+    if (r->trained_on && !r->switched) {
+        record_moved_data(r->latest, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
+        record_moved_data(r->best, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
     }
+}
 
-    double start = now_seconds();
-    int status = EXIT_OK;
-    /* A live progress line only on a terminal: logs stay clean. */
-    const int bar = !o.quiet && isatty(STDERR_FILENO);
-    while (st.epoch < o.epochs) {
-        double t0 = now_seconds(), drawn = t0;
-        int64_t pos0 = st.epoch_pos;
-        drnn_epoch_report rep, part;
-        memset(&rep, 0, sizeof rep);
-        /* The epoch in chunks of a few mini-batches, so that the bar can
-         * move; the state carries everything, so results do not change. */
-        do {
-            if (drnn_trainer_epoch(trainer, bar ? 4 : 0, &stop_signal, &part, &err))
-                cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
-                        err.message);
-            rep.chars += part.chars;
-            double t = now_seconds();
-            if (bar && !part.finished && t - drawn >= 0.1) {
-                draw_progress(&st, train.count, o.epochs, rep.chars, st.epoch_pos - pos0, t - t0);
-                drawn = t;
-            }
-        } while (!part.finished && !stop_signal);
-        if (bar)
-            fputs("\r\033[K", stderr);
-        rep.finished = part.finished;
-        rep.train_loss = part.train_loss;
-        rep.val_loss = part.val_loss;
-        rep.improved = part.improved;
+/* One epoch, or what is left of it until a signal. On a terminal, in
+ * chunks of a few mini-batches so that a progress line can move; the state
+ * carries everything, so results do not change. */
+static void run_epoch(run *r, drnn_epoch_report *rep)
+{
+    drnn_train_state *st = &r->st;
+    drnn_error err;
+    const int bar = !r->o.quiet && isatty(STDERR_FILENO);
+    double t0 = now_seconds(), drawn = t0;
+    int64_t pos0 = st->epoch_pos;
+    drnn_epoch_report part;
+    memset(rep, 0, sizeof *rep);
+    do {
+        if (drnn_trainer_epoch(r->trainer, bar ? 4 : 0, &stop_signal, &part, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
+                    err.message);
+        rep->chars += part.chars;
+        double t = now_seconds();
+        if (bar && !part.finished && t - drawn >= 0.1) {
+            draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
+            drawn = t;
+        }
+    } while (!part.finished && !stop_signal);
+    if (bar)
+        fputs("\r\033[K", stderr);
+    rep->finished = part.finished;
+    rep->train_loss = part.train_loss;
+    rep->val_loss = part.val_loss;
+    rep->improved = part.improved;
+}
+
+/* An epoch's line, its samples and its JSON line in the log. */
+static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
+{
+    const drnn_train_state *st = &r->st;
+    double cps = dt > 0 ? (double)rep->chars / dt : 0;
+    if (!r->o.quiet) {
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
+               (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
+               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s");
+        print_samples(st, &r->train, r->o.samples);
+        check_stdout(st, r->latest);
+    }
+    if (!r->log)
+        return;
+    /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
+    char a[32], b[32], c[32], d[32], e[32];
+    if (fprintf(r->log,
+                "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
+                "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
+                (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
+                cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
+                cli_json_number(d, sizeof d, now_seconds() - r->start),
+                cli_json_number(e, sizeof e, drnn_learning_rate(&st->hp, st->epoch - 1)),
+                r->threads) < 0 ||
+        fflush(r->log) != 0)
+        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
+                strerror(errno), r->latest, (long long)st->epoch);
+}
+
+/* Epochs up to --epochs, a checkpoint after each; a signal ends the run
+ * with a checkpoint of where it stopped. Returns the exit status. */
+static int train_epochs(run *r)
+{
+    drnn_train_state *st = &r->st;
+    while (st->epoch < r->o.epochs) {
+        double t0 = now_seconds();
+        drnn_epoch_report rep;
+        run_epoch(r, &rep);
         double dt = now_seconds() - t0;
+        save_or_die(st, r->latest, r->o.checkpoint_dir);
         if (!rep.finished) {
-            save_or_die(&st, latest, o.checkpoint_dir);
             fprintf(stderr,
                     "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
                     "checkpoint written to %s\n",
-                    prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st.epoch + 1,
-                    (long long)st.epoch_pos, train.count, latest);
-            print_continue(&o);
-            status = 128 + stop_signal;
-            break;
+                    prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st->epoch + 1,
+                    (long long)st->epoch_pos, r->train.count, r->latest);
+            print_continue(&r->o);
+            return 128 + stop_signal;
         }
-        save_or_die(&st, latest, o.checkpoint_dir);
         if (rep.improved)
-            save_or_die(&st, best, o.checkpoint_dir);
-        double cps = dt > 0 ? (double)rep.chars / dt : 0;
-        if (!o.quiet) {
-            printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
-                   (long long)st.epoch, o.epochs, rep.train_loss, rep.val_loss,
-                   rep.improved ? " *best" : "", cps, dt, threads, threads == 1 ? "" : "s");
-            print_samples(&st, &train, o.samples);
-            check_stdout(&st, latest);
-        }
-        if (log) {
-            /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
-            char a[32], b[32], c[32], d[32], e[32];
-            if (fprintf(log,
-                        "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
-                        "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
-                        (long long)st.epoch, cli_json_number(a, sizeof a, rep.train_loss),
-                        cli_json_number(b, sizeof b, rep.val_loss),
-                        cli_json_number(c, sizeof c, cps),
-                        cli_json_number(d, sizeof d, now_seconds() - start),
-                        cli_json_number(e, sizeof e, drnn_learning_rate(&st.hp, st.epoch - 1)),
-                        threads) < 0 ||
-                fflush(log) != 0)
-                cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)",
-                        o.log, strerror(errno), latest, (long long)st.epoch);
-        }
+            save_or_die(st, r->best, r->o.checkpoint_dir);
+        report_epoch(r, &rep, dt);
     }
-    if (status == EXIT_OK && !o.quiet && st.best_epoch >= 0) {
+    return EXIT_OK;
+}
+
+/* The closing line, the log closed, everything freed. */
+static void finish(run *r, int status)
+{
+    const drnn_train_state *st = &r->st;
+    if (status == EXIT_OK && !r->o.quiet && st->best_epoch >= 0) {
         /* best.ckpt is named only when it is there (a run resumed from
          * elsewhere may not have saved its best epoch here). */
-        if (access(best, F_OK) == 0)
-            printf("best %s loss %.4f at epoch %lld, saved in %s; total %.1f s\n",
-                   val.count ? "validation" : "training", st.best_val_loss,
-                   (long long)st.best_epoch, best, now_seconds() - start);
-        else
-            printf("best %s loss %.4f at epoch %lld, not saved in %s; total %.1f s\n",
-                   val.count ? "validation" : "training", st.best_val_loss,
-                   (long long)st.best_epoch, o.checkpoint_dir, now_seconds() - start);
+        int saved = access(r->best, F_OK) == 0;
+        printf("best %s loss %.4f at epoch %lld, %s %s; total %.1f s\n",
+               r->val.count ? "validation" : "training", st->best_val_loss,
+               (long long)st->best_epoch, saved ? "saved in" : "not saved in",
+               saved ? r->best : r->o.checkpoint_dir, now_seconds() - r->start);
     }
-    if (log && fclose(log) != 0)
-        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", o.log, strerror(errno));
-
-    drnn_trainer_free(trainer);
-    drnn_corpus_free(&train);
-    drnn_corpus_free(&val);
-    drnn_state_free(&st);
-    drnn_checkpoint_dir_unlock(&lock);
-    free(trained_on);
-    free(latest);
-    free(best);
+    if (r->log && fclose(r->log) != 0)
+        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+    drnn_trainer_free(r->trainer);
+    drnn_corpus_free(&r->train);
+    drnn_corpus_free(&r->val);
+    drnn_state_free(&r->st);
+    drnn_checkpoint_dir_unlock(&r->lock);
+    free(r->trained_on);
+    free(r->latest);
+    free(r->best);
     cli_close_stdout(prog);
+}
+
+int main(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    drnn_hparams_default(&r.o.hp);
+    r.o.epochs = 25;
+    r.o.samples = 5;
+    r.o.checkpoint_dir = "checkpoints";
+    parse_options(&r.o, argc, argv);
+    r.threads = cli_threads(prog, r.o.threads, r.o.quiet);
+    claim_directory(&r);
+    drnn_vocab vocab;
+    load_data(&r, &vocab);
+    start_run(&r, &vocab);
+    announce(&r);
+    prepare_saves(&r);
+    r.start = now_seconds();
+    int status = train_epochs(&r);
+    finish(&r, status);
     return status;
 }
