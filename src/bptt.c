@@ -32,7 +32,6 @@ struct drnn_scratch {
     int max_names;                          /* G */
     int count;                              /* names in the current pass */
     double drop_p;                          /* dropout probability of the next pass */
-    uint64_t drop_seed;                     /* ... and the seed of a one-name pass */
     int *steps;                             /* [G] T of the name at each position */
     int *pos;                               /* [G] position of the caller's j-th name */
     int *offset;                            /* [T_max + 1] first row of each step */
@@ -144,10 +143,9 @@ void drnn_scratch_free(drnn_scratch *s)
     free(s);
 }
 
-void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed)
+void drnn_scratch_set_dropout(drnn_scratch *s, double p)
 {
     s->drop_p = p;
-    s->drop_seed = seed;
 }
 
 /* The row of step t of position k, and that row of an [R][width] array. */
@@ -183,7 +181,7 @@ static int frame_group(drnn_scratch *s, const drnn_token *const *names, const in
             k += lens[i] > lens[j] || (lens[i] == lens[j] && i < j);
         s->pos[j] = k;
         s->steps[k] = lens[j] + 1;
-        s->seeds[k] = seeds ? seeds[j] : s->drop_seed;
+        s->seeds[k] = seeds ? seeds[j] : 0;
     }
     s->count = count;
     const int T0 = s->steps[0];
@@ -220,7 +218,7 @@ static void draw_masks(drnn_scratch *s, int k)
         for (int t = 0; t < T; t++) {
             drnn_real *m = ROW(s->mask[l], k, t, H);
             for (int i = 0; i < H; i++)
-                m[i] = drnn_rng_unit(&rng) < s->drop_p ? 0 : keep;
+                m[i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
         }
 }
 
@@ -341,25 +339,6 @@ static double total_loss(const drnn_scratch *s)
     return loss;
 }
 
-double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len)
-{
-    if (frame_group(s, &name, &len, 1, NULL))
-        return NAN;
-    forward(w, s);
-    return s->loss[0];
-}
-
-int drnn_group_losses(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                      const int *lens, int count, double *losses)
-{
-    if (frame_group(s, names, lens, count, NULL))
-        return -1;
-    forward(w, s);
-    for (int j = 0; j < count; j++)
-        losses[j] = s->loss[s->pos[j]];
-    return 0;
-}
-
 /* g[n] *= m[n] */
 static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
 {
@@ -469,35 +448,18 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, int 
 }
 
 
-static double group_pass(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                         const drnn_token *const *names, const int *lens, int count,
-                         const uint64_t *drop_seeds, int add)
+double drnn_group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                       const int *lens, int count, const uint64_t *drop_seeds, double *losses,
+                       drnn_params *grad, int overwrite)
 {
     if (frame_group(s, names, lens, count, drop_seeds))
         return NAN;
     forward(w, s);
-    backward(w, g, s, add);
+    if (grad)
+        backward(w, grad, s, !overwrite);
+    for (int j = 0; losses && j < count; j++)
+        losses[j] = s->loss[s->pos[j]];
     return total_loss(s);
-}
-
-double drnn_group_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                            const drnn_token *const *names, const int *lens, int count,
-                            const uint64_t *drop_seeds)
-{
-    return group_pass(w, g, s, names, lens, count, drop_seeds, 1);
-}
-
-double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                           const drnn_token *name, int len)
-{
-    return group_pass(w, g, s, &name, &len, 1, NULL, 1);
-}
-
-double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                                const drnn_token *const *names, const int *lens, int count,
-                                const uint64_t *drop_seeds)
-{
-    return group_pass(w, g, s, names, lens, count, drop_seeds, 0);
 }
 
 #undef ROW

@@ -36,7 +36,7 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
     const size_t n = c->count;
     DRNN_OMP(omp parallel for schedule(dynamic, 1) num_threads(drnn_threads_for((size_t)n_scratch)))
     for (int s = 0; s < n_scratch; s++) {
-        drnn_scratch_set_dropout(scratch[s], 0, 0); /* evaluation never drops */
+        drnn_scratch_set_dropout(scratch[s], 0); /* evaluation never drops */
         for (int k = s; k < DRNN_EVAL_CHUNKS; k += n_scratch) {
             double sum = 0;
             int64_t count = 0;
@@ -51,7 +51,7 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
                     lens[m] = drnn_corpus_len(c, i);
                     count += lens[m] + 1;
                 }
-                if (drnn_group_losses(w, scratch[s], names, lens, m, losses)) {
+                if (isnan(drnn_group_loss(w, scratch[s], names, lens, m, NULL, losses, NULL, 0))) {
                     sum = NAN; /* cannot happen: the workspaces fit every name */
                     break;
                 }

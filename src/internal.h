@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "dinornn/error.h"
-#include "dinornn/rng.h"
 #include "dinornn/train.h"
 
 #if defined(__GNUC__)
@@ -41,27 +40,6 @@ static inline int drnn_threads_for(size_t work)
 {
     int n = drnn_max_threads();
     return work < (size_t)n ? (work ? (int)work : 1) : n;
-}
-
-/* The generator's step and its [0, 1) double, inline for loops that draw
- * one number per element (dropout masks); rng.c's functions are these. */
-static inline uint64_t drnn_rng_step(drnn_rng *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = (s[3] << 45) | (s[3] >> 19);
-    return result;
-}
-
-static inline double drnn_rng_unit(drnn_rng *rng)
-{
-    return (double)(drnn_rng_step(rng) >> 11) * 0x1.0p-53;
 }
 
 /* Records code and a formatted message in err (which may be NULL) and returns code. */

@@ -267,9 +267,9 @@ static void forward_backward(drnn_trainer *t, size_t b, int slots)
         int64_t chars = 0;
         for (size_t j = lo; j < hi; j++)
             chars += t->lens[j] + 1;
-        drnn_scratch_set_dropout(work, st->hp.dropout, 0);
-        t->slot_loss[s] = drnn_group_loss_grad_set(&st->weights, &t->grad[s], work, t->names + lo,
-                                                   t->lens + lo, (int)(hi - lo), t->seeds + lo);
+        drnn_scratch_set_dropout(work, st->hp.dropout);
+        t->slot_loss[s] = drnn_group_loss(&st->weights, work, t->names + lo, t->lens + lo,
+                                          (int)(hi - lo), t->seeds + lo, NULL, &t->grad[s], 1);
         t->slot_chars[s] = chars;
     }
 }

@@ -740,7 +740,7 @@ START_TEST(test_hparam_table)
 END_TEST
 
 /* One optimizer step against the textbook formulas in double: the gradient
- * of the whole (one mini-batch) training set from drnn_name_loss_grad,
+ * of the whole (one mini-batch) training set from drnn_group_loss,
  * divided by the characters, clipped, then SGD with momentum, Adagrad or
  * Adam(W), each with weight decay. Three steps, so that the moments and
  * Adam's bias corrections are exercised; loop index: optimizer * 2 + clip
@@ -791,8 +791,8 @@ START_TEST(test_optimizer_matches_reference)
         int64_t chars = 0;
         for (size_t j = 0; j < f.train.count; j++) {
             const int len = drnn_corpus_len(&f.train, j);
-            ck_assert(isfinite(drnn_name_loss_grad(&st.weights, &grad, s,
-                                                   f.train.tokens + f.train.start[j], len)));
+            const drnn_token *name = f.train.tokens + f.train.start[j];
+            ck_assert(isfinite(drnn_group_loss(&st.weights, s, &name, &len, 1, NULL, NULL, &grad, 0)));
             chars += len + 1;
         }
         double norm2 = 0, gmax = 0;

@@ -43,7 +43,9 @@ typedef struct drnn_train_state {
     int64_t step;             /* optimizer steps taken */
     double epoch_loss;        /* summed loss of the current epoch so far (nats) */
     int64_t epoch_chars;      /* predicted characters in it so far */
-    double best_val_loss;     /* best validation loss at an epoch's end; HUGE_VAL if none */
+    double best_val_loss;     /* best score at an epoch's end, which picks best.ckpt: the
+                               * validation loss, or the training loss of a run
+                               * without validation names; HUGE_VAL before any */
     int64_t best_epoch;
     uint64_t data_fingerprint;
     uint64_t val_fingerprint; /* of the validation file, 0 without one */
