@@ -133,7 +133,13 @@ static void usage(void)
            "  -h, --help            display this help and exit\n");
 }
 
-int main(int argc, char **argv)
+typedef struct bench_options {
+    const char *data, *config_list;
+    int thread_counts[MAX_THREAD_COUNTS], n_thread_counts;
+    int epochs, json;
+} bench_options;
+
+static void parse_options(bench_options *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"data", required_argument, NULL, 'd'},    {"config", required_argument, NULL, 'C'},
@@ -142,89 +148,99 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static const char *const formats[] = {"text", "json", NULL};
-    const char *data = "data/dinos.txt", *config_list = "a,b,c,d,e";
-    int thread_counts[MAX_THREAD_COUNTS] = {1, 2}, n_thread_counts = 2;
-    int epochs = 0, json = 0, c;
+    int c;
     while ((c = getopt_long(argc, argv, "d:j:e:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': data = optarg; break;
-        case 'C': config_list = optarg; break;
-        case 'j': n_thread_counts = parse_thread_list(optarg, thread_counts); break;
-        case 'e': epochs = (int)cli_int(prog, "--epochs", optarg, 1, 1000); break;
-        case 'F': json = cli_choice(prog, "--format", optarg, formats); break;
-        case 'h': usage(); return EXIT_OK;
+        case 'd': o->data = optarg; break;
+        case 'C': o->config_list = optarg; break;
+        case 'j': o->n_thread_counts = parse_thread_list(optarg, o->thread_counts); break;
+        case 'e': o->epochs = (int)cli_int(prog, "--epochs", optarg, 1, 1000); break;
+        case 'F': o->json = cli_choice(prog, "--format", optarg, formats); break;
+        case 'h': usage(); exit(EXIT_OK);
         default: cli_usage_error(prog);
         }
     }
+}
 
+/* Trains one configuration for its epochs on all of the names and prints
+ * its speed, against the FMA peak of this thread count. */
+static void bench_one(const bench_options *o, const bench_config *bc, const drnn_vocab *vocab,
+                      const drnn_corpus *all, int threads, double peak)
+{
+    drnn_error err;
+    drnn_hparams hp;
+    drnn_hparams_default(&hp);
+    hp.model = (drnn_config){.vocab = vocab->size, .hidden = bc->hidden, .layers = bc->layers,
+                             .cell = bc->cell};
+    hp.batch = bc->batch;
+    hp.optimizer = bc->opt;
+    hp.lr = bc->lr;
+    hp.clip_mode = bc->clip_mode;
+    hp.clip = 5;
+    /* The configurations have no regularisation, whatever the trainer's
+     * defaults (the PyTorch mirror has none either). */
+    hp.dropout = 0;
+    hp.weight_decay = 0;
+    drnn_train_state st;
+    drnn_trainer *t;
+    drnn_corpus none = {0};
+    if (drnn_state_new(&st, &hp, vocab, 0, 0, o->data, &err) ||
+        drnn_trainer_new(&t, &st, all, &none, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    int n = o->epochs ? o->epochs : bc->epochs;
+    int64_t chars = 0;
+    double t0 = now();
+    for (int e = 0; e < n; e++) {
+        drnn_epoch_report rep;
+        if (drnn_trainer_epoch(t, 0, NULL, &rep, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        chars += rep.chars;
+    }
+    double dt = now() - t0, cps = (double)chars / dt;
+    double gflops = cps * flops_per_char(&hp.model) / 1e9;
+    if (o->json)
+        printf("{\"config\":\"%s\",\"threads\":%d,\"chars_per_sec\":%.0f,\"sec_per_epoch\":%.3f,"
+               "\"gflops\":%.2f,\"peak_gflops\":%.2f,\"peak_fraction\":%.3f}\n",
+               bc->name, threads, cps, dt / n, gflops, peak, gflops / peak);
+    else
+        printf("  (%s) %-45s %9.0f chars/s  %6.2f s/epoch  %6.2f GFLOP/s  %5.1f%% of peak\n",
+               bc->name, bc->what, cps, dt / n, gflops, 100 * gflops / peak);
+    fflush(stdout);
+    drnn_trainer_free(t);
+    drnn_state_free(&st);
+}
+
+int main(int argc, char **argv)
+{
+    bench_options o = {.data = "data/dinos.txt", .config_list = "a,b,c,d,e",
+                       .thread_counts = {1, 2}, .n_thread_counts = 2};
+    parse_options(&o, argc, argv);
     drnn_error err;
     drnn_names names;
     drnn_vocab vocab;
     drnn_corpus all;
-    if (drnn_names_load(&names, data, NULL, &err) || drnn_vocab_build(&vocab, &names, &err) ||
-        drnn_corpus_encode(&all, &names, &vocab, 0, data, &err))
+    if (drnn_names_load(&names, o.data, NULL, &err) || drnn_vocab_build(&vocab, &names, &err) ||
+        drnn_corpus_encode(&all, &names, &vocab, 0, o.data, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    drnn_corpus none = {0};
-
-    for (int tc = 0; tc < n_thread_counts; tc++) {
-        int threads = thread_counts[tc];
+    for (int tc = 0; tc < o.n_thread_counts; tc++) {
+        int threads = o.thread_counts[tc];
 #ifdef _OPENMP
         omp_set_num_threads(threads);
 #endif
         double peak = fma_peak(threads);
-        if (!json)
+        if (!o.json)
             printf("%d thread%s: FMA peak %.1f GFLOP/s\n", threads, threads > 1 ? "s" : "", peak);
-        for (int i = 0; i < N_CONFIGS; i++) {
-            if (!strstr(config_list, configs[i].name))
-                continue;
-            const bench_config *bc = &configs[i];
-            drnn_hparams hp;
-            drnn_hparams_default(&hp);
-            hp.model = (drnn_config){.vocab = vocab.size, .hidden = bc->hidden,
-                                     .layers = bc->layers, .cell = bc->cell};
-            hp.batch = bc->batch;
-            hp.optimizer = bc->opt;
-            hp.lr = bc->lr;
-            hp.clip_mode = bc->clip_mode;
-            hp.clip = 5;
-            /* The configurations have no regularisation, whatever the
-             * trainer's defaults (the PyTorch mirror has none either). */
-            hp.dropout = 0;
-            hp.weight_decay = 0;
-            drnn_train_state st;
-            drnn_trainer *t;
-            if (drnn_state_new(&st, &hp, &vocab, 0, 0, data, &err) ||
-                drnn_trainer_new(&t, &st, &all, &none, &err))
-                cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-            int n = epochs ? epochs : bc->epochs;
-            int64_t chars = 0;
-            double t0 = now();
-            for (int e = 0; e < n; e++) {
-                drnn_epoch_report rep;
-                if (drnn_trainer_epoch(t, 0, NULL, &rep, &err))
-                    cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-                chars += rep.chars;
-            }
-            double dt = now() - t0, cps = (double)chars / dt;
-            double gflops = cps * flops_per_char(&hp.model) / 1e9;
-            if (json)
-                printf("{\"config\":\"%s\",\"threads\":%d,\"chars_per_sec\":%.0f,\"sec_per_epoch\":%.3f,"
-                       "\"gflops\":%.2f,\"peak_gflops\":%.2f,\"peak_fraction\":%.3f}\n",
-                       bc->name, threads, cps, dt / n, gflops, peak, gflops / peak);
-            else
-                printf("  (%s) %-45s %9.0f chars/s  %6.2f s/epoch  %6.2f GFLOP/s  %5.1f%% of peak\n",
-                       bc->name, bc->what, cps, dt / n, gflops, 100 * gflops / peak);
-            fflush(stdout);
-            drnn_trainer_free(t);
-            drnn_state_free(&st);
-        }
+        for (int i = 0; i < N_CONFIGS; i++)
+            if (strstr(o.config_list, configs[i].name))
+                bench_one(&o, &configs[i], &vocab, &all, threads, peak);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    if (!json)
+    if (!o.json)
         printf("peak RSS %.1f MB\n", (double)ru.ru_maxrss / 1024);
     drnn_corpus_free(&all);
     drnn_vocab_free(&vocab);
     drnn_names_free(&names);
+    cli_close_stdout(prog);
     return EXIT_OK;
 }

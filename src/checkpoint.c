@@ -146,6 +146,121 @@ static int all_finite(const drnn_params *p)
     return 1;
 }
 
+/* ---- the header: fixed fields at their offsets, and the hyperparameters
+ * where their table rows place them ---- */
+
+enum { /* byte offsets of the fields that are not hyperparameters */
+    AT_MAGIC = 0, AT_VERSION = 8, AT_HEADER_SIZE = 12, AT_FILE_SIZE = 16, AT_VOCAB = 28,
+    AT_PARAMS = 40, AT_EPOCH = 160, AT_EPOCH_POS = 168, AT_STEP = 176, AT_EPOCH_LOSS = 184,
+    AT_EPOCH_CHARS = 192, AT_BEST_LOSS = 200, AT_BEST_EPOCH = 208, AT_RNG = 216,
+    AT_DATA_FP = 248, AT_VAL_FP = 256, AT_FLAGS = 264, AT_PATH_LEN = 268
+};
+
+static void put_u32_at(unsigned char *buf, size_t at, uint32_t x)
+{
+    writer w = {buf + at};
+    put_u32(&w, x);
+}
+
+static void put_u64_at(unsigned char *buf, size_t at, uint64_t x)
+{
+    writer w = {buf + at};
+    put_u64(&w, x);
+}
+
+static void put_f64_at(unsigned char *buf, size_t at, double x)
+{
+    writer w = {buf + at};
+    put_f64(&w, x);
+}
+
+static uint32_t get_u32_at(const unsigned char *buf, size_t at)
+{
+    reader r = {buf + at};
+    return get_u32(&r);
+}
+
+static uint64_t get_u64_at(const unsigned char *buf, size_t at)
+{
+    reader r = {buf + at};
+    return get_u64(&r);
+}
+
+static double get_f64_at(const unsigned char *buf, size_t at)
+{
+    reader r = {buf + at};
+    return get_f64(&r);
+}
+
+/* Every hyperparameter at its place: u32 for integers, choices and flags,
+ * f64 for reals, u64 for the seed. */
+static void put_hparams(unsigned char *buf, const drnn_hparams *hp)
+{
+    size_t n;
+    const drnn_hparam_info *t = drnn_hparam_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const drnn_hparam_info *h = &t[i];
+        if (h->kind == DRNN_HP_REAL)
+            put_f64_at(buf, h->ckpt_offset, drnn_hparam_get(hp, h));
+        else if (h->kind == DRNN_HP_SEED)
+            put_u64_at(buf, h->ckpt_offset, hp->seed);
+        else
+            put_u32_at(buf, h->ckpt_offset, (uint32_t)(int)drnn_hparam_get(hp, h));
+    }
+}
+
+/* The hyperparameters of a header of the given version (the defaults for
+ * those it predates); -1 if an integer does not fit its field. Ranges are
+ * drnn_hparams_check's. */
+static int get_hparams(const unsigned char *buf, uint32_t version, drnn_hparams *hp)
+{
+    size_t n;
+    const drnn_hparam_info *t = drnn_hparam_table(&n);
+    drnn_hparams_default(hp);
+    for (size_t i = 0; i < n; i++) {
+        const drnn_hparam_info *h = &t[i];
+        if ((uint32_t)h->ckpt_since > version)
+            continue;
+        if (h->kind == DRNN_HP_REAL) {
+            drnn_hparam_set(hp, h, get_f64_at(buf, h->ckpt_offset));
+        } else if (h->kind == DRNN_HP_SEED) {
+            hp->seed = get_u64_at(buf, h->ckpt_offset);
+        } else {
+            uint32_t u = get_u32_at(buf, h->ckpt_offset);
+            if (u > INT32_MAX)
+                return -1;
+            drnn_hparam_set(hp, h, (double)u);
+        }
+    }
+    return 0;
+}
+
+static void put_header(unsigned char *buf, const drnn_train_state *st, size_t size,
+                       uint32_t flags, uint32_t path_len)
+{
+    memset(buf, 0, HEADER_SIZE);
+    memcpy(buf + AT_MAGIC, DRNN_CKPT_MAGIC, 8);
+    put_u32_at(buf, AT_VERSION, DRNN_CKPT_VERSION);
+    put_u32_at(buf, AT_HEADER_SIZE, HEADER_SIZE);
+    put_u64_at(buf, AT_FILE_SIZE, size);
+    put_u32_at(buf, AT_VOCAB, (uint32_t)st->hp.model.vocab);
+    put_u64_at(buf, AT_PARAMS, st->weights.count);
+    put_hparams(buf, &st->hp);
+    put_u64_at(buf, AT_EPOCH, (uint64_t)st->epoch);
+    put_u64_at(buf, AT_EPOCH_POS, (uint64_t)st->epoch_pos);
+    put_u64_at(buf, AT_STEP, (uint64_t)st->step);
+    put_f64_at(buf, AT_EPOCH_LOSS, st->epoch_loss);
+    put_u64_at(buf, AT_EPOCH_CHARS, (uint64_t)st->epoch_chars);
+    put_f64_at(buf, AT_BEST_LOSS, st->best_val_loss);
+    put_u64_at(buf, AT_BEST_EPOCH, (uint64_t)st->best_epoch);
+    for (int i = 0; i < 4; i++)
+        put_u64_at(buf, AT_RNG + 8 * (size_t)i, st->rng.s[i]);
+    put_u64_at(buf, AT_DATA_FP, st->data_fingerprint);
+    put_u64_at(buf, AT_VAL_FP, st->val_fingerprint);
+    put_u32_at(buf, AT_FLAGS, flags);
+    put_u32_at(buf, AT_PATH_LEN, path_len);
+}
+
 int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
                            drnn_error *err)
 {
@@ -176,45 +291,8 @@ int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size
     if (!buf)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a checkpoint of %zu bytes", size);
 
-    writer w = {buf};
-    memcpy(w.p, DRNN_CKPT_MAGIC, 8);
-    w.p += 8;
-    put_u32(&w, DRNN_CKPT_VERSION);
-    put_u32(&w, HEADER_SIZE);
-    put_u64(&w, size);
-    put_u32(&w, (uint32_t)hp->model.cell);
-    put_u32(&w, (uint32_t)hp->model.vocab);
-    put_u32(&w, (uint32_t)hp->model.hidden);
-    put_u32(&w, (uint32_t)hp->model.layers);
-    put_u64(&w, P);
-    put_u32(&w, (uint32_t)hp->optimizer);
-    put_u32(&w, (uint32_t)hp->clip_mode);
-    put_u32(&w, (uint32_t)hp->schedule);
-    put_u32(&w, (uint32_t)hp->batch);
-    const double reals[] = {hp->lr, hp->momentum, hp->beta1, hp->beta2, hp->eps, hp->clip,
-                            hp->step_gamma, hp->lr_min, hp->val_fraction};
-    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
-        put_f64(&w, reals[i]);
-    put_u32(&w, (uint32_t)hp->step_epochs);
-    put_u32(&w, (uint32_t)hp->cosine_epochs);
-    put_u64(&w, hp->seed);
-    put_u32(&w, (uint32_t)hp->keep_case);
-    put_u32(&w, (uint32_t)hp->has_val_file);
-    put_u64(&w, (uint64_t)st->epoch);
-    put_u64(&w, (uint64_t)st->epoch_pos);
-    put_u64(&w, (uint64_t)st->step);
-    put_f64(&w, st->epoch_loss);
-    put_u64(&w, (uint64_t)st->epoch_chars);
-    put_f64(&w, st->best_val_loss);
-    put_u64(&w, (uint64_t)st->best_epoch);
-    for (int i = 0; i < 4; i++)
-        put_u64(&w, st->rng.s[i]);
-    put_u64(&w, st->data_fingerprint);
-    put_u64(&w, st->val_fingerprint);
-    put_u32(&w, flags);
-    put_u32(&w, (uint32_t)path_len);
-    put_f64(&w, hp->dropout);
-    put_f64(&w, hp->weight_decay);
+    put_header(buf, st, size, flags, (uint32_t)path_len);
+    writer w = {buf + HEADER_SIZE};
     for (int v = 0; v < st->vocab.size; v++)
         put_u32(&w, st->vocab.symbol[v]);
     memcpy(w.p, st->data_path, path_len);
@@ -235,10 +313,24 @@ static int valid_symbol(uint32_t cp)
     return cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
 }
 
-int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_t len,
-                           const char *label, int check_crc, drnn_error *err)
+/* What a header says, before it is trusted. */
+typedef struct ckpt_header {
+    uint32_t version, header_size, vocab, flags, path_len;
+    uint64_t file_size, params, epoch, epoch_pos, step, epoch_chars, best_epoch, data_fp, val_fp;
+    double epoch_loss, best_loss;
+    drnn_rng rng;
+    drnn_hparams hp;
+    int hp_fit;               /* every integer hyperparameter fits an int */
+    size_t expected;          /* the file size the fields imply */
+} ckpt_header;
+
+#define CORRUPT(what) \
+    drnn_fail(err, DRNN_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint: %s", label, what)
+
+/* The magic and a version this build reads, with its whole header present. */
+static int check_version(const unsigned char *buf, size_t len, const char *label,
+                         uint32_t *version, drnn_error *err)
 {
-    memset(st, 0, sizeof *st);
     if (len < 8 || memcmp(buf, DRNN_CKPT_MAGIC, 8) != 0) {
         if (memcmp(buf, DRNN_CKPT_MAGIC, len < 8 ? len : 8) == 0)
             return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
@@ -250,167 +342,185 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     if (len < 12)
         return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED, "%s: truncated checkpoint (%zu bytes)",
                          label, len);
-    reader r = {buf + 8};
-    uint32_t version = get_u32(&r);
-    if (version < 1 || version > DRNN_CKPT_VERSION)
+    *version = get_u32_at(buf, AT_VERSION);
+    if (*version < 1 || *version > DRNN_CKPT_VERSION)
         return drnn_fail(err, DRNN_ERR_CKPT_VERSION,
                          "%s: checkpoint format version %u; this dinornn reads versions 1 to %d%s",
-                         label, version, DRNN_CKPT_VERSION,
-                         version > DRNN_CKPT_VERSION ? ": it was written by a newer dinornn" : "");
-    const uint32_t header_expected = version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+                         label, *version, DRNN_CKPT_VERSION,
+                         *version > DRNN_CKPT_VERSION ? ": it was written by a newer dinornn" : "");
+    const uint32_t header_expected = *version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
     if (len < header_expected)
         return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
                          "%s: truncated checkpoint (%zu bytes, the header alone is %u)", label,
                          len, header_expected);
+    return DRNN_OK;
+}
 
-    drnn_hparams hp;
-    memset(&hp, 0, sizeof hp);
-    uint32_t header_size = get_u32(&r);
-    uint64_t file_size = get_u64(&r);
-    uint32_t cell = get_u32(&r), vocab = get_u32(&r), hidden = get_u32(&r), layers = get_u32(&r);
-    uint64_t params = get_u64(&r);
-    uint32_t optimizer = get_u32(&r), clip_mode = get_u32(&r), schedule = get_u32(&r);
-    uint32_t batch = get_u32(&r);
-    hp.lr = get_f64(&r);
-    hp.momentum = get_f64(&r);
-    hp.beta1 = get_f64(&r);
-    hp.beta2 = get_f64(&r);
-    hp.eps = get_f64(&r);
-    hp.clip = get_f64(&r);
-    hp.step_gamma = get_f64(&r);
-    hp.lr_min = get_f64(&r);
-    hp.val_fraction = get_f64(&r);
-    uint32_t step_epochs = get_u32(&r), cosine_epochs = get_u32(&r);
-    hp.seed = get_u64(&r);
-    uint32_t keep_case = get_u32(&r), has_val_file = get_u32(&r);
-    uint64_t epoch = get_u64(&r), epoch_pos = get_u64(&r), step = get_u64(&r);
-    double epoch_loss = get_f64(&r);
-    uint64_t epoch_chars = get_u64(&r);
-    double best_val_loss = get_f64(&r);
-    uint64_t best_epoch = get_u64(&r);
-    drnn_rng rng;
+static void read_header(const unsigned char *buf, uint32_t version, ckpt_header *h)
+{
+    memset(h, 0, sizeof *h);
+    h->version = version;
+    h->header_size = get_u32_at(buf, AT_HEADER_SIZE);
+    h->file_size = get_u64_at(buf, AT_FILE_SIZE);
+    h->vocab = get_u32_at(buf, AT_VOCAB);
+    h->params = get_u64_at(buf, AT_PARAMS);
+    h->hp_fit = get_hparams(buf, version, &h->hp) == 0;
+    h->epoch = get_u64_at(buf, AT_EPOCH);
+    h->epoch_pos = get_u64_at(buf, AT_EPOCH_POS);
+    h->step = get_u64_at(buf, AT_STEP);
+    h->epoch_loss = get_f64_at(buf, AT_EPOCH_LOSS);
+    h->epoch_chars = get_u64_at(buf, AT_EPOCH_CHARS);
+    h->best_loss = get_f64_at(buf, AT_BEST_LOSS);
+    h->best_epoch = get_u64_at(buf, AT_BEST_EPOCH);
     for (int i = 0; i < 4; i++)
-        rng.s[i] = get_u64(&r);
-    uint64_t data_fp = get_u64(&r), val_fp = get_u64(&r);
-    uint32_t flags = get_u32(&r), path_len = get_u32(&r);
-    if (version >= 2) {
-        hp.dropout = get_f64(&r);
-        hp.weight_decay = get_f64(&r);
-    }
+        h->rng.s[i] = get_u64_at(buf, AT_RNG + 8 * (size_t)i);
+    h->data_fp = get_u64_at(buf, AT_DATA_FP);
+    h->val_fp = get_u64_at(buf, AT_VAL_FP);
+    h->flags = get_u32_at(buf, AT_FLAGS);
+    h->path_len = get_u32_at(buf, AT_PATH_LEN);
+}
 
-    /* Every size is checked against limits and the real length before use. */
-#define CORRUPT(what) \
-    drnn_fail(err, DRNN_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint: %s", label, what)
-    if (header_size != header_expected)
+/* Every size against the limits and the file's real length, before anything
+ * is allocated. */
+static int check_sizes(ckpt_header *h, size_t len, const char *label, drnn_error *err)
+{
+    const uint32_t header_expected = h->version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+    if (h->header_size != header_expected)
         return CORRUPT("wrong header size");
-    if (cell >= DRNN_CELL_KIND_COUNT || vocab < 2 || vocab > DRNN_MAX_VOCAB || hidden < 1 ||
-        hidden > DRNN_MAX_HIDDEN || layers < 1 || layers > DRNN_MAX_LAYERS)
+    h->hp.model.vocab = h->vocab <= DRNN_MAX_VOCAB ? (int)h->vocab : 0;
+    if (!h->hp_fit || h->vocab < 2 || drnn_config_check(&h->hp.model, NULL) != DRNN_OK)
         return CORRUPT("model sizes out of range");
-    hp.model = (drnn_config){.vocab = (int)vocab, .hidden = (int)hidden, .layers = (int)layers,
-                             .cell = (drnn_cell_kind)cell};
-    if (params != drnn_param_count(&hp.model))
+    if (h->params != drnn_param_count(&h->hp.model))
         return CORRUPT("parameter count does not match the model sizes");
-    if (flags > (MOMENT1 | MOMENT2) || path_len > DRNN_CKPT_MAX_PATH)
+    if (h->flags > (MOMENT1 | MOMENT2) || h->path_len > DRNN_CKPT_MAX_PATH)
         return CORRUPT("header fields out of range");
-    size_t expected = file_size_for(header_expected, vocab, path_len, (size_t)params,
-                                    popcount2(flags));
-    if (expected == 0 || file_size != expected)
+    h->expected = file_size_for(header_expected, h->vocab, h->path_len, (size_t)h->params,
+                                popcount2(h->flags));
+    if (h->expected == 0 || h->file_size != h->expected)
         return CORRUPT("recorded size does not match the model sizes");
-    if (len < expected)
+    if (len < h->expected)
         return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
                          "%s: truncated checkpoint (%zu of %zu bytes): the file is incomplete",
-                         label, len, expected);
-    if (len > expected)
+                         label, len, h->expected);
+    if (len > h->expected)
         return CORRUPT("trailing bytes after the checksum");
-    if (check_crc) {
-        reader c = {buf + expected - 4};
-        if (get_u32(&c) != drnn_crc32(0, buf, expected - 4))
-            return CORRUPT("checksum mismatch (the file was damaged)");
-    }
-    hp.optimizer = (drnn_optimizer)optimizer;
-    hp.clip_mode = (drnn_clip_mode)clip_mode;
-    hp.schedule = (drnn_schedule)schedule;
-    hp.batch = (int)batch;
-    hp.step_epochs = (int)step_epochs;
-    hp.cosine_epochs = (int)cosine_epochs;
-    hp.keep_case = keep_case != 0;
-    hp.has_val_file = has_val_file != 0;
-    if (optimizer >= DRNN_OPT_COUNT || clip_mode >= DRNN_CLIP_COUNT ||
-        schedule >= DRNN_SCHED_COUNT || batch > DRNN_MAX_BATCH ||
-        step_epochs > INT32_MAX || cosine_epochs > INT32_MAX || keep_case > 1 ||
-        has_val_file > 1 || drnn_hparams_check(&hp, NULL) != DRNN_OK)
-        return CORRUPT("hyperparameters out of range");
-    uint32_t needed = (optimizer == DRNN_OPT_ADAM || optimizer == DRNN_OPT_SGD ? MOMENT1 : 0) |
-                      (optimizer == DRNN_OPT_ADAM || optimizer == DRNN_OPT_ADAGRAD ? MOMENT2 : 0);
-    if (flags != needed)
-        return CORRUPT("optimizer state does not match the optimizer");
-    if (epoch > INT64_MAX / 2 || epoch_pos > INT64_MAX / 2 || step > INT64_MAX / 2 ||
-        epoch_chars > INT64_MAX / 2 || !isfinite(epoch_loss) || isnan(best_val_loss) ||
-        best_val_loss == -HUGE_VAL || (int64_t)best_epoch < -1 ||
-        (int64_t)best_epoch > (int64_t)epoch || (rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) == 0)
-        return CORRUPT("progress counters out of range");
-    if (!has_val_file && val_fp != 0)
-        return CORRUPT("a validation fingerprint without a validation file");
+    return DRNN_OK;
+}
 
-    drnn_vocab v = {(int)vocab, malloc((size_t)vocab * sizeof *v.symbol)};
-    if (!v.symbol)
+/* The values: hyperparameters in their ranges, the optimizer state that the
+ * optimizer keeps, counters that a run could have reached. */
+static int check_fields(const ckpt_header *h, const char *label, drnn_error *err)
+{
+    const drnn_hparams *hp = &h->hp;
+    if (drnn_hparams_check(hp, NULL) != DRNN_OK)
+        return CORRUPT("hyperparameters out of range");
+    uint32_t needed =
+        (hp->optimizer == DRNN_OPT_ADAM || hp->optimizer == DRNN_OPT_SGD ? MOMENT1 : 0) |
+        (hp->optimizer == DRNN_OPT_ADAM || hp->optimizer == DRNN_OPT_ADAGRAD ? MOMENT2 : 0);
+    if (h->flags != needed)
+        return CORRUPT("optimizer state does not match the optimizer");
+    if (h->epoch > INT64_MAX / 2 || h->epoch_pos > INT64_MAX / 2 || h->step > INT64_MAX / 2 ||
+        h->epoch_chars > INT64_MAX / 2 || !isfinite(h->epoch_loss) || isnan(h->best_loss) ||
+        h->best_loss == -HUGE_VAL || (int64_t)h->best_epoch < -1 ||
+        (int64_t)h->best_epoch > (int64_t)h->epoch ||
+        (h->rng.s[0] | h->rng.s[1] | h->rng.s[2] | h->rng.s[3]) == 0)
+        return CORRUPT("progress counters out of range");
+    if (!hp->has_val_file && h->val_fp != 0)
+        return CORRUPT("a validation fingerprint without a validation file");
+    return DRNN_OK;
+}
+
+/* END, then code points in ascending order, into a vocabulary of their
+ * size (which the caller frees, also on failure). */
+static int read_vocab(reader *r, const ckpt_header *h, drnn_vocab *v, const char *label,
+                      drnn_error *err)
+{
+    v->symbol = malloc((size_t)h->vocab * sizeof *v->symbol);
+    if (!v->symbol)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < vocab; i++) {
-        v.symbol[i] = get_u32(&r);
-        if (i == 0 ? v.symbol[0] != DRNN_END
-                   : !valid_symbol(v.symbol[i]) || v.symbol[i] <= v.symbol[i - 1]) {
-            drnn_vocab_free(&v);
+    v->size = (int)h->vocab;
+    for (uint32_t i = 0; i < h->vocab; i++) {
+        v->symbol[i] = get_u32(r);
+        if (i == 0 ? v->symbol[0] != DRNN_END
+                   : !valid_symbol(v->symbol[i]) || v->symbol[i] <= v->symbol[i - 1])
             return CORRUPT("vocabulary is not a sorted list of code points");
-        }
     }
-    char *path = malloc((size_t)path_len + 1);
-    if (!path) {
-        drnn_vocab_free(&v);
+    return DRNN_OK;
+}
+
+static int read_path(reader *r, const ckpt_header *h, char **out, const char *label, drnn_error *err)
+{
+    char *path = malloc((size_t)h->path_len + 1);
+    if (!path)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    }
-    memcpy(path, r.p, path_len);
-    path[path_len] = '\0';
-    r.p += path_len;
-    if (strlen(path) != path_len) {
+    memcpy(path, r->p, h->path_len);
+    path[h->path_len] = '\0';
+    r->p += h->path_len;
+    if (strlen(path) != h->path_len) {
         free(path);
-        drnn_vocab_free(&v);
         return CORRUPT("data path holds a NUL byte");
     }
-    st->vocab = v; /* from here on freed with the state */
+    *out = path;
+    return DRNN_OK;
+}
 
-    int rc = drnn_params_alloc(&st->weights, &hp.model, err);
-    if (!rc && (flags & MOMENT1))
-        rc = drnn_params_alloc(&st->moment1, &hp.model, err);
-    if (!rc && (flags & MOMENT2))
-        rc = drnn_params_alloc(&st->moment2, &hp.model, err);
-    st->data_path = path;
-    if (rc) {
+/* Weights and the optimizer's moments, every value finite. */
+static int read_tensors(reader *r, const ckpt_header *h, drnn_train_state *st, const char *label,
+                        drnn_error *err)
+{
+    int rc = drnn_params_alloc(&st->weights, &h->hp.model, err);
+    if (!rc && (h->flags & MOMENT1))
+        rc = drnn_params_alloc(&st->moment1, &h->hp.model, err);
+    if (!rc && (h->flags & MOMENT2))
+        rc = drnn_params_alloc(&st->moment2, &h->hp.model, err);
+    if (rc)
+        return rc;
+    int finite = get_reals(r, st->weights.data, h->params);
+    if (h->flags & MOMENT1)
+        finite &= get_reals(r, st->moment1.data, h->params);
+    if (h->flags & MOMENT2)
+        finite &= get_reals(r, st->moment2.data, h->params);
+    return finite ? DRNN_OK : CORRUPT("non-finite weights or optimizer state");
+}
+
+int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_t len,
+                           const char *label, int check_crc, drnn_error *err)
+{
+    memset(st, 0, sizeof *st);
+    uint32_t version = 0;
+    ckpt_header h;
+    int rc = check_version(buf, len, label, &version, err);
+    if (rc)
+        return rc;
+    read_header(buf, version, &h);
+    if ((rc = check_sizes(&h, len, label, err)))
+        return rc;
+    if (check_crc && get_u32_at(buf, h.expected - 4) != drnn_crc32(0, buf, h.expected - 4))
+        return CORRUPT("checksum mismatch (the file was damaged)");
+    if ((rc = check_fields(&h, label, err)))
+        return rc;
+    reader r = {buf + h.header_size};
+    if ((rc = read_vocab(&r, &h, &st->vocab, label, err)) ||
+        (rc = read_path(&r, &h, &st->data_path, label, err)) ||
+        (rc = read_tensors(&r, &h, st, label, err))) {
         drnn_state_free(st);
         return rc;
     }
-    int finite = get_reals(&r, st->weights.data, params);
-    if (flags & MOMENT1)
-        finite &= get_reals(&r, st->moment1.data, params);
-    if (flags & MOMENT2)
-        finite &= get_reals(&r, st->moment2.data, params);
-    if (!finite) {
-        drnn_state_free(st);
-        return CORRUPT("non-finite weights or optimizer state");
-    }
-#undef CORRUPT
-    st->hp = hp;
-    st->rng = rng;
-    st->epoch = (int64_t)epoch;
-    st->epoch_pos = (int64_t)epoch_pos;
-    st->step = (int64_t)step;
-    st->epoch_loss = epoch_loss;
-    st->epoch_chars = (int64_t)epoch_chars;
-    st->best_val_loss = best_val_loss;
-    st->best_epoch = (int64_t)best_epoch;
-    st->data_fingerprint = data_fp;
-    st->val_fingerprint = val_fp;
+    st->hp = h.hp;
+    st->rng = h.rng;
+    st->epoch = (int64_t)h.epoch;
+    st->epoch_pos = (int64_t)h.epoch_pos;
+    st->step = (int64_t)h.step;
+    st->epoch_loss = h.epoch_loss;
+    st->epoch_chars = (int64_t)h.epoch_chars;
+    st->best_val_loss = h.best_loss;
+    st->best_epoch = (int64_t)h.best_epoch;
+    st->data_fingerprint = h.data_fp;
+    st->val_fingerprint = h.val_fp;
     return drnn_ok(err);
 }
+
+#undef CORRUPT
 
 /* ---- files ---- */
 

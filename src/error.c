@@ -27,7 +27,6 @@ const char *drnn_status_name(drnn_status code)
         [DRNN_ERR_CKPT_CORRUPT] = "checkpoint-corrupt",
         [DRNN_ERR_MISMATCH] = "mismatch",
         [DRNN_ERR_NONFINITE] = "non-finite",
-        [DRNN_ERR_INTERRUPTED] = "interrupted",
         [DRNN_ERR_LOCKED] = "locked",
         [DRNN_ERR_NOT_REGULAR] = "not-a-regular-file",
         [DRNN_ERR_CONTROL_CHAR] = "control-character",

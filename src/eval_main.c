@@ -83,38 +83,32 @@ static void parse_options(options *o, int argc, char **argv)
         o->split = SPLIT_VAL;
 }
 
-int main(int argc, char **argv)
+/* The names to evaluate: the file straight into tokens, then the split's
+ * part of it. An unknown symbol under --strict is reported after the check
+ * that the file is the one trained on. */
+static void load_names(const options *o, const drnn_train_state *st, const char *ckpt,
+                       const char *path, drnn_corpus *part)
 {
-    options o = {.split = SPLIT_NONE};
-    parse_options(&o, argc, argv);
-    cli_threads(prog, 0, 0);
-    drnn_train_state st;
-    const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
     drnn_error err;
-
-    const char *path = o.data ? o.data : st.data_path;
-    if (o.split != SPLIT_NONE && st.hp.has_val_file && o.split != SPLIT_ALL)
-        cli_die(prog, EXIT_USAGE,
-                "%s was validated on a file of its own and trained on all of %s: evaluate "
-                "with --data FILE", ckpt, st.data_path);
-    drnn_names names;
-    drnn_names_options nopt = {.keep_case = st.hp.keep_case};
-    if (drnn_names_load(&names, path, &nopt, &err)) {
-        if (!o.data && err.code == DRNN_ERR_NOT_FOUND)
+    drnn_names_options nopt = {.keep_case = st->hp.keep_case};
+    drnn_corpus all;
+    drnn_vocab vocab = st->vocab;
+    uint64_t fingerprint = 0;
+    int rc = drnn_corpus_load(&all, &vocab, &fingerprint, path, &nopt, !o->strict, &err);
+    if (rc && rc != DRNN_ERR_UNKNOWN_SYMBOL) {
+        if (!o->data && rc == DRNN_ERR_NOT_FOUND)
             cli_die(prog, EXIT_RUNTIME,
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE (and --force if its names differ)",
                     err.message, ckpt);
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     }
-    if (o.split != SPLIT_NONE && drnn_names_fingerprint(&names) != st.data_fingerprint && !o.force)
+    if (o->split != SPLIT_NONE && fingerprint != st->data_fingerprint && !o->force)
         cli_die(prog, EXIT_RUNTIME,
                 "%s holds other names than the data %s was trained on (%s): its split would "
                 "mean nothing; use --data to evaluate all of it, or --force",
-                path, ckpt, st.data_path);
-
-    drnn_corpus all, part;
-    if (drnn_corpus_encode(&all, &names, &st.vocab, !o.strict, path, &err))
+                path, ckpt, st->data_path);
+    if (rc)
         cli_die(prog, EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
                 err.message);
     if (all.skipped)
@@ -122,42 +116,62 @@ int main(int argc, char **argv)
                 "%s: %s: %zu names with symbols outside the model's vocabulary skipped "
                 "(first on line %ld)\n",
                 prog, path, all.skipped, all.first_skipped_line);
-    if (o.split == SPLIT_VAL || o.split == SPLIT_TRAIN) {
-        if (all.skipped)
-            cli_die(prog, EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
-        size_t *ti, *vi, nt, nv;
-        if (drnn_split(all.count, st.hp.val_fraction, st.hp.seed, &ti, &nt, &vi, &nv, &err) ||
-            drnn_corpus_select(&part, &all, o.split == SPLIT_VAL ? vi : ti,
-                               o.split == SPLIT_VAL ? nv : nt, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        free(ti);
-        free(vi);
-        drnn_corpus_free(&all);
-    } else {
-        part = all;
+    if (o->split != SPLIT_VAL && o->split != SPLIT_TRAIN) {
+        *part = all;
+        return;
     }
-    if (part.count == 0)
-        cli_die(prog, EXIT_RUNTIME, "%s: no names to evaluate%s", path,
-                o.split == SPLIT_VAL ? " (the run had no validation split)" : "");
-
-    double nats;
-    int64_t chars;
-    if (drnn_evaluate(&st.weights, &part, &nats, &chars, &err))
+    if (all.skipped)
+        cli_die(prog, EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
+    size_t *ti, *vi, nt, nv;
+    if (drnn_split(all.count, st->hp.val_fraction, st->hp.seed, &ti, &nt, &vi, &nv, &err) ||
+        drnn_corpus_select(part, &all, o->split == SPLIT_VAL ? vi : ti,
+                           o->split == SPLIT_VAL ? nv : nt, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    double per_char = nats / (double)chars;
-    if (o.json) {
+    free(ti);
+    free(vi);
+    drnn_corpus_free(&all);
+}
+
+static void print_result(const options *o, size_t names, int64_t chars, double per_char)
+{
+    if (o->json) {
         /* Exact figures; an overflowing perplexity is null, as JSON has no inf. */
         char a[32], b[32], c[32];
         printf("{\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%s,\"bits_per_char\":%s,"
                "\"perplexity\":%s}\n",
-               part.count, (long long)chars, cli_json_number(a, sizeof a, per_char),
+               names, (long long)chars, cli_json_number(a, sizeof a, per_char),
                cli_json_number(b, sizeof b, per_char / log(2.0)),
                cli_json_number(c, sizeof c, exp(per_char)));
-    } else
+    } else {
         printf("%zu names, %lld characters: %.4f nats/char, %.4f bits/char, perplexity %.4f\n",
-               part.count, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
+               names, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.split = SPLIT_NONE};
+    parse_options(&o, argc, argv);
+    cli_threads(prog, 0, 0);
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
+    const char *path = o.data ? o.data : st.data_path;
+    if (o.split != SPLIT_NONE && st.hp.has_val_file && o.split != SPLIT_ALL)
+        cli_die(prog, EXIT_USAGE,
+                "%s was validated on a file of its own and trained on all of %s: evaluate "
+                "with --data FILE", ckpt, st.data_path);
+    drnn_corpus part;
+    load_names(&o, &st, ckpt, path, &part);
+    if (part.count == 0)
+        cli_die(prog, EXIT_RUNTIME, "%s: no names to evaluate%s", path,
+                o.split == SPLIT_VAL ? " (the run had no validation split)" : "");
+    drnn_error err;
+    double nats;
+    int64_t chars;
+    if (drnn_evaluate(&st.weights, &part, &nats, &chars, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    print_result(&o, part.count, chars, nats / (double)chars);
     drnn_corpus_free(&part);
-    drnn_names_free(&names);
     drnn_state_free(&st);
     cli_close_stdout(prog);
     return EXIT_OK;

@@ -8,7 +8,6 @@
 
 #include "dinornn/error.h"
 #include "dinornn/model.h"
-#include "dinornn/rng.h"
 #include "dinornn/train.h"
 
 #if defined(__GNUC__)
@@ -44,35 +43,15 @@ static inline int drnn_threads_for(size_t work)
     return work < (size_t)n ? (work ? (int)work : 1) : n;
 }
 
-/* The generator's step and its [0, 1) double, inline for loops that draw
- * one number per element (dropout masks); rng.c's functions are these. */
-static inline uint64_t drnn_rng_step(drnn_rng *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = (s[3] << 45) | (s[3] >> 19);
-    return result;
-}
-
-static inline double drnn_rng_unit(drnn_rng *rng)
-{
-    return (double)(drnn_rng_step(rng) >> 11) * 0x1.0p-53;
-}
-
-/* drnn_group_loss_grad_set for a gradient whose W_x[0] is all zero on
- * entry: it writes only the rows of the tokens the names read (END and
- * their symbols), leaving the others zero, instead of clearing all V rows.
- * The caller zeroes those rows again before the next call (the trainer's
- * gradient slots, whose cost would otherwise grow with V per mini-batch). */
-double drnn_group_loss_grad_rows(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
-                                 const drnn_token *const *names, const int *lens, int count,
-                                 const uint64_t *drop_seeds);
+/* drnn_group_loss writing over grad, for a gradient whose W_x[0] is all
+ * zero on entry: it writes only the rows of the tokens the names read (END
+ * and their symbols), leaving the others zero, instead of clearing all V
+ * rows. The caller zeroes those rows again before the next call (the
+ * trainer's gradient slots, whose cost would otherwise grow with V per
+ * mini-batch). */
+double drnn_group_loss_rows(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                            const int *lens, int count, const uint64_t *drop_seeds,
+                            drnn_params *grad);
 
 /* Records code and a formatted message in err (which may be NULL) and returns code. */
 int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);

@@ -117,67 +117,149 @@ static void utf8_encode(uint32_t c, char *out)
     *o = '\0';
 }
 
-/* One pass over the buffer. With out == NULL it validates and counts;
- * otherwise it fills out's arrays, which the counting pass sized. */
-static int scan_names(const unsigned char *buf, size_t len, const char *label, int lower,
-                      drnn_names *out, size_t *n_names, size_t *n_syms, drnn_error *err)
+/* A names buffer, line by line. A line ends at LF, CRLF or a lone CR (classic
+ * Mac files), so that line numbers are right whichever convention a file uses. */
+typedef struct scanner {
+    const unsigned char *buf;
+    size_t len, pos;
+    size_t next_lf, next_cr; /* the next '\n' and '\r' at or after pos (len: none;
+                              * SIZE_MAX: not searched yet) */
+    long line;         /* of the line last returned, from 1 */
+    size_t line_start; /* its first byte: columns count from there, a BOM included */
+    const char *label;
+} scanner;
+
+static void scanner_init(scanner *sc, const unsigned char *buf, size_t len, const char *label)
 {
-    size_t names = 0, syms = 0, pos = 0;
-    long line = 0;
-
+    sc->buf = buf;
+    sc->len = len;
+    sc->next_lf = sc->next_cr = SIZE_MAX;
+    sc->line = 0;
+    sc->line_start = 0;
+    sc->label = LABEL(label);
     /* A BOM is an encoding mark some editors add, not part of the first name. */
-    if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF)
-        pos = 3;
+    sc->pos = len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0;
+}
 
-    while (pos < len) {
-        const unsigned char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        size_t next = nl ? end + 1 : len;
-        size_t b = pos, e = end;
+/* The first c at or after pos, or len. */
+static size_t find_byte(const scanner *sc, size_t pos, int c)
+{
+    const unsigned char *p = pos < sc->len ? memchr(sc->buf + pos, c, sc->len - pos) : NULL;
+    return p ? (size_t)(p - sc->buf) : sc->len;
+}
 
-        /* Columns count bytes from the true start of the line, BOM included. */
-        size_t line_start = ++line == 1 ? 0 : pos;
-        if (e > b && buf[e - 1] == '\r')
-            e--;
-        while (b < e && is_blank(buf[b]))
-            b++;
-        while (e > b && is_blank(buf[e - 1]))
-            e--;
-        pos = next;
-        if (b == e)
-            continue;
+/* The next line that is not blank, without its line end and surrounding
+ * blanks: bytes [*b, *e). Returns 0 at the end of the buffer. */
+static int next_name(scanner *sc, size_t *b, size_t *e)
+{
+    const unsigned char *p = sc->buf;
+    while (sc->pos < sc->len) {
+        /* Each kind of line end is searched for once per occurrence (memchr),
+         * so that a file with only one kind stays linear. */
+        if (sc->next_lf < sc->pos || sc->next_lf == SIZE_MAX)
+            sc->next_lf = find_byte(sc, sc->pos, '\n');
+        if (sc->next_cr < sc->pos || sc->next_cr == SIZE_MAX)
+            sc->next_cr = find_byte(sc, sc->pos, '\r');
+        size_t start = sc->pos, end = sc->next_lf < sc->next_cr ? sc->next_lf : sc->next_cr;
+        sc->pos = end;
+        if (end < sc->len)
+            sc->pos += p[end] == '\r' && end + 1 < sc->len && p[end + 1] == '\n' ? 2 : 1;
+        sc->line_start = ++sc->line == 1 ? 0 : start;
+        while (start < end && is_blank(p[start]))
+            start++;
+        while (end > start && is_blank(p[end - 1]))
+            end--;
+        if (start < end) {
+            *b = start;
+            *e = end;
+            return 1;
+        }
+    }
+    return 0;
+}
 
-        size_t n_cp = 0;
-        for (size_t i = b; i < e;) {
-            uint32_t c;
+/* C0 controls, DEL and C1 controls. Printed by the sampler, they would reach
+ * the user's terminal, escape sequences included. */
+static int is_control(uint32_t c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+static const char *control_name(uint32_t c)
+{
+    switch (c) {
+    case 0x07: return " (bell)";
+    case 0x08: return " (backspace)";
+    case 0x09: return " (tab)";
+    case 0x0B: return " (vertical tab)";
+    case 0x0C: return " (form feed)";
+    case 0x1B: return " (escape)";
+    case 0x7F: return " (delete)";
+    default: return "";
+    }
+}
+
+/* Decodes the name in bytes [b, e) of the scanner's current line into cps
+ * (room for DRNN_MAX_NAME_LEN), lowercased if lower; *n is its length. */
+static int decode_name(const scanner *sc, size_t b, size_t e, int lower, uint32_t *cps, int *n,
+                       drnn_error *err)
+{
+    const unsigned char *p = sc->buf;
+    int count = 0;
+    for (size_t i = b; i < e;) {
+        uint32_t c = p[i];
+        size_t k = 1;
+        if (c >= 0x80) {
             const char *why = NULL;
-            size_t k = utf8_decode(buf + i, e - i, &c, &why);
+            k = utf8_decode(p + i, e - i, &c, &why);
             if (k == 0)
                 return drnn_fail(err, DRNN_ERR_UTF8,
                                  "%s:%ld: invalid UTF-8 (%s, byte 0x%02X at column %zu); "
                                  "save the file as UTF-8",
-                                 LABEL(label), line, why, buf[i], i - line_start + 1);
-            if (++n_cp > DRNN_MAX_NAME_LEN)
-                return drnn_fail(err, DRNN_ERR_NAME_TOO_LONG,
-                                 "%s:%ld: name longer than %d symbols (the limit); "
-                                 "the file should hold one name per line",
-                                 LABEL(label), line, DRNN_MAX_NAME_LEN);
-            if (out)
-                out->symbols[syms] = lower ? lower_cp(c) : c;
-            syms++;
-            i += k;
+                                 sc->label, sc->line, why, p[i], i - sc->line_start + 1);
         }
-        if (out) {
-            out->start[names] = syms - n_cp;
-            out->line[names] = line;
-        }
-        names++;
+        if (is_control(c))
+            return drnn_fail(err, DRNN_ERR_CONTROL_CHAR,
+                             "%s:%ld: control character U+%04X%s at column %zu: a name must be "
+                             "printable text (blanks may only surround it); remove it",
+                             sc->label, sc->line, (unsigned)c, control_name(c),
+                             i - sc->line_start + 1);
+        if (count == DRNN_MAX_NAME_LEN)
+            return drnn_fail(err, DRNN_ERR_NAME_TOO_LONG,
+                             "%s:%ld: name longer than %d symbols (the limit); "
+                             "the file should hold one name per line",
+                             sc->label, sc->line, DRNN_MAX_NAME_LEN);
+        cps[count++] = lower ? lower_cp(c) : c;
+        i += k;
     }
-    if (out)
-        out->start[names] = syms;
-    *n_names = names;
-    *n_syms = syms;
+    *n = count;
     return DRNN_OK;
+}
+
+/* Checks done on the whole buffer before any line: its size, and NUL bytes
+ * (a binary file would otherwise be reported as bad UTF-8). */
+static int check_buffer(const unsigned char *ub, size_t len, const char *label, drnn_error *err)
+{
+    if (len > DRNN_MAX_NAMES_FILE)
+        return drnn_fail(err, DRNN_ERR_TOO_BIG,
+                         "%s: %zu bytes is more than the %u MiB limit for a names file",
+                         LABEL(label), len, DRNN_MAX_NAMES_FILE >> 20);
+    const unsigned char *nul = len ? memchr(ub, '\0', len) : NULL;
+    if (nul) {
+        long line = 1;
+        for (const unsigned char *p = ub; p < nul; p++)
+            line += *p == '\n' || (*p == '\r' && p[1] != '\n');
+        return drnn_fail(err, DRNN_ERR_BINARY,
+                         "%s:%ld: NUL byte: this looks like a binary file, not a list of names",
+                         LABEL(label), line);
+    }
+    return DRNN_OK;
+}
+
+static int no_names(const char *label, drnn_error *err)
+{
+    return drnn_fail(err, DRNN_ERR_EMPTY,
+                     "%s: no names (the file is empty or has only blank lines)", LABEL(label));
 }
 
 int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *label,
@@ -185,35 +267,29 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
 {
     const unsigned char *ub = (const unsigned char *)buf;
     int lower = !(opts && opts->keep_case);
-    size_t n_names, n_syms;
-    int rc;
+    uint32_t cps[DRNN_MAX_NAME_LEN];
+    size_t n_names = 0, n_syms = 0, b, e;
+    scanner sc;
+    int n, rc;
 
     if (!out || (!buf && len > 0))
         return drnn_fail(err, DRNN_ERR_INVALID, "%s: no buffer to parse", LABEL(label));
     memset(out, 0, sizeof *out);
-    if (len > DRNN_MAX_NAMES_FILE)
-        return drnn_fail(err, DRNN_ERR_TOO_BIG,
-                         "%s: %zu bytes is more than the %u MiB limit for a names file",
-                         LABEL(label), len, DRNN_MAX_NAMES_FILE >> 20);
-
-    /* Checked first because a binary file would otherwise be reported as bad UTF-8. */
-    const unsigned char *nul = len ? memchr(ub, '\0', len) : NULL;
-    if (nul) {
-        long line = 1;
-        for (const unsigned char *p = ub; p < nul; p++)
-            line += *p == '\n';
-        return drnn_fail(err, DRNN_ERR_BINARY,
-                         "%s:%ld: NUL byte: this looks like a binary file, not a list of names",
-                         LABEL(label), line);
-    }
-
-    rc = scan_names(ub, len, label, lower, NULL, &n_names, &n_syms, err);
+    rc = check_buffer(ub, len, label, err);
     if (rc != DRNN_OK)
         return rc;
+
+    /* Counting and validating first, so that the arrays are allocated once. */
+    scanner_init(&sc, ub, len, label);
+    while (next_name(&sc, &b, &e)) {
+        rc = decode_name(&sc, b, e, lower, cps, &n, err);
+        if (rc != DRNN_OK)
+            return rc;
+        n_names++;
+        n_syms += (size_t)n;
+    }
     if (n_names == 0)
-        return drnn_fail(err, DRNN_ERR_EMPTY,
-                         "%s: no names (the file is empty or has only blank lines)",
-                         LABEL(label));
+        return no_names(label, err);
 
     int overflow = 0;
     size_t sym_bytes = drnn_mul_size(n_syms, sizeof *out->symbols, &overflow);
@@ -230,7 +306,15 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
                          n_names);
     }
     /* The counting pass validated everything, so this one cannot fail. */
-    scan_names(ub, len, label, lower, out, &n_names, &n_syms, NULL);
+    size_t i = 0, at = 0;
+    scanner_init(&sc, ub, len, label);
+    while (next_name(&sc, &b, &e)) {
+        decode_name(&sc, b, e, lower, out->symbols + at, &n, NULL);
+        out->start[i] = at;
+        out->line[i++] = sc.line;
+        at += (size_t)n;
+    }
+    out->start[i] = at;
     out->count = n_names;
     return drnn_ok(err);
 }
@@ -387,24 +471,30 @@ int drnn_names_load(drnn_names *out, const char *path, const drnn_names_options 
     return rc;
 }
 
-uint64_t drnn_names_fingerprint(const drnn_names *names)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    const uint64_t prime = 0x100000001b3ULL;
+#define FNV_OFFSET 0xcbf29ce484222325ULL
 
-    if (!names)
-        return h;
-    for (size_t i = 0; i < names->count; i++) {
-        /* Each code point is 4 little-endian bytes and 0 ends a name, so that
-         * "ab","c" and "a","bc" differ. */
-        for (size_t j = names->start[i]; j <= names->start[i + 1]; j++) {
-            uint32_t c = j < names->start[i + 1] ? names->symbols[j] : 0;
-            for (int k = 0; k < 4; k++) {
-                h ^= (c >> (8 * k)) & 0xFF;
-                h *= prime;
-            }
+/* Adds one name to an FNV-1a hash: each code point as 4 little-endian
+ * bytes, then a 0, so that "ab","c" and "a","bc" differ. */
+static uint64_t fnv_name(uint64_t h, const uint32_t *cps, size_t n)
+{
+    const uint64_t prime = 0x100000001b3ULL;
+    for (size_t j = 0; j <= n; j++) {
+        uint32_t c = j < n ? cps[j] : 0;
+        for (int k = 0; k < 4; k++) {
+            h ^= (c >> (8 * k)) & 0xFF;
+            h *= prime;
         }
     }
+    return h;
+}
+
+uint64_t drnn_names_fingerprint(const drnn_names *names)
+{
+    uint64_t h = FNV_OFFSET;
+    if (!names)
+        return h;
+    for (size_t i = 0; i < names->count; i++)
+        h = fnv_name(h, names->symbols + names->start[i], names->start[i + 1] - names->start[i]);
     return h;
 }
 
@@ -421,63 +511,86 @@ static int lower_bound(const uint32_t *sym, int lo, int hi, uint32_t c)
     return lo;
 }
 
-/* Code points there are: one bit each marks those seen (136 KiB). */
+/* ---- the vocabulary: a set of code points ----
+ * A bitmap over every code point (136 KiB) marks the symbols seen: adding
+ * one costs O(1), and reading the marks in order gives the sorted
+ * vocabulary, so building one is linear in the symbols whatever the size
+ * of the alphabet (no insertion into a sorted array, no V^2). */
 #define CODE_POINTS 0x110000u
-#define SEEN_WORDS (CODE_POINTS / 64)
+
+typedef struct symbol_set {
+    uint64_t bits[CODE_POINTS / 64];
+    int count;
+} symbol_set;
+
+/* Adds c (below CODE_POINTS). Returns 1 if it was new, 0 if already there,
+ * -1 if new but the vocabulary would pass DRNN_MAX_VOCAB (c is not added). */
+static int set_add(symbol_set *set, uint32_t c)
+{
+    uint64_t bit = (uint64_t)1 << (c % 64);
+    if (set->bits[c / 64] & bit)
+        return 0;
+    if (set->count == DRNN_MAX_VOCAB - 1)
+        return -1;
+    set->bits[c / 64] |= bit;
+    set->count++;
+    return 1;
+}
+
+/* The vocabulary of the set: END, then the members ascending. */
+static int set_to_vocab(const symbol_set *set, drnn_vocab *v, drnn_error *err)
+{
+    memset(v, 0, sizeof *v);
+    uint32_t *symbol = malloc(((size_t)set->count + 1) * sizeof *symbol);
+    if (!symbol)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a vocabulary of %d symbols",
+                         set->count);
+    int n = 0;
+    symbol[n++] = DRNN_END;
+    for (uint32_t w = 0; w < CODE_POINTS / 64; w++)
+        for (uint64_t bits = set->bits[w]; bits; bits &= bits - 1)
+            symbol[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
+    v->size = n;
+    v->symbol = symbol;
+    return DRNN_OK;
+}
+
+/* The refusal of symbol c, past the limit on line `line` (of file label, if given). */
+#define TOO_MANY "more than %d distinct symbols (the limit) at U+%04X; is this a list of names?"
+static int too_many_symbols(drnn_error *err, const char *label, long line, uint32_t c)
+{
+    if (label)
+        return drnn_fail(err, DRNN_ERR_VOCAB_TOO_BIG, "%s:%ld: " TOO_MANY, label, line,
+                         DRNN_MAX_VOCAB - 1, (unsigned)c);
+    return drnn_fail(err, DRNN_ERR_VOCAB_TOO_BIG, "line %ld: " TOO_MANY, line,
+                     DRNN_MAX_VOCAB - 1, (unsigned)c);
+}
+#undef TOO_MANY
 
 int drnn_vocab_build(drnn_vocab *vocab, const drnn_names *names, drnn_error *err)
 {
     if (!vocab || !names)
         return drnn_fail(err, DRNN_ERR_INVALID, "no names to build a vocabulary from");
     memset(vocab, 0, sizeof *vocab);
-
-    /* One pass marks each code point seen and counts the new ones, so the
-     * limit is caught on the line that passes it; the marks, read in
-     * order, are the sorted vocabulary. Linear in the symbols, whatever
-     * the size of the alphabet. */
-    uint64_t *seen = calloc(SEEN_WORDS, sizeof *seen);
-    if (!seen)
+    symbol_set *set = calloc(1, sizeof *set);
+    if (!set)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a vocabulary");
-    int size = 1;
-    for (size_t i = 0; i < names->count; i++) {
-        for (size_t j = names->start[i]; j < names->start[i + 1]; j++) {
+    int rc = DRNN_OK;
+    for (size_t i = 0; i < names->count && !rc; i++) {
+        for (size_t j = names->start[i]; j < names->start[i + 1] && !rc; j++) {
             uint32_t c = names->symbols[j];
-            const char *bad = c == DRNN_END ? "code point 0 is reserved for the end marker"
-                              : c >= CODE_POINTS ? "a code point above U+10FFFF"
-                                                 : NULL;
-            if (bad) {
-                free(seen);
-                return drnn_fail(err, DRNN_ERR_INVALID, "line %ld: %s", names->line[i], bad);
-            }
-            uint64_t bit = (uint64_t)1 << (c % 64);
-            if (seen[c / 64] & bit)
-                continue;
-            if (size == DRNN_MAX_VOCAB) {
-                free(seen);
-                return drnn_fail(err, DRNN_ERR_VOCAB_TOO_BIG,
-                                 "line %ld: more than %d distinct symbols (the limit) at "
-                                 "U+%04X; is this a list of names?",
-                                 names->line[i], DRNN_MAX_VOCAB - 1, (unsigned)c);
-            }
-            seen[c / 64] |= bit;
-            size++;
+            if (c == DRNN_END || c >= CODE_POINTS)
+                rc = drnn_fail(err, DRNN_ERR_INVALID, "line %ld: %s", names->line[i],
+                               c ? "a code point above U+10FFFF"
+                                 : "code point 0 is reserved for the end marker");
+            else if (set_add(set, c) < 0)
+                rc = too_many_symbols(err, NULL, names->line[i], c);
         }
     }
-    uint32_t *symbol = malloc((size_t)size * sizeof *symbol);
-    if (!symbol) {
-        free(seen);
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a vocabulary of %d symbols",
-                         size - 1);
-    }
-    symbol[0] = DRNN_END;
-    int n = 1;
-    for (uint32_t w = 0; w < SEEN_WORDS; w++)
-        for (uint64_t bits = seen[w]; bits; bits &= bits - 1)
-            symbol[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
-    free(seen);
-    vocab->size = size;
-    vocab->symbol = symbol;
-    return drnn_ok(err);
+    if (!rc)
+        rc = set_to_vocab(set, vocab, err);
+    free(set);
+    return rc ? rc : drnn_ok(err);
 }
 
 int drnn_vocab_copy(drnn_vocab *dst, const drnn_vocab *src, drnn_error *err)
@@ -589,6 +702,187 @@ void drnn_corpus_free(drnn_corpus *corpus)
     memset(corpus, 0, sizeof *corpus);
 }
 
+/* What drnn_corpus_parse knows of the vocabulary while it scans. */
+typedef struct encoder {
+    drnn_vocab *vocab;
+    int build;             /* collecting the vocabulary, not using one */
+    int32_t ascii[128];    /* token of each ASCII code point, -1 if none */
+    symbol_set seen;       /* building: the symbols so far */
+} encoder;
+
+/* The token of c, or -1 when the vocabulary lacks it. */
+static int token_of(const encoder *en, uint32_t c)
+{
+    return c < 128 ? en->ascii[c] : drnn_vocab_find(en->vocab, c);
+}
+
+/* Building: records the symbols of a name, refusing the one past the limit. */
+static int collect(encoder *en, const scanner *sc, const uint32_t *cps, int n, drnn_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (set_add(&en->seen, cps[i]) < 0)
+            return too_many_symbols(err, sc->label, sc->line, cps[i]);
+    return DRNN_OK;
+}
+
+/* Fills en->ascii from the vocabulary (built from the collected symbols first). */
+static int finish_vocab(encoder *en, drnn_error *err)
+{
+    if (en->build) {
+        int rc = set_to_vocab(&en->seen, en->vocab, err);
+        if (rc)
+            return rc;
+    }
+    for (uint32_t c = 0; c < 128; c++)
+        en->ascii[c] = drnn_vocab_find(en->vocab, c);
+    return DRNN_OK;
+}
+
+int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint,
+                      const char *buf, size_t len, const char *label,
+                      const drnn_names_options *opts, int skip_unknown, drnn_error *err)
+{
+    const unsigned char *ub = (const unsigned char *)buf;
+    const int lower = !(opts && opts->keep_case);
+    uint32_t cps[DRNN_MAX_NAME_LEN];
+    size_t n_names = 0, kept = 0, n_tok = 0, b, e;
+    uint64_t h = FNV_OFFSET;
+    scanner sc;
+    int n, rc;
+
+    if (!out || !vocab || (!buf && len > 0))
+        return drnn_fail(err, DRNN_ERR_INVALID, "%s: nothing to parse", LABEL(label));
+    memset(out, 0, sizeof *out);
+    if (vocab->size < 0 || vocab->size > DRNN_MAX_VOCAB)
+        return drnn_fail(err, DRNN_ERR_INVALID, "%s: vocabulary size %d is out of range",
+                         LABEL(label), vocab->size);
+    encoder *en = calloc(1, sizeof *en);
+    if (!en)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory", LABEL(label));
+    en->vocab = vocab;
+    en->build = vocab->size == 0;
+    rc = en->build ? DRNN_OK : finish_vocab(en, err);
+    if (rc == DRNN_OK)
+        rc = check_buffer(ub, len, label, err);
+
+    /* First pass: validate, count, collect the vocabulary or check every
+     * symbol against it, and hash every name (the skipped ones too). A
+     * symbol outside the vocabulary is reported once the hash is complete. */
+    drnn_error unknown = {DRNN_OK, ""};
+    scanner_init(&sc, ub, len, label);
+    while (rc == DRNN_OK && next_name(&sc, &b, &e)) {
+        rc = decode_name(&sc, b, e, lower, cps, &n, err);
+        if (rc != DRNN_OK)
+            break;
+        n_names++;
+        h = fnv_name(h, cps, (size_t)n);
+        if (en->build) {
+            rc = collect(en, &sc, cps, n, err);
+            kept++;
+            n_tok += (size_t)n;
+            continue;
+        }
+        int i = 0;
+        while (i < n && token_of(en, cps[i]) >= 0)
+            i++;
+        if (i == n) {
+            kept++;
+            n_tok += (size_t)n;
+        } else if (skip_unknown) {
+            if (out->skipped++ == 0)
+                out->first_skipped_line = sc.line;
+        } else if (unknown.code == DRNN_OK) {
+            char shown[8];
+            utf8_encode(cps[i], shown);
+            drnn_fail(&unknown, DRNN_ERR_UNKNOWN_SYMBOL,
+                      "%s:%ld: symbol '%s' (U+%04X) is not in the model's vocabulary",
+                      sc.label, sc.line, shown, (unsigned)cps[i]);
+            if (!fingerprint)
+                break;
+        }
+    }
+    if (rc == DRNN_OK && n_names == 0)
+        rc = no_names(label, err);
+    if (rc != DRNN_OK || unknown.code != DRNN_OK) {
+        if (rc == DRNN_OK) {
+            if (err)
+                *err = unknown;
+            rc = unknown.code;
+            if (fingerprint)
+                *fingerprint = h;
+        }
+        if (en->build)
+            memset(vocab, 0, sizeof *vocab);
+        memset(out, 0, sizeof *out);
+        free(en);
+        return rc;
+    }
+    if (en->build && (rc = finish_vocab(en, err)) != DRNN_OK) {
+        memset(vocab, 0, sizeof *vocab);
+        free(en);
+        return rc;
+    }
+
+    /* Second pass: the tokens, in arrays allocated once at their size. */
+    int overflow = 0;
+    size_t tok_bytes = drnn_mul_size(n_tok ? n_tok : 1, sizeof *out->tokens, &overflow);
+    size_t start_bytes = drnn_mul_size(kept + 1, sizeof *out->start, &overflow);
+    if (!overflow) {
+        out->tokens = malloc(tok_bytes);
+        out->start = malloc(start_bytes);
+    }
+    if (overflow || !out->tokens || !out->start) {
+        drnn_corpus_free(out);
+        if (en->build)
+            drnn_vocab_free(vocab);
+        free(en);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu names (%.0f MB)",
+                         LABEL(label), kept,
+                         ((double)n_tok * sizeof *out->tokens +
+                          (double)kept * sizeof *out->start) / 1e6);
+    }
+    size_t i = 0, at = 0;
+    scanner_init(&sc, ub, len, label);
+    while (next_name(&sc, &b, &e)) {
+        decode_name(&sc, b, e, lower, cps, &n, NULL);
+        size_t mark = at;
+        int k = 0;
+        for (; k < n; k++) {
+            int t = token_of(en, cps[k]);
+            if (t < 0)
+                break;
+            out->tokens[at++] = (drnn_token)t;
+        }
+        if (k < n) { /* skipped: counted in the first pass */
+            at = mark;
+            continue;
+        }
+        out->start[i++] = mark;
+    }
+    out->start[i] = at;
+    out->count = kept;
+    free(en);
+    if (fingerprint)
+        *fingerprint = h;
+    return drnn_ok(err);
+}
+
+int drnn_corpus_load(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint,
+                     const char *path, const drnn_names_options *opts, int skip_unknown,
+                     drnn_error *err)
+{
+    if (!out || !vocab || !path)
+        return drnn_fail(err, DRNN_ERR_INVALID, "no names file given");
+    memset(out, 0, sizeof *out);
+    char *buf;
+    size_t len;
+    int rc = read_names_file(path, &buf, &len, err);
+    if (rc == DRNN_OK)
+        rc = drnn_corpus_parse(out, vocab, fingerprint, buf, len, path, opts, skip_unknown, err);
+    free(buf);
+    return rc;
+}
+
 int drnn_split(size_t count, double val_fraction, uint64_t seed, size_t **train,
                size_t *n_train, size_t **val, size_t *n_val, drnn_error *err)
 {
@@ -607,46 +901,52 @@ int drnn_split(size_t count, double val_fraction, uint64_t seed, size_t **train,
     double want = (double)count * val_fraction + 0.5;
     size_t nv = want >= (double)(count - 1) ? count - 1 : (size_t)want;
     size_t nt = count - nv;
+    if (count > UINT32_MAX)
+        return drnn_fail(err, DRNN_ERR_INVALID, "split: %zu names is more than %u", count,
+                         (unsigned)UINT32_MAX);
 
+    /* The shuffle in 4-byte indices and the membership as bits: the split
+     * costs little more than its two lists. */
     int overflow = 0;
-    size_t perm_bytes = drnn_mul_size(count, sizeof(size_t), &overflow);
-    size_t *perm = NULL, *tr = NULL, *va = NULL;
-    unsigned char *in_val = NULL;
-    if (!overflow) {
-        perm = malloc(perm_bytes);
-        in_val = calloc(count, 1);
-        tr = malloc(nt * sizeof(size_t));
-        va = malloc((nv ? nv : 1) * sizeof(size_t));
-    }
-    if (overflow || !perm || !in_val || !tr || !va) {
+    size_t perm_bytes = drnn_mul_size(count, sizeof(uint32_t), &overflow);
+    uint32_t *perm = overflow ? NULL : malloc(perm_bytes);
+    unsigned char *in_val = calloc(count / 8 + 1, 1);
+    size_t *tr = NULL, *va = NULL;
+    if (!perm || !in_val) {
         free(perm);
         free(in_val);
-        free(tr);
-        free(va);
         return drnn_fail(err, DRNN_ERR_NOMEM, "split: out of memory for %zu names", count);
     }
 
     drnn_rng rng;
     drnn_rng_seed(&rng, seed);
     for (size_t i = 0; i < count; i++)
-        perm[i] = i;
+        perm[i] = (uint32_t)i;
     for (size_t i = count - 1; i >= 1; i--) {
         size_t j = (size_t)drnn_rng_below(&rng, (uint64_t)i + 1);
-        size_t t = perm[i];
+        uint32_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
     }
-    /* Marking and sweeping yields both lists already sorted. */
     for (size_t i = 0; i < nv; i++)
-        in_val[perm[i]] = 1;
+        in_val[perm[i] / 8] |= (unsigned char)(1u << (perm[i] % 8));
+    free(perm);
+    tr = malloc(nt * sizeof(size_t));
+    va = malloc((nv ? nv : 1) * sizeof(size_t));
+    if (!tr || !va) {
+        free(in_val);
+        free(tr);
+        free(va);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "split: out of memory for %zu names", count);
+    }
+    /* Marking and sweeping yields both lists already sorted. */
     size_t a = 0, b = 0;
     for (size_t i = 0; i < count; i++) {
-        if (in_val[i])
+        if (in_val[i / 8] >> (i % 8) & 1)
             va[b++] = i;
         else
             tr[a++] = i;
     }
-    free(perm);
     free(in_val);
     *train = tr;
     *n_train = nt;

@@ -1,7 +1,6 @@
 /* rng.c: xoshiro256** (Blackman and Vigna), seeded by splitmix64. The step
- * itself is in internal.h, so that loops drawing per element inline it. */
+ * itself is inline in rng.h, so that loops drawing per element inline it. */
 #include "dinornn/rng.h"
-#include "internal.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -18,11 +17,6 @@ void drnn_rng_seed(drnn_rng *rng, uint64_t seed)
         rng->s[i] = splitmix64(&x);
 }
 
-uint64_t drnn_rng_next(drnn_rng *rng)
-{
-    return drnn_rng_step(rng);
-}
-
 uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n)
 {
     /* Reject the top partial block so that every residue is equally likely. */
@@ -32,9 +26,4 @@ uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n)
         x = drnn_rng_next(rng);
     while (x >= limit);
     return x % n;
-}
-
-double drnn_rng_uniform(drnn_rng *rng)
-{
-    return drnn_rng_unit(rng);
 }

@@ -12,10 +12,16 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += src->start[idx[i] + 1] - src->start[idx[i]];
-    out->tokens = malloc((total ? total : 1) * sizeof *out->tokens);
-    out->start = malloc((n + 1) * sizeof *out->start);
-    out->line = malloc((n ? n : 1) * sizeof *out->line);
-    if (!out->tokens || !out->start || !out->line) {
+    int overflow = 0;
+    size_t tok_bytes = drnn_mul_size(total ? total : 1, sizeof *out->tokens, &overflow);
+    size_t start_bytes = drnn_mul_size(n + 1, sizeof *out->start, &overflow);
+    size_t line_bytes = drnn_mul_size(n ? n : 1, sizeof *out->line, &overflow);
+    if (!overflow) {
+        out->tokens = malloc(tok_bytes);
+        out->start = malloc(start_bytes);
+        out->line = src->line ? malloc(line_bytes) : NULL;
+    }
+    if (overflow || !out->tokens || !out->start || (src->line && !out->line)) {
         drnn_corpus_free(out);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names", n);
     }
@@ -24,11 +30,51 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
         size_t from = src->start[idx[i]], len = src->start[idx[i] + 1] - from;
         out->start[i] = at;
         memcpy(out->tokens + at, src->tokens + from, len * sizeof *out->tokens);
-        out->line[i] = src->line[idx[i]];
+        if (src->line)
+            out->line[i] = src->line[idx[i]];
         at += len;
     }
     out->start[n] = at;
     out->count = n;
+    return drnn_ok(err);
+}
+
+int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
+                        drnn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < n; k++)
+        if (idx[k] >= all->count || (k && idx[k] <= idx[k - 1]))
+            return drnn_fail(err, DRNN_ERR_INVALID,
+                             "extract: the indices must ascend and be below %zu", all->count);
+    int rc = drnn_corpus_select(out, all, idx, n, err);
+    if (rc != DRNN_OK)
+        return rc;
+    /* Each kept name moves down over the gaps; name i's bounds are read
+     * before start[kept] (kept <= i) is overwritten. */
+    size_t kept = 0, at = 0, k = 0;
+    for (size_t i = 0; i < all->count; i++) {
+        if (k < n && idx[k] == i) {
+            k++;
+            continue;
+        }
+        size_t from = all->start[i], len = all->start[i + 1] - from;
+        memmove(all->tokens + at, all->tokens + from, len * sizeof *all->tokens);
+        all->start[kept] = at;
+        if (all->line)
+            all->line[kept] = all->line[i];
+        kept++;
+        at += len;
+    }
+    all->start[kept] = at;
+    all->count = kept;
+    /* Give the freed tails back; a failed shrink only keeps them. */
+    drnn_token *t = realloc(all->tokens, (at ? at : 1) * sizeof *t);
+    size_t *st = realloc(all->start, (kept + 1) * sizeof *st);
+    long *ln = all->line ? realloc(all->line, (kept ? kept : 1) * sizeof *ln) : NULL;
+    all->tokens = t ? t : all->tokens;
+    all->start = st ? st : all->start;
+    all->line = ln ? ln : all->line;
     return drnn_ok(err);
 }
 

@@ -37,11 +37,48 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-enum {
-    OPT_LR = 256, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_CLIP, OPT_CLIP_MODE, OPT_SCHEDULE,
-    OPT_VAL_FRACTION, OPT_VAL_DATA, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_KEEP_CASE, OPT_CELL,
-    OPT_DROPOUT, OPT_WEIGHT_DECAY, OPT_OVERWRITE, OPT_VERSION
+/* The options that are not hyperparameters (those come from the library's
+ * table, drnn_hparam_table); both tables drive getopt, --help and the
+ * checks below. */
+typedef struct run_option {
+    const char *name;
+    int has_arg;           /* no_argument, required_argument, optional_argument */
+    int code;              /* getopt's value: the short option, or >= 256 */
+    const char *group;     /* the --help section */
+    const char *arg;
+    const char *help;      /* "\n" starts a continuation line */
+} run_option;
+
+enum { OPT_VAL_DATA = 256, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_OVERWRITE, OPT_VERSION,
+       OPT_HPARAM = 1024 /* + the row of drnn_hparam_table */ };
+
+static const run_option run_options[] = {
+    {"data", required_argument, 'd', "Data", "FILE",
+     "names to learn (default: data/dinos.txt, else\n" DRNN_PKGDATADIR "/dinos.txt)"},
+    {"val-data", required_argument, OPT_VAL_DATA, "Data", "FILE",
+     "validation names from FILE instead of a split"},
+    {"epochs", required_argument, 'e', "Training", "N",
+     "epochs to reach, counting resumed ones (default 25)"},
+    {"threads", required_argument, 'j', "Training", "N",
+     "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
+    {"checkpoint-dir", required_argument, 'c', "Checkpoints and output", "DIR",
+     "where latest.ckpt and best.ckpt go\n(default checkpoints)"},
+    {"resume", optional_argument, 'r', "Checkpoints and output", "[=FILE]",
+     "continue from FILE (default DIR/latest.ckpt) with\nits settings"},
+    {"force", no_argument, OPT_FORCE, "Checkpoints and output", NULL,
+     "resume even if the data differs from the checkpoint's"},
+    {"overwrite", no_argument, OPT_OVERWRITE, "Checkpoints and output", NULL,
+     "start a new run in DIR although it holds the\ncheckpoints of another one (they are deleted)"},
+    {"samples", required_argument, OPT_SAMPLES, "Checkpoints and output", "N",
+     "names sampled after each epoch (default 5)"},
+    {"log", required_argument, OPT_LOG, "Checkpoints and output", "FILE",
+     "append each epoch's figures to FILE as JSON lines"},
+    {"quiet", no_argument, 'q', "Checkpoints and output", NULL, "print nothing but errors"},
+    {"help", no_argument, 'h', "Checkpoints and output", NULL, "display this help and exit"},
+    {"version", no_argument, OPT_VERSION, "Checkpoints and output", NULL,
+     "output version information and exit"},
 };
+enum { N_RUN_OPTIONS = sizeof run_options / sizeof run_options[0] };
 
 /* Which settings the command line gave: on resume they must agree with the checkpoint. */
 typedef struct options {
@@ -49,60 +86,70 @@ typedef struct options {
     const char *data, *val_data, *checkpoint_dir, *resume_file, *log;
     int resume, force, overwrite, quiet, samples, threads;
     long long epochs;
-    char given[OPT_VERSION + 1]; /* indexed by option code */
+    unsigned char hp_given[64];   /* by row of the hyperparameter table */
 } options;
+
+/* One --help entry: "  -b, --batch=N" then its help from column 28, the
+ * default (when given) after the last line. */
+static void print_option(char short_opt, const char *name, const char *arg, int optional,
+                         const char *help, const char *def)
+{
+    char head[64];
+    int n = snprintf(head, sizeof head, "  %c%c%c --%s%s%s", short_opt ? '-' : ' ',
+                     short_opt ? short_opt : ' ', short_opt ? ',' : ' ', name,
+                     arg && !optional ? "=" : "", arg ? arg : "");
+    printf("%s", head);
+    for (const char *line = help; line;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        printf("%*s%.*s", n < 27 ? 27 - n : 1, "", len, line);
+        n = n < 27 ? 27 : n;
+        if (!end && def) {
+            if (n + len + 11 + (int)strlen(def) > 80)
+                printf("\n%27s(default %s)", "", def);
+            else
+                printf(" (default %s)", def);
+        }
+        printf("\n");
+        n = 0;
+        line = end ? end + 1 : NULL;
+    }
+}
 
 static void usage(void)
 {
+    static const char *const groups[] = {"Data", "Model", "Training", "Checkpoints and output"};
     printf("Usage: %s [OPTION]...\n"
            "Train a character-level recurrent network on a list of names (one per line),\n"
-           "writing checkpoints between epochs.\n\n"
-           "Data:\n"
-           "  -d, --data=FILE          names to learn (default: data/dinos.txt, else\n"
-           "                           %s/dinos.txt)\n"
-           "      --val-data=FILE      validation names from FILE instead of a split\n"
-           "      --val-fraction=F     share of names held out for validation, 0 <= F <= 0.99\n"
-           "                           (default 0.1)\n"
-           "      --keep-case          do not lowercase the names\n\n"
-           "Model:\n"
-           "      --cell=CELL          recurrent cell: rnn (tanh), lstm or gru (default gru)\n"
-           "  -l, --layers=N           stacked layers, 1..%d (default 2)\n"
-           "  -H, --hidden=N           units per layer, 1..%d (default 128)\n\n"
-           "Training:\n"
-           "  -e, --epochs=N           epochs to reach, counting resumed ones (default 25)\n"
-           "  -b, --batch=N            names per mini-batch, 1..%d (default 32)\n"
-           "      --lr=X               learning rate, 1e-12 <= X <= 100 (default 0.003)\n"
-           "      --optimizer=NAME     sgd, adagrad or adam (default adam)\n"
-           "      --momentum=X         SGD momentum, 0 <= X <= 0.999 (default 0)\n"
-           "      --dropout=P          dropout between layers and before the output,\n"
-           "                           0 <= P <= 0.99 (default 0.3)\n"
-           "      --weight-decay=X     decoupled (AdamW) for adam, L2 otherwise (default 0)\n"
-           "      --schedule=NAME      constant, step (halve every 10 epochs) or cosine\n"
-           "                           (down to 0 over --epochs) (default constant)\n"
-           "      --clip=X             gradient clipping bound, 0 = none (default 5)\n"
-           "      --clip-mode=MODE     norm (global norm) or value (each element)\n"
-           "                           (default norm)\n"
-           "  -s, --seed=N             seed of initialisation, split and shuffles (default 1)\n"
-           "  -j, --threads=N          OpenMP threads (default: OMP_NUM_THREADS or all cores)\n\n"
-           "Checkpoints and output:\n"
-           "  -c, --checkpoint-dir=DIR where latest.ckpt and best.ckpt go\n"
-           "                           (default checkpoints)\n"
-           "  -r, --resume[=FILE]      continue from FILE (default DIR/latest.ckpt) with\n"
-           "                           its settings\n"
-           "      --force              resume even if the data differs from the checkpoint's\n"
-           "      --overwrite          start a new run in DIR although it holds the\n"
-           "                           checkpoints of another one (they are deleted)\n"
-           "      --samples=N          names sampled after each epoch (default 5)\n"
-           "      --log=FILE           append each epoch's figures to FILE as JSON lines\n"
-           "  -q, --quiet              print nothing but errors\n"
-           "  -h, --help               display this help and exit\n"
-           "      --version            output version information and exit\n\n"
-           "Losses are mean nats per predicted character (the end of a name counts as one).\n"
+           "writing checkpoints between epochs.\n",
+           prog);
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    drnn_hparams def;
+    drnn_hparams_default(&def);
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        printf("\n%s:\n", groups[g]);
+        for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
+            const run_option *r = &run_options[i];
+            if (strcmp(r->group, groups[g]) == 0)
+                print_option(r->code < 256 ? (char)r->code : 0, r->name, r->arg,
+                             r->has_arg == optional_argument, r->help, NULL);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const drnn_hparam_info *h = &table[i];
+            if (!h->option || strcmp(h->group, groups[g]) != 0)
+                continue;
+            char value[32];
+            drnn_hparam_format(&def, h, value, sizeof value);
+            print_option(h->short_option, h->option, h->arg, 0, h->help,
+                         h->kind == DRNN_HP_FLAG ? NULL : value);
+        }
+    }
+    printf("\nLosses are mean nats per predicted character (the end of a name counts as one).\n"
            "On SIGINT or SIGTERM the current mini-batch is finished, a checkpoint written,\n"
            "and the run can go on with --resume; a second Ctrl-C stops at once.\n\n"
            "Exit status: 0 success, 1 runtime failure (data, checkpoint, I/O, divergence),\n"
-           "2 bad usage, 128+N interrupted by signal N (checkpoint written).\n",
-           prog, DRNN_PKGDATADIR, DRNN_MAX_LAYERS, DRNN_MAX_HIDDEN, DRNN_MAX_BATCH);
+           "2 bad usage, 128+N interrupted by signal N (checkpoint written).\n");
 }
 
 static void version(void)
@@ -110,94 +157,107 @@ static void version(void)
     printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
 }
 
+/* getopt_long's tables, from both option tables. */
+static void build_getopt(struct option *longopts, char *shorts, size_t n_hp,
+                         const drnn_hparam_info *table)
+{
+    size_t k = 0;
+    char *s = shorts;
+    for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
+        const run_option *r = &run_options[i];
+        longopts[k++] = (struct option){r->name, r->has_arg, NULL, r->code};
+        if (r->code < 256) {
+            *s++ = (char)r->code;
+            if (r->has_arg != no_argument)
+                *s++ = ':';
+            if (r->has_arg == optional_argument)
+                *s++ = ':';
+        }
+    }
+    for (size_t i = 0; i < n_hp; i++) {
+        const drnn_hparam_info *h = &table[i];
+        if (!h->option)
+            continue;
+        int has_arg = h->kind == DRNN_HP_FLAG ? no_argument : required_argument;
+        longopts[k++] = (struct option){h->option, has_arg, NULL,
+                                        h->short_option ? h->short_option : OPT_HPARAM + (int)i};
+        if (h->short_option) {
+            *s++ = h->short_option;
+            *s++ = ':';
+        }
+    }
+    longopts[k] = (struct option){NULL, 0, NULL, 0};
+    *s = '\0';
+}
+
+/* A hyperparameter option's value, parsed by its row's type and range. */
+static void set_hparam(options *o, size_t row, const drnn_hparam_info *h, const char *arg)
+{
+    char opt[64];
+    snprintf(opt, sizeof opt, "--%s", h->option);
+    double x = 1;
+    switch (h->kind) {
+    case DRNN_HP_INT: x = (double)cli_int(prog, opt, arg, (long long)h->lo, (long long)h->hi); break;
+    case DRNN_HP_REAL: x = cli_real(prog, opt, arg, h->lo, h->hi, h->lo_open); break;
+    case DRNN_HP_CHOICE: x = cli_choice(prog, opt, arg, h->choices); break;
+    case DRNN_HP_SEED: o->hp.seed = cli_u64(prog, opt, arg); break;
+    case DRNN_HP_FLAG: break;
+    }
+    if (h->kind != DRNN_HP_SEED)
+        drnn_hparam_set(&o->hp, h, x);
+    o->hp_given[row] = 1;
+}
+
+/* The row of a hyperparameter getopt returned, or -1 for another option. */
+static int hparam_row(int c, const drnn_hparam_info *table, size_t n)
+{
+    if (c >= OPT_HPARAM && (size_t)(c - OPT_HPARAM) < n)
+        return c - OPT_HPARAM;
+    for (size_t i = 0; c > 0 && c < 256 && i < n; i++)
+        if (table[i].option && table[i].short_option == c)
+            return (int)i;
+    return -1;
+}
+
+static void set_run_option(options *o, int c)
+{
+    switch (c) {
+    case 'd': o->data = optarg; break;
+    case OPT_VAL_DATA: o->val_data = optarg; break;
+    case 'e': o->epochs = cli_int(prog, "--epochs", optarg, 1, 1000000); break;
+    case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, DRNN_MAX_THREADS); break;
+    case 'c': o->checkpoint_dir = optarg; break;
+    case 'r':
+        o->resume = 1;
+        o->resume_file = optarg;
+        break;
+    case OPT_FORCE: o->force = 1; break;
+    case OPT_OVERWRITE: o->overwrite = 1; break;
+    case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
+    case OPT_LOG: o->log = optarg; break;
+    case 'q': o->quiet = 1; break;
+    case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
+    case OPT_VERSION: version(); cli_close_stdout(prog); exit(EXIT_OK);
+    default: cli_usage_error(prog);
+    }
+}
+
 static void parse_options(options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"val-data", required_argument, NULL, OPT_VAL_DATA},
-        {"val-fraction", required_argument, NULL, OPT_VAL_FRACTION},
-        {"keep-case", no_argument, NULL, OPT_KEEP_CASE},
-        {"cell", required_argument, NULL, OPT_CELL},
-        {"dropout", required_argument, NULL, OPT_DROPOUT},
-        {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
-        {"layers", required_argument, NULL, 'l'},
-        {"hidden", required_argument, NULL, 'H'},
-        {"epochs", required_argument, NULL, 'e'},
-        {"batch", required_argument, NULL, 'b'},
-        {"lr", required_argument, NULL, OPT_LR},
-        {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-        {"momentum", required_argument, NULL, OPT_MOMENTUM},
-        {"schedule", required_argument, NULL, OPT_SCHEDULE},
-        {"clip", required_argument, NULL, OPT_CLIP},
-        {"clip-mode", required_argument, NULL, OPT_CLIP_MODE},
-        {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 'j'},
-        {"checkpoint-dir", required_argument, NULL, 'c'},
-        {"resume", optional_argument, NULL, 'r'},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"overwrite", no_argument, NULL, OPT_OVERWRITE},
-        {"samples", required_argument, NULL, OPT_SAMPLES},
-        {"log", required_argument, NULL, OPT_LOG},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    static const char *const optimizers[] = {"sgd", "adagrad", "adam", NULL};
-    static const char *const clip_modes[] = {"norm", "value", NULL};
-    static const char *const schedules[] = {"constant", "step", "cosine", NULL};
-    static const char *const cells[] = {"rnn", "lstm", "gru", NULL};
-    drnn_hparams *hp = &o->hp;
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    struct option longopts[N_RUN_OPTIONS + 64 + 1];
+    char shorts[3 * (N_RUN_OPTIONS + 64) + 1];
+    if (n > 64)
+        cli_die(prog, EXIT_RUNTIME, "too many hyperparameters for this program's tables");
+    build_getopt(longopts, shorts, n, table);
     int c;
-    while ((c = getopt_long(argc, argv, "d:l:H:e:b:s:j:c:r::qh", longopts, NULL)) != -1) {
-        if (c >= 0 && c <= OPT_VERSION)
-            o->given[c] = 1;
-        switch (c) {
-        case 'd': o->data = optarg; break;
-        case OPT_VAL_DATA: o->val_data = optarg; break;
-        case OPT_VAL_FRACTION:
-            hp->val_fraction = cli_real(prog, "--val-fraction", optarg, 0, 0.99, 0);
-            break;
-        case OPT_KEEP_CASE: hp->keep_case = 1; break;
-        case OPT_CELL: hp->model.cell = (drnn_cell_kind)cli_choice(prog, "--cell", optarg, cells); break;
-        case 'l': hp->model.layers = (int)cli_int(prog, "--layers", optarg, 1, DRNN_MAX_LAYERS); break;
-        case 'H': hp->model.hidden = (int)cli_int(prog, "--hidden", optarg, 1, DRNN_MAX_HIDDEN); break;
-        case 'e': o->epochs = cli_int(prog, "--epochs", optarg, 1, 1000000); break;
-        case 'b': hp->batch = (int)cli_int(prog, "--batch", optarg, 1, DRNN_MAX_BATCH); break;
-        case OPT_LR: /* 1e-12: the library's floor, below which no weight would move */
-            hp->lr = cli_real(prog, "--lr", optarg, 1e-12, 100, 0);
-            break;
-        case OPT_OPTIMIZER:
-            hp->optimizer = (drnn_optimizer)cli_choice(prog, "--optimizer", optarg, optimizers);
-            break;
-        case OPT_MOMENTUM: hp->momentum = cli_real(prog, "--momentum", optarg, 0, 0.999, 0); break;
-        case OPT_DROPOUT: hp->dropout = cli_real(prog, "--dropout", optarg, 0, 0.99, 0); break;
-        case OPT_WEIGHT_DECAY:
-            hp->weight_decay = cli_real(prog, "--weight-decay", optarg, 0, 10, 0);
-            break;
-        case OPT_SCHEDULE:
-            hp->schedule = (drnn_schedule)cli_choice(prog, "--schedule", optarg, schedules);
-            break;
-        case OPT_CLIP: hp->clip = cli_real(prog, "--clip", optarg, 0, 1e6, 0); break;
-        case OPT_CLIP_MODE:
-            hp->clip_mode = (drnn_clip_mode)cli_choice(prog, "--clip-mode", optarg, clip_modes);
-            break;
-        case 's': hp->seed = cli_u64(prog, "--seed", optarg); break;
-        case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, DRNN_MAX_THREADS); break;
-        case 'c': o->checkpoint_dir = optarg; break;
-        case 'r':
-            o->resume = 1;
-            o->resume_file = optarg;
-            break;
-        case OPT_FORCE: o->force = 1; break;
-        case OPT_OVERWRITE: o->overwrite = 1; break;
-        case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
-        case OPT_LOG: o->log = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
-        case OPT_VERSION: version(); cli_close_stdout(prog); exit(EXIT_OK);
-        default: cli_usage_error(prog);
-        }
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        int row = hparam_row(c, table, n);
+        if (row >= 0)
+            set_hparam(o, (size_t)row, &table[row], optarg);
+        else
+            set_run_option(o, c);
     }
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
@@ -205,43 +265,28 @@ static void parse_options(options *o, int argc, char **argv)
     }
     /* (On resume the checkpoint's optimizer counts, and --momentum must
      * match its value anyway.) */
-    if (hp->momentum > 0 && hp->optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
+    if (o->hp.momentum > 0 && o->hp.optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
         fprintf(stderr, "%s: warning: --momentum applies to --optimizer sgd only; ignored with %s\n",
-                prog, drnn_optimizer_name(hp->optimizer));
+                prog, drnn_optimizer_name(o->hp.optimizer));
 }
 
-/* On resume, every setting the command line gave must match the checkpoint's. */
+/* On resume, every setting the command line gave must match the checkpoint's,
+ * unless its table row lets a resume change it. */
 static void check_resume_options(const options *o, const drnn_hparams *ck, const char *path)
 {
-    const drnn_hparams *hp = &o->hp;
-    struct {
-        int code;
-        const char *name;
-        int differs;
-    } checks[] = {
-        {'l', "--layers", hp->model.layers != ck->model.layers},
-        {'H', "--hidden", hp->model.hidden != ck->model.hidden},
-        {OPT_CELL, "--cell", hp->model.cell != ck->model.cell},
-        {'b', "--batch", hp->batch != ck->batch},
-        {OPT_LR, "--lr", hp->lr != ck->lr},
-        {OPT_OPTIMIZER, "--optimizer", hp->optimizer != ck->optimizer},
-        {OPT_MOMENTUM, "--momentum", hp->momentum != ck->momentum},
-        {OPT_DROPOUT, "--dropout", hp->dropout != ck->dropout},
-        {OPT_WEIGHT_DECAY, "--weight-decay", hp->weight_decay != ck->weight_decay},
-        {OPT_SCHEDULE, "--schedule", hp->schedule != ck->schedule},
-        {OPT_CLIP, "--clip", hp->clip != ck->clip},
-        {OPT_CLIP_MODE, "--clip-mode", hp->clip_mode != ck->clip_mode},
-        {'s', "--seed", hp->seed != ck->seed},
-        {OPT_VAL_FRACTION, "--val-fraction", hp->val_fraction != ck->val_fraction},
-        {OPT_KEEP_CASE, "--keep-case", hp->keep_case != ck->keep_case},
-        {OPT_VAL_DATA, "--val-data", !ck->has_val_file},
-    };
-    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
-        if (o->given[checks[i].code] && checks[i].differs)
-            cli_die(prog, EXIT_USAGE,
-                    "%s contradicts the checkpoint %s, which was trained with other settings; "
-                    "resume without it, or start a new run in another --checkpoint-dir",
-                    checks[i].name, path);
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    const char *contradicts = NULL;
+    for (size_t i = 0; i < n && !contradicts; i++)
+        if (o->hp_given[i] && !table[i].resume_may_change && !drnn_hparam_equal(&o->hp, ck, &table[i]))
+            contradicts = table[i].option;
+    if (!contradicts && o->val_data && !ck->has_val_file)
+        contradicts = "val-data";
+    if (contradicts)
+        cli_die(prog, EXIT_USAGE,
+                "--%s contradicts the checkpoint %s, which was trained with other settings; "
+                "resume without it, or start a new run in another --checkpoint-dir",
+                contradicts, path);
     if (ck->has_val_file && !o->val_data)
         cli_die(prog, EXIT_USAGE,
                 "the checkpoint %s was validated on its own file: give it again with --val-data",
@@ -286,22 +331,6 @@ static char *join_path(const char *dir, const char *file)
         cli_die(prog, EXIT_RUNTIME, "out of memory");
     snprintf(p, n, "%s/%s", dir, file);
     return p;
-}
-
-/* recorded_in: the checkpoint the path came from, or NULL when the user gave it. */
-static void load_names(drnn_names *names, const char *path, int keep_case,
-                       const char *recorded_in)
-{
-    drnn_error err;
-    drnn_names_options nopt = {.keep_case = keep_case};
-    if (drnn_names_load(names, path, &nopt, &err)) {
-        if (recorded_in && err.code == DRNN_ERR_NOT_FOUND)
-            cli_die(prog, EXIT_RUNTIME,
-                    "%s (the training data recorded in %s): if the file has moved, give its "
-                    "new location with --data FILE",
-                    err.message, recorded_in);
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    }
 }
 
 /* Every save first: a read-only checkpoint, or a directory that takes no
@@ -438,164 +467,189 @@ static void record_moved_data(const char *file, uint64_t fingerprint, const char
     drnn_state_free(&st);
 }
 
-int main(int argc, char **argv)
-{
+/* Everything one invocation works with, for the steps of main below. */
+typedef struct run {
     options o;
-    memset(&o, 0, sizeof o);
-    drnn_hparams_default(&o.hp);
-    o.epochs = 25;
-    o.samples = 5;
-    o.checkpoint_dir = "checkpoints";
-    parse_options(&o, argc, argv);
-    int threads = cli_threads(prog, o.threads, o.quiet);
-
-    drnn_error err;
+    int threads;
+    char *latest, *best;          /* the checkpoints in the directory */
+    const char *resume_path;      /* the checkpoint resumed from */
+    const char *data_path;
+    const char *held;             /* another run's checkpoints, that --overwrite deletes */
+    drnn_dir_lock lock;
     drnn_train_state st;
-    char *latest = join_path(o.checkpoint_dir, "latest.ckpt");
-    char *best = join_path(o.checkpoint_dir, "best.ckpt");
-    const char *resume_path = o.resume_file ? o.resume_file : latest;
-    const char *data_path = o.data;
+    drnn_corpus train, val;
+    uint64_t fingerprint, val_fingerprint;
+    char *trained_on;             /* the data path recorded before --data changed it */
+    int data_switched, switched;  /* --force onto other training (or validation) names */
+    drnn_trainer *trainer;
+    FILE *log;
+    double start;
+} run;
 
-    /* The directory belongs to one run: a resumed run goes on with the one
-     * there; anything else would start a new one over it. */
-    const int own_run = o.resume && (!o.resume_file || in_dir(o.resume_file, o.checkpoint_dir));
-    if (own_run && o.overwrite)
+/* The directory belongs to one run: a resumed run goes on with the one there;
+ * anything else would start a new one over it. Takes its lock; on resume
+ * loads the checkpoint. */
+static void claim_directory(run *r)
+{
+    options *o = &r->o;
+    drnn_error err;
+    r->latest = join_path(o->checkpoint_dir, "latest.ckpt");
+    r->best = join_path(o->checkpoint_dir, "best.ckpt");
+    r->resume_path = o->resume_file ? o->resume_file : r->latest;
+    r->data_path = o->data;
+    const int own_run = o->resume && (!o->resume_file || in_dir(o->resume_file, o->checkpoint_dir));
+    if (own_run && o->overwrite)
         cli_die(prog, EXIT_USAGE,
                 "--overwrite contradicts --resume: --resume continues the run in %s, "
                 "--overwrite would start a new one there; give one of them",
-                o.checkpoint_dir);
-    drnn_dir_lock lock;
-    if (drnn_checkpoint_dir_lock(&lock, o.checkpoint_dir, NULL, &err))
+                o->checkpoint_dir);
+    if (drnn_checkpoint_dir_lock(&r->lock, o->checkpoint_dir, NULL, &err))
         cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_LOCKED
                     ? "; wait for it to finish, or train in another --checkpoint-dir"
                     : "");
-
-    if (o.resume) {
-        if (drnn_checkpoint_load(&st, resume_path, &err))
+    if (o->resume) {
+        if (drnn_checkpoint_load(&r->st, r->resume_path, &err))
             cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                     err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
                                                    : "");
-        check_resume_options(&o, &st.hp, resume_path);
-        if (!data_path)
-            data_path = st.data_path;
-    } else if (!data_path) {
-        data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
-                                                         : DRNN_PKGDATADIR "/dinos.txt";
+        check_resume_options(o, &r->st.hp, r->resume_path);
+        if (!r->data_path)
+            r->data_path = r->st.data_path;
+    } else if (!r->data_path) {
+        r->data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
+                                                            : DRNN_PKGDATADIR "/dinos.txt";
     }
-    const char *held = own_run ? NULL : held_checkpoints(latest, best);
-    if (held && !o.overwrite) {
-        if (o.resume)
+    r->held = own_run ? NULL : held_checkpoints(r->latest, r->best);
+    if (r->held && !o->overwrite) {
+        if (o->resume)
             cli_die(prog, EXIT_USAGE,
                     "%s holds the checkpoints of another run (%s), which resuming %s there "
                     "would replace; give another --checkpoint-dir, or add --overwrite to "
                     "delete them",
-                    o.checkpoint_dir, held, resume_path);
+                    o->checkpoint_dir, r->held, r->resume_path);
         cli_die(prog, EXIT_USAGE,
                 "%s already holds the checkpoints of another run (%s); to continue that run, "
                 "add --resume; to keep it and start a new one, give another --checkpoint-dir; "
                 "to start over in %s, deleting them, add --overwrite",
-                o.checkpoint_dir, held, o.checkpoint_dir);
+                o->checkpoint_dir, r->held, o->checkpoint_dir);
     }
     /* Under the lock, so that no other run's file being written is taken for a leftover. */
-    int stale = drnn_checkpoint_remove_stale(latest) + drnn_checkpoint_remove_stale(best);
-    if (stale > 0 && !o.quiet)
+    int stale = drnn_checkpoint_remove_stale(r->latest) + drnn_checkpoint_remove_stale(r->best);
+    if (stale > 0 && !o->quiet)
         fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
-                prog, stale, stale == 1 ? "" : "s", o.checkpoint_dir);
+                prog, stale, stale == 1 ? "" : "s", o->checkpoint_dir);
+}
 
-    /* The names, their vocabulary, and the train/validation corpora. */
-    const drnn_hparams *hpp = o.resume ? &st.hp : &o.hp;
-    drnn_names names, val_names;
-    drnn_vocab vocab;
-    drnn_corpus all, train, val;
-    memset(&val_names, 0, sizeof val_names);
-    load_names(&names, data_path, hpp->keep_case, o.resume && !o.data ? resume_path : NULL);
-    uint64_t fingerprint = drnn_names_fingerprint(&names), val_fingerprint = 0;
-    if (o.val_data) {
-        load_names(&val_names, o.val_data, hpp->keep_case, NULL);
-        val_fingerprint = drnn_names_fingerprint(&val_names);
+/* On resume the checkpoint records the data it is now trained on, so that a
+ * file moved, or switched with --force, is what later runs use. */
+static void note_data_change(run *r)
+{
+    options *o = &r->o;
+    drnn_train_state *st = &r->st;
+    r->data_switched = r->fingerprint != st->data_fingerprint;
+    r->switched = r->data_switched || r->val_fingerprint != st->val_fingerprint;
+    if (r->switched && !o->force)
+        cli_die(prog, EXIT_RUNTIME,
+                "%s holds other names than the data %s was trained on (%s); "
+                "use --force to continue on this data anyway",
+                r->data_switched ? r->data_path : o->val_data, r->resume_path, st->data_path);
+    char *absolute = o->data ? realpath(o->data, NULL) : NULL;
+    const char *now = absolute ? absolute : o->data;
+    if (now && strcmp(now, st->data_path) != 0) {
+        r->trained_on = st->data_path;
+        if (!(st->data_path = strdup(now)))
+            cli_die(prog, EXIT_RUNTIME, "out of memory");
     }
-    /* On resume the checkpoint records the data it is now trained on, so
-     * that a file moved, or switched with --force, is what later runs use. */
-    char *trained_on = NULL; /* the recorded path, when --data changed it */
-    const int data_switched = o.resume && fingerprint != st.data_fingerprint;
-    const int switched = data_switched || (o.resume && val_fingerprint != st.val_fingerprint);
-    if (o.resume) {
-        if (switched && !o.force)
+    free(absolute);
+    if (r->switched) {
+        /* Losses on other names do not compare: the best starts afresh. */
+        st->data_fingerprint = r->fingerprint;
+        st->val_fingerprint = r->val_fingerprint;
+        st->best_val_loss = HUGE_VAL;
+        st->best_epoch = -1;
+    }
+}
+
+/* The names straight into tokens (no copy of them as code points), their
+ * vocabulary, and the train/validation corpora. */
+static void load_data(run *r, drnn_vocab *vocab)
+{
+    options *o = &r->o;
+    const drnn_hparams *hp = o->resume ? &r->st.hp : &o->hp;
+    drnn_names_options nopt = {.keep_case = hp->keep_case};
+    drnn_error err, data_err;
+    memset(vocab, 0, sizeof *vocab);
+    if (o->resume)
+        *vocab = r->st.vocab; /* a view: the state owns it */
+    /* On resume a symbol outside the model's vocabulary is reported after
+     * the check that the data is the one trained on, which explains it. */
+    int data_rc = drnn_corpus_load(&r->train, vocab, &r->fingerprint, r->data_path, &nopt, 0,
+                                   &data_err);
+    if (data_rc && !(o->resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL)) {
+        if (o->resume && !o->data && data_rc == DRNN_ERR_NOT_FOUND)
             cli_die(prog, EXIT_RUNTIME,
-                    "%s holds other names than the data %s was trained on (%s); "
-                    "use --force to continue on this data anyway",
-                    fingerprint != st.data_fingerprint ? data_path : o.val_data, resume_path,
-                    st.data_path);
-        vocab = st.vocab; /* a view: the state owns it */
-        char *absolute = o.data ? realpath(o.data, NULL) : NULL;
-        const char *now = absolute ? absolute : o.data;
-        if (now && strcmp(now, st.data_path) != 0) {
-            trained_on = st.data_path;
-            if (!(st.data_path = strdup(now)))
-                cli_die(prog, EXIT_RUNTIME, "out of memory");
-        }
-        free(absolute);
-        if (switched) {
-            /* Losses on other names do not compare: the best starts afresh. */
-            st.data_fingerprint = fingerprint;
-            st.val_fingerprint = val_fingerprint;
-            st.best_val_loss = HUGE_VAL;
-            st.best_epoch = -1;
-        }
-    } else if (drnn_vocab_build(&vocab, &names, &err)) {
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", data_path, err.message);
+                    "%s (the training data recorded in %s): if the file has moved, give its "
+                    "new location with --data FILE",
+                    data_err.message, r->resume_path);
+        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
     }
-    if (drnn_corpus_encode(&all, &names, &vocab, 0, data_path, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    if (o.val_data) {
-        if (drnn_corpus_encode(&val, &val_names, &vocab, 1, o.val_data, &err))
+    if (o->val_data) {
+        drnn_vocab train_vocab = *vocab;
+        if (drnn_corpus_load(&r->val, &train_vocab, &r->val_fingerprint, o->val_data, &nopt, 1, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        if (val.skipped && !o.quiet)
+        if (r->val.skipped && !o->quiet)
             fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
-                    prog, o.val_data, val.skipped, data_path, val.first_skipped_line);
-        train = all;
-        memset(&all, 0, sizeof all);
-    } else {
+                    prog, o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
+    }
+    if (o->resume)
+        note_data_change(r);
+    if (data_rc)
+        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+    if (!o->val_data) {
+        /* The held-out names are taken out of the loaded ones in place. */
         size_t *ti, *vi, nt, nv;
-        if (drnn_split(all.count, hpp->val_fraction, hpp->seed, &ti, &nt, &vi, &nv, &err) ||
-            drnn_corpus_select(&train, &all, ti, nt, &err) ||
-            drnn_corpus_select(&val, &all, vi, nv, &err))
+        if (drnn_split(r->train.count, hp->val_fraction, hp->seed, &ti, &nt, &vi, &nv, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(ti);
+        if (drnn_corpus_extract(&r->train, vi, nv, &r->val, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         free(vi);
     }
+}
 
-    if (!o.resume) {
-        o.hp.has_val_file = o.val_data != NULL;
-        if (o.hp.schedule == DRNN_SCHED_COSINE)
-            o.hp.cosine_epochs = (int)o.epochs;
+/* A new run's state, the trainer, the old run deleted (--overwrite), the
+ * log opened and the signals caught. */
+static void start_run(run *r, const drnn_vocab *vocab)
+{
+    options *o = &r->o;
+    drnn_error err;
+    if (!o->resume) {
+        o->hp.has_val_file = o->val_data != NULL;
+        if (o->hp.schedule == DRNN_SCHED_COSINE)
+            o->hp.cosine_epochs = (int)o->epochs;
         /* The checkpoint records the data's absolute path, so that --resume
          * finds it from any directory. */
-        char *absolute = realpath(data_path, NULL);
-        int rc = drnn_state_new(&st, &o.hp, &vocab, fingerprint, val_fingerprint,
-                                absolute ? absolute : data_path, &err);
+        char *absolute = realpath(r->data_path, NULL);
+        int rc = drnn_state_new(&r->st, &o->hp, vocab, r->fingerprint, r->val_fingerprint,
+                                absolute ? absolute : r->data_path, &err);
         free(absolute);
-        drnn_vocab_free(&vocab); /* the state holds its own copy */
         if (rc)
             cli_die(prog, EXIT_USAGE, "%s", err.message);
     }
-    drnn_trainer *trainer;
-    if (drnn_trainer_new(&trainer, &st, &train, &val, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", o.resume ? resume_path : data_path, err.message);
-    if (held) {
+    if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->resume_path : r->data_path, err.message);
+    if (r->held) {
         /* --overwrite: the old run goes only now that the new one can start. */
-        if ((unlink(latest) != 0 && errno != ENOENT) || (unlink(best) != 0 && errno != ENOENT))
+        if ((unlink(r->latest) != 0 && errno != ENOENT) || (unlink(r->best) != 0 && errno != ENOENT))
             cli_die(prog, EXIT_RUNTIME, "cannot delete the old checkpoints in %s: %s",
-                    o.checkpoint_dir, strerror(errno));
-        if (!o.quiet)
+                    o->checkpoint_dir, strerror(errno));
+        if (!o->quiet)
             fprintf(stderr, "%s: deleted the checkpoints of the previous run in %s (--overwrite)\n",
-                    prog, o.checkpoint_dir);
+                    prog, o->checkpoint_dir);
     }
-    FILE *log = NULL;
-    if (o.log && !(log = fopen(o.log, "a")))
-        cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o.log, strerror(errno));
-
+    if (o->log && !(r->log = fopen(o->log, "a")))
+        cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -604,140 +658,193 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     /* A file-size limit must fail the write (EFBIG), not kill us mid-save. */
     signal(SIGXFSZ, SIG_IGN);
+}
 
-    if (switched && !o.quiet) {
+/* The first lines: a data switch, what is trained and how, the resume. */
+static void announce(run *r)
+{
+    const options *o = &r->o;
+    const drnn_train_state *st = &r->st;
+    if (o->quiet)
+        return;
+    if (r->switched) {
         fputs("switching data (--force): ", stdout);
-        if (data_switched && trained_on)
-            printf("training on %s, not on %s as before; ", data_path, trained_on);
-        else if (data_switched)
-            printf("the names in %s are not those %s was trained on; ", data_path, resume_path);
-        if (val_fingerprint != 0 && !data_switched)
-            printf("validating on other names (%s) than before; ", o.val_data);
+        if (r->data_switched && r->trained_on)
+            printf("training on %s, not on %s as before; ", r->data_path, r->trained_on);
+        else if (r->data_switched)
+            printf("the names in %s are not those %s was trained on; ", r->data_path, r->resume_path);
+        if (r->val_fingerprint != 0 && !r->data_switched)
+            printf("validating on other names (%s) than before; ", o->val_data);
         printf("the best loss so far no longer counts\n");
     }
-    if (!o.quiet) {
-        printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
-               "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
-               data_path, train.count, val.count, st.vocab.size, drnn_cell_name(st.hp.model.cell),
-               st.hp.model.layers, st.hp.model.hidden, st.hp.dropout, st.weights.count,
-               drnn_optimizer_name(st.hp.optimizer), st.hp.lr, st.hp.batch, threads,
-               threads == 1 ? "" : "s");
-        if (o.resume)
-            printf("resuming from %s at epoch %lld%s%s%s\n", resume_path, (long long)st.epoch,
-                   st.epoch_pos ? " (part way through)" : "",
-                   trained_on && !switched ? "; the data has moved to " : "",
-                   trained_on && !switched ? st.data_path : "");
-        check_stdout(&st, NULL);
-    }
-    if (st.hp.schedule == DRNN_SCHED_COSINE && o.epochs > st.hp.cosine_epochs)
+    printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
+           "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
+           r->data_path, r->train.count, r->val.count, st->vocab.size,
+           drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
+           st->hp.dropout, st->weights.count, drnn_optimizer_name(st->hp.optimizer), st->hp.lr,
+           st->hp.batch, r->threads, r->threads == 1 ? "" : "s");
+    if (o->resume)
+        printf("resuming from %s at epoch %lld%s%s%s\n", r->resume_path, (long long)st->epoch,
+               st->epoch_pos ? " (part way through)" : "",
+               r->trained_on && !r->switched ? "; the data has moved to " : "",
+               r->trained_on && !r->switched ? st->data_path : "");
+    check_stdout(st, NULL);
+}
+
+/* Before the first epoch: warnings, and that every save can be made. */
+static void prepare_saves(run *r)
+{
+    const options *o = &r->o;
+    const drnn_train_state *st = &r->st;
+    if (st->hp.schedule == DRNN_SCHED_COSINE && o->epochs > st->hp.cosine_epochs)
         fprintf(stderr,
                 "%s: warning: the cosine schedule was planned for %d epochs; epochs after it "
                 "train at the final learning rate %g\n",
-                prog, st.hp.cosine_epochs, st.hp.lr_min);
-    if (st.epoch >= o.epochs && !o.quiet)
+                prog, st->hp.cosine_epochs, st->hp.lr_min);
+    if (st->epoch >= o->epochs && !o->quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
-               (long long)st.epoch, o.epochs);
-    if (st.epoch < o.epochs)
-        check_can_save(latest, best, o.checkpoint_dir);
-    if (trained_on && !switched) {
-        record_moved_data(latest, fingerprint, trained_on, st.data_path, o.checkpoint_dir);
-        record_moved_data(best, fingerprint, trained_on, st.data_path, o.checkpoint_dir);
+               (long long)st->epoch, o->epochs);
+    if (st->epoch < o->epochs)
+        check_can_save(r->latest, r->best, o->checkpoint_dir);
+    if (r->trained_on && !r->switched) {
+        record_moved_data(r->latest, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
+        record_moved_data(r->best, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
     }
+}
 
-    double start = now_seconds();
-    int status = EXIT_OK;
-    /* A live progress line only on a terminal: logs stay clean. */
-    const int bar = !o.quiet && isatty(STDERR_FILENO);
-    while (st.epoch < o.epochs) {
-        double t0 = now_seconds(), drawn = t0;
-        int64_t pos0 = st.epoch_pos;
-        drnn_epoch_report rep, part;
-        memset(&rep, 0, sizeof rep);
-        /* The epoch in chunks of a few mini-batches, so that the bar can
-         * move; the state carries everything, so results do not change. */
-        do {
-            if (drnn_trainer_epoch(trainer, bar ? 4 : 0, &stop_signal, &part, &err))
-                cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
-                        err.message);
-            rep.chars += part.chars;
-            double t = now_seconds();
-            if (bar && !part.finished && t - drawn >= 0.1) {
-                draw_progress(&st, train.count, o.epochs, rep.chars, st.epoch_pos - pos0, t - t0);
-                drawn = t;
-            }
-        } while (!part.finished && !stop_signal);
-        if (bar)
-            fputs("\r\033[K", stderr);
-        rep.finished = part.finished;
-        rep.train_loss = part.train_loss;
-        rep.val_loss = part.val_loss;
-        rep.improved = part.improved;
+/* One epoch, or what is left of it until a signal. On a terminal, in
+ * chunks of a few mini-batches so that a progress line can move; the state
+ * carries everything, so results do not change. */
+static void run_epoch(run *r, drnn_epoch_report *rep)
+{
+    drnn_train_state *st = &r->st;
+    drnn_error err;
+    const int bar = !r->o.quiet && isatty(STDERR_FILENO);
+    double t0 = now_seconds(), drawn = t0;
+    int64_t pos0 = st->epoch_pos;
+    drnn_epoch_report part;
+    memset(rep, 0, sizeof *rep);
+    do {
+        if (drnn_trainer_epoch(r->trainer, bar ? 4 : 0, &stop_signal, &part, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
+                    err.message);
+        rep->chars += part.chars;
+        double t = now_seconds();
+        if (bar && !part.finished && t - drawn >= 0.1) {
+            draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
+            drawn = t;
+        }
+    } while (!part.finished && !stop_signal);
+    if (bar)
+        fputs("\r\033[K", stderr);
+    rep->finished = part.finished;
+    rep->train_loss = part.train_loss;
+    rep->val_loss = part.val_loss;
+    rep->improved = part.improved;
+}
+
+/* An epoch's line, its samples and its JSON line in the log. */
+static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
+{
+    const drnn_train_state *st = &r->st;
+    double cps = dt > 0 ? (double)rep->chars / dt : 0;
+    if (!r->o.quiet) {
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
+               (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
+               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s");
+        print_samples(st, &r->train, r->o.samples);
+        check_stdout(st, r->latest);
+    }
+    if (!r->log)
+        return;
+    /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
+    char a[32], b[32], c[32], d[32], e[32];
+    if (fprintf(r->log,
+                "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
+                "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
+                (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
+                cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
+                cli_json_number(d, sizeof d, now_seconds() - r->start),
+                cli_json_number(e, sizeof e, drnn_learning_rate(&st->hp, st->epoch - 1)),
+                r->threads) < 0 ||
+        fflush(r->log) != 0)
+        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
+                strerror(errno), r->latest, (long long)st->epoch);
+}
+
+/* Epochs up to --epochs, a checkpoint after each; a signal ends the run
+ * with a checkpoint of where it stopped. Returns the exit status. */
+static int train_epochs(run *r)
+{
+    drnn_train_state *st = &r->st;
+    while (st->epoch < r->o.epochs) {
+        double t0 = now_seconds();
+        drnn_epoch_report rep;
+        run_epoch(r, &rep);
         double dt = now_seconds() - t0;
+        save_or_die(st, r->latest, r->o.checkpoint_dir);
         if (!rep.finished) {
-            save_or_die(&st, latest, o.checkpoint_dir);
             fprintf(stderr,
                     "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
                     "checkpoint written to %s\n",
-                    prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st.epoch + 1,
-                    (long long)st.epoch_pos, train.count, latest);
-            print_continue(&o);
-            status = 128 + stop_signal;
-            break;
+                    prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st->epoch + 1,
+                    (long long)st->epoch_pos, r->train.count, r->latest);
+            print_continue(&r->o);
+            return 128 + stop_signal;
         }
-        save_or_die(&st, latest, o.checkpoint_dir);
         if (rep.improved)
-            save_or_die(&st, best, o.checkpoint_dir);
-        double cps = dt > 0 ? (double)rep.chars / dt : 0;
-        if (!o.quiet) {
-            printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
-                   (long long)st.epoch, o.epochs, rep.train_loss, rep.val_loss,
-                   rep.improved ? " *best" : "", cps, dt, threads, threads == 1 ? "" : "s");
-            print_samples(&st, &train, o.samples);
-            check_stdout(&st, latest);
-        }
-        if (log) {
-            /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
-            char a[32], b[32], c[32], d[32], e[32];
-            if (fprintf(log,
-                        "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
-                        "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
-                        (long long)st.epoch, cli_json_number(a, sizeof a, rep.train_loss),
-                        cli_json_number(b, sizeof b, rep.val_loss),
-                        cli_json_number(c, sizeof c, cps),
-                        cli_json_number(d, sizeof d, now_seconds() - start),
-                        cli_json_number(e, sizeof e, drnn_learning_rate(&st.hp, st.epoch - 1)),
-                        threads) < 0 ||
-                fflush(log) != 0)
-                cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)",
-                        o.log, strerror(errno), latest, (long long)st.epoch);
-        }
+            save_or_die(st, r->best, r->o.checkpoint_dir);
+        report_epoch(r, &rep, dt);
     }
-    if (status == EXIT_OK && !o.quiet && st.best_epoch >= 0) {
+    return EXIT_OK;
+}
+
+/* The closing line, the log closed, everything freed. */
+static void finish(run *r, int status)
+{
+    const drnn_train_state *st = &r->st;
+    if (status == EXIT_OK && !r->o.quiet && st->best_epoch >= 0) {
         /* best.ckpt is named only when it is there (a run resumed from
          * elsewhere may not have saved its best epoch here). */
-        if (access(best, F_OK) == 0)
-            printf("best %s loss %.4f at epoch %lld, saved in %s; total %.1f s\n",
-                   val.count ? "validation" : "training", st.best_val_loss,
-                   (long long)st.best_epoch, best, now_seconds() - start);
-        else
-            printf("best %s loss %.4f at epoch %lld, not saved in %s; total %.1f s\n",
-                   val.count ? "validation" : "training", st.best_val_loss,
-                   (long long)st.best_epoch, o.checkpoint_dir, now_seconds() - start);
+        int saved = access(r->best, F_OK) == 0;
+        printf("best %s loss %.4f at epoch %lld, %s %s; total %.1f s\n",
+               r->val.count ? "validation" : "training", st->best_val_loss,
+               (long long)st->best_epoch, saved ? "saved in" : "not saved in",
+               saved ? r->best : r->o.checkpoint_dir, now_seconds() - r->start);
     }
-    if (log && fclose(log) != 0)
-        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", o.log, strerror(errno));
-
-    drnn_trainer_free(trainer);
-    drnn_corpus_free(&train);
-    drnn_corpus_free(&val);
-    drnn_corpus_free(&all);
-    drnn_names_free(&names);
-    drnn_names_free(&val_names);
-    drnn_state_free(&st);
-    drnn_checkpoint_dir_unlock(&lock);
-    free(trained_on);
-    free(latest);
-    free(best);
+    if (r->log && fclose(r->log) != 0)
+        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+    drnn_trainer_free(r->trainer);
+    drnn_corpus_free(&r->train);
+    drnn_corpus_free(&r->val);
+    drnn_state_free(&r->st);
+    drnn_checkpoint_dir_unlock(&r->lock);
+    free(r->trained_on);
+    free(r->latest);
+    free(r->best);
     cli_close_stdout(prog);
+}
+
+int main(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    drnn_hparams_default(&r.o.hp);
+    r.o.epochs = 25;
+    r.o.samples = 5;
+    r.o.checkpoint_dir = "checkpoints";
+    parse_options(&r.o, argc, argv);
+    r.threads = cli_threads(prog, r.o.threads, r.o.quiet);
+    claim_directory(&r);
+    drnn_vocab vocab;
+    load_data(&r, &vocab);
+    start_run(&r, &vocab);
+    if (!r.o.resume)
+        drnn_vocab_free(&vocab); /* the state holds its own copy */
+    announce(&r);
+    prepare_saves(&r);
+    r.start = now_seconds();
+    int status = train_epochs(&r);
+    finish(&r, status);
     return status;
 }

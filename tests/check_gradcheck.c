@@ -40,10 +40,11 @@ static double dropout_p = 0;
 static double total_loss(const drnn_params *w, drnn_scratch *s, drnn_params *grad)
 {
     double loss = 0;
+    drnn_scratch_set_dropout(s, dropout_p);
     for (int i = 0; i < N_NAMES; i++) {
-        drnn_scratch_set_dropout(s, dropout_p, 1000 + (uint64_t)i);
-        loss += grad ? drnn_name_loss_grad(w, grad, s, names[i], lengths[i])
-                     : drnn_name_loss(w, s, names[i], lengths[i]);
+        const uint64_t seed = 1000 + (uint64_t)i;
+        const drnn_token *name = names[i];
+        loss += drnn_group_loss(w, s, &name, &lengths[i], 1, &seed, NULL, grad, 0);
     }
     return loss;
 }
@@ -182,12 +183,14 @@ START_TEST(test_dropout_changes_loss)
     drnn_scratch *s;
     set_up(&w, &g, &s, DRNN_CELL_LSTM, 2, 6);
     double plain = drnn_name_loss(&w, s, name_c, 8);
-    drnn_scratch_set_dropout(s, 0.5, 1);
-    double a = drnn_name_loss(&w, s, name_c, 8);
-    double a2 = drnn_name_loss(&w, s, name_c, 8);
-    drnn_scratch_set_dropout(s, 0.5, 2);
-    double b = drnn_name_loss(&w, s, name_c, 8);
-    drnn_scratch_set_dropout(s, 0, 0);
+    const drnn_token *name = name_c;
+    const int len = 8;
+    const uint64_t one = 1, two = 2;
+    drnn_scratch_set_dropout(s, 0.5);
+    double a = drnn_group_loss(&w, s, &name, &len, 1, &one, NULL, NULL, 0);
+    double a2 = drnn_group_loss(&w, s, &name, &len, 1, &one, NULL, NULL, 0);
+    double b = drnn_group_loss(&w, s, &name, &len, 1, &two, NULL, NULL, 0);
+    drnn_scratch_set_dropout(s, 0);
     ck_assert(a == a2);
     ck_assert(a != b && a != plain);
     ck_assert(drnn_name_loss(&w, s, name_c, 8) == plain);
@@ -233,7 +236,9 @@ START_TEST(test_uniform_model)
     drnn_scratch *s;
     set_up(&w, &g, &s, DRNN_CELL_RNN, 2, 3);
     drnn_params_zero(&w);
-    double loss = drnn_name_loss_grad(&w, &g, s, name_b, 5);
+    const drnn_token *name = name_b;
+    const int len = 5;
+    double loss = drnn_group_loss(&w, s, &name, &len, 1, NULL, NULL, &g, 0);
     ck_assert_double_eq_tol(loss, 6 * log((double)VOCAB), 1e-12);
     double counts[VOCAB] = {1, 1, 1, 0, 1, 1, 1}; /* targets 1 4 2 6 5 END */
     for (int v = 0; v < VOCAB; v++)

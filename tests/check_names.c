@@ -145,6 +145,96 @@ START_TEST(test_crlf_same_as_lf)
 }
 END_TEST
 
+START_TEST(test_cr_line_ends)
+{
+    /* Classic Mac files end lines with CR alone: each CR is a line end, and
+     * a CRLF is one line end, not two. */
+    drnn_names lf, cr, mixed;
+    char buf[64];
+    parse_ok(&lf, "Anna\nBob\n\nCarla\n", 0);
+    parse_ok(&cr, "Anna\rBob\r\rCarla\r", 0);
+    parse_ok(&mixed, "Anna\r\nBob\r\nCarla", 0);
+    ck_assert_uint_eq(cr.count, 3);
+    ck_assert_str_eq(name_at(&cr, 1, buf, sizeof buf), "bob");
+    ck_assert_mem_eq(lf.symbols, cr.symbols, lf.start[3] * sizeof *lf.symbols);
+    ck_assert_mem_eq(lf.start, cr.start, 4 * sizeof *lf.start);
+    ck_assert(drnn_names_fingerprint(&lf) == drnn_names_fingerprint(&cr));
+    ck_assert(drnn_names_fingerprint(&lf) == drnn_names_fingerprint(&mixed));
+    ck_assert_int_eq(cr.line[0], 1);
+    ck_assert_int_eq(cr.line[1], 2);
+    ck_assert_int_eq(cr.line[2], 4);
+    ck_assert_int_eq(mixed.line[2], 3);
+    drnn_names_free(&lf);
+    drnn_names_free(&cr);
+    drnn_names_free(&mixed);
+
+    /* All three conventions in one file, blank lines of each kind between. */
+    parse_ok(&mixed, "a\nb\rc\r\nd\n\r\r\n\ne\r", 0);
+    ck_assert_uint_eq(mixed.count, 5);
+    static const long lines[] = {1, 2, 3, 4, 8};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_uint_eq(mixed.symbols[mixed.start[i]], (uint32_t)"abcde"[i]);
+        ck_assert_int_eq(mixed.line[i], lines[i]);
+    }
+    drnn_names_free(&mixed);
+
+    /* Errors name the right line in a CR file, NUL bytes included. */
+    drnn_error err;
+    static const char bad[] = "ok\rfine\rx\xff\r";
+    ck_assert_int_eq(parse_fail(bad, sizeof bad - 1, &err), DRNN_ERR_UTF8);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:3: invalid UTF-8"));
+    ck_assert_ptr_nonnull(strstr(err.message, "column 2"));
+    static const char nul[] = "a\rb\r\nc\rd\0";
+    ck_assert_int_eq(parse_fail(nul, sizeof nul - 1, &err), DRNN_ERR_BINARY);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:4: NUL byte"));
+    char longline[DRNN_MAX_NAME_LEN + 16] = "a\r\rb\r";
+    memset(longline + 5, 'x', DRNN_MAX_NAME_LEN + 1);
+    longline[5 + DRNN_MAX_NAME_LEN + 1] = '\0';
+    ck_assert_int_eq(parse_fail(longline, strlen(longline), &err), DRNN_ERR_NAME_TOO_LONG);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:4:"));
+}
+END_TEST
+
+START_TEST(test_control_characters)
+{
+    /* A control character inside a name would reach the terminal when the
+     * sampler prints it (ESC starts escape sequences): refused, naming the
+     * line, the code point and the column. */
+    static const struct {
+        const char *text;
+        const char *want;
+    } cases[] = {
+        {"ok\nty\x1b[31mrex\n", "bad.txt:2: control character U+001B (escape) at column 3"},
+        {"ty\trex\n", "bad.txt:1: control character U+0009 (tab) at column 3"},
+        {"a\rb\rc\x07\r", "bad.txt:3: control character U+0007 (bell) at column 2"},
+        {"x\x7fy\n", "bad.txt:1: control character U+007F (delete) at column 2"},
+        {"ok\n\xc2\x85next\n", "bad.txt:2: control character U+0085 at column 1"},
+        {"a\xc2\x9b" "31m\n", "bad.txt:1: control character U+009B at column 2"},
+        {"a\x01\n", "bad.txt:1: control character U+0001 at column 2"},
+        {"one\vtwo\n", "bad.txt:1: control character U+000B (vertical tab)"},
+        {"\xEF\xBB\xBF" "a\x1f\n", "bad.txt:1: control character U+001F at column 5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        drnn_error err;
+        int rc = parse_fail(cases[i].text, strlen(cases[i].text), &err);
+        ck_assert_msg(rc == DRNN_ERR_CONTROL_CHAR, "case %zu: got %s", i, drnn_status_name(rc));
+        ck_assert_msg(strstr(err.message, cases[i].want), "case %zu: '%s' lacks '%s'", i,
+                      err.message, cases[i].want);
+    }
+    ck_assert_str_eq(drnn_status_name(DRNN_ERR_CONTROL_CHAR), "control-character");
+
+    /* Blanks around a name are still trimmed, tabs among them; the first
+     * printable characters after the C1 range are accepted. */
+    drnn_names names;
+    char buf[64];
+    parse_ok(&names, "\t rex \t\n\xc2\xa0" "a\xc2\xa1\n", 0);
+    ck_assert_uint_eq(names.count, 2);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "rex");
+    ck_assert_uint_eq(names.symbols[names.start[1]], 0xA0);
+    drnn_names_free(&names);
+}
+END_TEST
+
 START_TEST(test_keep_case)
 {
     drnn_names names;
@@ -695,6 +785,184 @@ START_TEST(test_corpus_encode)
 }
 END_TEST
 
+/* drnn_corpus_parse(buf) against drnn_names_parse, drnn_vocab_build and
+ * drnn_corpus_encode, which keep everything in between. */
+static void check_corpus_parse(const char *text, size_t len, const drnn_vocab *given,
+                               int skip)
+{
+    drnn_names names;
+    drnn_vocab ref_vocab, vocab;
+    drnn_corpus ref, got;
+    drnn_error err, err2;
+    uint64_t fp = 0;
+    int rc_names = drnn_names_parse(&names, text, len, "c.txt", NULL, &err);
+    if (given)
+        vocab = ref_vocab = *given;
+    else
+        memset(&vocab, 0, sizeof vocab);
+    int rc = drnn_corpus_parse(&got, &vocab, &fp, text, len, "c.txt", NULL, skip, &err2);
+    if (rc_names != DRNN_OK) {
+        ck_assert_int_eq(rc, rc_names);
+        ck_assert_str_eq(err2.message, err.message);
+        ck_assert_ptr_null(got.tokens);
+        return;
+    }
+    int rc_ref = given ? DRNN_OK : drnn_vocab_build(&ref_vocab, &names, &err);
+    if (rc_ref == DRNN_OK)
+        rc_ref = drnn_corpus_encode(&ref, &names, &ref_vocab, skip, "c.txt", &err);
+    ck_assert_int_eq(rc, rc_ref);
+    if (rc == DRNN_OK || rc == DRNN_ERR_UNKNOWN_SYMBOL)
+        ck_assert(fp == drnn_names_fingerprint(&names));
+    if (rc != DRNN_OK) {
+        if (rc != DRNN_ERR_VOCAB_TOO_BIG) /* "FILE:LINE:" instead of "line N:" */
+            ck_assert_str_eq(err2.message, err.message);
+        ck_assert_ptr_null(got.tokens);
+        if (!given) {
+            ck_assert_ptr_null(vocab.symbol);
+            drnn_vocab_free(&ref_vocab);
+        }
+        drnn_names_free(&names);
+        return;
+    }
+    ck_assert_int_eq(vocab.size, ref_vocab.size);
+    ck_assert_mem_eq(vocab.symbol, ref_vocab.symbol, (size_t)vocab.size * sizeof vocab.symbol[0]);
+    ck_assert_uint_eq(got.count, ref.count);
+    ck_assert_uint_eq(got.skipped, ref.skipped);
+    ck_assert_int_eq(got.first_skipped_line, ref.first_skipped_line);
+    ck_assert_mem_eq(got.start, ref.start, (got.count + 1) * sizeof *got.start);
+    if (got.start[got.count])
+        ck_assert_mem_eq(got.tokens, ref.tokens, got.start[got.count] * sizeof *got.tokens);
+    ck_assert_ptr_null(got.line);
+    if (!given) {
+        drnn_vocab_free(&vocab);
+        drnn_vocab_free(&ref_vocab);
+    }
+    drnn_corpus_free(&got);
+    drnn_corpus_free(&ref);
+    drnn_names_free(&names);
+}
+
+START_TEST(test_corpus_parse)
+{
+    static const char *const texts[] = {
+        "Alpha\n\nBeta\n \t \nGAMMA\n\n\nomega",
+        "\xEF\xBB\xBF" "Abc\r\n Tyranno saurus \r\n",
+        "Pokémon\rÉ\rΔΙΝΟΣΑΥΡΟΣ\rДИНОЗАВР\r",
+        "İstanbul\nÀ\n~!@#\n",
+        "", "\n \t\n", "a\x1b\n", "ok\nbad\xff\n", "x\0y\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        check_corpus_parse(texts[i], strlen(texts[i]) + (i == 8 ? 4 : 0), NULL, 0);
+
+    /* With a given vocabulary: names with other symbols skipped or refused,
+     * the fingerprint still of every name. */
+    uint32_t abc_symbols[] = {DRNN_END, 'a', 'b', 'c'};
+    drnn_vocab abc = {4, abc_symbols};
+    static const char data[] = "cab\nabd\n\nba\nxyz\nc\n";
+    check_corpus_parse(data, sizeof data - 1, &abc, 1);
+    check_corpus_parse(data, sizeof data - 1, &abc, 0);
+    check_corpus_parse("xyz\n", 4, &abc, 1); /* every name skipped: OK, none kept */
+    check_corpus_parse("\n\nJosé\n", 8, &abc, 0);
+
+    /* Strict, with and without a fingerprint to finish. */
+    drnn_corpus c;
+    drnn_vocab v = abc;
+    drnn_error err;
+    ck_assert_int_eq(drnn_corpus_parse(&c, &v, NULL, data, sizeof data - 1, "d.txt", NULL, 0,
+                                       &err),
+                     DRNN_ERR_UNKNOWN_SYMBOL);
+    ck_assert_str_eq(err.message, "d.txt:2: symbol 'd' (U+0064) is not in the model's vocabulary");
+    ck_assert_int_eq(v.size, 4);
+
+    /* The real data, and its vocabulary limit message naming file and line. */
+    size_t len;
+    char *many = distinct_lines(DRNN_MAX_VOCAB, &len);
+    check_corpus_parse(many, len, NULL, 0);
+    memset(&v, 0, sizeof v);
+    ck_assert_int_eq(drnn_corpus_parse(&c, &v, NULL, many, len, "m.txt", NULL, 0, &err),
+                     DRNN_ERR_VOCAB_TOO_BIG);
+    ck_assert_ptr_nonnull(strstr(err.message, "m.txt:65536: more than 65535 distinct symbols"));
+    ck_assert_int_eq(v.size, 0);
+    free(many);
+    many = distinct_lines(DRNN_MAX_VOCAB - 1, &len);
+    check_corpus_parse(many, len, NULL, 0);
+    free(many);
+}
+END_TEST
+
+START_TEST(test_corpus_load)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/dinos.txt", top ? top : ".");
+    drnn_corpus c;
+    drnn_vocab v;
+    drnn_error err;
+    uint64_t fp;
+    memset(&v, 0, sizeof v);
+    ck_assert_int_eq(drnn_corpus_load(&c, &v, &fp, path, NULL, 0, &err), DRNN_OK);
+    drnn_names names;
+    ck_assert_int_eq(drnn_names_load(&names, path, NULL, &err), DRNN_OK);
+    ck_assert_uint_eq(c.count, 1536);
+    ck_assert_int_eq(v.size, 27);
+    ck_assert(fp == drnn_names_fingerprint(&names));
+    drnn_names_free(&names);
+    drnn_corpus_free(&c);
+    ck_assert_int_eq(drnn_corpus_load(&c, &v, &fp, "/nonexistent/x.txt", NULL, 0, &err),
+                     DRNN_ERR_NOT_FOUND);
+    ck_assert_ptr_null(c.tokens);
+    drnn_vocab_free(&v);
+}
+END_TEST
+
+START_TEST(test_corpus_extract)
+{
+    /* Taking names out in place leaves what drnn_corpus_select would give. */
+    drnn_names names;
+    drnn_vocab vocab;
+    drnn_corpus all, ref_rest, ref_out, out;
+    drnn_error err;
+    parse_ok(&names, "a\nbb\nccc\n\nd\neeeee\nf\ngg\n", 0);
+    ck_assert_int_eq(drnn_vocab_build(&vocab, &names, &err), DRNN_OK);
+    static const size_t take[] = {1, 2, 5}, rest[] = {0, 3, 4, 6};
+    ck_assert_int_eq(drnn_corpus_encode(&all, &names, &vocab, 0, "e.txt", &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_select(&ref_out, &all, take, 3, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_select(&ref_rest, &all, rest, 4, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_extract(&all, take, 3, &out, &err), DRNN_OK);
+    const drnn_corpus *pairs[2][2] = {{&all, &ref_rest}, {&out, &ref_out}};
+    for (int p = 0; p < 2; p++) {
+        const drnn_corpus *a = pairs[p][0], *b = pairs[p][1];
+        ck_assert_uint_eq(a->count, b->count);
+        ck_assert_mem_eq(a->start, b->start, (a->count + 1) * sizeof *a->start);
+        ck_assert_mem_eq(a->tokens, b->tokens, a->start[a->count] * sizeof *a->tokens);
+        ck_assert_mem_eq(a->line, b->line, a->count * sizeof *a->line);
+    }
+    drnn_corpus_free(&out);
+    /* Indices out of order or range are refused, the corpus untouched. */
+    static const size_t bad[] = {2, 1};
+    ck_assert_int_eq(drnn_corpus_extract(&all, bad, 2, &out, &err), DRNN_ERR_INVALID);
+    static const size_t beyond[] = {4};
+    ck_assert_int_eq(drnn_corpus_extract(&all, beyond, 1, &out, &err), DRNN_ERR_INVALID);
+    ck_assert_uint_eq(all.count, 4);
+    /* Taking nothing, then everything. */
+    ck_assert_int_eq(drnn_corpus_extract(&all, NULL, 0, &out, &err), DRNN_OK);
+    ck_assert_uint_eq(all.count, 4);
+    ck_assert_uint_eq(out.count, 0);
+    drnn_corpus_free(&out);
+    static const size_t every[] = {0, 1, 2, 3};
+    ck_assert_int_eq(drnn_corpus_extract(&all, every, 4, &out, &err), DRNN_OK);
+    ck_assert_uint_eq(all.count, 0);
+    ck_assert_uint_eq(out.count, 4);
+    ck_assert_mem_eq(out.tokens, ref_rest.tokens, out.start[4] * sizeof *out.tokens);
+    drnn_corpus_free(&out);
+    drnn_corpus_free(&all);
+    drnn_corpus_free(&ref_out);
+    drnn_corpus_free(&ref_rest);
+    drnn_vocab_free(&vocab);
+    drnn_names_free(&names);
+}
+END_TEST
+
 /* Checks that train and val partition 0..count-1, each ascending. */
 static void check_partition(size_t count, const size_t *tr, size_t nt, const size_t *va,
                             size_t nv)
@@ -859,6 +1127,7 @@ static Suite *names_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_simple_file);
     tcase_add_test(tc, test_crlf_same_as_lf);
+    tcase_add_test(tc, test_cr_line_ends);
     tcase_add_test(tc, test_keep_case);
     tcase_add_test(tc, test_trim_blanks_and_bom);
     tcase_add_test(tc, test_utf8_names);
@@ -879,6 +1148,7 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_name_length_limit);
     tcase_add_test(tc, test_huge_line);
+    tcase_add_test(tc, test_control_characters);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("vocab");
@@ -886,6 +1156,9 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_vocab_limit);
     tcase_add_test(tc, test_fingerprint);
     tcase_add_test(tc, test_corpus_encode);
+    tcase_add_test(tc, test_corpus_parse);
+    tcase_add_test(tc, test_corpus_load);
+    tcase_add_test(tc, test_corpus_extract);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("split");

@@ -72,7 +72,7 @@ grep -q '"names":2500' "$tmp/out" && ok "every name evaluated" || bad "eval gave
 
 # --- the limit: 65,535 symbols and END fill a 16-bit token ---
 python3 "$tmp/ideographs.py" 65536 "$tmp/wide.txt"
-expect 1 "wide\.txt: line 65536: more than 65535 distinct symbols \(the limit\) at U\+2ADFF" \
+expect 1 "wide\.txt:65536: more than 65535 distinct symbols \(the limit\) at U\+2ADFF" \
   "65,536 distinct symbols refused on the line that passes the limit" -- \
   "$train" --data "$tmp/wide.txt" --checkpoint-dir "$tmp/w"
 finish

@@ -25,6 +25,23 @@ expect 1 "utf8\.txt:2: invalid UTF-8"       "invalid UTF-8"       -- "$train" --
 expect 1 "long\.txt:1: .*longer than 256"   "a 10 MB single line" -- "$train" --data "$d/long.txt" "${tiny[@]}" -c "$tmp/c"
 expect 0 ""                                 "CRLF line endings"   -- "$train" --data "$d/crlf.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/crlf"
 
+# Classic Mac line ends (CR alone) are line ends, with the right line numbers;
+# control characters in a name (ESC sequences, a tab) are refused.
+printf 'Aardonyx\rAbelisaurus\r\rAchelousaurus\r' > "$d/cr.txt"
+expect 0 "" "CR line endings (classic Mac)" -- "$train" --data "$d/cr.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/cr"
+expect 0 "" "... evaluated" -- "$eval_" -c "$tmp/cr/latest.ckpt" --data "$d/cr.txt"
+grep -q "^3 names" "$tmp/out" && ok "... as 3 names" || bad "CR file read as: $(cat "$tmp/out")"
+printf 'Aardonyx\rAbelisaurus\r\rBad\xffName\r' > "$d/cr-utf8.txt"
+expect 1 "cr-utf8\.txt:4: invalid UTF-8" "a CR file's error names the right line" -- "$train" --data "$d/cr-utf8.txt" "${tiny[@]}" -c "$tmp/c"
+printf 'Tyrannosaurus\nEvil\033]0;pwned\007Name\n' > "$d/escape.txt"
+expect 1 "escape\.txt:2: control character U\+001B \(escape\) at column 5: a name must be printable text" \
+  "an escape sequence in a name" -- "$train" --data "$d/escape.txt" "${tiny[@]}" -c "$tmp/c"
+printf 'Tyranno\tsaurus\n' > "$d/tab.txt"
+expect 1 "tab\.txt:1: control character U\+0009 \(tab\) at column 8" "a tab inside a name" -- \
+  "$train" --data "$d/tab.txt" "${tiny[@]}" -c "$tmp/c"
+printf 'Aardonyx\n\302\233' > "$d/c1.txt"
+expect 1 "c1\.txt:2: control character U\+009B" "a C1 control character (CSI)" -- "$eval_" -c "$tmp/cr/latest.ckpt" --data "$d/c1.txt"
+
 # A model to damage, and to sample from.
 "$train" --data "$data" "${tiny[@]}" -c "$tmp/m" || bad "training the model failed"
 ck=$tmp/m/latest.ckpt
@@ -36,7 +53,7 @@ expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads, more than the 1024 al
   "OMP_NUM_THREADS=70000: dinornn-eval" -- env OMP_NUM_THREADS=70000 "$eval_" -c "$ck"
 grep -q "nats/char" "$tmp/out" && ok "... which evaluates" || bad "no evaluation: $(cat "$tmp/out")"
 expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads" "OMP_NUM_THREADS=70000: dinornn-train" -- \
-  env OMP_NUM_THREADS=70000 "$train" --data "$data" --layers 2 --hidden 100 --epochs 1 --samples 0 -c "$tmp/omp"
+  env OMP_NUM_THREADS=70000 "$train" --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 -c "$tmp/omp"
 grep -q "1024 threads" "$tmp/out" && ok "... which trains with 1024 threads at most" || bad "output: $(head -c 300 "$tmp/out")"
 expect 0 "" "OMP_NUM_THREADS=70000: dinornn-sample" -- env OMP_NUM_THREADS=70000 "$sample" -c "$ck" -n 3
 size=$(stat -c %s "$ck")
@@ -110,6 +127,25 @@ expect 2 "^dinornn-sample: --top-k: '1e3' is not a whole number" \
   "an exponent in an integer" -- "$sample" -c "$d/missing.ckpt" --top-k 1e3
 expect 2 "^dinornn-sample: --max-length: 0 is out of range \(must be from 1 to 256\)" "a zero length" -- \
   "$sample" -c "$d/missing.ckpt" --max-length 0
+
+# Memory stays proportional to the names file: 150 copies of the data (3 MB)
+# must load, split and train within the memory of a run on the data alone
+# plus 4 times the file (the loader used to take 11 times the file). Not
+# under the sanitizers, whose shadow memory ulimit -v cannot allow for.
+if [ -z "${sanitize_cflags:-}" ]; then
+  for i in $(seq 150); do cat "$data"; done > "$d/big.txt"
+  big_kb=$(( $(stat -c %s "$d/big.txt") / 1024 ))
+  run_in() { (ulimit -v "$1"; exec "$train" --data "$2" --cell rnn --layers 1 --hidden 1 --batch 8192 \
+    --epochs 1 --samples 0 --quiet -j 1 --overwrite -c "$tmp/mem") >/dev/null 2>&1; }
+  lo=1024 hi=262144
+  run_in $hi "$data" || bad "the memory baseline run failed"
+  while [ $((hi - lo)) -gt 1024 ]; do
+    mid=$(( (lo + hi) / 2 ))
+    if run_in $mid "$data"; then hi=$mid; else lo=$mid; fi
+  done
+  expect 0 "" "a 3 MB names file within the baseline ($hi KB) + 4 x its size" -- \
+    bash -c "ulimit -v $((hi + 4 * big_kb)); exec \"$train\" --data \"$d/big.txt\" --cell rnn --layers 1 --hidden 1 --batch 8192 --epochs 1 --samples 0 --quiet -j 1 --overwrite -c \"$tmp/mem\""
+fi
 
 # Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the
 # previous checkpoint, names the path and the reason, and exits 1.

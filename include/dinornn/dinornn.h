@@ -6,6 +6,7 @@
 #include "dinornn/rng.h"
 #include "dinornn/names.h"
 #include "dinornn/model.h"
+#include "dinornn/hparams.h"
 #include "dinornn/sample.h"
 #include "dinornn/search.h"
 #include "dinornn/train.h"

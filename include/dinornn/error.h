@@ -29,7 +29,6 @@ typedef enum drnn_status {
     DRNN_ERR_CKPT_CORRUPT,     /* checksum mismatch or inconsistent fields */
     DRNN_ERR_MISMATCH,         /* a setting contradicts the checkpoint or data */
     DRNN_ERR_NONFINITE,        /* training produced NaN or infinity */
-    DRNN_ERR_INTERRUPTED,      /* stopped on request (a signal) */
     DRNN_ERR_LOCKED,           /* another process holds the checkpoint directory */
     DRNN_ERR_NOT_REGULAR,      /* a FIFO, device or socket where a file is needed */
     DRNN_ERR_CONTROL_CHAR,     /* a names file holds a control character */

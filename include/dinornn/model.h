@@ -80,8 +80,6 @@ int drnn_config_check(const drnn_config *cfg, drnn_error *err);
 int drnn_cell_gates(drnn_cell_kind kind);
 /* "rnn", ...; NULL for an unknown kind. */
 const char *drnn_cell_name(drnn_cell_kind kind);
-/* The kind named s, or -1. */
-int drnn_cell_parse(const char *s);
 size_t drnn_param_count(const drnn_config *cfg);
 
 /* Allocates a zeroed parameter-shaped buffer and binds its views. */
@@ -99,43 +97,37 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng);
  * to max_len symbols; sized once so the hot path never allocates. */
 typedef struct drnn_scratch drnn_scratch;
 int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, drnn_error *err);
-/* The same for groups of up to max_names names (drnn_group_loss_grad). */
+/* The same for groups of up to max_names names (drnn_group_loss). */
 #define DRNN_MAX_GROUP 1024
 int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_len,
                            int max_names, drnn_error *err);
 void drnn_scratch_free(drnn_scratch *s);
 /* Inverted dropout with probability p (0 = none) on the inputs of layers
- * 2 .. L and of the output layer, for the passes that follow, with masks
- * drawn from seed: the same seed gives the same masks. */
-void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed);
+ * 2 .. L and of the output layer, for the passes that follow; each name's
+ * masks are drawn from the seed the pass is given for it. */
+void drnn_scratch_set_dropout(drnn_scratch *s, double p);
 
-/* Loss of one name of len tokens (no end markers; 0 <= len <= max_len, else NaN): the
- * sum over T = len + 1 steps of -log p(target), in nats. Inputs are
- * [END, c1..cn], targets [c1..cn, END], from a zero state. */
-double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len);
-/* The losses of count names at once (count up to the scratch's group
- * size), losses[j] of name j, each the bits drnn_name_loss gives it alone.
- * Returns 0, or -1 if count or a length is out of range. */
-int drnn_group_losses(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                      const int *lens, int count, double *losses);
-/* The same, and BPTT: adds d(loss)/d(w) into grad (which the caller zeroes). */
-double drnn_name_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
-                           const drnn_token *name, int len);
-/* Forward and BPTT over count names at once (count up to the scratch's group
- * size): returns their summed loss and adds to grad exactly, bit for bit,
- * what drnn_name_loss_grad on each name in turn would, but reads each
- * weight matrix once per group (the recurrent ones once per step). With dropout
- * (drnn_scratch_set_dropout's p), name j's masks come from drop_seeds[j].
- * NaN if count or a length is out of range. */
-double drnn_group_loss_grad(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
-                            const drnn_token *const *names, const int *lens, int count,
-                            const uint64_t *drop_seeds);
-/* The same, but writes the group's gradient over grad instead of adding to
- * it: the bits drnn_group_loss_grad gives on a zeroed grad, without the cost
- * of zeroing it first. */
-double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *grad, drnn_scratch *s,
-                                const drnn_token *const *names, const int *lens, int count,
-                                const uint64_t *drop_seeds);
+/* The one loss call: count names (1 .. the workspace's group size) through
+ * the model at once. A name's loss is the sum over T = len + 1 steps of
+ * -log p(target), in nats: inputs [END, c1..cn], targets [c1..cn, END], from
+ * a zero state; losses[j] (when losses is given) receives name j's, the bits
+ * it would have alone, and the sum is returned (NaN if count or a length is
+ * out of range). Name j's dropout masks come from drop_seeds[j] (seed 0
+ * when drop_seeds is NULL). With grad, BPTT follows and the group's
+ * gradient is added to grad, or written over it when overwrite is 1 (the
+ * bits of adding it to zeros, without the cost of zeroing): exactly what
+ * the names one after another would give, while each weight matrix is read
+ * once per group (the recurrent ones once per step). */
+double drnn_group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                       const int *lens, int count, const uint64_t *drop_seeds, double *losses,
+                       drnn_params *grad, int overwrite);
+
+/* The loss of one name, forward only (drnn_group_loss of one name). */
+static inline double drnn_name_loss(const drnn_params *w, drnn_scratch *s,
+                                    const drnn_token *name, int len)
+{
+    return drnn_group_loss(w, s, &name, &len, 1, NULL, NULL, NULL, 0);
+}
 
 /* Turns logits z[V] into probabilities in place. Returns log(sum exp(z - zmax))
  * and sets *zmax, so that -log p[v] = result - (logit[v] - zmax), computed in

@@ -36,9 +36,13 @@ typedef struct drnn_names_options {
     int keep_case;       /* 0 (default): lowercase letters (Latin, Greek, Cyrillic) */
 } drnn_names_options;
 
-/* Reads and parses a names file. Blank lines are skipped; each line loses its
- * "\r\n" or "\n" and surrounding blanks. opts may be NULL for the defaults.
- * On failure *out is left empty and err names the file and line. */
+/* Reads and parses a names file. A line ends at "\n", "\r\n" or a lone "\r";
+ * blank lines are skipped and each name loses the blanks (space, tab, \v, \f)
+ * around it. Invalid UTF-8 and control characters inside a name (U+0000 to
+ * U+001F, U+007F to U+009F: a tab, an ESC) are refused. The file may be a
+ * pipe, but a FIFO with no writer is refused at once (DRNN_ERR_NOT_REGULAR).
+ * opts may be NULL for the defaults. On failure *out is left empty and err
+ * names the file and line. */
 int drnn_names_load(drnn_names *out, const char *path,
                     const drnn_names_options *opts, drnn_error *err);
 /* The same from a buffer; label stands for the file name in messages. */
@@ -73,7 +77,8 @@ typedef struct drnn_corpus {
     size_t count;
     drnn_token *tokens;  /* all names' tokens, concatenated, without end markers */
     size_t *start;       /* count + 1 offsets into tokens */
-    long *line;          /* source line of each name */
+    long *line;          /* source line of each name; NULL from drnn_corpus_load,
+                          * whose messages name the lines themselves */
     size_t skipped;      /* names left out for unknown symbols (skip_unknown only) */
     long first_skipped_line;
 } drnn_corpus;
@@ -89,6 +94,33 @@ static inline int drnn_corpus_len(const drnn_corpus *c, size_t i)
 {
     return (int)(c->start[i + 1] - c->start[i]);
 }
+
+/* A names file read straight into tokens, without the code points (and
+ * line numbers) that drnn_names_load and drnn_corpus_encode keep: the file's
+ * bytes and the corpus (2 bytes a symbol, 8 a name) are all the memory it
+ * takes. The file is parsed exactly as drnn_names_load does; line is NULL.
+ * With vocab->size == 0 the vocabulary is built from the file's names into
+ * *vocab (as drnn_vocab_build would, "FILE:LINE: more than 65535 distinct
+ * symbols" past the limit) and every name is kept. Otherwise the names are
+ * encoded with *vocab as drnn_corpus_encode does: those with other symbols
+ * are skipped and counted with skip_unknown, else refused
+ * (DRNN_ERR_UNKNOWN_SYMBOL naming the first). fingerprint (may be NULL)
+ * receives drnn_names_fingerprint of all the file's names, skipped ones
+ * included; it is also set when the only failure is an unknown symbol, so
+ * that a caller can first say whether the file is the one it expected. */
+int drnn_corpus_load(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint,
+                     const char *path, const drnn_names_options *opts, int skip_unknown,
+                     drnn_error *err);
+/* The same from a buffer; label stands for the file name in messages. */
+int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint,
+                      const char *buf, size_t len, const char *label,
+                      const drnn_names_options *opts, int skip_unknown, drnn_error *err);
+
+/* Moves names idx[0 .. n-1] (strictly ascending) of *all into *out, in that
+ * order, and closes the gaps in *all in place, keeping its order: a split
+ * that copies only the part taken out. */
+int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
+                        drnn_error *err);
 
 /* 1 if tokens[0 .. n-1] is one of the corpus's names, else 0. */
 int drnn_corpus_contains(const drnn_corpus *c, const drnn_token *tokens, int n);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "dinornn/model.h"
+#include "dinornn/hparams.h"
 #include "dinornn/names.h"
 
 #ifdef __cplusplus
@@ -24,47 +25,10 @@ extern "C" {
 #define DRNN_GRAD_SLOTS 8
 /* Evaluation sums a corpus in this many fixed chunks, in order. */
 #define DRNN_EVAL_CHUNKS 16
-#define DRNN_MAX_BATCH 8192   /* so that a slot's group fits DRNN_MAX_GROUP */
 /* The most OpenMP threads the library asks for, whatever OMP_NUM_THREADS
  * says; no parallel region asks for more threads than it has pieces of work. */
 #define DRNN_MAX_THREADS 1024
 
-typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
-typedef enum drnn_clip_mode { DRNN_CLIP_NORM, DRNN_CLIP_VALUE, DRNN_CLIP_COUNT } drnn_clip_mode;
-typedef enum drnn_schedule { DRNN_SCHED_CONSTANT, DRNN_SCHED_STEP, DRNN_SCHED_COSINE, DRNN_SCHED_COUNT } drnn_schedule;
-
-/* Everything that decides a run's result besides the data. */
-typedef struct drnn_hparams {
-    drnn_config model;        /* model.vocab comes from the data */
-    int batch;                /* names per mini-batch, 1 .. DRNN_MAX_BATCH */
-    drnn_optimizer optimizer;
-    double lr;                /* base learning rate, 1e-12 .. 100 */
-    double momentum;          /* SGD only, 0 .. < 1 */
-    double beta1, beta2, eps; /* Adam; eps also for Adagrad */
-    double dropout;           /* inverted dropout between layers and before the output, 0 .. 0.99 */
-    double weight_decay;      /* decoupled for Adam (AdamW), L2 for SGD and Adagrad; 0 .. 10 */
-    drnn_clip_mode clip_mode;
-    double clip;              /* global-norm bound or element bound; 0 = none */
-    drnn_schedule schedule;
-    int step_epochs;          /* step: multiply by step_gamma every step_epochs */
-    double step_gamma;
-    int cosine_epochs;        /* cosine: from lr down to lr_min over this many epochs */
-    double lr_min;
-    uint64_t seed;            /* weights, split and shuffles */
-    double val_fraction;      /* held-out share of the names file, 0 .. < 1 */
-    int keep_case;
-    int has_val_file;         /* validation came from its own file, not the split */
-} drnn_hparams;
-
-/* The defaults of dinornn-train (model.vocab left 0). */
-void drnn_hparams_default(drnn_hparams *hp);
-/* DRNN_OK, or DRNN_ERR_INVALID naming the first setting out of range. */
-int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err);
-const char *drnn_optimizer_name(drnn_optimizer o);
-const char *drnn_clip_mode_name(drnn_clip_mode m);
-const char *drnn_schedule_name(drnn_schedule s);
-/* The learning rate used during epoch (0-based). */
-double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch);
 
 /* The whole state of a run: what a checkpoint holds. */
 typedef struct drnn_train_state {
@@ -79,7 +43,9 @@ typedef struct drnn_train_state {
     int64_t step;             /* optimizer steps taken */
     double epoch_loss;        /* summed loss of the current epoch so far (nats) */
     int64_t epoch_chars;      /* predicted characters in it so far */
-    double best_val_loss;     /* best validation loss at an epoch's end; HUGE_VAL if none */
+    double best_val_loss;     /* best score at an epoch's end, which picks best.ckpt: the
+                               * validation loss, or the training loss of a run
+                               * without validation names; HUGE_VAL before any */
     int64_t best_epoch;
     uint64_t data_fingerprint;
     uint64_t val_fingerprint; /* of the validation file, 0 without one */

@@ -1,27 +1,73 @@
 /* fuzz_names.c: arbitrary bytes as a names file, through everything the
- * trainer does with one: parse, vocabulary, encoding, fingerprint, split. */
+ * trainer does with one: parse, vocabulary, encoding, fingerprint, split;
+ * and the direct loader (drnn_corpus_parse) must agree with that path. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "dinornn/dinornn.h"
 #include "fuzz.h"
+
+/* The direct loader gives what parse + vocabulary + encoding give, or fails
+ * with the same status. */
+static void check_direct(const uint8_t *data, size_t size, int rc_names, const drnn_names *names)
+{
+    drnn_vocab vocab, ref_vocab;
+    drnn_corpus direct, ref;
+    uint64_t fp = 0;
+    memset(&vocab, 0, sizeof vocab);
+    int rc = drnn_corpus_parse(&direct, &vocab, &fp, (const char *)data, size, "fuzz", NULL, 0,
+                               NULL);
+    if (rc_names != DRNN_OK) {
+        if (rc != rc_names)
+            abort();
+        return;
+    }
+    int rc_ref = drnn_vocab_build(&ref_vocab, names, NULL);
+    if (rc_ref == DRNN_OK)
+        rc_ref = drnn_corpus_encode(&ref, names, &ref_vocab, 0, "fuzz", NULL);
+    if (rc != rc_ref)
+        abort();
+    if (rc != DRNN_OK) {
+        drnn_vocab_free(&ref_vocab);
+        return;
+    }
+    size_t n_tok = ref.start[ref.count];
+    if (fp != drnn_names_fingerprint(names) || vocab.size != ref_vocab.size ||
+        memcmp(vocab.symbol, ref_vocab.symbol, (size_t)vocab.size * sizeof vocab.symbol[0]) ||
+        direct.count != ref.count ||
+        memcmp(direct.start, ref.start, (ref.count + 1) * sizeof *ref.start) ||
+        memcmp(direct.tokens, ref.tokens, n_tok * sizeof *ref.tokens))
+        abort();
+    drnn_corpus_free(&direct);
+    drnn_corpus_free(&ref);
+    drnn_vocab_free(&vocab);
+    drnn_vocab_free(&ref_vocab);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     drnn_names names;
     drnn_vocab vocab;
     drnn_corpus corpus;
-    if (drnn_names_parse(&names, (const char *)data, size, "fuzz", NULL, NULL) != DRNN_OK)
+    int rc = drnn_names_parse(&names, (const char *)data, size, "fuzz", NULL, NULL);
+    check_direct(data, size, rc, &names);
+    if (rc != DRNN_OK)
         return 0;
     (void)drnn_names_fingerprint(&names);
     if (drnn_vocab_build(&vocab, &names, NULL) == DRNN_OK &&
         drnn_corpus_encode(&corpus, &names, &vocab, 0, "fuzz", NULL) == DRNN_OK) {
         size_t *train, *val, n_train, n_val;
         if (drnn_split(corpus.count, 0.1, 1, &train, &n_train, &val, &n_val, NULL) == DRNN_OK) {
+            drnn_corpus part;
+            if (drnn_corpus_extract(&corpus, val, n_val, &part, NULL) == DRNN_OK)
+                drnn_corpus_free(&part);
             free(train);
             free(val);
         }
         char text[4 * DRNN_MAX_NAME_LEN + 1];
-        drnn_vocab_decode(&vocab, corpus.tokens, drnn_corpus_len(&corpus, 0), 1, text, sizeof text);
+        if (corpus.count)
+            drnn_vocab_decode(&vocab, corpus.tokens, drnn_corpus_len(&corpus, 0), 1, text,
+                              sizeof text);
         drnn_corpus_free(&corpus);
     }
     drnn_vocab_free(&vocab);

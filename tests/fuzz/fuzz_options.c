@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     double x;
     /* Whatever is accepted is plain decimal (no blanks, hex, inf or nan)
      * and in range. */
-    int plain = size > 0 && strspn(arg, "0123456789.eE+-") == size;
+    size_t len = strlen(arg); /* the input may hold NUL bytes: the option ends at the first */
+    int plain = len > 0 && strspn(arg, "0123456789.eE+-") == len;
     if (cli_parse_int(arg, 1, 4096, &i) == CLI_NUMBER_OK && (!plain || i < 1 || i > 4096))
         abort();
     if (cli_parse_u64(arg, &u) == CLI_NUMBER_OK && !plain)

@@ -1,5 +1,6 @@
-/* model.c: parameter layout, initialisation, and the forward pass and BPTT of
- * a stack of recurrent layers over one name (see model.h and docs/model.md).
+/* bptt.c: the forward pass and backpropagation through time of a stack of
+ * recurrent layers over a group of names, in per-thread workspaces; the
+ * loss and gradient calls of model.h (see docs/model.md).
  *
  * The passes run layer by layer over all time steps rather than step by step
  * through all layers: a layer's input projections for every step are known
@@ -12,141 +13,6 @@
 #include "cell.h"
 #include "internal.h"
 #include "kernels.h"
-
-static const drnn_cell_ops *const cell_table[DRNN_CELL_KIND_COUNT] = {
-    [DRNN_CELL_RNN] = &drnn_cell_rnn,
-    [DRNN_CELL_LSTM] = &drnn_cell_lstm,
-    [DRNN_CELL_GRU] = &drnn_cell_gru,
-};
-
-const drnn_cell_ops *drnn_cell_ops_of(drnn_cell_kind kind)
-{
-    if ((int)kind < 0 || kind >= DRNN_CELL_KIND_COUNT)
-        return NULL;
-    return cell_table[kind];
-}
-
-int drnn_cell_gates(drnn_cell_kind kind)
-{
-    const drnn_cell_ops *ops = drnn_cell_ops_of(kind);
-    return ops ? ops->gates : 0;
-}
-
-const char *drnn_cell_name(drnn_cell_kind kind)
-{
-    const drnn_cell_ops *ops = drnn_cell_ops_of(kind);
-    return ops ? ops->name : NULL;
-}
-
-int drnn_cell_parse(const char *s)
-{
-    for (int k = 0; k < DRNN_CELL_KIND_COUNT; k++)
-        if (cell_table[k] && strcmp(s, cell_table[k]->name) == 0)
-            return k;
-    return -1;
-}
-
-int drnn_config_check(const drnn_config *cfg, drnn_error *err)
-{
-    if (cfg->vocab < 2 || cfg->vocab > DRNN_MAX_VOCAB)
-        return drnn_fail(err, DRNN_ERR_INVALID, "vocabulary size %d is outside 2..%d",
-                         cfg->vocab, DRNN_MAX_VOCAB);
-    if (cfg->hidden < 1 || cfg->hidden > DRNN_MAX_HIDDEN)
-        return drnn_fail(err, DRNN_ERR_INVALID, "hidden size %d is outside 1..%d",
-                         cfg->hidden, DRNN_MAX_HIDDEN);
-    if (cfg->layers < 1 || cfg->layers > DRNN_MAX_LAYERS)
-        return drnn_fail(err, DRNN_ERR_INVALID, "layer count %d is outside 1..%d",
-                         cfg->layers, DRNN_MAX_LAYERS);
-    if (!drnn_cell_ops_of(cfg->cell))
-        return drnn_fail(err, DRNN_ERR_INVALID, "unknown cell kind %d", (int)cfg->cell);
-    return drnn_ok(err);
-}
-
-/* With the limits above every count fits easily in size_t: the largest model
- * is 16 layers of 4 * 4096^2 * 2 scalars, about 2^31. */
-size_t drnn_param_count(const drnn_config *cfg)
-{
-    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t GH = (size_t)cell->gates * H, RH = (size_t)cell->hbias * H;
-    size_t n = 0;
-    for (int l = 0; l < cfg->layers; l++)
-        n += (l == 0 ? V : H) * GH + GH * H + GH + RH;
-    return n + V * H + V;
-}
-
-void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
-{
-    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t GH = (size_t)cell->gates * H, RH = (size_t)cell->hbias * H;
-    drnn_real *at = data;
-    memset(p->layer, 0, sizeof p->layer);
-    p->cfg = *cfg;
-    p->count = drnn_param_count(cfg);
-    p->data = data;
-    for (int l = 0; l < cfg->layers; l++) {
-        p->layer[l].W_x = at;
-        at += (l == 0 ? V : H) * GH;
-        p->layer[l].W_h = at;
-        at += GH * H;
-        p->layer[l].b = at;
-        at += GH;
-        p->layer[l].b_h = at;
-        at += RH;
-    }
-    p->W_y = at;
-    at += V * H;
-    p->b_y = at;
-}
-
-int drnn_params_alloc(drnn_params *p, const drnn_config *cfg, drnn_error *err)
-{
-    memset(p, 0, sizeof *p);
-    int rc = drnn_config_check(cfg, err);
-    if (rc)
-        return rc;
-    size_t n = drnn_param_count(cfg);
-    drnn_real *data = calloc(n, sizeof *data);
-    if (!data)
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu parameters", n);
-    drnn_params_bind(p, cfg, data);
-    return DRNN_OK;
-}
-
-void drnn_params_free(drnn_params *p)
-{
-    free(p->data);
-    memset(p, 0, sizeof *p);
-}
-
-void drnn_params_zero(drnn_params *p)
-{
-    memset(p->data, 0, p->count * sizeof *p->data);
-}
-
-static void fill_uniform(drnn_real *x, size_t n, double scale, drnn_rng *rng)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = (drnn_real)((2.0 * drnn_rng_uniform(rng) - 1.0) * scale);
-}
-
-void drnn_params_init(drnn_params *p, drnn_rng *rng)
-{
-    const drnn_config *cfg = &p->cfg;
-    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    size_t V = (size_t)cfg->vocab, H = (size_t)cfg->hidden;
-    size_t GH = (size_t)cell->gates * H;
-    double scale = 1.0 / sqrt((double)H);
-    drnn_params_zero(p);
-    for (int l = 0; l < cfg->layers; l++) {
-        fill_uniform(p->layer[l].W_x, (l == 0 ? V : H) * GH, scale, rng);
-        fill_uniform(p->layer[l].W_h, GH * H, scale, rng);
-        if (cell->init_bias)
-            cell->init_bias(p->layer[l].b, cfg->hidden);
-    }
-    fill_uniform(p->W_y, V * H, scale, rng);
-}
 
 /* Per-thread workspace for a group of up to G names, every array a slice of
  * one allocation. Positions in the group are sorted by length, longest
@@ -166,7 +32,6 @@ struct drnn_scratch {
     int max_names;                          /* G */
     int count;                              /* names in the current pass */
     double drop_p;                          /* dropout probability of the next pass */
-    uint64_t drop_seed;                     /* ... and the seed of a one-name pass */
     int *steps;                             /* [G] T of the name at each position */
     int *pos;                               /* [G] position of the caller's j-th name */
     int *offset;                            /* [T_max + 1] first row of each step */
@@ -278,10 +143,9 @@ void drnn_scratch_free(drnn_scratch *s)
     free(s);
 }
 
-void drnn_scratch_set_dropout(drnn_scratch *s, double p, uint64_t seed)
+void drnn_scratch_set_dropout(drnn_scratch *s, double p)
 {
     s->drop_p = p;
-    s->drop_seed = seed;
 }
 
 /* The row of step t of position k, and that row of an [R][width] array. */
@@ -317,7 +181,7 @@ static int frame_group(drnn_scratch *s, const drnn_token *const *names, const in
             k += lens[i] > lens[j] || (lens[i] == lens[j] && i < j);
         s->pos[j] = k;
         s->steps[k] = lens[j] + 1;
-        s->seeds[k] = seeds ? seeds[j] : s->drop_seed;
+        s->seeds[k] = seeds ? seeds[j] : 0;
     }
     s->count = count;
     const int T0 = s->steps[0];
@@ -354,7 +218,7 @@ static void draw_masks(drnn_scratch *s, int k)
         for (int t = 0; t < T; t++) {
             drnn_real *m = ROW(s->mask[l], k, t, H);
             for (int i = 0; i < H; i++)
-                m[i] = drnn_rng_unit(&rng) < s->drop_p ? 0 : keep;
+                m[i] = drnn_rng_uniform(&rng) < s->drop_p ? 0 : keep;
         }
 }
 
@@ -475,25 +339,6 @@ static double total_loss(const drnn_scratch *s)
     return loss;
 }
 
-double drnn_name_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *name, int len)
-{
-    if (frame_group(s, &name, &len, 1, NULL))
-        return NAN;
-    forward(w, s);
-    return s->loss[0];
-}
-
-int drnn_group_losses(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                      const int *lens, int count, double *losses)
-{
-    if (frame_group(s, names, lens, count, NULL))
-        return -1;
-    forward(w, s);
-    for (int j = 0; j < count; j++)
-        losses[j] = s->loss[s->pos[j]];
-    return 0;
-}
-
 /* g[n] *= m[n] */
 static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
 {
@@ -514,11 +359,11 @@ static void weight_grad(drnn_scratch *s, drnn_real *W, const drnn_real *Y, size_
 
 /* How backward() treats the gradient it is given. */
 typedef enum grad_mode {
-    GRAD_ADD,        /* adds to it */
-    GRAD_SET,        /* writes over it: the same bits as adding to zeros,
-                      * without zeroing the large matrices first */
-    GRAD_SET_ROWS,   /* the same, for a gradient whose W_x[0] is zero on
-                      * entry: only the rows of the tokens read are written */
+    GRAD_ADD,      /* adds to it */
+    GRAD_SET,      /* writes over it: the same bits as adding to zeros,
+                    * without zeroing the large matrices first */
+    GRAD_SET_ROWS, /* the same, for a gradient whose W_x[0] is zero on
+                    * entry: only the rows of the tokens read are written */
 } grad_mode;
 
 /* BPTT over the group after forward(). Gradients of the weights are summed
@@ -612,162 +457,33 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad
 }
 
 
-static double group_pass(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                         const drnn_token *const *names, const int *lens, int count,
-                         const uint64_t *drop_seeds, grad_mode mode)
+static double group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                         const int *lens, int count, const uint64_t *drop_seeds, double *losses,
+                         drnn_params *grad, grad_mode mode)
 {
     if (frame_group(s, names, lens, count, drop_seeds))
         return NAN;
     forward(w, s);
-    backward(w, g, s, mode);
+    if (grad)
+        backward(w, grad, s, mode);
+    for (int j = 0; losses && j < count; j++)
+        losses[j] = s->loss[s->pos[j]];
     return total_loss(s);
 }
 
-double drnn_group_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                            const drnn_token *const *names, const int *lens, int count,
-                            const uint64_t *drop_seeds)
+double drnn_group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                       const int *lens, int count, const uint64_t *drop_seeds, double *losses,
+                       drnn_params *grad, int overwrite)
 {
-    return group_pass(w, g, s, names, lens, count, drop_seeds, GRAD_ADD);
+    return group_loss(w, s, names, lens, count, drop_seeds, losses, grad,
+                      overwrite ? GRAD_SET : GRAD_ADD);
 }
 
-double drnn_name_loss_grad(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                           const drnn_token *name, int len)
+double drnn_group_loss_rows(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
+                            const int *lens, int count, const uint64_t *drop_seeds,
+                            drnn_params *grad)
 {
-    return group_pass(w, g, s, &name, &len, 1, NULL, GRAD_ADD);
-}
-
-double drnn_group_loss_grad_set(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                                const drnn_token *const *names, const int *lens, int count,
-                                const uint64_t *drop_seeds)
-{
-    return group_pass(w, g, s, names, lens, count, drop_seeds, GRAD_SET);
-}
-
-double drnn_group_loss_grad_rows(const drnn_params *w, drnn_params *g, drnn_scratch *s,
-                                 const drnn_token *const *names, const int *lens, int count,
-                                 const uint64_t *drop_seeds)
-{
-    return group_pass(w, g, s, names, lens, count, drop_seeds, GRAD_SET_ROWS);
+    return group_loss(w, s, names, lens, count, drop_seeds, NULL, grad, GRAD_SET_ROWS);
 }
 
 #undef ROW
-
-/* The generation-time twin of forward(): one step through every layer. */
-struct drnn_stepper {
-    drnn_config cfg;
-    const drnn_cell_ops *cell;
-    drnn_real *cache[DRNN_MAX_LAYERS];  /* [C*H] each layer's last step */
-    drnn_real *next;                    /* [C*H] the step being computed */
-    drnn_real *xproj, *hproj;           /* [G*H] */
-    drnn_real *logits;                  /* [V] */
-    size_t size;                        /* scalars in block */
-    drnn_real *block;
-};
-
-int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err)
-{
-    *out = NULL;
-    int rc = drnn_config_check(cfg, err);
-    if (rc)
-        return rc;
-    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    size_t H = (size_t)cfg->hidden, GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
-    size_t n = ((size_t)cfg->layers + 1) * CH + 2 * GH + (size_t)cfg->vocab;
-    drnn_stepper *st = calloc(1, sizeof *st);
-    drnn_real *block = calloc(n, sizeof *block);
-    if (!st || !block) {
-        free(st), free(block);
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the generation state");
-    }
-    st->cfg = *cfg;
-    st->cell = cell;
-    st->block = block;
-    st->size = n;
-    drnn_real *at = block;
-    for (int l = 0; l < cfg->layers; l++)
-        st->cache[l] = at, at += CH;
-    st->next = at, at += CH;
-    st->xproj = at, at += GH;
-    st->hproj = at, at += GH;
-    st->logits = at;
-    *out = st;
-    return drnn_ok(err);
-}
-
-void drnn_stepper_free(drnn_stepper *st)
-{
-    if (!st)
-        return;
-    free(st->block);
-    free(st);
-}
-
-void drnn_stepper_reset(drnn_stepper *st)
-{
-    memset(st->block, 0, st->size * sizeof *st->block);
-}
-
-void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src)
-{
-    /* feed() swaps the cache pointers, so copy where they point as well. */
-    memcpy(dst->block, src->block, src->size * sizeof *src->block);
-    for (int l = 0; l < src->cfg.layers; l++)
-        dst->cache[l] = dst->block + (src->cache[l] - src->block);
-    dst->next = dst->block + (src->next - src->block);
-}
-
-const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in)
-{
-    const drnn_cell_ops *cell = st->cell;
-    const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
-    const int GH = cell->gates * H, RH = cell->hbias * H;
-    for (int l = 0; l < L; l++) {
-        const drnn_layer_view *p = &w->layer[l];
-        memcpy(st->xproj, p->b, (size_t)GH * sizeof *st->xproj);
-        if (l == 0)
-            drnn_vec_acc(st->xproj, p->W_x + (size_t)in * GH, GH);
-        else
-            drnn_gemm_xwt(st->xproj, 0, st->cache[l - 1], 0, p->W_x, 1, GH, H);
-        memset(st->hproj, 0, (size_t)GH * sizeof *st->hproj);
-        drnn_gemm_xwt(st->hproj, 0, st->cache[l], 0, p->W_h, 1, GH, H);
-        drnn_vec_acc(st->hproj + GH - RH, p->b_h, RH);
-        cell->forward(st->next, st->cache[l], st->xproj, st->hproj, H);
-        drnn_real *tmp = st->cache[l];
-        st->cache[l] = st->next;
-        st->next = tmp;
-    }
-    memcpy(st->logits, w->b_y, (size_t)V * sizeof *st->logits);
-    drnn_gemm_xwt(st->logits, 0, st->cache[L - 1], 0, w->W_y, 1, V, H);
-    return st->logits;
-}
-
-const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st)
-{
-    return st->logits;
-}
-
-/* What the next step reads of a layer's cache: h_t and any carried state
- * (LSTM: c_t), the first (1 + K) * H values; the rest is for backward. */
-static size_t carried(const drnn_stepper *st)
-{
-    return (size_t)(1 + st->cell->carry) * (size_t)st->cfg.hidden;
-}
-
-size_t drnn_stepper_state_size(const drnn_stepper *st)
-{
-    return (size_t)st->cfg.layers * carried(st);
-}
-
-void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state)
-{
-    size_t n = carried(st);
-    for (int l = 0; l < st->cfg.layers; l++)
-        memcpy(state + (size_t)l * n, st->cache[l], n * sizeof *state);
-}
-
-void drnn_stepper_load_state(drnn_stepper *st, const drnn_real *state)
-{
-    size_t n = carried(st);
-    for (int l = 0; l < st->cfg.layers; l++)
-        memcpy(st->cache[l], state + (size_t)l * n, n * sizeof *state);
-}

@@ -1,0 +1,91 @@
+/* evaluate.c: the loss of a model over a corpus, summed in an order that no
+ * thread count changes: fixed chunks of names, each in order, then the
+ * chunks in order. */
+#include <math.h>
+#include <string.h>
+
+#include "dinornn/train.h"
+#include "evaluate.h"
+#include "internal.h"
+
+/* Names evaluated at once, at most: enough for the products over steps to
+ * reuse each weight, few enough for the activations to stay in cache. The
+ * trainer's workspaces take fewer (a slot's names), drnn_evaluate's this. */
+#define EVAL_GROUP 16
+
+int drnn_longest_name(const drnn_corpus *c)
+{
+    int n = 0;
+    for (size_t i = 0; c && i < c->count; i++)
+        if (drnn_corpus_len(c, i) > n)
+            n = drnn_corpus_len(c, i);
+    return n;
+}
+
+/* Loss of w over c in DRNN_EVAL_CHUNKS fixed chunks of names, each summed in
+ * order, then summed in chunk order: the result depends neither on the
+ * thread count nor on how many workspaces there are. Workspace s serves
+ * chunks s, s + n_scratch, ... so that no two threads share one. */
+double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scratch **scratch,
+                              int n_scratch, int group, int64_t *chars_out)
+{
+    if (group > EVAL_GROUP)
+        group = EVAL_GROUP;
+    double loss[DRNN_EVAL_CHUNKS];
+    int64_t chars[DRNN_EVAL_CHUNKS];
+    const size_t n = c->count;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) num_threads(drnn_threads_for((size_t)n_scratch)))
+    for (int s = 0; s < n_scratch; s++) {
+        drnn_scratch_set_dropout(scratch[s], 0); /* evaluation never drops */
+        for (int k = s; k < DRNN_EVAL_CHUNKS; k += n_scratch) {
+            double sum = 0;
+            int64_t count = 0;
+            const size_t end = (size_t)(k + 1) * n / DRNN_EVAL_CHUNKS;
+            for (size_t i = (size_t)k * n / DRNN_EVAL_CHUNKS; i < end;) {
+                /* A group at a time; the losses still summed name by name. */
+                const drnn_token *names[EVAL_GROUP];
+                int lens[EVAL_GROUP], m = 0;
+                double losses[EVAL_GROUP];
+                for (; m < group && i < end; m++, i++) {
+                    names[m] = c->tokens + c->start[i];
+                    lens[m] = drnn_corpus_len(c, i);
+                    count += lens[m] + 1;
+                }
+                if (isnan(drnn_group_loss(w, scratch[s], names, lens, m, NULL, losses, NULL, 0))) {
+                    sum = NAN; /* cannot happen: the workspaces fit every name */
+                    break;
+                }
+                for (int j = 0; j < m; j++)
+                    sum += losses[j];
+            }
+            loss[k] = sum;
+            chars[k] = count;
+        }
+    }
+    double total = 0;
+    *chars_out = 0;
+    for (int k = 0; k < DRNN_EVAL_CHUNKS; k++) {
+        total += loss[k];
+        *chars_out += chars[k];
+    }
+    return total;
+}
+
+int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
+                  drnn_error *err)
+{
+    *nats = 0;
+    *chars = 0;
+    if (c->count == 0)
+        return drnn_ok(err);
+    drnn_scratch *scratch[DRNN_GRAD_SLOTS] = {NULL};
+    int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
+    int rc = DRNN_OK;
+    for (int s = 0; s < n && !rc; s++)
+        rc = drnn_scratch_new_group(&scratch[s], &w->cfg, drnn_longest_name(c), EVAL_GROUP, err);
+    if (!rc)
+        *nats = drnn_evaluate_chunks(w, c, scratch, n, EVAL_GROUP, chars);
+    for (int s = 0; s < n; s++)
+        drnn_scratch_free(scratch[s]);
+    return rc ? rc : drnn_ok(err);
+}

@@ -1,0 +1,20 @@
+/* evaluate.h: evaluation shared by drnn_evaluate and the trainer (which
+ * lends its workspaces). Not installed. */
+#ifndef DINORNN_EVALUATE_H
+#define DINORNN_EVALUATE_H
+
+#include <stdint.h>
+
+#include "dinornn/model.h"
+#include "dinornn/names.h"
+
+/* The longest name of c (0 for none or NULL). */
+int drnn_longest_name(const drnn_corpus *c);
+
+/* Summed loss of w over c and its predicted characters, in DRNN_EVAL_CHUNKS
+ * fixed chunks; n_scratch workspaces, each for groups of up to group names
+ * as long as c's longest. */
+double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scratch **scratch,
+                            int n_scratch, int group, int64_t *chars_out);
+
+#endif

@@ -1,0 +1,439 @@
+/* trainer.c: the state of a run and the trainer: an epoch of mini-batches,
+ * each one step (gather the names, forward and BPTT per gradient slot in
+ * parallel, reduce the slots in order, clip, one optimizer step). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dinornn/train.h"
+#include "evaluate.h"
+#include "internal.h"
+#include "optim.h"
+
+/* ---- the state of a run ---- */
+
+static int moments_needed(drnn_optimizer o, int which)
+{
+    if (which == 1)
+        return o == DRNN_OPT_ADAM || o == DRNN_OPT_SGD;
+    return o == DRNN_OPT_ADAM || o == DRNN_OPT_ADAGRAD;
+}
+
+int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_vocab *vocab,
+                   uint64_t data_fingerprint, uint64_t val_fingerprint, const char *data_path,
+                   drnn_error *err)
+{
+    memset(st, 0, sizeof *st);
+    int rc = drnn_hparams_check(hp, err);
+    if (rc)
+        return rc;
+    st->hp = *hp;
+    st->hp.model.vocab = vocab->size;
+    if ((rc = drnn_vocab_copy(&st->vocab, vocab, err)))
+        goto fail;
+    if ((rc = drnn_params_alloc(&st->weights, &st->hp.model, err)))
+        goto fail;
+    /* Moments an optimizer does not use stay unallocated (count 0). */
+    if (moments_needed(hp->optimizer, 1) && (rc = drnn_params_alloc(&st->moment1, &st->hp.model, err)))
+        goto fail;
+    if (moments_needed(hp->optimizer, 2) && (rc = drnn_params_alloc(&st->moment2, &st->hp.model, err)))
+        goto fail;
+    st->data_path = strdup(data_path ? data_path : "");
+    if (!st->data_path) {
+        rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    drnn_rng init;
+    drnn_rng_seed(&init, hp->seed);
+    drnn_params_init(&st->weights, &init);
+    /* The shuffles draw from their own stream, so that changing the
+     * initialisation never changes the order of the names. */
+    drnn_rng_seed(&st->rng, hp->seed ^ 0x73687566666c6531ULL /* "shuffle1" */);
+    st->best_val_loss = HUGE_VAL;
+    st->best_epoch = -1;
+    st->data_fingerprint = data_fingerprint;
+    st->val_fingerprint = val_fingerprint;
+    return drnn_ok(err);
+fail:
+    drnn_state_free(st);
+    return rc;
+}
+
+void drnn_state_free(drnn_train_state *st)
+{
+    drnn_vocab_free(&st->vocab);
+    drnn_params_free(&st->weights);
+    drnn_params_free(&st->moment1);
+    drnn_params_free(&st->moment2);
+    free(st->data_path);
+    memset(st, 0, sizeof *st);
+}
+
+/* ---- the trainer ---- */
+
+struct drnn_trainer {
+    drnn_train_state *st;
+    const drnn_corpus *train, *val;
+    int slots;                          /* gradient slots allocated */
+    int max_len;                        /* longest name the workspaces take */
+    drnn_params grad[DRNN_GRAD_SLOTS];  /* per-slot gradient sums */
+    int workers;                        /* workspaces: one per thread, at most slots */
+    int group;                          /* names a workspace takes at once */
+    drnn_scratch *scratch[DRNN_GRAD_SLOTS];
+    double slot_loss[DRNN_GRAD_SLOTS];
+    int64_t slot_chars[DRNN_GRAD_SLOTS];
+    uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
+    drnn_rng after_shuffle;             /* the generator after this epoch's shuffle */
+    const drnn_token **names;           /* [batch] the mini-batch: its names' tokens, */
+    int *lens;                          /* [batch] lengths */
+    uint64_t *seeds;                    /* [batch] and dropout seeds */
+    size_t chunks;                      /* reduction chunks */
+    double *chunk_sq;                   /* [chunks] partial sums of squares */
+    unsigned char *live;                /* [chunks] 0: zero in every slot this mini-batch */
+    drnn_token *rows;                   /* layer-0 rows the mini-batch's slots read */
+    size_t row_at[DRNN_GRAD_SLOTS + 1]; /* slot s's are rows[row_at[s] .. row_at[s+1]) */
+};
+
+/* This epoch's order of the training names, from the generator as it was
+ * when the epoch began; returns the generator as it is after the shuffle. */
+static drnn_rng shuffle_epoch(drnn_trainer *t)
+{
+    drnn_rng rng = t->st->rng;
+    size_t n = t->train->count;
+    for (size_t i = 0; i < n; i++)
+        t->order[i] = (uint32_t)i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)drnn_rng_below(&rng, i + 1);
+        uint32_t tmp = t->order[i];
+        t->order[i] = t->order[j];
+        t->order[j] = tmp;
+    }
+    return rng;
+}
+
+int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus *train,
+                     const drnn_corpus *val, drnn_error *err)
+{
+    *out = NULL;
+    if (!train || train->count == 0)
+        return drnn_fail(err, DRNN_ERR_EMPTY, "there are no names to train on");
+    if (train->count > UINT32_MAX)
+        return drnn_fail(err, DRNN_ERR_INVALID, "%zu training names is more than %u",
+                         train->count, (unsigned)UINT32_MAX);
+    if (st->epoch_pos < 0 || (uint64_t)st->epoch_pos > train->count)
+        return drnn_fail(err, DRNN_ERR_MISMATCH,
+                         "the run stopped at name %lld of an epoch, but there are only %zu "
+                         "training names: this is not the data it was trained on",
+                         (long long)st->epoch_pos, train->count);
+    drnn_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    t->st = st;
+    t->train = train;
+    t->val = val;
+    int max_len = drnn_longest_name(train), val_len = drnn_longest_name(val);
+    if (val_len > max_len)
+        max_len = val_len;
+    t->max_len = max_len;
+    t->slots = st->hp.batch < DRNN_GRAD_SLOTS ? st->hp.batch : DRNN_GRAD_SLOTS;
+    /* Gradients need one buffer per slot for the sums to be independent of
+     * the thread count; workspaces only one per thread that can run. */
+    int threads = drnn_max_threads();
+    t->workers = threads < t->slots ? threads : t->slots;
+    int rc = DRNN_OK;
+    for (int s = 0; s < t->slots && !rc; s++)
+        rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
+    t->group = (st->hp.batch + t->slots - 1) / t->slots;
+    for (int s = 0; s < t->workers && !rc; s++)
+        rc = drnn_scratch_new_group(&t->scratch[s], &st->hp.model, max_len, t->group, err);
+    if (rc) {
+        drnn_trainer_free(t);
+        return rc;
+    }
+    t->chunks = (st->weights.count + DRNN_CHUNK - 1) / DRNN_CHUNK;
+    t->order = calloc(train->count, sizeof *t->order);
+    t->chunk_sq = calloc(t->chunks, sizeof *t->chunk_sq);
+    t->names = calloc((size_t)st->hp.batch, sizeof *t->names);
+    t->lens = calloc((size_t)st->hp.batch, sizeof *t->lens);
+    t->seeds = calloc((size_t)st->hp.batch, sizeof *t->seeds);
+    t->live = calloc(t->chunks, sizeof *t->live);
+    /* Each slot reads END and its names' symbols. */
+    t->rows = calloc((size_t)st->hp.batch * (size_t)max_len + DRNN_GRAD_SLOTS, sizeof *t->rows);
+    if (!t->order || !t->chunk_sq || !t->names || !t->lens || !t->seeds || !t->live || !t->rows) {
+        drnn_trainer_free(t);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
+    t->after_shuffle = shuffle_epoch(t); /* the order of the epoch st is in */
+    *out = t;
+    return drnn_ok(err);
+}
+
+void drnn_trainer_free(drnn_trainer *t)
+{
+    if (!t)
+        return;
+    for (int s = 0; s < t->slots; s++)
+        drnn_params_free(&t->grad[s]);
+    for (int s = 0; s < t->workers; s++)
+        drnn_scratch_free(t->scratch[s]);
+    free(t->order);
+    free(t->chunk_sq);
+    free(t->names);
+    free(t->lens);
+    free(t->seeds);
+    free(t->live);
+    free(t->rows);
+    free(t);
+}
+
+/* sum x[i]^2 in double, in 8 interleaved running sums added pairwise at the
+ * end: a fixed order, without one long chain of dependent additions. */
+static double sum_squares(const drnn_real *x, size_t n)
+{
+    double p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        p0 += (double)x[i] * x[i], p1 += (double)x[i + 1] * x[i + 1];
+        p2 += (double)x[i + 2] * x[i + 2], p3 += (double)x[i + 3] * x[i + 3];
+        p4 += (double)x[i + 4] * x[i + 4], p5 += (double)x[i + 5] * x[i + 5];
+        p6 += (double)x[i + 6] * x[i + 6], p7 += (double)x[i + 7] * x[i + 7];
+    }
+    for (; i < n; i++)
+        p0 += (double)x[i] * x[i];
+    return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7));
+}
+
+/* ---- the sparse rows of the input layer ----
+ * Layer 0's W_x has a row per token, and a mini-batch reads a few dozen of
+ * them: the slots' gradients keep every other row zero (the model writes
+ * only the rows read, drnn_group_loss_rows), the reduction skips the chunks
+ * that hold no row read, and the rows are cleared after the step. Skipping
+ * zeros changes no bit: a chunk of zeros sums to +0 and its squares add +0
+ * to the norm. So a step's cost grows with V only in the output layer and
+ * the optimizer's one pass over the weights. */
+
+/* The start of layer 0's row of token v in the flat buffer, and its width. */
+static size_t input_row(const drnn_params *p, drnn_token v, size_t *width)
+{
+    *width = (size_t)drnn_cell_gates(p->cfg.cell) * (size_t)p->cfg.hidden;
+    return (size_t)(p->layer[0].W_x - p->data) + (size_t)v * *width;
+}
+
+/* Lists the rows of layer 0 that each slot's names read in the gathered
+ * mini-batch of b names: slot s's are rows[row_at[s] .. row_at[s+1]),
+ * END's row first, repeats included. */
+static void list_rows(drnn_trainer *t, size_t b, int slots)
+{
+    size_t n = 0;
+    for (int s = 0; s < slots; s++) {
+        t->row_at[s] = n;
+        t->rows[n++] = DRNN_END;
+        for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++) {
+            memcpy(t->rows + n, t->names[j], (size_t)t->lens[j] * sizeof *t->rows);
+            n += (size_t)t->lens[j];
+        }
+    }
+    t->row_at[slots] = n;
+}
+
+/* Marks the chunks that can hold a non-zero gradient: all but those of
+ * layer 0's rows, and those of the rows listed. */
+static void mark_live_chunks(drnn_trainer *t, int slots)
+{
+    size_t width, rows_end = input_row(&t->grad[0], (drnn_token)t->st->hp.model.vocab, &width);
+    size_t first_dense = rows_end / DRNN_CHUNK;
+    memset(t->live, 0, first_dense);
+    memset(t->live + first_dense, 1, t->chunks - first_dense);
+    for (size_t i = 0; i < t->row_at[slots]; i++) {
+        size_t lo = input_row(&t->grad[0], t->rows[i], &width);
+        for (size_t k = lo / DRNN_CHUNK; k <= (lo + width - 1) / DRNN_CHUNK; k++)
+            t->live[k] = 1;
+    }
+}
+
+/* After the step, every slot's listed rows back to zero: slot 0, which
+ * holds the sum, all of them; slot s > 0 its own. */
+static void clear_rows(drnn_trainer *t, int slots)
+{
+    for (int s = 0; s < slots; s++) {
+        drnn_params *g = &t->grad[s];
+        size_t width = 0, end = t->row_at[s ? s + 1 : slots];
+        for (size_t i = s ? t->row_at[s] : 0; i < end; i++) {
+            size_t lo = input_row(g, t->rows[i], &width);
+            memset(g->data + lo, 0, width * sizeof *g->data);
+        }
+    }
+}
+
+/* grad[0] = scale * (grad[0] + ... + grad[slots-1]), summed in slot order;
+ * returns the squared norm of the result. Chunks not live are zero in
+ * every slot and stay so. */
+static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
+{
+    const size_t n = t->grad[0].count;
+    drnn_real *const g0 = t->grad[0].data;
+    DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(drnn_threads_for(t->chunks)))
+    for (size_t c = 0; c < t->chunks; c++) {
+        if (!t->live[c]) {
+            t->chunk_sq[c] = 0;
+            continue;
+        }
+        size_t end = (c + 1) * DRNN_CHUNK < n ? (c + 1) * DRNN_CHUNK : n;
+        drnn_real *g = g0 + c * DRNN_CHUNK;
+        const size_t len = end - c * DRNN_CHUNK;
+        for (int s = 1; s < slots; s++) {
+            const drnn_real *gs = t->grad[s].data + c * DRNN_CHUNK;
+            for (size_t i = 0; i < len; i++)
+                g[i] += gs[i];
+        }
+        for (size_t i = 0; i < len; i++)
+            g[i] *= scale;
+        t->chunk_sq[c] = sum_squares(g, len);
+    }
+    double total = 0;
+    for (size_t c = 0; c < t->chunks; c++)
+        total += t->chunk_sq[c];
+    return total;
+}
+
+/* The slots' losses and character counts, summed in slot order. */
+static double sum_slots(const drnn_trainer *t, int slots, int64_t *chars)
+{
+    double loss = 0;
+    *chars = 0;
+    for (int s = 0; s < slots; s++) {
+        loss += t->slot_loss[s];
+        *chars += t->slot_chars[s];
+    }
+    return loss;
+}
+
+/* The dropout masks of the j-th name of the mini-batch at a given step: a
+ * function of the run's seed and position alone, so neither the thread
+ * count nor a resume can change them. */
+static uint64_t dropout_seed(uint64_t seed, int64_t step, size_t j)
+{
+    return seed * 0x9e3779b97f4a7c15ULL + (uint64_t)step * 0xbf58476d1ce4e5b9ULL + j;
+}
+
+/* Names [pos, pos + b) of the epoch's order: their tokens, lengths and
+ * dropout seeds. */
+static void gather_batch(drnn_trainer *t, size_t pos, size_t b)
+{
+    const drnn_corpus *c = t->train;
+    for (size_t j = 0; j < b; j++) {
+        size_t name = t->order[pos + j];
+        t->names[j] = c->tokens + c->start[name];
+        t->lens[j] = drnn_corpus_len(c, name);
+        t->seeds[j] = dropout_seed(t->st->hp.seed, t->st->step, j);
+    }
+}
+
+/* Forward and BPTT of each slot's names into the slot's own gradient
+ * buffer, slots in parallel; slot s takes names [s*b/slots, (s+1)*b/slots)
+ * as one group (the same gradient, bit for bit, as one name after another). */
+static void forward_backward(drnn_trainer *t, size_t b, int slots)
+{
+    drnn_train_state *st = t->st;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(slots > 1)
+             num_threads(slots < t->workers ? slots : t->workers))
+    for (int s = 0; s < slots; s++) {
+        drnn_scratch *work = t->scratch[drnn_thread_index()];
+        const size_t lo = (size_t)s * b / slots, hi = (size_t)(s + 1) * b / slots;
+        int64_t chars = 0;
+        for (size_t j = lo; j < hi; j++)
+            chars += t->lens[j] + 1;
+        drnn_scratch_set_dropout(work, st->hp.dropout);
+        t->slot_loss[s] = drnn_group_loss_rows(&st->weights, work, t->names + lo, t->lens + lo,
+                                               (int)(hi - lo), t->seeds + lo, &t->grad[s]);
+        t->slot_chars[s] = chars;
+    }
+}
+
+/* One mini-batch of b names from position pos of the epoch: the training
+ * step, as a list of its parts. */
+static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr, drnn_epoch_report *rep,
+                      drnn_error *err)
+{
+    drnn_train_state *st = t->st;
+    const int slots = b < (size_t)t->slots ? (int)b : t->slots;
+    gather_batch(t, pos, b);
+    forward_backward(t, b, slots);
+    int64_t chars;
+    double loss = sum_slots(t, slots, &chars);
+    list_rows(t, b, slots);
+    mark_live_chunks(t, slots);
+    double norm2 = reduce_gradients(t, slots, (drnn_real)(1.0 / (double)chars));
+    if (!isfinite(loss) || !isfinite(norm2)) {
+        clear_rows(t, slots);
+        return drnn_fail(err, DRNN_ERR_NONFINITE,
+                         "the %s became non-finite at epoch %lld, step %lld: lower the "
+                         "learning rate or tighten clipping",
+                         isfinite(loss) ? "gradient" : "loss", (long long)st->epoch + 1,
+                         (long long)st->step + 1);
+    }
+    drnn_clip_gradient(t->grad[0].data, t->grad[0].count, &st->hp, norm2);
+    drnn_optimizer_step(st, t->grad[0].data, lr);
+    clear_rows(t, slots);
+    st->step++;
+    st->epoch_pos = (int64_t)(pos + b);
+    st->epoch_loss += loss;
+    st->epoch_chars += chars;
+    rep->chars += chars;
+    return DRNN_OK;
+}
+
+/* The end of an epoch: counters, the next epoch's order, validation and
+ * the best loss so far. */
+static void finish_epoch(drnn_trainer *t, drnn_epoch_report *rep)
+{
+    drnn_train_state *st = t->st;
+    rep->finished = 1;
+    st->epoch++;
+    st->epoch_pos = 0;
+    st->epoch_loss = 0;
+    st->epoch_chars = 0;
+    st->rng = t->after_shuffle;
+    t->after_shuffle = shuffle_epoch(t);
+    double score = rep->train_loss;
+    if (t->val && t->val->count > 0)
+        score = rep->val_loss = drnn_trainer_evaluate(t, t->val);
+    if (score < st->best_val_loss) {
+        st->best_val_loss = score;
+        st->best_epoch = st->epoch;
+        rep->improved = 1;
+    }
+}
+
+int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_atomic_t *stop,
+                       drnn_epoch_report *rep, drnn_error *err)
+{
+    drnn_train_state *st = t->st;
+    const size_t n = t->train->count, batch = (size_t)st->hp.batch;
+    const double lr = drnn_learning_rate(&st->hp, st->epoch);
+    memset(rep, 0, sizeof *rep);
+    rep->val_loss = NAN;
+    size_t pos = (size_t)st->epoch_pos;
+    for (int64_t steps = 0; pos < n; steps++, pos += batch) {
+        if ((stop && *stop) || (max_steps > 0 && steps == max_steps))
+            break;
+        int rc = train_step(t, pos, n - pos < batch ? n - pos : batch, lr, rep, err);
+        if (rc)
+            return rc;
+    }
+    rep->train_loss = st->epoch_chars ? st->epoch_loss / (double)st->epoch_chars : NAN;
+    if (pos >= n)
+        finish_epoch(t, rep);
+    return drnn_ok(err);
+}
+
+double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c)
+{
+    if (!c || c->count == 0 || drnn_longest_name(c) > t->max_len)
+        return NAN;
+    int64_t chars;
+    return drnn_evaluate_chunks(&t->st->weights, c, t->scratch, t->workers, t->group, &chars) /
+           (double)chars;
+}
+
