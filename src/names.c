@@ -10,115 +10,29 @@
 #include "dinornn/names.h"
 #include "dinornn/rng.h"
 #include "internal.h"
+#include "text.h"
 
 #define LABEL(l) ((l) ? (l) : "<input>")
 
-static int is_blank(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
-}
+/* Code points a line may hold before normalisation: enough for a name of
+ * DRNN_MAX_NAME_LEN symbols written decomposed (NFC joins at most four code
+ * points into one), and a bound on the work a line costs. */
+#define MAX_LINE_CODE_POINTS (4 * DRNN_MAX_NAME_LEN)
 
-/* Unicode simple lowercase mapping for the scripts that names commonly use;
- * everything else is returned unchanged. */
-static uint32_t lower_cp(uint32_t c)
+/* The code point as UTF-8 into out (room for 5 bytes), NUL-terminated, for
+ * messages; "?" for control characters, which would garble a terminal. */
+static void show_symbol(uint32_t c, char *out)
 {
-    if (c < 0x80)
-        return (c >= 'A' && c <= 'Z') ? c + 0x20 : c;
-    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-        return c + 0x20;
-    if (c >= 0x100 && c <= 0x17F) {
-        if (c == 0x130)
-            return 0x69;
-        if (c == 0x178)
-            return 0xFF;
-        if (c <= 0x137 || (c >= 0x14A && c <= 0x177))
-            return (c % 2 == 0) ? c + 1 : c;
-        if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-            return (c % 2 == 1) ? c + 1 : c;
-        return c;
-    }
-    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2)
-        return c + 0x20;
-    if (c >= 0x410 && c <= 0x42F)
-        return c + 0x20;
-    if (c >= 0x400 && c <= 0x40F)
-        return c + 0x50;
-    return c;
-}
-
-/* Decodes one strict UTF-8 sequence from p[0..n). Returns its length, or 0
- * with *why set to what is wrong. */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp, const char **why)
-{
-    unsigned char b = p[0];
-    size_t need;
-    uint32_t c, min;
-
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    if (b < 0xC0) {
-        *why = "a continuation byte without a lead byte";
-        return 0;
-    }
-    if (b < 0xE0) {
-        need = 2, c = b & 0x1F, min = 0x80;
-    } else if (b < 0xF0) {
-        need = 3, c = b & 0x0F, min = 0x800;
-    } else if (b < 0xF8) {
-        need = 4, c = b & 0x07, min = 0x10000;
-    } else {
-        *why = "a byte that never occurs in UTF-8";
-        return 0;
-    }
-    for (size_t i = 1; i < need; i++) {
-        if (i >= n || (p[i] & 0xC0) != 0x80) {
-            *why = "a truncated multi-byte sequence";
-            return 0;
-        }
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if (c < min) {
-        *why = "an overlong encoding";
-        return 0;
-    }
-    if (c >= 0xD800 && c <= 0xDFFF) {
-        *why = "an encoded UTF-16 surrogate";
-        return 0;
-    }
-    if (c > 0x10FFFF) {
-        *why = "a code point above U+10FFFF";
-        return 0;
-    }
-    *cp = c;
-    return need;
-}
-
-/* Writes c as UTF-8 into out (at least 5 bytes) and terminates it. */
-static void utf8_encode(uint32_t c, char *out)
-{
-    unsigned char *o = (unsigned char *)out;
-    if (c < 0x80) {
-        *o++ = (unsigned char)c;
-    } else if (c < 0x800) {
-        *o++ = (unsigned char)(0xC0 | (c >> 6));
-        *o++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        *o++ = (unsigned char)(0xE0 | (c >> 12));
-        *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-        *o++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else {
-        *o++ = (unsigned char)(0xF0 | (c >> 18));
-        *o++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-        *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-        *o++ = (unsigned char)(0x80 | (c & 0x3F));
-    }
-    *o = '\0';
+    size_t k = c < 0x20 || (c >= 0x7F && c <= 0x9F) ? 0 : drnn_utf8_put(c, out);
+    if (k == 0)
+        out[k++] = '?';
+    out[k] = '\0';
 }
 
 /* A names buffer, line by line. A line ends at LF, CRLF or a lone CR (classic
- * Mac files), so that line numbers are right whichever convention a file uses. */
+ * Mac files), so that line numbers are right whichever convention a file
+ * uses. Each line becomes a name as names.h says; raw holds the line's code
+ * points between the two steps. */
 typedef struct scanner {
     const unsigned char *buf;
     size_t len, pos;
@@ -127,9 +41,12 @@ typedef struct scanner {
     long line;         /* of the line last returned, from 1 */
     size_t line_start; /* its first byte: columns count from there, a BOM included */
     const char *label;
+    int lower;         /* lowercase the names */
+    uint32_t raw[MAX_LINE_CODE_POINTS];
 } scanner;
 
-static void scanner_init(scanner *sc, const unsigned char *buf, size_t len, const char *label)
+static void scanner_init(scanner *sc, const unsigned char *buf, size_t len, const char *label,
+                         int lower)
 {
     sc->buf = buf;
     sc->len = len;
@@ -137,6 +54,7 @@ static void scanner_init(scanner *sc, const unsigned char *buf, size_t len, cons
     sc->line = 0;
     sc->line_start = 0;
     sc->label = LABEL(label);
+    sc->lower = lower;
     /* A BOM is an encoding mark some editors add, not part of the first name. */
     sc->pos = len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0;
 }
@@ -148,34 +66,27 @@ static size_t find_byte(const scanner *sc, size_t pos, int c)
     return p ? (size_t)(p - sc->buf) : sc->len;
 }
 
-/* The next line that is not blank, without its line end and surrounding
- * blanks: bytes [*b, *e). Returns 0 at the end of the buffer. */
-static int next_name(scanner *sc, size_t *b, size_t *e)
+/* The next line, without its line end: bytes [*b, *e). Returns 0 at the end
+ * of the buffer. */
+static int next_line(scanner *sc, size_t *b, size_t *e)
 {
     const unsigned char *p = sc->buf;
-    while (sc->pos < sc->len) {
-        /* Each kind of line end is searched for once per occurrence (memchr),
-         * so that a file with only one kind stays linear. */
-        if (sc->next_lf < sc->pos || sc->next_lf == SIZE_MAX)
-            sc->next_lf = find_byte(sc, sc->pos, '\n');
-        if (sc->next_cr < sc->pos || sc->next_cr == SIZE_MAX)
-            sc->next_cr = find_byte(sc, sc->pos, '\r');
-        size_t start = sc->pos, end = sc->next_lf < sc->next_cr ? sc->next_lf : sc->next_cr;
-        sc->pos = end;
-        if (end < sc->len)
-            sc->pos += p[end] == '\r' && end + 1 < sc->len && p[end + 1] == '\n' ? 2 : 1;
-        sc->line_start = ++sc->line == 1 ? 0 : start;
-        while (start < end && is_blank(p[start]))
-            start++;
-        while (end > start && is_blank(p[end - 1]))
-            end--;
-        if (start < end) {
-            *b = start;
-            *e = end;
-            return 1;
-        }
-    }
-    return 0;
+    if (sc->pos >= sc->len)
+        return 0;
+    /* Each kind of line end is searched for once per occurrence (memchr),
+     * so that a file with only one kind stays linear. */
+    if (sc->next_lf < sc->pos || sc->next_lf == SIZE_MAX)
+        sc->next_lf = find_byte(sc, sc->pos, '\n');
+    if (sc->next_cr < sc->pos || sc->next_cr == SIZE_MAX)
+        sc->next_cr = find_byte(sc, sc->pos, '\r');
+    size_t start = sc->pos, end = sc->next_lf < sc->next_cr ? sc->next_lf : sc->next_cr;
+    sc->pos = end;
+    if (end < sc->len)
+        sc->pos += p[end] == '\r' && end + 1 < sc->len && p[end + 1] == '\n' ? 2 : 1;
+    sc->line_start = ++sc->line == 1 ? 0 : start;
+    *b = start;
+    *e = end;
+    return 1;
 }
 
 /* C0 controls, DEL and C1 controls. Printed by the sampler, they would reach
@@ -199,40 +110,83 @@ static const char *control_name(uint32_t c)
     }
 }
 
-/* Decodes the name in bytes [b, e) of the scanner's current line into cps
- * (room for DRNN_MAX_NAME_LEN), lowercased if lower; *n is its length. */
-static int decode_name(const scanner *sc, size_t b, size_t e, int lower, uint32_t *cps, int *n,
-                       drnn_error *err)
+static int invalid_utf8(const scanner *sc, size_t at, const char *why, drnn_error *err)
+{
+    return drnn_fail(err, DRNN_ERR_UTF8,
+                     "%s:%ld: invalid UTF-8 (%s, byte 0x%02X at column %zu); save the file as "
+                     "UTF-8",
+                     sc->label, sc->line, why, sc->buf[at], at - sc->line_start + 1);
+}
+
+static int name_too_long(const scanner *sc, drnn_error *err)
+{
+    return drnn_fail(err, DRNN_ERR_NAME_TOO_LONG,
+                     "%s:%ld: name longer than %d symbols (the limit); the file should hold one "
+                     "name per line",
+                     sc->label, sc->line, DRNN_MAX_NAME_LEN);
+}
+
+/* The name on the line in bytes [b, e), into cps (room for
+ * DRNN_MAX_NAME_LEN); *n is its length, 0 for a blank line. In order: the
+ * UTF-8 is decoded (and must be valid), the white space at both ends is
+ * stripped, what remains may hold no control character, and the code
+ * points are normalised, lowercased unless the case is kept
+ * (drnn_text_normalize). */
+static int decode_name(scanner *sc, size_t b, size_t e, uint32_t *cps, int *n, drnn_error *err)
 {
     const unsigned char *p = sc->buf;
-    int count = 0;
-    for (size_t i = b; i < e;) {
-        uint32_t c = p[i];
-        size_t k = 1;
-        if (c >= 0x80) {
-            const char *why = NULL;
-            k = utf8_decode(p + i, e - i, &c, &why);
-            if (k == 0)
-                return drnn_fail(err, DRNN_ERR_UTF8,
-                                 "%s:%ld: invalid UTF-8 (%s, byte 0x%02X at column %zu); "
-                                 "save the file as UTF-8",
-                                 sc->label, sc->line, why, p[i], i - sc->line_start + 1);
-        }
+    uint32_t c;
+    const char *why = NULL;
+    size_t k;
+    *n = 0;
+    /* Leading white space, then trailing (read backwards: UTF-8 tells where
+     * a character starts; an invalid end stops there, for the forward pass
+     * to report). */
+    for (; b < e && (k = drnn_utf8_next(p + b, e - b, &c, &why)) && drnn_is_white_space(c); b += k)
+        ;
+    while (e > b && (k = drnn_utf8_last(p + b, e - b, &c)) != (size_t)-1 &&
+           drnn_is_white_space(c))
+        e = b + k;
+    size_t count = 0;
+    for (size_t i = b; i < e; i += k) {
+        if (p[i] < 0x80) /* ASCII, most text: no call */
+            c = p[i], k = 1;
+        else if (!(k = drnn_utf8_next(p + i, e - i, &c, &why)))
+            return invalid_utf8(sc, i, why, err);
         if (is_control(c))
             return drnn_fail(err, DRNN_ERR_CONTROL_CHAR,
                              "%s:%ld: control character U+%04X%s at column %zu: a name must be "
-                             "printable text (blanks may only surround it); remove it",
+                             "printable text (white space may only surround it); remove it",
                              sc->label, sc->line, (unsigned)c, control_name(c),
                              i - sc->line_start + 1);
-        if (count == DRNN_MAX_NAME_LEN)
-            return drnn_fail(err, DRNN_ERR_NAME_TOO_LONG,
-                             "%s:%ld: name longer than %d symbols (the limit); "
-                             "the file should hold one name per line",
-                             sc->label, sc->line, DRNN_MAX_NAME_LEN);
-        cps[count++] = lower ? lower_cp(c) : c;
-        i += k;
+        if (count == MAX_LINE_CODE_POINTS)
+            return name_too_long(sc, err);
+        sc->raw[count++] = c;
     }
-    *n = count;
+    if (count == 0)
+        return DRNN_OK;
+    size_t len = drnn_text_normalize(sc->raw, count, sc->lower, cps, DRNN_MAX_NAME_LEN);
+    if (len == (size_t)-1)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s:%ld: out of memory normalising a name",
+                         sc->label, sc->line);
+    if (len > DRNN_MAX_NAME_LEN)
+        return name_too_long(sc, err);
+    *n = (int)len;
+    return DRNN_OK;
+}
+
+/* The next name of the buffer into cps (room for DRNN_MAX_NAME_LEN), blank
+ * lines skipped: DRNN_OK with *n > 0, DRNN_OK with *n == 0 at the end, or
+ * the error of the line that is no name. */
+static int next_name(scanner *sc, uint32_t *cps, int *n, drnn_error *err)
+{
+    size_t b, e;
+    *n = 0;
+    while (next_line(sc, &b, &e)) {
+        int rc = decode_name(sc, b, e, cps, n, err);
+        if (rc != DRNN_OK || *n > 0)
+            return rc;
+    }
     return DRNN_OK;
 }
 
@@ -268,7 +222,7 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
     const unsigned char *ub = (const unsigned char *)buf;
     int lower = !(opts && opts->keep_case);
     uint32_t cps[DRNN_MAX_NAME_LEN];
-    size_t n_names = 0, n_syms = 0, b, e;
+    size_t n_names = 0, n_syms = 0;
     scanner sc;
     int n, rc;
 
@@ -280,14 +234,13 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
         return rc;
 
     /* Counting and validating first, so that the arrays are allocated once. */
-    scanner_init(&sc, ub, len, label);
-    while (next_name(&sc, &b, &e)) {
-        rc = decode_name(&sc, b, e, lower, cps, &n, err);
-        if (rc != DRNN_OK)
-            return rc;
+    scanner_init(&sc, ub, len, label, lower);
+    while ((rc = next_name(&sc, cps, &n, err)) == DRNN_OK && n > 0) {
         n_names++;
         n_syms += (size_t)n;
     }
+    if (rc != DRNN_OK)
+        return rc;
     if (n_names == 0)
         return no_names(label, err);
 
@@ -305,14 +258,18 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu names", LABEL(label),
                          n_names);
     }
-    /* The counting pass validated everything, so this one cannot fail. */
+    /* The counting pass validated everything: only memory can fail now. */
     size_t i = 0, at = 0;
-    scanner_init(&sc, ub, len, label);
-    while (next_name(&sc, &b, &e)) {
-        decode_name(&sc, b, e, lower, out->symbols + at, &n, NULL);
+    scanner_init(&sc, ub, len, label, lower);
+    while ((rc = next_name(&sc, cps, &n, err)) == DRNN_OK && n > 0) {
+        memcpy(out->symbols + at, cps, (size_t)n * sizeof *cps);
         out->start[i] = at;
         out->line[i++] = sc.line;
         at += (size_t)n;
+    }
+    if (rc != DRNN_OK) {
+        drnn_names_free(out);
+        return rc;
     }
     out->start[i] = at;
     out->count = n_names;
@@ -664,11 +621,7 @@ int drnn_corpus_encode(drnn_corpus *out, const drnn_names *names, const drnn_voc
                     break;
                 }
                 char shown[8];
-                /* Control characters would garble the user's terminal. */
-                if (c < 0x20 || c == 0x7F)
-                    strcpy(shown, "?");
-                else
-                    utf8_encode(c, shown);
+                show_symbol(c, shown);
                 long line = names->line[i];
                 drnn_corpus_free(out);
                 return drnn_fail(err, DRNN_ERR_UNKNOWN_SYMBOL,
@@ -745,7 +698,7 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
     const unsigned char *ub = (const unsigned char *)buf;
     const int lower = !(opts && opts->keep_case);
     uint32_t cps[DRNN_MAX_NAME_LEN];
-    size_t n_names = 0, kept = 0, n_tok = 0, b, e;
+    size_t n_names = 0, kept = 0, n_tok = 0;
     uint64_t h = FNV_OFFSET;
     scanner sc;
     int n, rc;
@@ -769,10 +722,9 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
      * symbol against it, and hash every name (the skipped ones too). A
      * symbol outside the vocabulary is reported once the hash is complete. */
     drnn_error unknown = {DRNN_OK, ""};
-    scanner_init(&sc, ub, len, label);
-    while (rc == DRNN_OK && next_name(&sc, &b, &e)) {
-        rc = decode_name(&sc, b, e, lower, cps, &n, err);
-        if (rc != DRNN_OK)
+    scanner_init(&sc, ub, len, label, lower);
+    while (rc == DRNN_OK) {
+        if ((rc = next_name(&sc, cps, &n, err)) != DRNN_OK || n == 0)
             break;
         n_names++;
         h = fnv_name(h, cps, (size_t)n);
@@ -793,7 +745,7 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
                 out->first_skipped_line = sc.line;
         } else if (unknown.code == DRNN_OK) {
             char shown[8];
-            utf8_encode(cps[i], shown);
+            show_symbol(cps[i], shown);
             drnn_fail(&unknown, DRNN_ERR_UNKNOWN_SYMBOL,
                       "%s:%ld: symbol '%s' (U+%04X) is not in the model's vocabulary",
                       sc.label, sc.line, shown, (unsigned)cps[i]);
@@ -842,9 +794,8 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
                           (double)kept * sizeof *out->start) / 1e6);
     }
     size_t i = 0, at = 0;
-    scanner_init(&sc, ub, len, label);
-    while (next_name(&sc, &b, &e)) {
-        decode_name(&sc, b, e, lower, cps, &n, NULL);
+    scanner_init(&sc, ub, len, label, lower);
+    while ((rc = next_name(&sc, cps, &n, err)) == DRNN_OK && n > 0) {
         size_t mark = at;
         int k = 0;
         for (; k < n; k++) {
@@ -858,6 +809,13 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
             continue;
         }
         out->start[i++] = mark;
+    }
+    if (rc != DRNN_OK) { /* out of memory: the first pass validated everything else */
+        drnn_corpus_free(out);
+        if (en->build)
+            drnn_vocab_free(vocab);
+        free(en);
+        return rc;
     }
     out->start[i] = at;
     out->count = kept;
@@ -881,6 +839,125 @@ int drnn_corpus_load(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint,
         rc = drnn_corpus_parse(out, vocab, fingerprint, buf, len, path, opts, skip_unknown, err);
     free(buf);
     return rc;
+}
+
+/* ---- parts of a corpus ---- */
+
+int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *idx, size_t n,
+                       drnn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += src->start[idx[i] + 1] - src->start[idx[i]];
+    int overflow = 0;
+    size_t tok_bytes = drnn_mul_size(total ? total : 1, sizeof *out->tokens, &overflow);
+    size_t start_bytes = drnn_mul_size(n + 1, sizeof *out->start, &overflow);
+    size_t line_bytes = drnn_mul_size(n ? n : 1, sizeof *out->line, &overflow);
+    if (!overflow) {
+        out->tokens = malloc(tok_bytes);
+        out->start = malloc(start_bytes);
+        out->line = src->line ? malloc(line_bytes) : NULL;
+    }
+    if (overflow || !out->tokens || !out->start || (src->line && !out->line)) {
+        drnn_corpus_free(out);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names", n);
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t from = src->start[idx[i]], len = src->start[idx[i] + 1] - from;
+        out->start[i] = at;
+        memcpy(out->tokens + at, src->tokens + from, len * sizeof *out->tokens);
+        if (src->line)
+            out->line[i] = src->line[idx[i]];
+        at += len;
+    }
+    out->start[n] = at;
+    out->count = n;
+    return drnn_ok(err);
+}
+
+int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
+                        drnn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t k = 0; k < n; k++)
+        if (idx[k] >= all->count || (k && idx[k] <= idx[k - 1]))
+            return drnn_fail(err, DRNN_ERR_INVALID,
+                             "extract: the indices must ascend and be below %zu", all->count);
+    int rc = drnn_corpus_select(out, all, idx, n, err);
+    if (rc != DRNN_OK)
+        return rc;
+    /* Each kept name moves down over the gaps; name i's bounds are read
+     * before start[kept] (kept <= i) is overwritten. */
+    size_t kept = 0, at = 0, k = 0;
+    for (size_t i = 0; i < all->count; i++) {
+        if (k < n && idx[k] == i) {
+            k++;
+            continue;
+        }
+        size_t from = all->start[i], len = all->start[i + 1] - from;
+        memmove(all->tokens + at, all->tokens + from, len * sizeof *all->tokens);
+        all->start[kept] = at;
+        if (all->line)
+            all->line[kept] = all->line[i];
+        kept++;
+        at += len;
+    }
+    all->start[kept] = at;
+    all->count = kept;
+    /* Give the freed tails back; a failed shrink only keeps them. */
+    drnn_token *t = realloc(all->tokens, (at ? at : 1) * sizeof *t);
+    size_t *st = realloc(all->start, (kept + 1) * sizeof *st);
+    long *ln = all->line ? realloc(all->line, (kept ? kept : 1) * sizeof *ln) : NULL;
+    all->tokens = t ? t : all->tokens;
+    all->start = st ? st : all->start;
+    all->line = ln ? ln : all->line;
+    return drnn_ok(err);
+}
+
+int drnn_corpus_contains(const drnn_corpus *c, const drnn_token *tokens, int n)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (drnn_corpus_len(c, i) == n &&
+            memcmp(c->tokens + c->start[i], tokens, (size_t)n * sizeof *tokens) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- names as text again ---- */
+
+size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
+                         int capitalize, char *buf, size_t size)
+{
+    uint32_t name[DRNN_MAX_NAME_LEN], title[3 * DRNN_MAX_NAME_LEN];
+    size_t len = 0;
+    for (int i = 0; i < n && len < DRNN_MAX_NAME_LEN; i++)
+        if (tokens[i] != DRNN_END && tokens[i] < vocab->size)
+            name[len++] = vocab->symbol[tokens[i]];
+    const uint32_t *text = name;
+    if (capitalize && len > 0) {
+        /* By the title-case rule; with no memory for it, as the model wrote it. */
+        size_t t = drnn_text_title(name, len, title, sizeof title / sizeof *title);
+        if (t != (size_t)-1 && t <= sizeof title / sizeof *title) {
+            text = title;
+            len = t;
+        }
+    }
+    size_t need = 0, used = 0;
+    for (size_t i = 0; i < len; i++) {
+        char bytes[4];
+        size_t k = drnn_utf8_put(text[i], bytes);
+        need += k;
+        /* Only whole characters go in, so a truncated name stays valid UTF-8. */
+        if (size > 0 && used + k < size) {
+            memcpy(buf + used, bytes, k);
+            used += k;
+        }
+    }
+    if (size > 0)
+        buf[used] = '\0';
+    return need;
 }
 
 int drnn_split(size_t count, double val_fraction, uint64_t seed, size_t **train,

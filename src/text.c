@@ -1,160 +1,116 @@
-/* text.c: corpus subsets and turning tokens back into text. */
+/* text.c: Unicode text by GNU libunistring: UTF-8 decoding and encoding,
+ * White_Space, normalisation form C, and full case mapping (lowercase for
+ * the loader, title case for the names printed), all locale-independent.
+ * The library's tables follow the Unicode version it was built with
+ * (libunistring 1.0: Unicode 14.0). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dinornn/names.h"
-#include "internal.h"
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
-int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *idx, size_t n,
-                       drnn_error *err)
+#include "text.h"
+
+/* Why the bytes at p (an invalid or incomplete sequence) are not UTF-8, by
+ * the well-formed byte sequences of the Unicode standard (its table 3-7). */
+static const char *utf8_problem(const unsigned char *p, size_t n)
 {
-    memset(out, 0, sizeof *out);
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += src->start[idx[i] + 1] - src->start[idx[i]];
-    int overflow = 0;
-    size_t tok_bytes = drnn_mul_size(total ? total : 1, sizeof *out->tokens, &overflow);
-    size_t start_bytes = drnn_mul_size(n + 1, sizeof *out->start, &overflow);
-    size_t line_bytes = drnn_mul_size(n ? n : 1, sizeof *out->line, &overflow);
-    if (!overflow) {
-        out->tokens = malloc(tok_bytes);
-        out->start = malloc(start_bytes);
-        out->line = src->line ? malloc(line_bytes) : NULL;
+    const unsigned char b = p[0], c = n > 1 ? p[1] : 0;
+    if (b >= 0x80 && b < 0xC0)
+        return "a continuation byte without a lead byte";
+    if (b < 0xC2 || b > 0xF4)
+        return "a byte that never occurs in UTF-8";
+    if (n > 1 && (c & 0xC0) == 0x80) {
+        if ((b == 0xE0 && c < 0xA0) || (b == 0xF0 && c < 0x90))
+            return "an overlong encoding";
+        if (b == 0xED && c >= 0xA0)
+            return "an encoded UTF-16 surrogate";
+        if (b == 0xF4 && c >= 0x90)
+            return "a code point above U+10FFFF";
     }
-    if (overflow || !out->tokens || !out->start || (src->line && !out->line)) {
-        drnn_corpus_free(out);
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names", n);
-    }
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t from = src->start[idx[i]], len = src->start[idx[i] + 1] - from;
-        out->start[i] = at;
-        memcpy(out->tokens + at, src->tokens + from, len * sizeof *out->tokens);
-        if (src->line)
-            out->line[i] = src->line[idx[i]];
-        at += len;
-    }
-    out->start[n] = at;
-    out->count = n;
-    return drnn_ok(err);
+    return "a truncated multi-byte sequence";
 }
 
-int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
-                        drnn_error *err)
+size_t drnn_utf8_next(const unsigned char *p, size_t n, uint32_t *c, const char **why)
 {
-    memset(out, 0, sizeof *out);
-    for (size_t k = 0; k < n; k++)
-        if (idx[k] >= all->count || (k && idx[k] <= idx[k - 1]))
-            return drnn_fail(err, DRNN_ERR_INVALID,
-                             "extract: the indices must ascend and be below %zu", all->count);
-    int rc = drnn_corpus_select(out, all, idx, n, err);
-    if (rc != DRNN_OK)
-        return rc;
-    /* Each kept name moves down over the gaps; name i's bounds are read
-     * before start[kept] (kept <= i) is overwritten. */
-    size_t kept = 0, at = 0, k = 0;
-    for (size_t i = 0; i < all->count; i++) {
-        if (k < n && idx[k] == i) {
-            k++;
-            continue;
-        }
-        size_t from = all->start[i], len = all->start[i + 1] - from;
-        memmove(all->tokens + at, all->tokens + from, len * sizeof *all->tokens);
-        all->start[kept] = at;
-        if (all->line)
-            all->line[kept] = all->line[i];
-        kept++;
-        at += len;
+    ucs4_t uc;
+    int k = u8_mbtoucr(&uc, p, n);
+    if (k <= 0) {
+        *why = utf8_problem(p, n);
+        return 0;
     }
-    all->start[kept] = at;
-    all->count = kept;
-    /* Give the freed tails back; a failed shrink only keeps them. */
-    drnn_token *t = realloc(all->tokens, (at ? at : 1) * sizeof *t);
-    size_t *st = realloc(all->start, (kept + 1) * sizeof *st);
-    long *ln = all->line ? realloc(all->line, (kept ? kept : 1) * sizeof *ln) : NULL;
-    all->tokens = t ? t : all->tokens;
-    all->start = st ? st : all->start;
-    all->line = ln ? ln : all->line;
-    return drnn_ok(err);
+    *c = uc;
+    return (size_t)k;
 }
 
-int drnn_corpus_contains(const drnn_corpus *c, const drnn_token *tokens, int n)
+size_t drnn_utf8_last(const unsigned char *p, size_t n, uint32_t *c)
 {
-    for (size_t i = 0; i < c->count; i++)
-        if (drnn_corpus_len(c, i) == n &&
-            memcmp(c->tokens + c->start[i], tokens, (size_t)n * sizeof *tokens) == 0)
-            return 1;
-    return 0;
+    ucs4_t uc;
+    const uint8_t *at = u8_prev(&uc, p + n, p);
+    if (!at)
+        return (size_t)-1;
+    *c = uc;
+    return (size_t)(at - p);
 }
 
-/* Simple upper-case mapping, the inverse of the loader's lowercasing. */
-static uint32_t to_upper(uint32_t c)
+size_t drnn_utf8_put(uint32_t c, char out[4])
 {
-    if (c >= 'a' && c <= 'z')
-        return c - 0x20;
-    if (c >= 0xe0 && c <= 0xfe && c != 0xf7)
-        return c - 0x20;
-    if (c == 0xff)
-        return 0x178;
-    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
-        return c & 1 ? c - 1 : c;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
-        return c & 1 ? c : c - 1;
-    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2)
-        return c - 0x20;
-    if (c >= 0x430 && c <= 0x44f)
-        return c - 0x20;
-    if (c >= 0x450 && c <= 0x45f)
-        return c - 0x50;
-    return c;
+    int k = u8_uctomb((uint8_t *)out, c, 4);
+    return k > 0 ? (size_t)k : 0;
 }
 
-static size_t utf8_encode(uint32_t c, char out[4])
+int drnn_is_white_space(uint32_t c)
 {
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xc0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3f));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xe0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (c & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (c & 0x3f));
-    return 4;
+    return uc_is_property_white_space(c);
 }
 
-size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
-                         int capitalize, char *buf, size_t size)
+/* A libunistring result into out[cap]: its length, or (size_t)-1 on failure. */
+static size_t take(uint32_t *r, size_t len, uint32_t *out, size_t cap)
 {
-    size_t need = 0, used = 0;
-    int first = 1;
-    for (int i = 0; i < n; i++) {
-        if (tokens[i] == DRNN_END || tokens[i] >= vocab->size)
-            continue;
-        uint32_t c = vocab->symbol[tokens[i]];
-        if (first && capitalize)
-            c = to_upper(c);
-        first = 0;
-        char bytes[4];
-        size_t k = utf8_encode(c, bytes);
-        need += k;
-        /* Only whole symbols go in, so a truncated name stays valid UTF-8. */
-        if (size > 0 && used + k < size) {
-            memcpy(buf + used, bytes, k);
-            used += k;
-        }
+    if (!r)
+        return (size_t)-1;
+    if (r != out) { /* it did not fit: the library allocated it */
+        memcpy(out, r, (len < cap ? len : cap) * sizeof *out);
+        free(r);
     }
-    if (size > 0)
-        buf[used] = '\0';
-    return need;
+    return len;
+}
+
+/* Code points of a name the buffers on the stack take before the library
+ * allocates: the loader's longest line (names.c), with room to grow. */
+#define ROOM 1024
+
+size_t drnn_text_normalize(const uint32_t *s, size_t n, int lower, uint32_t *out, size_t cap)
+{
+    /* ASCII, the text of most lists, is in NFC and maps letter by letter:
+     * the library's per-character mapping gives the same as its string
+     * functions, without a call per name. */
+    size_t i = 0;
+    while (i < n && s[i] < 0x80)
+        i++;
+    if (i == n) {
+        for (i = 0; i < n && i < cap; i++)
+            out[i] = lower ? uc_tolower(s[i]) : s[i];
+        return n;
+    }
+    uint32_t tmp[ROOM];
+    size_t len = lower ? ROOM : cap;
+    uint32_t *nfc = u32_normalize(UNINORM_NFC, s, n, lower ? tmp : out, &len);
+    if (!lower || !nfc)
+        return take(nfc, len, out, cap);
+    size_t got = cap;
+    uint32_t *r = u32_tolower(nfc, len, NULL, UNINORM_NFC, out, &got);
+    if (nfc != tmp)
+        free(nfc);
+    return take(r, got, out, cap);
+}
+
+size_t drnn_text_title(const uint32_t *s, size_t n, uint32_t *out, size_t cap)
+{
+    size_t len = cap;
+    uint32_t *r = u32_totitle(s, n, NULL, UNINORM_NFC, out, &len);
+    return take(r, len, out, cap);
 }

@@ -318,8 +318,8 @@ static uint64_t dropout_seed(uint64_t seed, int64_t step, size_t j)
 }
 
 /* Names [pos, pos + b) of the epoch's order: their tokens, lengths and
- * dropout seeds. */
-static void gather_batch(drnn_trainer *t, size_t pos, size_t b)
+ * dropout seeds, and the layer-0 rows they read, by slot. */
+static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
 {
     const drnn_corpus *c = t->train;
     for (size_t j = 0; j < b; j++) {
@@ -328,6 +328,8 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b)
         t->lens[j] = drnn_corpus_len(c, name);
         t->seeds[j] = dropout_seed(t->st->hp.seed, t->st->step, j);
     }
+    list_rows(t, b, slots);
+    mark_live_chunks(t, slots);
 }
 
 /* Forward and BPTT of each slot's names into the slot's own gradient
@@ -358,12 +360,10 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr, drnn_epo
 {
     drnn_train_state *st = t->st;
     const int slots = b < (size_t)t->slots ? (int)b : t->slots;
-    gather_batch(t, pos, b);
+    gather_batch(t, pos, b, slots);
     forward_backward(t, b, slots);
     int64_t chars;
     double loss = sum_slots(t, slots, &chars);
-    list_rows(t, b, slots);
-    mark_live_chunks(t, slots);
     double norm2 = reduce_gradients(t, slots, (drnn_real)(1.0 / (double)chars));
     if (!isfinite(loss) || !isfinite(norm2)) {
         clear_rows(t, slots);

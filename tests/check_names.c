@@ -208,7 +208,7 @@ START_TEST(test_control_characters)
         {"ty\trex\n", "bad.txt:1: control character U+0009 (tab) at column 3"},
         {"a\rb\rc\x07\r", "bad.txt:3: control character U+0007 (bell) at column 2"},
         {"x\x7fy\n", "bad.txt:1: control character U+007F (delete) at column 2"},
-        {"ok\n\xc2\x85next\n", "bad.txt:2: control character U+0085 at column 1"},
+        {"ok\nne\xc2\x85xt\n", "bad.txt:2: control character U+0085 at column 3"},
         {"a\xc2\x9b" "31m\n", "bad.txt:1: control character U+009B at column 2"},
         {"a\x01\n", "bad.txt:1: control character U+0001 at column 2"},
         {"one\vtwo\n", "bad.txt:1: control character U+000B (vertical tab)"},
@@ -223,14 +223,17 @@ START_TEST(test_control_characters)
     }
     ck_assert_str_eq(drnn_status_name(DRNN_ERR_CONTROL_CHAR), "control-character");
 
-    /* Blanks around a name are still trimmed, tabs among them; the first
-     * printable characters after the C1 range are accepted. */
+    /* White space around a name is still trimmed, tabs and NEL (a C1
+     * control that is White_Space) among it; the first printable
+     * characters after the C1 range are accepted inside a name. */
     drnn_names names;
     char buf[64];
-    parse_ok(&names, "\t rex \t\n\xc2\xa0" "a\xc2\xa1\n", 0);
+    parse_ok(&names, "\t rex \t\xc2\x85\na\xc2\xa0\xc2\xa1\n", 0);
     ck_assert_uint_eq(names.count, 2);
     ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "rex");
-    ck_assert_uint_eq(names.symbols[names.start[1]], 0xA0);
+    ck_assert_uint_eq(names.start[2] - names.start[1], 3);
+    ck_assert_uint_eq(names.symbols[names.start[1] + 1], 0xA0);
+    ck_assert_uint_eq(names.symbols[names.start[1] + 2], 0xA1);
     drnn_names_free(&names);
 }
 END_TEST
@@ -280,50 +283,140 @@ START_TEST(test_utf8_names)
     ck_assert_uint_eq(names.start[1] - names.start[0], 7); /* code points, not bytes */
     ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "é");
     ck_assert_uint_eq(names.symbols[names.start[1]], 0xE9);
-    ck_assert_str_eq(name_at(&names, 2, buf, sizeof buf), "δινοσαυροσ");
+    ck_assert_str_eq(name_at(&names, 2, buf, sizeof buf), "δινοσαυρος"); /* final sigma */
     ck_assert_str_eq(name_at(&names, 3, buf, sizeof buf), "динозавр");
     drnn_names_free(&names);
 }
 END_TEST
 
-START_TEST(test_lowercase_table)
+/* name i of names, decoded back to text by drnn_vocab_decode with
+ * capitalize, through a vocabulary of names and the corpus. */
+static const char *title_of(const drnn_names *names, size_t i, char *out, size_t cap)
 {
-    static const uint32_t pairs[][2] = {
-        {'A', 'a'},       {'Z', 'z'},       {'a', 'a'},       {'@', '@'},
-        {'[', '['},       {0xC0, 0xE0},     {0xC4, 0xE4},     {0xD7, 0xD7},
-        {0xDE, 0xFE},     {0xDF, 0xDF},     {0xE0, 0xE0},     {0x100, 0x101},
-        {0x101, 0x101},   {0x12E, 0x12F},   {0x130, 0x69},    {0x131, 0x131},
-        {0x136, 0x137},   {0x138, 0x138},   {0x139, 0x13A},   {0x13A, 0x13A},
-        {0x147, 0x148},   {0x149, 0x149},   {0x14A, 0x14B},   {0x14B, 0x14B},
-        {0x160, 0x161},   {0x176, 0x177},   {0x178, 0xFF},    {0x179, 0x17A},
-        {0x17A, 0x17A},   {0x17D, 0x17E},   {0x17F, 0x17F},   {0x391, 0x3B1},
-        {0x3A1, 0x3C1},   {0x3A3, 0x3C3},   {0x3A9, 0x3C9},   {0x3B1, 0x3B1},
-        {0x400, 0x450},   {0x40F, 0x45F},   {0x410, 0x430},   {0x42F, 0x44F},
-        {0x430, 0x430},   {0x4E00, 0x4E00}, {0x1F600, 0x1F600},
+    drnn_vocab vocab;
+    drnn_corpus corpus;
+    ck_assert_int_eq(drnn_vocab_build(&vocab, names, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_encode(&corpus, names, &vocab, 0, "t", NULL), DRNN_OK);
+    size_t need = drnn_vocab_decode(&vocab, corpus.tokens + corpus.start[i],
+                                    drnn_corpus_len(&corpus, i), 1, out, cap);
+    ck_assert_uint_lt(need, cap);
+    drnn_corpus_free(&corpus);
+    drnn_vocab_free(&vocab);
+    return out;
+}
+
+/* Lowercasing (the loader) and title-casing (the names printed) agree with
+ * Unicode's data (UnicodeData.txt and SpecialCasing.txt: full mappings,
+ * final sigma) across scripts, all locale-independent: the Turkish dotted
+ * İ becomes i + U+0307 COMBINING DOT ABOVE (and comes back as İ), and I
+ * becomes i, not the dotless ı. Georgian Mtavruli lowercases to Mkhedruli,
+ * whose title case is itself (Georgian has none). */
+START_TEST(test_case_mapping)
+{
+    static const struct {
+        const char *name, *lower, *title;
+    } cases[] = {
+        {"NGUYỄN", "nguyễn", "Nguyễn"},                /* Vietnamese, U+1EC4 */
+        {"Ưng", "ưng", "Ưng"},                         /* U+01AF */
+        {"ƠN", "ơn", "Ơn"},                            /* U+01A0 */
+        {"Ỷ", "ỷ", "Ỷ"},                               /* U+1EF6 */
+        {"ԱՐԱՄ", "արամ", "Արամ"},                      /* Armenian */
+        {"և", "և", "Եւ"},                              /* U+0587: title case is two letters */
+        {"ᲒᲘᲝᲠᲒᲘ", "გიორგი", "გიორგი"},                /* Georgian Mtavruli to Mkhedruli */
+        {"ᏣᎳᎩ", "ꮳꮃꭹ", "Ꮳꮃꭹ"},                         /* Cherokee, small letters U+AB70.. */
+        {"ⰀⰁⰂ", "ⰰⰱⰲ", "Ⰰⰱⰲ"},                         /* Glagolitic */
+        {"Ⱟ", "ⱟ", "Ⱟ"},                               /* U+2C2F, new in Unicode 14 */
+        {"ΆΡΗΣ", "άρης", "Άρης"},                      /* accented Greek, final sigma */
+        {"ΟΔΥΣΣΕΥΣ", "οδυσσευς", "Οδυσσευς"},          /* σ inside, ς at the end */
+        {"STRAẞE", "straße", "Straße"},                /* capital sharp s U+1E9E */
+        {"ǄEMAL", "ǆemal", "ǅemal"},                   /* the digraph's title case U+01C5 */
+        {"ЁЖИК", "ёжик", "Ёжик"},                      /* Cyrillic */
+        {"ӁӀ", "ӂӏ", "Ӂӏ"},                             /* U+04C1, U+04C0 */
+        {"İSTANBUL", "i\xCC\x87stanbul", "İstanbul"},  /* locale-independent */
+        {"ISPARTA", "isparta", "Isparta"},
+        {"ılgın", "ılgın", "Ilgın"},
+        {"JEAN-PIERRE", "jean-pierre", "Jean-Pierre"}, /* each word */
+        {"MARY ANN", "mary ann", "Mary Ann"},
+        {"山田", "山田", "山田"},                        /* no case */
     };
-    size_t n = sizeof pairs / sizeof pairs[0];
-    char text[1024];
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        o += put_utf8(pairs[i][0], text + o);
-        text[o++] = '\n';
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        drnn_names names;
+        char text[64], buf[64];
+        snprintf(text, sizeof text, "%s\n", cases[i].name);
+        parse_ok(&names, text, 0);
+        ck_assert_uint_eq(names.count, 1);
+        ck_assert_msg(!strcmp(name_at(&names, 0, buf, sizeof buf), cases[i].lower),
+                      "%s lowercased to %s, not %s", cases[i].name, buf, cases[i].lower);
+        ck_assert_msg(!strcmp(title_of(&names, 0, buf, sizeof buf), cases[i].title),
+                      "%s title-cased to %s, not %s", cases[i].lower, buf, cases[i].title);
+        drnn_names_free(&names);
+        parse_ok(&names, text, 1); /* kept case: as written (all in NFC here) */
+        ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), cases[i].name);
+        drnn_names_free(&names);
     }
-    text[o] = '\0';
+}
+END_TEST
 
+/* Canonically equivalent spellings are one name: every name is put in
+ * Unicode normalisation form C, lowercased or not. */
+START_TEST(test_normalization)
+{
+    static const struct {
+        const char *a, *b; /* decomposed or otherwise equivalent, and NFC */
+        const char *lower;
+    } cases[] = {
+        {"Jose\xCC\x81", "José", "josé"},                     /* e + U+0301 */
+        {"Nguye\xCC\x82\xCC\x83n", "Nguyễn", "nguyễn"},       /* e + U+0302 + U+0303 */
+        {"\xE2\x84\xAB" "sa", "Åsa", "åsa"},                  /* U+212B ANGSTROM SIGN */
+        {"\xE1\x84\x80\xE1\x85\xA1", "가", "가"},            /* Hangul jamo U+1100 U+1161 */
+        {"A\xCC\x8A\xCC\x81", "Ǻ", "ǻ"},                     /* A + ring + acute: U+01FA */
+        {"\xCE\x91\xCC\x81", "Ά", "ά"},                      /* Alpha + acute */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (int keep = 0; keep <= 1; keep++) {
+            drnn_names names;
+            char text[64], a[64], b[64];
+            snprintf(text, sizeof text, "%s\n%s\n", cases[i].a, cases[i].b);
+            parse_ok(&names, text, keep);
+            ck_assert_uint_eq(names.count, 2);
+            name_at(&names, 0, a, sizeof a);
+            name_at(&names, 1, b, sizeof b);
+            ck_assert_msg(!strcmp(a, b), "case %zu, keep_case %d: %s and %s differ", i, keep, a,
+                          b);
+            ck_assert_str_eq(b, keep ? cases[i].b : cases[i].lower);
+            /* The same code points, so the same tokens in any vocabulary. */
+            ck_assert_uint_eq(names.start[2] - names.start[1], names.start[1]);
+            ck_assert_mem_eq(names.symbols, names.symbols + names.start[1],
+                             names.start[1] * sizeof *names.symbols);
+            drnn_names_free(&names);
+        }
+    }
+}
+END_TEST
+
+/* Unicode white space (White_Space: U+00A0, U+2000..U+200A, U+3000, ...)
+ * around a name is stripped like the ASCII blanks, and a line of nothing
+ * else is blank; inside a name it stays. */
+START_TEST(test_unicode_white_space)
+{
     drnn_names names;
-    parse_ok(&names, text, 0);
-    ck_assert_uint_eq(names.count, n);
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_uint_eq(names.start[i + 1] - names.start[i], 1);
-        ck_assert_msg(names.symbols[i] == pairs[i][1], "U+%04X lowercased to U+%04X, not U+%04X",
-                      (unsigned)pairs[i][0], (unsigned)names.symbols[i], (unsigned)pairs[i][1]);
-    }
+    char buf[64];
+    parse_ok(&names,
+             "\xC2\xA0" "Ana\xE3\x80\x80\n"                   /* U+00A0 Ana U+3000 */
+             "\xE3\x80\x80\xE2\x80\x83\xC2\xA0\n"            /* blank: U+3000 U+2003 U+00A0 */
+             "\xE2\x80\x82" "Bo\xC2\xA0" "b\xE2\x81\x9F\r\n" /* U+2002 Bo U+00A0 b U+205F */
+             "\xE3\x80\x80山田\xE3\x80\x80太郎\xE3\x80\x80\n",   /* ideographic spaces */
+             0);
+    ck_assert_uint_eq(names.count, 3);
+    ck_assert_str_eq(name_at(&names, 0, buf, sizeof buf), "ana");
+    ck_assert_str_eq(name_at(&names, 1, buf, sizeof buf), "bo\xC2\xA0" "b");
+    ck_assert_str_eq(name_at(&names, 2, buf, sizeof buf), "山田\xE3\x80\x80太郎");
+    ck_assert_int_eq(names.line[0], 1);
+    ck_assert_int_eq(names.line[1], 3);
     drnn_names_free(&names);
-
-    parse_ok(&names, text, 1);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_uint_eq(names.symbols[i], pairs[i][0]);
-    drnn_names_free(&names);
+    drnn_error err;
+    static const char only_space[] = "\xE3\x80\x80\n\xC2\xA0\n";
+    ck_assert_int_eq(parse_fail(only_space, sizeof only_space - 1, &err), DRNN_ERR_EMPTY);
 }
 END_TEST
 
@@ -557,6 +650,27 @@ START_TEST(test_name_length_limit)
     ck_assert_int_eq(parse_fail(text, strlen(text), &err), DRNN_ERR_NAME_TOO_LONG);
     ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:2:"));
     ck_assert_ptr_nonnull(strstr(err.message, "256"));
+
+    /* The limit counts symbols after normalisation: 256 accented letters
+     * written decomposed (512 code points) are a name, 257 are not; white
+     * space around a name does not count. */
+    char *wide = malloc(8 * DRNN_MAX_NAME_LEN + 64);
+    ck_assert_ptr_nonnull(wide);
+    for (int extra = 0; extra <= 1; extra++) {
+        o = 0;
+        for (int i = 0; i < DRNN_MAX_NAME_LEN + extra; i++)
+            o += (size_t)sprintf(wide + o, "e\xCC\x81");
+        o += (size_t)sprintf(wide + o, "\xE3\x80\x80  \n");
+        if (extra) {
+            ck_assert_int_eq(parse_fail(wide, o, &err), DRNN_ERR_NAME_TOO_LONG);
+        } else {
+            parse_ok(&names, wide, 0);
+            ck_assert_uint_eq(names.start[1], DRNN_MAX_NAME_LEN);
+            ck_assert_uint_eq(names.symbols[0], 0xE9);
+            drnn_names_free(&names);
+        }
+    }
+    free(wide);
 }
 END_TEST
 
@@ -1131,7 +1245,9 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_keep_case);
     tcase_add_test(tc, test_trim_blanks_and_bom);
     tcase_add_test(tc, test_utf8_names);
-    tcase_add_test(tc, test_lowercase_table);
+    tcase_add_test(tc, test_case_mapping);
+    tcase_add_test(tc, test_normalization);
+    tcase_add_test(tc, test_unicode_white_space);
     tcase_add_test(tc, test_real_data);
     suite_add_tcase(s, tc);
 

@@ -267,6 +267,26 @@ else
     bad "recompute-split.py failed"
 fi
 
+# 7b. The same for names that only Unicode's rules make equal: decomposed and
+# precomposed spellings, white space beyond ASCII's, case beyond Latin-1
+# (final sigma, ẞ, Ǆ, Georgian Mtavruli, Cherokee, İ), with and without
+# keep_case: the fingerprint recomputed from "Names as parsed" is the
+# checkpoint's.
+printf '%s\n' $'\302\240Jose\314\201\343\200\200' 'José' $'\316\237\316\224\316\245\316\243\316\243\316\225\316\245\316\243' \
+    $'STRA\341\272\236E' $'\307\204emal' $'\341\262\222\341\262\230\341\262\235' $'\341\217\243\341\216\263' \
+    $'\304\260smail' $'\342\200\203Nguye\314\202\314\203n\302\240' 'plain' > "$tmp/unicode.txt"
+for keep in 0 1; do
+    flag=$([ $keep = 1 ] && echo --keep-case)
+    if "$train" --data "$tmp/unicode.txt" --cell rnn --layers 1 --hidden 2 --epochs 1 --samples 0 \
+        --quiet $flag --checkpoint-dir "$tmp/uni$keep" >"$tmp/uni$keep.out" 2>&1 &&
+        read_ckpt "$tmp/uni$keep/latest.ckpt" "uni$keep" &&
+        fp=$(python3 "$top_srcdir/tests/recompute-split.py" "$tmp/unicode.txt" 1 0.1 $keep "$tmp/uval.txt"); then
+        expect "uni$keep" data_fingerprint "\"$fp\""
+    else
+        bad "keep_case $keep: training on Unicode names or recomputing failed: $(head -c 300 "$tmp/uni$keep.out")"
+    fi
+done
+
 # 8. The worked example of the document is what dinornn-train writes.
 if python3 "$top_srcdir/tests/doc-example.py" "$top_srcdir/docs/checkpoint-format.md" "$train" \
     "$data" "$tmp" >"$tmp/example.out" 2>&1; then

@@ -9,27 +9,12 @@ Prints the fingerprint of every name of NAMES as 0x%016x and writes the
 validation names, one per line in file order, to VAL_OUT.
 """
 import sys
+import unicodedata
 
 MASK = (1 << 64) - 1
-BLANKS = " \t\v\f"
-
-
-def lower(c):
-    if 0x41 <= c <= 0x5A or (0xC0 <= c <= 0xDE and c != 0xD7):
-        return c + 0x20
-    if c == 0x130:
-        return 0x69
-    if c == 0x178:
-        return 0xFF
-    if (0x100 <= c <= 0x137 or 0x14A <= c <= 0x177) and c % 2 == 0:
-        return c + 1
-    if (0x139 <= c <= 0x148 or 0x179 <= c <= 0x17E) and c % 2 == 1:
-        return c + 1
-    if (0x391 <= c <= 0x3A9 and c != 0x3A2) or 0x410 <= c <= 0x42F:
-        return c + 0x20
-    if 0x400 <= c <= 0x40F:
-        return c + 0x50
-    return c
+# Unicode's White_Space property (PropList.txt), stripped around names.
+WHITE_SPACE = ("\t\n\v\f\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
+               + "\u2028\u2029\u202f\u205f\u3000")
 
 
 def parse(path, keep_case):
@@ -38,12 +23,13 @@ def parse(path, keep_case):
     if text.startswith("\ufeff"):
         text = text[1:]
     names = []
-    for line in text.split("\n"):
-        if line.endswith("\r"):
-            line = line[:-1]
-        line = line.strip(BLANKS)
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = unicodedata.normalize("NFC", line.strip(WHITE_SPACE))
+        if not keep_case:
+            # Python's lower() is Unicode's full, locale-independent mapping.
+            line = unicodedata.normalize("NFC", line.lower())
         if line:
-            names.append([ord(ch) if keep_case else lower(ord(ch)) for ch in line])
+            names.append([ord(ch) for ch in line])
     return names
 
 

@@ -33,13 +33,16 @@ typedef struct drnn_names {
 } drnn_names;
 
 typedef struct drnn_names_options {
-    int keep_case;       /* 0 (default): lowercase letters (Latin, Greek, Cyrillic) */
+    int keep_case;       /* 0 (default): lowercase (Unicode's full mapping); 1: keep the case */
 } drnn_names_options;
 
 /* Reads and parses a names file. A line ends at "\n", "\r\n" or a lone "\r";
- * blank lines are skipped and each name loses the blanks (space, tab, \v, \f)
- * around it. Invalid UTF-8 and control characters inside a name (U+0000 to
- * U+001F, U+007F to U+009F: a tab, an ESC) are refused. The file may be a
+ * each name loses the Unicode white space around it (U+00A0, U+3000 too),
+ * and lines left blank are skipped. Invalid UTF-8 and control characters
+ * inside a name (U+0000 to U+001F, U+007F to U+009F: a tab, an ESC) are
+ * refused. Each name is put in Unicode normalisation form C and, unless
+ * keep_case, lowercased by Unicode's full locale-independent mapping (then
+ * NFC again): docs/model.md, "From a line to a name". The file may be a
  * pipe, but a FIFO with no writer is refused at once (DRNN_ERR_NOT_REGULAR).
  * opts may be NULL for the defaults. On failure *out is left empty and err
  * names the file and line. */
@@ -130,9 +133,10 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
                        drnn_error *err);
 
 /* Writes n tokens as UTF-8 into buf (always NUL-terminated when size > 0,
- * truncated to fit); the end marker is skipped. capitalize upper-cases the
- * first symbol (the inverse of the loader's lowercasing). Returns the bytes
- * the whole name needs, without the NUL. */
+ * truncated to whole characters); the end marker is skipped. capitalize
+ * title-cases the name, for a model that lowercased its names: the first
+ * letter of each word by Unicode's title-case mapping (ǆ becomes ǅ), then
+ * NFC. Returns the bytes the whole name needs, without the NUL. */
 size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
                          int capitalize, char *buf, size_t size);
 
