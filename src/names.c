@@ -796,19 +796,16 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
     size_t i = 0, at = 0;
     scanner_init(&sc, ub, len, label, lower);
     while ((rc = next_name(&sc, cps, &n, err)) == DRNN_OK && n > 0) {
-        size_t mark = at;
+        /* A name with an unknown symbol was skipped and not counted by the
+         * first pass: nothing of it is written (there is no room for it). */
         int k = 0;
-        for (; k < n; k++) {
-            int t = token_of(en, cps[k]);
-            if (t < 0)
-                break;
-            out->tokens[at++] = (drnn_token)t;
-        }
-        if (k < n) { /* skipped: counted in the first pass */
-            at = mark;
+        while (k < n && token_of(en, cps[k]) >= 0)
+            k++;
+        if (k < n)
             continue;
-        }
-        out->start[i++] = mark;
+        out->start[i++] = at;
+        for (k = 0; k < n; k++)
+            out->tokens[at++] = (drnn_token)token_of(en, cps[k]);
     }
     if (rc != DRNN_OK) { /* out of memory: the first pass validated everything else */
         drnn_corpus_free(out);

@@ -976,6 +976,7 @@ START_TEST(test_corpus_parse)
     check_corpus_parse(data, sizeof data - 1, &abc, 1);
     check_corpus_parse(data, sizeof data - 1, &abc, 0);
     check_corpus_parse("xyz\n", 4, &abc, 1); /* every name skipped: OK, none kept */
+    check_corpus_parse("ab\nabd\n", 7, &abc, 1); /* the last name skipped after known symbols */
     check_corpus_parse("\n\nJosé\n", 8, &abc, 0);
 
     /* Strict, with and without a fingerprint to finish. */

@@ -58,7 +58,8 @@ static scored *brute_force(const drnn_params *w, drnn_scratch *s, const drnn_tok
     int n = 0;
     for (int len = plen, total = 1; len <= max_len; len++, total *= A) {
         for (int code = 0; code < total && len >= min_len && len > 0; code++) {
-            memcpy(all[n].t, prefix, (size_t)plen * sizeof *prefix);
+            if (plen > 0) /* prefix may be NULL when empty */
+                memcpy(all[n].t, prefix, (size_t)plen * sizeof *prefix);
             for (int i = plen, c = code; i < len; i++, c /= A)
                 all[n].t[i] = (drnn_token)(1 + c % A);
             all[n].len = len;

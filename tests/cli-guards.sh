@@ -11,6 +11,8 @@ train=$bin/dinornn-train
 # and fsynced before it is renamed over the checkpoint, and the directory is
 # opened and fsynced after the rename.
 if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+  # (LeakSanitizer cannot run under ptrace: off for this run of a sanitizer build.)
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
   strace -f -qq -e trace=openat,write,fsync,fdatasync,rename,renameat,renameat2,close \
     -o "$tmp/trace" "$train" --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
     --checkpoint-dir "$tmp/ck" || bad "training under strace failed"
