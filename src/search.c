@@ -139,7 +139,8 @@ static int node_tokens(const search *s, int32_t i, drnn_token *out)
     int at = len;
     for (; s->nodes[i].parent >= 0; i = s->nodes[i].parent)
         out[--at] = s->nodes[i].symbol;
-    memcpy(out, s->opt->prefix, (size_t)at * sizeof *out); /* at == prefix_len */
+    if (at > 0) /* at == prefix_len; the prefix may be NULL when empty */
+        memcpy(out, s->opt->prefix, (size_t)at * sizeof *out);
     return len;
 }
 
