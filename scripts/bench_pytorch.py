@@ -57,6 +57,9 @@ def main():
     ap.add_argument("--config", default="a,b,c,d,e")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=0,
+                    help="stop after this many timed mini-batches (a speed figure from part "
+                         "of an epoch of a large file)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -89,17 +92,21 @@ def main():
 
         for b in range(50):
             step([seqs[random.randrange(len(seqs))] for _ in range(cfg["batch"])])
-        chars = 0
+        chars = steps = 0
         start = time.perf_counter()
         for _ in range(epochs):
             order = list(range(len(seqs)))
             random.shuffle(order)
             for b in range(0, len(order), cfg["batch"]):
+                if args.steps and steps == args.steps:
+                    break
                 loss, n = step([seqs[i] for i in order[b:b + cfg["batch"]]])
                 chars += n
+                steps += 1
         dt = time.perf_counter() - start
         print(json.dumps({"config": key, "threads": args.threads, "chars_per_sec": round(chars / dt),
-                          "sec_per_epoch": round(dt / epochs, 3), "loss": round(float(loss), 4)}, separators=(",", ":")),
+                          "sec_per_epoch": round(dt / epochs, 3), "steps": steps,
+                          "loss": round(float(loss), 4)}, separators=(",", ":")),
               flush=True)
 
 

@@ -9,10 +9,18 @@
  * is the next most likely name. Expanding a partial name costs one model
  * step from its parent's saved state.
  *
- * Two savings keep the queue small: the best k finished names seen so far
+ * Three savings keep the queue small: the best k finished names seen so far
  * (popped or not) give a threshold below which nothing can enter the top k,
- * so nothing below it is queued or expanded; and only the recurrent state of
- * expanded names is kept (children are queued as parent + symbol). */
+ * so nothing below it is queued or expanded; only the recurrent state of
+ * expanded names is kept (children are queued as parent + symbol); and the
+ * children of a name are queued one at a time, best first: when one leaves
+ * the queue, the next best takes its place. Each node keeps its next
+ * CHILD_BLOCK children ranked (a refill, rarely needed, steps the model
+ * again from the parent's state), so that neither time nor memory per
+ * expansion grows with the vocabulary beyond the one softmax and selection:
+ * at 3,702 symbols a queue of every child took a gigabyte in 16,000
+ * expansions. The names leave the queue in the same order either way,
+ * since a node's next child never precedes the one before it. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,7 +108,18 @@ typedef struct node {      /* an expanded partial name */
     int32_t parent;        /* -1 for the root (the prefix) */
     drnn_token symbol;     /* its last symbol (not the root's) */
     uint16_t len;          /* symbols, prefix included */
+    uint8_t ranked;        /* children in its block, best first */
+    uint8_t taken;         /* of them, those queued so far */
+    double logprob;        /* of the name so far */
 } node;
+
+/* A node's next children, ranked: by score, then by symbol (the queue's
+ * order among siblings: same length, names that differ in the last symbol). */
+#define CHILD_BLOCK 16
+typedef struct child {
+    double logprob;
+    drnn_token symbol;
+} child;
 
 typedef struct entry {     /* a name in the queue: node parent + symbol */
     double logprob;
@@ -116,7 +135,8 @@ typedef struct search {
     drnn_stepper *stepper;
     node *nodes;           /* expanded names; their states are kept apart */
     drnn_real *states;     /* S per node, node i's at states + i * S */
-    size_t n_nodes, cap_nodes, cap_states;
+    child *children;       /* CHILD_BLOCK per node, node i's at children + i * CHILD_BLOCK */
+    size_t n_nodes, cap_nodes, cap_states, cap_children;
     entry *heap;           /* the queue, best first */
     size_t n_heap, cap_heap;
     double *top;           /* min-heap of the best k finished scores queued */
@@ -291,22 +311,90 @@ static int reserve(search *s)
     size_t n = s->n_nodes + 1;
     return grow(s, (void **)&s->nodes, &s->cap_nodes, n, sizeof *s->nodes) ||
                    grow(s, (void **)&s->states, &s->cap_states, n * s->S, sizeof *s->states) ||
-                   grow(s, (void **)&s->heap, &s->cap_heap, s->n_heap + (size_t)s->V,
-                        sizeof *s->heap)
+                   grow(s, (void **)&s->children, &s->cap_children, n * CHILD_BLOCK,
+                        sizeof *s->children) ||
+                   grow(s, (void **)&s->heap, &s->cap_heap, s->n_heap + 2, sizeof *s->heap)
                ? -1
                : 0;
 }
 
+/* 1 if child (x, v) ranks before child (y, u) among siblings. */
+static int ranks_before(double x, int v, double y, int u)
+{
+    return x != y ? x > y : v < u;
+}
+
+/* Fills node n's block with its best children (s->scores, symbols 1 ..
+ * V-1) that rank after child (after, after_v) (all, when after_v is 0),
+ * best first: a selection in one pass over the vocabulary. */
+static void rank_children(search *s, size_t n, double after, int after_v)
+{
+    child *block = s->children + n * CHILD_BLOCK;
+    int m = 0;
+    for (int v = 1; v < s->V; v++) {
+        double x = s->scores[v];
+        if ((after_v && !ranks_before(after, after_v, x, v)) ||
+            (m == CHILD_BLOCK && !ranks_before(x, v, block[m - 1].logprob, block[m - 1].symbol)))
+            continue;
+        int at = m < CHILD_BLOCK ? m++ : m - 1;
+        for (; at > 0 && ranks_before(x, v, block[at - 1].logprob, block[at - 1].symbol); at--)
+            block[at] = block[at - 1];
+        block[at] = (child){x, (drnn_token)v};
+    }
+    s->nodes[n].ranked = (uint8_t)m;
+    s->nodes[n].taken = 0;
+}
+
+/* The next-symbol logits of node n, stepped again from its parent's state
+ * (from the zero state through the prefix for the root). */
+static const drnn_real *node_logits(search *s, size_t n)
+{
+    const node *nd = &s->nodes[n];
+    if (nd->parent >= 0) {
+        drnn_stepper_load_state(s->stepper, s->states + (size_t)nd->parent * s->S);
+        return drnn_stepper_feed(s->stepper, s->w, nd->symbol);
+    }
+    drnn_stepper_reset(s->stepper);
+    const drnn_real *logits = drnn_stepper_feed(s->stepper, s->w, DRNN_END);
+    for (int i = 0; i < s->opt->prefix_len; i++)
+        logits = drnn_stepper_feed(s->stepper, s->w, s->opt->prefix[i]);
+    return logits;
+}
+
+/* Queues node n's best child not queued yet, if it can still enter the top
+ * k (room reserved). A node has one partial child in the queue at a time:
+ * this is called when it is added and when its child leaves the queue. */
+static void queue_next_child(search *s, size_t n)
+{
+    node *nd = &s->nodes[n];
+    if (nd->len >= s->opt->max_len)
+        return;
+    if (nd->taken == nd->ranked) {
+        if (nd->ranked < CHILD_BLOCK)
+            return; /* the block held every child left */
+        const child last = s->children[n * CHILD_BLOCK + CHILD_BLOCK - 1];
+        child_scores(s, node_logits(s, n), nd->logprob);
+        rank_children(s, n, last.logprob, last.symbol);
+        if (nd->ranked == 0)
+            return;
+    }
+    const child c = s->children[n * CHILD_BLOCK + nd->taken];
+    if (c.logprob < threshold(s))
+        return; /* nor can any later sibling */
+    nd->taken++;
+    push(s, (entry){c.logprob, (int32_t)n, c.symbol});
+}
+
 /* Adds node nd (after reserve), whose state the stepper holds and whose
- * next-symbol logits are logits, and queues its children that can still
- * enter the top k. */
-static void add_node(search *s, node nd, const drnn_real *logits, double logprob)
+ * next-symbol logits are logits: queues its finished name and its best
+ * child, if they can still enter the top k. */
+static void add_node(search *s, node nd, const drnn_real *logits)
 {
     size_t n = s->n_nodes++;
     s->nodes[n] = nd;
     drnn_stepper_save_state(s->stepper, s->states + n * s->S);
 
-    child_scores(s, logits, logprob);
+    child_scores(s, logits, nd.logprob);
     const drnn_search_options *o = s->opt;
     if (nd.len >= o->min_len) {
         entry e = {s->scores[DRNN_END], (int32_t)n, DRNN_END};
@@ -315,12 +403,8 @@ static void add_node(search *s, node nd, const drnn_real *logits, double logprob
             note_finished(s, e.logprob);
         }
     }
-    if (nd.len < o->max_len)
-        for (int v = 0; v < s->V; v++) {
-            entry e = {s->scores[v], (int32_t)n, v};
-            if (v != DRNN_END && e.logprob >= threshold(s))
-                push(s, e);
-        }
+    rank_children(s, n, 0, 0);
+    queue_next_child(s, n);
 }
 
 /* The stepper at entry e's name (its parent's state, then e's symbol);
@@ -380,6 +464,8 @@ static void fill_greedily(search *s, drnn_search_result *res)
     int got = 0;
     for (long tries = 4L * need + 64; got < need && s->n_heap > 0 && tries > 0; tries--) {
         entry e = pop(s);
+        if (e.symbol != DRNN_END)
+            queue_next_child(s, (size_t)e.parent);
         complete_greedily(s, &e, &more[got]);
         if (s->opt->exclude &&
             drnn_name_set_contains(s->opt->exclude, more[got].tokens, more[got].len))
@@ -428,7 +514,7 @@ static void run(search *s, drnn_search_result *res)
     }
     res->exact = reserve(s) == 0;
     if (res->exact)
-        add_node(s, (node){-1, 0, (uint16_t)o->prefix_len}, logits, logprob);
+        add_node(s, (node){-1, 0, (uint16_t)o->prefix_len, 0, 0, logprob}, logits);
 
     while (res->exact && res->count < o->k && s->n_heap > 0) {
         if (s->heap[0].logprob < threshold(s)) {
@@ -451,9 +537,12 @@ static void run(search *s, drnn_search_result *res)
             break;
         }
         entry e = pop(s);
+        queue_next_child(s, (size_t)e.parent); /* its next sibling takes its place */
         logits = step_to(s, &e);
-        add_node(s, (node){e.parent, (drnn_token)e.symbol, (uint16_t)(s->nodes[e.parent].len + 1)},
-                 logits, e.logprob);
+        add_node(s,
+                 (node){e.parent, (drnn_token)e.symbol, (uint16_t)(s->nodes[e.parent].len + 1),
+                        0, 0, e.logprob},
+                 logits);
         res->expanded++;
     }
     res->certified = res->count;
@@ -493,6 +582,7 @@ int drnn_search_best(const drnn_params *w, const drnn_search_options *opt,
     free(s.top);
     free(s.nodes);
     free(s.states);
+    free(s.children);
     free(s.heap);
     if (rc)
         drnn_search_result_free(res);

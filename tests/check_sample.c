@@ -140,6 +140,27 @@ END_TEST
 
 /* A model that strongly prefers long names: short names ranked first must
  * still be found although every partial name outscores them for a while. */
+/* More symbols than a node ranks at once (the search queues a node's
+ * children a block at a time and ranks the next block when one runs out):
+ * the same names as brute force, for every cell, with and without a
+ * prefix, up to a few hundred names. */
+START_TEST(test_search_large_alphabet)
+{
+    static const drnn_cell_kind cells[] = {DRNN_CELL_RNN, DRNN_CELL_LSTM, DRNN_CELL_GRU};
+    for (int c = 0; c < 3; c++) {
+        drnn_params w;
+        drnn_scratch *s;
+        random_model(&w, &s, cells[c], 2, 60, 7 + (uint64_t)c, c == 0 ? 1.0 : 2.5);
+        const drnn_token pre[] = {33};
+        expect_top(&w, s, pre, 0, 1, 2, 300);
+        expect_top(&w, s, pre, 0, 2, 2, 150);
+        expect_top(&w, s, pre, 1, 2, 3, 120);
+        drnn_scratch_free(s);
+        drnn_params_free(&w);
+    }
+}
+END_TEST
+
 START_TEST(test_search_short_names_not_pushed_out)
 {
     drnn_params w;
@@ -444,6 +465,7 @@ static Suite *sample_suite(void)
     TCase *tc = tcase_create("sample");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_search_matches_brute_force);
+    tcase_add_test(tc, test_search_large_alphabet);
     tcase_add_test(tc, test_search_short_names_not_pushed_out);
     tcase_add_test(tc, test_search_excludes);
     tcase_add_test(tc, test_search_bound);
