@@ -372,6 +372,14 @@ int main(int argc, char **argv)
         drnn_vocab train_vocab = vocab;
         if (drnn_corpus_load(&val, &train_vocab, &val_fingerprint, o.val_data, &nopt, 1, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        /* Without one validation name "best" would silently mean best on
+         * the training data: refused, as dinornn-eval refuses an empty file. */
+        if (val.count == 0)
+            cli_die(prog, EXIT_RUNTIME,
+                    "%s: no usable validation names: all %zu have symbols that are not in %s "
+                    "(the first on line %ld); give a validation file written in the training "
+                    "data's alphabet",
+                    o.val_data, val.skipped, data_path, val.first_skipped_line);
         if (val.skipped && !o.quiet)
             fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
                     prog, o.val_data, val.skipped, data_path, val.first_skipped_line);

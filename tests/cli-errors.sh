@@ -25,6 +25,14 @@ expect 1 "utf8\.txt:2: invalid UTF-8"       "invalid UTF-8"       -- "$train" --
 expect 1 "long\.txt:1: .*longer than 256"   "a 10 MB single line" -- "$train" --data "$d/long.txt" "${tiny[@]}" -c "$tmp/c"
 expect 0 ""                                 "CRLF line endings"   -- "$train" --data "$d/crlf.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/crlf"
 
+# --val-data without one usable name used to train on "0 validation" and
+# pick best.ckpt by training loss, silently under --quiet.
+printf '1234\n\n5678\n' > "$d/digits.txt"
+expect 1 "digits\.txt: no usable validation names: all 2 have symbols that are not in .*dinos\.txt \(the first on line 1\)" \
+  "--val-data with no usable names" -- "$train" --data "$data" --val-data "$d/digits.txt" "${tiny[@]}" -c "$tmp/v"
+[ ! -e "$tmp/v/best.ckpt" ] && ok "... and nothing trained" || bad "a checkpoint was written"
+expect 1 "empty\.txt: no names" "--val-data on an empty file" -- "$train" --data "$data" --val-data "$d/empty.txt" "${tiny[@]}" -c "$tmp/v"
+
 # Classic Mac line ends (CR alone) are line ends, with the right line numbers;
 # control characters in a name (ESC sequences, a tab) are refused.
 printf 'Aardonyx\rAbelisaurus\r\rAchelousaurus\r' > "$d/cr.txt"
