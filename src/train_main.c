@@ -269,6 +269,44 @@ static char *join_path(const char *dir, const char *file)
     return p;
 }
 
+static int longest(const drnn_corpus *c)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->count; i++)
+        if (drnn_corpus_len(c, i) > n)
+            n = drnn_corpus_len(c, i);
+    return n;
+}
+
+/* A model too big for the machine is refused before its weights are
+ * initialised, instead of failing or swapping minutes into the run. */
+static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *train,
+                         const drnn_corpus *val, int threads)
+{
+    drnn_hparams h = *hp;
+    h.model.vocab = vocab;
+    int max_len = longest(train) > longest(val) ? longest(train) : longest(val);
+    drnn_memory m;
+    drnn_train_memory(&m, &h, max_len, train->count, threads);
+    const char *what;
+    double limit = cli_memory_limit(&what);
+    if (limit <= 0 || m.total <= limit)
+        return;
+    char total[32], state[32], grads[32], work[32], have[32];
+    cli_size(m.total, total, sizeof total);
+    cli_size(m.state, state, sizeof state);
+    cli_size(m.gradients, grads, sizeof grads);
+    cli_size(m.workspaces, work, sizeof work);
+    cli_size(limit, have, sizeof have);
+    cli_die(prog, EXIT_RUNTIME,
+            "training a %s %dx%d model needs %s of memory (%s of weights and optimizer "
+            "moments and as much again to write a checkpoint, %s of gradients, %s of "
+            "workspaces for batch %d and names of up to %d symbols), more than %s (%s): "
+            "lower --hidden, --layers or --batch",
+            drnn_cell_name(h.model.cell), h.model.layers, h.model.hidden, total, state, grads,
+            work, h.batch, max_len, what, have);
+}
+
 /* A few names from the current weights, marking copies of training names.
  * Their generator depends only on the seed and the epoch, so showing samples
  * never changes training. */
@@ -404,6 +442,7 @@ int main(int argc, char **argv)
         free(vi);
     }
 
+    check_memory(o.resume ? &st.hp : &o.hp, vocab.size, &train, &val, threads);
     if (!o.resume) {
         o.hp.has_val_file = o.val_data != NULL;
         if (o.hp.schedule == DRNN_SCHED_COSINE)
@@ -414,8 +453,8 @@ int main(int argc, char **argv)
         int rc = drnn_state_new(&st, &o.hp, &vocab, fingerprint, val_fingerprint,
                                 absolute ? absolute : data_path, &err);
         free(absolute);
-        if (rc)
-            cli_die(prog, EXIT_USAGE, "%s", err.message);
+        if (rc) /* out of memory is no usage error */
+            cli_die(prog, rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     }
     drnn_trainer *trainer;
     if (drnn_trainer_new(&trainer, &st, &train, &val, &err))

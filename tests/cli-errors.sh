@@ -155,6 +155,14 @@ if [ -z "${sanitize_cflags:-}" ]; then
     bash -c "ulimit -v $((hi + 4 * big_kb)); exec \"$train\" --data \"$d/big.txt\" --cell rnn --layers 1 --hidden 1 --batch 8192 --epochs 1 --samples 0 --quiet -j 1 -c \"$tmp/mem\""
 fi
 
+# A model too big for the memory is a runtime failure (1, not 2), said at
+# once with the size it needs and what to lower, before any weight is set.
+if [ -z "${sanitize_cflags:-}" ]; then
+  expect 1 "training a lstm 2x4096 model needs [0-9.]+ GB of memory \([0-9.]+ GB of weights.*more than what ulimit -v leaves \([0-9.]+ GB\): lower --hidden, --layers or --batch" \
+    "a model too big for the memory" -- bash -c "ulimit -v 2000000; exec timeout 20 \"$train\" --data \"$data\" --cell lstm --layers 2 --hidden 4096 --epochs 1 --samples 0 -c \"$tmp/huge\""
+  [ ! -e "$tmp/huge" ] && ok "... and nothing written" || bad "$tmp/huge was created"
+fi
+
 # Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the
 # previous checkpoint, names the path and the reason, and exits 1.
 "$train" --data "$data" --layers 1 --hidden 64 --epochs 1 --samples 0 --quiet -c "$tmp/full" || bad "setup"
