@@ -919,6 +919,18 @@ START_TEST(test_corpus_extract)
 }
 END_TEST
 
+START_TEST(test_decode_controls)
+{
+    /* Control characters in a vocabulary (an old or crafted checkpoint)
+     * never reach the output: each becomes U+FFFD. */
+    drnn_vocab v = {.size = 5, .symbol = {DRNN_END, 'a', 0x1B, 0x85, 'b'}};
+    static const drnn_token t[] = {2, 1, 3, 4, 0};
+    char buf[32];
+    ck_assert_uint_eq(drnn_vocab_decode(&v, t, 5, 1, buf, sizeof buf), 3 + 1 + 3 + 1);
+    ck_assert_str_eq(buf, "\xEF\xBF\xBD" "a\xEF\xBF\xBD" "b");
+}
+END_TEST
+
 /* Checks that train and val partition 0..count-1, each ascending. */
 static void check_partition(size_t count, const size_t *tr, size_t nt, const size_t *va,
                             size_t nv)
@@ -1114,6 +1126,7 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_corpus_parse);
     tcase_add_test(tc, test_corpus_load);
     tcase_add_test(tc, test_corpus_extract);
+    tcase_add_test(tc, test_decode_controls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("split");
