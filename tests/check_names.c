@@ -820,6 +820,9 @@ START_TEST(test_corpus_parse)
     check_corpus_parse(data, sizeof data - 1, &abc, 1);
     check_corpus_parse(data, sizeof data - 1, &abc, 0);
     check_corpus_parse("xyz\n", 4, &abc, 1); /* every name skipped: OK, none kept */
+    /* A name skipped at its last symbol, after the kept ones: nothing of it
+     * may be written (the tokens have room for the kept names only). */
+    check_corpus_parse("ab\nabcabcabd\n", 13, &abc, 1);
     check_corpus_parse("\n\nJosé\n", 8, &abc, 0);
 
     /* Strict, with and without a fingerprint to finish. */
