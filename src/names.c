@@ -807,19 +807,16 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
     scanner_init(&sc, ub, len, label);
     while (next_name(&sc, &b, &e)) {
         decode_name(&sc, b, e, lower, cps, &n, NULL);
-        size_t mark = at;
+        /* A skipped name (known from the first pass) writes nothing: the
+         * tokens array has room for the kept ones only. */
         int k = 0;
-        for (; k < n; k++) {
-            int t = token_of(en, cps[k]);
-            if (t < 0)
-                break;
-            out->tokens[at++] = (drnn_token)t;
-        }
-        if (k < n) { /* skipped: counted in the first pass */
-            at = mark;
+        while (k < n && token_of(en, cps[k]) >= 0)
+            k++;
+        if (k < n)
             continue;
-        }
-        out->start[i++] = mark;
+        out->start[i++] = at;
+        for (k = 0; k < n; k++)
+            out->tokens[at++] = (drnn_token)token_of(en, cps[k]);
     }
     out->start[i] = at;
     out->count = kept;

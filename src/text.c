@@ -145,6 +145,11 @@ size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int 
         if (first && capitalize)
             c = to_upper(c);
         first = 0;
+        /* A vocabulary from an older or crafted checkpoint may hold control
+         * characters, which printed would drive the terminal (ESC): each
+         * shows as U+FFFD instead. */
+        if (c < 0x20 || (c >= 0x7F && c <= 0x9F))
+            c = 0xFFFD;
         char bytes[4];
         size_t k = utf8_encode(c, bytes);
         need += k;

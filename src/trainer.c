@@ -160,6 +160,29 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     return drnn_ok(err);
 }
 
+void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size_t n_train,
+                       int threads)
+{
+    memset(m, 0, sizeof *m);
+    const double params = (double)drnn_param_count(&hp->model) * sizeof(drnn_real);
+    /* The same slots, groups and workers as drnn_trainer_new. */
+    int slots = hp->batch < DRNN_GRAD_SLOTS ? hp->batch : DRNN_GRAD_SLOTS;
+    if (slots < 1)
+        slots = 1;
+    int group = (hp->batch + slots - 1) / slots;
+    if (threads > DRNN_MAX_THREADS)
+        threads = DRNN_MAX_THREADS;
+    int workers = threads < slots ? threads : slots;
+    if (workers < 1)
+        workers = 1;
+    m->state = params * (1 + moments_needed(hp->optimizer, 1) + moments_needed(hp->optimizer, 2));
+    m->checkpoint = m->state;
+    m->gradients = params * slots;
+    m->workspaces = workers * drnn_scratch_bytes(&hp->model, max_len, group) +
+                    (double)n_train * sizeof(uint32_t);
+    m->total = m->state + m->checkpoint + m->gradients + m->workspaces;
+}
+
 void drnn_trainer_free(drnn_trainer *t)
 {
     if (!t)

@@ -820,6 +820,9 @@ START_TEST(test_corpus_parse)
     check_corpus_parse(data, sizeof data - 1, &abc, 1);
     check_corpus_parse(data, sizeof data - 1, &abc, 0);
     check_corpus_parse("xyz\n", 4, &abc, 1); /* every name skipped: OK, none kept */
+    /* A name skipped at its last symbol, after the kept ones: nothing of it
+     * may be written (the tokens have room for the kept names only). */
+    check_corpus_parse("ab\nabcabcabd\n", 13, &abc, 1);
     check_corpus_parse("\n\nJosé\n", 8, &abc, 0);
 
     /* Strict, with and without a fingerprint to finish. */
@@ -916,6 +919,18 @@ START_TEST(test_corpus_extract)
     drnn_corpus_free(&ref_out);
     drnn_corpus_free(&ref_rest);
     drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_decode_controls)
+{
+    /* Control characters in a vocabulary (an old or crafted checkpoint)
+     * never reach the output: each becomes U+FFFD. */
+    drnn_vocab v = {.size = 5, .symbol = {DRNN_END, 'a', 0x1B, 0x85, 'b'}};
+    static const drnn_token t[] = {2, 1, 3, 4, 0};
+    char buf[32];
+    ck_assert_uint_eq(drnn_vocab_decode(&v, t, 5, 1, buf, sizeof buf), 3 + 1 + 3 + 1);
+    ck_assert_str_eq(buf, "\xEF\xBF\xBD" "a\xEF\xBF\xBD" "b");
 }
 END_TEST
 
@@ -1114,6 +1129,7 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_corpus_parse);
     tcase_add_test(tc, test_corpus_load);
     tcase_add_test(tc, test_corpus_extract);
+    tcase_add_test(tc, test_decode_controls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("split");

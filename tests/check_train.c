@@ -642,6 +642,39 @@ START_TEST(test_dir_lock)
 END_TEST
 
 /* Hyperparameter ranges and the learning-rate schedules. */
+START_TEST(test_train_memory)
+{
+    /* The estimate is what the state and the trainer allocate. */
+    drnn_hparams hp;
+    config_hparams(&hp, 3); /* LSTM with Adam: both moments */
+    hp.model.vocab = 27;
+    hp.batch = 50;
+    drnn_memory m;
+    drnn_train_memory(&m, &hp, 20, 1000, 3);
+    double params = (double)drnn_param_count(&hp.model) * sizeof(drnn_real);
+    ck_assert(m.state == 3 * params);
+    ck_assert(m.checkpoint == m.state);
+    ck_assert(m.gradients == DRNN_GRAD_SLOTS * params);
+    ck_assert(m.workspaces == 3 * drnn_scratch_bytes(&hp.model, 20, 7) + 1000 * 4.0);
+    ck_assert(m.total == m.state + m.checkpoint + m.gradients + m.workspaces);
+    hp.optimizer = DRNN_OPT_SGD;
+    hp.momentum = 0;
+    hp.batch = 3; /* fewer names than slots: 3 slots, 3 workers at most */
+    drnn_train_memory(&m, &hp, 20, 10, 70000);
+    ck_assert(m.state == 2 * params);
+    ck_assert(m.gradients == 3 * params);
+    ck_assert(m.workspaces == 3 * drnn_scratch_bytes(&hp.model, 20, 1) + 40);
+
+    /* The largest model there is: hundreds of GB, counted without overflow. */
+    hp.model = (drnn_config){.vocab = DRNN_MAX_VOCAB, .hidden = DRNN_MAX_HIDDEN,
+                             .layers = DRNN_MAX_LAYERS, .cell = DRNN_CELL_LSTM};
+    hp.batch = DRNN_MAX_BATCH;
+    drnn_train_memory(&m, &hp, DRNN_MAX_NAME_LEN, (size_t)1 << 28, DRNN_MAX_THREADS);
+    ck_assert(isfinite(m.total) && m.total > 1e12);
+    ck_assert(m.gradients == DRNN_GRAD_SLOTS * (double)drnn_param_count(&hp.model) * sizeof(drnn_real));
+}
+END_TEST
+
 START_TEST(test_hparams)
 {
     drnn_hparams hp;
@@ -860,6 +893,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);
     tcase_add_test(tc, test_hparam_table);
+    tcase_add_test(tc, test_train_memory);
     tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     suite_add_tcase(suite, tc);
     TCase *ck = tcase_create("checkpoint");

@@ -120,7 +120,9 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
                        drnn_error *err);
 
 /* Writes n tokens as UTF-8 into buf (always NUL-terminated when size > 0,
- * truncated to fit); the end marker is skipped. capitalize upper-cases the
+ * truncated to fit); the end marker is skipped, and a control character
+ * (U+0000..U+001F, U+007F..U+009F, which a checkpoint's vocabulary may hold)
+ * is written as U+FFFD, so that a name never drives a terminal. capitalize upper-cases the
  * first symbol (the inverse of the loader's lowercasing). Returns the bytes
  * the whole name needs, without the NUL. */
 size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
