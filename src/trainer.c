@@ -81,7 +81,8 @@ struct drnn_trainer {
     double slot_loss[DRNN_GRAD_SLOTS];
     int64_t slot_chars[DRNN_GRAD_SLOTS];
     uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
-    drnn_rng after_shuffle;             /* the generator after this epoch's shuffle */
+    drnn_rng shuffled_from;             /* the generator the order was drawn from, */
+    drnn_rng after_shuffle;             /* and as the shuffle left it */
     const drnn_token **names;           /* [batch] the mini-batch: its names' tokens, */
     int *lens;                          /* [batch] lengths */
     uint64_t *seeds;                    /* [batch] and dropout seeds */
@@ -90,10 +91,12 @@ struct drnn_trainer {
 };
 
 /* This epoch's order of the training names, from the generator as it was
- * when the epoch began; returns the generator as it is after the shuffle. */
+ * when the epoch began; returns the generator as it is after the shuffle.
+ * Drawn once per epoch: when the trainer is made, and at each epoch's end. */
 static drnn_rng shuffle_epoch(drnn_trainer *t)
 {
     drnn_rng rng = t->st->rng;
+    t->shuffled_from = rng;
     size_t n = t->train->count;
     for (size_t i = 0; i < n; i++)
         t->order[i] = (uint32_t)i;
@@ -355,6 +358,10 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
     const double lr = drnn_learning_rate(&st->hp, st->epoch);
     memset(rep, 0, sizeof *rep);
     rep->val_loss = NAN;
+    /* A caller that put another state's generator in place (a checkpoint
+     * loaded into the same struct) gets that state's order. */
+    if (memcmp(&t->shuffled_from, &st->rng, sizeof st->rng) != 0)
+        t->after_shuffle = shuffle_epoch(t);
     size_t pos = (size_t)st->epoch_pos;
     for (int64_t steps = 0; pos < n; steps++, pos += batch) {
         if ((stop && *stop) || (max_steps > 0 && steps == max_steps))

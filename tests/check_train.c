@@ -772,6 +772,25 @@ START_TEST(test_hparam_table)
 }
 END_TEST
 
+/* Version-1 files predate dropout and weight decay: they load with both 0,
+ * what they were trained with, not with today's defaults. */
+START_TEST(test_v1_hparams)
+{
+    static const char *const cells[] = {"rnn", "lstm", "gru"};
+    const char *top = getenv("top_srcdir");
+    for (int c = 0; c < 3; c++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/data/v1-%s-1x4.ckpt", top ? top : ".", cells[c]);
+        drnn_train_state st;
+        drnn_error err;
+        ck_assert_msg(drnn_checkpoint_load(&st, path, &err) == DRNN_OK, "%s", err.message);
+        ck_assert_msg(st.hp.dropout == 0 && st.hp.weight_decay == 0, "%s: dropout %g, decay %g",
+                      path, st.hp.dropout, st.hp.weight_decay);
+        drnn_state_free(&st);
+    }
+}
+END_TEST
+
 /* One optimizer step against the textbook formulas in double: the gradient
  * of the whole (one mini-batch) training set from drnn_group_loss,
  * divided by the characters, clipped, then SGD with momentum, Adagrad or
@@ -893,6 +912,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);
     tcase_add_test(tc, test_hparam_table);
+    tcase_add_test(tc, test_v1_hparams);
     tcase_add_test(tc, test_train_memory);
     tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     suite_add_tcase(suite, tc);
