@@ -59,6 +59,29 @@ struct drnn_scratch {
     void *block;                            /* the allocation */
 };
 
+/* The bytes of a workspace's one block, in double (exact below 2^53, and no
+ * overflow whatever the sizes); drnn_scratch_new_group lays it out. */
+static double scratch_bytes(const drnn_config *cfg, int max_len, int max_names)
+{
+    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
+    double G = max_names, T = (double)max_len + 1, V = cfg->vocab;
+    double H = cfg->hidden, L = cfg->layers;
+    double GH = cell->gates * H, CH = cell->cache * H;
+    double KH = (cell->carry > 0 ? cell->carry : 1) * H;
+    double YW = GH > V ? GH : V;
+    double reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH + H + YW) + CH +
+                   G * (H + KH);
+    return reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) +
+           (2 * G + T + 1 + 3 * G * T) * sizeof(int) + 2 * G * T * sizeof(drnn_token);
+}
+
+double drnn_scratch_bytes(const drnn_config *cfg, int max_len, int max_names)
+{
+    if (drnn_config_check(cfg, NULL) != DRNN_OK)
+        return 0;
+    return scratch_bytes(cfg, max_len, max_names);
+}
+
 int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_len,
                            int max_names, drnn_error *err)
 {
@@ -78,10 +101,11 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
     size_t YW = GH > V ? GH : V;
-    size_t reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH + H + YW) + CH +
-                   G * (H + KH);
-    size_t bytes = reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) +
-                   (2 * G + T + 1 + 3 * G * T) * sizeof(int) + 2 * G * T * sizeof(drnn_token);
+    double bytes_d = scratch_bytes(cfg, max_len, max_names);
+    if (bytes_d > (double)(SIZE_MAX / 2))
+        return drnn_fail(err, DRNN_ERR_NOMEM, "the training workspace would take %.3g bytes",
+                         bytes_d);
+    size_t bytes = (size_t)bytes_d;
 
     drnn_scratch *s = calloc(1, sizeof *s);
     unsigned char *block = calloc(1, bytes);

@@ -209,9 +209,9 @@ static void put_hparams(unsigned char *buf, const drnn_hparams *hp)
     }
 }
 
-/* The hyperparameters of a header of the given version (the defaults for
- * those it predates); -1 if an integer does not fit its field. Ranges are
- * drnn_hparams_check's. */
+/* The hyperparameters of a header of the given version (for those it
+ * predates, the value it implied); -1 if an integer does not fit its field.
+ * Ranges are drnn_hparams_check's. */
 static int get_hparams(const unsigned char *buf, uint32_t version, drnn_hparams *hp)
 {
     size_t n;
@@ -219,8 +219,10 @@ static int get_hparams(const unsigned char *buf, uint32_t version, drnn_hparams 
     drnn_hparams_default(hp);
     for (size_t i = 0; i < n; i++) {
         const drnn_hparam_info *h = &t[i];
-        if ((uint32_t)h->ckpt_since > version)
+        if ((uint32_t)h->ckpt_since > version) {
+            drnn_hparam_set(hp, h, h->before);
             continue;
+        }
         if (h->kind == DRNN_HP_REAL) {
             drnn_hparam_set(hp, h, get_f64_at(buf, h->ckpt_offset));
         } else if (h->kind == DRNN_HP_SEED) {

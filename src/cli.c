@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -195,6 +196,55 @@ int cli_threads(const char *prog, int requested, int quiet)
     (void)prog, (void)requested, (void)quiet;
     return 1;
 #endif
+}
+
+const char *cli_size(double bytes, char *buf, size_t size)
+{
+    if (bytes >= 1e9)
+        snprintf(buf, size, "%.1f GB", bytes / 1e9);
+    else if (bytes >= 1e6)
+        snprintf(buf, size, "%.0f MB", bytes / 1e6);
+    else
+        snprintf(buf, size, "%.0f kB", bytes / 1e3);
+    return buf;
+}
+
+/* The address space this process already takes (Linux), else 0. */
+static double vm_in_use(void)
+{
+    FILE *fp = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (fp) {
+        if (fscanf(fp, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(fp);
+    }
+    return (double)pages * (double)sysconf(_SC_PAGESIZE);
+}
+
+double cli_memory_limit(const char **what)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double limit = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    *what = "the machine's memory";
+    /* ulimit -v and -d bound what is left of them. */
+    static const struct { int resource; const char *what; } limits[] = {
+        {RLIMIT_AS, "what ulimit -v leaves"},
+        {RLIMIT_DATA, "what ulimit -d leaves"},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        struct rlimit rl;
+        if (getrlimit(limits[i].resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+            continue;
+        double left = (double)rl.rlim_cur - vm_in_use();
+        if (left < 0)
+            left = 0;
+        if (limit == 0 || left < limit) {
+            limit = left;
+            *what = limits[i].what;
+        }
+    }
+    return limit;
 }
 
 int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices)

@@ -36,6 +36,12 @@ double cli_real(const char *prog, const char *opt, const char *arg, double lo, d
  * OMP_NUM_THREADS or the cores, capped at DRNN_MAX_THREADS with a warning
  * (unless quiet). Returns the count in effect. */
 int cli_threads(const char *prog, int requested, int quiet);
+/* bytes as "812 MB" or "54.3 GB" in buf; returns buf. */
+const char *cli_size(double bytes, char *buf, size_t size);
+/* The memory this process may still take, in bytes: the machine's, or less
+ * under ulimit -v or -d; *what says which ("the machine's memory", "what
+ * ulimit -v leaves"). 0 when unknown. */
+double cli_memory_limit(const char **what);
 /* Index of arg in the NULL-terminated list choices, or exits naming them. */
 int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices);
 /* "prog: message" on stderr and exit(status). */

@@ -24,52 +24,52 @@ static const char *const schedules[] = {"constant", "step", "cosine", NULL};
 /* In checkpoint order (docs/checkpoint-format.md, "Header"). */
 static const drnn_hparam_info table[] = {
     {"cell", 0, "Model", "CELL", "recurrent cell: rnn (tanh), lstm or gru",
-     DRNN_HP_CHOICE, AT(model.cell), DRNN_CELL_GRU, 0, 0, 0, cells, 0, 24, 1},
+     DRNN_HP_CHOICE, AT(model.cell), DRNN_CELL_GRU, 0, 0, 0, cells, 0, 24, 1, 0},
     {"hidden", 'H', "Model", "N", "units per layer, 1..4096",
-     DRNN_HP_INT, AT(model.hidden), 128, 1, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1},
+     DRNN_HP_INT, AT(model.hidden), 128, 1, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1, 0},
     {"layers", 'l', "Model", "N", "stacked layers, 1..16",
-     DRNN_HP_INT, AT(model.layers), 2, 1, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1},
+     DRNN_HP_INT, AT(model.layers), 2, 1, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1, 0},
     {"optimizer", 0, "Training", "NAME", "sgd, adagrad or adam",
-     DRNN_HP_CHOICE, AT(optimizer), DRNN_OPT_ADAM, 0, 0, 0, optimizers, 0, 48, 1},
+     DRNN_HP_CHOICE, AT(optimizer), DRNN_OPT_ADAM, 0, 0, 0, optimizers, 0, 48, 1, 0},
     {"clip-mode", 0, "Training", "MODE", "norm (global norm) or value (each element)",
-     DRNN_HP_CHOICE, AT(clip_mode), DRNN_CLIP_NORM, 0, 0, 0, clip_modes, 0, 52, 1},
+     DRNN_HP_CHOICE, AT(clip_mode), DRNN_CLIP_NORM, 0, 0, 0, clip_modes, 0, 52, 1, 0},
     {"schedule", 0, "Training", "NAME",
      "constant, step (halve every 10 epochs) or cosine\n(down to 0 over --epochs)",
-     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_CONSTANT, 0, 0, 0, schedules, 0, 56, 1},
+     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_CONSTANT, 0, 0, 0, schedules, 0, 56, 1, 0},
     {"batch", 'b', "Training", "N", "names per mini-batch, 1..8192",
-     DRNN_HP_INT, AT(batch), 32, 1, DRNN_MAX_BATCH, 0, NULL, 0, 60, 1},
+     DRNN_HP_INT, AT(batch), 32, 1, DRNN_MAX_BATCH, 0, NULL, 0, 60, 1, 0},
     {"lr", 0, "Training", "X", "learning rate, 1e-12 <= X <= 100",
-     DRNN_HP_REAL, AT(lr), 3e-3, 1e-12, 100, 0, NULL, 0, 64, 1},
-    {"momentum", 0, "Training", "X", "SGD momentum, 0 <= X <= 0.999",
-     DRNN_HP_REAL, AT(momentum), 0, 0, 0.999, 0, NULL, 0, 72, 1},
+     DRNN_HP_REAL, AT(lr), 3e-3, 1e-12, 100, 0, NULL, 0, 64, 1, 0},
+    {"momentum", 0, "Training", "X", "SGD momentum, 0 <= X <= 0.999999",
+     DRNN_HP_REAL, AT(momentum), 0, 0, 0.999999, 0, NULL, 0, 72, 1, 0},
     {NULL, 0, NULL, NULL, "Adam's beta1",
-     DRNN_HP_REAL, AT(beta1), 0.9, 0, 0.999999, 0, NULL, 0, 80, 1},
+     DRNN_HP_REAL, AT(beta1), 0.9, 0, 0.999999, 0, NULL, 0, 80, 1, 0},
     {NULL, 0, NULL, NULL, "Adam's beta2",
-     DRNN_HP_REAL, AT(beta2), 0.999, 0, 0.999999, 0, NULL, 0, 88, 1},
+     DRNN_HP_REAL, AT(beta2), 0.999, 0, 0.999999, 0, NULL, 0, 88, 1, 0},
     {NULL, 0, NULL, NULL, "Adam's and Adagrad's epsilon",
-     DRNN_HP_REAL, AT(eps), 1e-8, 1e-30, 1, 0, NULL, 0, 96, 1},
+     DRNN_HP_REAL, AT(eps), 1e-8, 1e-30, 1, 0, NULL, 0, 96, 1, 0},
     {"clip", 0, "Training", "X", "gradient clipping bound, 0 = none",
-     DRNN_HP_REAL, AT(clip), 5, 0, 1e6, 0, NULL, 0, 104, 1},
+     DRNN_HP_REAL, AT(clip), 5, 0, 1e30, 0, NULL, 0, 104, 1, 0},
     {NULL, 0, NULL, NULL, "the step schedule's factor",
-     DRNN_HP_REAL, AT(step_gamma), 0.5, 1e-12, 1, 0, NULL, 0, 112, 1},
+     DRNN_HP_REAL, AT(step_gamma), 0.5, 1e-12, 1, 0, NULL, 0, 112, 1, 0},
     {NULL, 0, NULL, NULL, "the cosine schedule's floor (at most lr)",
-     DRNN_HP_REAL, AT(lr_min), 0, 0, 100, 0, NULL, 0, 120, 1},
-    {"val-fraction", 0, "Data", "F", "share of names held out for validation,\n0 <= F <= 0.99",
-     DRNN_HP_REAL, AT(val_fraction), 0.1, 0, 0.99, 0, NULL, 0, 128, 1},
+     DRNN_HP_REAL, AT(lr_min), 0, 0, 100, 0, NULL, 0, 120, 1, 0},
+    {"val-fraction", 0, "Data", "F", "share of names held out for validation,\n0 <= F <= 0.999999",
+     DRNN_HP_REAL, AT(val_fraction), 0.1, 0, 0.999999, 0, NULL, 0, 128, 1, 0},
     {NULL, 0, NULL, NULL, "the step schedule's period in epochs",
-     DRNN_HP_INT, AT(step_epochs), 10, 1, INT32_MAX, 0, NULL, 0, 136, 1},
+     DRNN_HP_INT, AT(step_epochs), 10, 1, INT32_MAX, 0, NULL, 0, 136, 1, 0},
     {NULL, 0, NULL, NULL, "the cosine schedule's length in epochs (--epochs)",
-     DRNN_HP_INT, AT(cosine_epochs), 30, 1, INT32_MAX, 0, NULL, 0, 140, 1},
+     DRNN_HP_INT, AT(cosine_epochs), 30, 1, INT32_MAX, 0, NULL, 0, 140, 1, 0},
     {"seed", 's', "Training", "N", "seed of initialisation, split and shuffles",
-     DRNN_HP_SEED, AT(seed), 1, 0, 0, 0, NULL, 0, 144, 1},
+     DRNN_HP_SEED, AT(seed), 1, 0, 0, 0, NULL, 0, 144, 1, 0},
     {"keep-case", 0, "Data", NULL, "do not lowercase the names",
-     DRNN_HP_FLAG, AT(keep_case), 0, 0, 1, 0, NULL, 0, 152, 1},
+     DRNN_HP_FLAG, AT(keep_case), 0, 0, 1, 0, NULL, 0, 152, 1, 0},
     {NULL, 0, NULL, NULL, "validation from a file of its own (--val-data)",
-     DRNN_HP_FLAG, AT(has_val_file), 0, 0, 1, 0, NULL, 0, 156, 1},
+     DRNN_HP_FLAG, AT(has_val_file), 0, 0, 1, 0, NULL, 0, 156, 1, 0},
     {"dropout", 0, "Training", "P", "dropout between layers and before the output,\n0 <= P <= 0.99",
-     DRNN_HP_REAL, AT(dropout), 0.3, 0, 0.99, 0, NULL, 0, 272, 2},
+     DRNN_HP_REAL, AT(dropout), 0.3, 0, 0.99, 0, NULL, 0, 272, 2, 0},
     {"weight-decay", 0, "Training", "X", "decoupled (AdamW) for adam, L2 otherwise, 0..10",
-     DRNN_HP_REAL, AT(weight_decay), 0, 0, 10, 0, NULL, 0, 280, 2},
+     DRNN_HP_REAL, AT(weight_decay), 0, 0, 10, 0, NULL, 0, 280, 2, 0},
 };
 
 #undef AT
@@ -118,10 +118,10 @@ void drnn_hparam_set(drnn_hparams *hp, const drnn_hparam_info *h, double value)
 
 int drnn_hparam_equal(const drnn_hparams *a, const drnn_hparams *b, const drnn_hparam_info *h)
 {
-    size_t size = h->kind == DRNN_HP_REAL   ? sizeof(double)
-                  : h->kind == DRNN_HP_SEED ? sizeof(uint64_t)
-                                            : sizeof(int);
-    return memcmp(cfield(a, h), cfield(b, h), size) == 0;
+    /* By value: -0 is 0. */
+    if (h->kind == DRNN_HP_SEED)
+        return *(const uint64_t *)cfield(a, h) == *(const uint64_t *)cfield(b, h);
+    return drnn_hparam_get(a, h) == drnn_hparam_get(b, h);
 }
 
 void drnn_hparam_format(const drnn_hparams *hp, const drnn_hparam_info *h, char *buf,

@@ -943,8 +943,11 @@ size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int 
     }
     size_t need = 0, used = 0;
     for (size_t i = 0; i < len; i++) {
+        /* A vocabulary from an older or crafted checkpoint may hold control
+         * characters, which printed would drive the terminal (ESC): each
+         * shows as U+FFFD instead. */
         char bytes[4];
-        size_t k = drnn_utf8_put(text[i], bytes);
+        size_t k = drnn_utf8_put(is_control(text[i]) ? 0xFFFD : text[i], bytes);
         need += k;
         /* Only whole characters go in, so a truncated name stays valid UTF-8. */
         if (size > 0 && used + k < size) {

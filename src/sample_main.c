@@ -45,8 +45,8 @@ static void usage(void)
            "      --best=K             exactly the K most likely complete names, with their\n"
            "                           log-probabilities, 1..%d\n"
            "      --max-expansions=N   bound on --best's work: partial names extended\n"
-           "                           (default %lld); past it, the names not proven best\n"
-           "                           are marked as such\n"
+           "                           (default %lld; memory: 1 GiB); past it, the names\n"
+           "                           not proven best are marked as such\n"
            "      --novel              only names that are not in the training data\n"
            "      --data=FILE          the training names for --novel (default: the file\n"
            "                           recorded in the checkpoint)\n"
@@ -234,11 +234,18 @@ static void print_best(const options *o, const drnn_train_state *st, const drnn_
     for (int i = 0; i < res.count; i++)
         print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
                    i < res.certified);
-    if (!res.exact)
+    if (!res.exact && res.out_of_memory)
+        fprintf(stderr, "%s: the search stopped at its memory bound (%.0f MB, after %lld partial "
+                "names extended): the first %d names are exactly the most likely, the other %d "
+                "the best found, %d in all; a smaller --best or --max-length, or a longer "
+                "--prefix, narrows it\n", prog, res.peak_bytes / 1e6, res.expanded, res.certified,
+                res.count - res.certified, res.count);
+    else if (!res.exact)
         fprintf(stderr, "%s: the search stopped at its bound (%lld partial names extended, "
-                "%.0f MB): the first %d names are exactly the most likely, the other %d are "
-                "the best found; raise --max-expansions for an exact answer\n", prog,
-                res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified);
+                "%.0f MB): the first %d names are exactly the most likely, the other %d the "
+                "best found, %d in all; raise --max-expansions for an exact answer\n", prog,
+                res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified,
+                res.count);
     else if (res.count < o->best)
         fprintf(stderr, "%s: only %d %sname%s of %d to %d symbols exist%s\n", prog, res.count,
                 known ? "novel " : "", res.count == 1 ? "" : "s", so.min_len, so.max_len,

@@ -173,9 +173,10 @@ static int entry_tokens(const search *s, const entry *e, drnn_token *out)
 }
 
 /* 1 if x leaves the queue before y: the higher score; on a tie the shorter
- * name, a finished name before a partial one of its length (whose names are
- * all longer), then the lower tokens from the first on. This is the order
- * of the results, and no name below x can later tie x and precede it. */
+ * name, then the lower tokens from the first on. This is the order of the
+ * results: an entry after x can only lead to names after x, as it scores
+ * no higher, is no shorter, and at x's length can only end as itself. Two
+ * distinct entries never hold the same tokens. */
 static int before(search *s, const entry *x, const entry *y)
 {
     if (x->logprob != y->logprob)
@@ -183,15 +184,12 @@ static int before(search *s, const entry *x, const entry *y)
     int lx = entry_len(s, x), ly = entry_len(s, y);
     if (lx != ly)
         return lx < ly;
-    int fx = x->symbol == DRNN_END, fy = y->symbol == DRNN_END;
-    if (fx != fy)
-        return fx;
     entry_tokens(s, x, s->a);
     entry_tokens(s, y, s->b);
     for (int i = 0; i < lx; i++)
         if (s->a[i] != s->b[i])
             return s->a[i] < s->b[i];
-    return 0;
+    return x->symbol == DRNN_END && y->symbol != DRNN_END;
 }
 
 /* Grows *p (of *cap elements of size each) to hold need, within the memory bound. */
@@ -309,6 +307,8 @@ static int excluded(search *s, const entry *e)
 static int reserve(search *s)
 {
     size_t n = s->n_nodes + 1;
+    if (n > INT32_MAX)
+        return -1; /* node indices are int32_t */
     return grow(s, (void **)&s->nodes, &s->cap_nodes, n, sizeof *s->nodes) ||
                    grow(s, (void **)&s->states, &s->cap_states, n * s->S, sizeof *s->states) ||
                    grow(s, (void **)&s->children, &s->cap_children, n * CHILD_BLOCK,
@@ -455,8 +455,10 @@ static int by_score(const void *x, const void *y)
 }
 
 /* After a bound: the best names that the queue's front entries lead to,
- * each finished greedily, sorted, after the certified ones. Queue entries
- * are never prefixes of each other, so these names are all distinct. */
+ * each finished greedily, sorted, after the certified ones. They are all
+ * distinct: a partial entry's name is never another partial entry's
+ * prefix, and a finished entry's name is shorter than any name its node's
+ * queued children lead to. */
 static void fill_greedily(search *s, drnn_search_result *res)
 {
     int need = s->opt->k - res->count;
@@ -513,6 +515,7 @@ static void run(search *s, drnn_search_result *res)
         logits = drnn_stepper_feed(s->stepper, s->w, o->prefix[i]);
     }
     res->exact = reserve(s) == 0;
+    res->out_of_memory = !res->exact;
     if (res->exact)
         add_node(s, (node){-1, 0, (uint16_t)o->prefix_len, 0, 0, logprob}, logits);
 
@@ -534,6 +537,7 @@ static void run(search *s, drnn_search_result *res)
         }
         if (reserve(s)) {
             res->exact = 0;
+            res->out_of_memory = 1;
             break;
         }
         entry e = pop(s);

@@ -388,6 +388,44 @@ static void print_continue(const options *o)
     free(val);
 }
 
+static int longest(const drnn_corpus *c)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->count; i++)
+        if (drnn_corpus_len(c, i) > n)
+            n = drnn_corpus_len(c, i);
+    return n;
+}
+
+/* A model too big for the machine is refused before its weights are
+ * initialised, instead of failing or swapping minutes into the run. */
+static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *train,
+                         const drnn_corpus *val, int threads)
+{
+    drnn_hparams h = *hp;
+    h.model.vocab = vocab;
+    int max_len = longest(train) > longest(val) ? longest(train) : longest(val);
+    drnn_memory m;
+    drnn_train_memory(&m, &h, max_len, train->count, threads);
+    const char *what;
+    double limit = cli_memory_limit(&what);
+    if (limit <= 0 || m.total <= limit)
+        return;
+    char total[32], state[32], grads[32], work[32], have[32];
+    cli_size(m.total, total, sizeof total);
+    cli_size(m.state, state, sizeof state);
+    cli_size(m.gradients, grads, sizeof grads);
+    cli_size(m.workspaces, work, sizeof work);
+    cli_size(limit, have, sizeof have);
+    cli_die(prog, EXIT_RUNTIME,
+            "training a %s %dx%d model needs %s of memory (%s of weights and optimizer "
+            "moments and as much again to write a checkpoint, %s of gradients, %s of "
+            "workspaces for batch %d and names of up to %d symbols), more than %s (%s): "
+            "lower --hidden, --layers or --batch",
+            drnn_cell_name(h.model.cell), h.model.layers, h.model.hidden, total, state, grads,
+            work, h.batch, max_len, what, have);
+}
+
 /* A few names from the current weights, marking copies of training names.
  * Their generator depends only on the seed and the epoch, so showing samples
  * never changes training. */
@@ -598,6 +636,14 @@ static void load_data(run *r, drnn_vocab *vocab)
         drnn_vocab train_vocab = *vocab;
         if (drnn_corpus_load(&r->val, &train_vocab, &r->val_fingerprint, o->val_data, &nopt, 1, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        /* Without one validation name "best" would silently mean best on the
+         * training data: refused, as dinornn-eval refuses an empty file. */
+        if (r->val.count == 0)
+            cli_die(prog, EXIT_RUNTIME,
+                    "%s: no usable validation names: all %zu have symbols that are not in %s "
+                    "(the first on line %ld); give a validation file written in the training "
+                    "data's alphabet",
+                    o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
         if (r->val.skipped && !o->quiet)
             fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
                     prog, o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
@@ -624,6 +670,7 @@ static void start_run(run *r, const drnn_vocab *vocab)
 {
     options *o = &r->o;
     drnn_error err;
+    check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
     if (!o->resume) {
         o->hp.has_val_file = o->val_data != NULL;
         if (o->hp.schedule == DRNN_SCHED_COSINE)
@@ -634,8 +681,8 @@ static void start_run(run *r, const drnn_vocab *vocab)
         int rc = drnn_state_new(&r->st, &o->hp, vocab, r->fingerprint, r->val_fingerprint,
                                 absolute ? absolute : r->data_path, &err);
         free(absolute);
-        if (rc)
-            cli_die(prog, EXIT_USAGE, "%s", err.message);
+        if (rc) /* out of memory is no usage error */
+            cli_die(prog, rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     }
     if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
         cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->resume_path : r->data_path, err.message);

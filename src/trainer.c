@@ -83,7 +83,8 @@ struct drnn_trainer {
     double slot_loss[DRNN_GRAD_SLOTS];
     int64_t slot_chars[DRNN_GRAD_SLOTS];
     uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
-    drnn_rng after_shuffle;             /* the generator after this epoch's shuffle */
+    drnn_rng shuffled_from;             /* the generator the order was drawn from, */
+    drnn_rng after_shuffle;             /* and as the shuffle left it */
     const drnn_token **names;           /* [batch] the mini-batch: its names' tokens, */
     int *lens;                          /* [batch] lengths */
     uint64_t *seeds;                    /* [batch] and dropout seeds */
@@ -95,10 +96,12 @@ struct drnn_trainer {
 };
 
 /* This epoch's order of the training names, from the generator as it was
- * when the epoch began; returns the generator as it is after the shuffle. */
+ * when the epoch began; returns the generator as it is after the shuffle.
+ * Drawn once per epoch: when the trainer is made, and at each epoch's end. */
 static drnn_rng shuffle_epoch(drnn_trainer *t)
 {
     drnn_rng rng = t->st->rng;
+    t->shuffled_from = rng;
     size_t n = t->train->count;
     for (size_t i = 0; i < n; i++)
         t->order[i] = (uint32_t)i;
@@ -166,6 +169,29 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     t->after_shuffle = shuffle_epoch(t); /* the order of the epoch st is in */
     *out = t;
     return drnn_ok(err);
+}
+
+void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size_t n_train,
+                       int threads)
+{
+    memset(m, 0, sizeof *m);
+    const double params = (double)drnn_param_count(&hp->model) * sizeof(drnn_real);
+    /* The same slots, groups and workers as drnn_trainer_new. */
+    int slots = hp->batch < DRNN_GRAD_SLOTS ? hp->batch : DRNN_GRAD_SLOTS;
+    if (slots < 1)
+        slots = 1;
+    int group = (hp->batch + slots - 1) / slots;
+    if (threads > DRNN_MAX_THREADS)
+        threads = DRNN_MAX_THREADS;
+    int workers = threads < slots ? threads : slots;
+    if (workers < 1)
+        workers = 1;
+    m->state = params * (1 + moments_needed(hp->optimizer, 1) + moments_needed(hp->optimizer, 2));
+    m->checkpoint = m->state;
+    m->gradients = params * slots;
+    m->workspaces = workers * drnn_scratch_bytes(&hp->model, max_len, group) +
+                    (double)n_train * sizeof(uint32_t);
+    m->total = m->state + m->checkpoint + m->gradients + m->workspaces;
 }
 
 void drnn_trainer_free(drnn_trainer *t)
@@ -414,6 +440,10 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
     const double lr = drnn_learning_rate(&st->hp, st->epoch);
     memset(rep, 0, sizeof *rep);
     rep->val_loss = NAN;
+    /* A caller that put another state's generator in place (a checkpoint
+     * loaded into the same struct) gets that state's order. */
+    if (memcmp(&t->shuffled_from, &st->rng, sizeof st->rng) != 0)
+        t->after_shuffle = shuffle_epoch(t);
     size_t pos = (size_t)st->epoch_pos;
     for (int64_t steps = 0; pos < n; steps++, pos += batch) {
         if ((stop && *stop) || (max_steps > 0 && steps == max_steps))

@@ -976,7 +976,9 @@ START_TEST(test_corpus_parse)
     check_corpus_parse(data, sizeof data - 1, &abc, 1);
     check_corpus_parse(data, sizeof data - 1, &abc, 0);
     check_corpus_parse("xyz\n", 4, &abc, 1); /* every name skipped: OK, none kept */
-    check_corpus_parse("ab\nabd\n", 7, &abc, 1); /* the last name skipped after known symbols */
+    /* A name skipped at its last symbol, after the kept ones: nothing of it
+     * may be written (the tokens have room for the kept names only). */
+    check_corpus_parse("ab\nabcabcabd\n", 13, &abc, 1);
     check_corpus_parse("\n\nJosé\n", 8, &abc, 0);
 
     /* Strict, with and without a fingerprint to finish. */
@@ -1075,6 +1077,23 @@ START_TEST(test_corpus_extract)
     drnn_corpus_free(&ref_rest);
     drnn_vocab_free(&vocab);
     drnn_names_free(&names);
+}
+END_TEST
+
+START_TEST(test_decode_controls)
+{
+    /* Control characters in a vocabulary (an old or crafted checkpoint)
+     * never reach the output: each becomes U+FFFD. */
+    uint32_t symbols[] = {DRNN_END, 'a', 0x1B, 0x85, 'b'};
+    drnn_vocab v = {5, symbols};
+    static const drnn_token t[] = {2, 1, 3, 4, 0};
+    char buf[32];
+    ck_assert_uint_eq(drnn_vocab_decode(&v, t, 5, 0, buf, sizeof buf), 3 + 1 + 3 + 1);
+    ck_assert_str_eq(buf, "\xEF\xBF\xBD" "a\xEF\xBF\xBD" "b");
+    /* Title case goes word by word, and what stands between letters there
+     * separates words. */
+    ck_assert_uint_eq(drnn_vocab_decode(&v, t, 5, 1, buf, sizeof buf), 3 + 1 + 3 + 1);
+    ck_assert_str_eq(buf, "\xEF\xBF\xBD" "A\xEF\xBF\xBD" "B");
 }
 END_TEST
 
@@ -1276,6 +1295,7 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_corpus_parse);
     tcase_add_test(tc, test_corpus_load);
     tcase_add_test(tc, test_corpus_extract);
+    tcase_add_test(tc, test_decode_controls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("split");

@@ -173,6 +173,45 @@ START_TEST(test_search_short_names_not_pushed_out)
 }
 END_TEST
 
+/* An exact tie between a finished name and a partial one of the same
+ * length that ends at once: the documented order (shorter, then lower
+ * symbols) puts the partial one's name first. After END the model is sure
+ * of "b" (a at -40), after "b" of "a" (END at -40), after "a" of END: "a"
+ * and "b" both score -40 to the last bit. */
+START_TEST(test_search_tie_order)
+{
+    drnn_config cfg = {.vocab = 3, .hidden = 3, .layers = 1, .cell = DRNN_CELL_RNN};
+    drnn_params w;
+    drnn_scratch *s;
+    ck_assert_int_eq(drnn_params_alloc(&w, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new(&s, &cfg, DRNN_MAX_NAME_LEN, NULL), DRNN_OK);
+    drnn_params_zero(&w);
+    for (int k = 0; k < 3; k++)
+        w.layer[0].W_x[k * 3 + k] = 20; /* input k lights unit k */
+    static const drnn_real logit[3][3] = {/* by unit (previous input): END, a, b */
+                                          {-200, 0, 40}, {0, -200, -200}, {0, 40, -200}};
+    for (int k = 0; k < 3; k++)
+        for (int v = 0; v < 3; v++)
+            w.W_y[v * 3 + k] = logit[k][v];
+    const drnn_token a = 1, b = 2;
+    ck_assert(drnn_name_loss(&w, s, &a, 1) == drnn_name_loss(&w, s, &b, 1));
+    drnn_search_options o = {.k = 2, .min_len = 1, .max_len = 1};
+    drnn_search_result res;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(res.count, 2);
+    ck_assert_msg(res.names[0].tokens[0] == a && res.names[1].tokens[0] == b,
+                  "tie order: %d then %d", res.names[0].tokens[0], res.names[1].tokens[0]);
+    drnn_search_result_free(&res);
+    o.k = 1;
+    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert(res.count == 1 && res.names[0].tokens[0] == a);
+    drnn_search_result_free(&res);
+    expect_top(&w, s, NULL, 0, 1, 3, 20);
+    drnn_scratch_free(s);
+    drnn_params_free(&w);
+}
+END_TEST
+
 /* --novel: excluded names never come back, and the rest are still the top k. */
 START_TEST(test_search_excludes)
 {
@@ -468,6 +507,7 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_search_large_alphabet);
     tcase_add_test(tc, test_search_short_names_not_pushed_out);
     tcase_add_test(tc, test_search_excludes);
+    tcase_add_test(tc, test_search_tie_order);
     tcase_add_test(tc, test_search_bound);
     tcase_add_test(tc, test_greedy_three_ways);
     tcase_add_test(tc, test_top_k);

@@ -643,6 +643,39 @@ START_TEST(test_dir_lock)
 END_TEST
 
 /* Hyperparameter ranges and the learning-rate schedules. */
+START_TEST(test_train_memory)
+{
+    /* The estimate is what the state and the trainer allocate. */
+    drnn_hparams hp;
+    config_hparams(&hp, 3); /* LSTM with Adam: both moments */
+    hp.model.vocab = 27;
+    hp.batch = 50;
+    drnn_memory m;
+    drnn_train_memory(&m, &hp, 20, 1000, 3);
+    double params = (double)drnn_param_count(&hp.model) * sizeof(drnn_real);
+    ck_assert(m.state == 3 * params);
+    ck_assert(m.checkpoint == m.state);
+    ck_assert(m.gradients == DRNN_GRAD_SLOTS * params);
+    ck_assert(m.workspaces == 3 * drnn_scratch_bytes(&hp.model, 20, 7) + 1000 * 4.0);
+    ck_assert(m.total == m.state + m.checkpoint + m.gradients + m.workspaces);
+    hp.optimizer = DRNN_OPT_SGD;
+    hp.momentum = 0;
+    hp.batch = 3; /* fewer names than slots: 3 slots, 3 workers at most */
+    drnn_train_memory(&m, &hp, 20, 10, 70000);
+    ck_assert(m.state == 2 * params);
+    ck_assert(m.gradients == 3 * params);
+    ck_assert(m.workspaces == 3 * drnn_scratch_bytes(&hp.model, 20, 1) + 40);
+
+    /* The largest model there is: hundreds of GB, counted without overflow. */
+    hp.model = (drnn_config){.vocab = DRNN_MAX_VOCAB, .hidden = DRNN_MAX_HIDDEN,
+                             .layers = DRNN_MAX_LAYERS, .cell = DRNN_CELL_LSTM};
+    hp.batch = DRNN_MAX_BATCH;
+    drnn_train_memory(&m, &hp, DRNN_MAX_NAME_LEN, (size_t)1 << 28, DRNN_MAX_THREADS);
+    ck_assert(isfinite(m.total) && m.total > 1e12);
+    ck_assert(m.gradients == DRNN_GRAD_SLOTS * (double)drnn_param_count(&hp.model) * sizeof(drnn_real));
+}
+END_TEST
+
 START_TEST(test_hparams)
 {
     drnn_hparams hp;
@@ -737,6 +770,25 @@ START_TEST(test_hparam_table)
         drnn_state_free(&back);
     }
     fixture_free(&f);
+}
+END_TEST
+
+/* Version-1 files predate dropout and weight decay: they load with both 0,
+ * what they were trained with, not with today's defaults. */
+START_TEST(test_v1_hparams)
+{
+    static const char *const cells[] = {"rnn", "lstm", "gru"};
+    const char *top = getenv("top_srcdir");
+    for (int c = 0; c < 3; c++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/data/v1-%s-1x4.ckpt", top ? top : ".", cells[c]);
+        drnn_train_state st;
+        drnn_error err;
+        ck_assert_msg(drnn_checkpoint_load(&st, path, &err) == DRNN_OK, "%s", err.message);
+        ck_assert_msg(st.hp.dropout == 0 && st.hp.weight_decay == 0, "%s: dropout %g, decay %g",
+                      path, st.hp.dropout, st.hp.weight_decay);
+        drnn_state_free(&st);
+    }
 }
 END_TEST
 
@@ -949,6 +1001,8 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);
     tcase_add_test(tc, test_hparam_table);
+    tcase_add_test(tc, test_v1_hparams);
+    tcase_add_test(tc, test_train_memory);
     tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     tcase_add_test(tc, test_sparse_input_rows);
     suite_add_tcase(suite, tc);

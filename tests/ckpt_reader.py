@@ -117,7 +117,7 @@ def hparams_ok(h):
             and in_range(h["beta1"], 0, 0.999999) and in_range(h["beta2"], 0, 0.999999)
             and in_range(h["eps"], 1e-30, 1) and in_range(h["clip"], 0, 1e30)
             and in_range(h["step_gamma"], 1e-12, 1) and in_range(h["lr_min"], 0, h["lr"])
-            and in_range(h["val_fraction"], 0, 1) and h["val_fraction"] < 1
+            and in_range(h["val_fraction"], 0, 0.999999)
             and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10))
 
 

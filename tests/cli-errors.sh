@@ -25,6 +25,14 @@ expect 1 "utf8\.txt:2: invalid UTF-8"       "invalid UTF-8"       -- "$train" --
 expect 1 "long\.txt:1: .*longer than 256"   "a 10 MB single line" -- "$train" --data "$d/long.txt" "${tiny[@]}" -c "$tmp/c"
 expect 0 ""                                 "CRLF line endings"   -- "$train" --data "$d/crlf.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/crlf"
 
+# --val-data without one usable name used to train on "0 validation" and
+# pick best.ckpt by training loss, silently under --quiet.
+printf '1234\n\n5678\n' > "$d/digits.txt"
+expect 1 "digits\.txt: no usable validation names: all 2 have symbols that are not in .*dinos\.txt \(the first on line 1\)" \
+  "--val-data with no usable names" -- "$train" --data "$data" --val-data "$d/digits.txt" "${tiny[@]}" -c "$tmp/v"
+[ ! -e "$tmp/v/best.ckpt" ] && ok "... and nothing trained" || bad "a checkpoint was written"
+expect 1 "empty\.txt: no names" "--val-data on an empty file" -- "$train" --data "$data" --val-data "$d/empty.txt" "${tiny[@]}" -c "$tmp/v"
+
 # Classic Mac line ends (CR alone) are line ends, with the right line numbers;
 # control characters in a name (ESC sequences, a tab) are refused.
 printf 'Aardonyx\rAbelisaurus\r\rAchelousaurus\r' > "$d/cr.txt"
@@ -145,6 +153,14 @@ if [ -z "${sanitize_cflags:-}" ]; then
   done
   expect 0 "" "a 3 MB names file within the baseline ($hi KB) + 4 x its size" -- \
     bash -c "ulimit -v $((hi + 4 * big_kb)); exec \"$train\" --data \"$d/big.txt\" --cell rnn --layers 1 --hidden 1 --batch 8192 --epochs 1 --samples 0 --quiet -j 1 --overwrite -c \"$tmp/mem\""
+fi
+
+# A model too big for the memory is a runtime failure (1, not 2), said at
+# once with the size it needs and what to lower, before any weight is set.
+if [ -z "${sanitize_cflags:-}" ]; then
+  expect 1 "training a lstm 2x4096 model needs [0-9.]+ GB of memory \([0-9.]+ GB of weights.*more than what ulimit -v leaves \([0-9.]+ GB\): lower --hidden, --layers or --batch" \
+    "a model too big for the memory" -- bash -c "ulimit -v 2000000; exec timeout 20 \"$train\" --data \"$data\" --cell lstm --layers 2 --hidden 4096 --epochs 1 --samples 0 -c \"$tmp/huge\""
+  [ ! -e "$tmp/huge/latest.ckpt" ] && ok "... and no checkpoint written" || bad "$tmp/huge/latest.ckpt was written"
 fi
 
 # Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the

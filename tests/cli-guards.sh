@@ -55,8 +55,8 @@ fi
 # --- usage conflicts are usage errors (2), not runtime failures (1) ---
 ck=$tmp/pad/latest.ckpt
 cp "$ck" "$tmp/conflict.ckpt"
-expect 2 "--hidden" "a resume with another --hidden" -- "$train" --resume="$tmp/conflict.ckpt" --data "$data" --hidden 9 --quiet
-expect 2 "--cell" "a resume with another --cell" -- "$train" --resume="$tmp/conflict.ckpt" --data "$data" --cell lstm --quiet
+expect 2 "--hidden" "a resume with another --hidden" -- "$train" --resume="$tmp/conflict.ckpt" -c "$tmp/other" --data "$data" --hidden 9 --quiet
+expect 2 "--cell" "a resume with another --cell" -- "$train" --resume="$tmp/conflict.ckpt" -c "$tmp/other" --data "$data" --cell lstm --quiet
 expect 2 "--score" "--score with --best" -- "$bin/dinornn-sample" -c "$ck" --score --best 3 abc
 expect 2 "--min-length" "--min-length above --max-length" -- "$bin/dinornn-sample" -c "$ck" --min-length 5 --max-length 4
 cmp -s "$ck" "$tmp/conflict.ckpt" && ok "a refused resume leaves the checkpoint as it was" || bad "a refused resume changed the checkpoint"

@@ -64,6 +64,12 @@ for k in 1 5 20; do
   # shellcheck disable=SC2086
   brute "$best" $k 5 ty "prefix ty, names of at most 5 letters" $all_ty
 done
+# The case: a 1x32 GRU trained 15 epochs, where a beam of width 5 left
+# out names above its fifth.
+"$bin/dinornn-train" --data "$data" --cell gru --layers 1 --hidden 32 --epochs 15 --samples 0 --quiet \
+  --checkpoint-dir "$tmp/ckgru" || bad "GRU training failed"
+# shellcheck disable=SC2086
+brute "$tmp/ckgru/best.ckpt" 5 5 ty "1x32 GRU, 15 epochs, prefix ty" $all_ty
 # A model trained with --keep-case over a small mixed-case alphabet: every name
 # of at most 4 symbols, no prefix and a prefix that may end at once.
 printf 'Ab\nbA\nAbc\ncAb\nBAc\nbbA\nAAb\nc\nBc\ncA\n' > "$tmp/case.txt"

@@ -28,7 +28,7 @@ typedef struct drnn_hparams {
     int batch;                /* names per mini-batch, 1 .. DRNN_MAX_BATCH */
     drnn_optimizer optimizer;
     double lr;                /* base learning rate, 1e-12 .. 100 */
-    double momentum;          /* SGD only, 0 .. < 1 */
+    double momentum;          /* SGD only, 0 .. 0.999999 */
     double beta1, beta2, eps; /* Adam; eps also for Adagrad */
     double dropout;           /* inverted dropout between layers and before the output, 0 .. 0.99 */
     double weight_decay;      /* decoupled for Adam (AdamW), L2 for SGD and Adagrad; 0 .. 10 */
@@ -40,7 +40,7 @@ typedef struct drnn_hparams {
     int cosine_epochs;        /* cosine: from lr down to lr_min over this many epochs */
     double lr_min;
     uint64_t seed;            /* weights, split and shuffles */
-    double val_fraction;      /* held-out share of the names file, 0 .. < 1 */
+    double val_fraction;      /* held-out share of the names file, 0 .. 0.999999 */
     int keep_case;
     int has_val_file;         /* validation came from its own file, not the split */
 } drnn_hparams;
@@ -78,8 +78,9 @@ typedef struct drnn_hparam_info {
     const char *const *choices;  /* CHOICE: names by value, NULL-terminated */
     int resume_may_change;       /* 1: a resume may give another value */
     size_t ckpt_offset;          /* byte offset in a checkpoint's header */
-    int ckpt_since;              /* first checkpoint version that holds it (the
-                                  * default stands in for it in older ones) */
+    int ckpt_since;              /* first checkpoint version that holds it */
+    double before;               /* its value in older versions (what they implied:
+                                  * no dropout, no weight decay) */
 } drnn_hparam_info;
 
 /* The table, in checkpoint order, and its length. */
@@ -91,7 +92,7 @@ const drnn_hparam_info *drnn_hparam_by_option(const char *option);
 double drnn_hparam_get(const drnn_hparams *hp, const drnn_hparam_info *h);
 /* Sets an INT, REAL, CHOICE or FLAG value from a double (range unchecked). */
 void drnn_hparam_set(drnn_hparams *hp, const drnn_hparam_info *h, double value);
-/* 1 if a and b hold the same value of h, bit for bit. */
+/* 1 if a and b hold the same value of h (-0 equals 0). */
 int drnn_hparam_equal(const drnn_hparams *a, const drnn_hparams *b, const drnn_hparam_info *h);
 /* The value as a user would write it ("0.003", "adam", "1"), into buf. */
 void drnn_hparam_format(const drnn_hparams *hp, const drnn_hparam_info *h, char *buf,

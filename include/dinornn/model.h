@@ -101,6 +101,9 @@ int drnn_scratch_new(drnn_scratch **out, const drnn_config *cfg, int max_len, dr
 #define DRNN_MAX_GROUP 1024
 int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_len,
                            int max_names, drnn_error *err);
+/* The bytes drnn_scratch_new_group would allocate (0 for a bad config),
+ * computed in double so that no size overflows. */
+double drnn_scratch_bytes(const drnn_config *cfg, int max_len, int max_names);
 void drnn_scratch_free(drnn_scratch *s);
 /* Inverted dropout with probability p (0 = none) on the inputs of layers
  * 2 .. L and of the output layer, for the passes that follow; each name's

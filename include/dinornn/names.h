@@ -133,10 +133,12 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
                        drnn_error *err);
 
 /* Writes n tokens as UTF-8 into buf (always NUL-terminated when size > 0,
- * truncated to whole characters); the end marker is skipped. capitalize
- * title-cases the name, for a model that lowercased its names: the first
- * letter of each word by Unicode's title-case mapping (ǆ becomes ǅ), then
- * NFC. Returns the bytes the whole name needs, without the NUL. */
+ * truncated to whole characters); the end marker is skipped, and a control
+ * character (U+0000..U+001F, U+007F..U+009F, which a checkpoint's vocabulary
+ * may hold) is written as U+FFFD, so that a name never drives a terminal.
+ * capitalize title-cases the name, for a model that lowercased its names:
+ * the first letter of each word by Unicode's title-case mapping (ǆ becomes
+ * ǅ), then NFC. Returns the bytes the whole name needs, without the NUL. */
 size_t drnn_vocab_decode(const drnn_vocab *vocab, const drnn_token *tokens, int n,
                          int capitalize, char *buf, size_t size);
 

@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 #define DRNN_MAX_BEST 1000                       /* names one search may return */
-#define DRNN_SEARCH_EXPANSIONS 1000000LL         /* default bound on partial names expanded */
+#define DRNN_SEARCH_EXPANSIONS 500000LL          /* default bound on partial names expanded */
 #define DRNN_SEARCH_BYTES ((size_t)1 << 30)      /* default bound on the search's memory */
 
 /* A set of names (token sequences), for excluding the training names. */
@@ -54,6 +54,8 @@ typedef struct drnn_search_result {
                                * the best it could finish cheaply */
     long long expanded;       /* partial names expanded (one model step each) */
     size_t peak_bytes;        /* memory the search held at most */
+    int out_of_memory;        /* the memory bound stopped it (else, when not exact,
+                               * the bound on expansions) */
 } drnn_search_result;
 
 /* The k most likely complete names that start with the prefix, have

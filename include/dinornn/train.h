@@ -60,6 +60,23 @@ void drnn_state_free(drnn_train_state *st);
 
 typedef struct drnn_trainer drnn_trainer;
 
+/* The memory a run takes, in bytes (double: no size can overflow), known
+ * before anything is allocated: a model too big for the machine can be
+ * refused at once instead of failing or swapping minutes into a run. */
+typedef struct drnn_memory {
+    double state;             /* weights and the optimizer's moments */
+    double checkpoint;        /* the buffer a checkpoint is encoded into: as much again */
+    double gradients;         /* one gradient buffer per slot */
+    double workspaces;        /* forward/backward workspaces, one per thread, and the shuffle */
+    double total;
+} drnn_memory;
+
+/* What drnn_state_new and drnn_trainer_new will allocate for hp (whose
+ * model.vocab must be set), names of up to max_len symbols, n_train training
+ * names and `threads` threads (as drnn_trainer_new will see them). */
+void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size_t n_train,
+                       int threads);
+
 /* Binds a state to its data. The corpora must outlive the trainer; their
  * names must fit in DRNN_MAX_NAME_LEN. val may have zero names. */
 int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus *train,

@@ -44,6 +44,33 @@ static void check_direct(const uint8_t *data, size_t size, int rc_names, const d
     drnn_vocab_free(&ref_vocab);
 }
 
+/* Encoding with a given vocabulary, names with other symbols skipped: the
+ * same names and tokens as drnn_corpus_encode. */
+static void check_direct_skip(const uint8_t *data, size_t size, int rc_names,
+                              const drnn_names *names)
+{
+    uint32_t symbols[] = {DRNN_END, ' ', 'a', 'b', 0xE9};
+    drnn_vocab vocab = {5, symbols};
+    drnn_vocab given = vocab;
+    drnn_corpus direct, ref;
+    int rc = drnn_corpus_parse(&direct, &given, NULL, (const char *)data, size, "fuzz", NULL, 1,
+                               NULL);
+    if (rc_names != DRNN_OK) {
+        if (rc != rc_names)
+            abort();
+        return;
+    }
+    if (rc != DRNN_OK || drnn_corpus_encode(&ref, names, &vocab, 1, "fuzz", NULL) != DRNN_OK)
+        abort();
+    if (direct.count != ref.count || direct.skipped != ref.skipped ||
+        direct.first_skipped_line != ref.first_skipped_line ||
+        memcmp(direct.start, ref.start, (ref.count + 1) * sizeof *ref.start) ||
+        memcmp(direct.tokens, ref.tokens, ref.start[ref.count] * sizeof *ref.tokens))
+        abort();
+    drnn_corpus_free(&direct);
+    drnn_corpus_free(&ref);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     drnn_names names;
@@ -51,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     drnn_corpus corpus;
     int rc = drnn_names_parse(&names, (const char *)data, size, "fuzz", NULL, NULL);
     check_direct(data, size, rc, &names);
+    check_direct_skip(data, size, rc, &names);
     if (rc != DRNN_OK)
         return 0;
     (void)drnn_names_fingerprint(&names);
