@@ -55,16 +55,23 @@ static inline void dot_end(drnn_real *y, drnn_vec a, const drnn_real *w, const d
 
 /* Four dot_ends at once: y[j * ystep] += the dot product of w[j] and x[j]
  * from its vector sums aj; each element the same bits as dot_end gives. */
-static inline void dot_end4(drnn_real *y, size_t ystep, drnn_vec a0, drnn_vec a1, drnn_vec a2,
-                            drnn_vec a3, const drnn_real *const w[4], const drnn_real *const x[4],
-                            int kv, int K)
+static inline DRNN_ALWAYS_INLINE void dot_end4(drnn_real *y, size_t ystep, drnn_vec a0, drnn_vec a1,
+                                               drnn_vec a2, drnn_vec a3,
+                                               const drnn_real *const w[4],
+                                               const drnn_real *const x[4], int kv, int K)
 {
-    drnn_real s[4];
-    vsum4(s, a0, a1, a2, a3);
-    for (int j = 0; j < 4; j++) {
+    drnn_vec4 s = vsum4(a0, a1, a2, a3);
+    for (int j = 0; kv < K && j < 4; j++)
         for (int k = kv; k < K; k++)
             s[j] = fmadd(w[j][k], x[j][k], s[j]);
-        y[j * ystep] += s[j];
+    if (ystep == 1) {
+        drnn_vec4 y4;
+        memcpy(&y4, y, sizeof y4);
+        y4 += s;
+        memcpy(y, &y4, sizeof y4);
+    } else {
+        for (int j = 0; j < 4; j++)
+            y[j * ystep] += s[j];
     }
 }
 
@@ -98,8 +105,10 @@ static inline DRNN_ALWAYS_INLINE void xwt_tile(drnn_real *restrict Y, size_t ldy
                 acc[s][r] = vfma(u[r], v[s], acc[s][r]);
     }
     if (R % 4 == 0) {
+#pragma GCC unroll 4
         for (int s = 0; s < S; s++) {
             const drnn_real *const xs[4] = {x[s], x[s], x[s], x[s]};
+#pragma GCC unroll 2
             for (int r = 0; r < R; r += 4)
                 dot_end4(Y + (size_t)s * ldy + r, 1, acc[s][r], acc[s][r + 1], acc[s][r + 2],
                          acc[s][r + 3], w + r, xs, kv, K);

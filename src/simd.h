@@ -191,10 +191,13 @@ static inline drnn_real vsum(drnn_vec v)
     return a[0];
 }
 
-/* s[j] = vsum(aj) for four vectors, bit for bit; for floats with AVX or
- * AVX-512 by pairwise additions of the four vectors' lanes side by side
- * instead of four separate trees. */
-static inline void vsum4(drnn_real s[4], drnn_vec a0, drnn_vec a1, drnn_vec a2, drnn_vec a3)
+/* Four scalars side by side: what vsum4 returns. */
+typedef drnn_real drnn_vec4 __attribute__((vector_size(4 * sizeof(drnn_real))));
+
+/* {vsum(a0), vsum(a1), vsum(a2), vsum(a3)}, bit for bit; for floats with
+ * AVX or AVX-512 by pairwise additions of the four vectors' lanes side by
+ * side instead of four separate trees. */
+static inline drnn_vec4 vsum4(drnn_vec a0, drnn_vec a1, drnn_vec a2, drnn_vec a3)
 {
 #if defined(DRNN_AVX512)
     if (sizeof(drnn_real) == sizeof(float)) {
@@ -212,8 +215,9 @@ static inline void vsum4(drnn_real s[4], drnn_vec a0, drnn_vec a1, drnn_vec a2, 
                                  _mm512_shuffle_ps(p01, p23, _MM_SHUFFLE(3, 1, 3, 1)));
         __m512 h = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
         __m128 r = _mm_add_ps(_mm512_castps512_ps128(h), _mm512_extractf32x4_ps(h, 2));
-        memcpy(s, &r, 4 * sizeof *s);
-        return;
+        drnn_vec4 s;
+        memcpy(&s, &r, sizeof s);
+        return s;
     }
 #elif defined(DRNN_AVX)
     if (sizeof(drnn_real) == sizeof(float)) {
@@ -222,11 +226,12 @@ static inline void vsum4(drnn_real s[4], drnn_vec a0, drnn_vec a1, drnn_vec a2, 
         __m256 h = _mm256_hadd_ps(_mm256_hadd_ps((__m256)a0, (__m256)a1),
                                   _mm256_hadd_ps((__m256)a2, (__m256)a3));
         __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-        memcpy(s, &r, 4 * sizeof *s);
-        return;
+        drnn_vec4 s;
+        memcpy(&s, &r, sizeof s);
+        return s;
     }
 #endif
-    s[0] = vsum(a0), s[1] = vsum(a1), s[2] = vsum(a2), s[3] = vsum(a3);
+    return (drnn_vec4){vsum(a0), vsum(a1), vsum(a2), vsum(a3)};
 }
 
 #endif

@@ -52,7 +52,8 @@ START_TEST(test_lane_sums)
             memcpy(&v[j], a[j], sizeof v[j]);
         }
         float s4[4];
-        vsum4(s4, v[0], v[1], v[2], v[3]);
+        const drnn_vec4 sums = vsum4(v[0], v[1], v[2], v[3]);
+        memcpy(s4, &sums, sizeof s4);
         for (int j = 0; j < 4; j++) {
             const float want = tree_sum(a[j], 0, DRNN_VL);
             const float one = vsum(v[j]);
