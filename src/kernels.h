@@ -76,7 +76,7 @@ static inline DRNN_ALWAYS_INLINE void dot_end4(drnn_real *y, size_t ystep, drnn_
 }
 
 /* One block of xwt: Y[s*ldy + r] += the dot product of X's step s and W's
- * row r, for R rows (1, 4 or 8) by S steps (1, 2 or 4), R * S at most 16.
+ * row r, for R rows (1, 4 or 8) by S steps (1 to 4), R * S at most 16.
  * R and S are constants where it is called, so that the loops unroll and
  * the sums live in registers. A vector used by several multiply-adds is
  * held in a register (vreg); one used once is left to the FMA's operand. */
@@ -134,40 +134,71 @@ static inline DRNN_ALWAYS_INLINE void xwt_tile(drnn_real *restrict Y, size_t ldy
     {                                                                                           \
         xwt_tile(Y, ldy, X, ldx, W, K, R, S);                                                   \
     }
-XWT_TILE_FN(4, 4)
 XWT_TILE_FN(4, 2)
 XWT_TILE_FN(8, 1)
 XWT_TILE_FN(4, 1)
 XWT_TILE_FN(1, 4)
 XWT_TILE_FN(1, 1)
+#if DRNN_BLOCK == 4
+XWT_TILE_FN(4, 4)
+XWT_TILE_FN(4, 3)
+XWT_TILE_FN(8, 2)
+#endif
 #undef XWT_TILE_FN
 
-/* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k]. Blocks of four rows of W
- * by DRNN_BLOCK steps, then two; a last odd step against eight rows of W at
- * a time; rows of W left over against four steps at a time. */
-static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
-                             size_t ldx, const drnn_real *restrict W, int T, int M, int K)
-{
-    const int T2 = T - T % 2, M4 = M - M % 4;
 #define XWT_TILE(t, i, R, S)                                                                    \
     xwt_tile_##R##x##S(Y + (size_t)(t) * ldy + (i), ldy, X + (size_t)(t) * ldx, ldx,             \
                        W + (size_t)(i) * K, K)
-    for (int i = 0; i < M4; i += 4) {
-        int t = 0;
+
+/* R rows of W (4 or 8) against all T steps: blocks of four rows by
+ * DRNN_BLOCK steps, then the steps left over in one pass over the rows, so
+ * that the rows stay in L1 from the first step to the last. */
+static inline DRNN_ALWAYS_INLINE void xwt_rows(drnn_real *restrict Y, size_t ldy,
+                                               const drnn_real *restrict X, size_t ldx,
+                                               const drnn_real *restrict W, int T, int K, int R)
+{
+    int t = 0;
 #if DRNN_BLOCK == 4
-        for (; t + 4 <= T2; t += 4)
+    for (; t + 4 <= T; t += 4)
+        for (int i = 0; i < R; i += 4)
             XWT_TILE(t, i, 4, 4);
-#endif
-        for (; t < T2; t += 2)
+    if (T - t == 3) {
+        for (int i = 0; i < R; i += 4)
+            XWT_TILE(t, i, 4, 3);
+        return;
+    }
+    if (T - t == 2) {
+        if (R == 8)
+            XWT_TILE(t, 0, 8, 2);
+        else
+            XWT_TILE(t, 0, 4, 2);
+        return;
+    }
+#else
+    for (; t + 2 <= T; t += 2)
+        for (int i = 0; i < R; i += 4)
             XWT_TILE(t, i, 4, 2);
+#endif
+    if (t < T) {
+        if (R == 8)
+            XWT_TILE(t, 0, 8, 1);
+        else
+            XWT_TILE(t, 0, 4, 1);
     }
-    if (T2 < T) {
-        int i = 0;
-        for (; i + 8 <= M4; i += 8)
-            XWT_TILE(T2, i, 8, 1);
-        for (; i < M4; i += 4)
-            XWT_TILE(T2, i, 4, 1);
-    }
+}
+
+/* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k]: rows of W eight at a time
+ * against all the steps, then four; rows left over one at a time against
+ * four steps at a time. Blocks of up to 16 sums with AVX-512 (4 x 4, 4 x 3,
+ * 8 x 2), of 8 otherwise (4 x 2, 8 x 1). */
+static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
+                             size_t ldx, const drnn_real *restrict W, int T, int M, int K)
+{
+    const int M8 = M - M % 8, M4 = M - M % 4;
+    for (int i = 0; i < M8; i += 8)
+        xwt_rows(Y + i, ldy, X, ldx, W + (size_t)i * K, T, K, 8);
+    if (M8 < M4)
+        xwt_rows(Y + M8, ldy, X, ldx, W + (size_t)M8 * K, T, K, 4);
     for (int i = M4; i < M; i++) {
         int t = 0;
         for (; t + 4 <= T; t += 4)
@@ -175,8 +206,8 @@ static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real 
         for (; t < T; t++)
             XWT_TILE(t, i, 1, 1);
     }
-#undef XWT_TILE
 }
+#undef XWT_TILE
 
 /* Steps in chunks of about 16 KiB of X, so that a chunk stays in L1 while
  * all the rows of W pass it (each element's sum is the same either way). */
@@ -191,7 +222,7 @@ static inline void drnn_gemm_xwt_simd(drnn_real *restrict Y, size_t ldy, const d
 }
 
 /* X[t*ldx + k] += sum_i Y[t*ldy + i] W[i*K + k], the sum over i ascending.
- * One block: S steps (1, 2 or 4) by C vectors of columns (1 or 4) from
+ * One block: S steps (1 to 4) by C vectors of columns (1 or 4) from
  * column 0 of X and W (the caller offsets them), its sums in registers. */
 static inline DRNN_ALWAYS_INLINE void yw_tile(drnn_real *restrict X, size_t ldx,
                                               const drnn_real *restrict Y, size_t ldy,
@@ -277,8 +308,8 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
                     K - c0 < 4 ? K - c0 : 4);
 }
 
-/* Blocks of DRNN_BLOCK steps by four vectors of columns (then two steps,
- * then one); fewer than four vectors of columns left: one vector by four
+/* Blocks of DRNN_BLOCK steps by four vectors of columns, then the steps
+ * left over in one block (three, two or one); fewer than four vectors of columns left: one vector by four
  * steps, then each remaining step with all of its remaining columns. */
 static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
                             size_t ldy, const drnn_real *restrict W, int T, int M, int K)
@@ -291,10 +322,17 @@ static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *
         int t = 0;
         for (; t + DRNN_BLOCK <= T; t += DRNN_BLOCK)
             YW_TILE(t, k, DRNN_BLOCK, 4);
-        for (; t + 2 <= T; t += 2)
+#if DRNN_BLOCK == 4
+        if (T - t == 3)
+            YW_TILE(t, k, 3, 4);
+        else if (T - t == 2)
             YW_TILE(t, k, 2, 4);
+        else if (T - t == 1)
+            YW_TILE(t, k, 1, 4);
+#else
         if (t < T)
             YW_TILE(t, k, 1, 4);
+#endif
     }
     /* Steps t.. still lack the vector columns [k_rest, kv); every step lacks
      * the scalar tail [kv, K). */
