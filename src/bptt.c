@@ -71,7 +71,8 @@ static double scratch_bytes(const drnn_config *cfg, int max_len, int max_names)
     double YW = GH > V ? GH : V;
     double reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH + H + YW) + CH +
                    G * (H + KH);
-    return reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) +
+    /* Twice DRNN_ALIGN: the block's start and its reals' start rounded up. */
+    return reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) + 2 * DRNN_ALIGN +
            (2 * G + T + 1 + 3 * G * T) * sizeof(int) + 2 * G * T * sizeof(drnn_token);
 }
 
@@ -119,10 +120,12 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     s->max_names = (int)G;
     s->block = block;
     /* 8-byte scalars first, then drnn_real, then the narrower types: each
-     * part stays aligned for its type. */
-    s->loss = (double *)block;
+     * part stays aligned for its type, and the reals start on a multiple of
+     * DRNN_ALIGN (so do their arrays, when the hidden size is a multiple of
+     * the vector width). */
+    s->loss = (double *)drnn_align_up(block);
     s->seeds = (uint64_t *)(s->loss + G);
-    drnn_real *at = (drnn_real *)(s->seeds + G);
+    drnn_real *at = (drnn_real *)drnn_align_up(s->seeds + G);
     for (size_t l = 0; l < L; l++) {
         s->xproj[l] = at, at += G * T * GH;
         s->hproj[l] = at, at += G * T * GH;
