@@ -5,7 +5,7 @@
  *   drnn_gemm_xwt   Y[T x M] += X[T x K] W[M x K]^T     (forward projections)
  *   drnn_gemm_yw    X[T x K] += Y[T x M] W[M x K]       (gradients of inputs)
  *   drnn_gemm_ytx   W[M x K] += Y[T x M]^T X[T x K]     (gradients of weights,
- *                                                        Y given transposed)
+ *                                                        over listed rows)
  * They are blocked in registers with the vectors of simd.h (16 or 8 floats),
  * so that each weight loaded serves several steps: blocks of 16 sums with
  * AVX-512's 32 registers, of 8 with 16 registers. Every output
@@ -357,55 +357,56 @@ static inline void drnn_gemm_yw_simd(drnn_real *restrict X, size_t ldx, const dr
         yw_block(X, ldx, Y + i, ldy, W + (size_t)i * K, T, M - i < DRNN_YW_ROWS ? M - i : DRNN_YW_ROWS, K);
 }
 
-/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Yt[i*ldyt + j] X[j*ldx + k],
+/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Y[yrow[j]*ldy + i] X[xrow[j]*ldx + k],
  * the terms added one by one, j ascending. One block: R rows (1 or 4) by C
- * vectors of columns (1, 2 or 4) from column 0 of X and W (the caller
- * offsets them), its sums in registers over all of j. */
-static inline DRNN_ALWAYS_INLINE void ytx_tile(drnn_real *restrict W, const drnn_real *restrict Yt,
-                                               size_t ldyt, const drnn_real *restrict X,
-                                               size_t ldx, int n, int K, int add, int R, int C)
+ * vectors of columns (1, 2 or 4) from row i and column k, its sums in
+ * registers over all of j; the R values of step j broadcast to it are
+ * adjacent in Y's row. */
+static inline DRNN_ALWAYS_INLINE void ytx_tile(drnn_real *restrict W, const drnn_real *restrict Y,
+                                               size_t ldy, const int *yrow,
+                                               const drnn_real *restrict X, size_t ldx,
+                                               const int *xrow, int n, int K, int i, int k,
+                                               int add, int R, int C)
 {
+    drnn_real *w = W + (size_t)i * K + k;
     drnn_vec acc[4][4];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++)
-            acc[r][c] = add ? vload(W + (size_t)r * K + c * DRNN_VL) : vsplat(0);
+            acc[r][c] = add ? vload(w + (size_t)r * K + c * DRNN_VL) : vsplat(0);
     for (int j = 0; j < n; j++) {
-        const drnn_real *x = X + (size_t)j * ldx;
+        const drnn_real *x = X + (size_t)xrow[j] * ldx + k, *y = Y + (size_t)yrow[j] * ldy + i;
         drnn_vec v[4];
         for (int c = 0; c < C; c++)
             v[c] = R > 1 ? vreg(vload(x + c * DRNN_VL)) : vload(x + c * DRNN_VL);
         for (int r = 0; r < R; r++) {
-            const drnn_vec b = vsplat(Yt[(size_t)r * ldyt + j]);
+            const drnn_vec b = vsplat(y[r]);
             for (int c = 0; c < C; c++)
                 acc[r][c] = vfma(b, v[c], acc[r][c]);
         }
     }
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++)
-            vstore(W + (size_t)r * K + c * DRNN_VL, acc[r][c]);
+            vstore(w + (size_t)r * K + c * DRNN_VL, acc[r][c]);
 }
 
 /* add = 0 spares the caller zeroing W first, and this loop reading it, with
- * the same result. Y comes transposed (a row of Yt per row of W), so that
- * the values broadcast for a block of rows are consecutive; the caller
- * packs both operands, which also lets one call sum the steps of a whole
- * group of names in any order it lists them. Column chunks are the outer
- * loop: a chunk of every row of X stays in L1 while all the rows of W pass.
- * Blocks of four rows by DRNN_BLOCK vectors of columns, then two, then
- * one; rows left over one at a time; the scalar tail last. */
-static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *restrict Yt,
-                                 size_t ldyt, const drnn_real *restrict X, size_t ldx, int n,
-                                 int M, int K, int add)
+ * the same result. The rows are listed (yrow, xrow), so that one call sums
+ * the steps of a whole group of names, in any order it lists them, straight
+ * from where they lie. Column chunks are the outer loop: a chunk of every
+ * listed row of X stays in L1 while all the rows of W pass. Blocks of four
+ * rows by DRNN_BLOCK vectors of columns, then two, then one; rows left over
+ * one at a time; the scalar tail last. */
+static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *restrict Y,
+                                      size_t ldy, const int *yrow, const drnn_real *restrict X,
+                                      size_t ldx, const int *xrow, int n, int M, int K, int add)
 {
-#define YTX_CHUNK(k, C)                                                                  \
-    do {                                                                                 \
-        int i_ = 0;                                                                      \
-        for (; i_ + 4 <= M; i_ += 4)                                                     \
-            ytx_tile(W + (size_t)i_ * K + (k), Yt + (size_t)i_ * ldyt, ldyt, X + (k), ldx, n, \
-                     K, add, 4, C);                                                      \
-        for (; i_ < M; i_++)                                                             \
-            ytx_tile(W + (size_t)i_ * K + (k), Yt + (size_t)i_ * ldyt, ldyt, X + (k), ldx, n, \
-                     K, add, 1, C);                                                      \
+#define YTX_CHUNK(k, C)                                                                   \
+    do {                                                                                  \
+        int i_ = 0;                                                                       \
+        for (; i_ + 4 <= M; i_ += 4)                                                      \
+            ytx_tile(W, Y, ldy, yrow, X, ldx, xrow, n, K, i_, k, add, 4, C);              \
+        for (; i_ < M; i_++)                                                              \
+            ytx_tile(W, Y, ldy, yrow, X, ldx, xrow, n, K, i_, k, add, 1, C);              \
     } while (0)
     const int kv = K - K % DRNN_VL;
     int k = 0;
@@ -420,12 +421,12 @@ static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *re
     for (int i = 0; i < M; i++)
         for (int c = k; c < K; c += 4) {
             const int nc = K - c < 4 ? K - c : 4;
-            const drnn_real *y0 = Yt + (size_t)i * ldyt;
             drnn_real *w0 = W + (size_t)i * K + c;
             drnn_real s0 = add ? w0[0] : 0, s1 = add && nc > 1 ? w0[1] : 0;
             drnn_real s2 = add && nc > 2 ? w0[2] : 0, s3 = add && nc > 3 ? w0[3] : 0;
             for (int j = 0; j < n; j++) {
-                const drnn_real y = y0[j], *x = X + (size_t)j * ldx + c;
+                const drnn_real y = Y[(size_t)yrow[j] * ldy + i];
+                const drnn_real *x = X + (size_t)xrow[j] * ldx + c;
                 s0 = fmadd(y, x[0], s0);
                 if (nc > 1)
                     s1 = fmadd(y, x[1], s1);
@@ -456,25 +457,6 @@ static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *re
 #define drnn_gemm_yw drnn_gemm_yw_simd
 #define drnn_gemm_ytx drnn_gemm_ytx_simd
 #endif
-
-/* dst[j*width + i] = src[rows[j]*ld + i]: listed rows, packed. */
-static inline void drnn_gather_rows(drnn_real *restrict dst, const drnn_real *restrict src,
-                                    size_t ld, const int *rows, int n, int width)
-{
-    for (int j = 0; j < n; j++)
-        memcpy(dst + (size_t)j * width, src + (size_t)rows[j] * ld, (size_t)width * sizeof *dst);
-}
-
-/* dst[i*n + j] = src[rows[j]*ld + i]: listed rows, packed and transposed. */
-static inline void drnn_gather_rows_t(drnn_real *restrict dst, const drnn_real *restrict src,
-                                      size_t ld, const int *rows, int n, int width)
-{
-    for (int j = 0; j < n; j++) {
-        const drnn_real *r = src + (size_t)rows[j] * ld;
-        for (int i = 0; i < width; i++)
-            dst[(size_t)i * n + j] = r[i];
-    }
-}
 
 /* y[n] += x[n] */
 static inline void drnn_vec_acc(drnn_real *restrict y, const drnn_real *restrict x, int n)

@@ -77,8 +77,7 @@ END_TEST
  * xwt's blocks against its one-element call: the same bits whatever the
  * block an element falls in. */
 static void check_simd_vs_ref(int T, int M, int K, const float *W, const float *X, size_t ldx,
-                              const float *Y, size_t ldy, const float *Yt, size_t ldyt,
-                              const float *Xp)
+                              const float *Y, size_t ldy, const int *yrow, const int *xrow)
 {
     const double u = 0x1p-24;
     size_t R = T > 0 ? (size_t)T : 1, ld = ldx > ldy ? ldx : ldy;
@@ -112,8 +111,8 @@ static void check_simd_vs_ref(int T, int M, int K, const float *W, const float *
     for (int add = 0; add <= 1; add++) {
         for (size_t i = 0; i < (size_t)M * K; i++)
             a[i] = b[i] = W[i];
-        drnn_gemm_ytx_simd(a, Yt, ldyt, Xp, (size_t)K, T, M, K, add);
-        drnn_gemm_ytx_ref(b, Yt, ldyt, Xp, (size_t)K, T, M, K, add);
+        drnn_gemm_ytx_simd(a, Y, ldy, yrow, X, ldx, xrow, T, M, K, add);
+        drnn_gemm_ytx_ref(b, Y, ldy, yrow, X, ldx, xrow, T, M, K, add);
         EXPECT(!memcmp(a, b, (size_t)M * K * sizeof *a), "ytx simd/ref add=%d T=%d M=%d K=%d", add,
                T, M, K);
     }
@@ -131,10 +130,9 @@ static void check_kernels(int T, int M, int K, drnn_rng *rng)
     const size_t ld = ldx > ldy ? ldx : ldy;
     float *W = malloc((size_t)M * K * sizeof *W), *out = malloc(R * ld * sizeof *out);
     float *X = malloc(R * ldx * sizeof *X), *Y = malloc(R * ldy * sizeof *Y);
-    float *Yt = malloc((size_t)M * R * sizeof *Yt), *Xp = malloc(R * K * sizeof *Xp);
     float *G = malloc((size_t)M * K * sizeof *G);
     int *yrow = malloc(R * sizeof *yrow), *xrow = malloc(R * sizeof *xrow);
-    ck_assert(W && out && X && Y && Yt && Xp && G && yrow && xrow);
+    ck_assert(W && out && X && Y && G && yrow && xrow);
     for (size_t i = 0; i < (size_t)M * K; i++)
         W[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
     for (size_t i = 0; i < R * ldx; i++)
@@ -166,12 +164,10 @@ static void check_kernels(int T, int M, int K, drnn_rng *rng)
         yrow[t] = T - 1 - t;
         xrow[t] = (int)drnn_rng_below(rng, (uint64_t)T);
     }
-    drnn_gather_rows_t(Yt, Y, ldy, yrow, T, M);
-    drnn_gather_rows(Xp, X, ldx, xrow, T, K);
     for (int add = 0; add <= 1; add++) {
         for (size_t i = 0; i < (size_t)M * K; i++)
             G[i] = add ? W[i] : NAN; /* written over: garbage must not leak */
-        drnn_gemm_ytx(G, Yt, R, Xp, (size_t)K, T, M, K, add);
+        drnn_gemm_ytx(G, Y, ldy, yrow, X, ldx, xrow, T, M, K, add);
         for (int i = 0; i < M; i++)
             for (int k = 0; k < K; k++) {
                 double sum = add ? W[(size_t)i * K + k] : 0;
@@ -181,8 +177,8 @@ static void check_kernels(int T, int M, int K, drnn_rng *rng)
                        M, K);
             }
     }
-    check_simd_vs_ref(T, M, K, W, X, ldx, Y, ldy, Yt, R, Xp);
-    free(W), free(out), free(X), free(Y), free(Yt), free(Xp), free(G), free(yrow), free(xrow);
+    check_simd_vs_ref(T, M, K, W, X, ldx, Y, ldy, yrow, xrow);
+    free(W), free(out), free(X), free(Y), free(G), free(yrow), free(xrow);
 }
 
 /* Every block size and every tail: K with vector columns and scalar tails
