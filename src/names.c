@@ -478,6 +478,7 @@ static int lower_bound(const uint32_t *sym, int lo, int hi, uint32_t c)
 typedef struct symbol_set {
     uint64_t bits[CODE_POINTS / 64];
     int count;
+    uint32_t hi;           /* above every word of bits in use */
 } symbol_set;
 
 /* Adds c (below CODE_POINTS). Returns 1 if it was new, 0 if already there,
@@ -491,6 +492,8 @@ static int set_add(symbol_set *set, uint32_t c)
         return -1;
     set->bits[c / 64] |= bit;
     set->count++;
+    if (c / 64 >= set->hi)
+        set->hi = c / 64 + 1;
     return 1;
 }
 
@@ -504,7 +507,7 @@ static int set_to_vocab(const symbol_set *set, drnn_vocab *v, drnn_error *err)
                          set->count);
     int n = 0;
     symbol[n++] = DRNN_END;
-    for (uint32_t w = 0; w < CODE_POINTS / 64; w++)
+    for (uint32_t w = 0; w < set->hi; w++)
         for (uint64_t bits = set->bits[w]; bits; bits &= bits - 1)
             symbol[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
     v->size = n;
@@ -660,7 +663,7 @@ typedef struct encoder {
     drnn_vocab *vocab;
     int build;             /* collecting the vocabulary, not using one */
     int32_t ascii[128];    /* token of each ASCII code point, -1 if none */
-    symbol_set seen;       /* building: the symbols so far */
+    symbol_set *seen;      /* building: the symbols so far (NULL otherwise) */
 } encoder;
 
 /* The token of c, or -1 when the vocabulary lacks it. */
@@ -673,16 +676,23 @@ static int token_of(const encoder *en, uint32_t c)
 static int collect(encoder *en, const scanner *sc, const uint32_t *cps, int n, drnn_error *err)
 {
     for (int i = 0; i < n; i++)
-        if (set_add(&en->seen, cps[i]) < 0)
+        if (set_add(en->seen, cps[i]) < 0)
             return too_many_symbols(err, sc->label, sc->line, cps[i]);
     return DRNN_OK;
+}
+
+static void encoder_free(encoder *en)
+{
+    if (en)
+        free(en->seen);
+    free(en);
 }
 
 /* Fills en->ascii from the vocabulary (built from the collected symbols first). */
 static int finish_vocab(encoder *en, drnn_error *err)
 {
     if (en->build) {
-        int rc = set_to_vocab(&en->seen, en->vocab, err);
+        int rc = set_to_vocab(en->seen, en->vocab, err);
         if (rc)
             return rc;
     }
@@ -710,6 +720,10 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
         return drnn_fail(err, DRNN_ERR_INVALID, "%s: vocabulary size %d is out of range",
                          LABEL(label), vocab->size);
     encoder *en = calloc(1, sizeof *en);
+    if (en && vocab->size == 0 && !(en->seen = calloc(1, sizeof *en->seen))) {
+        free(en);
+        en = NULL;
+    }
     if (!en)
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory", LABEL(label));
     en->vocab = vocab;
@@ -766,12 +780,12 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
         if (en->build)
             memset(vocab, 0, sizeof *vocab);
         memset(out, 0, sizeof *out);
-        free(en);
+        encoder_free(en);
         return rc;
     }
     if (en->build && (rc = finish_vocab(en, err)) != DRNN_OK) {
         memset(vocab, 0, sizeof *vocab);
-        free(en);
+        encoder_free(en);
         return rc;
     }
 
@@ -787,7 +801,7 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
         drnn_corpus_free(out);
         if (en->build)
             drnn_vocab_free(vocab);
-        free(en);
+        encoder_free(en);
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu names (%.0f MB)",
                          LABEL(label), kept,
                          ((double)n_tok * sizeof *out->tokens +
@@ -811,12 +825,12 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
         drnn_corpus_free(out);
         if (en->build)
             drnn_vocab_free(vocab);
-        free(en);
+        encoder_free(en);
         return rc;
     }
     out->start[i] = at;
     out->count = kept;
-    free(en);
+    encoder_free(en);
     if (fingerprint)
         *fingerprint = h;
     return drnn_ok(err);
