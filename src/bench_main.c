@@ -1,7 +1,8 @@
 /* dinornn-bench: training speed of fixed configurations on a names file:
  * characters per second, seconds per epoch, achieved GFLOP/s (multiply-adds
  * of forward and backward counted from the shapes), and that as a fraction of
- * the machine's single-precision FMA peak, measured in the same run. */
+ * the machine's single-precision FMA peak, measured in the same run with the
+ * vectors the kernels use. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dinornn/dinornn.h"
+#include "simd.h"
 
 static const char *const prog = "dinornn-bench";
 
@@ -61,10 +63,12 @@ static double flops_per_char(const drnn_config *m)
 }
 
 /* Achieved single-precision FMA rate of `threads` threads: independent
- * chains of 8-wide fused multiply-adds, kept in registers. */
-typedef float v8 __attribute__((vector_size(32)));
+ * chains of fused multiply-adds on the vectors the kernels use (simd.h:
+ * DRNN_VL floats, the widest the build targets), kept in registers; 12
+ * chains cover two FMA pipes of up to 6 cycles' latency. */
 static double fma_peak(int threads)
 {
+    enum { CHAINS = 12 };
     const long iters = 20000000;
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
@@ -74,20 +78,18 @@ static double fma_peak(int threads)
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
 #endif
         {
-            v8 a[10], x = {1.000001f, 1.000001f, 1.000001f, 1.000001f,
-                           1.000001f, 1.000001f, 1.000001f, 1.000001f};
-            v8 y = x * 0.999999f;
-            for (int k = 0; k < 10; k++)
-                a[k] = x * (float)k;
+            const drnn_vec x = vsplat(1.000001f), y = vsplat(0.999999f);
+            drnn_vec a[CHAINS];
+            for (int k = 0; k < CHAINS; k++)
+                a[k] = vsplat((float)k);
             for (long i = 0; i < iters; i++)
-                for (int k = 0; k < 10; k++)
-                    a[k] = a[k] * x + y;
-            for (int k = 0; k < 10; k++)
-                for (int j = 0; j < 8; j++)
-                    sink += a[k][j];
+                for (int k = 0; k < CHAINS; k++)
+                    a[k] = vfma(a[k], x, y);
+            for (int k = 0; k < CHAINS; k++)
+                sink += vsum(a[k]);
         }
         double dt = now() - t0;
-        double gflops = 2.0 * 8 * 10 * (double)iters * threads / dt / 1e9;
+        double gflops = 2.0 * DRNN_VL * CHAINS * (double)iters * threads / dt / 1e9;
         if (gflops > best && sink != 0)
             best = gflops;
     }
@@ -200,8 +202,8 @@ static void bench_one(const bench_options *o, const bench_config *bc, const drnn
     double gflops = cps * flops_per_char(&hp.model) / 1e9;
     if (o->json)
         printf("{\"config\":\"%s\",\"threads\":%d,\"chars_per_sec\":%.0f,\"sec_per_epoch\":%.3f,"
-               "\"gflops\":%.2f,\"peak_gflops\":%.2f,\"peak_fraction\":%.3f}\n",
-               bc->name, threads, cps, dt / n, gflops, peak, gflops / peak);
+               "\"gflops\":%.2f,\"peak_gflops\":%.2f,\"peak_fraction\":%.3f,\"vector_floats\":%d}\n",
+               bc->name, threads, cps, dt / n, gflops, peak, gflops / peak, DRNN_VL);
     else
         printf("  (%s) %-45s %9.0f chars/s  %6.2f s/epoch  %6.2f GFLOP/s  %5.1f%% of peak\n",
                bc->name, bc->what, cps, dt / n, gflops, 100 * gflops / peak);
@@ -229,7 +231,8 @@ int main(int argc, char **argv)
 #endif
         double peak = fma_peak(threads);
         if (!o.json)
-            printf("%d thread%s: FMA peak %.1f GFLOP/s\n", threads, threads > 1 ? "s" : "", peak);
+            printf("%d thread%s: FMA peak %.1f GFLOP/s (%d-float vectors, %s)\n", threads,
+                   threads > 1 ? "s" : "", peak, DRNN_VL, DRNN_VEC_ISA);
         for (int i = 0; i < N_CONFIGS; i++)
             if (strstr(o.config_list, configs[i].name))
                 bench_one(&o, &configs[i], &vocab, &all, threads, peak);

@@ -54,8 +54,6 @@ struct drnn_scratch {
     drnn_real *dhproj;                      /* [R][G*H] */
     drnn_real *dh_next;                     /* [G][H] gradient reaching h_{t-1} */
     drnn_real *dcarry;                      /* [G][K*H] */
-    drnn_real *pack_x;                      /* [R][H] rows packed for a weight gradient */
-    drnn_real *pack_yt;                     /* [max(G*H, V)][R] the same, transposed */
     void *block;                            /* the allocation */
 };
 
@@ -68,10 +66,10 @@ static double scratch_bytes(const drnn_config *cfg, int max_len, int max_names)
     double H = cfg->hidden, L = cfg->layers;
     double GH = cell->gates * H, CH = cell->cache * H;
     double KH = (cell->carry > 0 ? cell->carry : 1) * H;
-    double YW = GH > V ? GH : V;
-    double reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH + H + YW) + CH +
+    double reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH) + CH +
                    G * (H + KH);
-    return reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) +
+    /* Twice DRNN_ALIGN: the block's start and its reals' start rounded up. */
+    return reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) + 2 * DRNN_ALIGN +
            (2 * G + T + 1 + 3 * G * T) * sizeof(int) + 2 * G * T * sizeof(drnn_token);
 }
 
@@ -100,7 +98,6 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     size_t H = (size_t)cfg->hidden, L = (size_t)cfg->layers;
     size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
-    size_t YW = GH > V ? GH : V;
     double bytes_d = scratch_bytes(cfg, max_len, max_names);
     if (bytes_d > (double)(SIZE_MAX / 2))
         return drnn_fail(err, DRNN_ERR_NOMEM, "the training workspace would take %.3g bytes",
@@ -119,10 +116,12 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     s->max_names = (int)G;
     s->block = block;
     /* 8-byte scalars first, then drnn_real, then the narrower types: each
-     * part stays aligned for its type. */
-    s->loss = (double *)block;
+     * part stays aligned for its type, and the reals start on a multiple of
+     * DRNN_ALIGN (so do their arrays, when the hidden size is a multiple of
+     * the vector width). */
+    s->loss = (double *)drnn_align_up(block);
     s->seeds = (uint64_t *)(s->loss + G);
-    drnn_real *at = (drnn_real *)(s->seeds + G);
+    drnn_real *at = (drnn_real *)drnn_align_up(s->seeds + G);
     for (size_t l = 0; l < L; l++) {
         s->xproj[l] = at, at += G * T * GH;
         s->hproj[l] = at, at += G * T * GH;
@@ -140,8 +139,6 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     s->dhproj = at, at += G * T * GH;
     s->dh_next = at, at += G * H;
     s->dcarry = at, at += G * KH;
-    s->pack_x = at, at += G * T * H;
-    s->pack_yt = at, at += G * T * YW;
     s->steps = (int *)at;
     s->pos = s->steps + G;
     s->offset = s->pos + G;
@@ -370,17 +367,6 @@ static void scale_by_mask(drnn_real *g, const drnn_real *m, size_t n)
         g[i] *= m[i];
 }
 
-/* W[M x H] += sum_j Y[yrow[j]]^T X[xrow[j]], j ascending: the listed rows
- * packed (Y transposed) and multiplied in one pass. */
-static void weight_grad(drnn_scratch *s, drnn_real *W, const drnn_real *Y, size_t ldy,
-                        const int *yrow, const drnn_real *X, size_t ldx, const int *xrow, int n,
-                        int M, int H, int add)
-{
-    drnn_gather_rows(s->pack_x, X, ldx, xrow, n, H);
-    drnn_gather_rows_t(s->pack_yt, Y, ldy, yrow, n, M);
-    drnn_gemm_ytx(W, s->pack_yt, (size_t)n, s->pack_x, (size_t)H, n, M, H, add);
-}
-
 /* How backward() treats the gradient it is given. */
 typedef enum grad_mode {
     GRAD_ADD,      /* adds to it */
@@ -418,8 +404,8 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad
         dz[(size_t)r * V + s->out[r]] -= 1;
     for (int j = 0; j < R; j++)
         drnn_vec_acc(g->b_y, dz + (size_t)s->row_all[j] * V, V);
-    weight_grad(s, g->W_y, dz, (size_t)V, s->row_all, dropout ? s->drop[L] : s->cache[L - 1],
-                below_stride, s->row_all, R, V, H, add);
+    drnn_gemm_ytx(g->W_y, dz, (size_t)V, s->row_all, dropout ? s->drop[L] : s->cache[L - 1],
+                  below_stride, s->row_all, R, V, H, add);
     memset(dh, 0, (size_t)R * H * sizeof *dh);
     drnn_gemm_yw(dh, (size_t)H, dz, (size_t)V, w->W_y, R, V, H);
     if (dropout)
@@ -452,8 +438,8 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad
         }
 
         /* dW_h pairs step t with h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
-        weight_grad(s, gp->W_h, s->dhproj, (size_t)GH, s->row_cur, s->cache[l], (size_t)CH,
-                    s->row_prev, R - n, GH, H, add);
+        drnn_gemm_ytx(gp->W_h, s->dhproj, (size_t)GH, s->row_cur, s->cache[l], (size_t)CH,
+                      s->row_prev, R - n, GH, H, add);
         for (int j = 0; j < R; j++) {
             const size_t r = (size_t)s->row_all[j];
             drnn_vec_acc(gp->b_h, s->dhproj + r * GH + GH - RH, RH);
@@ -466,9 +452,9 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad
                 drnn_vec_acc(gp->W_x + (size_t)s->in[r] * GH, s->dxproj + r * GH, GH);
             }
         } else {
-            weight_grad(s, gp->W_x, s->dxproj, (size_t)GH, s->row_all,
-                        dropout ? s->drop[l] : s->cache[l - 1], below_stride, s->row_all, R, GH,
-                        H, add);
+            drnn_gemm_ytx(gp->W_x, s->dxproj, (size_t)GH, s->row_all,
+                          dropout ? s->drop[l] : s->cache[l - 1], below_stride, s->row_all, R,
+                          GH, H, add);
             memset(dh_below, 0, (size_t)R * H * sizeof *dh_below);
             drnn_gemm_yw(dh_below, (size_t)H, s->dxproj, (size_t)GH, p->W_x, R, GH, H);
             if (dropout)

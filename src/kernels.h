@@ -5,9 +5,10 @@
  *   drnn_gemm_xwt   Y[T x M] += X[T x K] W[M x K]^T     (forward projections)
  *   drnn_gemm_yw    X[T x K] += Y[T x M] W[M x K]       (gradients of inputs)
  *   drnn_gemm_ytx   W[M x K] += Y[T x M]^T X[T x K]     (gradients of weights,
- *                                                        Y given transposed)
- * They are blocked in registers with GCC vector types (8 floats or 4
- * doubles), so that each weight loaded serves several steps. Every output
+ *                                                        over listed rows)
+ * They are blocked in registers with the vectors of simd.h (16 or 8 floats),
+ * so that each weight loaded serves several steps: blocks of 16 sums with
+ * AVX-512's 32 registers, of 8 with 16 registers. Every output
  * element is summed in one fixed order that depends only on K (xwt), M (yw)
  * or the rows given (ytx), never on T's or M's blocking, with every
  * multiply-add rounded the same way (vfma, fmadd): a name's results are the
@@ -28,8 +29,18 @@
 #include <string.h>
 
 #include "dinornn/model.h"
+#include "internal.h"
 #include "kernels_ref.h"
 #include "simd.h"
+
+/* The sums one block keeps in flight: 16 where the vector registers are 32
+ * (AVX-512), 8 where they are 16. DRNN_BLOCK is the side of a block that
+ * grows with them: steps in xwt and yw, vectors of columns in ytx. */
+#if defined(DRNN_AVX512)
+#define DRNN_BLOCK 4
+#else
+#define DRNN_BLOCK 2
+#endif
 
 /* *y += the dot product finished from vector sums a over [0, kv) and the
  * scalar tail [kv, K): the one way every path below ends an element. */
@@ -44,99 +55,159 @@ static inline void dot_end(drnn_real *y, drnn_vec a, const drnn_real *w, const d
 
 /* Four dot_ends at once: y[j * ystep] += the dot product of w[j] and x[j]
  * from its vector sums aj; each element the same bits as dot_end gives. */
-static inline void dot_end4(drnn_real *y, size_t ystep, drnn_vec a0, drnn_vec a1, drnn_vec a2,
-                            drnn_vec a3, const drnn_real *const w[4], const drnn_real *const x[4],
-                            int kv, int K)
+static inline DRNN_ALWAYS_INLINE void dot_end4(drnn_real *y, size_t ystep, drnn_vec a0, drnn_vec a1,
+                                               drnn_vec a2, drnn_vec a3,
+                                               const drnn_real *const w[4],
+                                               const drnn_real *const x[4], int kv, int K)
 {
-    drnn_real s[4];
-    vsum4(s, a0, a1, a2, a3);
-    for (int j = 0; j < 4; j++) {
+    drnn_vec4 s = vsum4(a0, a1, a2, a3);
+    for (int j = 0; kv < K && j < 4; j++)
         for (int k = kv; k < K; k++)
             s[j] = fmadd(w[j][k], x[j][k], s[j]);
-        y[j * ystep] += s[j];
+    if (ystep == 1) {
+        drnn_vec4 y4;
+        memcpy(&y4, y, sizeof y4);
+        y4 += s;
+        memcpy(y, &y4, sizeof y4);
+    } else {
+        for (int j = 0; j < 4; j++)
+            y[j * ystep] += s[j];
     }
 }
 
-/* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k]. Every block keeps at least
- * 4, mostly 8, independent sums in flight: four rows of W by two steps; a
- * last odd step against eight rows of W at a time; rows of W left over
- * against four steps at a time. */
+/* One block of xwt: Y[s*ldy + r] += the dot product of X's step s and W's
+ * row r, for R rows (1, 4 or 8) by S steps (1 to 4), R * S at most 16.
+ * R and S are constants where it is called, so that the loops unroll and
+ * the sums live in registers. A vector used by several multiply-adds is
+ * held in a register (vreg); one used once is left to the FMA's operand. */
+static inline DRNN_ALWAYS_INLINE void xwt_tile(drnn_real *restrict Y, size_t ldy,
+                                               const drnn_real *restrict X, size_t ldx,
+                                               const drnn_real *restrict W, int K, int R, int S)
+{
+    const int kv = K - K % DRNN_VL;
+    const drnn_real *w[8], *x[4];
+    drnn_vec acc[4][8];
+    for (int r = 0; r < R; r++)
+        w[r] = W + (size_t)r * K;
+    for (int s = 0; s < S; s++) {
+        x[s] = X + (size_t)s * ldx;
+        for (int r = 0; r < R; r++)
+            acc[s][r] = vsplat(0);
+    }
+    for (int k = 0; k < kv; k += DRNN_VL) {
+        drnn_vec u[8], v[4];
+        for (int r = 0; r < R; r++)
+            u[r] = S > 1 ? vreg(vload(w[r] + k)) : vload(w[r] + k);
+        for (int s = 0; s < S; s++)
+            v[s] = R > 1 ? vreg(vload(x[s] + k)) : vload(x[s] + k);
+        for (int s = 0; s < S; s++)
+            for (int r = 0; r < R; r++)
+                acc[s][r] = vfma(u[r], v[s], acc[s][r]);
+    }
+    if (R % 4 == 0) {
+#pragma GCC unroll 4
+        for (int s = 0; s < S; s++) {
+            const drnn_real *const xs[4] = {x[s], x[s], x[s], x[s]};
+#pragma GCC unroll 2
+            for (int r = 0; r < R; r += 4)
+                dot_end4(Y + (size_t)s * ldy + r, 1, acc[s][r], acc[s][r + 1], acc[s][r + 2],
+                         acc[s][r + 3], w + r, xs, kv, K);
+        }
+    } else if (S == 4) {
+        const drnn_real *const ws[4] = {w[0], w[0], w[0], w[0]};
+        dot_end4(Y, ldy, acc[0][0], acc[1][0], acc[2][0], acc[3][0], ws, x, kv, K);
+    } else {
+        for (int s = 0; s < S; s++)
+            for (int r = 0; r < R; r++)
+                dot_end(Y + (size_t)s * ldy + r, acc[s][r], w[r], x[s], kv, K);
+    }
+}
+
+/* Each block shape of xwt as a function of its own, not inlined: the
+ * register allocator then sees one block at a time. Inlined together into
+ * one loop nest, GCC 12 spilled the 4 x 4 block's operands to the stack
+ * and ran at half the speed. */
+#define XWT_TILE_FN(R, S)                                                                       \
+    static __attribute__((noinline, unused)) void xwt_tile_##R##x##S(                           \
+        drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X, size_t ldx,             \
+        const drnn_real *restrict W, int K)                                                     \
+    {                                                                                           \
+        xwt_tile(Y, ldy, X, ldx, W, K, R, S);                                                   \
+    }
+XWT_TILE_FN(4, 2)
+XWT_TILE_FN(8, 1)
+XWT_TILE_FN(4, 1)
+XWT_TILE_FN(1, 4)
+XWT_TILE_FN(1, 1)
+#if DRNN_BLOCK == 4
+XWT_TILE_FN(4, 4)
+XWT_TILE_FN(4, 3)
+XWT_TILE_FN(8, 2)
+#endif
+#undef XWT_TILE_FN
+
+#define XWT_TILE(t, i, R, S)                                                                    \
+    xwt_tile_##R##x##S(Y + (size_t)(t) * ldy + (i), ldy, X + (size_t)(t) * ldx, ldx,             \
+                       W + (size_t)(i) * K, K)
+
+/* R rows of W (4 or 8) against all T steps: blocks of four rows by
+ * DRNN_BLOCK steps, then the steps left over in one pass over the rows, so
+ * that the rows stay in L1 from the first step to the last. */
+static inline DRNN_ALWAYS_INLINE void xwt_rows(drnn_real *restrict Y, size_t ldy,
+                                               const drnn_real *restrict X, size_t ldx,
+                                               const drnn_real *restrict W, int T, int K, int R)
+{
+    int t = 0;
+#if DRNN_BLOCK == 4
+    for (; t + 4 <= T; t += 4)
+        for (int i = 0; i < R; i += 4)
+            XWT_TILE(t, i, 4, 4);
+    if (T - t == 3) {
+        for (int i = 0; i < R; i += 4)
+            XWT_TILE(t, i, 4, 3);
+        return;
+    }
+    if (T - t == 2) {
+        if (R == 8)
+            XWT_TILE(t, 0, 8, 2);
+        else
+            XWT_TILE(t, 0, 4, 2);
+        return;
+    }
+#else
+    for (; t + 2 <= T; t += 2)
+        for (int i = 0; i < R; i += 4)
+            XWT_TILE(t, i, 4, 2);
+#endif
+    if (t < T) {
+        if (R == 8)
+            XWT_TILE(t, 0, 8, 1);
+        else
+            XWT_TILE(t, 0, 4, 1);
+    }
+}
+
+/* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k]: rows of W eight at a time
+ * against all the steps, then four; rows left over one at a time against
+ * four steps at a time. Blocks of up to 16 sums with AVX-512 (4 x 4, 4 x 3,
+ * 8 x 2), of 8 otherwise (4 x 2, 8 x 1). */
 static inline void xwt_block(drnn_real *restrict Y, size_t ldy, const drnn_real *restrict X,
                              size_t ldx, const drnn_real *restrict W, int T, int M, int K)
 {
-    const int kv = K - K % DRNN_VL, T2 = T - T % 2, M4 = M - M % 4;
-    for (int i = 0; i < M4; i += 4) {
-        const drnn_real *w0 = W + (size_t)i * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-        for (int t = 0; t < T2; t += 2) {
-            const drnn_real *x0 = X + (size_t)t * ldx, *x1 = x0 + ldx;
-            drnn_vec a00 = {0}, a01 = {0}, a02 = {0}, a03 = {0};
-            drnn_vec a10 = {0}, a11 = {0}, a12 = {0}, a13 = {0};
-            for (int k = 0; k < kv; k += DRNN_VL) {
-                drnn_vec v0 = vreg(vload(x0 + k)), v1 = vreg(vload(x1 + k));
-                drnn_vec u0 = vreg(vload(w0 + k)), u1 = vreg(vload(w1 + k));
-                drnn_vec u2 = vreg(vload(w2 + k)), u3 = vreg(vload(w3 + k));
-                a00 = vfma(u0, v0, a00), a01 = vfma(u1, v0, a01);
-                a02 = vfma(u2, v0, a02), a03 = vfma(u3, v0, a03);
-                a10 = vfma(u0, v1, a10), a11 = vfma(u1, v1, a11);
-                a12 = vfma(u2, v1, a12), a13 = vfma(u3, v1, a13);
-            }
-            drnn_real *y0 = Y + (size_t)t * ldy + i, *y1 = y0 + ldy;
-            const drnn_real *const ws[4] = {w0, w1, w2, w3};
-            const drnn_real *const xs0[4] = {x0, x0, x0, x0}, *const xs1[4] = {x1, x1, x1, x1};
-            dot_end4(y0, 1, a00, a01, a02, a03, ws, xs0, kv, K);
-            dot_end4(y1, 1, a10, a11, a12, a13, ws, xs1, kv, K);
-        }
-    }
-    if (T2 < T) {
-        const drnn_real *x0 = X + (size_t)T2 * ldx;
-        drnn_real *y0 = Y + (size_t)T2 * ldy;
-        int i = 0;
-        for (; i + 8 <= M4; i += 8) {
-            const drnn_real *w[8];
-            drnn_vec acc[8];
-            for (int r = 0; r < 8; r++)
-                w[r] = W + (size_t)(i + r) * K, acc[r] = vsplat(0);
-            for (int k = 0; k < kv; k += DRNN_VL) {
-                drnn_vec v0 = vreg(vload(x0 + k));
-                for (int r = 0; r < 8; r++)
-                    acc[r] = vfma(vload(w[r] + k), v0, acc[r]);
-            }
-            const drnn_real *const xs[4] = {x0, x0, x0, x0};
-            dot_end4(&y0[i], 1, acc[0], acc[1], acc[2], acc[3], w, xs, kv, K);
-            dot_end4(&y0[i + 4], 1, acc[4], acc[5], acc[6], acc[7], w + 4, xs, kv, K);
-        }
-        for (; i < M4; i++) {
-            const drnn_real *w0 = W + (size_t)i * K;
-            drnn_vec a0 = {0};
-            for (int k = 0; k < kv; k += DRNN_VL)
-                a0 = vfma(vload(w0 + k), vload(x0 + k), a0);
-            dot_end(&y0[i], a0, w0, x0, kv, K);
-        }
-    }
+    const int M8 = M - M % 8, M4 = M - M % 4;
+    for (int i = 0; i < M8; i += 8)
+        xwt_rows(Y + i, ldy, X, ldx, W + (size_t)i * K, T, K, 8);
+    if (M8 < M4)
+        xwt_rows(Y + M8, ldy, X, ldx, W + (size_t)M8 * K, T, K, 4);
     for (int i = M4; i < M; i++) {
-        const drnn_real *w0 = W + (size_t)i * K;
         int t = 0;
-        for (; t + 4 <= T; t += 4) {
-            const drnn_real *x0 = X + (size_t)t * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx,
-                            *x3 = x2 + ldx;
-            drnn_vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            for (int k = 0; k < kv; k += DRNN_VL) {
-                drnn_vec u = vreg(vload(w0 + k));
-                a0 = vfma(u, vload(x0 + k), a0), a1 = vfma(u, vload(x1 + k), a1);
-                a2 = vfma(u, vload(x2 + k), a2), a3 = vfma(u, vload(x3 + k), a3);
-            }
-            const drnn_real *const ws[4] = {w0, w0, w0, w0}, *const xs[4] = {x0, x1, x2, x3};
-            dot_end4(Y + (size_t)t * ldy + i, ldy, a0, a1, a2, a3, ws, xs, kv, K);
-        }
-        for (; t < T; t++) {
-            const drnn_real *x0 = X + (size_t)t * ldx;
-            drnn_vec a0 = {0};
-            for (int k = 0; k < kv; k += DRNN_VL)
-                a0 = vfma(vload(w0 + k), vload(x0 + k), a0);
-            dot_end(&Y[(size_t)t * ldy + i], a0, w0, x0, kv, K);
-        }
+        for (; t + 4 <= T; t += 4)
+            XWT_TILE(t, i, 1, 4);
+        for (; t < T; t++)
+            XWT_TILE(t, i, 1, 1);
     }
 }
+#undef XWT_TILE
 
 /* Steps in chunks of about 16 KiB of X, so that a chunk stays in L1 while
  * all the rows of W pass it (each element's sum is the same either way). */
@@ -144,32 +215,54 @@ static inline void drnn_gemm_xwt_simd(drnn_real *restrict Y, size_t ldy, const d
                                  size_t ldx, const drnn_real *restrict W, int T, int M, int K)
 {
     int rows = (int)(16384 / sizeof(drnn_real)) / (K > 1 ? K : 1);
-    rows = rows < 2 ? 2 : rows - rows % 2;
+    rows = rows < 4 ? 4 : rows - rows % 4;
     for (int t = 0; t < T; t += rows)
         xwt_block(Y + (size_t)t * ldy, ldy, X + (size_t)t * ldx, ldx, W, T - t < rows ? T - t : rows,
                   M, K);
 }
 
 /* X[t*ldx + k] += sum_i Y[t*ldy + i] W[i*K + k], the sum over i ascending.
- * Blocks of two steps by four vectors of columns keep 8 independent sums in
- * flight, enough to hide the FMA latency on two pipes; a lone step still
- * has 4. */
-/* One step's columns [k0, K): up to three vectors in [k0, kv) and the
- * scalar tail [kv, K), their sums side by side so that no chain of M
- * dependent multiply-adds runs alone. */
-static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict y,
-                               const drnn_real *restrict W, int M, int K, int k0, int kv)
+ * One block: S steps (1 to 4) by C vectors of columns (1 or 4) from
+ * column 0 of X and W (the caller offsets them), its sums in registers. */
+static inline DRNN_ALWAYS_INLINE void yw_tile(drnn_real *restrict X, size_t ldx,
+                                              const drnn_real *restrict Y, size_t ldy,
+                                              const drnn_real *restrict W, int M, int K, int S,
+                                              int C)
 {
-    const int nv = (kv - k0) / DRNN_VL, tail = K - kv;
-    if (nv == 0 && tail == 0)
+    drnn_vec acc[4][4];
+    for (int s = 0; s < S; s++)
+        for (int c = 0; c < C; c++)
+            acc[s][c] = vload(X + (size_t)s * ldx + c * DRNN_VL);
+    for (int i = 0; i < M; i++) {
+        const drnn_real *w = W + (size_t)i * K;
+        drnn_vec u[4];
+        for (int c = 0; c < C; c++)
+            u[c] = S > 1 ? vreg(vload(w + c * DRNN_VL)) : vload(w + c * DRNN_VL);
+        for (int s = 0; s < S; s++) {
+            const drnn_vec b = vsplat(Y[(size_t)s * ldy + i]);
+            for (int c = 0; c < C; c++)
+                acc[s][c] = vfma(b, u[c], acc[s][c]);
+        }
+    }
+    for (int s = 0; s < S; s++)
+        for (int c = 0; c < C; c++)
+            vstore(X + (size_t)s * ldx + c * DRNN_VL, acc[s][c]);
+}
+
+/* One step's nv vectors of columns from k0 (up to three) and nc scalar
+ * columns from c0 (up to four), their sums side by side so that no chain of
+ * M dependent multiply-adds runs alone. */
+static inline void yw_row_cols(drnn_real *restrict x, const drnn_real *restrict y,
+                               const drnn_real *restrict W, int M, int K, int k0, int nv, int c0,
+                               int nc)
+{
+    if (nv == 0 && nc == 0)
         return;
     drnn_vec a0 = nv > 0 ? vload(x + k0) : vsplat(0);
     drnn_vec a1 = nv > 1 ? vload(x + k0 + DRNN_VL) : vsplat(0);
     drnn_vec a2 = nv > 2 ? vload(x + k0 + 2 * DRNN_VL) : vsplat(0);
-    /* Up to four scalar columns ride along with the vectors. */
-    const int nc = tail < 4 ? tail : 4;
-    drnn_real s0 = nc > 0 ? x[kv] : 0, s1 = nc > 1 ? x[kv + 1] : 0;
-    drnn_real s2 = nc > 2 ? x[kv + 2] : 0, s3 = nc > 3 ? x[kv + 3] : 0;
+    drnn_real s0 = nc > 0 ? x[c0] : 0, s1 = nc > 1 ? x[c0 + 1] : 0;
+    drnn_real s2 = nc > 2 ? x[c0 + 2] : 0, s3 = nc > 3 ? x[c0 + 3] : 0;
     for (int i = 0; i < M; i++) {
         const drnn_real *w = W + (size_t)i * K;
         const drnn_vec b = vsplat(y[i]);
@@ -180,13 +273,13 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
         if (nv > 2)
             a2 = vfma(b, vload(w + k0 + 2 * DRNN_VL), a2);
         if (nc > 0)
-            s0 = fmadd(y[i], w[kv], s0);
+            s0 = fmadd(y[i], w[c0], s0);
         if (nc > 1)
-            s1 = fmadd(y[i], w[kv + 1], s1);
+            s1 = fmadd(y[i], w[c0 + 1], s1);
         if (nc > 2)
-            s2 = fmadd(y[i], w[kv + 2], s2);
+            s2 = fmadd(y[i], w[c0 + 2], s2);
         if (nc > 3)
-            s3 = fmadd(y[i], w[kv + 3], s3);
+            s3 = fmadd(y[i], w[c0 + 3], s3);
     }
     if (nv > 0)
         vstore(x + k0, a0);
@@ -195,93 +288,68 @@ static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict 
     if (nv > 2)
         vstore(x + k0 + 2 * DRNN_VL, a2);
     if (nc > 0)
-        x[kv] = s0;
+        x[c0] = s0;
     if (nc > 1)
-        x[kv + 1] = s1;
+        x[c0 + 1] = s1;
     if (nc > 2)
-        x[kv + 2] = s2;
+        x[c0 + 2] = s2;
     if (nc > 3)
-        x[kv + 3] = s3;
-    /* Tail columns beyond four (DRNN_VL = 8 only), one at a time. */
-    for (int c = kv + 4; c < K; c++) {
-        drnn_real s = x[c];
-        for (int i = 0; i < M; i++)
-            s = fmadd(y[i], W[(size_t)i * K + c], s);
-        x[c] = s;
-    }
+        x[c0 + 3] = s3;
 }
 
+/* One step's columns [k0, K): the vectors in [k0, kv) with the scalar
+ * tail's first four columns, then the rest of the tail (up to 11 more
+ * columns with 16-float vectors) four at a time. */
+static inline void yw_row_rest(drnn_real *restrict x, const drnn_real *restrict y,
+                               const drnn_real *restrict W, int M, int K, int k0, int kv)
+{
+    for (int c0 = kv; c0 == kv || c0 < K; c0 += 4)
+        yw_row_cols(x, y, W, M, K, k0, c0 == kv ? (kv - k0) / DRNN_VL : 0, c0,
+                    K - c0 < 4 ? K - c0 : 4);
+}
+
+/* Blocks of DRNN_BLOCK steps by four vectors of columns, then the steps
+ * left over in one block (three, two or one); fewer than four vectors of columns left: one vector by four
+ * steps, then each remaining step with all of its remaining columns. */
 static inline void yw_block(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
                             size_t ldy, const drnn_real *restrict W, int T, int M, int K)
 {
+#define YW_TILE(t, k, S, C) \
+    yw_tile(X + (size_t)(t) * ldx + (k), ldx, Y + (size_t)(t) * ldy, ldy, W + (k), M, K, S, C)
     const int kv = K - K % DRNN_VL;
     int k = 0;
     for (; k + 4 * DRNN_VL <= kv; k += 4 * DRNN_VL) {
         int t = 0;
-        for (; t + 2 <= T; t += 2) {
-            drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx;
-            const drnn_real *y0 = Y + (size_t)t * ldy, *y1 = y0 + ldy;
-            drnn_vec a00 = vload(x0), a01 = vload(x0 + DRNN_VL), a02 = vload(x0 + 2 * DRNN_VL),
-                     a03 = vload(x0 + 3 * DRNN_VL);
-            drnn_vec a10 = vload(x1), a11 = vload(x1 + DRNN_VL), a12 = vload(x1 + 2 * DRNN_VL),
-                     a13 = vload(x1 + 3 * DRNN_VL);
-            for (int i = 0; i < M; i++) {
-                const drnn_real *w = W + (size_t)i * K + k;
-                drnn_vec u0 = vreg(vload(w)), u1 = vreg(vload(w + DRNN_VL));
-                drnn_vec u2 = vreg(vload(w + 2 * DRNN_VL)), u3 = vreg(vload(w + 3 * DRNN_VL));
-                drnn_vec b0 = vsplat(y0[i]), b1 = vsplat(y1[i]);
-                a00 = vfma(b0, u0, a00), a01 = vfma(b0, u1, a01);
-                a02 = vfma(b0, u2, a02), a03 = vfma(b0, u3, a03);
-                a10 = vfma(b1, u0, a10), a11 = vfma(b1, u1, a11);
-                a12 = vfma(b1, u2, a12), a13 = vfma(b1, u3, a13);
-            }
-            vstore(x0, a00), vstore(x0 + DRNN_VL, a01), vstore(x0 + 2 * DRNN_VL, a02);
-            vstore(x0 + 3 * DRNN_VL, a03);
-            vstore(x1, a10), vstore(x1 + DRNN_VL, a11), vstore(x1 + 2 * DRNN_VL, a12);
-            vstore(x1 + 3 * DRNN_VL, a13);
-        }
-        if (t < T) {
-            drnn_real *x0 = X + (size_t)t * ldx + k;
-            const drnn_real *y0 = Y + (size_t)t * ldy;
-            drnn_vec a00 = vload(x0), a01 = vload(x0 + DRNN_VL), a02 = vload(x0 + 2 * DRNN_VL),
-                     a03 = vload(x0 + 3 * DRNN_VL);
-            for (int i = 0; i < M; i++) {
-                const drnn_real *w = W + (size_t)i * K + k;
-                drnn_vec b0 = vsplat(y0[i]);
-                a00 = vfma(b0, vload(w), a00), a01 = vfma(b0, vload(w + DRNN_VL), a01);
-                a02 = vfma(b0, vload(w + 2 * DRNN_VL), a02), a03 = vfma(b0, vload(w + 3 * DRNN_VL), a03);
-            }
-            vstore(x0, a00), vstore(x0 + DRNN_VL, a01), vstore(x0 + 2 * DRNN_VL, a02);
-            vstore(x0 + 3 * DRNN_VL, a03);
-        }
+        for (; t + DRNN_BLOCK <= T; t += DRNN_BLOCK)
+            YW_TILE(t, k, DRNN_BLOCK, 4);
+#if DRNN_BLOCK == 4
+        if (T - t == 3)
+            YW_TILE(t, k, 3, 4);
+        else if (T - t == 2)
+            YW_TILE(t, k, 2, 4);
+        else if (T - t == 1)
+            YW_TILE(t, k, 1, 4);
+#else
+        if (t < T)
+            YW_TILE(t, k, 1, 4);
+#endif
     }
-    /* Fewer than four vectors of columns left: one vector by four steps,
-     * then each remaining step with all of its remaining columns at once. */
+    /* Steps t.. still lack the vector columns [k_rest, kv); every step lacks
+     * the scalar tail [kv, K). */
     const int k_rest = k;
     int t = 0;
     for (; k < kv; k += DRNN_VL)
-        for (t = 0; t + 4 <= T; t += 4) {
-            drnn_real *x0 = X + (size_t)t * ldx + k, *x1 = x0 + ldx, *x2 = x1 + ldx,
-                      *x3 = x2 + ldx;
-            const drnn_real *y0 = Y + (size_t)t * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy,
-                            *y3 = y2 + ldy;
-            drnn_vec a0 = vload(x0), a1 = vload(x1), a2 = vload(x2), a3 = vload(x3);
-            for (int i = 0; i < M; i++) {
-                drnn_vec u = vreg(vload(W + (size_t)i * K + k));
-                a0 = vfma(vsplat(y0[i]), u, a0), a1 = vfma(vsplat(y1[i]), u, a1);
-                a2 = vfma(vsplat(y2[i]), u, a2), a3 = vfma(vsplat(y3[i]), u, a3);
-            }
-            vstore(x0, a0), vstore(x1, a1), vstore(x2, a2), vstore(x3, a3);
-        }
-    /* Steps t.. still lack the vector columns [k_rest, kv); every step lacks
-     * the scalar tail [kv, K). */
+        for (t = 0; t + 4 <= T; t += 4)
+            YW_TILE(t, k, 4, 1);
     for (int u = 0; u < T; u++)
         yw_row_rest(X + (size_t)u * ldx, Y + (size_t)u * ldy, W, M, K, u >= t ? k_rest : kv, kv);
+#undef YW_TILE
 }
 
-/* Rows of W in blocks whose chunk of columns fits in L1 (the partial sums
- * wait in X between blocks, which changes nothing in their order). */
-#define DRNN_YW_ROWS 128
+/* Rows of W in blocks whose chunk of columns (four vectors) fits in L1
+ * with room to spare: 32 KiB (the partial sums wait in X between blocks,
+ * which changes nothing in their order). */
+#define DRNN_YW_ROWS (32768 / (4 * DRNN_VEC_BYTES))
 static inline void drnn_gemm_yw_simd(drnn_real *restrict X, size_t ldx, const drnn_real *restrict Y,
                                 size_t ldy, const drnn_real *restrict W, int T, int M, int K)
 {
@@ -289,72 +357,76 @@ static inline void drnn_gemm_yw_simd(drnn_real *restrict X, size_t ldx, const dr
         yw_block(X, ldx, Y + i, ldy, W + (size_t)i * K, T, M - i < DRNN_YW_ROWS ? M - i : DRNN_YW_ROWS, K);
 }
 
-/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Yt[i*ldyt + j] X[j*ldx + k],
- * the terms added one by one, j ascending (add = 0 spares the caller zeroing
- * W first, and this loop reading it, with the same result). Y comes
- * transposed (a row of Yt per row of W), so that the values broadcast for a
- * block of rows are consecutive; the caller packs both operands, which also
- * lets one call sum the steps of a whole group of names in any order it
- * lists them. Column chunks are the outer loop: a chunk of every row of X
- * stays in L1 while all the rows of W pass. */
-static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *restrict Yt,
-                                 size_t ldyt, const drnn_real *restrict X, size_t ldx, int n,
-                                 int M, int K, int add)
+/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Y[yrow[j]*ldy + i] X[xrow[j]*ldx + k],
+ * the terms added one by one, j ascending. One block: R rows (1 or 4) by C
+ * vectors of columns (1, 2 or 4) from row i and column k, its sums in
+ * registers over all of j; the R values of step j broadcast to it are
+ * adjacent in Y's row. */
+static inline DRNN_ALWAYS_INLINE void ytx_tile(drnn_real *restrict W, const drnn_real *restrict Y,
+                                               size_t ldy, const int *yrow,
+                                               const drnn_real *restrict X, size_t ldx,
+                                               const int *xrow, int n, int K, int i, int k,
+                                               int add, int R, int C)
 {
-#define START(p) (add ? vload(p) : vsplat(0))
-    const int kv = K - K % DRNN_VL;
-    int k = 0;
-    /* Two vectors of columns by four rows: 8 accumulators over all of j. */
-    for (; k + 2 * DRNN_VL <= kv; k += 2 * DRNN_VL) {
-        int i = 0;
-        for (; i + 4 <= M; i += 4) {
-            drnn_real *w0 = W + (size_t)i * K + k, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-            const drnn_real *y0 = Yt + (size_t)i * ldyt, *y1 = y0 + ldyt, *y2 = y1 + ldyt,
-                            *y3 = y2 + ldyt;
-            drnn_vec a00 = START(w0), a01 = START(w0 + DRNN_VL), a10 = START(w1), a11 = START(w1 + DRNN_VL);
-            drnn_vec a20 = START(w2), a21 = START(w2 + DRNN_VL), a30 = START(w3), a31 = START(w3 + DRNN_VL);
-            for (int j = 0; j < n; j++) {
-                const drnn_real *x = X + (size_t)j * ldx + k;
-                drnn_vec v0 = vreg(vload(x)), v1 = vreg(vload(x + DRNN_VL)), b;
-                b = vsplat(y0[j]), a00 = vfma(b, v0, a00), a01 = vfma(b, v1, a01);
-                b = vsplat(y1[j]), a10 = vfma(b, v0, a10), a11 = vfma(b, v1, a11);
-                b = vsplat(y2[j]), a20 = vfma(b, v0, a20), a21 = vfma(b, v1, a21);
-                b = vsplat(y3[j]), a30 = vfma(b, v0, a30), a31 = vfma(b, v1, a31);
-            }
-            vstore(w0, a00), vstore(w0 + DRNN_VL, a01), vstore(w1, a10), vstore(w1 + DRNN_VL, a11);
-            vstore(w2, a20), vstore(w2 + DRNN_VL, a21), vstore(w3, a30), vstore(w3 + DRNN_VL, a31);
-        }
-        for (; i < M; i++) {
-            drnn_real *w0 = W + (size_t)i * K + k;
-            const drnn_real *y0 = Yt + (size_t)i * ldyt;
-            drnn_vec a00 = START(w0), a01 = START(w0 + DRNN_VL);
-            for (int j = 0; j < n; j++) {
-                const drnn_real *x = X + (size_t)j * ldx + k;
-                drnn_vec b = vsplat(y0[j]);
-                a00 = vfma(b, vload(x), a00), a01 = vfma(b, vload(x + DRNN_VL), a01);
-            }
-            vstore(w0, a00), vstore(w0 + DRNN_VL, a01);
+    drnn_real *w = W + (size_t)i * K + k;
+    drnn_vec acc[4][4];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            acc[r][c] = add ? vload(w + (size_t)r * K + c * DRNN_VL) : vsplat(0);
+    for (int j = 0; j < n; j++) {
+        const drnn_real *x = X + (size_t)xrow[j] * ldx + k, *y = Y + (size_t)yrow[j] * ldy + i;
+        drnn_vec v[4];
+        for (int c = 0; c < C; c++)
+            v[c] = R > 1 ? vreg(vload(x + c * DRNN_VL)) : vload(x + c * DRNN_VL);
+        for (int r = 0; r < R; r++) {
+            const drnn_vec b = vsplat(y[r]);
+            for (int c = 0; c < C; c++)
+                acc[r][c] = vfma(b, v[c], acc[r][c]);
         }
     }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            vstore(w + (size_t)r * K + c * DRNN_VL, acc[r][c]);
+}
+
+/* add = 0 spares the caller zeroing W first, and this loop reading it, with
+ * the same result. The rows are listed (yrow, xrow), so that one call sums
+ * the steps of a whole group of names, in any order it lists them, straight
+ * from where they lie. Column chunks are the outer loop: a chunk of every
+ * listed row of X stays in L1 while all the rows of W pass. Blocks of four
+ * rows by DRNN_BLOCK vectors of columns, then two, then one; rows left over
+ * one at a time; the scalar tail last. */
+static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *restrict Y,
+                                      size_t ldy, const int *yrow, const drnn_real *restrict X,
+                                      size_t ldx, const int *xrow, int n, int M, int K, int add)
+{
+#define YTX_CHUNK(k, C)                                                                   \
+    do {                                                                                  \
+        int i_ = 0;                                                                       \
+        for (; i_ + 4 <= M; i_ += 4)                                                      \
+            ytx_tile(W, Y, ldy, yrow, X, ldx, xrow, n, K, i_, k, add, 4, C);              \
+        for (; i_ < M; i_++)                                                              \
+            ytx_tile(W, Y, ldy, yrow, X, ldx, xrow, n, K, i_, k, add, 1, C);              \
+    } while (0)
+    const int kv = K - K % DRNN_VL;
+    int k = 0;
+    for (; k + DRNN_BLOCK * DRNN_VL <= kv; k += DRNN_BLOCK * DRNN_VL)
+        YTX_CHUNK(k, DRNN_BLOCK);
+    for (; k + 2 * DRNN_VL <= kv; k += 2 * DRNN_VL)
+        YTX_CHUNK(k, 2);
     for (; k < kv; k += DRNN_VL)
-        for (int i = 0; i < M; i++) {
-            drnn_real *w0 = W + (size_t)i * K + k;
-            const drnn_real *y0 = Yt + (size_t)i * ldyt;
-            drnn_vec a00 = START(w0);
-            for (int j = 0; j < n; j++)
-                a00 = vfma(vsplat(y0[j]), vload(X + (size_t)j * ldx + k), a00);
-            vstore(w0, a00);
-        }
+        YTX_CHUNK(k, 1);
+#undef YTX_CHUNK
     /* The scalar tail: up to four of a row's columns side by side. */
     for (int i = 0; i < M; i++)
         for (int c = k; c < K; c += 4) {
             const int nc = K - c < 4 ? K - c : 4;
-            const drnn_real *y0 = Yt + (size_t)i * ldyt;
             drnn_real *w0 = W + (size_t)i * K + c;
             drnn_real s0 = add ? w0[0] : 0, s1 = add && nc > 1 ? w0[1] : 0;
             drnn_real s2 = add && nc > 2 ? w0[2] : 0, s3 = add && nc > 3 ? w0[3] : 0;
             for (int j = 0; j < n; j++) {
-                const drnn_real y = y0[j], *x = X + (size_t)j * ldx + c;
+                const drnn_real y = Y[(size_t)yrow[j] * ldy + i];
+                const drnn_real *x = X + (size_t)xrow[j] * ldx + c;
                 s0 = fmadd(y, x[0], s0);
                 if (nc > 1)
                     s1 = fmadd(y, x[1], s1);
@@ -371,7 +443,6 @@ static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *re
             if (nc > 3)
                 w0[3] = s3;
         }
-#undef START
 }
 
 /* The products the model uses: blocked, or the plain references. */
@@ -386,25 +457,6 @@ static inline void drnn_gemm_ytx_simd(drnn_real *restrict W, const drnn_real *re
 #define drnn_gemm_yw drnn_gemm_yw_simd
 #define drnn_gemm_ytx drnn_gemm_ytx_simd
 #endif
-
-/* dst[j*width + i] = src[rows[j]*ld + i]: listed rows, packed. */
-static inline void drnn_gather_rows(drnn_real *restrict dst, const drnn_real *restrict src,
-                                    size_t ld, const int *rows, int n, int width)
-{
-    for (int j = 0; j < n; j++)
-        memcpy(dst + (size_t)j * width, src + (size_t)rows[j] * ld, (size_t)width * sizeof *dst);
-}
-
-/* dst[i*n + j] = src[rows[j]*ld + i]: listed rows, packed and transposed. */
-static inline void drnn_gather_rows_t(drnn_real *restrict dst, const drnn_real *restrict src,
-                                      size_t ld, const int *rows, int n, int width)
-{
-    for (int j = 0; j < n; j++) {
-        const drnn_real *r = src + (size_t)rows[j] * ld;
-        for (int i = 0; i < width; i++)
-            dst[(size_t)i * n + j] = r[i];
-    }
-}
 
 /* y[n] += x[n] */
 static inline void drnn_vec_acc(drnn_real *restrict y, const drnn_real *restrict x, int n)

@@ -41,16 +41,17 @@ static inline void drnn_gemm_yw_ref(drnn_real *X, size_t ldx, const drnn_real *Y
         }
 }
 
-/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Yt[i*ldyt + j] X[j*ldx + k],
+/* W[i*K + k] = (add ? W[i*K + k] : 0) + sum_j Y[yrow[j]*ldy + i] X[xrow[j]*ldx + k],
  * j ascending. */
-static inline void drnn_gemm_ytx_ref(drnn_real *W, const drnn_real *Yt, size_t ldyt,
-                                     const drnn_real *X, size_t ldx, int n, int M, int K, int add)
+static inline void drnn_gemm_ytx_ref(drnn_real *W, const drnn_real *Y, size_t ldy, const int *yrow,
+                                     const drnn_real *X, size_t ldx, const int *xrow, int n, int M,
+                                     int K, int add)
 {
     for (int i = 0; i < M; i++)
         for (int k = 0; k < K; k++) {
             drnn_real s = add ? W[(size_t)i * K + k] : 0;
             for (int j = 0; j < n; j++)
-                s = fmadd(Yt[(size_t)i * ldyt + j], X[(size_t)j * ldx + k], s);
+                s = fmadd(Y[(size_t)yrow[j] * ldy + i], X[(size_t)xrow[j] * ldx + k], s);
             W[(size_t)i * K + k] = s;
         }
 }

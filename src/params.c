@@ -69,7 +69,9 @@ int drnn_params_alloc(drnn_params *p, const drnn_config *cfg, drnn_error *err)
     if (rc)
         return rc;
     size_t n = drnn_param_count(cfg);
-    drnn_real *data = calloc(n, sizeof *data);
+    int overflow = 0;
+    size_t bytes = drnn_mul_size(n, sizeof(drnn_real), &overflow);
+    drnn_real *data = overflow ? NULL : drnn_zalloc_aligned(bytes);
     if (!data)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu parameters", n);
     drnn_params_bind(p, cfg, data);

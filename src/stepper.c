@@ -30,7 +30,7 @@ int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err
     size_t H = (size_t)cfg->hidden, GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
     size_t n = ((size_t)cfg->layers + 1) * CH + 2 * GH + (size_t)cfg->vocab;
     drnn_stepper *st = calloc(1, sizeof *st);
-    drnn_real *block = calloc(n, sizeof *block);
+    drnn_real *block = drnn_zalloc_aligned(n * sizeof *block);
     if (!st || !block) {
         free(st), free(block);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the generation state");

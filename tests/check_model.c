@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "dinornn/dinornn.h"
-#include "kernels.h"
 #include "check_run.h"
 
 START_TEST(test_layout)
@@ -189,135 +188,6 @@ START_TEST(test_group_equals_sequential)
 }
 END_TEST
 
-/* The blocked kernels against the plain references of kernels_ref.h,
- * whichever the model uses in this build: yw and ytx sum in the same order
- * (the same bits); xwt's two summation orders each lie within
- * (K - 1) u sum|terms| of the exact sum (u = 2^-24), so they differ by at
- * most twice that, plus the final addition's rounding. */
-static void check_simd_vs_ref(int T, int M, int K, const float *W, const float *X, size_t ldx,
-                              const float *Y, size_t ldy, const float *Yt, size_t ldyt,
-                              const float *Xp)
-{
-    const double u = 0x1p-24;
-    size_t R = T > 0 ? (size_t)T : 1, ld = ldx > ldy ? ldx : ldy;
-    size_t n = R * ld > (size_t)M * K ? R * ld : (size_t)M * K;
-    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    ck_assert(a && b);
-    memcpy(a, Y, (size_t)(T > 0 ? T : 1) * ldy * sizeof *a);
-    memcpy(b, Y, (size_t)(T > 0 ? T : 1) * ldy * sizeof *b);
-    drnn_gemm_xwt_simd(a, ldy, X, ldx, W, T, M, K);
-    drnn_gemm_xwt_ref(b, ldy, X, ldx, W, T, M, K);
-    for (int t = 0; t < T; t++)
-        for (int i = 0; i < M; i++) {
-            double mag = 0;
-            for (int k = 0; k < K; k++)
-                mag += fabs((double)X[t * ldx + k] * W[(size_t)i * K + k]);
-            double bound = 2 * K * u * mag + 2 * u * fabs(b[t * ldy + i]);
-            ck_assert_msg(fabs((double)a[t * ldy + i] - b[t * ldy + i]) <= bound,
-                          "xwt simd/ref T=%d M=%d K=%d: %.9g vs %.9g", T, M, K, a[t * ldy + i],
-                          b[t * ldy + i]);
-        }
-    memcpy(a, X, (size_t)(T > 0 ? T : 1) * ldx * sizeof *a);
-    memcpy(b, X, (size_t)(T > 0 ? T : 1) * ldx * sizeof *b);
-    drnn_gemm_yw_simd(a, ldx, Y, ldy, W, T, M, K);
-    drnn_gemm_yw_ref(b, ldx, Y, ldy, W, T, M, K);
-    ck_assert_msg(!memcmp(a, b, (size_t)T * ldx * sizeof *a), "yw simd/ref T=%d M=%d K=%d", T, M, K);
-    for (int add = 0; add <= 1; add++) {
-        for (size_t i = 0; i < (size_t)M * K; i++)
-            a[i] = b[i] = W[i];
-        drnn_gemm_ytx_simd(a, Yt, ldyt, Xp, (size_t)K, T, M, K, add);
-        drnn_gemm_ytx_ref(b, Yt, ldyt, Xp, (size_t)K, T, M, K, add);
-        ck_assert_msg(!memcmp(a, b, (size_t)M * K * sizeof *a), "ytx simd/ref add=%d T=%d M=%d K=%d",
-                      add, T, M, K);
-    }
-    free(a), free(b);
-}
-
-/* The three GEMM kernels against naive double-precision loops for one shape
- * (rows strided by PAD extra scalars); ytx over listed rows (Y's reversed,
- * X's drawn with repeats), adding to W and written over it. */
-static void check_kernels(int T, int M, int K, drnn_rng *rng)
-{
-    enum { PAD = 3 };
-    const size_t ldx = (size_t)K + PAD, ldy = (size_t)M + PAD, R = T > 0 ? (size_t)T : 1;
-    const double tol = 1e-4;
-    const size_t ld = ldx > ldy ? ldx : ldy;
-    float *W = malloc((size_t)M * K * sizeof *W), *out = malloc(R * ld * sizeof *out);
-    float *X = malloc(R * ldx * sizeof *X), *Y = malloc(R * ldy * sizeof *Y);
-    float *Yt = malloc((size_t)M * R * sizeof *Yt), *Xp = malloc(R * K * sizeof *Xp);
-    float *G = malloc((size_t)M * K * sizeof *G);
-    int *yrow = malloc(R * sizeof *yrow), *xrow = malloc(R * sizeof *xrow);
-    ck_assert(W && out && X && Y && Yt && Xp && G && yrow && xrow);
-    for (size_t i = 0; i < (size_t)M * K; i++)
-        W[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
-    for (size_t i = 0; i < R * ldx; i++)
-        X[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
-    for (size_t i = 0; i < R * ldy; i++)
-        Y[i] = (float)(2 * drnn_rng_uniform(rng) - 1);
-    /* xwt: out[T x M] += X W^T */
-    memcpy(out, Y, R * ldy * sizeof *out);
-    drnn_gemm_xwt(out, ldy, X, ldx, W, T, M, K);
-    for (int t = 0; t < T; t++)
-        for (int i = 0; i < M; i++) {
-            double sum = Y[t * ldy + i];
-            for (int k = 0; k < K; k++)
-                sum += (double)X[t * ldx + k] * W[(size_t)i * K + k];
-            ck_assert_msg(fabs(out[t * ldy + i] - sum) < tol, "xwt T=%d M=%d K=%d", T, M, K);
-        }
-    /* yw: out[T x K] += Y W */
-    memcpy(out, X, R * ldx * sizeof *out);
-    drnn_gemm_yw(out, ldx, Y, ldy, W, T, M, K);
-    for (int t = 0; t < T; t++)
-        for (int k = 0; k < K; k++) {
-            double sum = X[t * ldx + k];
-            for (int i = 0; i < M; i++)
-                sum += (double)Y[t * ldy + i] * W[(size_t)i * K + k];
-            ck_assert_msg(fabs(out[t * ldx + k] - sum) < tol, "yw T=%d M=%d K=%d", T, M, K);
-        }
-    /* ytx: G[M x K] (+)= Y^T X over listed rows */
-    for (int t = 0; t < T; t++) {
-        yrow[t] = T - 1 - t;
-        xrow[t] = (int)drnn_rng_below(rng, (uint64_t)T);
-    }
-    drnn_gather_rows_t(Yt, Y, ldy, yrow, T, M);
-    drnn_gather_rows(Xp, X, ldx, xrow, T, K);
-    for (int add = 0; add <= 1; add++) {
-        for (size_t i = 0; i < (size_t)M * K; i++)
-            G[i] = add ? W[i] : NAN; /* written over: garbage must not leak */
-        drnn_gemm_ytx(G, Yt, R, Xp, (size_t)K, T, M, K, add);
-        for (int i = 0; i < M; i++)
-            for (int k = 0; k < K; k++) {
-                double sum = add ? W[(size_t)i * K + k] : 0;
-                for (int t = 0; t < T; t++)
-                    sum += (double)Y[yrow[t] * ldy + i] * X[xrow[t] * ldx + k];
-                ck_assert_msg(fabs(G[(size_t)i * K + k] - sum) < tol, "ytx add=%d T=%d M=%d K=%d",
-                              add, T, M, K);
-            }
-    }
-    check_simd_vs_ref(T, M, K, W, X, ldx, Y, ldy, Yt, R, Xp);
-    free(W), free(out), free(X), free(Y), free(Yt), free(Xp), free(G), free(yrow), free(xrow);
-}
-
-/* Every block size and every tail: K with vector columns and scalar tails
- * of every length, small T and M of every remainder, and shapes past the
- * kernels' cache blocking (more than 128 rows of W, more than one chunk of
- * steps). */
-START_TEST(test_kernels_match_naive)
-{
-    static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 20, 29, 33, 37, 64};
-    enum { NS = sizeof sizes / sizeof sizes[0] };
-    static const int big[][3] = {{150, 200, 37}, {5, 300, 133}, {300, 27, 260}, {0, 9, 13}};
-    drnn_rng rng;
-    drnn_rng_seed(&rng, 11);
-    for (int a = 0; a < NS; a++)
-        for (int b = 0; b < NS; b++)
-            for (int c = 0; c < NS; c++)
-                check_kernels(sizes[a], sizes[b], sizes[c], &rng);
-    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
-        check_kernels(big[i][0], big[i][1], big[i][2], &rng);
-}
-END_TEST
-
 static Suite *model_suite(void)
 {
     Suite *suite = suite_create("model");
@@ -328,7 +198,6 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_init_seeded);
     tcase_add_test(tc, test_sgd_learns_five_names);
     tcase_add_loop_test(tc, test_group_equals_sequential, 0, 6);
-    tcase_add_test(tc, test_kernels_match_naive);
     suite_add_tcase(suite, tc);
     return suite;
 }

@@ -11,7 +11,8 @@ that file every figure the example quotes: the xxd dump, each row of the
 decoded table (bytes and value, typed by the header table), and the sizes,
 offsets, first weight and CRC-32 of the prose. The document gives the
 trained floats (best_val_loss, the first weight, the CRC-32) for builds with
-and without FMA; the file must match one of the two exactly. Prints what
+FMA and 8-float vectors, with AVX-512 (16-float vectors) and without FMA;
+the file must match one of them exactly. Prints what
 differs and exits 1 if anything does.
 """
 import os
@@ -106,23 +107,28 @@ def main(argv):
     struct.pack_into("<Q", body, 16, len(body) + 4)
     ck = bytes(body) + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
-    # A build without FMA: its own figures, then the rest as for FMA.
-    m = re.search(r"without\s+FMA.*?`best_val_loss`\s+is\s+([0-9.]+)\s+\(`([0-9a-f ]+)`\),"
-                  r"\s+the\s+first\s+weight\s+is\s+again\s+`([0-9a-f ]+)`,.*?the\s+CRC-32\s+is\s+"
-                  r"`([0-9a-f ]+)`\s+=\s+(0x[0-9a-f]+)", example, re.S)
-    check(m is not None, "the figures of a build without FMA are missing")
-    fma = True
-    if m and ck[200:208] == bytes.fromhex(m.group(2)):
-        fma = False
+    # Builds that round differently (without FMA, with 16-float vectors):
+    # each its own figures, then the rest as for the main ones.
+    variants = re.findall(r"A\s+build\s+(with(?:out)?\s+[\w-]+).*?writes\s+every\s+other\s+byte\s+the\s+same,"
+                          r"\s+but\s+`best_val_loss`\s+is\s+([0-9.]+)\s+\(`([0-9a-f ]+)`\),\s+the\s+first\s+"
+                          r"weight\s+is\s+(?:again\s+)?`([0-9a-f ]+)`,.*?the\s+CRC-32\s+is\s+"
+                          r"`([0-9a-f ]+)`\s+=\s+(0x[0-9a-f]+)", example, re.S)
+    check(any(v[0] == "without FMA" for v in variants), "the figures of a build without FMA are missing")
+    build = None
+    for name, best_text, best_hex, first_hex, crc_hex, crc_num in variants:
+        if ck[200:208] != bytes.fromhex(best_hex):
+            continue
+        build = name
         best = struct.unpack_from("<d", ck, 200)[0]
-        check(float(m.group(1)) == best, "without FMA: best_val_loss %r, the doc says %s" % (best, m.group(1)))
+        check(float(best_text) == best, "%s: best_val_loss %r, the doc says %s" % (name, best, best_text))
         first = 288 + 4 * struct.unpack_from("<I", ck, 28)[0] + len(new_path)
-        check(ck[first:first + 4] == bytes.fromhex(m.group(3)),
-              "without FMA: the first weight is %s, the doc says %s" % (ck[first:first + 4].hex(" "), m.group(3)))
-        check(ck[-4:] == bytes.fromhex(m.group(4)) and int(m.group(5), 16) == struct.unpack("<I", ck[-4:])[0],
-              "without FMA: the CRC-32 is %s, the doc says %s" % (ck[-4:].hex(" "), m.groups()[3:]))
+        check(ck[first:first + 4] == bytes.fromhex(first_hex),
+              "%s: the first weight is %s, the doc says %s" % (name, ck[first:first + 4].hex(" "), first_hex))
+        check(ck[-4:] == bytes.fromhex(crc_hex) and int(crc_num, 16) == struct.unpack("<I", ck[-4:])[0],
+              "%s: the CRC-32 is %s, the doc says %s = %s" % (name, ck[-4:].hex(" "), crc_hex, crc_num))
         table = re.search(r"^\| 200 \| `([0-9a-f ]+)` \|", example, re.M)
         ck = ck[:200] + bytes.fromhex(table.group(1)) + ck[208:]
+        break
 
     # The dump.
     dump = re.findall(r"^    ([0-9a-f]{8}: .*)$", example, re.M)
@@ -176,19 +182,19 @@ def main(argv):
     check(m is not None and m.group(1) == documented_path, "the path quoted in the prose is not %s" % documented_path)
     m = re.search(r"the\s+first,\s+`([0-9a-f ]+)`,\s+is\s+`W_x\[0\]\[0\]\[0\]`\s+=\s+(-?[0-9.]+)", example)
     first = ck[weights:weights + 4]
-    check(not fma or m is not None and bytes.fromhex(m.group(1)) == first
+    check(build is not None or m is not None and bytes.fromhex(m.group(1)) == first
           and round(struct.unpack("<f", first)[0], len(m.group(2).split(".")[1])) == float(m.group(2)),
           "first weight: the doc says %s, the file has %s = %.6f"
           % (m and m.groups(), first.hex(" "), struct.unpack("<f", first)[0]))
     m = re.search(r"the\s+CRC-32\s+`([0-9a-f ]+)`\s+=\s+(0x[0-9a-f]+)", example)
     crc = ck[-4:]
-    check(not fma or m is not None and bytes.fromhex(m.group(1)) == crc and int(m.group(2), 16) == struct.unpack("<I", crc)[0],
+    check(build is not None or m is not None and bytes.fromhex(m.group(1)) == crc and int(m.group(2), 16) == struct.unpack("<I", crc)[0],
           "CRC-32: the doc says %s, the file has %s" % (m and m.groups(), crc.hex(" ")))
 
     for f in failures:
         print("FAIL: docs/checkpoint-format.md, worked example: " + f)
     if not failures:
-        print("the worked example is what this build writes (a build %s FMA)" % ("with" if fma else "without"))
+        print("the worked example is what this build writes (a build %s)" % (build or "with FMA"))
     return 1 if failures else 0
 
 
