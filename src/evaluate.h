@@ -8,9 +8,6 @@
 #include "dinornn/model.h"
 #include "dinornn/names.h"
 
-/* The longest name of c (0 for none or NULL). */
-int drnn_longest_name(const drnn_corpus *c);
-
 /* Summed loss of w over c and its predicted characters, in DRNN_EVAL_CHUNKS
  * fixed chunks; n_scratch workspaces, each for groups of up to group names
  * as long as c's longest. */

@@ -388,15 +388,6 @@ static void print_continue(const options *o)
     free(val);
 }
 
-static int longest(const drnn_corpus *c)
-{
-    int n = 0;
-    for (size_t i = 0; i < c->count; i++)
-        if (drnn_corpus_len(c, i) > n)
-            n = drnn_corpus_len(c, i);
-    return n;
-}
-
 /* A model too big for the machine is refused before its weights are
  * initialised, instead of failing or swapping minutes into the run. */
 static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *train,
@@ -404,7 +395,8 @@ static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *t
 {
     drnn_hparams h = *hp;
     h.model.vocab = vocab;
-    int max_len = longest(train) > longest(val) ? longest(train) : longest(val);
+    int max_len = drnn_longest_name(train) > drnn_longest_name(val) ? drnn_longest_name(train)
+                                                                    : drnn_longest_name(val);
     drnn_memory m;
     drnn_train_memory(&m, &h, max_len, train->count, threads);
     const char *what;

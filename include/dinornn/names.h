@@ -125,6 +125,9 @@ int drnn_corpus_parse(drnn_corpus *out, drnn_vocab *vocab, uint64_t *fingerprint
 int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
                         drnn_error *err);
 
+/* The length of c's longest name (0 for none or a NULL c). */
+int drnn_longest_name(const drnn_corpus *c);
+
 /* 1 if tokens[0 .. n-1] is one of the corpus's names, else 0. */
 int drnn_corpus_contains(const drnn_corpus *c, const drnn_token *tokens, int n);
 
