@@ -22,7 +22,8 @@ _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754
 /* Version 1: 272-byte header. Version 2 (LSTM and GRU cells) appends
  * dropout and weight decay: 288 bytes. The body is laid out alike. */
 #define HEADER_SIZE_V1 272u
-#define HEADER_SIZE 288u
+#define HEADER_SIZE_V2 288u
+#define HEADER_SIZE 328u      /* version 3, the one written */
 #define MOMENT1 1u
 #define MOMENT2 2u
 
@@ -153,8 +154,14 @@ enum { /* byte offsets of the fields that are not hyperparameters */
     AT_MAGIC = 0, AT_VERSION = 8, AT_HEADER_SIZE = 12, AT_FILE_SIZE = 16, AT_VOCAB = 28,
     AT_PARAMS = 40, AT_EPOCH = 160, AT_EPOCH_POS = 168, AT_STEP = 176, AT_EPOCH_LOSS = 184,
     AT_EPOCH_CHARS = 192, AT_BEST_LOSS = 200, AT_BEST_EPOCH = 208, AT_RNG = 216,
-    AT_DATA_FP = 248, AT_VAL_FP = 256, AT_FLAGS = 264, AT_PATH_LEN = 268
+    AT_DATA_FP = 248, AT_VAL_FP = 256, AT_FLAGS = 264, AT_PATH_LEN = 268,
+    AT_LR_SCALE = 296, AT_LR_DECAY_EPOCH = 304 /* version 3 */
 };
+
+static uint32_t header_size_of(uint32_t version)
+{
+    return version == 1 ? HEADER_SIZE_V1 : version == 2 ? HEADER_SIZE_V2 : HEADER_SIZE;
+}
 
 static void put_u32_at(unsigned char *buf, size_t at, uint32_t x)
 {
@@ -255,6 +262,8 @@ static void put_header(unsigned char *buf, const drnn_train_state *st, size_t si
     put_u64_at(buf, AT_EPOCH_CHARS, (uint64_t)st->epoch_chars);
     put_f64_at(buf, AT_BEST_LOSS, st->best_val_loss);
     put_u64_at(buf, AT_BEST_EPOCH, (uint64_t)st->best_epoch);
+    put_f64_at(buf, AT_LR_SCALE, st->lr_scale);
+    put_u64_at(buf, AT_LR_DECAY_EPOCH, (uint64_t)st->lr_decay_epoch);
     for (int i = 0; i < 4; i++)
         put_u64_at(buf, AT_RNG + 8 * (size_t)i, st->rng.s[i]);
     put_u64_at(buf, AT_DATA_FP, st->data_fingerprint);
@@ -319,7 +328,8 @@ static int valid_symbol(uint32_t cp)
 typedef struct ckpt_header {
     uint32_t version, header_size, vocab, flags, path_len;
     uint64_t file_size, params, epoch, epoch_pos, step, epoch_chars, best_epoch, data_fp, val_fp;
-    double epoch_loss, best_loss;
+    double epoch_loss, best_loss, lr_scale;
+    uint64_t lr_decay_epoch;
     drnn_rng rng;
     drnn_hparams hp;
     int hp_fit;               /* every integer hyperparameter fits an int */
@@ -350,7 +360,7 @@ static int check_version(const unsigned char *buf, size_t len, const char *label
                          "%s: checkpoint format version %u; this dinornn reads versions 1 to %d%s",
                          label, *version, DRNN_CKPT_VERSION,
                          *version > DRNN_CKPT_VERSION ? ": it was written by a newer dinornn" : "");
-    const uint32_t header_expected = *version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+    const uint32_t header_expected = header_size_of(*version);
     if (len < header_expected)
         return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
                          "%s: truncated checkpoint (%zu bytes, the header alone is %u)", label,
@@ -374,6 +384,9 @@ static void read_header(const unsigned char *buf, uint32_t version, ckpt_header 
     h->epoch_chars = get_u64_at(buf, AT_EPOCH_CHARS);
     h->best_loss = get_f64_at(buf, AT_BEST_LOSS);
     h->best_epoch = get_u64_at(buf, AT_BEST_EPOCH);
+    /* Before version 3 no run had decayed on a plateau. */
+    h->lr_scale = version >= 3 ? get_f64_at(buf, AT_LR_SCALE) : 1;
+    h->lr_decay_epoch = version >= 3 ? get_u64_at(buf, AT_LR_DECAY_EPOCH) : (uint64_t)-1;
     for (int i = 0; i < 4; i++)
         h->rng.s[i] = get_u64_at(buf, AT_RNG + 8 * (size_t)i);
     h->data_fp = get_u64_at(buf, AT_DATA_FP);
@@ -386,7 +399,7 @@ static void read_header(const unsigned char *buf, uint32_t version, ckpt_header 
  * is allocated. */
 static int check_sizes(ckpt_header *h, size_t len, const char *label, drnn_error *err)
 {
-    const uint32_t header_expected = h->version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+    const uint32_t header_expected = header_size_of(h->version);
     if (h->header_size != header_expected)
         return CORRUPT("wrong header size");
     h->hp.model.vocab = h->vocab <= DRNN_MAX_VOCAB ? (int)h->vocab : 0;
@@ -424,7 +437,8 @@ static int check_fields(const ckpt_header *h, const char *label, drnn_error *err
     if (h->epoch > INT64_MAX / 2 || h->epoch_pos > INT64_MAX / 2 || h->step > INT64_MAX / 2 ||
         h->epoch_chars > INT64_MAX / 2 || !isfinite(h->epoch_loss) || isnan(h->best_loss) ||
         h->best_loss == -HUGE_VAL || (int64_t)h->best_epoch < -1 ||
-        (int64_t)h->best_epoch > (int64_t)h->epoch ||
+        (int64_t)h->best_epoch > (int64_t)h->epoch || !(h->lr_scale > 0 && h->lr_scale <= 1) ||
+        (int64_t)h->lr_decay_epoch < -1 || (int64_t)h->lr_decay_epoch > (int64_t)h->epoch ||
         (h->rng.s[0] | h->rng.s[1] | h->rng.s[2] | h->rng.s[3]) == 0)
         return CORRUPT("progress counters out of range");
     if (!hp->has_val_file && h->val_fp != 0)
@@ -517,6 +531,8 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     st->epoch_chars = (int64_t)h.epoch_chars;
     st->best_val_loss = h.best_loss;
     st->best_epoch = (int64_t)h.best_epoch;
+    st->lr_scale = h.lr_scale;
+    st->lr_decay_epoch = (int64_t)h.lr_decay_epoch;
     st->data_fingerprint = h.data_fp;
     st->val_fingerprint = h.val_fp;
     return drnn_ok(err);

@@ -17,7 +17,7 @@ _Static_assert(sizeof(drnn_optimizer) == sizeof(int) && sizeof(drnn_clip_mode) =
 static const char *const cells[] = {"rnn", "lstm", "gru", NULL};
 static const char *const optimizers[] = {"sgd", "adagrad", "adam", NULL};
 static const char *const clip_modes[] = {"norm", "value", NULL};
-static const char *const schedules[] = {"constant", "step", "cosine", NULL};
+static const char *const schedules[] = {"constant", "step", "cosine", "plateau", NULL};
 
 #define AT(field) offsetof(drnn_hparams, field)
 
@@ -25,17 +25,18 @@ static const char *const schedules[] = {"constant", "step", "cosine", NULL};
 static const drnn_hparam_info table[] = {
     {"cell", 0, "Model", "CELL", "recurrent cell: rnn (tanh), lstm or gru",
      DRNN_HP_CHOICE, AT(model.cell), DRNN_CELL_GRU, 0, 0, 0, cells, 0, 24, 1, 0},
-    {"hidden", 'H', "Model", "N", "units per layer, 1..4096",
-     DRNN_HP_INT, AT(model.hidden), 128, 1, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1, 0},
-    {"layers", 'l', "Model", "N", "stacked layers, 1..16",
-     DRNN_HP_INT, AT(model.layers), 2, 1, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1, 0},
+    {"hidden", 'H', "Model", "N", "units per layer, 1..4096; 0: from the data",
+     DRNN_HP_INT, AT(model.hidden), 0, 0, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1, 0},
+    {"layers", 'l', "Model", "N", "stacked layers, 1..16; 0: from the data",
+     DRNN_HP_INT, AT(model.layers), 0, 0, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1, 0},
     {"optimizer", 0, "Training", "NAME", "sgd, adagrad or adam",
      DRNN_HP_CHOICE, AT(optimizer), DRNN_OPT_ADAM, 0, 0, 0, optimizers, 0, 48, 1, 0},
     {"clip-mode", 0, "Training", "MODE", "norm (global norm) or value (each element)",
      DRNN_HP_CHOICE, AT(clip_mode), DRNN_CLIP_NORM, 0, 0, 0, clip_modes, 0, 52, 1, 0},
     {"schedule", 0, "Training", "NAME",
-     "constant, step (halve every 10 epochs) or cosine\n(down to 0 over --epochs)",
-     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_CONSTANT, 0, 0, 0, schedules, 0, 56, 1, 0},
+     "plateau (times --lr-decay after --lr-patience\nepochs without a new best), constant, step\n"
+     "(halve every 10 epochs) or cosine (down to 0\nover --epochs)",
+     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_PLATEAU, 0, 0, 0, schedules, 0, 56, 1, 0},
     {"batch", 'b', "Training", "N", "names per mini-batch, 1..8192",
      DRNN_HP_INT, AT(batch), 32, 1, DRNN_MAX_BATCH, 0, NULL, 0, 60, 1, 0},
     {"lr", 0, "Training", "X", "learning rate, 1e-12 <= X <= 100",
@@ -70,6 +71,14 @@ static const drnn_hparam_info table[] = {
      DRNN_HP_REAL, AT(dropout), 0.3, 0, 0.99, 0, NULL, 0, 272, 2, 0},
     {"weight-decay", 0, "Training", "X", "decoupled (AdamW) for adam, L2 otherwise, 0..10",
      DRNN_HP_REAL, AT(weight_decay), 0, 0, 10, 0, NULL, 0, 280, 2, 0},
+    {"lr-patience", 0, "Training", "N",
+     "plateau schedule: epochs without a new best\nbefore the learning rate decays, 1..1000",
+     DRNN_HP_INT, AT(lr_patience), 2, 1, 1000, 0, NULL, 0, 312, 3, 2},
+    {"patience", 0, "Training", "N",
+     "stop after N epochs without a new best\nvalidation loss; 0: never stop early",
+     DRNN_HP_INT, AT(patience), 6, 0, 1000000, 0, NULL, 1, 316, 3, 0},
+    {"lr-decay", 0, "Training", "X", "plateau schedule: the factor of each decay,\n0 < X <= 1",
+     DRNN_HP_REAL, AT(lr_decay), 0.5, 0, 1, 1, NULL, 0, 320, 3, 0.5},
 };
 
 #undef AT
@@ -190,8 +199,14 @@ int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err)
         return drnn_fail(err, DRNN_ERR_INVALID, "the cosine schedule's floor %g is above --lr %g",
                          hp->lr_min, hp->lr);
     drnn_config model = hp->model;
+    /* Not known until the data is read: the vocabulary, and the sizes left
+     * to drnn_hparams_fit_data. */
     if (model.vocab == 0)
-        model.vocab = 2; /* not known until the data is read */
+        model.vocab = 2;
+    if (model.hidden == 0)
+        model.hidden = 1;
+    if (model.layers == 0)
+        model.layers = 1;
     int rc = drnn_config_check(&model, err);
     return rc ? rc : drnn_ok(err);
 }
@@ -228,4 +243,13 @@ double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch)
     default:
         return hp->lr;
     }
+}
+
+void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars, int vocab)
+{
+    (void)vocab;
+    if (hp->model.hidden == 0)
+        hp->model.hidden = train_chars < 100000 ? 128 : 256;
+    if (hp->model.layers == 0)
+        hp->model.layers = 2;
 }

@@ -58,7 +58,7 @@ static const run_option run_options[] = {
     {"val-data", required_argument, OPT_VAL_DATA, "Data", "FILE",
      "validation names from FILE instead of a split"},
     {"epochs", required_argument, 'e', "Training", "N",
-     "epochs to reach, counting resumed ones (default 25)"},
+     "epochs to reach at most, counting resumed ones\n(default 100; --patience stops earlier)"},
     {"threads", required_argument, 'j', "Training", "N",
      "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
     {"checkpoint-dir", required_argument, 'c', "Checkpoints and output", "DIR",
@@ -514,6 +514,7 @@ typedef struct run {
     drnn_trainer *trainer;
     FILE *log;
     double start;
+    int fitted;                   /* the model's size was chosen from the data */
 } run;
 
 /* The directory belongs to one run: a resumed run goes on with the one there;
@@ -662,6 +663,12 @@ static void start_run(run *r, const drnn_vocab *vocab)
 {
     options *o = &r->o;
     drnn_error err;
+    if (!o->resume) {
+        /* Predicted characters: each name's symbols and its end. */
+        int64_t chars = (int64_t)(r->train.start[r->train.count] + r->train.count);
+        r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0;
+        drnn_hparams_fit_data(&o->hp, chars, vocab->size);
+    }
     check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
     if (!o->resume) {
         o->hp.has_val_file = o->val_data != NULL;
@@ -716,12 +723,24 @@ static void announce(run *r)
             printf("validating on other names (%s) than before; ", o->val_data);
         printf("the best loss so far no longer counts\n");
     }
-    printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
-           "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
+    char schedule[96] = "";
+    if (st->hp.schedule == DRNN_SCHED_PLATEAU)
+        snprintf(schedule, sizeof schedule, ", x%g after %d epochs without a new best",
+                 st->hp.lr_decay, st->hp.lr_patience);
+    else
+        snprintf(schedule, sizeof schedule, ", %s schedule",
+                 st->hp.schedule == DRNN_SCHED_STEP ? "step" :
+                 st->hp.schedule == DRNN_SCHED_COSINE ? "cosine" : "constant");
+    char stop[64] = "";
+    if (st->hp.patience > 0)
+        snprintf(stop, sizeof stop, "; stops after %d epochs without one", st->hp.patience);
+    printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d%s, dropout %g, "
+           "%zu parameters; %s lr %g%s, batch %d%s; %d thread%s\n",
            r->data_path, r->train.count, r->val.count, st->vocab.size,
            drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
-           st->hp.dropout, st->weights.count, drnn_optimizer_name(st->hp.optimizer), st->hp.lr,
-           st->hp.batch, r->threads, r->threads == 1 ? "" : "s");
+           r->fitted ? " (sized for the data)" : "", st->hp.dropout, st->weights.count,
+           drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
+           r->threads, r->threads == 1 ? "" : "s");
     if (o->resume)
         printf("resuming from %s at epoch %lld%s%s%s\n", r->resume_path, (long long)st->epoch,
                st->epoch_pos ? " (part way through)" : "",
@@ -743,7 +762,11 @@ static void prepare_saves(run *r)
     if (st->epoch >= o->epochs && !o->quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
                (long long)st->epoch, o->epochs);
-    if (st->epoch < o->epochs)
+    else if (drnn_state_stalled(st) && !o->quiet)
+        printf("the run stopped early at epoch %lld: no new best since epoch %lld; nothing to "
+               "do (raise --patience, or give --patience 0, to train on)\n",
+               (long long)st->epoch, (long long)st->best_epoch);
+    if (st->epoch < o->epochs && !drnn_state_stalled(st))
         check_can_save(r->latest, r->best, o->checkpoint_dir);
     if (r->trained_on && !r->switched) {
         record_moved_data(r->latest, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
@@ -780,6 +803,8 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
     rep->train_loss = part.train_loss;
     rep->val_loss = part.val_loss;
     rep->improved = part.improved;
+    rep->lr = part.lr;
+    rep->lr_decayed = part.lr_decayed;
 }
 
 /* An epoch's line, its samples and its JSON line in the log. */
@@ -788,9 +813,10 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     const drnn_train_state *st = &r->st;
     double cps = dt > 0 ? (double)rep->chars / dt : 0;
     if (!r->o.quiet) {
-        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]%s\n",
                (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
-               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s");
+               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
+               rep->lr_decayed ? "  (learning rate lowered)" : "");
         print_samples(st, &r->train, r->o.samples);
         check_stdout(st, r->latest);
     }
@@ -804,7 +830,7 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
                 (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
                 cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
                 cli_json_number(d, sizeof d, now_seconds() - r->start),
-                cli_json_number(e, sizeof e, drnn_learning_rate(&st->hp, st->epoch - 1)),
+                cli_json_number(e, sizeof e, rep->lr),
                 r->threads) < 0 ||
         fflush(r->log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
@@ -816,7 +842,7 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
 static int train_epochs(run *r)
 {
     drnn_train_state *st = &r->st;
-    while (st->epoch < r->o.epochs) {
+    while (st->epoch < r->o.epochs && !drnn_state_stalled(st)) {
         double t0 = now_seconds();
         drnn_epoch_report rep;
         run_epoch(r, &rep);
@@ -834,6 +860,9 @@ static int train_epochs(run *r)
         if (rep.improved)
             save_or_die(st, r->best, r->o.checkpoint_dir);
         report_epoch(r, &rep, dt);
+        if (drnn_state_stalled(st) && !r->o.quiet && st->epoch < r->o.epochs)
+            printf("stopping early: no new best %s loss in %d epochs (--patience)\n",
+                   r->val.count ? "validation" : "training", st->hp.patience);
     }
     return EXIT_OK;
 }
@@ -869,7 +898,7 @@ int main(int argc, char **argv)
     run r;
     memset(&r, 0, sizeof r);
     drnn_hparams_default(&r.o.hp);
-    r.o.epochs = 25;
+    r.o.epochs = 100;
     r.o.samples = 5;
     r.o.checkpoint_dir = "checkpoints";
     parse_options(&r.o, argc, argv);

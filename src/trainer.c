@@ -51,6 +51,8 @@ int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_voca
     drnn_rng_seed(&st->rng, hp->seed ^ 0x73687566666c6531ULL /* "shuffle1" */);
     st->best_val_loss = HUGE_VAL;
     st->best_epoch = -1;
+    st->lr_scale = 1;
+    st->lr_decay_epoch = -1;
     st->data_fingerprint = data_fingerprint;
     st->val_fingerprint = val_fingerprint;
     return drnn_ok(err);
@@ -67,6 +69,33 @@ void drnn_state_free(drnn_train_state *st)
     drnn_params_free(&st->moment2);
     free(st->data_path);
     memset(st, 0, sizeof *st);
+}
+
+double drnn_state_learning_rate(const drnn_train_state *st)
+{
+    if (st->hp.schedule == DRNN_SCHED_PLATEAU)
+        return st->hp.lr * st->lr_scale;
+    return drnn_learning_rate(&st->hp, st->epoch);
+}
+
+int drnn_state_stalled(const drnn_train_state *st)
+{
+    return st->hp.patience > 0 && st->best_epoch >= 0 &&
+           st->epoch - st->best_epoch >= st->hp.patience;
+}
+
+/* The plateau schedule, after an epoch without a new best: a decay once
+ * lr_patience epochs have passed since the best or since the last decay,
+ * whichever is later (a decay gives the lower rate its own epochs). */
+static int plateau_decay(drnn_train_state *st)
+{
+    int64_t since = st->best_epoch > st->lr_decay_epoch ? st->best_epoch : st->lr_decay_epoch;
+    if (st->hp.schedule != DRNN_SCHED_PLATEAU || since < 0 ||
+        st->epoch - since < st->hp.lr_patience)
+        return 0;
+    st->lr_scale *= st->hp.lr_decay;
+    st->lr_decay_epoch = st->epoch;
+    return 1;
 }
 
 /* ---- the trainer ---- */
@@ -429,6 +458,8 @@ static void finish_epoch(drnn_trainer *t, drnn_epoch_report *rep)
         st->best_val_loss = score;
         st->best_epoch = st->epoch;
         rep->improved = 1;
+    } else {
+        rep->lr_decayed = plateau_decay(st);
     }
 }
 
@@ -437,9 +468,10 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
 {
     drnn_train_state *st = t->st;
     const size_t n = t->train->count, batch = (size_t)st->hp.batch;
-    const double lr = drnn_learning_rate(&st->hp, st->epoch);
+    const double lr = drnn_state_learning_rate(st);
     memset(rep, 0, sizeof *rep);
     rep->val_loss = NAN;
+    rep->lr = lr;
     /* A caller that put another state's generator in place (a checkpoint
      * loaded into the same struct) gets that state's order. */
     if (memcmp(&t->shuffled_from, &st->rng, sizeof st->rng) != 0)

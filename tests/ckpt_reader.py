@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ckpt_reader.py: an independent reader of dinornn checkpoints (format
-versions 1 and 2), written from docs/checkpoint-format.md alone. It uses
+versions 1 to 3), written from docs/checkpoint-format.md alone. It uses
 only the Python standard library and nothing from the project.
 
 Usage: ckpt_reader.py FILE
@@ -18,8 +18,9 @@ import sys
 import zlib
 
 MAGIC = b"DRNNCKPT"
-# Header size of each version this reader knows; version 2 appends two f64.
-HEADER_SIZES = {1: 272, 2: 288}
+# Header size of each version this reader knows; version 2 appends two f64,
+# version 3 the plateau schedule's settings and state.
+HEADER_SIZES = {1: 272, 2: 288, 3: 328}
 MAX_VERSION = max(HEADER_SIZES)
 MAX_PATH = 4096
 MAX_VOCAB = 65536
@@ -32,7 +33,7 @@ COUNTER_MAX = (2**63 - 1) // 2
 CELLS = {0: ("rnn", 1, 0), 1: ("lstm", 4, 0), 2: ("gru", 3, 1)}
 OPTIMIZERS = ["sgd", "adagrad", "adam"]
 CLIP_MODES = ["norm", "value"]
-SCHEDULES = ["constant", "step", "cosine"]
+SCHEDULES = ["constant", "step", "cosine", "plateau"]
 MOMENT1, MOMENT2 = 1, 2
 
 # (name, struct code, offset) for every header field after the magic that
@@ -56,6 +57,11 @@ HEADER = [
 ]
 # Fields that version 2 adds; a version-1 file reads them as 0.
 HEADER_V2 = [("dropout", "d", 272), ("weight_decay", "d", 280)]
+# Fields that version 3 adds, and what an older file implies for them.
+HEADER_V3 = [("lr_scale", "d", 296), ("lr_decay_epoch", "q", 304), ("lr_patience", "I", 312),
+             ("patience", "I", 316), ("lr_decay", "d", 320)]
+BEFORE_V3 = {"lr_scale": 1.0, "lr_decay_epoch": -1, "lr_patience": 2, "patience": 0,
+             "lr_decay": 0.5}
 
 
 class BadCheckpoint(Exception):
@@ -118,7 +124,9 @@ def hparams_ok(h):
             and in_range(h["eps"], 1e-30, 1) and in_range(h["clip"], 0, 1e30)
             and in_range(h["step_gamma"], 1e-12, 1) and in_range(h["lr_min"], 0, h["lr"])
             and in_range(h["val_fraction"], 0, 0.999999)
-            and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10))
+            and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10)
+            and 1 <= h["lr_patience"] <= 1000 and h["patience"] <= 1000000
+            and math.isfinite(h["lr_decay"]) and 0 < h["lr_decay"] <= 1)
 
 
 def decode(buf):
@@ -144,10 +152,12 @@ def decode(buf):
     header_size = HEADER_SIZES[version]
     if n < header_size:
         raise truncated("%d bytes, the header alone is %d" % (n, header_size))
-    fields = HEADER + (HEADER_V2 if version >= 2 else [])
+    fields = HEADER + (HEADER_V2 if version >= 2 else []) + (HEADER_V3 if version >= 3 else [])
     h = {name: struct.unpack_from("<" + code, buf, off)[0] for name, code, off in fields}
     h.setdefault("dropout", 0.0)
     h.setdefault("weight_decay", 0.0)
+    for key, value in BEFORE_V3.items():
+        h.setdefault(key, value)
 
     # 6-12: sizes.
     if h["header_size"] != header_size:
@@ -188,6 +198,8 @@ def decode(buf):
                 or not math.isfinite(h["epoch_loss"]) or math.isnan(h["best_val_loss"])
                 or h["best_val_loss"] == -math.inf
                 or not -1 <= h["best_epoch"] <= h["epoch"]
+                or not (math.isfinite(h["lr_scale"]) and 0 < h["lr_scale"] <= 1)
+                or not -1 <= h["lr_decay_epoch"] <= h["epoch"]
                 or (h["rng0"] | h["rng1"] | h["rng2"] | h["rng3"]) == 0):
             raise corrupt("progress counters out of range")
         if h["has_val_file"] == 0 and h["val_fingerprint"] != 0:
@@ -247,7 +259,7 @@ def summary(h, symbols, path, tensors, crc_ok):
     }
     for key in ("lr", "momentum", "beta1", "beta2", "eps", "clip", "step_gamma", "lr_min",
                 "val_fraction", "dropout", "weight_decay", "step_epochs", "cosine_epochs",
-                "seed"):
+                "seed", "lr_patience", "lr_decay", "patience"):
         out[key] = h[key]
     out["keep_case"] = bool(h["keep_case"])
     out["has_val_file"] = bool(h["has_val_file"])
@@ -255,6 +267,8 @@ def summary(h, symbols, path, tensors, crc_ok):
         out[key] = h[key]
     out["best_val_loss"] = best if math.isfinite(best) else None  # +inf: no best yet
     out["best_epoch"] = h["best_epoch"]
+    out["lr_scale"] = h["lr_scale"]
+    out["lr_decay_epoch"] = h["lr_decay_epoch"]
     out["rng_state"] = ["0x%016x" % h["rng%d" % i] for i in range(4)]
     out["data_fingerprint"] = "0x%016x" % h["data_fingerprint"]
     out["val_fingerprint"] = "0x%016x" % h["val_fingerprint"]

@@ -101,7 +101,7 @@ expect 1 "" "resume from a truncated checkpoint" -- "$train" --resume="$d/cut.ck
 cmp -s "$ck" "$tmp/m/latest.ckpt" && ok "... which left the checkpoint directory alone" || bad "the good checkpoint changed"
 
 # Options out of range.
-expect 2 "--layers"  "0 layers"            -- "$train" --layers 0
+expect 2 "--layers"  "negative layers"     -- "$train" --layers -1
 expect 2 "--batch"   "negative batch"      -- "$train" --batch -4
 expect 2 "--lr"      "NaN learning rate"   -- "$train" --lr nan
 expect 2 "--hidden"  "absurd hidden size"  -- "$train" --hidden 1000000000000
@@ -123,7 +123,7 @@ expect 2 "^dinornn-train: --dropout: '0\.1x' is not a decimal number" "trailing 
 expect 2 "^dinornn-train: --lr: 1e-13 is out of range \(must be >= 1e-12 and <= 100\)" \
   "a learning rate below the floor: the true range" -- "$train" --lr 1e-13 "${no[@]}"
 expect 2 "^dinornn-train: --lr: 1e999 is out of range" "a number that overflows a double" -- "$train" --lr 1e999 "${no[@]}"
-expect 2 "^dinornn-train: --hidden: 99999999999999999999 is out of range \(must be from 1 to 4096\)" \
+expect 2 "^dinornn-train: --hidden: 99999999999999999999 is out of range \(must be from 0 to 4096\)" \
   "an integer that overflows" -- "$train" --hidden 99999999999999999999 "${no[@]}"
 expect 2 "^dinornn-train: --seed: 18446744073709551616 is out of range \(must be from 0 to 18446744073709551615\)" \
   "a seed that overflows 64 bits" -- "$train" --seed 18446744073709551616 "${no[@]}"
@@ -178,6 +178,7 @@ cmp -s "$tmp/before.ckpt" "$tmp/full/latest.ckpt" && ok "... and it is" || bad "
 # checkpoint stays and loads, and the message names the epoch and what to try.
 head -n 10 "$data" > "$d/ten.txt"
 div=(--data "$d/ten.txt" --optimizer sgd --lr 100 --weight-decay 10 --clip 0 --layers 1 --hidden 8
+     --schedule constant --patience 0
      --val-fraction 0.2 --samples 0 --threads 1 --quiet)
 "$train" "${div[@]}" --epochs 100 -c "$tmp/div" --log "$tmp/div.jsonl" 2>"$tmp/div.err"
 status=$?

@@ -13,10 +13,10 @@ for opt in --data --layers --hidden --batch --epochs --lr --optimizer --clip --c
 done
 expect 0 '' "--version exits 0" -- "$train" --version
 grep -q "dinornn" "$tmp/out" && ok "--version names the package" || bad "--version output: $(cat "$tmp/out")"
-expect 2 "--layers: 0 is out of range \(must be from 1 to 16\)" "0 layers refused" -- "$train" --layers 0
+expect 2 "--layers: 17 is out of range \(must be from 0 to 16\)" "17 layers refused" -- "$train" --layers 17
 expect 2 "--batch" "negative batch refused" -- "$train" --batch -1
 expect 2 "--lr" "NaN learning rate refused" -- "$train" --lr nan
-expect 2 "--hidden: 100000 is out of range \(must be from 1 to 4096\)" "absurd hidden size refused" -- "$train" --hidden 100000
+expect 2 "--hidden: 100000 is out of range \(must be from 0 to 4096\)" "absurd hidden size refused" -- "$train" --hidden 100000
 expect 2 "--optimizer.*sgd, adagrad, adam" "unknown optimizer refused" -- "$train" --optimizer rmsprop
 expect 2 "--val-fraction" "validation fraction 1 refused" -- "$train" --val-fraction 1
 expect 2 "Try .*--help" "unknown option suggests --help" -- "$train" --no-such-option
@@ -112,7 +112,7 @@ tail -n 1 "$tmp/out" | grep -q "^best validation loss .* not saved in .*nobest; 
 
 # --- SIGINT: finish the mini-batch, checkpoint, say how to resume, exit 130;
 # then --resume completes the interrupted epoch and one more ---
-"$train" "${tiny[@]}" --hidden 64 --epochs 100000 --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl" 2> "$tmp/int.err" &
+"$train" "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl" 2> "$tmp/int.err" &
 pid=$!
 for _ in $(seq 200); do [ -s "$tmp/int/latest.ckpt" ] && break; sleep 0.05; done
 sleep 0.3
@@ -126,7 +126,7 @@ expect 0 "" "training resumes after SIGINT" -- \
   "$train" --resume --epochs $((done_epochs + 2)) --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl"
 [ "$(wc -l < "$tmp/int.jsonl")" -eq $((done_epochs + 2)) ] && ok "the resumed run finished its epochs" \
   || bad "log has $(wc -l < "$tmp/int.jsonl") epochs, expected $((done_epochs + 2))"
-"$train" "${tiny[@]}" --hidden 64 --epochs 100000 --checkpoint-dir "$tmp/int" --resume 2>/dev/null &
+"$train" "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/int" --resume 2>/dev/null &
 pid=$!
 sleep 0.5
 kill -TERM $pid

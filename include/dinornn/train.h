@@ -47,6 +47,8 @@ typedef struct drnn_train_state {
                                * validation loss, or the training loss of a run
                                * without validation names; HUGE_VAL before any */
     int64_t best_epoch;
+    double lr_scale;          /* plateau schedule: the product of the decays so far (1 at first) */
+    int64_t lr_decay_epoch;   /* plateau schedule: the epoch of the last decay, -1 before any */
     uint64_t data_fingerprint;
     uint64_t val_fingerprint; /* of the validation file, 0 without one */
     char *data_path;          /* the training names file, as given */
@@ -59,6 +61,12 @@ int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_voca
 void drnn_state_free(drnn_train_state *st);
 
 typedef struct drnn_trainer drnn_trainer;
+
+/* The learning rate of the state's current epoch, whatever the schedule. */
+double drnn_state_learning_rate(const drnn_train_state *st);
+/* 1 when the run has had hp.patience epochs (> 0) without a new best score:
+ * early stopping; training further is still allowed. */
+int drnn_state_stalled(const drnn_train_state *st);
 
 /* The memory a run takes, in bytes (double: no size can overflow), known
  * before anything is allocated: a model too big for the machine can be
@@ -89,6 +97,8 @@ typedef struct drnn_epoch_report {
     double train_loss;        /* mean nats per character over the epoch's mini-batches */
     double val_loss;          /* after the epoch, if finished and there is validation data; else NaN */
     int improved;             /* val_loss (or train loss without validation) is a new best */
+    double lr;                /* the learning rate the epoch trained with */
+    int lr_decayed;           /* the plateau schedule lowered the rate after the epoch */
     int64_t chars;            /* characters trained on by this call */
 } drnn_epoch_report;
 
