@@ -293,6 +293,16 @@ static void check_resume_options(const options *o, const drnn_hparams *ck, const
                 path);
 }
 
+/* On resume, the settings a resume may change take the command line's value. */
+static void apply_resume_options(const options *o, drnn_hparams *ck)
+{
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (o->hp_given[i] && table[i].resume_may_change)
+            drnn_hparam_set(ck, &table[i], drnn_hparam_get(&o->hp, &table[i]));
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -545,6 +555,7 @@ static void claim_directory(run *r)
                     err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
                                                    : "");
         check_resume_options(o, &r->st.hp, r->resume_path);
+        apply_resume_options(o, &r->st.hp);
         if (!r->data_path)
             r->data_path = r->st.data_path;
     } else if (!r->data_path) {

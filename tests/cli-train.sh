@@ -158,7 +158,7 @@ expect 0 "" "... and, pasted into a shell (to finish epoch $e), resumes the run"
 "$train" "${tiny[@]}" --hidden 8 --epochs 1 --quiet --checkpoint-dir "$tmp/k9" || bad "the first epoch failed"
 kills=0
 for i in $(seq 12); do
-  "$train" "${tiny[@]}" --hidden 8 --epochs 100000 --checkpoint-dir "$tmp/k9" --resume &
+  "$train" "${tiny[@]}" --hidden 8 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/k9" --resume &
   pid=$!
   sleep "0.$((RANDOM % 4 + 1))$((RANDOM % 10))"
   kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
@@ -168,5 +168,60 @@ for i in $(seq 12); do
   fi
 done
 [ $kills -gt 0 ] && [ -s "$tmp/k9/latest.ckpt" ] && ok "checkpoint loads after each of $kills kill -9s" || bad "kill -9 test did not run"
+
+# --- the plateau schedule and early stopping ---
+# The learning rate of each logged epoch follows the rule of docs/model.md:
+# after an epoch that is no new best, times --lr-decay once --lr-patience
+# epochs have passed since the later of the best epoch and the last decay.
+plat=(--data "$data" --layers 1 --hidden 16 --batch 8 --samples 0 --lr 0.1 --lr-patience 1 --lr-decay 0.25)
+"$train" "${plat[@]}" --patience 0 --epochs 8 --checkpoint-dir "$tmp/pl8" --log "$tmp/pl8.jsonl" > "$tmp/pl8.out"
+if python3 - "$tmp/pl8.jsonl" > "$tmp/pl8.check" 2>&1 <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+lr, scale, best, best_epoch, last_decay, decays, first = 0.1, 1.0, float("inf"), -1, -1, 0, None
+for r in rows:
+    assert abs(r["lr"] - lr * scale) <= 1e-12 * lr, "epoch %d: lr %r, expected %r" % (r["epoch"], r["lr"], lr * scale)
+    if r["val_loss"] < best:
+        best, best_epoch = r["val_loss"], r["epoch"]
+    elif r["epoch"] - max(best_epoch, last_decay) >= 1:
+        scale, last_decay, decays = scale * 0.25, r["epoch"], decays + 1
+        first = first or r["epoch"]
+# A decay by epoch 4, so that the resume below carries the schedule's state.
+assert len(rows) == 8 and first is not None and first <= 4, "decays %d, the first at %s" % (decays, first)
+print(decays)
+PY
+then
+  ok "the plateau schedule lowered the rate $(cat "$tmp/pl8.check") times, as the rule says"
+  grep -q "(learning rate lowered)" "$tmp/pl8.out" && ok "... and the epoch line says so" || bad "no '(learning rate lowered)' in the output"
+else
+  bad "plateau schedule: $(cat "$tmp/pl8.check")"
+fi
+# Its state goes through a checkpoint: 4 + 4 resumed epochs equal 8.
+"$train" "${plat[@]}" --patience 0 --epochs 4 --quiet --checkpoint-dir "$tmp/pl44"
+"$train" --resume --epochs 8 --quiet --checkpoint-dir "$tmp/pl44"
+cmp -s "$tmp/pl8/latest.ckpt" "$tmp/pl44/latest.ckpt" && ok "plateau: 4 + 4 resumed epochs equal 8, byte for byte" \
+  || bad "plateau: the resumed run differs from the uninterrupted one"
+# Early stopping: a run with --patience 1 stops after its first epoch without
+# a new best, says so, and best.ckpt holds the best epoch.
+"$train" "${plat[@]}" --patience 1 --epochs 200 --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl" > "$tmp/es.out"
+n=$(wc -l < "$tmp/es.jsonl")
+best_epoch=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(min(r, key=lambda x: x["val_loss"])["epoch"])' "$tmp/es.jsonl")
+if [ "$n" -lt 200 ] && [ "$best_epoch" -eq $((n - 1)) ] && grep -q "stopping early: no new best validation loss in 1 epochs" "$tmp/es.out"; then
+  ok "--patience 1 stopped at epoch $n, one after the best ($best_epoch)"
+else
+  bad "early stopping: $n epochs, best at $best_epoch: $(tail -2 "$tmp/es.out")"
+fi
+[ "$(python3 "$top_srcdir/tests/ckpt_reader.py" "$tmp/es/best.ckpt" | sed -n 's/.*"epoch": \([0-9]*\),.*/\1/p')" = "$best_epoch" ] \
+  && ok "... best.ckpt holds epoch $best_epoch" || bad "best.ckpt is not the best epoch"
+expect 0 "" "a resume of the stopped run" -- "$train" --resume --epochs 200 --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl"
+grep -q "stopped early at epoch $n" "$tmp/out" && [ "$(wc -l < "$tmp/es.jsonl")" -eq "$n" ] \
+  && ok "... has nothing to do, and says so" || bad "... $(cat "$tmp/out")"
+"$train" --resume --patience 0 --epochs $((n + 2)) --quiet --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl"
+[ "$(wc -l < "$tmp/es.jsonl")" -eq $((n + 2)) ] && ok "... and --patience 0 trains on" \
+  || bad "--resume --patience 0 did not train 2 more epochs"
+# The model's size from the data: 2 layers of 128 for data/dinos.txt.
+"$train" --data "$data" --epochs 1 --samples 0 --checkpoint-dir "$tmp/auto" > "$tmp/auto.out"
+grep -q "gru 2x128 (sized for the data)" "$tmp/auto.out" && ok "the size chosen from the data is announced" \
+  || bad "first line: $(head -1 "$tmp/auto.out")"
 
 finish
