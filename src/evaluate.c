@@ -2,6 +2,7 @@
  * thread count changes: fixed chunks of names, each in order, then the
  * chunks in order. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dinornn/train.h"
@@ -74,20 +75,22 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
 double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len)
 {
     const int V = w->cfg.vocab;
+    drnn_real *p = malloc((size_t)V * sizeof *p);
+    if (!p)
+        return NAN;
     double nats = 0;
     drnn_stepper_reset(st);
     drnn_token in = DRNN_END;
     for (int t = 0; t <= len; t++) {
-        const drnn_real *z = drnn_stepper_feed(st, w, in);
+        memcpy(p, drnn_stepper_feed(st, w, in), (size_t)V * sizeof *p);
         const drnn_token target = t < len ? name[t] : DRNN_END;
-        double m = z[0], sum = 0;
-        for (int v = 1; v < V; v++)
-            m = z[v] > m ? z[v] : m;
-        for (int v = 0; v < V; v++)
-            sum += exp((double)z[v] - m);
-        nats += m + log(sum) - (double)z[target];
+        /* The arithmetic of the training loss and of the search's scores. */
+        drnn_real zmax;
+        const drnn_real logit = p[target];
+        nats += drnn_softmax(p, V, &zmax) - ((double)logit - zmax);
         in = target;
     }
+    free(p);
     return nats;
 }
 

@@ -247,6 +247,87 @@ static void remove_dir(char *dir)
 
 /* 2 epochs, a checkpoint file, 2 more (from a fresh process's view) equals 4 in one go;
  * so does stopping after 3 mini-batches of epoch 3 and resuming from that. */
+/* A mixture trained member after member (as dinornn-train does): each
+ * member until it reaches `epochs`, then the next; stops after `steps`
+ * mini-batches of member `stop_member` when steps > 0. */
+static void train_members(drnn_train_state *st, const fixture *f, int64_t epochs, int stop_member,
+                          int64_t steps)
+{
+    drnn_trainer *t;
+    drnn_error err;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, st, &f->train, &f->val, &err), DRNN_OK);
+    for (;;) {
+        if (drnn_state_member_done(st, epochs)) {
+            if (st->member + 1 >= st->hp.members)
+                break;
+            drnn_state_next_member(st);
+        }
+        int stop = steps > 0 && st->member == stop_member;
+        ck_assert_int_eq(drnn_trainer_epoch(t, stop ? steps : 0, NULL, &rep, &err), DRNN_OK);
+        if (stop)
+            break;
+    }
+    drnn_trainer_free(t);
+}
+
+/* Members: each starts afresh from its own streams, its best weights are
+ * kept, and a run stopped inside the second member and resumed from a
+ * checkpoint ends with the same bytes as one left alone. */
+START_TEST(test_members_resume_bit_identical)
+{
+    fixture f;
+    fixture_load(&f, 300);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.members = 3;
+    hp.patience = 0;
+    hp.dropout = 0.2;
+    drnn_train_state ref, st, loaded;
+    drnn_error err;
+    new_state(&ref, &hp, &f);
+    ck_assert_int_eq(ref.member, 0);
+    train_members(&ref, &f, 2, 0, 0);
+    ck_assert_int_eq(ref.member, 2);
+    ck_assert_int_eq(ref.epoch, 2);
+    /* Three different members, each slot its member's best weights: the
+     * last member's slot is its weights at its best epoch. */
+    const size_t P = ref.weights.count;
+    ck_assert(memcmp(ref.member_best, ref.member_best + P, P * sizeof(drnn_real)) != 0);
+    ck_assert(memcmp(ref.member_best + P, ref.member_best + 2 * P, P * sizeof(drnn_real)) != 0);
+    if (ref.best_epoch == ref.epoch)
+        ck_assert(memcmp(ref.member_best + 2 * P, ref.weights.data, P * sizeof(drnn_real)) == 0);
+    /* The model is the mixture of all three. */
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    drnn_params model = drnn_state_model(&ref, parts);
+    ck_assert_int_eq(model.mixture, 3);
+    double nats, one;
+    int64_t chars, chars1;
+    ck_assert_int_eq(drnn_evaluate(&model, &f.val, &nats, &chars, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&parts[0], &f.val, &one, &chars1, &err), DRNN_OK);
+    ck_assert_int_eq(chars, chars1);
+    ck_assert(isfinite(nats) && nats != one);
+
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/latest.ckpt", dir);
+    new_state(&st, &hp, &f);
+    train_members(&st, &f, 2, 1, 3); /* 3 mini-batches into the second member */
+    ck_assert_int_eq(st.member, 1);
+    ck_assert_int_eq(st.epoch_pos, 3 * hp.batch);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+    drnn_state_free(&st);
+    ck_assert_int_eq(drnn_checkpoint_load(&loaded, path, &err), DRNN_OK);
+    ck_assert_int_eq(loaded.member, 1);
+    train_members(&loaded, &f, 2, 0, 0);
+    ck_assert_msg(same_state(&ref, &loaded), "a mixture resumed inside a member is not exact");
+    drnn_state_free(&loaded);
+    drnn_state_free(&ref);
+    remove_dir(dir);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_resume_bit_identical)
 {
     fixture f;
@@ -999,6 +1080,7 @@ static Suite *train_suite(void)
     TCase *tc = tcase_create("train");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_threads_bit_identical, 0, N_CONFIGS);
+    tcase_add_test(tc, test_members_resume_bit_identical);
     tcase_add_loop_test(tc, test_resume_bit_identical, 0, N_CONFIGS);
     tcase_add_test(tc, test_huge_thread_count);
     tcase_add_test(tc, test_stop_flag);

@@ -224,4 +224,33 @@ grep -q "stopped early at epoch $n" "$tmp/out" && [ "$(wc -l < "$tmp/es.jsonl")"
 grep -q "gru 2x128 (chosen for the data)" "$tmp/auto.out" && ok "the size chosen from the data is announced" \
   || bad "first line: $(head -1 "$tmp/auto.out")"
 
+# --- a mixture of models ---
+# The default for data/dinos.txt (about 15,000 characters): five members.
+"$train" --data "$data" --epochs 1 --samples 0 --checkpoint-dir "$tmp/auto5" > "$tmp/auto5.out"
+grep -q "a mixture of 5 models, each gru 2x128 (chosen for the data)" "$tmp/auto5.out" \
+  && ok "data/dinos.txt gets a mixture of 5 by default, announced" || bad "first line: $(head -1 "$tmp/auto5.out")"
+mix=(--data "$data" --layers 1 --hidden 16 --batch 16 --members 3 --epochs 2 --patience 0)
+OMP_NUM_THREADS=1 "$train" "${mix[@]}" --samples 1 -c "$tmp/mx1" --log "$tmp/mx1.jsonl" > "$tmp/mx1.out"
+OMP_NUM_THREADS=2 "$train" "${mix[@]}" --samples 0 --quiet -c "$tmp/mx2"
+cmp -s "$tmp/mx1/latest.ckpt" "$tmp/mx2/latest.ckpt" && ok "a mixture: identical checkpoints with 1 and 2 threads" \
+  || bad "a mixture: checkpoints differ between thread counts"
+[ "$(grep -c '^member [123]/3  epoch' "$tmp/mx1.out")" -eq 6 ] && grep -q "^member 3/3 done: .*the mixture of 3: " "$tmp/mx1.out" \
+  && grep -q "^the mixture of 3 models: validation loss" "$tmp/mx1.out" \
+  && ok "each member trains its 2 epochs, and the mixture's loss is reported" || bad "mixture output: $(tail -3 "$tmp/mx1.out")"
+expect 0 "" "dinornn-eval on the mixture" -- "$bin/dinornn-eval" -c "$tmp/mx1/latest.ckpt" --format json
+if python3 - "$tmp/mx1.jsonl" "$tmp/out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+mixed = [r for r in rows if "mixture_loss" in r]
+assert [r["mixture"] for r in mixed] == [1, 2, 3], mixed
+single = min(r["val_loss"] for r in rows if r.get("member") == 1 and "val_loss" in r)
+assert mixed[0]["mixture_loss"] == single, (mixed[0], single)
+ev = json.load(open(sys.argv[2]))["nats_per_char"]
+assert abs(ev - mixed[-1]["mixture_loss"]) <= 1e-12 * ev, (ev, mixed[-1])
+PY
+then ok "... which scores it as the trainer did (the mixture of 3)"; else bad "mixture: log and dinornn-eval disagree"; fi
+expect 0 "" "dinornn-sample --best 3 on the mixture" -- "$bin/dinornn-sample" -c "$tmp/mx1/best.ckpt" --best 3
+[ "$(wc -l < "$tmp/out")" -eq 3 ] && ok "... gives 3 names" || bad "... gave: $(cat "$tmp/out")"
+expect 2 "--members" "17 members refused" -- "$train" --members 17
+
 finish
