@@ -360,13 +360,14 @@ static void encode_into(sink *s, const drnn_train_state *st, size_t size, uint32
                         size_t path_len)
 {
     const size_t P = st->weights.count;
-    unsigned char head[HEADER_SIZE], word[4];
+    unsigned char head[HEADER_SIZE], block[4096], word[4];
     put_header(head, st, size, flags, (uint32_t)path_len);
     emit(s, head, HEADER_SIZE);
-    for (int v = 0; v < st->vocab.size; v++) {
-        writer w = {word};
-        put_u32(&w, st->vocab.symbol[v]);
-        emit(s, word, 4);
+    for (int v = 0; v < st->vocab.size;) { /* a block of symbols at a time */
+        writer w = {block};
+        for (; v < st->vocab.size && w.p < block + sizeof block; v++)
+            put_u32(&w, st->vocab.symbol[v]);
+        emit(s, block, (size_t)(w.p - block));
     }
     emit(s, (const unsigned char *)st->data_path, path_len);
     emit_reals(s, st->weights.data, P);
