@@ -71,6 +71,43 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
     return total;
 }
 
+double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len)
+{
+    const int V = w->cfg.vocab;
+    double nats = 0;
+    drnn_stepper_reset(st);
+    drnn_token in = DRNN_END;
+    for (int t = 0; t <= len; t++) {
+        const drnn_real *z = drnn_stepper_feed(st, w, in);
+        const drnn_token target = t < len ? name[t] : DRNN_END;
+        double m = z[0], sum = 0;
+        for (int v = 1; v < V; v++)
+            m = z[v] > m ? z[v] : m;
+        for (int v = 0; v < V; v++)
+            sum += exp((double)z[v] - m);
+        nats += m + log(sum) - (double)z[target];
+        in = target;
+    }
+    return nats;
+}
+
+/* A mixture's loss, through the stepper: name after name, in order. */
+static int evaluate_mixture(const drnn_params *w, const drnn_corpus *c, double *nats,
+                            int64_t *chars, drnn_error *err)
+{
+    drnn_stepper *st;
+    int rc = drnn_stepper_new_for(&st, w, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < c->count; i++) {
+        const int len = drnn_corpus_len(c, i);
+        *nats += drnn_name_nats(w, st, c->tokens + c->start[i], len);
+        *chars += len + 1;
+    }
+    drnn_stepper_free(st);
+    return drnn_ok(err);
+}
+
 int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err)
 {
@@ -78,6 +115,8 @@ int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int6
     *chars = 0;
     if (c->count == 0)
         return drnn_ok(err);
+    if (w->mixture > 1)
+        return evaluate_mixture(w, c, nats, chars, err);
     drnn_scratch *scratch[DRNN_GRAD_SLOTS] = {NULL};
     int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
     int rc = DRNN_OK;

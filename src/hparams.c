@@ -19,6 +19,10 @@ static const char *const optimizers[] = {"sgd", "adagrad", "adam", NULL};
 static const char *const clip_modes[] = {"norm", "value", NULL};
 static const char *const schedules[] = {"constant", "step", "cosine", "plateau", NULL};
 
+/* The characters a mixture's members train on together, at most, when
+ * drnn_hparams_fit_data chooses their number. */
+#define DRNN_FIT_MIXTURE_CHARS 400000
+
 #define AT(field) offsetof(drnn_hparams, field)
 
 /* In checkpoint order (docs/checkpoint-format.md, "Header"). */
@@ -79,6 +83,9 @@ static const drnn_hparam_info table[] = {
      DRNN_HP_INT, AT(patience), 6, 0, 1000000, 0, NULL, 1, 316, 3, 0},
     {"lr-decay", 0, "Training", "X", "plateau schedule: the factor of each decay,\n0 < X <= 1",
      DRNN_HP_REAL, AT(lr_decay), 0.5, 0, 1, 1, NULL, 0, 320, 3, 0.5},
+    {"members", 0, "Model", "N",
+     "models trained one after another and mixed\n(their probabilities averaged), 1..16; 0: from\nthe data",
+     DRNN_HP_INT, AT(members), 0, 0, DRNN_MAX_MEMBERS, 0, NULL, 0, 328, 3, 1},
 };
 
 #undef AT
@@ -255,4 +262,11 @@ void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars, int vocab)
         hp->model.hidden = 128;
     if (hp->model.layers == 0)
         hp->model.layers = train_chars < 100000 ? 2 : 3;
+    /* A mixture pays most where one model's errors vary most, on small
+     * lists, and costs a model's training each: as many members as keep
+     * members x characters near DRNN_FIT_MIXTURE_CHARS, 1 to 5. */
+    if (hp->members == 0) {
+        int64_t n = DRNN_FIT_MIXTURE_CHARS / (train_chars > 0 ? train_chars : 1);
+        hp->members = n < 1 ? 1 : n > 5 ? 5 : (int)n;
+    }
 }

@@ -293,6 +293,16 @@ static void check_resume_options(const options *o, const drnn_hparams *ck, const
                 path);
 }
 
+/* On resume, the settings a resume may change take the command line's value. */
+static void apply_resume_options(const options *o, drnn_hparams *ck)
+{
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (o->hp_given[i] && table[i].resume_may_change)
+            drnn_hparam_set(ck, &table[i], drnn_hparam_get(&o->hp, &table[i]));
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -545,6 +555,7 @@ static void claim_directory(run *r)
                     err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
                                                    : "");
         check_resume_options(o, &r->st.hp, r->resume_path);
+        apply_resume_options(o, &r->st.hp);
         if (!r->data_path)
             r->data_path = r->st.data_path;
     } else if (!r->data_path) {
@@ -666,7 +677,7 @@ static void start_run(run *r, const drnn_vocab *vocab)
     if (!o->resume) {
         /* Predicted characters: each name's symbols and its end. */
         int64_t chars = (int64_t)(r->train.start[r->train.count] + r->train.count);
-        r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0;
+        r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0 || o->hp.members == 0;
         drnn_hparams_fit_data(&o->hp, chars, vocab->size);
     }
     check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
@@ -734,11 +745,14 @@ static void announce(run *r)
     char stop[64] = "";
     if (st->hp.patience > 0)
         snprintf(stop, sizeof stop, "; stops after %d epochs without one", st->hp.patience);
-    printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d%s, dropout %g, "
+    char mixture[64] = "";
+    if (st->hp.members > 1)
+        snprintf(mixture, sizeof mixture, "a mixture of %d models, each ", st->hp.members);
+    printf("%s: %zu training names, %zu validation, vocabulary %d; %s%s %dx%d%s, dropout %g, "
            "%zu parameters; %s lr %g%s, batch %d%s; %d thread%s\n",
-           r->data_path, r->train.count, r->val.count, st->vocab.size,
+           r->data_path, r->train.count, r->val.count, st->vocab.size, mixture,
            drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
-           r->fitted ? " (sized for the data)" : "", st->hp.dropout, st->weights.count,
+           r->fitted ? " (chosen for the data)" : "", st->hp.dropout, st->weights.count,
            drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
            r->threads, r->threads == 1 ? "" : "s");
     if (o->resume)
@@ -759,14 +773,15 @@ static void prepare_saves(run *r)
                 "%s: warning: the cosine schedule was planned for %d epochs; epochs after it "
                 "train at the final learning rate %g\n",
                 prog, st->hp.cosine_epochs, st->hp.lr_min);
-    if (st->epoch >= o->epochs && !o->quiet)
+    const int last = st->member + 1 >= st->hp.members;
+    if (last && st->epoch >= o->epochs && !o->quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
                (long long)st->epoch, o->epochs);
-    else if (drnn_state_stalled(st) && !o->quiet)
+    else if (last && drnn_state_stalled(st) && !o->quiet)
         printf("the run stopped early at epoch %lld: no new best since epoch %lld; nothing to "
                "do (raise --patience, or give --patience 0, to train on)\n",
                (long long)st->epoch, (long long)st->best_epoch);
-    if (st->epoch < o->epochs && !drnn_state_stalled(st))
+    if (!last || !drnn_state_member_done(st, o->epochs))
         check_can_save(r->latest, r->best, o->checkpoint_dir);
     if (r->trained_on && !r->switched) {
         record_moved_data(r->latest, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
@@ -813,6 +828,8 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     const drnn_train_state *st = &r->st;
     double cps = dt > 0 ? (double)rep->chars / dt : 0;
     if (!r->o.quiet) {
+        if (st->hp.members > 1)
+            printf("member %d/%d  ", st->member + 1, st->hp.members);
         printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]%s\n",
                (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
                rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
@@ -825,9 +842,9 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
     char a[32], b[32], c[32], d[32], e[32];
     if (fprintf(r->log,
-                "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
+                "{\"member\":%d,\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
                 "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
-                (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
+                st->member + 1, (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
                 cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
                 cli_json_number(d, sizeof d, now_seconds() - r->start),
                 cli_json_number(e, sizeof e, rep->lr),
@@ -837,12 +854,61 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
                 strerror(errno), r->latest, (long long)st->epoch);
 }
 
-/* Epochs up to --epochs, a checkpoint after each; a signal ends the run
- * with a checkpoint of where it stopped. Returns the exit status. */
+/* The loss of the model the state stands for (a mixture: of the members'
+ * best weights so far) on the validation names, else the training names;
+ * *parts receives its number of models. */
+static double model_loss(run *r, int *parts)
+{
+    drnn_params part[DRNN_MAX_MEMBERS];
+    drnn_params model = drnn_state_model(&r->st, part);
+    *parts = 1;
+    /* One model: the first member's best, whose score is known (and whose
+     * evaluation would take workspaces for a batch of names). */
+    if (model.mixture <= 1)
+        return r->st.best_val_loss;
+    const drnn_corpus *c = r->val.count ? &r->val : &r->train;
+    double nats;
+    int64_t chars;
+    drnn_error err;
+    if (drnn_evaluate(&model, c, &nats, &chars, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    *parts = model.mixture > 1 ? model.mixture : 1;
+    return chars ? nats / (double)chars : NAN;
+}
+
+/* The line and log entry that close a member of a mixture. */
+static void report_member(run *r)
+{
+    const drnn_train_state *st = &r->st;
+    int parts;
+    double loss = model_loss(r, &parts);
+    const char *what = r->val.count ? "validation" : "training";
+    if (!r->o.quiet) {
+        printf("member %d/%d done: best %s loss %.4f at epoch %lld; the mixture of %d: %.4f\n",
+               st->member + 1, st->hp.members, what, st->best_val_loss,
+               (long long)st->best_epoch, parts, loss);
+        check_stdout(st, r->latest);
+    }
+    char a[32], b[32];
+    if (r->log && (fprintf(r->log, "{\"member\":%d,\"mixture\":%d,\"mixture_loss\":%s,\"seconds\":%s}\n",
+                           st->member + 1, parts, cli_json_number(a, sizeof a, loss),
+                           cli_json_number(b, sizeof b, now_seconds() - r->start)) < 0 ||
+                   fflush(r->log) != 0))
+        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+}
+
+/* Epochs up to --epochs (each member's, for a mixture), a checkpoint after
+ * each; a signal ends the run with a checkpoint of where it stopped.
+ * Returns the exit status. */
 static int train_epochs(run *r)
 {
     drnn_train_state *st = &r->st;
-    while (st->epoch < r->o.epochs && !drnn_state_stalled(st)) {
+    for (;;) {
+        if (drnn_state_member_done(st, r->o.epochs)) {
+            if (st->member + 1 >= st->hp.members)
+                break;
+            drnn_state_next_member(st);
+        }
         double t0 = now_seconds();
         drnn_epoch_report rep;
         run_epoch(r, &rep);
@@ -863,6 +929,8 @@ static int train_epochs(run *r)
         if (drnn_state_stalled(st) && !r->o.quiet && st->epoch < r->o.epochs)
             printf("stopping early: no new best %s loss in %d epochs (--patience)\n",
                    r->val.count ? "validation" : "training", st->hp.patience);
+        if (st->hp.members > 1 && drnn_state_member_done(st, r->o.epochs))
+            report_member(r);
     }
     return EXIT_OK;
 }
@@ -874,10 +942,15 @@ static void finish(run *r, int status)
     if (status == EXIT_OK && !r->o.quiet && st->best_epoch >= 0) {
         /* best.ckpt is named only when it is there (a run resumed from
          * elsewhere may not have saved its best epoch here). */
-        int saved = access(r->best, F_OK) == 0;
-        printf("best %s loss %.4f at epoch %lld, %s %s; total %.1f s\n",
-               r->val.count ? "validation" : "training", st->best_val_loss,
-               (long long)st->best_epoch, saved ? "saved in" : "not saved in",
+        int saved = access(r->best, F_OK) == 0, parts = 1;
+        if (st->hp.members > 1) {
+            double loss = model_loss(r, &parts);
+            printf("the mixture of %d models: %s loss %.4f, ", parts,
+                   r->val.count ? "validation" : "training", loss);
+        } else
+            printf("best %s loss %.4f at epoch %lld, ", r->val.count ? "validation" : "training",
+                   st->best_val_loss, (long long)st->best_epoch);
+        printf("%s %s; total %.1f s\n", saved ? "saved in" : "not saved in",
                saved ? r->best : r->o.checkpoint_dir, now_seconds() - r->start);
     }
     if (r->log && fclose(r->log) != 0)

@@ -61,6 +61,7 @@ static void small_hparams(drnn_hparams *hp, drnn_optimizer opt)
     drnn_hparams_default(hp);
     hp->model.hidden = 24;
     hp->model.layers = 2;
+    hp->members = 1;
     hp->batch = 13; /* uneven: the last mini-batch of an epoch is short */
     hp->optimizer = opt;
     hp->lr = opt == DRNN_OPT_SGD ? 0.1 : 0.01;
@@ -451,7 +452,7 @@ START_TEST(test_checkpoint_damage_rejected)
     huge.hidden = 4096;
     huge.layers = 16;
     uint64_t params = drnn_param_count(&huge);
-    uint64_t size = 328 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
+    uint64_t size = 336 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
     ck_assert(size > (4ULL << 30)); /* gigabytes, from a file of a few kilobytes */
     put_le(copy + 16, size, 8);    /* file size */
     put_le(copy + 32, 4096, 4);    /* hidden */
@@ -740,6 +741,7 @@ START_TEST(test_hparam_table)
         drnn_hparams_default(&hp);
         hp.model.hidden = 4;
         hp.model.layers = 1;
+        hp.members = 1;
         double other = h->kind == DRNN_HP_CHOICE || h->kind == DRNN_HP_FLAG
                            ? (h->def == 0 ? 1 : 0)
                            : h->kind == DRNN_HP_SEED ? 12345
@@ -747,7 +749,8 @@ START_TEST(test_hparam_table)
                                              : h->lo + (h->def - h->lo) / 2;
         if (h->kind == DRNN_HP_INT)
             other = h->def == h->lo ? h->lo + 1 : h->lo;
-        if (h->offset == offsetof(drnn_hparams, model.hidden))
+        if (h->offset == offsetof(drnn_hparams, model.hidden) ||
+            h->offset == offsetof(drnn_hparams, members)) /* members: a mixture's buffer too */
             other = 3;
         drnn_hparam_set(&hp, h, other);
         if (hp.lr_min > hp.lr)

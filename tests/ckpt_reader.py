@@ -19,8 +19,8 @@ import zlib
 
 MAGIC = b"DRNNCKPT"
 # Header size of each version this reader knows; version 2 appends two f64,
-# version 3 the plateau schedule's settings and state.
-HEADER_SIZES = {1: 272, 2: 288, 3: 328}
+# version 3 the plateau schedule's settings and state and the mixture's.
+HEADER_SIZES = {1: 272, 2: 288, 3: 336}
 MAX_VERSION = max(HEADER_SIZES)
 MAX_PATH = 4096
 MAX_VOCAB = 65536
@@ -59,9 +59,11 @@ HEADER = [
 HEADER_V2 = [("dropout", "d", 272), ("weight_decay", "d", 280)]
 # Fields that version 3 adds, and what an older file implies for them.
 HEADER_V3 = [("lr_scale", "d", 296), ("lr_decay_epoch", "q", 304), ("lr_patience", "I", 312),
-             ("patience", "I", 316), ("lr_decay", "d", 320)]
+             ("patience", "I", 316), ("lr_decay", "d", 320), ("members", "I", 328),
+             ("member", "I", 332)]
 BEFORE_V3 = {"lr_scale": 1.0, "lr_decay_epoch": -1, "lr_patience": 2, "patience": 0,
-             "lr_decay": 0.5}
+             "lr_decay": 0.5, "members": 1, "member": 0}
+MAX_MEMBERS = 16
 
 
 class BadCheckpoint(Exception):
@@ -165,7 +167,7 @@ def decode(buf):
                       % (h["header_size"], version, header_size))
     V, H, L = h["vocab"], h["hidden"], h["layers"]
     if (h["cell"] not in CELLS or not 2 <= V <= MAX_VOCAB or not 1 <= H <= MAX_HIDDEN
-            or not 1 <= L <= MAX_LAYERS):
+            or not 1 <= L <= MAX_LAYERS or not 1 <= h["members"] <= MAX_MEMBERS):
         raise corrupt("model sizes out of range")
     _, G, R = CELLS[h["cell"]]
     P = param_count(V, H, L, G, R)
@@ -174,7 +176,8 @@ def decode(buf):
     flags = h["moment_flags"]
     if flags > (MOMENT1 | MOMENT2) or h["path_len"] > MAX_PATH:
         raise corrupt("moment flags or path length out of range")
-    expected = header_size + 4 * V + h["path_len"] + 4 * P * (1 + popcount2(flags)) + 4
+    K = h["members"] if h["members"] > 1 else 0  # a mixture's members' best weights
+    expected = header_size + 4 * V + h["path_len"] + 4 * P * (1 + popcount2(flags) + K) + 4
     if expected >= 2**64 or h["file_size"] != expected:
         raise corrupt("recorded size %d, the header fields give %d" % (h["file_size"], expected))
     if n < expected:
@@ -200,6 +203,7 @@ def decode(buf):
                 or not -1 <= h["best_epoch"] <= h["epoch"]
                 or not (math.isfinite(h["lr_scale"]) and 0 < h["lr_scale"] <= 1)
                 or not -1 <= h["lr_decay_epoch"] <= h["epoch"]
+                or h["member"] >= h["members"]
                 or (h["rng0"] | h["rng1"] | h["rng2"] | h["rng3"]) == 0):
             raise corrupt("progress counters out of range")
         if h["has_val_file"] == 0 and h["val_fingerprint"] != 0:
@@ -222,7 +226,7 @@ def decode(buf):
         # 20: tensors, all finite.
         tensors = {}
         names = ["weights"] + (["moment1"] if flags & MOMENT1 else []) + (
-            ["moment2"] if flags & MOMENT2 else [])
+            ["moment2"] if flags & MOMENT2 else []) + ["member_best[%d]" % k for k in range(K)]
         for name in names:
             values = struct.unpack_from("<%df" % P, buf, at)
             at += 4 * P
@@ -269,6 +273,8 @@ def summary(h, symbols, path, tensors, crc_ok):
     out["best_epoch"] = h["best_epoch"]
     out["lr_scale"] = h["lr_scale"]
     out["lr_decay_epoch"] = h["lr_decay_epoch"]
+    out["members"] = h["members"]
+    out["member"] = h["member"]
     out["rng_state"] = ["0x%016x" % h["rng%d" % i] for i in range(4)]
     out["data_fingerprint"] = "0x%016x" % h["data_fingerprint"]
     out["val_fingerprint"] = "0x%016x" % h["val_fingerprint"]

@@ -93,7 +93,7 @@ run_train() {
     local dir=$1 status=0
     shift
     # The tanh cell without dropout unless the caller says otherwise.
-    "$train" --data "$data" --cell rnn --dropout 0 --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
+    "$train" --members 1 --data "$data" --cell rnn --dropout 0 --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
         >"$tmp/$dir.out" 2>&1 || status=$?
     if [ $status -ne 0 ]; then
         bad "$dir: dinornn-train exited with status $status: $(head -c 300 "$tmp/$dir.out")"
@@ -116,7 +116,7 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     P=$(param_count $V 8 2 1 0)
     expect rnn crc_ok true
     expect rnn version 3
-    expect rnn header_size 328
+    expect rnn header_size 336
     expect rnn cell '"rnn"'
     expect rnn epoch 2
     expect rnn layers 2
@@ -138,7 +138,7 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     expect rnn lr_scale 1.0
     expect rnn lr_decay_epoch -1
     expect rnn data_path "\"$(realpath "$data")\""
-    expect_size rnn "$tmp/rnn/latest.ckpt" 328 $V "$N" "$P" 2
+    expect_size rnn "$tmp/rnn/latest.ckpt" 336 $V "$N" "$P" 2
 fi
 
 # 2. A GRU (G = 3, R = 1) with dropout and weight decay (Adam: M = 2).
@@ -154,7 +154,7 @@ if run_train gru --cell gru --layers 2 --hidden 5 --epochs 1 --dropout 0.25 \
     expect gru n_weights "$P"
     expect gru dropout 0.25
     expect gru weight_decay 0.5
-    expect_size gru "$tmp/gru/latest.ckpt" 328 $V "$N" "$P" 2
+    expect_size gru "$tmp/gru/latest.ckpt" 336 $V "$N" "$P" 2
 fi
 
 # 3. An LSTM (G = 4, R = 0) trained with SGD (M = 1).
@@ -169,7 +169,7 @@ if run_train lstm --cell lstm --layers 2 --hidden 3 --epochs 1 --optimizer sgd \
     expect lstm optimizer '"sgd"'
     expect lstm moment_flags 1
     expect lstm dropout 0.0
-    expect_size lstm "$tmp/lstm/latest.ckpt" 328 $V "$N" "$P" 1
+    expect_size lstm "$tmp/lstm/latest.ckpt" 336 $V "$N" "$P" 1
 fi
 
 # 4. The committed version-1 files, one per cell (272-byte header, no dropout
@@ -207,7 +207,7 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     else
         bad "$tag: dinornn-eval gives '$got', recorded $want"
     fi
-    if "$train" --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
+    if "$train" --members 1 --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
         --checkpoint-dir "$tmp/$tag" >"$tmp/$tag.out" 2>&1 &&
         [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 3 ]; then
         ok "$tag: training resumes from it and writes version 3"
@@ -286,7 +286,7 @@ printf '%s\n' $'\302\240Jose\314\201\343\200\200' 'José' $'\316\237\316\224\316
     $'\304\260smail' $'\342\200\203Nguye\314\202\314\203n\302\240' 'plain' > "$tmp/unicode.txt"
 for keep in 0 1; do
     flag=$([ $keep = 1 ] && echo --keep-case)
-    if "$train" --data "$tmp/unicode.txt" --cell rnn --layers 1 --hidden 2 --epochs 1 --samples 0 \
+    if "$train" --members 1 --data "$tmp/unicode.txt" --cell rnn --layers 1 --hidden 2 --epochs 1 --samples 0 \
         --quiet $flag --checkpoint-dir "$tmp/uni$keep" >"$tmp/uni$keep.out" 2>&1 &&
         read_ckpt "$tmp/uni$keep/latest.ckpt" "uni$keep" &&
         fp=$(python3 "$top_srcdir/tests/recompute-split.py" "$tmp/unicode.txt" 1 0.1 $keep "$tmp/uval.txt"); then

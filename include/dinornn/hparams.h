@@ -46,6 +46,7 @@ typedef struct drnn_hparams {
     int lr_patience;          /* plateau: epochs without a new best before a decay */
     double lr_decay;          /* plateau: the factor of each decay, 0 < x <= 1 */
     int patience;             /* stop after this many epochs without a new best; 0 = never */
+    int members;              /* models trained one after another and mixed, 1 .. 16; 0 = from the data */
     uint64_t seed;            /* weights, split and shuffles */
     double val_fraction;      /* held-out share of the names file, 0 .. 0.999999 */
     int keep_case;
@@ -64,9 +65,9 @@ const char *drnn_clip_mode_name(drnn_clip_mode m);
  * the run has reached (drnn_state_learning_rate, train.h). */
 double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch);
 
-/* The model size dinornn-train chooses when --hidden or --layers is not
- * given (0 in hp): from the characters it will train on and the size of
- * the alphabet; docs/model.md, "Defaults", says why. Sizes given stay. */
+/* The model dinornn-train chooses when --hidden, --layers or --members is
+ * not given (0 in hp): from the characters it will train on and the size
+ * of the alphabet; docs/model.md, "Defaults", says why. Sizes given stay. */
 void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars, int vocab);
 
 /* How a hyperparameter is held in drnn_hparams and in a checkpoint. */
