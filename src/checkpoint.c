@@ -20,9 +20,17 @@
 _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754 binary32");
 
 /* Version 1: 272-byte header. Version 2 (LSTM and GRU cells) appends
- * dropout and weight decay: 288 bytes. The body is laid out alike. */
+ * dropout and weight decay: 288 bytes. Version 3 appends the gradient
+ * slots and 4 reserved zero bytes: 296. The body is laid out alike. */
 #define HEADER_SIZE_V1 272u
-#define HEADER_SIZE 288u
+#define HEADER_SIZE_V2 288u
+#define HEADER_SIZE 296u
+
+/* The header size of a version this build reads. */
+static uint32_t header_size_of(uint32_t version)
+{
+    return version == 1 ? HEADER_SIZE_V1 : version == 2 ? HEADER_SIZE_V2 : HEADER_SIZE;
+}
 #define MOMENT1 1u
 #define MOMENT2 2u
 
@@ -350,7 +358,7 @@ static int check_version(const unsigned char *buf, size_t len, const char *label
                          "%s: checkpoint format version %u; this dinornn reads versions 1 to %d%s",
                          label, *version, DRNN_CKPT_VERSION,
                          *version > DRNN_CKPT_VERSION ? ": it was written by a newer dinornn" : "");
-    const uint32_t header_expected = *version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+    const uint32_t header_expected = header_size_of(*version);
     if (len < header_expected)
         return drnn_fail(err, DRNN_ERR_CKPT_TRUNCATED,
                          "%s: truncated checkpoint (%zu bytes, the header alone is %u)", label,
@@ -386,7 +394,7 @@ static void read_header(const unsigned char *buf, uint32_t version, ckpt_header 
  * is allocated. */
 static int check_sizes(ckpt_header *h, size_t len, const char *label, drnn_error *err)
 {
-    const uint32_t header_expected = h->version == 1 ? HEADER_SIZE_V1 : HEADER_SIZE;
+    const uint32_t header_expected = header_size_of(h->version);
     if (h->header_size != header_expected)
         return CORRUPT("wrong header size");
     h->hp.model.vocab = h->vocab <= DRNN_MAX_VOCAB ? (int)h->vocab : 0;

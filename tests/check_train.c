@@ -387,7 +387,7 @@ START_TEST(test_checkpoint_round_trip)
     ck_assert_str_eq(back.data_path, "dinos");
     ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
     /* The format's stated header: magic, version, header size, file size. */
-    ck_assert(memcmp(buf, "DRNNCKPT\2\0\0\0", 12) == 0);
+    ck_assert(memcmp(buf, "DRNNCKPT\3\0\0\0\x28\x01\0\0", 16) == 0); /* version 3, 296 */
     ck_assert_uint_eq(buf[16] | buf[17] << 8 | buf[18] << 16, len);
     ck_assert_uint_eq(drnn_crc32(0, "123456789", 9), 0xcbf43926u); /* the standard check value */
     free(again);
@@ -451,7 +451,7 @@ START_TEST(test_checkpoint_damage_rejected)
     huge.hidden = 4096;
     huge.layers = 16;
     uint64_t params = drnn_param_count(&huge);
-    uint64_t size = 288 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
+    uint64_t size = 296 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
     ck_assert(size > (4ULL << 30)); /* gigabytes, from a file of a few kilobytes */
     put_le(copy + 16, size, 8);    /* file size */
     put_le(copy + 32, 4096, 4);    /* hidden */
@@ -665,6 +665,24 @@ START_TEST(test_train_memory)
     ck_assert(m.state == 2 * params);
     ck_assert(m.gradients == 3 * params);
     ck_assert(m.workspaces == 3 * drnn_scratch_bytes(&hp.model, 20, 1) + 40);
+    /* More slots than 8: as many gradients, and a workspace per thread up to them. */
+    hp.batch = 50;
+    hp.slots = 25;
+    drnn_train_memory(&m, &hp, 20, 10, 70000);
+    ck_assert(m.gradients == 25 * params);
+    ck_assert(m.workspaces == 25 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    drnn_train_memory(&m, &hp, 20, 10, 12);
+    ck_assert(m.workspaces == 12 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    hp.slots = DRNN_GRAD_SLOTS;
+    /* More slots than 8: as many gradients, and a workspace per thread up to them. */
+    hp.batch = 50;
+    hp.slots = 25;
+    drnn_train_memory(&m, &hp, 20, 10, 70000);
+    ck_assert(m.gradients == 25 * params);
+    ck_assert(m.workspaces == 25 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    drnn_train_memory(&m, &hp, 20, 10, 12);
+    ck_assert(m.workspaces == 12 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    hp.slots = DRNN_GRAD_SLOTS;
 
     /* The largest model there is: hundreds of GB, counted without overflow. */
     hp.model = (drnn_config){.vocab = DRNN_MAX_VOCAB, .hidden = DRNN_MAX_HIDDEN,
@@ -769,6 +787,43 @@ START_TEST(test_hparam_table)
         drnn_state_free(&st);
         drnn_state_free(&back);
     }
+    fixture_free(&f);
+}
+END_TEST
+
+/* A version-2 file is a version-3 file without offsets 288 to 295 (the
+ * slots and 4 reserved bytes): it loads with 8 slots, what it was trained
+ * with, whatever the bytes after its header hold. */
+START_TEST(test_v2_slots)
+{
+    fixture f;
+    fixture_load(&f, 40);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.slots = 3;
+    drnn_train_state st, back;
+    drnn_error err;
+    new_state(&st, &hp, &f);
+    unsigned char *buf;
+    size_t len;
+    ck_assert_int_eq(drnn_checkpoint_encode(&st, &buf, &len, &err), DRNN_OK);
+    ck_assert_uint_eq(buf[288], 3);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, buf, len, "v3", 1, &err), DRNN_OK);
+    ck_assert_int_eq(back.hp.slots, 3);
+    drnn_state_free(&back);
+    memmove(buf + 288, buf + 296, len - 296);
+    len -= 8;
+    buf[8] = 2;
+    put_le(buf + 12, 288, 4);
+    put_le(buf + 16, len, 8);
+    fix_crc(buf, len);
+    ck_assert_msg(drnn_checkpoint_decode(&back, buf, len, "v2", 1, &err) == DRNN_OK, "%s",
+                  err.message);
+    ck_assert_int_eq(back.hp.slots, 8);
+    ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
+    drnn_state_free(&back);
+    free(buf);
+    drnn_state_free(&st);
     fixture_free(&f);
 }
 END_TEST
@@ -1002,6 +1057,7 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_hparams);
     tcase_add_test(tc, test_hparam_table);
     tcase_add_test(tc, test_v1_hparams);
+    tcase_add_test(tc, test_v2_slots);
     tcase_add_test(tc, test_train_memory);
     tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     tcase_add_test(tc, test_sparse_input_rows);

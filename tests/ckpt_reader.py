@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ckpt_reader.py: an independent reader of dinornn checkpoints (format
-versions 1 and 2), written from docs/checkpoint-format.md alone. It uses
+versions 1 to 3), written from docs/checkpoint-format.md alone. It uses
 only the Python standard library and nothing from the project.
 
 Usage: ckpt_reader.py FILE
@@ -18,14 +18,16 @@ import sys
 import zlib
 
 MAGIC = b"DRNNCKPT"
-# Header size of each version this reader knows; version 2 appends two f64.
-HEADER_SIZES = {1: 272, 2: 288}
+# Header size of each version this reader knows; version 2 appends two f64,
+# version 3 a u32 and 4 reserved bytes.
+HEADER_SIZES = {1: 272, 2: 288, 3: 296}
 MAX_VERSION = max(HEADER_SIZES)
 MAX_PATH = 4096
 MAX_VOCAB = 65536
 MAX_HIDDEN = 4096
 MAX_LAYERS = 16
 MAX_BATCH = 8192
+MAX_SLOTS = 1024
 INT32_MAX = 2**31 - 1
 COUNTER_MAX = (2**63 - 1) // 2
 # cell value: (name, G gate blocks, R hidden-side bias blocks)
@@ -56,6 +58,8 @@ HEADER = [
 ]
 # Fields that version 2 adds; a version-1 file reads them as 0.
 HEADER_V2 = [("dropout", "d", 272), ("weight_decay", "d", 280)]
+# Fields that version 3 adds; older files were trained with 8 slots.
+HEADER_V3 = [("slots", "I", 288)]
 
 
 class BadCheckpoint(Exception):
@@ -118,7 +122,8 @@ def hparams_ok(h):
             and in_range(h["eps"], 1e-30, 1) and in_range(h["clip"], 0, 1e30)
             and in_range(h["step_gamma"], 1e-12, 1) and in_range(h["lr_min"], 0, h["lr"])
             and in_range(h["val_fraction"], 0, 0.999999)
-            and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10))
+            and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10)
+            and 1 <= h["slots"] <= MAX_SLOTS)
 
 
 def decode(buf):
@@ -144,10 +149,11 @@ def decode(buf):
     header_size = HEADER_SIZES[version]
     if n < header_size:
         raise truncated("%d bytes, the header alone is %d" % (n, header_size))
-    fields = HEADER + (HEADER_V2 if version >= 2 else [])
+    fields = HEADER + (HEADER_V2 if version >= 2 else []) + (HEADER_V3 if version >= 3 else [])
     h = {name: struct.unpack_from("<" + code, buf, off)[0] for name, code, off in fields}
     h.setdefault("dropout", 0.0)
     h.setdefault("weight_decay", 0.0)
+    h.setdefault("slots", 8)
 
     # 6-12: sizes.
     if h["header_size"] != header_size:
@@ -247,7 +253,7 @@ def summary(h, symbols, path, tensors, crc_ok):
     }
     for key in ("lr", "momentum", "beta1", "beta2", "eps", "clip", "step_gamma", "lr_min",
                 "val_fraction", "dropout", "weight_decay", "step_epochs", "cosine_epochs",
-                "seed"):
+                "seed", "slots"):
         out[key] = h[key]
     out["keep_case"] = bool(h["keep_case"])
     out["has_val_file"] = bool(h["has_val_file"])

@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli-checkpoint-format.sh: checks that the checkpoints dinornn-train writes
-# (format version 2, every cell) and the committed version-1 fixtures (every
-# cell) follow docs/checkpoint-format.md, by reading them with
+# (format version 3, every cell), a version-2 file made from one, and the
+# committed version-1 fixtures (every cell) follow docs/checkpoint-format.md, by reading them with
 # tests/ckpt_reader.py, an independent reader written from that document
 # alone; that the programs read the version-1 fixtures; that the document's
 # fingerprint and split recompute what the programs do; and that its worked
@@ -110,13 +110,13 @@ run_train() {
 N=$(printf '%s' "$(realpath "$data")" | wc -c | tr -d ' ')
 V=27
 
-# 1. A tanh RNN, 2 layers, 2 epochs (version 2, Adam: M = 2).
+# 1. A tanh RNN, 2 layers, 2 epochs (version 3, Adam: M = 2).
 if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     read_ckpt "$tmp/rnn/latest.ckpt" rnn; then
     P=$(param_count $V 8 2 1 0)
     expect rnn crc_ok true
-    expect rnn version 2
-    expect rnn header_size 288
+    expect rnn version 3
+    expect rnn header_size 296
     expect rnn cell '"rnn"'
     expect rnn epoch 2
     expect rnn layers 2
@@ -131,16 +131,18 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     expect rnn epoch_pos 0
     expect rnn dropout 0.0
     expect rnn weight_decay 0.0
+    expect rnn slots 8
     expect rnn data_path "\"$(realpath "$data")\""
-    expect_size rnn "$tmp/rnn/latest.ckpt" 288 $V "$N" "$P" 2
+    expect_size rnn "$tmp/rnn/latest.ckpt" 296 $V "$N" "$P" 2
 fi
 
-# 2. A GRU (G = 3, R = 1) with dropout and weight decay (Adam: M = 2).
+# 2. A GRU (G = 3, R = 1) with dropout, weight decay and 5 slots (Adam: M = 2).
 if run_train gru --cell gru --layers 2 --hidden 5 --epochs 1 --dropout 0.25 \
-    --weight-decay 0.5 && read_ckpt "$tmp/gru/latest.ckpt" gru; then
+    --weight-decay 0.5 --slots 5 && read_ckpt "$tmp/gru/latest.ckpt" gru; then
     P=$(param_count $V 5 2 3 1)
     expect gru crc_ok true
-    expect gru version 2
+    expect gru version 3
+    expect gru slots 5
     expect gru cell '"gru"'
     expect gru layers 2
     expect gru hidden 5
@@ -148,7 +150,7 @@ if run_train gru --cell gru --layers 2 --hidden 5 --epochs 1 --dropout 0.25 \
     expect gru n_weights "$P"
     expect gru dropout 0.25
     expect gru weight_decay 0.5
-    expect_size gru "$tmp/gru/latest.ckpt" 288 $V "$N" "$P" 2
+    expect_size gru "$tmp/gru/latest.ckpt" 296 $V "$N" "$P" 2
 fi
 
 # 3. An LSTM (G = 4, R = 0) trained with SGD (M = 1).
@@ -156,20 +158,20 @@ if run_train lstm --cell lstm --layers 2 --hidden 3 --epochs 1 --optimizer sgd \
     --momentum 0.5 && read_ckpt "$tmp/lstm/latest.ckpt" lstm; then
     P=$(param_count $V 3 2 4 0)
     expect lstm crc_ok true
-    expect lstm version 2
+    expect lstm version 3
     expect lstm cell '"lstm"'
     expect lstm param_count "$P"
     expect lstm n_weights "$P"
     expect lstm optimizer '"sgd"'
     expect lstm moment_flags 1
     expect lstm dropout 0.0
-    expect_size lstm "$tmp/lstm/latest.ckpt" 288 $V "$N" "$P" 1
+    expect_size lstm "$tmp/lstm/latest.ckpt" 296 $V "$N" "$P" 1
 fi
 
 # 4. The committed version-1 files, one per cell (272-byte header, no dropout
 # or weight decay; tests/make-v1-checkpoint.py made the LSTM and GRU ones):
 # the reader and the programs take each, and a run resumed from one writes
-# version 2.
+# version 3 with 8 slots.
 for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     set -- $cell
     v1file=$top_srcdir/tests/data/v1-$1-1x4.ckpt
@@ -187,6 +189,7 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     expect "$tag" n_weights "$P"
     expect "$tag" dropout 0.0
     expect "$tag" weight_decay 0.0
+    expect "$tag" slots 8
     expect_size "$tag" "$v1file" 272 27 "$(printf data/dinos.txt | wc -c | tr -d ' ')" "$P" 2
     # As recorded when it was made (to 6 decimals: builds with and without
     # FMA round the last bits differently).
@@ -200,12 +203,52 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     fi
     if "$train" --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
         --checkpoint-dir "$tmp/$tag" >"$tmp/$tag.out" 2>&1 &&
-        [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 2 ]; then
-        ok "$tag: training resumes from it and writes version 2"
+        [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 3 ] &&
+        [ "$(od -An -tu4 -j288 -N4 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 8 ]; then
+        ok "$tag: training resumes from it and writes version 3 with 8 slots"
     else
         bad "$tag: resuming failed: $(head -c 300 "$tmp/$tag.out")"
     fi
 done
+
+# 4b. A version-2 file: a version-3 one without offsets 288 to 295 (slots
+# and reserved bytes), as the document's "Version 2" section says. The reader
+# and dinornn-train take it with 8 slots, and the run resumed from it is the
+# one that never stopped (trained with 8 slots throughout).
+if [ -f "$tmp/rnn/latest.ckpt" ] && python3 - "$tmp/rnn/latest.ckpt" "$tmp/v2.ckpt" <<'EOF'
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read())
+assert struct.unpack_from("<II", d, 8) == (3, 296) and struct.unpack_from("<I", d, 288)[0] == 8
+d = d[:288] + d[296:-4]
+struct.pack_into("<IIQ", d, 8, 2, 288, len(d) + 4)
+open(sys.argv[2], "wb").write(bytes(d) + struct.pack("<I", zlib.crc32(bytes(d)) & 0xFFFFFFFF))
+EOF
+then
+    if read_ckpt "$tmp/v2.ckpt" v2; then
+        expect v2 version 2
+        expect v2 header_size 288
+        expect v2 slots 8
+        expect v2 crc_ok true
+    fi
+    if "$train" --resume="$tmp/v2.ckpt" --data "$data" --epochs 3 --quiet --samples 0 \
+        --checkpoint-dir "$tmp/v2run" >"$tmp/v2run.out" 2>&1 &&
+        run_train rnn3 --layers 2 --hidden 8 --epochs 3 --batch 16 --seed 5 &&
+        cmp -s "$tmp/v2run/latest.ckpt" "$tmp/rnn3/latest.ckpt"; then
+        ok "v2: a run resumed from it equals the run that never stopped, byte for byte"
+    else
+        bad "v2: resuming it did not give the uninterrupted run: $(head -c 300 "$tmp/v2run.out")"
+    fi
+    if "$train" --resume="$tmp/v2.ckpt" --data "$data" --epochs 3 --quiet --samples 0 --slots 4 \
+        --checkpoint-dir "$tmp/v2other" >"$tmp/v2other.out" 2>&1; then
+        bad "v2: --slots 4 was accepted on resume of a run trained with 8"
+    elif grep -q -- '--slots contradicts the checkpoint' "$tmp/v2other.out"; then
+        ok "v2: --slots 4 contradicts its 8 slots"
+    else
+        bad "v2: --slots 4 refused, but not as a contradiction: $(head -c 300 "$tmp/v2other.out")"
+    fi
+else
+    bad "could not make a version-2 file"
+fi
 
 # 5. Damage one byte in the middle of a copy: the CRC must catch it.
 if [ -f "$tmp/rnn/latest.ckpt" ]; then
@@ -231,21 +274,21 @@ with open(path, "r+b") as f:
         ok "a byte flipped in the middle is reported as a checksum mismatch"
     fi
 
-    # 6. A version the reader does not know (3) is refused as such.
+    # 6. A version the reader does not know (4) is refused as such.
     python3 -c '
 import struct, sys
 with open(sys.argv[1], "rb") as f:
     data = bytearray(f.read())
-struct.pack_into("<I", data, 8, 3)
+struct.pack_into("<I", data, 8, 4)
 with open(sys.argv[2], "wb") as f:
     f.write(data)
-' "$tmp/rnn/latest.ckpt" "$tmp/v3.ckpt"
-    if python3 "$reader" "$tmp/v3.ckpt" >/dev/null 2>"$tmp/v3.err"; then
-        bad "ckpt_reader.py accepted version 3"
-    elif grep -q 'checkpoint-version.*newer dinornn' "$tmp/v3.err"; then
-        ok "version 3 is refused as written by a newer dinornn"
+' "$tmp/rnn/latest.ckpt" "$tmp/v4.ckpt"
+    if python3 "$reader" "$tmp/v4.ckpt" >/dev/null 2>"$tmp/v4.err"; then
+        bad "ckpt_reader.py accepted version 4"
+    elif grep -q 'checkpoint-version.*newer dinornn' "$tmp/v4.err"; then
+        ok "version 4 is refused as written by a newer dinornn"
     else
-        bad "version 3 refused, but not as checkpoint-version: $(head -c 300 "$tmp/v3.err")"
+        bad "version 4 refused, but not as checkpoint-version: $(head -c 300 "$tmp/v4.err")"
     fi
 fi
 

@@ -171,8 +171,8 @@ brute "$v1" 5 32 "" "version-1 checkpoint" $one $two
 cp "$v1" "$tmp/v1.ckpt"
 expect 0 "" "training resumes from a version-1 checkpoint" -- \
   "$bin/dinornn-train" --resume="$tmp/v1.ckpt" --data "$data" --epochs 3 --quiet --checkpoint-dir "$tmp/v1dir"
-[ "$(od -An -tu1 -j8 -N1 "$tmp/v1dir/latest.ckpt" | tr -d ' ')" = 2 ] && ok "and writes version 2" \
-  || bad "resumed checkpoint is not version 2"
+[ "$(od -An -tu1 -j8 -N1 "$tmp/v1dir/latest.ckpt" | tr -d ' ')" = 3 ] && ok "and writes version 3" \
+  || bad "resumed checkpoint is not version 3"
 
 # --- bad input ---
 expect 1 "no such file|cannot open" "missing checkpoint" -- "$sample" -c "$tmp/nope.ckpt"

@@ -41,7 +41,7 @@ def header_types(doc):
     """offset -> type of the header table (| offset | size | type | field | ...)."""
     types = {}
     for m in re.finditer(r"^\| (\d+) \(0x[0-9a-f]+\) \| (\d+) \| `(\w+(?:\[\d+\])?)` \| `(\w+(?:\[\d\])?)` \|",
-                         section(doc, "The header (288 bytes)"), re.M):
+                         section(doc, "The header"), re.M):
         types[int(m.group(1))] = (m.group(3), m.group(4))
     return types
 
@@ -98,7 +98,8 @@ def main(argv):
 
     # The recorded path, the only input that depends on where the data is.
     vocab, path_len = struct.unpack_from("<I", written, 28)[0], struct.unpack_from("<I", written, 268)[0]
-    path_at = 288 + 4 * vocab
+    S = struct.unpack_from("<I", written, 12)[0]  # the header size
+    path_at = S + 4 * vocab
     recorded = written[path_at:path_at + path_len].decode()
     check(recorded == os.path.realpath(data), "recorded data path %r, not %r" % (recorded, os.path.realpath(data)))
     new_path = documented_path.encode()
@@ -121,7 +122,7 @@ def main(argv):
         build = name
         best = struct.unpack_from("<d", ck, 200)[0]
         check(float(best_text) == best, "%s: best_val_loss %r, the doc says %s" % (name, best, best_text))
-        first = 288 + 4 * struct.unpack_from("<I", ck, 28)[0] + len(new_path)
+        first = S + 4 * struct.unpack_from("<I", ck, 28)[0] + len(new_path)
         check(ck[first:first + 4] == bytes.fromhex(first_hex),
               "%s: the first weight is %s, the doc says %s" % (name, ck[first:first + 4].hex(" "), first_hex))
         check(ck[-4:] == bytes.fromhex(crc_hex) and int(crc_num, 16) == struct.unpack("<I", ck[-4:])[0],
@@ -162,10 +163,10 @@ def main(argv):
     # The prose: sizes, offsets, the first weight and the CRC-32.
     V = struct.unpack_from("<I", ck, 28)[0]
     P = struct.unpack_from("<Q", ck, 40)[0]
-    weights = 288 + 4 * V + len(new_path)
+    weights = S + 4 * V + len(new_path)
     figures = [
         (r"The\s+file\s+is\s+(\d+)\s+bytes", len(ck)),
-        (r"at\s+(\d+)\s+the\s+\d+\s+bytes\s+`", 288 + 4 * V),
+        (r"at\s+(\d+)\s+the\s+\d+\s+bytes\s+`", S + 4 * V),
         (r"at\s+\d+\s+the\s+(\d+)\s+bytes\s+`", len(new_path)),
         (r"at\s+(\d+)\s+the\s+\d+\s+weights", weights),
         (r"at\s+\d+\s+the\s+(\d+)\s+weights", P),
