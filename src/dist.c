@@ -18,8 +18,27 @@
 /* MPI counts are int: larger buffers go in pieces of 1 GiB. */
 #define PIECE ((size_t)1 << 30)
 
+/* Whether an MPI launcher started this process: Open MPI's mpirun, MPICH's
+ * Hydra and Slurm's srun set one of these. Run alone, dinornn-train is the
+ * plain program: a singleton MPI_Init would start MPI's runtime, which
+ * writes shared-memory files and fails under limits (ulimit -f) that the
+ * program itself handles. */
+static int launched_by_mpi(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i]))
+            return 1;
+    return 0;
+}
+
 void dist_start(dist *d, int *argc, char ***argv)
 {
+    d->rank = 0;
+    d->ranks = 1;
+    d->mpi = launched_by_mpi();
+    if (!d->mpi)
+        return;
     int provided;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
@@ -28,8 +47,8 @@ void dist_start(dist *d, int *argc, char ***argv)
 
 void dist_end(dist *d)
 {
-    (void)d;
-    MPI_Finalize();
+    if (d->mpi)
+        MPI_Finalize();
 }
 
 static int send_bytes(void *ctx, const void *buf, size_t bytes, int to)

@@ -12,10 +12,13 @@
 
 typedef struct dist {
     int rank, ranks;          /* this process, of 0 .. ranks-1 */
+    int mpi;                  /* MPI started: an MPI launcher started us */
 } dist;
 
 #ifdef HAVE_MPI
-/* Starts MPI (threads: the main one calls it, OpenMP's do not). */
+/* Starts MPI when an MPI launcher (mpirun, mpiexec, srun) started this
+ * process; else it is one process alone. Threads: the main one calls MPI,
+ * OpenMP's do not. */
 void dist_start(dist *d, int *argc, char ***argv);
 /* Ends MPI after a run that every process finished. */
 void dist_end(dist *d);
@@ -33,6 +36,7 @@ static inline void dist_start(dist *d, int *argc, char ***argv)
     (void)argc, (void)argv;
     d->rank = 0;
     d->ranks = 1;
+    d->mpi = 0;
 }
 static inline void dist_end(dist *d) { (void)d; }
 static inline int dist_share_state(const dist *d, drnn_train_state *st, drnn_error *err)
