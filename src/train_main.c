@@ -788,6 +788,7 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
             cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
                     err.message);
         rep->chars += part.chars;
+        rep->exchange_seconds += part.exchange_seconds;
         double t = now_seconds();
         if (bar && !part.finished && t - drawn >= 0.1) {
             draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
@@ -809,24 +810,30 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     const drnn_train_state *st = &r->st;
     double cps = dt > 0 ? (double)rep->chars / dt : 0;
     if (!r->o.quiet) {
-        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]\n",
+        char share[48] = "";
+        if (r->dist.ranks > 1 && dt > 0) /* process 0's view */
+            snprintf(share, sizeof share, ", %d processes, exchange %.0f%%", r->dist.ranks,
+                     100 * rep->exchange_seconds / dt);
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s%s]\n",
                (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
-               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s");
+               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
+               share);
         print_samples(st, &r->train, r->o.samples);
         check_stdout(st, r->latest);
     }
     if (!r->log)
         return;
     /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
-    char a[32], b[32], c[32], d[32], e[32];
+    char a[32], b[32], c[32], d[32], e[32], f[32];
     if (fprintf(r->log,
                 "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
-                "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
+                "\"seconds\":%s,\"lr\":%s,\"threads\":%d,\"processes\":%d,"
+                "\"exchange_seconds\":%s}\n",
                 (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
                 cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
                 cli_json_number(d, sizeof d, now_seconds() - r->start),
                 cli_json_number(e, sizeof e, drnn_learning_rate(&st->hp, st->epoch - 1)),
-                r->threads) < 0 ||
+                r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
         fflush(r->log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
                 strerror(errno), r->latest, (long long)st->epoch);

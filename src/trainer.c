@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dinornn/train.h"
 #include "evaluate.h"
@@ -558,7 +559,11 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
     const drnn_real scale = (drnn_real)(1.0 / (double)chars);
     double loss = 0, norm2;
     if (t->ex.ranks > 1) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = exchange_gradients(t, slots, &loss, stop, err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        rep->exchange_seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         if (rc)
             return rc;
         norm2 = scale_gradients(t, scale);

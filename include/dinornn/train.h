@@ -96,6 +96,8 @@ typedef struct drnn_epoch_report {
     int stopped;              /* the value of *stop that ended the call between mini-batches
                                * (in a distributed run the largest of the processes'), or 0 */
     int64_t chars;            /* characters trained on by this call */
+    double exchange_seconds;  /* of a distributed run: wall time in the exchange of the sums
+                               * (the transfers, and the waits for slower processes) */
 } drnn_epoch_report;
 
 /* Trains on the rest of the current epoch, or until *stop is set (it is read
