@@ -97,6 +97,7 @@ struct drnn_trainer {
     drnn_exchange ex;                   /* the processes of a distributed run (ranks 1: alone) */
     int own_lo, own_hi;                 /* the slots this process computes */
     int stop_agreed;                    /* a distributed run's stop, agreed at the last step */
+    drnn_real *stage;                   /* a distributed run's segment, packed for the exchange */
 };
 
 /* This epoch's order of the training names, from the generator as it was
@@ -225,6 +226,7 @@ void drnn_trainer_free(drnn_trainer *t)
     free(t->scratch);
     free(t->slot_loss);
     free(t->row_at);
+    free(t->stage);
     free(t->order);
     free(t->chunk_sq);
     free(t->names);
@@ -385,9 +387,11 @@ static double sum_slots(const drnn_trainer *t, int slots)
  * segments, so that process r+1 adds to one while r adds to the next; the
  * last process then sends the finished sum to all. Each process sends and
  * receives the live part of the gradient (4 bytes a parameter) once along
- * the chain and once back, and a small head. */
+ * the chain and once back, and a small head. A segment packs up to 16 live
+ * chunks, adjacent or not: the few rows of a large vocabulary's W_x[0]
+ * that a mini-batch reads go in a few messages, not one each. */
 
-/* Floats of grad[0] a chain message carries at most: 256 KiB. */
+/* Chunks a segment packs at most: 65,536 floats, 256 KiB. */
 #define SEGMENT_CHUNKS 16
 
 /* What travels ahead of the gradient: the loss summed so far, and the
@@ -398,20 +402,36 @@ typedef struct chain_head {
     int32_t reserved;
 } chain_head;
 
-/* The next run of live chunks from chunk c on, at most SEGMENT_CHUNKS
- * long, as [*c0, *c1); 0 when there is none. */
-static int next_segment(const drnn_trainer *t, size_t c, size_t *c0, size_t *c1)
+static size_t chunk_len(const drnn_trainer *t, size_t c)
 {
-    while (c < t->chunks && !t->live[c])
-        c++;
-    if (c >= t->chunks)
-        return 0;
-    size_t end = c;
-    while (end < t->chunks && t->live[end] && end - c < SEGMENT_CHUNKS)
-        end++;
-    *c0 = c;
-    *c1 = end;
-    return 1;
+    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
+    return (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+}
+
+/* The next segment: up to SEGMENT_CHUNKS live chunks from chunk *c on, into
+ * seg[]; returns how many (0: none left), and their floats in *floats. */
+static int next_segment(const drnn_trainer *t, size_t *c, size_t *seg, size_t *floats)
+{
+    int k = 0;
+    *floats = 0;
+    for (; *c < t->chunks && k < SEGMENT_CHUNKS; (*c)++)
+        if (t->live[*c]) {
+            seg[k++] = *c;
+            *floats += chunk_len(t, *c);
+        }
+    return k;
+}
+
+/* The segment's chunks of grad[0] into the stage, one after another, or back. */
+static void pack(drnn_trainer *t, const size_t *seg, int k, int back)
+{
+    drnn_real *p = t->stage;
+    for (int i = 0; i < k; i++) {
+        size_t len = chunk_len(t, seg[i]);
+        drnn_real *g = t->grad[0].data + seg[i] * DRNN_CHUNK;
+        memcpy(back ? g : p, back ? p : g, len * sizeof *p);
+        p += len;
+    }
 }
 
 static int exchange_failed(drnn_error *err, const char *what)
@@ -438,32 +458,35 @@ static int exchange_gradients(drnn_trainer *t, int slots, double *loss,
         head.stop = mine;
     if (next >= 0 && x->send(x->ctx, &head, sizeof head, next))
         return exchange_failed(err, "the loss");
-    drnn_real *g0 = t->grad[0].data;
-    const size_t n = t->grad[0].count;
-    size_t c0, c1;
-    for (size_t c = 0; next_segment(t, c, &c0, &c1); c = c1) {
-        size_t at = c0 * DRNN_CHUNK, bytes = ((c1 * DRNN_CHUNK < n ? c1 * DRNN_CHUNK : n) - at) *
-                                             sizeof *g0;
-        if (prev >= 0 && x->recv(x->ctx, g0 + at, bytes, prev))
-            return exchange_failed(err, "gradients");
+    const size_t n = t->grad[0].count, bytes = sizeof *t->stage;
+    size_t seg[SEGMENT_CHUNKS], floats;
+    int k;
+    for (size_t c = 0; (k = next_segment(t, &c, seg, &floats)) > 0;) {
+        if (prev >= 0) {
+            if (x->recv(x->ctx, t->stage, floats * bytes, prev))
+                return exchange_failed(err, "gradients");
+            pack(t, seg, k, 1);
+        }
         DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-                 num_threads(drnn_threads_for(c1 - c0)))
-        for (size_t k = c0; k < c1; k++)
-            add_slots(t, k, lo > 1 ? lo : 1, hi);
-        if (next >= 0 && x->send(x->ctx, g0 + at, bytes, next))
-            return exchange_failed(err, "gradients");
+                 num_threads(drnn_threads_for((size_t)k)))
+        for (int i = 0; i < k; i++)
+            add_slots(t, seg[i], lo > 1 ? lo : 1, hi);
+        if (next >= 0) {
+            pack(t, seg, k, 0);
+            if (x->send(x->ctx, t->stage, floats * bytes, next))
+                return exchange_failed(err, "gradients");
+        }
     }
     /* Back from the last process, where the sum is complete. */
     if (x->bcast(x->ctx, &head, sizeof head, last))
         return exchange_failed(err, "the loss");
-    for (size_t c = 0; next_segment(t, c, &c0, &c1); c = c1) {
-        /* Runs longer than a segment go in one call. */
-        while (c1 < t->chunks && t->live[c1])
-            c1++;
-        size_t at = c0 * DRNN_CHUNK;
-        size_t bytes = ((c1 * DRNN_CHUNK < n ? c1 * DRNN_CHUNK : n) - at) * sizeof *g0;
-        if (x->bcast(x->ctx, g0 + at, bytes, last))
+    for (size_t c = 0; (k = next_segment(t, &c, seg, &floats)) > 0;) {
+        if (x->rank == last)
+            pack(t, seg, k, 0);
+        if (x->bcast(x->ctx, t->stage, floats * bytes, last))
             return exchange_failed(err, "gradients");
+        if (x->rank != last)
+            pack(t, seg, k, 1);
     }
     *loss = head.loss;
     t->stop_agreed = head.stop;
@@ -490,6 +513,10 @@ int drnn_trainer_distribute(drnn_trainer *t, const drnn_exchange *x, drnn_error 
         return drnn_ok(err); /* alone: the plain trainer */
     if (!x->send || !x->recv || !x->bcast)
         return drnn_fail(err, DRNN_ERR_INVALID, "an exchange needs send, recv and bcast");
+    free(t->stage);
+    t->stage = malloc((size_t)SEGMENT_CHUNKS * DRNN_CHUNK * sizeof *t->stage);
+    if (!t->stage)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     t->ex = *x;
     /* Process 0 always has slot 0, where the sum starts; with fewer slots
      * than processes some have none and only pass the sum on. */
