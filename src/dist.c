@@ -163,6 +163,15 @@ int dist_check_same(const dist *d, uint64_t train_fp, uint64_t val_fp, const drn
     return rc;
 }
 
+void dist_exit(dist *d, int status)
+{
+    if (d->mpi) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        MPI_Finalize();
+    }
+    exit(status);
+}
+
 int dist_trainer(const dist *d, drnn_trainer *t, drnn_error *err)
 {
     drnn_exchange x = {.rank = d->rank, .ranks = d->ranks, .ctx = NULL,

@@ -7,6 +7,7 @@
 #define DINORNN_DIST_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "dinornn/train.h"
 
@@ -30,6 +31,8 @@ int dist_check_same(const dist *d, uint64_t train_fp, uint64_t val_fp, const drn
                     long long epochs, drnn_error *err);
 /* Makes t this process's part of the run. */
 int dist_trainer(const dist *d, drnn_trainer *t, drnn_error *err);
+/* Every process together: ends MPI and exits with status. */
+void dist_exit(dist *d, int status);
 #else
 static inline void dist_start(dist *d, int *argc, char ***argv)
 {
@@ -54,6 +57,11 @@ static inline int dist_trainer(const dist *d, drnn_trainer *t, drnn_error *err)
 {
     (void)d, (void)t, (void)err;
     return DRNN_OK;
+}
+static inline void dist_exit(dist *d, int status)
+{
+    (void)d;
+    exit(status);
 }
 #endif
 

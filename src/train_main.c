@@ -654,9 +654,13 @@ static void load_data(run *r, drnn_vocab *vocab)
     if (data_rc)
         cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
     if (dist_check_same(&r->dist, r->fingerprint, r->val_fingerprint, hp, o->epochs, &err)) {
-        if (r->dist.rank == 0) /* one message for the job, not one a process */
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        exit(EXIT_RUNTIME);
+        /* One message for the job, process 0's, before any process exits
+         * (a launcher may kill the others as soon as one has). */
+        if (r->dist.rank == 0) {
+            fprintf(stderr, "%s: %s\n", prog, err.message);
+            fflush(stderr);
+        }
+        dist_exit(&r->dist, EXIT_RUNTIME);
     }
     if (!o->val_data) {
         /* The held-out names are taken out of the loaded ones in place. */
