@@ -1,5 +1,6 @@
 /* dinornn-train: trains a character-level RNN on a list of names, with
- * crash-safe checkpoints between epochs and exact resume. */
+ * crash-safe checkpoints between epochs and exact resume; alone, or as one
+ * process of an MPI job (dist.h), process 0 speaking and saving for all. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
