@@ -99,14 +99,15 @@ job "first epoch on 2 processes" 2 sm r --epochs 1 --quiet &&
 
 # --- SIGTERM to mpirun: every process stops at the same mini-batch, one
 # checkpoint; resumed on 3 processes it ends as the run that never stopped ---
-long=(--data "$data" --layers 2 --hidden 48 --epochs 12 --batch 16 --samples 0)
+# (Long enough that the signal comes before the end on a fast machine.)
+long=(--data "$data" --layers 2 --hidden 48 --epochs 40 --batch 16 --samples 0)
 "$train" "${long[@]}" --quiet --threads 2 --checkpoint-dir "$tmp/longref" >/dev/null 2>&1 ||
   bad "the long run of one process failed"
 "$mpirun" -np 2 "${sm[@]}" "$train" "${long[@]}" --threads 1 --checkpoint-dir "$tmp/term" \
   >"$tmp/term.out" 2>"$tmp/term.err" &
 pid=$!
-for _ in $(seq 300); do [ -f "$tmp/term/latest.ckpt" ] && break; sleep 0.05; done
-sleep 0.3
+for _ in $(seq 1200); do [ -f "$tmp/term/latest.ckpt" ] && break; sleep 0.05; done
+sleep 0.1
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
@@ -129,7 +130,7 @@ for victim in 0 1; do
   "$mpirun" -np 2 "${sm[@]}" "$train" "${long[@]}" --epochs 1000 --quiet --threads 1 \
     --checkpoint-dir "$dir" >"$dir.out" 2>&1 &
   pid=$!
-  for _ in $(seq 300); do [ -f "$dir/latest.ckpt" ] && break; sleep 0.05; done
+  for _ in $(seq 1200); do [ -f "$dir/latest.ckpt" ] && break; sleep 0.05; done
   sleep 0.2
   # Process 0 wrote its id in the lock file; the other is its sibling.
   rank0=$(cat "$dir/train.lock" 2>/dev/null)
