@@ -174,6 +174,7 @@ static void bench_one(const bench_options *o, const bench_config *bc, const drnn
     drnn_hparams_default(&hp);
     hp.model = (drnn_config){.vocab = vocab->size, .hidden = bc->hidden, .layers = bc->layers,
                              .cell = bc->cell};
+    hp.members = 1;
     hp.batch = bc->batch;
     hp.optimizer = bc->opt;
     hp.lr = bc->lr;

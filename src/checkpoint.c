@@ -21,16 +21,12 @@ _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754
 
 /* Version 1: 272-byte header. Version 2 (LSTM and GRU cells) appends
  * dropout and weight decay: 288 bytes. Version 3 appends the gradient
- * slots and 4 reserved zero bytes: 296. The body is laid out alike. */
+ * slots and 4 reserved zero bytes, the plateau schedule's settings and
+ * state, and the mixture's size and current member: 336 bytes; its body
+ * adds the members' best weights after the moments of a mixture. */
 #define HEADER_SIZE_V1 272u
 #define HEADER_SIZE_V2 288u
-#define HEADER_SIZE 296u
-
-/* The header size of a version this build reads. */
-static uint32_t header_size_of(uint32_t version)
-{
-    return version == 1 ? HEADER_SIZE_V1 : version == 2 ? HEADER_SIZE_V2 : HEADER_SIZE;
-}
+#define HEADER_SIZE 336u      /* version 3, the one written */
 #define MOMENT1 1u
 #define MOMENT2 2u
 
@@ -135,15 +131,26 @@ static int popcount2(uint32_t flags)
 }
 
 /* Total size implied by the header fields, or 0 if it overflows. */
+/* The parameter-sized tensors of a file: the weights, the moments, and a
+ * mixture's members' best weights. */
 static size_t file_size_for(size_t header, size_t vocab, size_t path_len, size_t params,
-                            int moments)
+                            int moments, int members)
 {
     int overflow = 0;
-    size_t tensors = drnn_mul_size(params, 4 * (size_t)(1 + moments), &overflow);
+    size_t count = 1 + (size_t)moments + (members > 1 ? (size_t)members : 0);
+    size_t tensors = drnn_mul_size(params, 4 * count, &overflow);
     size_t n = header + 4 * vocab + path_len;
     if (overflow || tensors > SIZE_MAX - n - 4)
         return 0;
     return n + tensors + 4;
+}
+
+static int finite_reals(const drnn_real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
 }
 
 static int all_finite(const drnn_params *p)
@@ -161,8 +168,14 @@ enum { /* byte offsets of the fields that are not hyperparameters */
     AT_MAGIC = 0, AT_VERSION = 8, AT_HEADER_SIZE = 12, AT_FILE_SIZE = 16, AT_VOCAB = 28,
     AT_PARAMS = 40, AT_EPOCH = 160, AT_EPOCH_POS = 168, AT_STEP = 176, AT_EPOCH_LOSS = 184,
     AT_EPOCH_CHARS = 192, AT_BEST_LOSS = 200, AT_BEST_EPOCH = 208, AT_RNG = 216,
-    AT_DATA_FP = 248, AT_VAL_FP = 256, AT_FLAGS = 264, AT_PATH_LEN = 268
+    AT_DATA_FP = 248, AT_VAL_FP = 256, AT_FLAGS = 264, AT_PATH_LEN = 268,
+    AT_LR_SCALE = 296, AT_LR_DECAY_EPOCH = 304, AT_MEMBER = 332 /* version 3 */
 };
+
+static uint32_t header_size_of(uint32_t version)
+{
+    return version == 1 ? HEADER_SIZE_V1 : version == 2 ? HEADER_SIZE_V2 : HEADER_SIZE;
+}
 
 static void put_u32_at(unsigned char *buf, size_t at, uint32_t x)
 {
@@ -263,6 +276,9 @@ static void put_header(unsigned char *buf, const drnn_train_state *st, size_t si
     put_u64_at(buf, AT_EPOCH_CHARS, (uint64_t)st->epoch_chars);
     put_f64_at(buf, AT_BEST_LOSS, st->best_val_loss);
     put_u64_at(buf, AT_BEST_EPOCH, (uint64_t)st->best_epoch);
+    put_f64_at(buf, AT_LR_SCALE, st->lr_scale);
+    put_u64_at(buf, AT_LR_DECAY_EPOCH, (uint64_t)st->lr_decay_epoch);
+    put_u32_at(buf, AT_MEMBER, (uint32_t)st->member);
     for (int i = 0; i < 4; i++)
         put_u64_at(buf, AT_RNG + 8 * (size_t)i, st->rng.s[i]);
     put_u64_at(buf, AT_DATA_FP, st->data_fingerprint);
@@ -271,48 +287,119 @@ static void put_header(unsigned char *buf, const drnn_train_state *st, size_t si
     put_u32_at(buf, AT_PATH_LEN, path_len);
 }
 
-int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
-                           drnn_error *err)
+static int write_all(int fd, const unsigned char *buf, size_t len);
+
+/* Where a checkpoint's bytes go as they are made: into a buffer of the
+ * whole file, or straight into a file, so that saving takes no second copy
+ * of the weights; either way the CRC-32 runs over them. */
+typedef struct sink {
+    unsigned char *mem;       /* the whole file, or NULL: */
+    int fd;                   /* the file written */
+    size_t at;                /* bytes so far */
+    uint32_t crc;             /* of those bytes */
+    int error;                /* errno of a failed write, 0 */
+} sink;
+
+static void emit(sink *s, const unsigned char *p, size_t n)
+{
+    s->crc = drnn_crc32(s->crc, p, n);
+    if (s->mem)
+        memcpy(s->mem + s->at, p, n);
+    else if (!s->error && write_all(s->fd, p, n) != 0)
+        s->error = errno ? errno : EIO;
+    s->at += n;
+}
+
+/* n floats as little-endian u32, a block at a time. */
+static void emit_reals(sink *s, const drnn_real *x, size_t n)
+{
+    unsigned char block[16384];
+    for (size_t i = 0; i < n;) {
+        size_t m = n - i < sizeof block / 4 ? n - i : sizeof block / 4;
+        writer w = {block};
+        put_reals(&w, x + i, m);
+        emit(s, block, 4 * m);
+        i += m;
+    }
+}
+
+/* What the reader would refuse is not written; else the file's size and
+ * fields. */
+static int check_encodable(const drnn_train_state *st, size_t *size, uint32_t *flags,
+                           size_t *path_len, drnn_error *err)
 {
     const drnn_hparams *hp = &st->hp;
-    size_t path_len = strlen(st->data_path ? st->data_path : "");
-    *out = NULL;
-    *len = 0;
-    /* What the reader refuses is never written: a diverged state stays unsaved. */
+    *path_len = strlen(st->data_path ? st->data_path : "");
+    /* A diverged state stays unsaved. */
     const char *bad = !all_finite(&st->weights)                                 ? "weights"
                       : !all_finite(&st->moment1) || !all_finite(&st->moment2) ? "optimizer state"
+                      : !finite_reals(st->member_best, st->member_best ? st->weights.count *
+                                                                            (size_t)hp->members : 0)
+                          ? "members' best weights"
                       : !isfinite(st->epoch_loss) ? "loss of the epoch so far"
                       : isnan(st->best_val_loss) || st->best_val_loss == -HUGE_VAL ? "best loss"
                                                                                     : NULL;
     if (bad)
         return drnn_fail(err, DRNN_ERR_NONFINITE,
                          "the %s became NaN or infinite, which a checkpoint cannot hold", bad);
-    if (path_len > DRNN_CKPT_MAX_PATH)
+    if (*path_len > DRNN_CKPT_MAX_PATH)
         return drnn_fail(err, DRNN_ERR_INVALID, "the data path is longer than %d bytes",
                          DRNN_CKPT_MAX_PATH);
     if (hp->model.vocab != st->vocab.size)
         return drnn_fail(err, DRNN_ERR_INVALID, "the model's vocabulary size %d is not the "
                          "vocabulary's %d", hp->model.vocab, st->vocab.size);
-    uint32_t flags = moment_flags(st);
-    size_t P = st->weights.count;
-    size_t size = file_size_for(HEADER_SIZE, (size_t)st->vocab.size, path_len, P,
-                                popcount2(flags));
-    unsigned char *buf = size ? malloc(size) : NULL;
+    if (hp->members > 1 && !st->member_best)
+        return drnn_fail(err, DRNN_ERR_INVALID, "a mixture without its members' weights");
+    *flags = moment_flags(st);
+    *size = file_size_for(HEADER_SIZE, (size_t)st->vocab.size, *path_len, st->weights.count,
+                          popcount2(*flags), hp->members);
+    if (*size == 0)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "a checkpoint of this model would not fit in memory");
+    return DRNN_OK;
+}
+
+/* The whole file, in order, into s. */
+static void encode_into(sink *s, const drnn_train_state *st, size_t size, uint32_t flags,
+                        size_t path_len)
+{
+    const size_t P = st->weights.count;
+    unsigned char head[HEADER_SIZE], block[4096], word[4];
+    put_header(head, st, size, flags, (uint32_t)path_len);
+    emit(s, head, HEADER_SIZE);
+    for (int v = 0; v < st->vocab.size;) { /* a block of symbols at a time */
+        writer w = {block};
+        for (; v < st->vocab.size && w.p < block + sizeof block; v++)
+            put_u32(&w, st->vocab.symbol[v]);
+        emit(s, block, (size_t)(w.p - block));
+    }
+    emit(s, (const unsigned char *)st->data_path, path_len);
+    emit_reals(s, st->weights.data, P);
+    if (flags & MOMENT1)
+        emit_reals(s, st->moment1.data, P);
+    if (flags & MOMENT2)
+        emit_reals(s, st->moment2.data, P);
+    if (st->hp.members > 1)
+        emit_reals(s, st->member_best, P * (size_t)st->hp.members);
+    writer w = {word};
+    put_u32(&w, s->crc);
+    emit(s, word, 4);
+}
+
+int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
+                           drnn_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    size_t size, path_len;
+    uint32_t flags;
+    int rc = check_encodable(st, &size, &flags, &path_len, err);
+    if (rc)
+        return rc;
+    unsigned char *buf = malloc(size);
     if (!buf)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a checkpoint of %zu bytes", size);
-
-    put_header(buf, st, size, flags, (uint32_t)path_len);
-    writer w = {buf + HEADER_SIZE};
-    for (int v = 0; v < st->vocab.size; v++)
-        put_u32(&w, st->vocab.symbol[v]);
-    memcpy(w.p, st->data_path, path_len);
-    w.p += path_len;
-    put_reals(&w, st->weights.data, P);
-    if (flags & MOMENT1)
-        put_reals(&w, st->moment1.data, P);
-    if (flags & MOMENT2)
-        put_reals(&w, st->moment2.data, P);
-    put_u32(&w, drnn_crc32(0, buf, size - 4));
+    sink s = {.mem = buf};
+    encode_into(&s, st, size, flags, path_len);
     *out = buf;
     *len = size;
     return drnn_ok(err);
@@ -327,7 +414,9 @@ static int valid_symbol(uint32_t cp)
 typedef struct ckpt_header {
     uint32_t version, header_size, vocab, flags, path_len;
     uint64_t file_size, params, epoch, epoch_pos, step, epoch_chars, best_epoch, data_fp, val_fp;
-    double epoch_loss, best_loss;
+    double epoch_loss, best_loss, lr_scale;
+    uint64_t lr_decay_epoch;
+    uint32_t member;
     drnn_rng rng;
     drnn_hparams hp;
     int hp_fit;               /* every integer hyperparameter fits an int */
@@ -382,6 +471,10 @@ static void read_header(const unsigned char *buf, uint32_t version, ckpt_header 
     h->epoch_chars = get_u64_at(buf, AT_EPOCH_CHARS);
     h->best_loss = get_f64_at(buf, AT_BEST_LOSS);
     h->best_epoch = get_u64_at(buf, AT_BEST_EPOCH);
+    /* Before version 3 no run had decayed on a plateau. */
+    h->lr_scale = version >= 3 ? get_f64_at(buf, AT_LR_SCALE) : 1;
+    h->lr_decay_epoch = version >= 3 ? get_u64_at(buf, AT_LR_DECAY_EPOCH) : (uint64_t)-1;
+    h->member = version >= 3 ? get_u32_at(buf, AT_MEMBER) : 0;
     for (int i = 0; i < 4; i++)
         h->rng.s[i] = get_u64_at(buf, AT_RNG + 8 * (size_t)i);
     h->data_fp = get_u64_at(buf, AT_DATA_FP);
@@ -398,14 +491,15 @@ static int check_sizes(ckpt_header *h, size_t len, const char *label, drnn_error
     if (h->header_size != header_expected)
         return CORRUPT("wrong header size");
     h->hp.model.vocab = h->vocab <= DRNN_MAX_VOCAB ? (int)h->vocab : 0;
-    if (!h->hp_fit || h->vocab < 2 || drnn_config_check(&h->hp.model, NULL) != DRNN_OK)
+    if (!h->hp_fit || h->vocab < 2 || drnn_config_check(&h->hp.model, NULL) != DRNN_OK ||
+        h->hp.members < 1 || h->hp.members > DRNN_MAX_MEMBERS)
         return CORRUPT("model sizes out of range");
     if (h->params != drnn_param_count(&h->hp.model))
         return CORRUPT("parameter count does not match the model sizes");
     if (h->flags > (MOMENT1 | MOMENT2) || h->path_len > DRNN_CKPT_MAX_PATH)
         return CORRUPT("header fields out of range");
     h->expected = file_size_for(header_expected, h->vocab, h->path_len, (size_t)h->params,
-                                popcount2(h->flags));
+                                popcount2(h->flags), h->hp.members);
     if (h->expected == 0 || h->file_size != h->expected)
         return CORRUPT("recorded size does not match the model sizes");
     if (len < h->expected)
@@ -432,7 +526,9 @@ static int check_fields(const ckpt_header *h, const char *label, drnn_error *err
     if (h->epoch > INT64_MAX / 2 || h->epoch_pos > INT64_MAX / 2 || h->step > INT64_MAX / 2 ||
         h->epoch_chars > INT64_MAX / 2 || !isfinite(h->epoch_loss) || isnan(h->best_loss) ||
         h->best_loss == -HUGE_VAL || (int64_t)h->best_epoch < -1 ||
-        (int64_t)h->best_epoch > (int64_t)h->epoch ||
+        (int64_t)h->best_epoch > (int64_t)h->epoch || !(h->lr_scale > 0 && h->lr_scale <= 1) ||
+        (int64_t)h->lr_decay_epoch < -1 || (int64_t)h->lr_decay_epoch > (int64_t)h->epoch ||
+        h->member >= (uint32_t)hp->members ||
         (h->rng.s[0] | h->rng.s[1] | h->rng.s[2] | h->rng.s[3]) == 0)
         return CORRUPT("progress counters out of range");
     if (!hp->has_val_file && h->val_fp != 0)
@@ -490,6 +586,13 @@ static int read_tensors(reader *r, const ckpt_header *h, drnn_train_state *st, c
         finite &= get_reals(r, st->moment1.data, h->params);
     if (h->flags & MOMENT2)
         finite &= get_reals(r, st->moment2.data, h->params);
+    if (h->hp.members > 1) {
+        /* The size was checked against the file: no overflow here. */
+        size_t n = (size_t)h->params * (size_t)h->hp.members;
+        if (!(st->member_best = drnn_zalloc_aligned(n * sizeof *st->member_best)))
+            return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+        finite &= get_reals(r, st->member_best, n);
+    }
     return finite ? DRNN_OK : CORRUPT("non-finite weights or optimizer state");
 }
 
@@ -525,6 +628,9 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     st->epoch_chars = (int64_t)h.epoch_chars;
     st->best_val_loss = h.best_loss;
     st->best_epoch = (int64_t)h.best_epoch;
+    st->lr_scale = h.lr_scale;
+    st->lr_decay_epoch = (int64_t)h.lr_decay_epoch;
+    st->member = (int)h.member;
     st->data_fingerprint = h.data_fp;
     st->val_fingerprint = h.val_fp;
     return drnn_ok(err);
@@ -657,28 +763,31 @@ int drnn_checkpoint_replaceable(const char *path, drnn_error *err)
 
 int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err)
 {
-    unsigned char *buf;
-    size_t len;
+    size_t size, path_len;
+    uint32_t flags;
     int rc = drnn_checkpoint_replaceable(path, err);
     if (rc)
         return rc;
-    rc = drnn_checkpoint_encode(st, &buf, &len, err);
-    if (rc)
+    if ((rc = check_encodable(st, &size, &flags, &path_len, err)))
         return rc;
     size_t plen = strlen(path);
     char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");
-    if (!tmp) {
-        free(buf);
+    if (!tmp)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
     const char *step = "create a temporary file beside";
     int fd = mkstemp(tmp);
     if (fd >= 0) {
         step = "write";
-        if (fchmod(fd, 0644) != 0 || write_all(fd, buf, len) != 0)
+        if (fchmod(fd, 0644) != 0)
             goto fail;
+        sink out = {.fd = fd};
+        encode_into(&out, st, size, flags, path_len);
+        if (out.error) {
+            errno = out.error;
+            goto fail;
+        }
         step = "flush";
         if (fsync(fd) != 0)
             goto fail;
@@ -694,12 +803,10 @@ int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_erro
         step = "flush the directory of";
         if (sync_parent(path) != 0) {
             free(tmp);
-            free(buf);
             return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s", step, path,
                              strerror(errno));
         }
         free(tmp);
-        free(buf);
         return drnn_ok(err);
     }
 fail:;
@@ -708,7 +815,6 @@ fail:;
         close(fd);
     unlink(tmp);
     free(tmp);
-    free(buf);
     return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s (the previous checkpoint, if any, is unchanged)",
                      step, path, strerror(e));
 }

@@ -168,7 +168,9 @@ int main(int argc, char **argv)
     drnn_error err;
     double nats;
     int64_t chars;
-    if (drnn_evaluate(&st.weights, &part, &nats, &chars, &err))
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    drnn_params model = drnn_state_model(&st, parts); /* a mixture's too */
+    if (drnn_evaluate(&model, &part, &nats, &chars, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     print_result(&o, part.count, chars, nats / (double)chars);
     drnn_corpus_free(&part);

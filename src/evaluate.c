@@ -2,6 +2,7 @@
  * thread count changes: fixed chunks of names, each in order, then the
  * chunks in order. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dinornn/train.h"
@@ -71,6 +72,45 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
     return total;
 }
 
+double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len)
+{
+    const int V = w->cfg.vocab;
+    drnn_real *p = malloc((size_t)V * sizeof *p);
+    if (!p)
+        return NAN;
+    double nats = 0;
+    drnn_stepper_reset(st);
+    drnn_token in = DRNN_END;
+    for (int t = 0; t <= len; t++) {
+        memcpy(p, drnn_stepper_feed(st, w, in), (size_t)V * sizeof *p);
+        const drnn_token target = t < len ? name[t] : DRNN_END;
+        /* The arithmetic of the training loss and of the search's scores. */
+        drnn_real zmax;
+        const drnn_real logit = p[target];
+        nats += drnn_softmax(p, V, &zmax) - ((double)logit - zmax);
+        in = target;
+    }
+    free(p);
+    return nats;
+}
+
+/* A mixture's loss, through the stepper: name after name, in order. */
+static int evaluate_mixture(const drnn_params *w, const drnn_corpus *c, double *nats,
+                            int64_t *chars, drnn_error *err)
+{
+    drnn_stepper *st;
+    int rc = drnn_stepper_new_for(&st, w, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < c->count; i++) {
+        const int len = drnn_corpus_len(c, i);
+        *nats += drnn_name_nats(w, st, c->tokens + c->start[i], len);
+        *chars += len + 1;
+    }
+    drnn_stepper_free(st);
+    return drnn_ok(err);
+}
+
 int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err)
 {
@@ -78,6 +118,8 @@ int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int6
     *chars = 0;
     if (c->count == 0)
         return drnn_ok(err);
+    if (w->mixture > 1)
+        return evaluate_mixture(w, c, nats, chars, err);
     drnn_scratch *scratch[DRNN_GRAD_SLOTS] = {NULL};
     int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
     int rc = DRNN_OK;

@@ -17,7 +17,13 @@ _Static_assert(sizeof(drnn_optimizer) == sizeof(int) && sizeof(drnn_clip_mode) =
 static const char *const cells[] = {"rnn", "lstm", "gru", NULL};
 static const char *const optimizers[] = {"sgd", "adagrad", "adam", NULL};
 static const char *const clip_modes[] = {"norm", "value", NULL};
-static const char *const schedules[] = {"constant", "step", "cosine", NULL};
+static const char *const schedules[] = {"constant", "step", "cosine", "plateau", NULL};
+
+/* The characters a mixture's members train on together in an epoch each,
+ * at most, when drnn_hparams_fit_data chooses their number: on two cores
+ * about three seconds of the default model's training, so that a default
+ * run on a list of any size takes minutes, not hours. */
+#define DRNN_FIT_MIXTURE_CHARS 500000
 
 #define AT(field) offsetof(drnn_hparams, field)
 
@@ -25,17 +31,18 @@ static const char *const schedules[] = {"constant", "step", "cosine", NULL};
 static const drnn_hparam_info table[] = {
     {"cell", 0, "Model", "CELL", "recurrent cell: rnn (tanh), lstm or gru",
      DRNN_HP_CHOICE, AT(model.cell), DRNN_CELL_GRU, 0, 0, 0, cells, 0, 24, 1, 0},
-    {"hidden", 'H', "Model", "N", "units per layer, 1..4096",
-     DRNN_HP_INT, AT(model.hidden), 128, 1, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1, 0},
-    {"layers", 'l', "Model", "N", "stacked layers, 1..16",
-     DRNN_HP_INT, AT(model.layers), 2, 1, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1, 0},
+    {"hidden", 'H', "Model", "N", "units per layer, 1..4096; 0: from the data",
+     DRNN_HP_INT, AT(model.hidden), 0, 0, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1, 0},
+    {"layers", 'l', "Model", "N", "stacked layers, 1..16; 0: from the data",
+     DRNN_HP_INT, AT(model.layers), 0, 0, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1, 0},
     {"optimizer", 0, "Training", "NAME", "sgd, adagrad or adam",
      DRNN_HP_CHOICE, AT(optimizer), DRNN_OPT_ADAM, 0, 0, 0, optimizers, 0, 48, 1, 0},
     {"clip-mode", 0, "Training", "MODE", "norm (global norm) or value (each element)",
      DRNN_HP_CHOICE, AT(clip_mode), DRNN_CLIP_NORM, 0, 0, 0, clip_modes, 0, 52, 1, 0},
     {"schedule", 0, "Training", "NAME",
-     "constant, step (halve every 10 epochs) or cosine\n(down to 0 over --epochs)",
-     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_CONSTANT, 0, 0, 0, schedules, 0, 56, 1, 0},
+     "plateau (times --lr-decay after --lr-patience\nepochs without a new best), constant, step\n"
+     "(halve every 10 epochs) or cosine (down to 0\nover --epochs)",
+     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_PLATEAU, 0, 0, 0, schedules, 0, 56, 1, 0},
     {"batch", 'b', "Training", "N", "names per mini-batch, 1..8192",
      DRNN_HP_INT, AT(batch), 32, 1, DRNN_MAX_BATCH, 0, NULL, 0, 60, 1, 0},
     {"lr", 0, "Training", "X", "learning rate, 1e-12 <= X <= 100",
@@ -76,6 +83,17 @@ static const drnn_hparam_info table[] = {
      "gradient slots per mini-batch, 1..1024 (at most\nthe batch is used): the most threads, over all\n"
      "MPI processes, that a step keeps busy; part of\nthe run's result",
      DRNN_HP_INT, AT(slots), DRNN_GRAD_SLOTS, 1, DRNN_MAX_SLOTS, 0, NULL, 0, 288, 3, 8},
+    {"lr-patience", 0, "Training", "N",
+     "plateau schedule: epochs without a new best\nbefore the learning rate decays, 1..1000",
+     DRNN_HP_INT, AT(lr_patience), 2, 1, 1000, 0, NULL, 0, 312, 3, 2},
+    {"patience", 0, "Training", "N",
+     "stop after N epochs without a new best\nvalidation loss; 0: never stop early",
+     DRNN_HP_INT, AT(patience), 6, 0, 1000000, 0, NULL, 1, 316, 3, 0},
+    {"lr-decay", 0, "Training", "X", "plateau schedule: the factor of each decay,\n0 < X <= 1",
+     DRNN_HP_REAL, AT(lr_decay), 0.5, 0, 1, 1, NULL, 0, 320, 3, 0.5},
+    {"members", 0, "Model", "N",
+     "models trained one after another and mixed\n(their probabilities averaged), 1..16; 0: from\nthe data",
+     DRNN_HP_INT, AT(members), 0, 0, DRNN_MAX_MEMBERS, 0, NULL, 0, 328, 3, 1},
 };
 
 #undef AT
@@ -196,8 +214,14 @@ int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err)
         return drnn_fail(err, DRNN_ERR_INVALID, "the cosine schedule's floor %g is above --lr %g",
                          hp->lr_min, hp->lr);
     drnn_config model = hp->model;
+    /* Not known until the data is read: the vocabulary, and the sizes left
+     * to drnn_hparams_fit_data. */
     if (model.vocab == 0)
-        model.vocab = 2; /* not known until the data is read */
+        model.vocab = 2;
+    if (model.hidden == 0)
+        model.hidden = 1;
+    if (model.layers == 0)
+        model.layers = 1;
     int rc = drnn_config_check(&model, err);
     return rc ? rc : drnn_ok(err);
 }
@@ -233,5 +257,24 @@ double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch)
                                 (1 + cos(M_PI * (double)epoch / hp->cosine_epochs));
     default:
         return hp->lr;
+    }
+}
+
+void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars, int vocab)
+{
+    (void)vocab;
+    /* Measured (docs/model.md, "Defaults"): 128 units were as good as or
+     * better than 256 from 15,000 to 190,000 characters (wider overfits
+     * first), and a third layer paid from about 100,000. */
+    if (hp->model.hidden == 0)
+        hp->model.hidden = 128;
+    if (hp->model.layers == 0)
+        hp->model.layers = train_chars < 100000 ? 2 : 3;
+    /* A mixture pays most where one model's errors vary most, on small
+     * lists, and costs a model's training each: as many members as keep
+     * members x characters near DRNN_FIT_MIXTURE_CHARS, 1 to 5. */
+    if (hp->members == 0) {
+        int64_t n = DRNN_FIT_MIXTURE_CHARS / (train_chars > 0 ? train_chars : 1);
+        hp->members = n < 1 ? 1 : n > 5 ? 5 : (int)n;
     }
 }

@@ -44,6 +44,8 @@ void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
     size_t GH = (size_t)cell->gates * H, RH = (size_t)cell->hbias * H;
     drnn_real *at = data;
     memset(p->layer, 0, sizeof p->layer);
+    p->mixture = 0;
+    p->part = NULL;
     p->cfg = *cfg;
     p->count = drnn_param_count(cfg);
     p->data = data;
@@ -86,7 +88,8 @@ void drnn_params_free(drnn_params *p)
 
 void drnn_params_zero(drnn_params *p)
 {
-    memset(p->data, 0, p->count * sizeof *p->data);
+    if (p->count) /* an unallocated buffer (an unused moment) has no data */
+        memset(p->data, 0, p->count * sizeof *p->data);
 }
 
 static void fill_uniform(drnn_real *x, size_t n, double scale, drnn_rng *rng)

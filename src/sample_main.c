@@ -193,13 +193,20 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
 static int score_names(const options *o, const drnn_train_state *st, char **names, int n)
 {
     drnn_scratch *scratch;
+    drnn_stepper *stepper;
     drnn_error err;
-    if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err))
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_params model = drnn_state_model(st, parts);
+    if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err) ||
+        drnn_stepper_new_for(&stepper, &model, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < n; i++) {
         drnn_token t[DRNN_MAX_NAME_LEN];
         int len = cli_encode(prog, names[i], names[i], st, t);
-        double logprob = -drnn_name_loss(&st->weights, scratch, t, len);
+        /* A plain model's through the training loss, bit for bit; a
+         * mixture's through the stepper. */
+        double logprob = model.mixture > 1 ? -drnn_name_nats(&model, stepper, t, len)
+                                           : -drnn_name_loss(&model, scratch, t, len);
         double per_char = -logprob / (len + 1);
         char text[4 * DRNN_MAX_NAME_LEN + 1];
         drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
@@ -215,6 +222,7 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
         cli_check_stdout(prog);
     }
     drnn_scratch_free(scratch);
+    drnn_stepper_free(stepper);
     return EXIT_OK;
 }
 
@@ -229,7 +237,9 @@ static void print_best(const options *o, const drnn_train_state *st, const drnn_
     };
     drnn_search_result res;
     drnn_error err;
-    if (drnn_search_best(&st->weights, &so, &res, &err))
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_params model = drnn_state_model(st, parts);
+    if (drnn_search_best(&model, &so, &res, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < res.count; i++)
         print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
@@ -260,7 +270,9 @@ static void print_samples(const options *o, const drnn_train_state *st, const dr
 {
     drnn_stepper *stepper;
     drnn_error err;
-    if (drnn_stepper_new(&stepper, &st->hp.model, &err))
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_params model = drnn_state_model(st, parts);
+    if (drnn_stepper_new_for(&stepper, &model, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     drnn_rng rng;
     drnn_rng_seed(&rng, o->seed);
@@ -270,7 +282,7 @@ static void print_samples(const options *o, const drnn_train_state *st, const dr
         if (known && attempts >= 1000 && attempts >= 100 * (shown + 1))
             break;
         attempts++;
-        int n = drnn_sample_name(&st->weights, stepper, &rng, &o->sample, prefix, prefix_len, t);
+        int n = drnn_sample_name(&model, stepper, &rng, &o->sample, prefix, prefix_len, t);
         if (known && drnn_name_set_contains(known, t, n))
             continue;
         print_name(o, st, t, n, NULL, -1);

@@ -567,7 +567,7 @@ int drnn_search_best(const drnn_params *w, const drnn_search_options *opt,
     s.opt = opt;
     s.V = w->cfg.vocab;
     s.max_bytes = opt->max_bytes ? opt->max_bytes : DRNN_SEARCH_BYTES;
-    rc = drnn_stepper_new(&s.stepper, &w->cfg, err);
+    rc = drnn_stepper_new_for(&s.stepper, w, err);
     if (rc)
         return rc;
     s.S = drnn_stepper_state_size(s.stepper);

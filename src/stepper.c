@@ -1,6 +1,7 @@
 /* stepper.c: generation, one symbol at a time: the stepper carries each
  * layer's state from one input to the next and gives the next symbol's
  * logits (model.h); the sampler and the search run on it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,27 +9,53 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* The generation-time twin of forward(): one step through every layer. */
+/* One model's state: each layer's last step, the step being computed, and
+ * its logits. */
+typedef struct part_state {
+    drnn_real *cache[DRNN_MAX_LAYERS];  /* [C*H] each layer's last step */
+    drnn_real *next;                    /* [C*H] the step being computed */
+    drnn_real *logits;                  /* [V] */
+} part_state;
+
+/* The generation-time twin of forward(): one step through every layer, of
+ * one model or of each part of a mixture. */
 struct drnn_stepper {
     drnn_config cfg;
     const drnn_cell_ops *cell;
-    drnn_real *cache[DRNN_MAX_LAYERS];  /* [C*H] each layer's last step */
-    drnn_real *next;                    /* [C*H] the step being computed */
-    drnn_real *xproj, *hproj;           /* [G*H] */
-    drnn_real *logits;                  /* [V] */
+    int parts;                          /* 1, or the parts of a mixture */
+    part_state p[DRNN_MAX_MEMBERS];
+    drnn_real *xproj, *hproj;           /* [G*H] scratch */
+    drnn_real *logits;                  /* [V] what feed returns */
     size_t size;                        /* scalars in block */
     drnn_real *block;
 };
 
-int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err)
+drnn_params drnn_mixture_of(const drnn_params *parts, int n)
+{
+    if (n <= 1)
+        return parts[0];
+    drnn_params mix;
+    memset(&mix, 0, sizeof mix);
+    mix.cfg = parts[0].cfg;
+    mix.mixture = n;
+    mix.part = parts;
+    return mix;
+}
+
+static int stepper_new_parts(drnn_stepper **out, const drnn_config *cfg, int parts,
+                             drnn_error *err)
 {
     *out = NULL;
     int rc = drnn_config_check(cfg, err);
     if (rc)
         return rc;
+    if (parts < 1 || parts > DRNN_MAX_MEMBERS)
+        return drnn_fail(err, DRNN_ERR_INVALID, "a mixture of %d models is outside 1..%d", parts,
+                         DRNN_MAX_MEMBERS);
     const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
     size_t H = (size_t)cfg->hidden, GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
-    size_t n = ((size_t)cfg->layers + 1) * CH + 2 * GH + (size_t)cfg->vocab;
+    size_t V = (size_t)cfg->vocab, per_part = ((size_t)cfg->layers + 1) * CH + V;
+    size_t n = (size_t)parts * per_part + 2 * GH + (parts > 1 ? V : 0);
     drnn_stepper *st = calloc(1, sizeof *st);
     drnn_real *block = drnn_zalloc_aligned(n * sizeof *block);
     if (!st || !block) {
@@ -37,17 +64,31 @@ int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err
     }
     st->cfg = *cfg;
     st->cell = cell;
+    st->parts = parts;
     st->block = block;
     st->size = n;
     drnn_real *at = block;
-    for (int l = 0; l < cfg->layers; l++)
-        st->cache[l] = at, at += CH;
-    st->next = at, at += CH;
+    for (int k = 0; k < parts; k++) {
+        for (int l = 0; l < cfg->layers; l++)
+            st->p[k].cache[l] = at, at += CH;
+        st->p[k].next = at, at += CH;
+        st->p[k].logits = at, at += V;
+    }
     st->xproj = at, at += GH;
     st->hproj = at, at += GH;
-    st->logits = at;
+    st->logits = parts > 1 ? at : st->p[0].logits;
     *out = st;
     return drnn_ok(err);
+}
+
+int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err)
+{
+    return stepper_new_parts(out, cfg, 1, err);
+}
+
+int drnn_stepper_new_for(drnn_stepper **out, const drnn_params *w, drnn_error *err)
+{
+    return stepper_new_parts(out, &w->cfg, w->mixture > 1 ? w->mixture : 1, err);
 }
 
 void drnn_stepper_free(drnn_stepper *st)
@@ -67,12 +108,15 @@ void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src)
 {
     /* feed() swaps the cache pointers, so copy where they point as well. */
     memcpy(dst->block, src->block, src->size * sizeof *src->block);
-    for (int l = 0; l < src->cfg.layers; l++)
-        dst->cache[l] = dst->block + (src->cache[l] - src->block);
-    dst->next = dst->block + (src->next - src->block);
+    for (int k = 0; k < src->parts; k++) {
+        for (int l = 0; l < src->cfg.layers; l++)
+            dst->p[k].cache[l] = dst->block + (src->p[k].cache[l] - src->block);
+        dst->p[k].next = dst->block + (src->p[k].next - src->block);
+    }
 }
 
-const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in)
+/* One model's step: every layer, then its logits. */
+static void feed_part(drnn_stepper *st, part_state *ps, const drnn_params *w, drnn_token in)
 {
     const drnn_cell_ops *cell = st->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
@@ -83,17 +127,54 @@ const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_
         if (l == 0)
             drnn_vec_acc(st->xproj, p->W_x + (size_t)in * GH, GH);
         else
-            drnn_gemm_xwt(st->xproj, 0, st->cache[l - 1], 0, p->W_x, 1, GH, H);
+            drnn_gemm_xwt(st->xproj, 0, ps->cache[l - 1], 0, p->W_x, 1, GH, H);
         memset(st->hproj, 0, (size_t)GH * sizeof *st->hproj);
-        drnn_gemm_xwt(st->hproj, 0, st->cache[l], 0, p->W_h, 1, GH, H);
+        drnn_gemm_xwt(st->hproj, 0, ps->cache[l], 0, p->W_h, 1, GH, H);
         drnn_vec_acc(st->hproj + GH - RH, p->b_h, RH);
-        cell->forward(st->next, st->cache[l], st->xproj, st->hproj, H);
-        drnn_real *tmp = st->cache[l];
-        st->cache[l] = st->next;
-        st->next = tmp;
+        cell->forward(ps->next, ps->cache[l], st->xproj, st->hproj, H);
+        drnn_real *tmp = ps->cache[l];
+        ps->cache[l] = ps->next;
+        ps->next = tmp;
     }
-    memcpy(st->logits, w->b_y, (size_t)V * sizeof *st->logits);
-    drnn_gemm_xwt(st->logits, 0, st->cache[L - 1], 0, w->W_y, 1, V, H);
+    memcpy(ps->logits, w->b_y, (size_t)V * sizeof *ps->logits);
+    drnn_gemm_xwt(ps->logits, 0, ps->cache[L - 1], 0, w->W_y, 1, V, H);
+}
+
+/* log sum exp z[0..V), in double. */
+static double log_sum_exp(const drnn_real *z, int V)
+{
+    double m = z[0], s = 0;
+    for (int v = 1; v < V; v++)
+        m = z[v] > m ? z[v] : m;
+    for (int v = 0; v < V; v++)
+        s += exp((double)z[v] - m);
+    return m + log(s);
+}
+
+const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in)
+{
+    if (st->parts == 1) {
+        feed_part(st, &st->p[0], w, in);
+        return st->logits;
+    }
+    /* The mixture's log-probabilities: log((1/K) sum_k p_k[v]), each part's
+     * log p_k[v] = z_k[v] - lse(z_k), summed in double in part order. */
+    const int V = w->cfg.vocab, K = st->parts;
+    double lse[DRNN_MAX_MEMBERS];
+    for (int k = 0; k < K; k++) {
+        feed_part(st, &st->p[k], &w->part[k], in);
+        lse[k] = log_sum_exp(st->p[k].logits, V);
+    }
+    for (int v = 0; v < V; v++) {
+        double lp[DRNN_MAX_MEMBERS], m = -HUGE_VAL, s = 0;
+        for (int k = 0; k < K; k++) {
+            lp[k] = (double)st->p[k].logits[v] - lse[k];
+            m = lp[k] > m ? lp[k] : m;
+        }
+        for (int k = 0; k < K; k++)
+            s += exp(lp[k] - m);
+        st->logits[v] = (drnn_real)(m + log(s / K));
+    }
     return st->logits;
 }
 
@@ -111,19 +192,21 @@ static size_t carried(const drnn_stepper *st)
 
 size_t drnn_stepper_state_size(const drnn_stepper *st)
 {
-    return (size_t)st->cfg.layers * carried(st);
+    return (size_t)st->parts * (size_t)st->cfg.layers * carried(st);
 }
 
 void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state)
 {
     size_t n = carried(st);
-    for (int l = 0; l < st->cfg.layers; l++)
-        memcpy(state + (size_t)l * n, st->cache[l], n * sizeof *state);
+    for (int k = 0; k < st->parts; k++)
+        for (int l = 0; l < st->cfg.layers; l++, state += n)
+            memcpy(state, st->p[k].cache[l], n * sizeof *state);
 }
 
 void drnn_stepper_load_state(drnn_stepper *st, const drnn_real *state)
 {
     size_t n = carried(st);
-    for (int l = 0; l < st->cfg.layers; l++)
-        memcpy(st->cache[l], state + (size_t)l * n, n * sizeof *state);
+    for (int k = 0; k < st->parts; k++)
+        for (int l = 0; l < st->cfg.layers; l++, state += n)
+            memcpy(st->p[k].cache[l], state, n * sizeof *state);
 }

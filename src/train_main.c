@@ -60,7 +60,7 @@ static const run_option run_options[] = {
     {"val-data", required_argument, OPT_VAL_DATA, "Data", "FILE",
      "validation names from FILE instead of a split"},
     {"epochs", required_argument, 'e', "Training", "N",
-     "epochs to reach, counting resumed ones (default 25)"},
+     "epochs to reach at most, counting resumed ones\n(default 100; --patience stops earlier)"},
     {"threads", required_argument, 'j', "Training", "N",
      "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
     {"checkpoint-dir", required_argument, 'c', "Checkpoints and output", "DIR",
@@ -295,6 +295,16 @@ static void check_resume_options(const options *o, const drnn_hparams *ck, const
                 path);
 }
 
+/* On resume, the settings a resume may change take the command line's value. */
+static void apply_resume_options(const options *o, drnn_hparams *ck)
+{
+    size_t n;
+    const drnn_hparam_info *table = drnn_hparam_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (o->hp_given[i] && table[i].resume_may_change)
+            drnn_hparam_set(ck, &table[i], drnn_hparam_get(&o->hp, &table[i]));
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -517,6 +527,7 @@ typedef struct run {
     drnn_trainer *trainer;
     FILE *log;
     double start;
+    int fitted;                   /* the model's size was chosen from the data */
 } run;
 
 /* The directory belongs to one run: a resumed run goes on with the one there;
@@ -552,6 +563,7 @@ static void claim_directory(run *r)
         if (dist_share_state(&r->dist, &r->st, &err))
             cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         check_resume_options(o, &r->st.hp, r->resume_path);
+        apply_resume_options(o, &r->st.hp);
         if (!r->data_path)
             r->data_path = r->st.data_path;
     } else if (!r->data_path) {
@@ -681,6 +693,12 @@ static void start_run(run *r, const drnn_vocab *vocab)
 {
     options *o = &r->o;
     drnn_error err;
+    if (!o->resume) {
+        /* Predicted characters: each name's symbols and its end. */
+        int64_t chars = (int64_t)(r->train.start[r->train.count] + r->train.count);
+        r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0 || o->hp.members == 0;
+        drnn_hparams_fit_data(&o->hp, chars, vocab->size);
+    }
     check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
     if (!o->resume) {
         o->hp.has_val_file = o->val_data != NULL;
@@ -737,12 +755,27 @@ static void announce(run *r)
             printf("validating on other names (%s) than before; ", o->val_data);
         printf("the best loss so far no longer counts\n");
     }
-    printf("%s: %zu training names, %zu validation, vocabulary %d; %s %dx%d, dropout %g, "
-           "%zu parameters; %s lr %g, batch %d; %d thread%s\n",
-           r->data_path, r->train.count, r->val.count, st->vocab.size,
+    char schedule[96] = "";
+    if (st->hp.schedule == DRNN_SCHED_PLATEAU)
+        snprintf(schedule, sizeof schedule, ", x%g after %d epochs without a new best",
+                 st->hp.lr_decay, st->hp.lr_patience);
+    else
+        snprintf(schedule, sizeof schedule, ", %s schedule",
+                 st->hp.schedule == DRNN_SCHED_STEP ? "step" :
+                 st->hp.schedule == DRNN_SCHED_COSINE ? "cosine" : "constant");
+    char stop[64] = "";
+    if (st->hp.patience > 0)
+        snprintf(stop, sizeof stop, "; stops after %d epochs without one", st->hp.patience);
+    char mixture[64] = "";
+    if (st->hp.members > 1)
+        snprintf(mixture, sizeof mixture, "a mixture of %d models, each ", st->hp.members);
+    printf("%s: %zu training names, %zu validation, vocabulary %d; %s%s %dx%d%s, dropout %g, "
+           "%zu parameters; %s lr %g%s, batch %d%s; %d thread%s\n",
+           r->data_path, r->train.count, r->val.count, st->vocab.size, mixture,
            drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
-           st->hp.dropout, st->weights.count, drnn_optimizer_name(st->hp.optimizer), st->hp.lr,
-           st->hp.batch, r->threads, r->threads == 1 ? "" : "s");
+           r->fitted ? " (chosen for the data)" : "", st->hp.dropout, st->weights.count,
+           drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
+           r->threads, r->threads == 1 ? "" : "s");
     if (r->dist.ranks > 1)
         printf("%d MPI processes (%d threads on this one) share each mini-batch's %d gradient "
                "slots\n", r->dist.ranks, r->threads,
@@ -765,10 +798,15 @@ static void prepare_saves(run *r)
                 "%s: warning: the cosine schedule was planned for %d epochs; epochs after it "
                 "train at the final learning rate %g\n",
                 prog, st->hp.cosine_epochs, st->hp.lr_min);
-    if (st->epoch >= o->epochs && !o->quiet)
+    const int last = st->member + 1 >= st->hp.members;
+    if (last && st->epoch >= o->epochs && !o->quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
                (long long)st->epoch, o->epochs);
-    if (st->epoch < o->epochs)
+    else if (last && drnn_state_stalled(st) && !o->quiet)
+        printf("the run stopped early at epoch %lld: no new best since epoch %lld; nothing to "
+               "do (raise --patience, or give --patience 0, to train on)\n",
+               (long long)st->epoch, (long long)st->best_epoch);
+    if (!last || !drnn_state_member_done(st, o->epochs))
         check_can_save(r->latest, r->best, o->checkpoint_dir);
     if (r->trained_on && !r->switched) {
         record_moved_data(r->latest, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
@@ -807,6 +845,8 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
     rep->train_loss = part.train_loss;
     rep->val_loss = part.val_loss;
     rep->improved = part.improved;
+    rep->lr = part.lr;
+    rep->lr_decayed = part.lr_decayed;
 }
 
 /* An epoch's line, its samples and its JSON line in the log. */
@@ -819,10 +859,12 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
         if (r->dist.ranks > 1 && dt > 0) /* process 0's view */
             snprintf(share, sizeof share, ", %d processes, exchange %.0f%%", r->dist.ranks,
                      100 * rep->exchange_seconds / dt);
-        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s%s]\n",
+        if (st->hp.members > 1)
+            printf("member %d/%d  ", st->member + 1, st->hp.members);
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s%s]%s\n",
                (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
                rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
-               share);
+               share, rep->lr_decayed ? "  (learning rate lowered)" : "");
         print_samples(st, &r->train, r->o.samples);
         check_stdout(st, r->latest);
     }
@@ -831,25 +873,79 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
     char a[32], b[32], c[32], d[32], e[32], f[32];
     if (fprintf(r->log,
-                "{\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
+                "{\"member\":%d,\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
                 "\"seconds\":%s,\"lr\":%s,\"threads\":%d,\"processes\":%d,"
                 "\"exchange_seconds\":%s}\n",
-                (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
+                st->member + 1, (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
                 cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
                 cli_json_number(d, sizeof d, now_seconds() - r->start),
-                cli_json_number(e, sizeof e, drnn_learning_rate(&st->hp, st->epoch - 1)),
+                cli_json_number(e, sizeof e, rep->lr),
                 r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
         fflush(r->log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
                 strerror(errno), r->latest, (long long)st->epoch);
 }
 
-/* Epochs up to --epochs, a checkpoint after each; a signal ends the run
- * with a checkpoint of where it stopped. Returns the exit status. */
+/* The loss of the model the state stands for (a mixture: of the members'
+ * best weights so far) on the validation names, else the training names;
+ * *parts receives its number of models. */
+static double model_loss(run *r, int *parts)
+{
+    drnn_params part[DRNN_MAX_MEMBERS];
+    drnn_params model = drnn_state_model(&r->st, part);
+    *parts = 1;
+    /* One model: the first member's best, whose score is known (and whose
+     * evaluation would take workspaces for a batch of names). */
+    if (model.mixture <= 1)
+        return r->st.best_val_loss;
+    const drnn_corpus *c = r->val.count ? &r->val : &r->train;
+    double nats;
+    int64_t chars;
+    drnn_error err;
+    if (drnn_evaluate(&model, c, &nats, &chars, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    *parts = model.mixture > 1 ? model.mixture : 1;
+    return chars ? nats / (double)chars : NAN;
+}
+
+/* The line and log entry that close a member of a mixture. */
+static void report_member(run *r)
+{
+    const drnn_train_state *st = &r->st;
+    /* Nothing to print or log (as on every process of an MPI job but 0):
+     * the mixture is not evaluated. Process 0 evaluates it alone; the others
+     * wait for it at the next member's first exchange. */
+    if (r->o.quiet && !r->log)
+        return;
+    int parts;
+    double loss = model_loss(r, &parts);
+    const char *what = r->val.count ? "validation" : "training";
+    if (!r->o.quiet) {
+        printf("member %d/%d done: best %s loss %.4f at epoch %lld; the mixture of %d: %.4f\n",
+               st->member + 1, st->hp.members, what, st->best_val_loss,
+               (long long)st->best_epoch, parts, loss);
+        check_stdout(st, r->latest);
+    }
+    char a[32], b[32];
+    if (r->log && (fprintf(r->log, "{\"member\":%d,\"mixture\":%d,\"mixture_loss\":%s,\"seconds\":%s}\n",
+                           st->member + 1, parts, cli_json_number(a, sizeof a, loss),
+                           cli_json_number(b, sizeof b, now_seconds() - r->start)) < 0 ||
+                   fflush(r->log) != 0))
+        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+}
+
+/* Epochs up to --epochs (each member's, for a mixture), a checkpoint after
+ * each; a signal ends the run with a checkpoint of where it stopped.
+ * Returns the exit status. */
 static int train_epochs(run *r)
 {
     drnn_train_state *st = &r->st;
-    while (st->epoch < r->o.epochs) {
+    for (;;) {
+        if (drnn_state_member_done(st, r->o.epochs)) {
+            if (st->member + 1 >= st->hp.members)
+                break;
+            drnn_state_next_member(st);
+        }
         double t0 = now_seconds();
         drnn_epoch_report rep;
         run_epoch(r, &rep);
@@ -874,6 +970,11 @@ static int train_epochs(run *r)
         if (rep.improved && saver)
             save_or_die(st, r->best, r->o.checkpoint_dir);
         report_epoch(r, &rep, dt);
+        if (drnn_state_stalled(st) && !r->o.quiet && st->epoch < r->o.epochs)
+            printf("stopping early: no new best %s loss in %d epochs (--patience)\n",
+                   r->val.count ? "validation" : "training", st->hp.patience);
+        if (st->hp.members > 1 && drnn_state_member_done(st, r->o.epochs))
+            report_member(r);
     }
     return EXIT_OK;
 }
@@ -885,10 +986,15 @@ static void finish(run *r, int status)
     if (status == EXIT_OK && !r->o.quiet && st->best_epoch >= 0) {
         /* best.ckpt is named only when it is there (a run resumed from
          * elsewhere may not have saved its best epoch here). */
-        int saved = access(r->best, F_OK) == 0;
-        printf("best %s loss %.4f at epoch %lld, %s %s; total %.1f s\n",
-               r->val.count ? "validation" : "training", st->best_val_loss,
-               (long long)st->best_epoch, saved ? "saved in" : "not saved in",
+        int saved = access(r->best, F_OK) == 0, parts = 1;
+        if (st->hp.members > 1) {
+            double loss = model_loss(r, &parts);
+            printf("the mixture of %d models: %s loss %.4f, ", parts,
+                   r->val.count ? "validation" : "training", loss);
+        } else
+            printf("best %s loss %.4f at epoch %lld, ", r->val.count ? "validation" : "training",
+                   st->best_val_loss, (long long)st->best_epoch);
+        printf("%s %s; total %.1f s\n", saved ? "saved in" : "not saved in",
                saved ? r->best : r->o.checkpoint_dir, now_seconds() - r->start);
     }
     if (r->log && fclose(r->log) != 0)
@@ -912,7 +1018,7 @@ int main(int argc, char **argv)
     r.lock.fd = -1;
     dist_start(&r.dist, &argc, &argv);
     drnn_hparams_default(&r.o.hp);
-    r.o.epochs = 25;
+    r.o.epochs = 100;
     r.o.samples = 5;
     r.o.checkpoint_dir = "checkpoints";
     parse_options(&r.o, argc, argv);

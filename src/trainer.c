@@ -13,6 +13,55 @@
 
 /* ---- the state of a run ---- */
 
+/* Member k's own streams: member 0's are those of a run of one model. */
+static uint64_t member_seed(const drnn_train_state *st, int k)
+{
+    return st->hp.seed ^ (uint64_t)k * 0x9e3779b97f4a7c15ULL;
+}
+
+/* Member k from its beginning: weights, optimizer state, counters, schedule. */
+static void start_member(drnn_train_state *st, int k)
+{
+    const uint64_t seed = member_seed(st, k);
+    drnn_rng init;
+    drnn_rng_seed(&init, seed);
+    drnn_params_init(&st->weights, &init);
+    drnn_params_zero(&st->moment1);
+    drnn_params_zero(&st->moment2);
+    /* The shuffles draw from their own stream, so that changing the
+     * initialisation never changes the order of the names. */
+    drnn_rng_seed(&st->rng, seed ^ 0x73687566666c6531ULL /* "shuffle1" */);
+    st->member = k;
+    st->epoch = st->epoch_pos = st->step = st->epoch_chars = 0;
+    st->epoch_loss = 0;
+    st->best_val_loss = HUGE_VAL;
+    st->best_epoch = -1;
+    st->lr_scale = 1;
+    st->lr_decay_epoch = -1;
+}
+
+int drnn_state_member_done(const drnn_train_state *st, int64_t epochs)
+{
+    return st->epoch >= epochs || drnn_state_stalled(st);
+}
+
+void drnn_state_next_member(drnn_train_state *st)
+{
+    if (st->member + 1 < st->hp.members)
+        start_member(st, st->member + 1);
+}
+
+drnn_params drnn_state_model(const drnn_train_state *st, drnn_params *parts)
+{
+    int n = st->member + (st->best_epoch >= 0);
+    if (st->hp.members <= 1 || !st->member_best || n == 0)
+        return st->weights;
+    for (int k = 0; k < n; k++)
+        drnn_params_bind(&parts[k], &st->hp.model,
+                         st->member_best + (size_t)k * st->weights.count);
+    return drnn_mixture_of(parts, n);
+}
+
 static int moments_needed(drnn_optimizer o, int which)
 {
     if (which == 1)
@@ -44,14 +93,21 @@ int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_voca
         rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    drnn_rng init;
-    drnn_rng_seed(&init, hp->seed);
-    drnn_params_init(&st->weights, &init);
-    /* The shuffles draw from their own stream, so that changing the
-     * initialisation never changes the order of the names. */
-    drnn_rng_seed(&st->rng, hp->seed ^ 0x73687566666c6531ULL /* "shuffle1" */);
-    st->best_val_loss = HUGE_VAL;
-    st->best_epoch = -1;
+    if (hp->members < 1) {
+        rc = drnn_fail(err, DRNN_ERR_INVALID, "the number of members is not chosen yet");
+        goto fail;
+    }
+    if (hp->members > 1) {
+        int overflow = 0;
+        size_t bytes = drnn_mul_size(drnn_mul_size(st->weights.count, (size_t)hp->members, &overflow),
+                                     sizeof(drnn_real), &overflow);
+        st->member_best = overflow ? NULL : drnn_zalloc_aligned(bytes);
+        if (!st->member_best) {
+            rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %d members", hp->members);
+            goto fail;
+        }
+    }
+    start_member(st, 0);
     st->data_fingerprint = data_fingerprint;
     st->val_fingerprint = val_fingerprint;
     return drnn_ok(err);
@@ -62,12 +118,40 @@ fail:
 
 void drnn_state_free(drnn_train_state *st)
 {
+    free(st->member_best);
     drnn_vocab_free(&st->vocab);
     drnn_params_free(&st->weights);
     drnn_params_free(&st->moment1);
     drnn_params_free(&st->moment2);
     free(st->data_path);
     memset(st, 0, sizeof *st);
+}
+
+double drnn_state_learning_rate(const drnn_train_state *st)
+{
+    if (st->hp.schedule == DRNN_SCHED_PLATEAU)
+        return st->hp.lr * st->lr_scale;
+    return drnn_learning_rate(&st->hp, st->epoch);
+}
+
+int drnn_state_stalled(const drnn_train_state *st)
+{
+    return st->hp.patience > 0 && st->best_epoch >= 0 &&
+           st->epoch - st->best_epoch >= st->hp.patience;
+}
+
+/* The plateau schedule, after an epoch without a new best: a decay once
+ * lr_patience epochs have passed since the best or since the last decay,
+ * whichever is later (a decay gives the lower rate its own epochs). */
+static int plateau_decay(drnn_train_state *st)
+{
+    int64_t since = st->best_epoch > st->lr_decay_epoch ? st->best_epoch : st->lr_decay_epoch;
+    if (st->hp.schedule != DRNN_SCHED_PLATEAU || since < 0 ||
+        st->epoch - since < st->hp.lr_patience)
+        return 0;
+    st->lr_scale *= st->hp.lr_decay;
+    st->lr_decay_epoch = st->epoch;
+    return 1;
 }
 
 /* ---- the trainer ---- */
@@ -206,7 +290,8 @@ void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size
     int workers = threads < slots ? threads : slots;
     if (workers < 1)
         workers = 1;
-    m->state = params * (1 + moments_needed(hp->optimizer, 1) + moments_needed(hp->optimizer, 2));
+    m->state = params * (1 + moments_needed(hp->optimizer, 1) + moments_needed(hp->optimizer, 2) +
+                         (hp->members > 1 ? hp->members : 0));
     m->checkpoint = m->state;
     m->gradients = params * slots;
     m->workspaces = workers * drnn_scratch_bytes(&hp->model, max_len, group) +
@@ -545,7 +630,7 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
         size_t name = t->order[pos + j];
         t->names[j] = c->tokens + c->start[name];
         t->lens[j] = drnn_corpus_len(c, name);
-        t->seeds[j] = dropout_seed(t->st->hp.seed, t->st->step, j);
+        t->seeds[j] = dropout_seed(member_seed(t->st, t->st->member), t->st->step, j);
     }
     list_rows(t, b, slots);
     mark_live_chunks(t, slots);
@@ -636,6 +721,11 @@ static void finish_epoch(drnn_trainer *t, drnn_epoch_report *rep)
         st->best_val_loss = score;
         st->best_epoch = st->epoch;
         rep->improved = 1;
+        if (st->member_best)
+            memcpy(st->member_best + (size_t)st->member * st->weights.count, st->weights.data,
+                   st->weights.count * sizeof *st->weights.data);
+    } else {
+        rep->lr_decayed = plateau_decay(st);
     }
 }
 
@@ -644,9 +734,10 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
 {
     drnn_train_state *st = t->st;
     const size_t n = t->train->count, batch = (size_t)st->hp.batch;
-    const double lr = drnn_learning_rate(&st->hp, st->epoch);
+    const double lr = drnn_state_learning_rate(st);
     memset(rep, 0, sizeof *rep);
     rep->val_loss = NAN;
+    rep->lr = lr;
     /* A caller that put another state's generator in place (a checkpoint
      * loaded into the same struct) gets that state's order. */
     if (memcmp(&t->shuffled_from, &st->rng, sizeof st->rng) != 0)

@@ -44,6 +44,7 @@ static void hparams(drnn_hparams *hp, int batch, double dropout)
     drnn_hparams_default(hp);
     hp->model.hidden = 16;
     hp->model.layers = 2;
+    hp->members = 1;
     hp->batch = batch;
     hp->dropout = dropout;
     hp->optimizer = DRNN_OPT_SGD;

@@ -498,6 +498,107 @@ START_TEST(test_evaluate_threads)
 }
 END_TEST
 
+/* A mixture's step: the log of the mean of its parts' probabilities, each
+ * part stepping as it would alone; its state saves, loads and copies whole. */
+START_TEST(test_mixture_stepper)
+{
+    drnn_params part[3];
+    drnn_scratch *s[3];
+    for (int k = 0; k < 3; k++)
+        random_model(&part[k], &s[k], DRNN_CELL_GRU, 2, 5, 500 + (uint64_t)k, 2.0);
+    const drnn_params mix = drnn_mixture_of(part, 3);
+    ck_assert_int_eq(mix.mixture, 3);
+    drnn_stepper *m, *one[3], *copy;
+    ck_assert_int_eq(drnn_stepper_new_for(&m, &mix, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_stepper_new_for(&copy, &mix, NULL), DRNN_OK);
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(drnn_stepper_new_for(&one[k], &part[k], NULL), DRNN_OK);
+    ck_assert_uint_eq(drnn_stepper_state_size(m), 3 * drnn_stepper_state_size(one[0]));
+    const drnn_token seq[] = {DRNN_END, 2, 1, 4, 3};
+    drnn_real saved[256];
+    drnn_real logits_after[5];
+    for (int t = 0; t < 5; t++) {
+        if (t == 2)
+            drnn_stepper_save_state(m, saved);
+        const drnn_real *z = drnn_stepper_feed(m, &mix, seq[t]);
+        double p[5] = {0};
+        for (int k = 0; k < 3; k++) {
+            const drnn_real *zk = drnn_stepper_feed(one[k], &part[k], seq[t]);
+            double mx = zk[0], sum = 0;
+            for (int v = 1; v < 5; v++)
+                mx = zk[v] > mx ? zk[v] : mx;
+            for (int v = 0; v < 5; v++)
+                sum += exp(zk[v] - mx);
+            for (int v = 0; v < 5; v++)
+                p[v] += exp(zk[v] - mx) / sum / 3;
+        }
+        for (int v = 0; v < 5; v++)
+            ck_assert_msg(fabs(exp(z[v]) - p[v]) < 1e-6, "step %d symbol %d: %g, mean %g", t, v,
+                          exp(z[v]), p[v]);
+        if (t == 4)
+            memcpy(logits_after, z, sizeof logits_after);
+    }
+    /* Back to the state before step 2: the same last logits, bit for bit,
+     * and a copy of the stepper agrees. */
+    drnn_stepper_load_state(m, saved);
+    drnn_stepper_feed(m, &mix, seq[2]);
+    drnn_stepper_feed(m, &mix, seq[3]);
+    drnn_stepper_copy(copy, m);
+    const drnn_real *z = drnn_stepper_feed(copy, &mix, seq[4]);
+    ck_assert(memcmp(z, logits_after, sizeof logits_after) == 0);
+    drnn_stepper_free(m);
+    drnn_stepper_free(copy);
+    for (int k = 0; k < 3; k++) {
+        drnn_stepper_free(one[k]);
+        drnn_scratch_free(s[k]);
+        drnn_params_free(&part[k]);
+    }
+}
+END_TEST
+
+/* The exact search over a mixture against brute force: every name scored
+ * through the mixture, the same top k in the same order. */
+START_TEST(test_search_mixture_brute_force)
+{
+    drnn_params part[2];
+    drnn_scratch *s[2];
+    random_model(&part[0], &s[0], DRNN_CELL_LSTM, 2, 4, 601, 2.5);
+    random_model(&part[1], &s[1], DRNN_CELL_LSTM, 2, 4, 602, 2.5);
+    const drnn_params mix = drnn_mixture_of(part, 2);
+    drnn_stepper *st;
+    ck_assert_int_eq(drnn_stepper_new_for(&st, &mix, NULL), DRNN_OK);
+    /* Every name of 1..5 symbols over 3 symbols: 363. */
+    scored all[400];
+    int n = 0;
+    for (int len = 1, total = 3; len <= 5; len++, total *= 3)
+        for (int code = 0; code < total; code++, n++) {
+            for (int i = 0, c = code; i < len; i++, c /= 3)
+                all[n].t[i] = (drnn_token)(1 + c % 3);
+            all[n].len = len;
+            all[n].logprob = -drnn_name_nats(&mix, st, all[n].t, len);
+        }
+    qsort(all, (size_t)n, sizeof *all, by_rank);
+    drnn_search_options o = {.k = 25, .min_len = 1, .max_len = 5};
+    drnn_search_result res;
+    ck_assert_int_eq(drnn_search_best(&mix, &o, &res, NULL), DRNN_OK);
+    ck_assert(res.exact);
+    ck_assert_int_eq(res.count, 25);
+    for (int i = 0; i < res.count; i++) {
+        ck_assert_msg(res.names[i].len == all[i].len &&
+                          !memcmp(res.names[i].tokens, all[i].t, (size_t)all[i].len * sizeof(drnn_token)),
+                      "rank %d differs", i);
+        ck_assert_msg(res.names[i].logprob == all[i].logprob, "rank %d: %.17g, %.17g", i,
+                      res.names[i].logprob, all[i].logprob);
+    }
+    drnn_search_result_free(&res);
+    drnn_stepper_free(st);
+    for (int k = 0; k < 2; k++) {
+        drnn_scratch_free(s[k]);
+        drnn_params_free(&part[k]);
+    }
+}
+END_TEST
+
 static Suite *sample_suite(void)
 {
     Suite *suite = suite_create("sample");
@@ -513,6 +614,8 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_top_k);
     tcase_add_test(tc, test_top_k_large_vocab);
     tcase_add_test(tc, test_evaluate_threads);
+    tcase_add_test(tc, test_mixture_stepper);
+    tcase_add_test(tc, test_search_mixture_brute_force);
     suite_add_tcase(suite, tc);
     return suite;
 }

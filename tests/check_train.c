@@ -61,6 +61,7 @@ static void small_hparams(drnn_hparams *hp, drnn_optimizer opt)
     drnn_hparams_default(hp);
     hp->model.hidden = 24;
     hp->model.layers = 2;
+    hp->members = 1;
     hp->batch = 13; /* uneven: the last mini-batch of an epoch is short */
     hp->optimizer = opt;
     hp->lr = opt == DRNN_OPT_SGD ? 0.1 : 0.01;
@@ -246,6 +247,87 @@ static void remove_dir(char *dir)
 
 /* 2 epochs, a checkpoint file, 2 more (from a fresh process's view) equals 4 in one go;
  * so does stopping after 3 mini-batches of epoch 3 and resuming from that. */
+/* A mixture trained member after member (as dinornn-train does): each
+ * member until it reaches `epochs`, then the next; stops after `steps`
+ * mini-batches of member `stop_member` when steps > 0. */
+static void train_members(drnn_train_state *st, const fixture *f, int64_t epochs, int stop_member,
+                          int64_t steps)
+{
+    drnn_trainer *t;
+    drnn_error err;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, st, &f->train, &f->val, &err), DRNN_OK);
+    for (;;) {
+        if (drnn_state_member_done(st, epochs)) {
+            if (st->member + 1 >= st->hp.members)
+                break;
+            drnn_state_next_member(st);
+        }
+        int stop = steps > 0 && st->member == stop_member;
+        ck_assert_int_eq(drnn_trainer_epoch(t, stop ? steps : 0, NULL, &rep, &err), DRNN_OK);
+        if (stop)
+            break;
+    }
+    drnn_trainer_free(t);
+}
+
+/* Members: each starts afresh from its own streams, its best weights are
+ * kept, and a run stopped inside the second member and resumed from a
+ * checkpoint ends with the same bytes as one left alone. */
+START_TEST(test_members_resume_bit_identical)
+{
+    fixture f;
+    fixture_load(&f, 300);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.members = 3;
+    hp.patience = 0;
+    hp.dropout = 0.2;
+    drnn_train_state ref, st, loaded;
+    drnn_error err;
+    new_state(&ref, &hp, &f);
+    ck_assert_int_eq(ref.member, 0);
+    train_members(&ref, &f, 2, 0, 0);
+    ck_assert_int_eq(ref.member, 2);
+    ck_assert_int_eq(ref.epoch, 2);
+    /* Three different members, each slot its member's best weights: the
+     * last member's slot is its weights at its best epoch. */
+    const size_t P = ref.weights.count;
+    ck_assert(memcmp(ref.member_best, ref.member_best + P, P * sizeof(drnn_real)) != 0);
+    ck_assert(memcmp(ref.member_best + P, ref.member_best + 2 * P, P * sizeof(drnn_real)) != 0);
+    if (ref.best_epoch == ref.epoch)
+        ck_assert(memcmp(ref.member_best + 2 * P, ref.weights.data, P * sizeof(drnn_real)) == 0);
+    /* The model is the mixture of all three. */
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    drnn_params model = drnn_state_model(&ref, parts);
+    ck_assert_int_eq(model.mixture, 3);
+    double nats, one;
+    int64_t chars, chars1;
+    ck_assert_int_eq(drnn_evaluate(&model, &f.val, &nats, &chars, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&parts[0], &f.val, &one, &chars1, &err), DRNN_OK);
+    ck_assert_int_eq(chars, chars1);
+    ck_assert(isfinite(nats) && nats != one);
+
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/latest.ckpt", dir);
+    new_state(&st, &hp, &f);
+    train_members(&st, &f, 2, 1, 3); /* 3 mini-batches into the second member */
+    ck_assert_int_eq(st.member, 1);
+    ck_assert_int_eq(st.epoch_pos, 3 * hp.batch);
+    ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_OK);
+    drnn_state_free(&st);
+    ck_assert_int_eq(drnn_checkpoint_load(&loaded, path, &err), DRNN_OK);
+    ck_assert_int_eq(loaded.member, 1);
+    train_members(&loaded, &f, 2, 0, 0);
+    ck_assert_msg(same_state(&ref, &loaded), "a mixture resumed inside a member is not exact");
+    drnn_state_free(&loaded);
+    drnn_state_free(&ref);
+    remove_dir(dir);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_resume_bit_identical)
 {
     fixture f;
@@ -593,7 +675,7 @@ START_TEST(test_checkpoint_round_trip)
     ck_assert_str_eq(back.data_path, "dinos");
     ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
     /* The format's stated header: magic, version, header size, file size. */
-    ck_assert(memcmp(buf, "DRNNCKPT\3\0\0\0\x28\x01\0\0", 16) == 0); /* version 3, 296 */
+    ck_assert(memcmp(buf, "DRNNCKPT\3\0\0\0\x50\x01\0\0", 16) == 0); /* version 3, 336 */
     ck_assert_uint_eq(buf[16] | buf[17] << 8 | buf[18] << 16, len);
     ck_assert_uint_eq(drnn_crc32(0, "123456789", 9), 0xcbf43926u); /* the standard check value */
     free(again);
@@ -657,7 +739,7 @@ START_TEST(test_checkpoint_damage_rejected)
     huge.hidden = 4096;
     huge.layers = 16;
     uint64_t params = drnn_param_count(&huge);
-    uint64_t size = 296 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
+    uint64_t size = 336 + 4 * (uint64_t)huge.vocab + strlen(st.data_path) + 12 * params + 4;
     ck_assert(size > (4ULL << 30)); /* gigabytes, from a file of a few kilobytes */
     put_le(copy + 16, size, 8);    /* file size */
     put_le(copy + 32, 4096, 4);    /* hidden */
@@ -963,6 +1045,8 @@ START_TEST(test_hparam_table)
         /* Another valid value, through a checkpoint. */
         drnn_hparams_default(&hp);
         hp.model.hidden = 4;
+        hp.model.layers = 1;
+        hp.members = 1;
         double other = h->kind == DRNN_HP_CHOICE || h->kind == DRNN_HP_FLAG
                            ? (h->def == 0 ? 1 : 0)
                            : h->kind == DRNN_HP_SEED ? 12345
@@ -970,7 +1054,8 @@ START_TEST(test_hparam_table)
                                              : h->lo + (h->def - h->lo) / 2;
         if (h->kind == DRNN_HP_INT)
             other = h->def == h->lo ? h->lo + 1 : h->lo;
-        if (h->offset == offsetof(drnn_hparams, model.hidden))
+        if (h->offset == offsetof(drnn_hparams, model.hidden) ||
+            h->offset == offsetof(drnn_hparams, members)) /* members: a mixture's buffer too */
             other = 3;
         drnn_hparam_set(&hp, h, other);
         if (hp.lr_min > hp.lr)
@@ -997,9 +1082,10 @@ START_TEST(test_hparam_table)
 }
 END_TEST
 
-/* A version-2 file is a version-3 file without offsets 288 to 295 (the
- * slots and 4 reserved bytes): it loads with 8 slots, what it was trained
- * with, whatever the bytes after its header hold. */
+/* A version-2 file is a version-3 file without offsets 288 to 335 (the
+ * slots, 4 reserved bytes, the plateau schedule's, early stopping's and the
+ * mixture's fields): it loads with 8 slots, what it was trained with,
+ * whatever the bytes after its header hold. */
 START_TEST(test_v2_slots)
 {
     fixture f;
@@ -1017,8 +1103,8 @@ START_TEST(test_v2_slots)
     ck_assert_int_eq(drnn_checkpoint_decode(&back, buf, len, "v3", 1, &err), DRNN_OK);
     ck_assert_int_eq(back.hp.slots, 3);
     drnn_state_free(&back);
-    memmove(buf + 288, buf + 296, len - 296);
-    len -= 8;
+    memmove(buf + 288, buf + 336, len - 336);
+    len -= 48;
     buf[8] = 2;
     put_le(buf + 12, 288, 4);
     put_le(buf + 16, len, 8);
@@ -1026,6 +1112,8 @@ START_TEST(test_v2_slots)
     ck_assert_msg(drnn_checkpoint_decode(&back, buf, len, "v2", 1, &err) == DRNN_OK, "%s",
                   err.message);
     ck_assert_int_eq(back.hp.slots, 8);
+    ck_assert_int_eq(back.hp.members, 1);
+    ck_assert_int_eq(back.hp.patience, 0);
     ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
     drnn_state_free(&back);
     free(buf);
@@ -1256,6 +1344,7 @@ static Suite *train_suite(void)
     TCase *tc = tcase_create("train");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_threads_bit_identical, 0, N_CONFIGS);
+    tcase_add_test(tc, test_members_resume_bit_identical);
     tcase_add_loop_test(tc, test_resume_bit_identical, 0, N_CONFIGS);
     tcase_add_test(tc, test_slots_bit_identical);
     tcase_add_loop_test(tc, test_distributed_bit_identical, 0, 4);

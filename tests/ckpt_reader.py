@@ -19,8 +19,9 @@ import zlib
 
 MAGIC = b"DRNNCKPT"
 # Header size of each version this reader knows; version 2 appends two f64,
-# version 3 a u32 and 4 reserved bytes.
-HEADER_SIZES = {1: 272, 2: 288, 3: 296}
+# version 3 the gradient slots (and 4 reserved bytes), the plateau schedule's
+# settings and state and the mixture's.
+HEADER_SIZES = {1: 272, 2: 288, 3: 336}
 MAX_VERSION = max(HEADER_SIZES)
 MAX_PATH = 4096
 MAX_VOCAB = 65536
@@ -34,7 +35,7 @@ COUNTER_MAX = (2**63 - 1) // 2
 CELLS = {0: ("rnn", 1, 0), 1: ("lstm", 4, 0), 2: ("gru", 3, 1)}
 OPTIMIZERS = ["sgd", "adagrad", "adam"]
 CLIP_MODES = ["norm", "value"]
-SCHEDULES = ["constant", "step", "cosine"]
+SCHEDULES = ["constant", "step", "cosine", "plateau"]
 MOMENT1, MOMENT2 = 1, 2
 
 # (name, struct code, offset) for every header field after the magic that
@@ -58,8 +59,14 @@ HEADER = [
 ]
 # Fields that version 2 adds; a version-1 file reads them as 0.
 HEADER_V2 = [("dropout", "d", 272), ("weight_decay", "d", 280)]
-# Fields that version 3 adds; older files were trained with 8 slots.
-HEADER_V3 = [("slots", "I", 288)]
+# Fields that version 3 adds, and what an older file implies for them (older
+# files were trained with 8 slots); 292..295 are reserved.
+HEADER_V3 = [("slots", "I", 288), ("lr_scale", "d", 296), ("lr_decay_epoch", "q", 304),
+             ("lr_patience", "I", 312), ("patience", "I", 316), ("lr_decay", "d", 320),
+             ("members", "I", 328), ("member", "I", 332)]
+BEFORE_V3 = {"slots": 8, "lr_scale": 1.0, "lr_decay_epoch": -1, "lr_patience": 2, "patience": 0,
+             "lr_decay": 0.5, "members": 1, "member": 0}
+MAX_MEMBERS = 16
 
 
 class BadCheckpoint(Exception):
@@ -123,7 +130,9 @@ def hparams_ok(h):
             and in_range(h["step_gamma"], 1e-12, 1) and in_range(h["lr_min"], 0, h["lr"])
             and in_range(h["val_fraction"], 0, 0.999999)
             and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10)
-            and 1 <= h["slots"] <= MAX_SLOTS)
+            and 1 <= h["slots"] <= MAX_SLOTS
+            and 1 <= h["lr_patience"] <= 1000 and h["patience"] <= 1000000
+            and math.isfinite(h["lr_decay"]) and 0 < h["lr_decay"] <= 1)
 
 
 def decode(buf):
@@ -153,7 +162,8 @@ def decode(buf):
     h = {name: struct.unpack_from("<" + code, buf, off)[0] for name, code, off in fields}
     h.setdefault("dropout", 0.0)
     h.setdefault("weight_decay", 0.0)
-    h.setdefault("slots", 8)
+    for key, value in BEFORE_V3.items():
+        h.setdefault(key, value)
 
     # 6-12: sizes.
     if h["header_size"] != header_size:
@@ -161,7 +171,7 @@ def decode(buf):
                       % (h["header_size"], version, header_size))
     V, H, L = h["vocab"], h["hidden"], h["layers"]
     if (h["cell"] not in CELLS or not 2 <= V <= MAX_VOCAB or not 1 <= H <= MAX_HIDDEN
-            or not 1 <= L <= MAX_LAYERS):
+            or not 1 <= L <= MAX_LAYERS or not 1 <= h["members"] <= MAX_MEMBERS):
         raise corrupt("model sizes out of range")
     _, G, R = CELLS[h["cell"]]
     P = param_count(V, H, L, G, R)
@@ -170,7 +180,8 @@ def decode(buf):
     flags = h["moment_flags"]
     if flags > (MOMENT1 | MOMENT2) or h["path_len"] > MAX_PATH:
         raise corrupt("moment flags or path length out of range")
-    expected = header_size + 4 * V + h["path_len"] + 4 * P * (1 + popcount2(flags)) + 4
+    K = h["members"] if h["members"] > 1 else 0  # a mixture's members' best weights
+    expected = header_size + 4 * V + h["path_len"] + 4 * P * (1 + popcount2(flags) + K) + 4
     if expected >= 2**64 or h["file_size"] != expected:
         raise corrupt("recorded size %d, the header fields give %d" % (h["file_size"], expected))
     if n < expected:
@@ -194,6 +205,9 @@ def decode(buf):
                 or not math.isfinite(h["epoch_loss"]) or math.isnan(h["best_val_loss"])
                 or h["best_val_loss"] == -math.inf
                 or not -1 <= h["best_epoch"] <= h["epoch"]
+                or not (math.isfinite(h["lr_scale"]) and 0 < h["lr_scale"] <= 1)
+                or not -1 <= h["lr_decay_epoch"] <= h["epoch"]
+                or h["member"] >= h["members"]
                 or (h["rng0"] | h["rng1"] | h["rng2"] | h["rng3"]) == 0):
             raise corrupt("progress counters out of range")
         if h["has_val_file"] == 0 and h["val_fingerprint"] != 0:
@@ -216,7 +230,7 @@ def decode(buf):
         # 20: tensors, all finite.
         tensors = {}
         names = ["weights"] + (["moment1"] if flags & MOMENT1 else []) + (
-            ["moment2"] if flags & MOMENT2 else [])
+            ["moment2"] if flags & MOMENT2 else []) + ["member_best[%d]" % k for k in range(K)]
         for name in names:
             values = struct.unpack_from("<%df" % P, buf, at)
             at += 4 * P
@@ -253,7 +267,7 @@ def summary(h, symbols, path, tensors, crc_ok):
     }
     for key in ("lr", "momentum", "beta1", "beta2", "eps", "clip", "step_gamma", "lr_min",
                 "val_fraction", "dropout", "weight_decay", "step_epochs", "cosine_epochs",
-                "seed", "slots"):
+                "seed", "slots", "lr_patience", "lr_decay", "patience"):
         out[key] = h[key]
     out["keep_case"] = bool(h["keep_case"])
     out["has_val_file"] = bool(h["has_val_file"])
@@ -261,6 +275,10 @@ def summary(h, symbols, path, tensors, crc_ok):
         out[key] = h[key]
     out["best_val_loss"] = best if math.isfinite(best) else None  # +inf: no best yet
     out["best_epoch"] = h["best_epoch"]
+    out["lr_scale"] = h["lr_scale"]
+    out["lr_decay_epoch"] = h["lr_decay_epoch"]
+    out["members"] = h["members"]
+    out["member"] = h["member"]
     out["rng_state"] = ["0x%016x" % h["rng%d" % i] for i in range(4)]
     out["data_fingerprint"] = "0x%016x" % h["data_fingerprint"]
     out["val_fingerprint"] = "0x%016x" % h["val_fingerprint"]

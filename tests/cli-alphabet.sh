@@ -30,14 +30,14 @@ python3 "$tmp/ideographs.py" 5000 "$tmp/cjk.txt"
 cjk=(--data "$tmp/cjk.txt" --cell gru --layers 1 --hidden 8 --batch 32 --samples 2 --val-fraction 0.1)
 
 # --- train, and resume byte for byte ---
-if "$train" "${cjk[@]}" --epochs 2 --checkpoint-dir "$tmp/a" > "$tmp/a.out" 2>&1; then
+if "$train" --members 1 "${cjk[@]}" --epochs 2 --checkpoint-dir "$tmp/a" > "$tmp/a.out" 2>&1; then
   grep -q "vocabulary 5001;" "$tmp/a.out" && ok "5,000 distinct symbols train (vocabulary 5001 with END)" \
     || bad "no 'vocabulary 5001' in: $(head -c 300 "$tmp/a.out")"
 else
   bad "training on 5,000 symbols failed: $(head -c 300 "$tmp/a.out")"
 fi
-"$train" "${cjk[@]}" --epochs 1 --checkpoint-dir "$tmp/b" > /dev/null 2>&1
-"$train" --resume --epochs 2 --quiet --samples 0 --checkpoint-dir "$tmp/b" > "$tmp/b.out" 2>&1
+"$train" --members 1 "${cjk[@]}" --epochs 1 --checkpoint-dir "$tmp/b" > /dev/null 2>&1
+"$train" --members 1 --resume --epochs 2 --quiet --samples 0 --checkpoint-dir "$tmp/b" > "$tmp/b.out" 2>&1
 cmp -s "$tmp/a/latest.ckpt" "$tmp/b/latest.ckpt" && ok "1 + 1 resumed epochs equal 2, byte for byte" \
   || bad "the resumed run differs: $(head -c 300 "$tmp/b.out")"
 ck=$tmp/a/latest.ckpt
@@ -74,5 +74,5 @@ grep -q '"names":2500' "$tmp/out" && ok "every name evaluated" || bad "eval gave
 python3 "$tmp/ideographs.py" 65536 "$tmp/wide.txt"
 expect 1 "wide\.txt:65536: more than 65535 distinct symbols \(the limit\) at U\+2ADFF" \
   "65,536 distinct symbols refused on the line that passes the limit" -- \
-  "$train" --data "$tmp/wide.txt" --checkpoint-dir "$tmp/w"
+  "$train" --members 1 --data "$tmp/wide.txt" --checkpoint-dir "$tmp/w"
 finish

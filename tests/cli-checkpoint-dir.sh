@@ -20,35 +20,35 @@ holds_pid() { [ "$(cat "$1/train.lock" 2>/dev/null)" = "$2" ] && [ -s "$1/latest
 
 # --- a new run in a used directory is refused; nothing changes without --overwrite ---
 u=$tmp/used
-"$train" "${run[@]}" --epochs 2 --quiet -c "$u" || bad "setup: training into $u failed"
+"$train" --members 1 "${run[@]}" --epochs 2 --quiet -c "$u" || bad "setup: training into $u failed"
 cp "$u/latest.ckpt" "$tmp/latest.before"
 cp "$u/best.ckpt" "$tmp/best.before"
 expect 2 "$u already holds the checkpoints of another run \(latest\.ckpt and best\.ckpt\).*--resume.*another --checkpoint-dir.*--overwrite" \
   "a new run in a used directory is refused, naming the three ways on" -- \
-  "$train" "${run[@]}" --hidden 4 --epochs 1 -c "$u"
+  "$train" --members 1 "${run[@]}" --hidden 4 --epochs 1 -c "$u"
 cmp -s "$u/latest.ckpt" "$tmp/latest.before" && cmp -s "$u/best.ckpt" "$tmp/best.before" \
   && ok "... both checkpoints byte-identical afterwards" || bad "a refused run changed the checkpoints"
-"$train" "${run[@]}" --epochs 1 --quiet -c "$tmp/other" || bad "setup: training into $tmp/other failed"
+"$train" --members 1 "${run[@]}" --epochs 1 --quiet -c "$tmp/other" || bad "setup: training into $tmp/other failed"
 expect 2 "$u holds the checkpoints of another run.*--overwrite" \
   "resuming another directory's checkpoint into a used one is refused" -- \
-  "$train" --resume="$tmp/other/latest.ckpt" --epochs 2 -c "$u"
+  "$train" --members 1 --resume="$tmp/other/latest.ckpt" --epochs 2 -c "$u"
 expect 2 "--overwrite contradicts --resume" "--overwrite with --resume of the same run is refused" -- \
-  "$train" --resume --overwrite --epochs 3 -c "$u"
+  "$train" --members 1 --resume --overwrite --epochs 3 -c "$u"
 cmp -s "$u/latest.ckpt" "$tmp/latest.before" && cmp -s "$u/best.ckpt" "$tmp/best.before" \
   && ok "... still byte-identical" || bad "a refused run changed the checkpoints"
 expect 0 "deleted the checkpoints of the previous run in .*used \(--overwrite\)" \
-  "--overwrite starts a new run there" -- "$train" "${run[@]}" --hidden 4 --epochs 1 --overwrite -c "$u"
+  "--overwrite starts a new run there" -- "$train" --members 1 "${run[@]}" --hidden 4 --epochs 1 --overwrite -c "$u"
 [ "$(stat -c %s "$u/latest.ckpt")" -lt "$(stat -c %s "$tmp/latest.before")" ] \
   && [ "$(stat -c %s "$u/best.ckpt")" -lt "$(stat -c %s "$tmp/best.before")" ] \
   && ok "... and both checkpoints are the new, smaller model's" || bad "--overwrite left the old checkpoints"
-expect 0 "" "the new run resumes as usual" -- "$train" --resume --epochs 2 --quiet -c "$u"
+expect 0 "" "the new run resumes as usual" -- "$train" --members 1 --resume --epochs 2 --quiet -c "$u"
 
 # --- two trainers started together on one directory ---
 d=$tmp/both
 start=$(now_ms)
-"$train" "${run[@]}" --epochs 100000 -c "$d" >"$tmp/a.out" 2>"$tmp/a.err" &
+"$train" --members 1 "${run[@]}" --epochs 100000 -c "$d" >"$tmp/a.out" 2>"$tmp/a.err" &
 a=$!
-"$train" "${run[@]}" --epochs 100000 -c "$d" >"$tmp/b.out" 2>"$tmp/b.err" &
+"$train" --members 1 "${run[@]}" --epochs 100000 -c "$d" >"$tmp/b.out" 2>"$tmp/b.err" &
 b=$!
 loser=""
 for _ in $(seq 150); do
@@ -85,8 +85,8 @@ else
   # What a live trainer is writing is not a leftover for another trainer to delete.
   : > "$d/latest.ckpt.tmp-Live01"
   expect 1 "checkpoint directory $d is in use.*process $winner" "a trainer resuming a directory in use is refused" -- \
-    "$train" --resume --epochs 100000 --threads 1 -c "$d"
-  expect 1 "in use" "so is a new run there (status 1, not 2)" -- "$train" "${run[@]}" --epochs 1 -c "$d"
+    "$train" --members 1 --resume --epochs 100000 --threads 1 -c "$d"
+  expect 1 "in use" "so is a new run there (status 1, not 2)" -- "$train" --members 1 "${run[@]}" --epochs 1 -c "$d"
   [ -e "$d/latest.ckpt.tmp-Live01" ] && ok "the live trainer's temporary file survives both" \
     || bad "another trainer deleted the live trainer's temporary file"
 
@@ -98,22 +98,22 @@ else
   # run that went to that epoch in one go.
   e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$tmp/$won.err")
   expect 0 "removed 1 unfinished checkpoint file" "the winner's checkpoint resumes; its leftover is removed then" -- \
-    "$train" --resume --epochs "$e" --threads 1 -c "$d"
+    "$train" --members 1 --resume --epochs "$e" --threads 1 -c "$d"
   [ ! -e "$d/latest.ckpt.tmp-Live01" ] && ok "... and gone" || bad "stale file still there"
-  "$train" "${run[@]}" --epochs "$e" --quiet -c "$tmp/ref" || bad "reference run failed"
+  "$train" --members 1 "${run[@]}" --epochs "$e" --quiet -c "$tmp/ref" || bad "reference run failed"
   cmp -s "$d/latest.ckpt" "$tmp/ref/latest.ckpt" && ok "... exactly: epoch $e equals an uninterrupted run's" \
     || bad "the resumed winner differs from an uninterrupted run of $e epochs"
 fi
 
 # --- kill -9 leaves no stale lock ---
 k=$tmp/k9
-"$train" "${run[@]}" --epochs 100000 --quiet -c "$k" &
+"$train" --members 1 "${run[@]}" --epochs 100000 --quiet -c "$k" &
 pid=$!
 wait_for holds_pid "$k" $pid || bad "the trainer to kill did not start"
 kill -KILL $pid
 wait $pid 2>/dev/null
 start=$(now_ms)
-expect 0 "" "after kill -9 the next trainer gets the lock" -- "$train" --resume --epochs 1 --threads 1 -c "$k"
+expect 0 "" "after kill -9 the next trainer gets the lock" -- "$train" --members 1 --resume --epochs 1 --threads 1 -c "$k"
 elapsed=$(($(now_ms) - start))
 [ $elapsed -lt 1000 ] && ok "... at once ($elapsed ms)" || bad "... after $elapsed ms"
 grep -q "in use" "$tmp/err" && bad "... but said the directory is in use" || true
@@ -125,6 +125,6 @@ expect 0 "" "--checkpoint-dir a/b/c with none of them existing" -- \
 [ -s "$tmp/cwd/a/b/c/latest.ckpt" ] && ok "... writes a/b/c/latest.ckpt" || bad "no a/b/c/latest.ckpt"
 : > "$tmp/cwd/file"
 expect 1 "cannot create checkpoint directory .*file/x: .*file: Not a directory" \
-  "a file in the way of a missing parent is named" -- "$train" "${run[@]}" --epochs 1 -c "$tmp/cwd/file/x"
+  "a file in the way of a missing parent is named" -- "$train" --members 1 "${run[@]}" --epochs 1 -c "$tmp/cwd/file/x"
 
 finish

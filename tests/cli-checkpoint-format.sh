@@ -93,7 +93,7 @@ run_train() {
     local dir=$1 status=0
     shift
     # The tanh cell without dropout unless the caller says otherwise.
-    "$train" --data "$data" --cell rnn --dropout 0 --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
+    "$train" --members 1 --data "$data" --cell rnn --dropout 0 --samples 0 --quiet --checkpoint-dir "$tmp/$dir" "$@" \
         >"$tmp/$dir.out" 2>&1 || status=$?
     if [ $status -ne 0 ]; then
         bad "$dir: dinornn-train exited with status $status: $(head -c 300 "$tmp/$dir.out")"
@@ -116,7 +116,7 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     P=$(param_count $V 8 2 1 0)
     expect rnn crc_ok true
     expect rnn version 3
-    expect rnn header_size 296
+    expect rnn header_size 336
     expect rnn cell '"rnn"'
     expect rnn epoch 2
     expect rnn layers 2
@@ -132,8 +132,14 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     expect rnn dropout 0.0
     expect rnn weight_decay 0.0
     expect rnn slots 8
+    expect rnn schedule '"plateau"'
+    expect rnn lr_patience 2
+    expect rnn lr_decay 0.5
+    expect rnn patience 6
+    expect rnn lr_scale 1.0
+    expect rnn lr_decay_epoch -1
     expect rnn data_path "\"$(realpath "$data")\""
-    expect_size rnn "$tmp/rnn/latest.ckpt" 296 $V "$N" "$P" 2
+    expect_size rnn "$tmp/rnn/latest.ckpt" 336 $V "$N" "$P" 2
 fi
 
 # 2. A GRU (G = 3, R = 1) with dropout, weight decay and 5 slots (Adam: M = 2).
@@ -150,7 +156,7 @@ if run_train gru --cell gru --layers 2 --hidden 5 --epochs 1 --dropout 0.25 \
     expect gru n_weights "$P"
     expect gru dropout 0.25
     expect gru weight_decay 0.5
-    expect_size gru "$tmp/gru/latest.ckpt" 296 $V "$N" "$P" 2
+    expect_size gru "$tmp/gru/latest.ckpt" 336 $V "$N" "$P" 2
 fi
 
 # 3. An LSTM (G = 4, R = 0) trained with SGD (M = 1).
@@ -165,13 +171,13 @@ if run_train lstm --cell lstm --layers 2 --hidden 3 --epochs 1 --optimizer sgd \
     expect lstm optimizer '"sgd"'
     expect lstm moment_flags 1
     expect lstm dropout 0.0
-    expect_size lstm "$tmp/lstm/latest.ckpt" 296 $V "$N" "$P" 1
+    expect_size lstm "$tmp/lstm/latest.ckpt" 336 $V "$N" "$P" 1
 fi
 
 # 4. The committed version-1 files, one per cell (272-byte header, no dropout
 # or weight decay; tests/make-v1-checkpoint.py made the LSTM and GRU ones):
 # the reader and the programs take each, and a run resumed from one writes
-# version 3 with 8 slots.
+# version 3 (with what version 1 implied: 8 slots, no early stopping).
 for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     set -- $cell
     v1file=$top_srcdir/tests/data/v1-$1-1x4.ckpt
@@ -190,6 +196,9 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     expect "$tag" dropout 0.0
     expect "$tag" weight_decay 0.0
     expect "$tag" slots 8
+    expect "$tag" schedule '"constant"'
+    expect "$tag" patience 0
+    expect "$tag" lr_scale 1.0
     expect_size "$tag" "$v1file" 272 27 "$(printf data/dinos.txt | wc -c | tr -d ' ')" "$P" 2
     # As recorded when it was made (to 6 decimals: builds with and without
     # FMA round the last bits differently).
@@ -201,7 +210,7 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     else
         bad "$tag: dinornn-eval gives '$got', recorded $want"
     fi
-    if "$train" --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
+    if "$train" --members 1 --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
         --checkpoint-dir "$tmp/$tag" >"$tmp/$tag.out" 2>&1 &&
         [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 3 ] &&
         [ "$(od -An -tu4 -j288 -N4 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 8 ]; then
@@ -211,15 +220,19 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     fi
 done
 
-# 4b. A version-2 file: a version-3 one without offsets 288 to 295 (slots
-# and reserved bytes), as the document's "Version 2" section says. The reader
-# and dinornn-train take it with 8 slots, and the run resumed from it is the
-# one that never stopped (trained with 8 slots throughout).
-if [ -f "$tmp/rnn/latest.ckpt" ] && python3 - "$tmp/rnn/latest.ckpt" "$tmp/v2.ckpt" <<'EOF'
+# 4b. A version-2 file: a version-3 one without offsets 288 to 335, as the
+# document's "Version 2" section says, made from a run that holds what
+# version 2 implies there (8 slots, the constant schedule, no early
+# stopping, one model). The reader and dinornn-train take it with 8 slots,
+# and the run resumed from it is the one that never stopped.
+v2like=(--layers 2 --hidden 8 --batch 16 --seed 5 --schedule constant --patience 0)
+if run_train v2src "${v2like[@]}" --epochs 2 && python3 - "$tmp/v2src/latest.ckpt" "$tmp/v2.ckpt" <<'EOF'
 import struct, sys, zlib
 d = bytearray(open(sys.argv[1], "rb").read())
-assert struct.unpack_from("<II", d, 8) == (3, 296) and struct.unpack_from("<I", d, 288)[0] == 8
-d = d[:288] + d[296:-4]
+assert struct.unpack_from("<II", d, 8) == (3, 336) and struct.unpack_from("<I", d, 288)[0] == 8
+# lr_scale, lr_decay_epoch, lr_patience, patience, lr_decay, members, member
+assert d[296:336] == struct.pack("<dqIIdII", 1.0, -1, 2, 0, 0.5, 1, 0)
+d = d[:288] + d[336:-4]
 struct.pack_into("<IIQ", d, 8, 2, 288, len(d) + 4)
 open(sys.argv[2], "wb").write(bytes(d) + struct.pack("<I", zlib.crc32(bytes(d)) & 0xFFFFFFFF))
 EOF
@@ -228,12 +241,14 @@ then
         expect v2 version 2
         expect v2 header_size 288
         expect v2 slots 8
+        expect v2 patience 0
+        expect v2 members 1
         expect v2 crc_ok true
     fi
     if "$train" --resume="$tmp/v2.ckpt" --data "$data" --epochs 3 --quiet --samples 0 \
         --checkpoint-dir "$tmp/v2run" >"$tmp/v2run.out" 2>&1 &&
-        run_train rnn3 --layers 2 --hidden 8 --epochs 3 --batch 16 --seed 5 &&
-        cmp -s "$tmp/v2run/latest.ckpt" "$tmp/rnn3/latest.ckpt"; then
+        run_train v2ref "${v2like[@]}" --epochs 3 &&
+        cmp -s "$tmp/v2run/latest.ckpt" "$tmp/v2ref/latest.ckpt"; then
         ok "v2: a run resumed from it equals the run that never stopped, byte for byte"
     else
         bad "v2: resuming it did not give the uninterrupted run: $(head -c 300 "$tmp/v2run.out")"
@@ -320,7 +335,7 @@ printf '%s\n' $'\302\240Jose\314\201\343\200\200' 'José' $'\316\237\316\224\316
     $'\304\260smail' $'\342\200\203Nguye\314\202\314\203n\302\240' 'plain' > "$tmp/unicode.txt"
 for keep in 0 1; do
     flag=$([ $keep = 1 ] && echo --keep-case)
-    if "$train" --data "$tmp/unicode.txt" --cell rnn --layers 1 --hidden 2 --epochs 1 --samples 0 \
+    if "$train" --members 1 --data "$tmp/unicode.txt" --cell rnn --layers 1 --hidden 2 --epochs 1 --samples 0 \
         --quiet $flag --checkpoint-dir "$tmp/uni$keep" >"$tmp/uni$keep.out" 2>&1 &&
         read_ckpt "$tmp/uni$keep/latest.ckpt" "uni$keep" &&
         fp=$(python3 "$top_srcdir/tests/recompute-split.py" "$tmp/unicode.txt" 1 0.1 $keep "$tmp/uval.txt"); then

@@ -16,42 +16,42 @@ printf 'abc\0def\n' > "$d/binary.txt"
 printf 'Tyrannosaurus\nBad\xffName\n' > "$d/utf8.txt"
 printf 'Aardonyx\r\nAbelisaurus\r\n' > "$d/crlf.txt"
 head -c 10485760 /dev/zero | tr '\0' 'a' > "$d/long.txt"
-expect 1 "empty\.txt: no names"             "empty file"          -- "$train" --data "$d/empty.txt" "${tiny[@]}" -c "$tmp/c"
-expect 1 "blank\.txt: no names"             "only blank lines"    -- "$train" --data "$d/blank.txt" "${tiny[@]}" -c "$tmp/c"
-expect 1 "is a directory"                   "a directory as data" -- "$train" --data "$d" "${tiny[@]}" -c "$tmp/c"
-expect 1 "missing\.txt.*no such file"       "missing file"        -- "$train" --data "$d/missing.txt" "${tiny[@]}" -c "$tmp/c"
-expect 1 "binary\.txt:1: NUL byte"          "binary file"         -- "$train" --data "$d/binary.txt" "${tiny[@]}" -c "$tmp/c"
-expect 1 "utf8\.txt:2: invalid UTF-8"       "invalid UTF-8"       -- "$train" --data "$d/utf8.txt" "${tiny[@]}" -c "$tmp/c"
-expect 1 "long\.txt:1: .*longer than 256"   "a 10 MB single line" -- "$train" --data "$d/long.txt" "${tiny[@]}" -c "$tmp/c"
-expect 0 ""                                 "CRLF line endings"   -- "$train" --data "$d/crlf.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/crlf"
+expect 1 "empty\.txt: no names"             "empty file"          -- "$train" --members 1 --data "$d/empty.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "blank\.txt: no names"             "only blank lines"    -- "$train" --members 1 --data "$d/blank.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "is a directory"                   "a directory as data" -- "$train" --members 1 --data "$d" "${tiny[@]}" -c "$tmp/c"
+expect 1 "missing\.txt.*no such file"       "missing file"        -- "$train" --members 1 --data "$d/missing.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "binary\.txt:1: NUL byte"          "binary file"         -- "$train" --members 1 --data "$d/binary.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "utf8\.txt:2: invalid UTF-8"       "invalid UTF-8"       -- "$train" --members 1 --data "$d/utf8.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "long\.txt:1: .*longer than 256"   "a 10 MB single line" -- "$train" --members 1 --data "$d/long.txt" "${tiny[@]}" -c "$tmp/c"
+expect 0 ""                                 "CRLF line endings"   -- "$train" --members 1 --data "$d/crlf.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/crlf"
 
 # --val-data without one usable name used to train on "0 validation" and
 # pick best.ckpt by training loss, silently under --quiet.
 printf '1234\n\n5678\n' > "$d/digits.txt"
 expect 1 "digits\.txt: no usable validation names: all 2 have symbols that are not in .*dinos\.txt \(the first on line 1\)" \
-  "--val-data with no usable names" -- "$train" --data "$data" --val-data "$d/digits.txt" "${tiny[@]}" -c "$tmp/v"
+  "--val-data with no usable names" -- "$train" --members 1 --data "$data" --val-data "$d/digits.txt" "${tiny[@]}" -c "$tmp/v"
 [ ! -e "$tmp/v/best.ckpt" ] && ok "... and nothing trained" || bad "a checkpoint was written"
-expect 1 "empty\.txt: no names" "--val-data on an empty file" -- "$train" --data "$data" --val-data "$d/empty.txt" "${tiny[@]}" -c "$tmp/v"
+expect 1 "empty\.txt: no names" "--val-data on an empty file" -- "$train" --members 1 --data "$data" --val-data "$d/empty.txt" "${tiny[@]}" -c "$tmp/v"
 
 # Classic Mac line ends (CR alone) are line ends, with the right line numbers;
 # control characters in a name (ESC sequences, a tab) are refused.
 printf 'Aardonyx\rAbelisaurus\r\rAchelousaurus\r' > "$d/cr.txt"
-expect 0 "" "CR line endings (classic Mac)" -- "$train" --data "$d/cr.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/cr"
+expect 0 "" "CR line endings (classic Mac)" -- "$train" --members 1 --data "$d/cr.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/cr"
 expect 0 "" "... evaluated" -- "$eval_" -c "$tmp/cr/latest.ckpt" --data "$d/cr.txt"
 grep -q "^3 names" "$tmp/out" && ok "... as 3 names" || bad "CR file read as: $(cat "$tmp/out")"
 printf 'Aardonyx\rAbelisaurus\r\rBad\xffName\r' > "$d/cr-utf8.txt"
-expect 1 "cr-utf8\.txt:4: invalid UTF-8" "a CR file's error names the right line" -- "$train" --data "$d/cr-utf8.txt" "${tiny[@]}" -c "$tmp/c"
+expect 1 "cr-utf8\.txt:4: invalid UTF-8" "a CR file's error names the right line" -- "$train" --members 1 --data "$d/cr-utf8.txt" "${tiny[@]}" -c "$tmp/c"
 printf 'Tyrannosaurus\nEvil\033]0;pwned\007Name\n' > "$d/escape.txt"
 expect 1 "escape\.txt:2: control character U\+001B \(escape\) at column 5: a name must be printable text" \
-  "an escape sequence in a name" -- "$train" --data "$d/escape.txt" "${tiny[@]}" -c "$tmp/c"
+  "an escape sequence in a name" -- "$train" --members 1 --data "$d/escape.txt" "${tiny[@]}" -c "$tmp/c"
 printf 'Tyranno\tsaurus\n' > "$d/tab.txt"
 expect 1 "tab\.txt:1: control character U\+0009 \(tab\) at column 8" "a tab inside a name" -- \
-  "$train" --data "$d/tab.txt" "${tiny[@]}" -c "$tmp/c"
+  "$train" --members 1 --data "$d/tab.txt" "${tiny[@]}" -c "$tmp/c"
 printf 'Aardonyx\n\302\233' > "$d/c1.txt"
 expect 1 "c1\.txt:2: control character U\+009B" "a C1 control character (CSI)" -- "$eval_" -c "$tmp/cr/latest.ckpt" --data "$d/c1.txt"
 
 # A model to damage, and to sample from.
-"$train" --data "$data" "${tiny[@]}" -c "$tmp/m" || bad "training the model failed"
+"$train" --members 1 --data "$data" "${tiny[@]}" -c "$tmp/m" || bad "training the model failed"
 ck=$tmp/m/latest.ckpt
 expect 2 "'7'.*vocabulary"                  "a symbol unseen in training as prefix" -- "$sample" -c "$ck" --prefix "ab7"
 
@@ -61,7 +61,7 @@ expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads, more than the 1024 al
   "OMP_NUM_THREADS=70000: dinornn-eval" -- env OMP_NUM_THREADS=70000 "$eval_" -c "$ck"
 grep -q "nats/char" "$tmp/out" && ok "... which evaluates" || bad "no evaluation: $(cat "$tmp/out")"
 expect 0 "warning: OMP_NUM_THREADS asks for 70000 threads" "OMP_NUM_THREADS=70000: dinornn-train" -- \
-  env OMP_NUM_THREADS=70000 "$train" --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 -c "$tmp/omp"
+  env OMP_NUM_THREADS=70000 "$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 -c "$tmp/omp"
 grep -q "1024 threads" "$tmp/out" && ok "... which trains with 1024 threads at most" || bad "output: $(head -c 300 "$tmp/out")"
 expect 0 "" "OMP_NUM_THREADS=70000: dinornn-sample" -- env OMP_NUM_THREADS=70000 "$sample" -c "$ck" -n 3
 size=$(stat -c %s "$ck")
@@ -81,13 +81,13 @@ expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO as the 
 expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO as the evaluator's checkpoint" -- \
   timeout 20 "$eval_" -c "$d/fifo"
 expect 1 "fifo: is a named pipe \(FIFO\), not a checkpoint file" "a FIFO to resume from" -- \
-  timeout 20 "$train" --resume="$d/fifo" -c "$tmp/m"
+  timeout 20 "$train" --members 1 --resume="$d/fifo" -c "$tmp/m"
 expect 1 "/dev/null: is a character device, not a checkpoint file" "a device as checkpoint" -- \
   timeout 20 "$eval_" -c /dev/null
 expect 1 "fifo: is a named pipe \(FIFO\) with no writer.*start the program that writes to it first" \
-  "a FIFO without a writer as names file" -- timeout 20 "$train" --data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
+  "a FIFO without a writer as names file" -- timeout 20 "$train" --members 1 --data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
 expect 1 "fifo: is a named pipe \(FIFO\) with no writer" "a FIFO without a writer as --val-data" -- \
-  timeout 20 "$train" --data "$data" --val-data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
+  timeout 20 "$train" --members 1 --data "$data" --val-data "$d/fifo" "${tiny[@]}" -c "$tmp/c"
 expect 1 "fifo: is a named pipe \(FIFO\) with no writer" "a FIFO without a writer for --novel" -- \
   timeout 20 "$sample" -c "$ck" --novel --data "$d/fifo"
 # ... while a pipe that something writes to is read as before.
@@ -96,38 +96,38 @@ expect 0 "" "names from standard input (--data /dev/stdin)" -- \
 expect 1 "not a dinornn checkpoint" "a file that is not a checkpoint"  -- "$eval_" -c "$d/crlf.txt"
 printf 'x' > "$d/notadir"
 expect 1 "checkpoint directory.*notadir" "a checkpoint directory that is a file" -- \
-  "$train" --data "$data" "${tiny[@]}" -c "$d/notadir"
-expect 1 "" "resume from a truncated checkpoint" -- "$train" --resume="$d/cut.ckpt" --epochs 2 -c "$tmp/m"
+  "$train" --members 1 --data "$data" "${tiny[@]}" -c "$d/notadir"
+expect 1 "" "resume from a truncated checkpoint" -- "$train" --members 1 --resume="$d/cut.ckpt" --epochs 2 -c "$tmp/m"
 cmp -s "$ck" "$tmp/m/latest.ckpt" && ok "... which left the checkpoint directory alone" || bad "the good checkpoint changed"
 
 # Options out of range.
-expect 2 "--layers"  "0 layers"            -- "$train" --layers 0
-expect 2 "--batch"   "negative batch"      -- "$train" --batch -4
-expect 2 "--lr"      "NaN learning rate"   -- "$train" --lr nan
-expect 2 "--hidden"  "absurd hidden size"  -- "$train" --hidden 1000000000000
-expect 2 "--dropout" "dropout 1"           -- "$train" --dropout 1
-expect 2 "--seed"    "negative seed"       -- "$train" --seed -1
-expect 2 "--epochs"  "epochs in hex"       -- "$train" --epochs 0x10
+expect 2 "--layers"  "negative layers"     -- "$train" --members 1 --layers -1
+expect 2 "--batch"   "negative batch"      -- "$train" --members 1 --batch -4
+expect 2 "--lr"      "NaN learning rate"   -- "$train" --members 1 --lr nan
+expect 2 "--hidden"  "absurd hidden size"  -- "$train" --members 1 --hidden 1000000000000
+expect 2 "--dropout" "dropout 1"           -- "$train" --members 1 --dropout 1
+expect 2 "--seed"    "negative seed"       -- "$train" --members 1 --seed -1
+expect 2 "--epochs"  "epochs in hex"       -- "$train" --members 1 --epochs 0x10
 
 # One strict parser for every number: plain decimal, the whole string, in
 # range; the message names the option and the range. (--data names a missing
 # file, so that a number wrongly accepted fails fast with status 1.)
 no=(--data "$d/missing.txt")
 expect 2 "^dinornn-train: --lr: '0x1p-4' is not a decimal number .*>= 1e-12 and <= 100" \
-  "a hexadecimal float" -- "$train" --lr 0x1p-4 "${no[@]}"
-expect 2 "^dinornn-train: --lr: ' 0\.01' has blanks around it" "a leading blank" -- "$train" "--lr= 0.01" "${no[@]}"
-expect 2 "^dinornn-train: --epochs: '3 ' has blanks around it" "a trailing blank" -- "$train" "--epochs=3 " "${no[@]}"
-expect 2 "^dinornn-train: --lr: '' is empty"  "an empty number"    -- "$train" --lr= "${no[@]}"
-expect 2 "^dinornn-train: --clip: 'inf' is not a finite number" "an infinite bound" -- "$train" --clip inf "${no[@]}"
-expect 2 "^dinornn-train: --dropout: '0\.1x' is not a decimal number" "trailing junk" -- "$train" --dropout 0.1x "${no[@]}"
+  "a hexadecimal float" -- "$train" --members 1 --lr 0x1p-4 "${no[@]}"
+expect 2 "^dinornn-train: --lr: ' 0\.01' has blanks around it" "a leading blank" -- "$train" --members 1 "--lr= 0.01" "${no[@]}"
+expect 2 "^dinornn-train: --epochs: '3 ' has blanks around it" "a trailing blank" -- "$train" --members 1 "--epochs=3 " "${no[@]}"
+expect 2 "^dinornn-train: --lr: '' is empty"  "an empty number"    -- "$train" --members 1 --lr= "${no[@]}"
+expect 2 "^dinornn-train: --clip: 'inf' is not a finite number" "an infinite bound" -- "$train" --members 1 --clip inf "${no[@]}"
+expect 2 "^dinornn-train: --dropout: '0\.1x' is not a decimal number" "trailing junk" -- "$train" --members 1 --dropout 0.1x "${no[@]}"
 expect 2 "^dinornn-train: --lr: 1e-13 is out of range \(must be >= 1e-12 and <= 100\)" \
-  "a learning rate below the floor: the true range" -- "$train" --lr 1e-13 "${no[@]}"
-expect 2 "^dinornn-train: --lr: 1e999 is out of range" "a number that overflows a double" -- "$train" --lr 1e999 "${no[@]}"
-expect 2 "^dinornn-train: --hidden: 99999999999999999999 is out of range \(must be from 1 to 4096\)" \
-  "an integer that overflows" -- "$train" --hidden 99999999999999999999 "${no[@]}"
+  "a learning rate below the floor: the true range" -- "$train" --members 1 --lr 1e-13 "${no[@]}"
+expect 2 "^dinornn-train: --lr: 1e999 is out of range" "a number that overflows a double" -- "$train" --members 1 --lr 1e999 "${no[@]}"
+expect 2 "^dinornn-train: --hidden: 99999999999999999999 is out of range \(must be from 0 to 4096\)" \
+  "an integer that overflows" -- "$train" --members 1 --hidden 99999999999999999999 "${no[@]}"
 expect 2 "^dinornn-train: --seed: 18446744073709551616 is out of range \(must be from 0 to 18446744073709551615\)" \
-  "a seed that overflows 64 bits" -- "$train" --seed 18446744073709551616 "${no[@]}"
-expect 2 "^dinornn-train: --threads: 1025 is out of range \(must be from 1 to 1024\)" "too many threads" -- "$train" -j 1025 "${no[@]}"
+  "a seed that overflows 64 bits" -- "$train" --members 1 --seed 18446744073709551616 "${no[@]}"
+expect 2 "^dinornn-train: --threads: 1025 is out of range \(must be from 1 to 1024\)" "too many threads" -- "$train" --members 1 -j 1025 "${no[@]}"
 expect 2 "^dinornn-sample: --temperature: '0x1' is not a decimal number" "a hexadecimal temperature" -- \
   "$sample" -c "$d/missing.ckpt" --temperature 0x1
 expect 2 "^dinornn-sample: --count: ' 5' has blanks around it" "a blank before a count" -- "$sample" -c "$d/missing.ckpt" "--count= 5"
@@ -143,7 +143,7 @@ expect 2 "^dinornn-sample: --max-length: 0 is out of range \(must be from 1 to 2
 if [ -z "${sanitize_cflags:-}" ]; then
   for i in $(seq 150); do cat "$data"; done > "$d/big.txt"
   big_kb=$(( $(stat -c %s "$d/big.txt") / 1024 ))
-  run_in() { (ulimit -v "$1"; exec "$train" --data "$2" --cell rnn --layers 1 --hidden 1 --batch 8192 \
+  run_in() { (ulimit -v "$1"; exec "$train" --members 1 --data "$2" --cell rnn --layers 1 --hidden 1 --batch 8192 \
     --epochs 1 --samples 0 --quiet -j 1 --overwrite -c "$tmp/mem") >/dev/null 2>&1; }
   lo=1024 hi=262144
   run_in $hi "$data" || bad "the memory baseline run failed"
@@ -165,7 +165,7 @@ fi
 
 # Disk full: a checkpoint write that fails (file-size limit: EFBIG) keeps the
 # previous checkpoint, names the path and the reason, and exits 1.
-"$train" --data "$data" --layers 1 --hidden 64 --epochs 1 --samples 0 --quiet -c "$tmp/full" || bad "setup"
+"$train" --members 1 --data "$data" --layers 1 --hidden 64 --epochs 1 --samples 0 --quiet -c "$tmp/full" || bad "setup"
 cp "$tmp/full/latest.ckpt" "$tmp/before.ckpt"
 limit=$(( $(stat -c %s "$tmp/before.ckpt") / 1024 / 2 ))
 expect 1 "cannot write checkpoint .*full/latest\.ckpt: File too large" "a failed checkpoint write (disk full)" -- \
@@ -178,8 +178,9 @@ cmp -s "$tmp/before.ckpt" "$tmp/full/latest.ckpt" && ok "... and it is" || bad "
 # checkpoint stays and loads, and the message names the epoch and what to try.
 head -n 10 "$data" > "$d/ten.txt"
 div=(--data "$d/ten.txt" --optimizer sgd --lr 100 --weight-decay 10 --clip 0 --layers 1 --hidden 8
+     --schedule constant --patience 0
      --val-fraction 0.2 --samples 0 --threads 1 --quiet)
-"$train" "${div[@]}" --epochs 100 -c "$tmp/div" --log "$tmp/div.jsonl" 2>"$tmp/div.err"
+"$train" --members 1 "${div[@]}" --epochs 100 -c "$tmp/div" --log "$tmp/div.jsonl" 2>"$tmp/div.err"
 status=$?
 e=$(sed -n 's/.*training diverged in epoch \([0-9]*\): the weights became NaN or infinite.*/\1/p' "$tmp/div.err")
 if [ $status -eq 1 ] && [ -n "$e" ] && grep -q "lower --lr (this run: 100) or a tighter --clip (this run: 0, no clipping)" "$tmp/div.err"; then
@@ -187,7 +188,7 @@ if [ $status -eq 1 ] && [ -n "$e" ] && grep -q "lower --lr (this run: 100) or a 
 else
   bad "diverging run: status $status: $(cat "$tmp/div.err")"
 fi
-expect 0 "" "... and its latest checkpoint loads" -- "$train" --resume --epochs 1 -c "$tmp/div"
+expect 0 "" "... and its latest checkpoint loads" -- "$train" --members 1 --resume --epochs 1 -c "$tmp/div"
 grep -q "already reached epoch $((e - 1)) of 1" "$tmp/out" && ok "... with epoch $((e - 1)), the last sound one" \
   || bad "... $(cat "$tmp/out")"
 # JSON numbers read back exactly, however large: the log's last validation
@@ -208,10 +209,10 @@ expect 1 "cannot write to standard output: No space left on device" "dinornn-sam
 expect 1 "cannot write to standard output: No space left on device" "dinornn-eval >/dev/full" -- \
   bash -c '"$1" -c "$2" --data "$3" >/dev/full' _ "$eval_" "$ck" "$d/ten.txt"
 expect 1 "cannot write to standard output: No space left on device" "dinornn-train >/dev/full" -- \
-  bash -c '"$1" --data "$2" --layers 1 --hidden 8 --epochs 2 --threads 1 -c "$3" >/dev/full' _ \
+  bash -c '"$1" --data "$2" --members 1 --layers 1 --hidden 8 --epochs 2 --threads 1 -c "$3" >/dev/full' _ \
   "$train" "$d/ten.txt" "$tmp/full-out"
 expect 1 "cannot write log /dev/full: No space left on device" "dinornn-train --log on a full disk" -- \
-  "$train" --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 2 --threads 1 --quiet -c "$tmp/full-log" --log /dev/full
+  "$train" --members 1 --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 2 --threads 1 --quiet -c "$tmp/full-log" --log /dev/full
 expect 1 "cannot write to standard output" "dinornn-train --help >/dev/full" -- bash -c '"$1" --help >/dev/full' _ "$train"
 # With SIGPIPE ignored, a closed pipe ends the sampler at once, not after a
 # million names (several seconds).
@@ -224,12 +225,12 @@ ms=$((($(date +%s%N) - start) / 1000000))
 
 # Read-only files are respected: a checkpoint made read-only is not replaced,
 # said before an epoch is spent.
-"$train" --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 1 --threads 1 --quiet -c "$tmp/ro" || bad "setup"
+"$train" --members 1 --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 1 --threads 1 --quiet -c "$tmp/ro" || bad "setup"
 for f in latest best; do
   cp "$tmp/ro/$f.ckpt" "$tmp/ro-$f.before"
   chmod 444 "$tmp/ro/$f.ckpt"
   expect 1 "ro/$f\.ckpt is read-only \(mode 0444\), so it is not replaced; make it writable \(chmod u\+w\)" \
-    "a $f.ckpt made read-only is refused" -- "$train" --resume --epochs 2 --threads 1 -c "$tmp/ro"
+    "a $f.ckpt made read-only is refused" -- "$train" --members 1 --resume --epochs 2 --threads 1 -c "$tmp/ro"
   ! grep -q "^epoch" "$tmp/out" && cmp -s "$tmp/ro/$f.ckpt" "$tmp/ro-$f.before" \
     && ok "... before training, and it is unchanged" || bad "... $(cat "$tmp/out")"
   chmod 644 "$tmp/ro/$f.ckpt"
@@ -245,7 +246,7 @@ if [ "$(id -u)" -ne 0 ] || [ ${#as_user[@]} -gt 0 ]; then
   chmod 555 "$tmp/ro"
   expect 1 "cannot create files in the checkpoint directory .*ro: Permission denied" \
     "a checkpoint directory that is not writable is refused before the first epoch" -- \
-    "${as_user[@]}" "$train" --resume --epochs 2 --threads 1 -c "$tmp/ro"
+    "${as_user[@]}" "$train" --members 1 --resume --epochs 2 --threads 1 -c "$tmp/ro"
   ! grep -q "^epoch" "$tmp/out" && ok "... without training" || bad "... $(cat "$tmp/out")"
   chmod 755 "$tmp/ro"
   chmod 700 "$tmp"
@@ -256,7 +257,7 @@ fi
 # Temporary files left by a kill during a write are cleaned up at the next start.
 : > "$tmp/full/latest.ckpt.tmp-AbC123"
 expect 0 "removed 1 unfinished checkpoint file" "stale temporary files removed" -- \
-  "$train" --resume --epochs 2 -c "$tmp/full" --samples 0
+  "$train" --members 1 --resume --epochs 2 -c "$tmp/full" --samples 0
 [ ! -e "$tmp/full/latest.ckpt.tmp-AbC123" ] && ok "... and gone" || bad "stale file still there"
 
 finish

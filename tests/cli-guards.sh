@@ -14,7 +14,7 @@ if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
   # (LeakSanitizer cannot run under ptrace: off for this run of a sanitizer build.)
   ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
   strace -f -qq -e trace=openat,write,fsync,fdatasync,rename,renameat,renameat2,close \
-    -o "$tmp/trace" "$train" --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
+    -o "$tmp/trace" "$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
     --checkpoint-dir "$tmp/ck" || bad "training under strace failed"
   # One line per event, in order: T(mp opened as fd N), W(rite to it), S(ync
   # of it), R(ename of it), D(irectory opened as fd M), Y (sync of it).
@@ -41,7 +41,7 @@ fi
 # --- a checkpoint padded far past its header's sizes is refused, unread ---
 # 300 MB of padding under a 150 MB address-space limit: a loader that read
 # the whole file first would fail to allocate instead of naming the problem.
-"$train" --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet --checkpoint-dir "$tmp/pad" ||
+"$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet --checkpoint-dir "$tmp/pad" ||
   bad "training failed"
 cp "$tmp/pad/latest.ckpt" "$tmp/padded.ckpt"
 truncate -s +300M "$tmp/padded.ckpt"
@@ -55,8 +55,8 @@ fi
 # --- usage conflicts are usage errors (2), not runtime failures (1) ---
 ck=$tmp/pad/latest.ckpt
 cp "$ck" "$tmp/conflict.ckpt"
-expect 2 "--hidden" "a resume with another --hidden" -- "$train" --resume="$tmp/conflict.ckpt" -c "$tmp/other" --data "$data" --hidden 9 --quiet
-expect 2 "--cell" "a resume with another --cell" -- "$train" --resume="$tmp/conflict.ckpt" -c "$tmp/other" --data "$data" --cell lstm --quiet
+expect 2 "--hidden" "a resume with another --hidden" -- "$train" --members 1 --resume="$tmp/conflict.ckpt" -c "$tmp/other" --data "$data" --hidden 9 --quiet
+expect 2 "--cell" "a resume with another --cell" -- "$train" --members 1 --resume="$tmp/conflict.ckpt" -c "$tmp/other" --data "$data" --cell lstm --quiet
 expect 2 "--score" "--score with --best" -- "$bin/dinornn-sample" -c "$ck" --score --best 3 abc
 expect 2 "--min-length" "--min-length above --max-length" -- "$bin/dinornn-sample" -c "$ck" --min-length 5 --max-length 4
 cmp -s "$ck" "$tmp/conflict.ckpt" && ok "a refused resume leaves the checkpoint as it was" || bad "a refused resume changed the checkpoint"

@@ -4,7 +4,7 @@
 sample=$bin/dinornn-sample
 eval_=$bin/dinornn-eval
 ck=$tmp/ck
-"$bin/dinornn-train" --data "$data" --layers 1 --hidden 32 --epochs 3 --samples 0 --quiet \
+"$bin/dinornn-train" --members 1 --data "$data" --layers 1 --hidden 32 --epochs 3 --samples 0 --quiet \
   --checkpoint-dir "$ck" --log "$tmp/train.jsonl" || { echo "training failed"; exit 1; }
 best=$ck/best.ckpt
 
@@ -66,14 +66,14 @@ for k in 1 5 20; do
 done
 # The issue's case: a 1x32 GRU trained 15 epochs, where a beam of width 5 left
 # out names above its fifth.
-"$bin/dinornn-train" --data "$data" --cell gru --layers 1 --hidden 32 --epochs 15 --samples 0 --quiet \
+"$bin/dinornn-train" --members 1 --data "$data" --cell gru --layers 1 --hidden 32 --epochs 15 --samples 0 --quiet \
   --checkpoint-dir "$tmp/ckgru" || bad "GRU training failed"
 # shellcheck disable=SC2086
 brute "$tmp/ckgru/best.ckpt" 5 5 ty "1x32 GRU, 15 epochs, prefix ty" $all_ty
 # A model trained with --keep-case over a small mixed-case alphabet: every name
 # of at most 4 symbols, no prefix and a prefix that may end at once.
 printf 'Ab\nbA\nAbc\ncAb\nBAc\nbbA\nAAb\nc\nBc\ncA\n' > "$tmp/case.txt"
-"$bin/dinornn-train" --data "$tmp/case.txt" --keep-case --cell lstm --layers 2 --hidden 8 --epochs 3 \
+"$bin/dinornn-train" --members 1 --data "$tmp/case.txt" --keep-case --cell lstm --layers 2 --hidden 8 --epochs 3 \
   --samples 0 --quiet --checkpoint-dir "$tmp/ckcase" --val-data "$tmp/case.txt" || bad "keep-case training failed"
 syms="A B b c"
 all4=$(for a in $syms; do echo "$a"; for b in $syms; do echo "$a$b"; for c in $syms; do echo "$a$b$c"
@@ -170,7 +170,7 @@ sed 's/,"logprob".*//' "$top_srcdir/tests/data/v1-rnn-1x4.best.json" | cmp -s - 
 brute "$v1" 5 32 "" "version-1 checkpoint" $one $two
 cp "$v1" "$tmp/v1.ckpt"
 expect 0 "" "training resumes from a version-1 checkpoint" -- \
-  "$bin/dinornn-train" --resume="$tmp/v1.ckpt" --data "$data" --epochs 3 --quiet --checkpoint-dir "$tmp/v1dir"
+  "$bin/dinornn-train" --members 1 --resume="$tmp/v1.ckpt" --data "$data" --epochs 3 --quiet --checkpoint-dir "$tmp/v1dir"
 [ "$(od -An -tu1 -j8 -N1 "$tmp/v1dir/latest.ckpt" | tr -d ' ')" = 3 ] && ok "and writes version 3" \
   || bad "resumed checkpoint is not version 3"
 

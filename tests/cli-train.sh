@@ -6,31 +6,31 @@ train=$bin/dinornn-train
 tiny=(--data "$data" --layers 1 --hidden 16 --batch 16 --samples 0 --quiet)
 
 # --- options ---
-expect 0 '' "--help exits 0" -- "$train" --help
+expect 0 '' "--help exits 0" -- "$train" --members 1 --help
 for opt in --data --layers --hidden --batch --epochs --lr --optimizer --clip --clip-mode --seed \
            --val-fraction --val-data --checkpoint-dir --resume --overwrite --samples --log --quiet --version; do
   grep -q -- "$opt" "$tmp/out" || bad "--help does not mention $opt"
 done
-expect 0 '' "--version exits 0" -- "$train" --version
+expect 0 '' "--version exits 0" -- "$train" --members 1 --version
 grep -q "dinornn" "$tmp/out" && ok "--version names the package" || bad "--version output: $(cat "$tmp/out")"
-expect 2 "--layers: 0 is out of range \(must be from 1 to 16\)" "0 layers refused" -- "$train" --layers 0
-expect 2 "--batch" "negative batch refused" -- "$train" --batch -1
-expect 2 "--lr" "NaN learning rate refused" -- "$train" --lr nan
-expect 2 "--hidden: 100000 is out of range \(must be from 1 to 4096\)" "absurd hidden size refused" -- "$train" --hidden 100000
-expect 2 "--optimizer.*sgd, adagrad, adam" "unknown optimizer refused" -- "$train" --optimizer rmsprop
-expect 2 "--val-fraction" "validation fraction 1 refused" -- "$train" --val-fraction 1
-expect 2 "Try .*--help" "unknown option suggests --help" -- "$train" --no-such-option
-expect 1 "missing\.txt" "missing data file named" -- "$train" --data "$tmp/missing.txt" --checkpoint-dir "$tmp/x"
+expect 2 "--layers: 17 is out of range \(must be from 0 to 16\)" "17 layers refused" -- "$train" --members 1 --layers 17
+expect 2 "--batch" "negative batch refused" -- "$train" --members 1 --batch -1
+expect 2 "--lr" "NaN learning rate refused" -- "$train" --members 1 --lr nan
+expect 2 "--hidden: 100000 is out of range \(must be from 0 to 4096\)" "absurd hidden size refused" -- "$train" --members 1 --hidden 100000
+expect 2 "--optimizer.*sgd, adagrad, adam" "unknown optimizer refused" -- "$train" --members 1 --optimizer rmsprop
+expect 2 "--val-fraction" "validation fraction 1 refused" -- "$train" --members 1 --val-fraction 1
+expect 2 "Try .*--help" "unknown option suggests --help" -- "$train" --members 1 --no-such-option
+expect 1 "missing\.txt" "missing data file named" -- "$train" --members 1 --data "$tmp/missing.txt" --checkpoint-dir "$tmp/x"
 expect 0 "warning: --momentum applies to --optimizer sgd only; ignored with adam" \
-  "--momentum with adam warned about" -- "$train" --data "$data" --layers 1 --hidden 8 --epochs 1 \
+  "--momentum with adam warned about" -- "$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 \
   --samples 0 --momentum 0.9 --checkpoint-dir "$tmp/mom"
 printf '\n\n' > "$tmp/blank.txt"
-expect 1 "blank\.txt.*no names" "file without names refused" -- "$train" --data "$tmp/blank.txt" --checkpoint-dir "$tmp/x"
+expect 1 "blank\.txt.*no names" "file without names refused" -- "$train" --members 1 --data "$tmp/blank.txt" --checkpoint-dir "$tmp/x"
 
 # --- learning: a short fixed run must reach a validation loss that a model
 # without working BPTT cannot (a bigram model scores about 2.3 nats/char,
 # uniform guessing 3.3; this run reaches about 1.80).
-"$train" --data "$data" --epochs 3 --samples 3 --checkpoint-dir "$tmp/learn" --log "$tmp/learn.jsonl" > "$tmp/learn.out"
+"$train" --members 1 --data "$data" --epochs 3 --samples 3 --checkpoint-dir "$tmp/learn" --log "$tmp/learn.jsonl" > "$tmp/learn.out"
 val=$(sed -n 's/.*"val_loss":\([0-9.]*\).*/\1/p' "$tmp/learn.jsonl" | tail -n 1)
 if awk -v v="$val" 'BEGIN { exit !(v > 0 && v < 1.95) }'; then
   ok "validation loss after 3 epochs is $val < 1.95"
@@ -44,75 +44,75 @@ grep -Eq 'samples: .*\[[0-9] of 3 novel\]' "$tmp/learn.out" && ok "samples print
 
 # --- the same seed gives byte-identical checkpoints for 1, 2 and 8 threads ---
 for n in 1 2 8; do
-  OMP_NUM_THREADS=$n "$train" "${tiny[@]}" --layers 2 --epochs 2 --checkpoint-dir "$tmp/t$n" || bad "training with $n threads failed"
+  OMP_NUM_THREADS=$n "$train" --members 1 "${tiny[@]}" --layers 2 --epochs 2 --checkpoint-dir "$tmp/t$n" || bad "training with $n threads failed"
 done
 cmp -s "$tmp/t1/latest.ckpt" "$tmp/t2/latest.ckpt" && cmp -s "$tmp/t1/latest.ckpt" "$tmp/t8/latest.ckpt" \
   && ok "identical checkpoints with 1, 2 and 8 threads" || bad "checkpoints differ between thread counts"
-"$train" "${tiny[@]}" --layers 2 --epochs 2 --threads 3 --checkpoint-dir "$tmp/t3"
+"$train" --members 1 "${tiny[@]}" --layers 2 --epochs 2 --threads 3 --checkpoint-dir "$tmp/t3"
 cmp -s "$tmp/t1/latest.ckpt" "$tmp/t3/latest.ckpt" && ok "--threads 3 gives the same file" || bad "--threads 3 differs"
 
 # --- resume: 2 epochs, then --resume up to 4, equals 4 in one run ---
-"$train" "${tiny[@]}" --epochs 4 --checkpoint-dir "$tmp/r4"
-"$train" "${tiny[@]}" --epochs 2 --checkpoint-dir "$tmp/r22"
-"$train" --resume --epochs 4 --quiet --samples 0 --checkpoint-dir "$tmp/r22"
+"$train" --members 1 "${tiny[@]}" --epochs 4 --checkpoint-dir "$tmp/r4"
+"$train" --members 1 "${tiny[@]}" --epochs 2 --checkpoint-dir "$tmp/r22"
+"$train" --members 1 --resume --epochs 4 --quiet --samples 0 --checkpoint-dir "$tmp/r22"
 cmp -s "$tmp/r4/latest.ckpt" "$tmp/r22/latest.ckpt" && ok "2 + 2 resumed epochs equal 4, byte for byte" \
   || bad "resumed run differs from the uninterrupted one"
 # A run started with a relative --data resumes from another directory.
 mkdir -p "$tmp/cwd"
 cp "$data" "$tmp/cwd/names.txt"
-(cd "$tmp/cwd" && "$train" --data names.txt --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
+(cd "$tmp/cwd" && "$train" --members 1 --data names.txt --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
    --checkpoint-dir "$tmp/rel")
 expect 0 "" "a relative --data path resumes from another directory" -- \
-  "$train" --resume --epochs 2 --quiet --checkpoint-dir "$tmp/rel"
+  "$train" --members 1 --resume --epochs 2 --quiet --checkpoint-dir "$tmp/rel"
 expect 2 "--hidden contradicts" "resume refuses a contradicting --hidden" -- \
-  "$train" --resume --hidden 64 --epochs 5 --checkpoint-dir "$tmp/r22"
+  "$train" --members 1 --resume --hidden 64 --epochs 5 --checkpoint-dir "$tmp/r22"
 head -n 700 "$data" > "$tmp/part.txt"
 expect 1 "part\.txt.*other names.*--force" "resume refuses other data" -- \
-  "$train" --resume --data "$tmp/part.txt" --epochs 5 --checkpoint-dir "$tmp/r22"
+  "$train" --members 1 --resume --data "$tmp/part.txt" --epochs 5 --checkpoint-dir "$tmp/r22"
 expect 1 "nothing to resume" "resume without a checkpoint explains" -- \
-  "$train" --resume --checkpoint-dir "$tmp/none"
+  "$train" --members 1 --resume --checkpoint-dir "$tmp/none"
 expect 0 "" "resume at the target epoch has nothing to do" -- \
-  "$train" --resume --epochs 4 --checkpoint-dir "$tmp/r22"
+  "$train" --members 1 --resume --epochs 4 --checkpoint-dir "$tmp/r22"
 
 # --- resume keeps telling the truth: the checkpoint records the data it was
 # last trained on ---
 head -n 300 "$data" > "$tmp/A.txt"
 sed -n 301,600p "$data" > "$tmp/B.txt"
 small=(--layers 1 --hidden 8 --samples 0 --threads 1)
-"$train" --data "$tmp/A.txt" "${small[@]}" --epochs 1 --quiet --checkpoint-dir "$tmp/sw"
+"$train" --members 1 --data "$tmp/A.txt" "${small[@]}" --epochs 1 --quiet --checkpoint-dir "$tmp/sw"
 expect 0 "" "--resume --force onto other data" -- \
-  "$train" --resume --force --data "$tmp/B.txt" --epochs 2 --checkpoint-dir "$tmp/sw"
+  "$train" --members 1 --resume --force --data "$tmp/B.txt" --epochs 2 --checkpoint-dir "$tmp/sw"
 head -n 1 "$tmp/out" | grep -q "^switching data (--force): training on .*B\.txt, not on .*A\.txt as before; the best loss so far no longer counts" \
   && ok "... says so on the first line" || bad "... first line: $(head -n 1 "$tmp/out")"
 grep -q "^epoch 2/2 .*\*best" "$tmp/out" && ok "... and the best starts afresh on the new data" \
   || bad "... epoch 2 is not the new best: $(cat "$tmp/out")"
-expect 0 "" "the next plain --resume" -- "$train" --resume --epochs 3 --checkpoint-dir "$tmp/sw"
+expect 0 "" "the next plain --resume" -- "$train" --members 1 --resume --epochs 3 --checkpoint-dir "$tmp/sw"
 head -n 1 "$tmp/out" | grep -q "B\.txt: 270 training names" && ! grep -q "switching" "$tmp/out" \
   && ok "... trains on B.txt, recorded with its fingerprint" || bad "... $(head -n 2 "$tmp/out")"
 # A data file that moved: the message says where the path came from and what
 # to do; once given, the new place is recorded for every later use.
 cp "$tmp/A.txt" "$tmp/M.txt"
-"$train" --data "$tmp/M.txt" "${small[@]}" --epochs 1 --quiet --checkpoint-dir "$tmp/mv"
+"$train" --members 1 --data "$tmp/M.txt" "${small[@]}" --epochs 1 --quiet --checkpoint-dir "$tmp/mv"
 mv "$tmp/M.txt" "$tmp/M2.txt"
 expect 1 "M\.txt: no such file \(the training data recorded in .*mv/latest\.ckpt\): if the file has moved, give its new location with --data FILE" \
-  "a recorded data path that no longer exists" -- "$train" --resume --epochs 2 --checkpoint-dir "$tmp/mv"
+  "a recorded data path that no longer exists" -- "$train" --members 1 --resume --epochs 2 --checkpoint-dir "$tmp/mv"
 expect 1 "M\.txt: no such file \(the training data recorded in .*mv/best\.ckpt\): if the file has moved, give its new location with --data FILE" \
   "... the same for dinornn-eval" -- "$bin/dinornn-eval" -c "$tmp/mv/best.ckpt"
 expect 0 "" "--resume --data at the new place" -- \
-  "$train" --resume --data "$tmp/M2.txt" --epochs 1 --checkpoint-dir "$tmp/mv"
+  "$train" --members 1 --resume --data "$tmp/M2.txt" --epochs 1 --checkpoint-dir "$tmp/mv"
 grep -q "the data has moved to .*M2\.txt" "$tmp/out" && ok "... says the data has moved" || bad "... $(cat "$tmp/out")"
 expect 0 "" "... after which dinornn-eval finds it through best.ckpt" -- "$bin/dinornn-eval" -c "$tmp/mv/best.ckpt"
-expect 0 "" "... and a plain --resume through latest.ckpt" -- "$train" --resume --epochs 2 --checkpoint-dir "$tmp/mv"
+expect 0 "" "... and a plain --resume through latest.ckpt" -- "$train" --members 1 --resume --epochs 2 --checkpoint-dir "$tmp/mv"
 # The closing line names best.ckpt only when it is there.
 grep -q "saved in .*mv/best\.ckpt" "$tmp/out" && ok "the closing line names best.ckpt" || bad "closing line: $(tail -n 1 "$tmp/out")"
 expect 0 "" "resuming another run's checkpoint into an empty directory, nothing to do" -- \
-  "$train" --resume="$tmp/mv/latest.ckpt" --epochs 1 --checkpoint-dir "$tmp/nobest"
+  "$train" --members 1 --resume="$tmp/mv/latest.ckpt" --epochs 1 --checkpoint-dir "$tmp/nobest"
 tail -n 1 "$tmp/out" | grep -q "^best validation loss .* not saved in .*nobest; total" && ! grep -q "best\.ckpt" "$tmp/out" \
   && ok "... the closing line does not name a best.ckpt that is not there" || bad "closing line: $(tail -n 1 "$tmp/out")"
 
 # --- SIGINT: finish the mini-batch, checkpoint, say how to resume, exit 130;
 # then --resume completes the interrupted epoch and one more ---
-"$train" "${tiny[@]}" --hidden 64 --epochs 100000 --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl" 2> "$tmp/int.err" &
+"$train" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl" 2> "$tmp/int.err" &
 pid=$!
 for _ in $(seq 200); do [ -s "$tmp/int/latest.ckpt" ] && break; sleep 0.05; done
 sleep 0.3
@@ -123,22 +123,22 @@ wait $pid || status=$?
 grep -q -- "--resume" "$tmp/int.err" && ok "SIGINT message says how to resume" || bad "no resume hint: $(cat "$tmp/int.err")"
 done_epochs=$(wc -l < "$tmp/int.jsonl")
 expect 0 "" "training resumes after SIGINT" -- \
-  "$train" --resume --epochs $((done_epochs + 2)) --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl"
+  "$train" --members 1 --resume --epochs $((done_epochs + 2)) --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl"
 [ "$(wc -l < "$tmp/int.jsonl")" -eq $((done_epochs + 2)) ] && ok "the resumed run finished its epochs" \
   || bad "log has $(wc -l < "$tmp/int.jsonl") epochs, expected $((done_epochs + 2))"
-"$train" "${tiny[@]}" --hidden 64 --epochs 100000 --checkpoint-dir "$tmp/int" --resume 2>/dev/null &
+"$train" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/int" --resume 2>/dev/null &
 pid=$!
 sleep 0.5
 kill -TERM $pid
 status=0
 wait $pid || status=$?
 [ $status -eq 143 ] && ok "SIGTERM exits with 143" || bad "SIGTERM exit status $status"
-"$train" --resume --quiet --epochs 1 --checkpoint-dir "$tmp/int" && ok "checkpoint after SIGTERM loads" || bad "checkpoint after SIGTERM unreadable"
+"$train" --members 1 --resume --quiet --epochs 1 --checkpoint-dir "$tmp/int" && ok "checkpoint after SIGTERM loads" || bad "checkpoint after SIGTERM unreadable"
 
 # --- the "continue with" hint is a command to paste, even for a directory
 # whose name needs quoting ---
 odd="$tmp/it's a \"run\" \$HOME"
-"$train" "${tiny[@]}" --hidden 64 --threads 1 --epochs 100000 --checkpoint-dir "$odd" 2> "$tmp/odd.err" &
+"$train" --members 1 "${tiny[@]}" --hidden 64 --threads 1 --epochs 100000 --checkpoint-dir "$odd" 2> "$tmp/odd.err" &
 pid=$!
 for _ in $(seq 200); do [ -s "$odd/latest.ckpt" ] && break; sleep 0.05; done
 kill -INT $pid
@@ -155,18 +155,102 @@ expect 0 "" "... and, pasted into a shell (to finish epoch $e), resumes the run"
 # --- kill -9 at random moments: the checkpoint on disk always loads ---
 # A first epoch runs to its end, so that every kill finds a checkpoint to
 # keep intact however slow the build (the sanitizers) or busy the machine.
-"$train" "${tiny[@]}" --hidden 8 --epochs 1 --quiet --checkpoint-dir "$tmp/k9" || bad "the first epoch failed"
+"$train" --members 1 "${tiny[@]}" --hidden 8 --epochs 1 --quiet --checkpoint-dir "$tmp/k9" || bad "the first epoch failed"
 kills=0
 for i in $(seq 12); do
-  "$train" "${tiny[@]}" --hidden 8 --epochs 100000 --checkpoint-dir "$tmp/k9" --resume &
+  "$train" --members 1 "${tiny[@]}" --hidden 8 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/k9" --resume &
   pid=$!
   sleep "0.$((RANDOM % 4 + 1))$((RANDOM % 10))"
   kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
   wait $pid 2>/dev/null || true
-  if [ -s "$tmp/k9/latest.ckpt" ] && ! "$train" --resume --quiet --epochs 1 --checkpoint-dir "$tmp/k9"; then
+  if [ -s "$tmp/k9/latest.ckpt" ] && ! "$train" --members 1 --resume --quiet --epochs 1 --checkpoint-dir "$tmp/k9"; then
     bad "checkpoint unreadable after kill -9 number $i"
   fi
 done
 [ $kills -gt 0 ] && [ -s "$tmp/k9/latest.ckpt" ] && ok "checkpoint loads after each of $kills kill -9s" || bad "kill -9 test did not run"
+
+# --- the plateau schedule and early stopping ---
+# The learning rate of each logged epoch follows the rule of docs/model.md:
+# after an epoch that is no new best, times --lr-decay once --lr-patience
+# epochs have passed since the later of the best epoch and the last decay.
+plat=(--data "$data" --layers 1 --hidden 16 --batch 8 --samples 0 --lr 0.1 --lr-patience 1 --lr-decay 0.25)
+"$train" --members 1 "${plat[@]}" --patience 0 --epochs 8 --checkpoint-dir "$tmp/pl8" --log "$tmp/pl8.jsonl" > "$tmp/pl8.out"
+if python3 - "$tmp/pl8.jsonl" > "$tmp/pl8.check" 2>&1 <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+lr, scale, best, best_epoch, last_decay, decays, first = 0.1, 1.0, float("inf"), -1, -1, 0, None
+for r in rows:
+    assert abs(r["lr"] - lr * scale) <= 1e-12 * lr, "epoch %d: lr %r, expected %r" % (r["epoch"], r["lr"], lr * scale)
+    if r["val_loss"] < best:
+        best, best_epoch = r["val_loss"], r["epoch"]
+    elif r["epoch"] - max(best_epoch, last_decay) >= 1:
+        scale, last_decay, decays = scale * 0.25, r["epoch"], decays + 1
+        first = first or r["epoch"]
+# A decay by epoch 4, so that the resume below carries the schedule's state.
+assert len(rows) == 8 and first is not None and first <= 4, "decays %d, the first at %s" % (decays, first)
+print(decays)
+PY
+then
+  ok "the plateau schedule lowered the rate $(cat "$tmp/pl8.check") times, as the rule says"
+  grep -q "(learning rate lowered)" "$tmp/pl8.out" && ok "... and the epoch line says so" || bad "no '(learning rate lowered)' in the output"
+else
+  bad "plateau schedule: $(cat "$tmp/pl8.check")"
+fi
+# Its state goes through a checkpoint: 4 + 4 resumed epochs equal 8.
+"$train" --members 1 "${plat[@]}" --patience 0 --epochs 4 --quiet --checkpoint-dir "$tmp/pl44"
+"$train" --members 1 --resume --epochs 8 --quiet --checkpoint-dir "$tmp/pl44"
+cmp -s "$tmp/pl8/latest.ckpt" "$tmp/pl44/latest.ckpt" && ok "plateau: 4 + 4 resumed epochs equal 8, byte for byte" \
+  || bad "plateau: the resumed run differs from the uninterrupted one"
+# Early stopping: a run with --patience 1 stops after its first epoch without
+# a new best, says so, and best.ckpt holds the best epoch.
+"$train" --members 1 "${plat[@]}" --patience 1 --epochs 200 --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl" > "$tmp/es.out"
+n=$(wc -l < "$tmp/es.jsonl")
+best_epoch=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(min(r, key=lambda x: x["val_loss"])["epoch"])' "$tmp/es.jsonl")
+if [ "$n" -lt 200 ] && [ "$best_epoch" -eq $((n - 1)) ] && grep -q "stopping early: no new best validation loss in 1 epochs" "$tmp/es.out"; then
+  ok "--patience 1 stopped at epoch $n, one after the best ($best_epoch)"
+else
+  bad "early stopping: $n epochs, best at $best_epoch: $(tail -2 "$tmp/es.out")"
+fi
+[ "$(python3 "$top_srcdir/tests/ckpt_reader.py" "$tmp/es/best.ckpt" | sed -n 's/.*"epoch": \([0-9]*\),.*/\1/p')" = "$best_epoch" ] \
+  && ok "... best.ckpt holds epoch $best_epoch" || bad "best.ckpt is not the best epoch"
+expect 0 "" "a resume of the stopped run" -- "$train" --members 1 --resume --epochs 200 --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl"
+grep -q "stopped early at epoch $n" "$tmp/out" && [ "$(wc -l < "$tmp/es.jsonl")" -eq "$n" ] \
+  && ok "... has nothing to do, and says so" || bad "... $(cat "$tmp/out")"
+"$train" --members 1 --resume --patience 0 --epochs $((n + 2)) --quiet --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl"
+[ "$(wc -l < "$tmp/es.jsonl")" -eq $((n + 2)) ] && ok "... and --patience 0 trains on" \
+  || bad "--resume --patience 0 did not train 2 more epochs"
+# The model's size from the data: 2 layers of 128 for data/dinos.txt.
+"$train" --members 1 --data "$data" --epochs 1 --samples 0 --checkpoint-dir "$tmp/auto" > "$tmp/auto.out"
+grep -q "gru 2x128 (chosen for the data)" "$tmp/auto.out" && ok "the size chosen from the data is announced" \
+  || bad "first line: $(head -1 "$tmp/auto.out")"
+
+# --- a mixture of models ---
+# The default for data/dinos.txt (about 15,000 characters): five members.
+"$train" --data "$data" --epochs 1 --samples 0 --checkpoint-dir "$tmp/auto5" > "$tmp/auto5.out"
+grep -q "a mixture of 5 models, each gru 2x128 (chosen for the data)" "$tmp/auto5.out" \
+  && ok "data/dinos.txt gets a mixture of 5 by default, announced" || bad "first line: $(head -1 "$tmp/auto5.out")"
+mix=(--data "$data" --layers 1 --hidden 16 --batch 16 --members 3 --epochs 2 --patience 0)
+OMP_NUM_THREADS=1 "$train" "${mix[@]}" --samples 1 -c "$tmp/mx1" --log "$tmp/mx1.jsonl" > "$tmp/mx1.out"
+OMP_NUM_THREADS=2 "$train" "${mix[@]}" --samples 0 --quiet -c "$tmp/mx2"
+cmp -s "$tmp/mx1/latest.ckpt" "$tmp/mx2/latest.ckpt" && ok "a mixture: identical checkpoints with 1 and 2 threads" \
+  || bad "a mixture: checkpoints differ between thread counts"
+[ "$(grep -c '^member [123]/3  epoch' "$tmp/mx1.out")" -eq 6 ] && grep -q "^member 3/3 done: .*the mixture of 3: " "$tmp/mx1.out" \
+  && grep -q "^the mixture of 3 models: validation loss" "$tmp/mx1.out" \
+  && ok "each member trains its 2 epochs, and the mixture's loss is reported" || bad "mixture output: $(tail -3 "$tmp/mx1.out")"
+expect 0 "" "dinornn-eval on the mixture" -- "$bin/dinornn-eval" -c "$tmp/mx1/latest.ckpt" --format json
+if python3 - "$tmp/mx1.jsonl" "$tmp/out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+mixed = [r for r in rows if "mixture_loss" in r]
+assert [r["mixture"] for r in mixed] == [1, 2, 3], mixed
+single = min(r["val_loss"] for r in rows if r.get("member") == 1 and "val_loss" in r)
+assert mixed[0]["mixture_loss"] == single, (mixed[0], single)
+ev = json.load(open(sys.argv[2]))["nats_per_char"]
+assert abs(ev - mixed[-1]["mixture_loss"]) <= 1e-12 * ev, (ev, mixed[-1])
+PY
+then ok "... which scores it as the trainer did (the mixture of 3)"; else bad "mixture: log and dinornn-eval disagree"; fi
+expect 0 "" "dinornn-sample --best 3 on the mixture" -- "$bin/dinornn-sample" -c "$tmp/mx1/best.ckpt" --best 3
+[ "$(wc -l < "$tmp/out")" -eq 3 ] && ok "... gives 3 names" || bad "... gave: $(cat "$tmp/out")"
+expect 2 "--members" "17 members refused" -- "$train" --members 17
 
 finish

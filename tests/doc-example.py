@@ -32,16 +32,23 @@ def check(cond, what):
 
 
 def section(doc, title):
-    start = doc.index("\n## " + title + "\n")
+    """The section whose "## " title matches the regular expression title."""
+    start = re.search(r"\n## " + title + r"\n", doc).start()
     end = doc.find("\n## ", start + 1)
     return doc[start:end if end >= 0 else len(doc)]
+
+
+def header_section(doc):
+    """The header table's section, "The header (S bytes)", and its S."""
+    m = re.search(r"\n## The header \((\d+) bytes\)\n", doc)
+    return section(doc, re.escape(m.group(0)[4:-1])), int(m.group(1))
 
 
 def header_types(doc):
     """offset -> type of the header table (| offset | size | type | field | ...)."""
     types = {}
     for m in re.finditer(r"^\| (\d+) \(0x[0-9a-f]+\) \| (\d+) \| `(\w+(?:\[\d+\])?)` \| `(\w+(?:\[\d\])?)` \|",
-                         section(doc, "The header"), re.M):
+                         header_section(doc)[0], re.M):
         types[int(m.group(1))] = (m.group(3), m.group(4))
     return types
 
@@ -96,9 +103,13 @@ def main(argv):
     with open(os.path.join(ckdir, "best.ckpt"), "rb") as f:
         check(f.read() == written, "best.ckpt is not identical to latest.ckpt")
 
+    # The header's size, which the section title quotes.
+    S = struct.unpack_from("<I", written, 12)[0]
+    check(S == header_section(doc)[1], "the header is %d bytes, the document's title says %d"
+          % (S, header_section(doc)[1]))
+
     # The recorded path, the only input that depends on where the data is.
     vocab, path_len = struct.unpack_from("<I", written, 28)[0], struct.unpack_from("<I", written, 268)[0]
-    S = struct.unpack_from("<I", written, 12)[0]  # the header size
     path_at = S + 4 * vocab
     recorded = written[path_at:path_at + path_len].decode()
     check(recorded == os.path.realpath(data), "recorded data path %r, not %r" % (recorded, os.path.realpath(data)))
@@ -110,8 +121,8 @@ def main(argv):
 
     # Builds that round differently (without FMA, with 16-float vectors):
     # each its own figures, then the rest as for the main ones.
-    variants = re.findall(r"A\s+build\s+(with(?:out)?\s+[\w-]+).*?writes\s+every\s+other\s+byte\s+the\s+same,"
-                          r"\s+but\s+`best_val_loss`\s+is\s+([0-9.]+)\s+\(`([0-9a-f ]+)`\),\s+the\s+first\s+"
+    variants = re.findall(r"A\s+build\s+(with(?:out)?\s+[\w-]+).*?writes\s+the\s+same\s+header\s+except\s+"
+                          r"`best_val_loss`,\s+([0-9.]+)\s+\(`([0-9a-f ]+)`\),.*?the\s+first\s+"
                           r"weight\s+is\s+(?:again\s+)?`([0-9a-f ]+)`,.*?the\s+CRC-32\s+is\s+"
                           r"`([0-9a-f ]+)`\s+=\s+(0x[0-9a-f]+)", example, re.S)
     check(any(v[0] == "without FMA" for v in variants), "the figures of a build without FMA are missing")
@@ -131,9 +142,12 @@ def main(argv):
         ck = ck[:200] + bytes.fromhex(table.group(1)) + ck[208:]
         break
 
-    # The dump.
+    # The dump: as many lines as the command's `head -N`, the whole header.
     dump = re.findall(r"^    ([0-9a-f]{8}: .*)$", example, re.M)
-    check(len(dump) == 20, "the example quotes %d lines of xxd, not 20" % len(dump))
+    m = re.search(r"^    xxd \S+ \| head -(\d+)$", example, re.M)
+    lines = int(m.group(1)) if m else 0
+    check(len(dump) == lines, "the example quotes %d lines of xxd, not the %d of its command" % (len(dump), lines))
+    check(16 * lines >= S, "%d lines of xxd do not show the %d-byte header" % (lines, S))
     for quoted, actual in zip(dump, xxd(ck, len(dump))):
         check(quoted == actual, "xxd line differs:\n  doc:    %s\n  actual: %s" % (quoted, actual))
 
@@ -148,8 +162,8 @@ def main(argv):
         check(name == field, "decoded table: offset %d is %s, not %s" % (offset, name, field))
         check(ck[offset:offset + len(raw)] == raw,
               "%s at %d: the doc says %s, the file has %s" % (field, offset, hexes, ck[offset:offset + len(raw)].hex(" ")))
-        if kind is None:
-            continue
+        if kind is None or kind.startswith("bytes") and field != "magic":
+            continue  # raw bytes (reserved) have no value besides their bytes
         quoted = value.split()[0].strip("`")
         actual = value_of(kind, raw if kind != "bytes[8]" else ck[offset:offset + 8])
         if kind == "f64":
@@ -166,7 +180,9 @@ def main(argv):
     weights = S + 4 * V + len(new_path)
     figures = [
         (r"The\s+file\s+is\s+(\d+)\s+bytes", len(ck)),
+        (r"from\s+offset\s+(\d+):\s+the\s+vocabulary", S),
         (r"at\s+(\d+)\s+the\s+\d+\s+bytes\s+`", S + 4 * V),
+        (r"checks\s+out:\s+(\d+)\s+\+", S),
         (r"at\s+\d+\s+the\s+(\d+)\s+bytes\s+`", len(new_path)),
         (r"at\s+(\d+)\s+the\s+\d+\s+weights", weights),
         (r"at\s+\d+\s+the\s+(\d+)\s+weights", P),

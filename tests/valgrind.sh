@@ -26,7 +26,7 @@ run 0 "eval" -- "$E" -c "$tmp/ck/latest.ckpt" --split val --format json
 run 1 "missing data" -- "$T" --data "$tmp/none.txt" -c "$tmp/x"
 head -c 500 "$tmp/ck/latest.ckpt" > "$tmp/cut.ckpt"
 run 1 "truncated checkpoint" -- "$S" -c "$tmp/cut.ckpt"
-run 2 "bad option" -- "$T" --layers 0
+run 2 "bad option" -- "$T" --layers 17
 run 2 "unknown prefix symbol" -- "$S" -c "$tmp/ck/latest.ckpt" --prefix "a9"
 printf 'ok\nbad\xff\n' > "$tmp/bad.txt"
 run 1 "invalid UTF-8" -- "$E" -c "$tmp/ck/latest.ckpt" --data "$tmp/bad.txt"

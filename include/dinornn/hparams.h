@@ -21,7 +21,11 @@ extern "C" {
 
 typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
 typedef enum drnn_clip_mode { DRNN_CLIP_NORM, DRNN_CLIP_VALUE, DRNN_CLIP_COUNT } drnn_clip_mode;
-typedef enum drnn_schedule { DRNN_SCHED_CONSTANT, DRNN_SCHED_STEP, DRNN_SCHED_COSINE, DRNN_SCHED_COUNT } drnn_schedule;
+typedef enum drnn_schedule {
+    DRNN_SCHED_CONSTANT, DRNN_SCHED_STEP, DRNN_SCHED_COSINE,
+    DRNN_SCHED_PLATEAU, /* times lr_decay after lr_patience epochs without a new best */
+    DRNN_SCHED_COUNT
+} drnn_schedule;
 
 /* Everything that decides a run's result besides the data. */
 typedef struct drnn_hparams {
@@ -43,6 +47,10 @@ typedef struct drnn_hparams {
     double step_gamma;
     int cosine_epochs;        /* cosine: from lr down to lr_min over this many epochs */
     double lr_min;
+    int lr_patience;          /* plateau: epochs without a new best before a decay */
+    double lr_decay;          /* plateau: the factor of each decay, 0 < x <= 1 */
+    int patience;             /* stop after this many epochs without a new best; 0 = never */
+    int members;              /* models trained one after another and mixed, 1 .. 16; 0 = from the data */
     uint64_t seed;            /* weights, split and shuffles */
     double val_fraction;      /* held-out share of the names file, 0 .. 0.999999 */
     int keep_case;
@@ -56,8 +64,15 @@ void drnn_hparams_default(drnn_hparams *hp);
 int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err);
 const char *drnn_optimizer_name(drnn_optimizer o);
 const char *drnn_clip_mode_name(drnn_clip_mode m);
-/* The learning rate used during epoch (0-based). */
+/* The learning rate used during epoch (0-based) by the schedules that
+ * depend on the epoch alone; the plateau schedule's is lr times the scale
+ * the run has reached (drnn_state_learning_rate, train.h). */
 double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch);
+
+/* The model dinornn-train chooses when --hidden, --layers or --members is
+ * not given (0 in hp): from the characters it will train on and the size
+ * of the alphabet; docs/model.md, "Defaults", says why. Sizes given stay. */
+void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars, int vocab);
 
 /* How a hyperparameter is held in drnn_hparams and in a checkpoint. */
 typedef enum drnn_hparam_kind {

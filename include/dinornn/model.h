@@ -72,7 +72,18 @@ typedef struct drnn_params {
     drnn_layer_view layer[DRNN_MAX_LAYERS];
     drnn_real *W_y;
     drnn_real *b_y;
+    /* A mixture (mixture > 1): the model whose probability of each symbol
+     * is the mean of the probabilities of part[0 .. mixture-1], models of
+     * this cfg trained apart. Only the stepper and drnn_evaluate take one;
+     * data and the views above are unused. 0 for a plain model. */
+    int mixture;
+    const struct drnn_params *part;
 } drnn_params;
+
+/* The most models a mixture holds. */
+#define DRNN_MAX_MEMBERS 16
+/* A mixture of n models (n >= 1; one is that model itself). */
+drnn_params drnn_mixture_of(const drnn_params *parts, int n);
 
 /* DRNN_OK when every field is in range; otherwise DRNN_ERR_INVALID naming it. */
 int drnn_config_check(const drnn_config *cfg, drnn_error *err);
@@ -141,13 +152,16 @@ double drnn_softmax(drnn_real *z, int V, drnn_real *zmax);
  * carrying each layer's state. */
 typedef struct drnn_stepper drnn_stepper;
 int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err);
+/* A stepper for w, a plain model or a mixture (a state for each part). */
+int drnn_stepper_new_for(drnn_stepper **out, const drnn_params *w, drnn_error *err);
 void drnn_stepper_free(drnn_stepper *st);
 /* Back to the zero state that starts every name. */
 void drnn_stepper_reset(drnn_stepper *st);
 /* dst takes src's state (both made for the same config). */
 void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src);
 /* Feeds one token; returns the V logits of the next symbol, valid until the
- * next call on st. */
+ * next call on st. For a mixture they are the log of the mean of the
+ * parts' probabilities (a softmax of them gives that mean). */
 const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in);
 /* The logits of the last feed (zeros before the first). */
 const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st);

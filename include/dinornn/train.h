@@ -51,6 +51,11 @@ typedef struct drnn_train_state {
                                * validation loss, or the training loss of a run
                                * without validation names; HUGE_VAL before any */
     int64_t best_epoch;
+    int member;               /* the model of a mixture being trained, 0 .. hp.members-1 */
+    drnn_real *member_best;   /* [hp.members * P] each member's weights at its best epoch
+                               * so far (only when hp.members > 1; NULL otherwise) */
+    double lr_scale;          /* plateau schedule: the product of the decays so far (1 at first) */
+    int64_t lr_decay_epoch;   /* plateau schedule: the epoch of the last decay, -1 before any */
     uint64_t data_fingerprint;
     uint64_t val_fingerprint; /* of the validation file, 0 without one */
     char *data_path;          /* the training names file, as given */
@@ -64,12 +69,34 @@ void drnn_state_free(drnn_train_state *st);
 
 typedef struct drnn_trainer drnn_trainer;
 
+/* A mixture of hp.members models is trained one after another: each from
+ * its own initialisation, shuffles and dropout masks (all drawn from
+ * hp.seed and its number), until it stalls (hp.patience) or reaches the
+ * epochs asked for; its best weights are kept in member_best. */
+/* 1 when the current member is done: epochs reached or stalled. */
+int drnn_state_member_done(const drnn_train_state *st, int64_t epochs);
+/* Starts the next member (member + 1 < hp.members): fresh weights, optimizer
+ * state, counters and schedule. */
+void drnn_state_next_member(drnn_train_state *st);
+/* The model a state stands for, as dinornn-sample and dinornn-eval use it:
+ * its weights for a run of one model; for a mixture, the mixture of the
+ * members' best weights so far (the current member's once it has a best),
+ * bound in parts[DRNN_MAX_MEMBERS]. */
+drnn_params drnn_state_model(const drnn_train_state *st, drnn_params *parts);
+
+/* The learning rate of the state's current epoch, whatever the schedule. */
+double drnn_state_learning_rate(const drnn_train_state *st);
+/* 1 when the run has had hp.patience epochs (> 0) without a new best score:
+ * early stopping; training further is still allowed. */
+int drnn_state_stalled(const drnn_train_state *st);
+
 /* The memory a run takes, in bytes (double: no size can overflow), known
  * before anything is allocated: a model too big for the machine can be
  * refused at once instead of failing or swapping minutes into a run. */
 typedef struct drnn_memory {
     double state;             /* weights and the optimizer's moments */
-    double checkpoint;        /* the buffer a checkpoint is encoded into: as much again */
+    double checkpoint;        /* a resumed checkpoint, read whole before it is decoded: as
+                               * much again (saving streams the file) */
     double gradients;         /* one gradient buffer per slot (min(batch, slots)) */
     double workspaces;        /* forward/backward workspaces, one per thread, and the shuffle */
     double total;
@@ -95,6 +122,8 @@ typedef struct drnn_epoch_report {
     int improved;             /* val_loss (or train loss without validation) is a new best */
     int stopped;              /* the value of *stop that ended the call between mini-batches
                                * (in a distributed run the largest of the processes'), or 0 */
+    double lr;                /* the learning rate the epoch trained with */
+    int lr_decayed;           /* the plateau schedule lowered the rate after the epoch */
     int64_t chars;            /* characters trained on by this call */
     double exchange_seconds;  /* of a distributed run: wall time in the exchange of the sums
                                * (the transfers, and the waits for slower processes) */
@@ -142,9 +171,13 @@ double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c);
 
 /* Summed loss (nats) of w over a corpus and its predicted characters, for
  * any thread count the same value: the names are cut into DRNN_EVAL_CHUNKS
- * fixed chunks, each summed in order, then summed in chunk order. */
+ * fixed chunks, each summed in order, then summed in chunk order. w may be
+ * a mixture (model.h), whose names are summed one after another. */
 int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err);
+/* One name's loss (nats) through st, a stepper made for w (plain or a
+ * mixture): -log p of each symbol and of the end, summed in double. */
+double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len);
 
 #ifdef __cplusplus
 }
