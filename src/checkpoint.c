@@ -20,7 +20,10 @@
 _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754 binary32");
 
 /* Version 1: 272-byte header. Version 2 (LSTM and GRU cells) appends
- * dropout and weight decay: 288 bytes. The body is laid out alike. */
+ * dropout and weight decay: 288 bytes. Version 3 appends the gradient
+ * slots and 4 reserved zero bytes, the plateau schedule's settings and
+ * state, and the mixture's size and current member: 336 bytes; its body
+ * adds the members' best weights after the moments of a mixture. */
 #define HEADER_SIZE_V1 272u
 #define HEADER_SIZE_V2 288u
 #define HEADER_SIZE 336u      /* version 3, the one written */

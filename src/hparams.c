@@ -77,6 +77,12 @@ static const drnn_hparam_info table[] = {
      DRNN_HP_REAL, AT(dropout), 0.3, 0, 0.99, 0, NULL, 0, 272, 2, 0},
     {"weight-decay", 0, "Training", "X", "decoupled (AdamW) for adam, L2 otherwise, 0..10",
      DRNN_HP_REAL, AT(weight_decay), 0, 0, 10, 0, NULL, 0, 280, 2, 0},
+    /* Another count sums the gradients in another order, so other bits:
+     * fixed for a run. Files before version 3 were written with 8. */
+    {"slots", 0, "Training", "N",
+     "gradient slots per mini-batch, 1..1024 (at most\nthe batch is used): the most threads, over all\n"
+     "MPI processes, that a step keeps busy; part of\nthe run's result",
+     DRNN_HP_INT, AT(slots), DRNN_GRAD_SLOTS, 1, DRNN_MAX_SLOTS, 0, NULL, 0, 288, 3, 8},
     {"lr-patience", 0, "Training", "N",
      "plateau schedule: epochs without a new best\nbefore the learning rate decays, 1..1000",
      DRNN_HP_INT, AT(lr_patience), 2, 1, 1000, 0, NULL, 0, 312, 3, 2},

@@ -1,5 +1,6 @@
 /* dinornn-train: trains a character-level RNN on a list of names, with
- * crash-safe checkpoints between epochs and exact resume. */
+ * crash-safe checkpoints between epochs and exact resume; alone, or as one
+ * process of an MPI job (dist.h), process 0 speaking and saving for all. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "dinornn/dinornn.h"
 #include "dinornn/sample.h"
 #include "dinornn/train.h"
+#include "dist.h"
 
 static const char *const prog = "dinornn-train";
 
@@ -510,6 +512,7 @@ static void record_moved_data(const char *file, uint64_t fingerprint, const char
 /* Everything one invocation works with, for the steps of main below. */
 typedef struct run {
     options o;
+    dist dist;                    /* the processes of an MPI job: process 0 saves and prints */
     int threads;
     char *latest, *best;          /* the checkpoints in the directory */
     const char *resume_path;      /* the checkpoint resumed from */
@@ -544,16 +547,21 @@ static void claim_directory(run *r)
                 "--overwrite contradicts --resume: --resume continues the run in %s, "
                 "--overwrite would start a new one there; give one of them",
                 o->checkpoint_dir);
-    if (drnn_checkpoint_dir_lock(&r->lock, o->checkpoint_dir, NULL, &err))
+    /* In an MPI job, process 0 holds the directory and sends the others its
+     * checkpoint: they need not see the same files. */
+    if (r->dist.rank == 0 &&
+        drnn_checkpoint_dir_lock(&r->lock, o->checkpoint_dir, NULL, &err))
         cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_LOCKED
                     ? "; wait for it to finish, or train in another --checkpoint-dir"
                     : "");
     if (o->resume) {
-        if (drnn_checkpoint_load(&r->st, r->resume_path, &err))
+        if (r->dist.rank == 0 && drnn_checkpoint_load(&r->st, r->resume_path, &err))
             cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                     err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
                                                    : "");
+        if (dist_share_state(&r->dist, &r->st, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         check_resume_options(o, &r->st.hp, r->resume_path);
         apply_resume_options(o, &r->st.hp);
         if (!r->data_path)
@@ -562,6 +570,8 @@ static void claim_directory(run *r)
         r->data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
                                                             : DRNN_PKGDATADIR "/dinos.txt";
     }
+    if (r->dist.rank != 0)
+        return;
     r->held = own_run ? NULL : held_checkpoints(r->latest, r->best);
     if (r->held && !o->overwrite) {
         if (o->resume)
@@ -656,6 +666,15 @@ static void load_data(run *r, drnn_vocab *vocab)
         note_data_change(r);
     if (data_rc)
         cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+    if (dist_check_same(&r->dist, r->fingerprint, r->val_fingerprint, hp, o->epochs, &err)) {
+        /* One message for the job, process 0's, before any process exits
+         * (a launcher may kill the others as soon as one has). */
+        if (r->dist.rank == 0) {
+            fprintf(stderr, "%s: %s\n", prog, err.message);
+            fflush(stderr);
+        }
+        dist_exit(&r->dist, EXIT_RUNTIME);
+    }
     if (!o->val_data) {
         /* The held-out names are taken out of the loaded ones in place. */
         size_t *ti, *vi, nt, nv;
@@ -696,6 +715,8 @@ static void start_run(run *r, const drnn_vocab *vocab)
     }
     if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
         cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->resume_path : r->data_path, err.message);
+    if (dist_trainer(&r->dist, r->trainer, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     if (r->held) {
         /* --overwrite: the old run goes only now that the new one can start. */
         if ((unlink(r->latest) != 0 && errno != ENOENT) || (unlink(r->best) != 0 && errno != ENOENT))
@@ -755,6 +776,10 @@ static void announce(run *r)
            r->fitted ? " (chosen for the data)" : "", st->hp.dropout, st->weights.count,
            drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
            r->threads, r->threads == 1 ? "" : "s");
+    if (r->dist.ranks > 1)
+        printf("%d MPI processes (%d threads on this one) share each mini-batch's %d gradient "
+               "slots\n", r->dist.ranks, r->threads,
+               st->hp.batch < st->hp.slots ? st->hp.batch : st->hp.slots);
     if (o->resume)
         printf("resuming from %s at epoch %lld%s%s%s\n", r->resume_path, (long long)st->epoch,
                st->epoch_pos ? " (part way through)" : "",
@@ -806,15 +831,17 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
             cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
                     err.message);
         rep->chars += part.chars;
+        rep->exchange_seconds += part.exchange_seconds;
         double t = now_seconds();
         if (bar && !part.finished && t - drawn >= 0.1) {
             draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
             drawn = t;
         }
-    } while (!part.finished && !stop_signal);
+    } while (!part.finished && !part.stopped);
     if (bar)
         fputs("\r\033[K", stderr);
     rep->finished = part.finished;
+    rep->stopped = part.stopped;
     rep->train_loss = part.train_loss;
     rep->val_loss = part.val_loss;
     rep->improved = part.improved;
@@ -828,27 +855,32 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     const drnn_train_state *st = &r->st;
     double cps = dt > 0 ? (double)rep->chars / dt : 0;
     if (!r->o.quiet) {
+        char share[48] = "";
+        if (r->dist.ranks > 1 && dt > 0) /* process 0's view */
+            snprintf(share, sizeof share, ", %d processes, exchange %.0f%%", r->dist.ranks,
+                     100 * rep->exchange_seconds / dt);
         if (st->hp.members > 1)
             printf("member %d/%d  ", st->member + 1, st->hp.members);
-        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s]%s\n",
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s%s]%s\n",
                (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
                rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
-               rep->lr_decayed ? "  (learning rate lowered)" : "");
+               share, rep->lr_decayed ? "  (learning rate lowered)" : "");
         print_samples(st, &r->train, r->o.samples);
         check_stdout(st, r->latest);
     }
     if (!r->log)
         return;
     /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
-    char a[32], b[32], c[32], d[32], e[32];
+    char a[32], b[32], c[32], d[32], e[32], f[32];
     if (fprintf(r->log,
                 "{\"member\":%d,\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
-                "\"seconds\":%s,\"lr\":%s,\"threads\":%d}\n",
+                "\"seconds\":%s,\"lr\":%s,\"threads\":%d,\"processes\":%d,"
+                "\"exchange_seconds\":%s}\n",
                 st->member + 1, (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
                 cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
                 cli_json_number(d, sizeof d, now_seconds() - r->start),
                 cli_json_number(e, sizeof e, rep->lr),
-                r->threads) < 0 ||
+                r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
         fflush(r->log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
                 strerror(errno), r->latest, (long long)st->epoch);
@@ -880,6 +912,11 @@ static double model_loss(run *r, int *parts)
 static void report_member(run *r)
 {
     const drnn_train_state *st = &r->st;
+    /* Nothing to print or log (as on every process of an MPI job but 0):
+     * the mixture is not evaluated. Process 0 evaluates it alone; the others
+     * wait for it at the next member's first exchange. */
+    if (r->o.quiet && !r->log)
+        return;
     int parts;
     double loss = model_loss(r, &parts);
     const char *what = r->val.count ? "validation" : "training";
@@ -913,17 +950,24 @@ static int train_epochs(run *r)
         drnn_epoch_report rep;
         run_epoch(r, &rep);
         double dt = now_seconds() - t0;
-        save_or_die(st, r->latest, r->o.checkpoint_dir);
+        const int saver = r->dist.rank == 0;
+        if (saver)
+            save_or_die(st, r->latest, r->o.checkpoint_dir);
         if (!rep.finished) {
-            fprintf(stderr,
-                    "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
-                    "checkpoint written to %s\n",
-                    prog, stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)st->epoch + 1,
-                    (long long)st->epoch_pos, r->train.count, r->latest);
-            print_continue(&r->o);
-            return 128 + stop_signal;
+            /* rep.stopped, not stop_signal: in an MPI job another process may
+             * have had the signal. */
+            if (saver) {
+                fprintf(stderr,
+                        "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
+                        "checkpoint written to %s\n",
+                        prog, rep.stopped == SIGINT ? "SIGINT" : "SIGTERM",
+                        (long long)st->epoch + 1, (long long)st->epoch_pos, r->train.count,
+                        r->latest);
+                print_continue(&r->o);
+            }
+            return 128 + rep.stopped;
         }
-        if (rep.improved)
+        if (rep.improved && saver)
             save_or_die(st, r->best, r->o.checkpoint_dir);
         report_epoch(r, &rep, dt);
         if (drnn_state_stalled(st) && !r->o.quiet && st->epoch < r->o.epochs)
@@ -964,17 +1008,25 @@ static void finish(run *r, int status)
     free(r->latest);
     free(r->best);
     cli_close_stdout(prog);
+    dist_end(&r->dist);
 }
 
 int main(int argc, char **argv)
 {
     run r;
     memset(&r, 0, sizeof r);
+    r.lock.fd = -1;
+    dist_start(&r.dist, &argc, &argv);
     drnn_hparams_default(&r.o.hp);
     r.o.epochs = 100;
     r.o.samples = 5;
     r.o.checkpoint_dir = "checkpoints";
     parse_options(&r.o, argc, argv);
+    if (r.dist.rank != 0) {
+        /* Process 0 speaks for the job. */
+        r.o.quiet = 1;
+        r.o.log = NULL;
+    }
     r.threads = cli_threads(prog, r.o.threads, r.o.quiet);
     claim_directory(&r);
     drnn_vocab vocab;
@@ -983,7 +1035,8 @@ int main(int argc, char **argv)
     if (!r.o.resume)
         drnn_vocab_free(&vocab); /* the state holds its own copy */
     announce(&r);
-    prepare_saves(&r);
+    if (r.dist.rank == 0)
+        prepare_saves(&r);
     r.start = now_seconds();
     int status = train_epochs(&r);
     finish(&r, status);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dinornn/train.h"
 #include "evaluate.h"
@@ -158,14 +159,14 @@ static int plateau_decay(drnn_train_state *st)
 struct drnn_trainer {
     drnn_train_state *st;
     const drnn_corpus *train, *val;
-    int slots;                          /* gradient slots allocated */
+    int slots;                          /* gradient slots: hp.slots, at most the batch */
     int max_len;                        /* longest name the workspaces take */
-    drnn_params grad[DRNN_GRAD_SLOTS];  /* per-slot gradient sums */
+    drnn_params *grad;                  /* [slots] per-slot gradient sums (in a distributed
+                                         * run only this process's and slot 0, the sum) */
     int workers;                        /* workspaces: one per thread, at most slots */
     int group;                          /* names a workspace takes at once */
-    drnn_scratch *scratch[DRNN_GRAD_SLOTS];
-    double slot_loss[DRNN_GRAD_SLOTS];
-    int64_t slot_chars[DRNN_GRAD_SLOTS];
+    drnn_scratch **scratch;             /* [workers] */
+    double *slot_loss;                  /* [slots] */
     uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
     drnn_rng shuffled_from;             /* the generator the order was drawn from, */
     drnn_rng after_shuffle;             /* and as the shuffle left it */
@@ -176,7 +177,11 @@ struct drnn_trainer {
     double *chunk_sq;                   /* [chunks] partial sums of squares */
     unsigned char *live;                /* [chunks] 0: zero in every slot this mini-batch */
     drnn_token *rows;                   /* layer-0 rows the mini-batch's slots read */
-    size_t row_at[DRNN_GRAD_SLOTS + 1]; /* slot s's are rows[row_at[s] .. row_at[s+1]) */
+    size_t *row_at;                     /* [slots + 1] slot s's are rows[row_at[s] .. row_at[s+1]) */
+    drnn_exchange ex;                   /* the processes of a distributed run (ranks 1: alone) */
+    int own_lo, own_hi;                 /* the slots this process computes */
+    int stop_agreed;                    /* a distributed run's stop, agreed at the last step */
+    drnn_real *stage;                   /* a distributed run's segment, packed for the exchange */
 };
 
 /* This epoch's order of the training names, from the generator as it was
@@ -222,11 +227,26 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     if (val_len > max_len)
         max_len = val_len;
     t->max_len = max_len;
-    t->slots = st->hp.batch < DRNN_GRAD_SLOTS ? st->hp.batch : DRNN_GRAD_SLOTS;
+    t->slots = st->hp.batch < st->hp.slots ? st->hp.batch : st->hp.slots;
+    if (t->slots < 1 || t->slots > DRNN_MAX_SLOTS) {
+        free(t);
+        return drnn_fail(err, DRNN_ERR_INVALID, "--slots: %d is out of range (must be from 1 to %d)",
+                         st->hp.slots, DRNN_MAX_SLOTS);
+    }
     /* Gradients need one buffer per slot for the sums to be independent of
      * the thread count; workspaces only one per thread that can run. */
     int threads = drnn_max_threads();
     t->workers = threads < t->slots ? threads : t->slots;
+    t->own_hi = t->slots;
+    t->ex.ranks = 1;
+    t->grad = calloc((size_t)t->slots, sizeof *t->grad);
+    t->scratch = calloc((size_t)t->workers, sizeof *t->scratch);
+    t->slot_loss = calloc((size_t)t->slots, sizeof *t->slot_loss);
+    t->row_at = calloc((size_t)t->slots + 1, sizeof *t->row_at);
+    if (!t->grad || !t->scratch || !t->slot_loss || !t->row_at) {
+        drnn_trainer_free(t);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
     int rc = DRNN_OK;
     for (int s = 0; s < t->slots && !rc; s++)
         rc = drnn_params_alloc(&t->grad[s], &st->hp.model, err);
@@ -245,7 +265,7 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     t->seeds = calloc((size_t)st->hp.batch, sizeof *t->seeds);
     t->live = calloc(t->chunks, sizeof *t->live);
     /* Each slot reads END and its names' symbols. */
-    t->rows = calloc((size_t)st->hp.batch * (size_t)max_len + DRNN_GRAD_SLOTS, sizeof *t->rows);
+    t->rows = calloc((size_t)st->hp.batch * (size_t)max_len + (size_t)t->slots, sizeof *t->rows);
     if (!t->order || !t->chunk_sq || !t->names || !t->lens || !t->seeds || !t->live || !t->rows) {
         drnn_trainer_free(t);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
@@ -261,7 +281,7 @@ void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size
     memset(m, 0, sizeof *m);
     const double params = (double)drnn_param_count(&hp->model) * sizeof(drnn_real);
     /* The same slots, groups and workers as drnn_trainer_new. */
-    int slots = hp->batch < DRNN_GRAD_SLOTS ? hp->batch : DRNN_GRAD_SLOTS;
+    int slots = hp->batch < hp->slots ? hp->batch : hp->slots;
     if (slots < 1)
         slots = 1;
     int group = (hp->batch + slots - 1) / slots;
@@ -283,10 +303,15 @@ void drnn_trainer_free(drnn_trainer *t)
 {
     if (!t)
         return;
-    for (int s = 0; s < t->slots; s++)
+    for (int s = 0; t->grad && s < t->slots; s++)
         drnn_params_free(&t->grad[s]);
-    for (int s = 0; s < t->workers; s++)
+    for (int s = 0; t->scratch && s < t->workers; s++)
         drnn_scratch_free(t->scratch[s]);
+    free(t->grad);
+    free(t->scratch);
+    free(t->slot_loss);
+    free(t->row_at);
+    free(t->stage);
     free(t->order);
     free(t->chunk_sq);
     free(t->names);
@@ -363,11 +388,13 @@ static void mark_live_chunks(drnn_trainer *t, int slots)
 }
 
 /* After the step, every slot's listed rows back to zero: slot 0, which
- * holds the sum, all of them; slot s > 0 its own. */
+ * holds the sum, all of them; slot s > 0 its own (if this process has it). */
 static void clear_rows(drnn_trainer *t, int slots)
 {
     for (int s = 0; s < slots; s++) {
         drnn_params *g = &t->grad[s];
+        if (!g->data)
+            continue;
         size_t width = 0, end = t->row_at[s ? s + 1 : slots];
         for (size_t i = s ? t->row_at[s] : 0; i < end; i++) {
             size_t lo = input_row(g, t->rows[i], &width);
@@ -376,48 +403,214 @@ static void clear_rows(drnn_trainer *t, int slots)
     }
 }
 
-/* grad[0] = scale * (grad[0] + ... + grad[slots-1]), summed in slot order;
- * returns the squared norm of the result. Chunks not live are zero in
- * every slot and stay so. */
-static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
+/* Chunk c of grad[0] += grad[s0] + ... + grad[s1-1], one slot after
+ * another: the order every process count and thread count share. */
+static inline void add_slots(drnn_trainer *t, size_t c, int s0, int s1)
 {
-    const size_t n = t->grad[0].count;
-    drnn_real *const g0 = t->grad[0].data;
-    DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(drnn_threads_for(t->chunks)))
-    for (size_t c = 0; c < t->chunks; c++) {
-        if (!t->live[c]) {
-            t->chunk_sq[c] = 0;
-            continue;
-        }
-        size_t end = (c + 1) * DRNN_CHUNK < n ? (c + 1) * DRNN_CHUNK : n;
-        drnn_real *g = g0 + c * DRNN_CHUNK;
-        const size_t len = end - c * DRNN_CHUNK;
-        for (int s = 1; s < slots; s++) {
-            const drnn_real *gs = t->grad[s].data + c * DRNN_CHUNK;
-            for (size_t i = 0; i < len; i++)
-                g[i] += gs[i];
-        }
+    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
+    const size_t len = (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+    drnn_real *g = t->grad[0].data + at;
+    for (int s = s0; s < s1; s++) {
+        const drnn_real *gs = t->grad[s].data + at;
         for (size_t i = 0; i < len; i++)
-            g[i] *= scale;
-        t->chunk_sq[c] = sum_squares(g, len);
+            g[i] += gs[i];
     }
+}
+
+/* Chunk c of grad[0] *= scale; returns its sum of squares. */
+static inline double scale_chunk(drnn_trainer *t, size_t c, drnn_real scale)
+{
+    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
+    const size_t len = (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+    drnn_real *g = t->grad[0].data + at;
+    for (size_t i = 0; i < len; i++)
+        g[i] *= scale;
+    return sum_squares(g, len);
+}
+
+/* The chunks' squares, in chunk order. */
+static double sum_chunks(const drnn_trainer *t)
+{
     double total = 0;
     for (size_t c = 0; c < t->chunks; c++)
         total += t->chunk_sq[c];
     return total;
 }
 
-/* The slots' losses and character counts, summed in slot order. */
-static double sum_slots(const drnn_trainer *t, int slots, int64_t *chars)
+/* grad[0] = scale * (grad[0] + ... + grad[slots-1]), summed in slot order;
+ * returns the squared norm of the result. Chunks not live are zero in
+ * every slot and stay so. */
+static double reduce_gradients(drnn_trainer *t, int slots, drnn_real scale)
+{
+    DRNN_OMP(omp parallel for schedule(static) if(t->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(drnn_threads_for(t->chunks)))
+    for (size_t c = 0; c < t->chunks; c++) {
+        if (!t->live[c]) {
+            t->chunk_sq[c] = 0;
+            continue;
+        }
+        add_slots(t, c, 1, slots);
+        t->chunk_sq[c] = scale_chunk(t, c, scale);
+    }
+    return sum_chunks(t);
+}
+
+/* The slots' losses, summed in slot order. */
+static double sum_slots(const drnn_trainer *t, int slots)
 {
     double loss = 0;
-    *chars = 0;
-    for (int s = 0; s < slots; s++) {
+    for (int s = 0; s < slots; s++)
         loss += t->slot_loss[s];
-        *chars += t->slot_chars[s];
-    }
     return loss;
+}
+
+/* ---- a distributed run ----
+ * Process r computes slots [own_lo, own_hi). The sum travels along the
+ * processes 0, 1, .., ranks-1, each adding its slots to it in order, so
+ * that every addition is the one a single process makes, in the same
+ * order: the bits cannot depend on the process count. It travels in
+ * segments, so that process r+1 adds to one while r adds to the next; the
+ * last process then sends the finished sum to all. Each process sends and
+ * receives the live part of the gradient (4 bytes a parameter) once along
+ * the chain and once back, and a small head. A segment packs up to 16 live
+ * chunks, adjacent or not: the few rows of a large vocabulary's W_x[0]
+ * that a mini-batch reads go in a few messages, not one each. */
+
+/* Chunks a segment packs at most: 65,536 floats, 256 KiB. */
+#define SEGMENT_CHUNKS 16
+
+/* What travels ahead of the gradient: the loss summed so far, and the
+ * largest stop request (a signal number) of the processes so far. */
+typedef struct chain_head {
+    double loss;
+    int32_t stop;
+    int32_t reserved;
+} chain_head;
+
+static size_t chunk_len(const drnn_trainer *t, size_t c)
+{
+    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
+    return (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+}
+
+/* The next segment: up to SEGMENT_CHUNKS live chunks from chunk *c on, into
+ * seg[]; returns how many (0: none left), and their floats in *floats. */
+static int next_segment(const drnn_trainer *t, size_t *c, size_t *seg, size_t *floats)
+{
+    int k = 0;
+    *floats = 0;
+    for (; *c < t->chunks && k < SEGMENT_CHUNKS; (*c)++)
+        if (t->live[*c]) {
+            seg[k++] = *c;
+            *floats += chunk_len(t, *c);
+        }
+    return k;
+}
+
+/* The segment's chunks of grad[0] into the stage, one after another, or back. */
+static void pack(drnn_trainer *t, const size_t *seg, int k, int back)
+{
+    drnn_real *p = t->stage;
+    for (int i = 0; i < k; i++) {
+        size_t len = chunk_len(t, seg[i]);
+        drnn_real *g = t->grad[0].data + seg[i] * DRNN_CHUNK;
+        memcpy(back ? g : p, back ? p : g, len * sizeof *p);
+        p += len;
+    }
+}
+
+static int exchange_failed(drnn_error *err, const char *what)
+{
+    return drnn_fail(err, DRNN_ERR_IO, "the processes of the run could not exchange %s", what);
+}
+
+/* grad[0] = the sum of every slot in slot order, on every process, and the
+ * loss and the stop request of the whole mini-batch. */
+static int exchange_gradients(drnn_trainer *t, int slots, double *loss,
+                              const volatile sig_atomic_t *stop, drnn_error *err)
+{
+    const drnn_exchange *x = &t->ex;
+    const int prev = x->rank - 1, next = x->rank + 1 < x->ranks ? x->rank + 1 : -1;
+    const int last = x->ranks - 1;
+    const int lo = t->own_lo < slots ? t->own_lo : slots, hi = t->own_hi < slots ? t->own_hi : slots;
+    chain_head head = {0, 0, 0};
+    if (prev >= 0 && x->recv(x->ctx, &head, sizeof head, prev))
+        return exchange_failed(err, "the loss");
+    for (int s = lo; s < hi; s++)
+        head.loss += t->slot_loss[s];
+    int mine = stop ? (int)*stop : 0;
+    if (mine > head.stop)
+        head.stop = mine;
+    if (next >= 0 && x->send(x->ctx, &head, sizeof head, next))
+        return exchange_failed(err, "the loss");
+    const size_t n = t->grad[0].count, bytes = sizeof *t->stage;
+    size_t seg[SEGMENT_CHUNKS], floats;
+    int k;
+    for (size_t c = 0; (k = next_segment(t, &c, seg, &floats)) > 0;) {
+        if (prev >= 0) {
+            if (x->recv(x->ctx, t->stage, floats * bytes, prev))
+                return exchange_failed(err, "gradients");
+            pack(t, seg, k, 1);
+        }
+        DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
+                 num_threads(drnn_threads_for((size_t)k)))
+        for (int i = 0; i < k; i++)
+            add_slots(t, seg[i], lo > 1 ? lo : 1, hi);
+        if (next >= 0) {
+            pack(t, seg, k, 0);
+            if (x->send(x->ctx, t->stage, floats * bytes, next))
+                return exchange_failed(err, "gradients");
+        }
+    }
+    /* Back from the last process, where the sum is complete. */
+    if (x->bcast(x->ctx, &head, sizeof head, last))
+        return exchange_failed(err, "the loss");
+    for (size_t c = 0; (k = next_segment(t, &c, seg, &floats)) > 0;) {
+        if (x->rank == last)
+            pack(t, seg, k, 0);
+        if (x->bcast(x->ctx, t->stage, floats * bytes, last))
+            return exchange_failed(err, "gradients");
+        if (x->rank != last)
+            pack(t, seg, k, 1);
+    }
+    *loss = head.loss;
+    t->stop_agreed = head.stop;
+    return DRNN_OK;
+}
+
+/* The scale and the squared norm of the exchanged sum: as reduce_gradients
+ * computes them. */
+static double scale_gradients(drnn_trainer *t, drnn_real scale)
+{
+    DRNN_OMP(omp parallel for schedule(static) if(t->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(drnn_threads_for(t->chunks)))
+    for (size_t c = 0; c < t->chunks; c++)
+        t->chunk_sq[c] = t->live[c] ? scale_chunk(t, c, scale) : 0;
+    return sum_chunks(t);
+}
+
+int drnn_trainer_distribute(drnn_trainer *t, const drnn_exchange *x, drnn_error *err)
+{
+    if (x->ranks < 1 || x->rank < 0 || x->rank >= x->ranks)
+        return drnn_fail(err, DRNN_ERR_INVALID, "process %d of %d does not exist", x->rank,
+                         x->ranks);
+    if (x->ranks == 1)
+        return drnn_ok(err); /* alone: the plain trainer */
+    if (!x->send || !x->recv || !x->bcast)
+        return drnn_fail(err, DRNN_ERR_INVALID, "an exchange needs send, recv and bcast");
+    free(t->stage);
+    t->stage = malloc((size_t)SEGMENT_CHUNKS * DRNN_CHUNK * sizeof *t->stage);
+    if (!t->stage)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    t->ex = *x;
+    /* Process 0 always has slot 0, where the sum starts; with fewer slots
+     * than processes some have none and only pass the sum on. */
+    t->own_lo = (int)(((int64_t)x->rank * t->slots + x->ranks - 1) / x->ranks);
+    t->own_hi = (int)(((int64_t)(x->rank + 1) * t->slots + x->ranks - 1) / x->ranks);
+    for (int s = 1; s < t->slots; s++)
+        if (s < t->own_lo || s >= t->own_hi)
+            drnn_params_free(&t->grad[s]);
+    return drnn_ok(err);
 }
 
 /* The dropout masks of the j-th name of the mini-batch at a given step: a
@@ -445,37 +638,51 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
 
 /* Forward and BPTT of each slot's names into the slot's own gradient
  * buffer, slots in parallel; slot s takes names [s*b/slots, (s+1)*b/slots)
- * as one group (the same gradient, bit for bit, as one name after another). */
+ * as one group (the same gradient, bit for bit, as one name after another).
+ * A process of a distributed run computes its own slots only. */
 static void forward_backward(drnn_trainer *t, size_t b, int slots)
 {
     drnn_train_state *st = t->st;
-    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(slots > 1)
-             num_threads(slots < t->workers ? slots : t->workers))
-    for (int s = 0; s < slots; s++) {
+    const int lo = t->own_lo < slots ? t->own_lo : slots, hi = t->own_hi < slots ? t->own_hi : slots;
+    const int mine = hi - lo;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(mine > 1)
+             num_threads(mine < t->workers ? (mine > 0 ? mine : 1) : t->workers))
+    for (int s = lo; s < hi; s++) {
         drnn_scratch *work = t->scratch[drnn_thread_index()];
-        const size_t lo = (size_t)s * b / slots, hi = (size_t)(s + 1) * b / slots;
-        int64_t chars = 0;
-        for (size_t j = lo; j < hi; j++)
-            chars += t->lens[j] + 1;
+        const size_t first = (size_t)s * b / slots, end = (size_t)(s + 1) * b / slots;
         drnn_scratch_set_dropout(work, st->hp.dropout);
-        t->slot_loss[s] = drnn_group_loss_rows(&st->weights, work, t->names + lo, t->lens + lo,
-                                               (int)(hi - lo), t->seeds + lo, &t->grad[s]);
-        t->slot_chars[s] = chars;
+        t->slot_loss[s] = drnn_group_loss_rows(&st->weights, work, t->names + first, t->lens + first,
+                                               (int)(end - first), t->seeds + first, &t->grad[s]);
     }
 }
 
 /* One mini-batch of b names from position pos of the epoch: the training
  * step, as a list of its parts. */
-static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr, drnn_epoch_report *rep,
-                      drnn_error *err)
+static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
+                      const volatile sig_atomic_t *stop, drnn_epoch_report *rep, drnn_error *err)
 {
     drnn_train_state *st = t->st;
     const int slots = b < (size_t)t->slots ? (int)b : t->slots;
     gather_batch(t, pos, b, slots);
     forward_backward(t, b, slots);
-    int64_t chars;
-    double loss = sum_slots(t, slots, &chars);
-    double norm2 = reduce_gradients(t, slots, (drnn_real)(1.0 / (double)chars));
+    int64_t chars = 0;
+    for (size_t j = 0; j < b; j++)
+        chars += t->lens[j] + 1;
+    const drnn_real scale = (drnn_real)(1.0 / (double)chars);
+    double loss = 0, norm2;
+    if (t->ex.ranks > 1) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = exchange_gradients(t, slots, &loss, stop, err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        rep->exchange_seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        if (rc)
+            return rc;
+        norm2 = scale_gradients(t, scale);
+    } else {
+        loss = sum_slots(t, slots);
+        norm2 = reduce_gradients(t, slots, scale);
+    }
     if (!isfinite(loss) || !isfinite(norm2)) {
         clear_rows(t, slots);
         return drnn_fail(err, DRNN_ERR_NONFINITE,
@@ -537,9 +744,18 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
         t->after_shuffle = shuffle_epoch(t);
     size_t pos = (size_t)st->epoch_pos;
     for (int64_t steps = 0; pos < n; steps++, pos += batch) {
-        if ((stop && *stop) || (max_steps > 0 && steps == max_steps))
+        /* Alone, the flag as it is now; distributed, as every process
+         * agreed on it at the last step (read there), so that all stop at
+         * the same mini-batch. */
+        int sig = t->ex.ranks > 1 ? t->stop_agreed : stop ? (int)*stop : 0;
+        if (sig) {
+            rep->stopped = sig;
+            t->stop_agreed = 0;
             break;
-        int rc = train_step(t, pos, n - pos < batch ? n - pos : batch, lr, rep, err);
+        }
+        if (max_steps > 0 && steps == max_steps)
+            break;
+        int rc = train_step(t, pos, n - pos < batch ? n - pos : batch, lr, stop, rep, err);
         if (rc)
             return rc;
     }

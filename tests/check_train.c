@@ -377,6 +377,212 @@ START_TEST(test_resume_bit_identical)
 }
 END_TEST
 
+/* The slot count is a setting of the run: for a count other than 8 the
+ * weights are again the same for any thread count (more threads than 8
+ * included, which the count no longer caps), and another count gives other
+ * weights. */
+START_TEST(test_slots_bit_identical)
+{
+    fixture f;
+    fixture_load(&f, 200);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.batch = 26;
+    hp.slots = 13;
+    drnn_train_state ref, st;
+    set_threads(1);
+    new_state(&ref, &hp, &f);
+    train_to(&ref, &f, 2);
+    static const int threads[] = {4, 13};
+    for (int i = 0; i < 2; i++) {
+        set_threads(threads[i]);
+        new_state(&st, &hp, &f);
+        train_to(&st, &f, 2);
+        ck_assert_msg(same_state(&ref, &st), "13 slots: 1 and %d threads differ", threads[i]);
+        drnn_state_free(&st);
+    }
+    hp.slots = DRNN_GRAD_SLOTS;
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 2);
+    ck_assert_msg(!same_state(&ref, &st), "13 slots and 8 trained the same weights");
+    drnn_state_free(&st);
+    drnn_state_free(&ref);
+    set_threads(2);
+    fixture_free(&f);
+}
+END_TEST
+
+/* ---- a distributed run in one test: processes forked, joined by pipes ---- */
+
+enum { MAX_PROCS = 4 };
+
+/* Process `rank`'s ends of the pipes: from the previous process, to the
+ * next, and one from the last process to each other for its broadcasts. */
+typedef struct pipes {
+    int rank, ranks;
+    int chain[MAX_PROCS][2];  /* chain[r]: process r to r+1 */
+    int down[MAX_PROCS][2];   /* down[r]: the last process to process r */
+} pipes;
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t k = write(fd, (const char *)buf + done, n - done);
+        if (k <= 0)
+            return -1;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t k = read(fd, (char *)buf + done, n - done);
+        if (k <= 0)
+            return -1;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+static int pipe_send(void *ctx, const void *buf, size_t bytes, int to)
+{
+    pipes *p = ctx;
+    return to == p->rank + 1 ? write_full(p->chain[p->rank][1], buf, bytes) : -1;
+}
+
+static int pipe_recv(void *ctx, void *buf, size_t bytes, int from)
+{
+    pipes *p = ctx;
+    return from == p->rank - 1 ? read_full(p->chain[from][0], buf, bytes) : -1;
+}
+
+static int pipe_bcast(void *ctx, void *buf, size_t bytes, int root)
+{
+    pipes *p = ctx;
+    if (root != p->ranks - 1)
+        return -1;
+    if (p->rank != root)
+        return read_full(p->down[p->rank][0], buf, bytes);
+    for (int r = 0; r < root; r++)
+        if (write_full(p->down[r][1], buf, bytes))
+            return -1;
+    return 0;
+}
+
+/* Trains hp for 2 epochs as process `rank` of `ranks` (process 1 asking to
+ * stop from the start when stop_at_1), and writes the state's checkpoint
+ * bytes to out. */
+static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int stop_at_1, int out)
+{
+    drnn_train_state st;
+    drnn_trainer *t;
+    drnn_error err;
+    drnn_epoch_report rep;
+    drnn_exchange x = {.rank = p->rank, .ranks = p->ranks, .ctx = p,
+                       .send = pipe_send, .recv = pipe_recv, .bcast = pipe_bcast};
+    volatile sig_atomic_t stop = stop_at_1 && p->rank == 1 ? SIGTERM : 0;
+#ifdef _OPENMP
+    omp_set_dynamic(0);
+    omp_set_num_threads(2);
+#endif
+    if (drnn_state_new(&st, hp, &f->vocab, 1, 0, "dinos", &err) ||
+        drnn_trainer_new(&t, &st, &f->train, &f->val, &err) ||
+        drnn_trainer_distribute(t, &x, &err))
+        return 1;
+    while (st.epoch < 2) {
+        if (drnn_trainer_epoch(t, 0, &stop, &rep, &err))
+            return 2;
+        if (stop_at_1)
+            break;
+    }
+    /* A stop asked by one process stops all after the same mini-batch. */
+    if (stop_at_1 && (st.step != 1 || rep.stopped != SIGTERM || rep.finished))
+        return 3;
+    unsigned char *buf;
+    size_t len;
+    if (drnn_checkpoint_encode(&st, &buf, &len, &err) || write_full(out, &len, sizeof len) ||
+        write_full(out, buf, len))
+        return 4;
+    free(buf);
+    drnn_trainer_free(t);
+    drnn_state_free(&st);
+    return 0;
+}
+
+/* ranks processes, of 2 threads each, train what one process trains:
+ * checkpoint bytes equal. Loop index: 3 processes and 8 slots; 3 and 2
+ * slots (one process without a slot); 4 and 5 slots; 2 processes with a
+ * stop asked by one of them. */
+START_TEST(test_distributed_bit_identical)
+{
+    static const struct { int ranks, slots, stop; } cases[] = {
+        {3, 8, 0}, {3, 2, 0}, {4, 5, 0}, {2, 8, 1}};
+    const int ranks = cases[_i].ranks, stop = cases[_i].stop;
+    const char *fork_mode = getenv("CK_FORK");
+    if (fork_mode && strcmp(fork_mode, "no") == 0) {
+        /* The processes are forked before any OpenMP region, which this
+         * process without Check's own fork may already have run (libgomp
+         * does not survive a fork). */
+        fprintf(stderr, "SKIP the distributed run: CK_FORK=no\n");
+        return;
+    }
+    fixture f;
+    fixture_load(&f, 150);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.slots = cases[_i].slots;
+    hp.dropout = 0.2;
+    pipes p = {.ranks = ranks};
+    int results[MAX_PROCS][2];
+    for (int r = 0; r < ranks; r++)
+        ck_assert(pipe(p.chain[r]) == 0 && pipe(p.down[r]) == 0 && pipe(results[r]) == 0);
+    pid_t pid[MAX_PROCS];
+    for (int r = 0; r < ranks; r++) {
+        pid[r] = fork();
+        ck_assert(pid[r] >= 0);
+        if (pid[r] == 0) {
+            p.rank = r;
+            _exit(train_part(&p, &hp, &f, stop, results[r][1]));
+        }
+    }
+
+    drnn_train_state ref;
+    set_threads(2);
+    new_state(&ref, &hp, &f);
+    drnn_trainer *t;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, &ref, &f.train, &f.val, NULL), DRNN_OK);
+    while (ref.epoch < 2) {
+        ck_assert_int_eq(drnn_trainer_epoch(t, stop ? 1 : 0, NULL, &rep, NULL), DRNN_OK);
+        if (stop)
+            break;
+    }
+    drnn_trainer_free(t);
+    unsigned char *want;
+    size_t want_len;
+    ck_assert_int_eq(drnn_checkpoint_encode(&ref, &want, &want_len, NULL), DRNN_OK);
+    for (int r = 0; r < ranks; r++) {
+        size_t len = 0;
+        unsigned char *got = NULL;
+        int ok = read_full(results[r][0], &len, sizeof len) == 0 && len == want_len &&
+                 (got = malloc(len)) && read_full(results[r][0], got, len) == 0 &&
+                 memcmp(got, want, len) == 0;
+        free(got);
+        int status;
+        ck_assert(waitpid(pid[r], &status, 0) == pid[r]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "process %d of %d failed (%d)", r, ranks, WEXITSTATUS(status));
+        ck_assert_msg(ok, "process %d of %d (%d slots) trained other bytes than one process", r,
+                      ranks, hp.slots);
+    }
+    free(want);
+    drnn_state_free(&ref);
+    fixture_free(&f);
+}
+END_TEST
+
 /* A stop request is honoured between mini-batches, before any work. */
 START_TEST(test_stop_flag)
 {
@@ -469,7 +675,7 @@ START_TEST(test_checkpoint_round_trip)
     ck_assert_str_eq(back.data_path, "dinos");
     ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
     /* The format's stated header: magic, version, header size, file size. */
-    ck_assert(memcmp(buf, "DRNNCKPT\3\0\0\0", 12) == 0);
+    ck_assert(memcmp(buf, "DRNNCKPT\3\0\0\0\x50\x01\0\0", 16) == 0); /* version 3, 336 */
     ck_assert_uint_eq(buf[16] | buf[17] << 8 | buf[18] << 16, len);
     ck_assert_uint_eq(drnn_crc32(0, "123456789", 9), 0xcbf43926u); /* the standard check value */
     free(again);
@@ -747,6 +953,24 @@ START_TEST(test_train_memory)
     ck_assert(m.state == 2 * params);
     ck_assert(m.gradients == 3 * params);
     ck_assert(m.workspaces == 3 * drnn_scratch_bytes(&hp.model, 20, 1) + 40);
+    /* More slots than 8: as many gradients, and a workspace per thread up to them. */
+    hp.batch = 50;
+    hp.slots = 25;
+    drnn_train_memory(&m, &hp, 20, 10, 70000);
+    ck_assert(m.gradients == 25 * params);
+    ck_assert(m.workspaces == 25 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    drnn_train_memory(&m, &hp, 20, 10, 12);
+    ck_assert(m.workspaces == 12 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    hp.slots = DRNN_GRAD_SLOTS;
+    /* More slots than 8: as many gradients, and a workspace per thread up to them. */
+    hp.batch = 50;
+    hp.slots = 25;
+    drnn_train_memory(&m, &hp, 20, 10, 70000);
+    ck_assert(m.gradients == 25 * params);
+    ck_assert(m.workspaces == 25 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    drnn_train_memory(&m, &hp, 20, 10, 12);
+    ck_assert(m.workspaces == 12 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
+    hp.slots = DRNN_GRAD_SLOTS;
 
     /* The largest model there is: hundreds of GB, counted without overflow. */
     hp.model = (drnn_config){.vocab = DRNN_MAX_VOCAB, .hidden = DRNN_MAX_HIDDEN,
@@ -854,6 +1078,46 @@ START_TEST(test_hparam_table)
         drnn_state_free(&st);
         drnn_state_free(&back);
     }
+    fixture_free(&f);
+}
+END_TEST
+
+/* A version-2 file is a version-3 file without offsets 288 to 335 (the
+ * slots, 4 reserved bytes, the plateau schedule's, early stopping's and the
+ * mixture's fields): it loads with 8 slots, what it was trained with,
+ * whatever the bytes after its header hold. */
+START_TEST(test_v2_slots)
+{
+    fixture f;
+    fixture_load(&f, 40);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.slots = 3;
+    drnn_train_state st, back;
+    drnn_error err;
+    new_state(&st, &hp, &f);
+    unsigned char *buf;
+    size_t len;
+    ck_assert_int_eq(drnn_checkpoint_encode(&st, &buf, &len, &err), DRNN_OK);
+    ck_assert_uint_eq(buf[288], 3);
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, buf, len, "v3", 1, &err), DRNN_OK);
+    ck_assert_int_eq(back.hp.slots, 3);
+    drnn_state_free(&back);
+    memmove(buf + 288, buf + 336, len - 336);
+    len -= 48;
+    buf[8] = 2;
+    put_le(buf + 12, 288, 4);
+    put_le(buf + 16, len, 8);
+    fix_crc(buf, len);
+    ck_assert_msg(drnn_checkpoint_decode(&back, buf, len, "v2", 1, &err) == DRNN_OK, "%s",
+                  err.message);
+    ck_assert_int_eq(back.hp.slots, 8);
+    ck_assert_int_eq(back.hp.members, 1);
+    ck_assert_int_eq(back.hp.patience, 0);
+    ck_assert(memcmp(back.weights.data, st.weights.data, st.weights.count * 4) == 0);
+    drnn_state_free(&back);
+    free(buf);
+    drnn_state_free(&st);
     fixture_free(&f);
 }
 END_TEST
@@ -1082,12 +1346,15 @@ static Suite *train_suite(void)
     tcase_add_loop_test(tc, test_threads_bit_identical, 0, N_CONFIGS);
     tcase_add_test(tc, test_members_resume_bit_identical);
     tcase_add_loop_test(tc, test_resume_bit_identical, 0, N_CONFIGS);
+    tcase_add_test(tc, test_slots_bit_identical);
+    tcase_add_loop_test(tc, test_distributed_bit_identical, 0, 4);
     tcase_add_test(tc, test_huge_thread_count);
     tcase_add_test(tc, test_stop_flag);
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);
     tcase_add_test(tc, test_hparam_table);
     tcase_add_test(tc, test_v1_hparams);
+    tcase_add_test(tc, test_v2_slots);
     tcase_add_test(tc, test_train_memory);
     tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     tcase_add_test(tc, test_sparse_input_rows);

@@ -19,7 +19,8 @@ import zlib
 
 MAGIC = b"DRNNCKPT"
 # Header size of each version this reader knows; version 2 appends two f64,
-# version 3 the plateau schedule's settings and state and the mixture's.
+# version 3 the gradient slots (and 4 reserved bytes), the plateau schedule's
+# settings and state and the mixture's.
 HEADER_SIZES = {1: 272, 2: 288, 3: 336}
 MAX_VERSION = max(HEADER_SIZES)
 MAX_PATH = 4096
@@ -27,6 +28,7 @@ MAX_VOCAB = 65536
 MAX_HIDDEN = 4096
 MAX_LAYERS = 16
 MAX_BATCH = 8192
+MAX_SLOTS = 1024
 INT32_MAX = 2**31 - 1
 COUNTER_MAX = (2**63 - 1) // 2
 # cell value: (name, G gate blocks, R hidden-side bias blocks)
@@ -57,11 +59,12 @@ HEADER = [
 ]
 # Fields that version 2 adds; a version-1 file reads them as 0.
 HEADER_V2 = [("dropout", "d", 272), ("weight_decay", "d", 280)]
-# Fields that version 3 adds, and what an older file implies for them.
-HEADER_V3 = [("lr_scale", "d", 296), ("lr_decay_epoch", "q", 304), ("lr_patience", "I", 312),
-             ("patience", "I", 316), ("lr_decay", "d", 320), ("members", "I", 328),
-             ("member", "I", 332)]
-BEFORE_V3 = {"lr_scale": 1.0, "lr_decay_epoch": -1, "lr_patience": 2, "patience": 0,
+# Fields that version 3 adds, and what an older file implies for them (older
+# files were trained with 8 slots); 292..295 are reserved.
+HEADER_V3 = [("slots", "I", 288), ("lr_scale", "d", 296), ("lr_decay_epoch", "q", 304),
+             ("lr_patience", "I", 312), ("patience", "I", 316), ("lr_decay", "d", 320),
+             ("members", "I", 328), ("member", "I", 332)]
+BEFORE_V3 = {"slots": 8, "lr_scale": 1.0, "lr_decay_epoch": -1, "lr_patience": 2, "patience": 0,
              "lr_decay": 0.5, "members": 1, "member": 0}
 MAX_MEMBERS = 16
 
@@ -127,6 +130,7 @@ def hparams_ok(h):
             and in_range(h["step_gamma"], 1e-12, 1) and in_range(h["lr_min"], 0, h["lr"])
             and in_range(h["val_fraction"], 0, 0.999999)
             and in_range(h["dropout"], 0, 0.99) and in_range(h["weight_decay"], 0, 10)
+            and 1 <= h["slots"] <= MAX_SLOTS
             and 1 <= h["lr_patience"] <= 1000 and h["patience"] <= 1000000
             and math.isfinite(h["lr_decay"]) and 0 < h["lr_decay"] <= 1)
 
@@ -263,7 +267,7 @@ def summary(h, symbols, path, tensors, crc_ok):
     }
     for key in ("lr", "momentum", "beta1", "beta2", "eps", "clip", "step_gamma", "lr_min",
                 "val_fraction", "dropout", "weight_decay", "step_epochs", "cosine_epochs",
-                "seed", "lr_patience", "lr_decay", "patience"):
+                "seed", "slots", "lr_patience", "lr_decay", "patience"):
         out[key] = h[key]
     out["keep_case"] = bool(h["keep_case"])
     out["has_val_file"] = bool(h["has_val_file"])

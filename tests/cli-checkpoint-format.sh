@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli-checkpoint-format.sh: checks that the checkpoints dinornn-train writes
-# (format version 3, every cell) and the committed version-1 fixtures (every
-# cell) follow docs/checkpoint-format.md, by reading them with
+# (format version 3, every cell), a version-2 file made from one, and the
+# committed version-1 fixtures (every cell) follow docs/checkpoint-format.md, by reading them with
 # tests/ckpt_reader.py, an independent reader written from that document
 # alone; that the programs read the version-1 fixtures; that the document's
 # fingerprint and split recompute what the programs do; and that its worked
@@ -131,6 +131,7 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     expect rnn epoch_pos 0
     expect rnn dropout 0.0
     expect rnn weight_decay 0.0
+    expect rnn slots 8
     expect rnn schedule '"plateau"'
     expect rnn lr_patience 2
     expect rnn lr_decay 0.5
@@ -141,12 +142,13 @@ if run_train rnn --layers 2 --hidden 8 --epochs 2 --batch 16 --seed 5 &&
     expect_size rnn "$tmp/rnn/latest.ckpt" 336 $V "$N" "$P" 2
 fi
 
-# 2. A GRU (G = 3, R = 1) with dropout and weight decay (Adam: M = 2).
+# 2. A GRU (G = 3, R = 1) with dropout, weight decay and 5 slots (Adam: M = 2).
 if run_train gru --cell gru --layers 2 --hidden 5 --epochs 1 --dropout 0.25 \
-    --weight-decay 0.5 && read_ckpt "$tmp/gru/latest.ckpt" gru; then
+    --weight-decay 0.5 --slots 5 && read_ckpt "$tmp/gru/latest.ckpt" gru; then
     P=$(param_count $V 5 2 3 1)
     expect gru crc_ok true
     expect gru version 3
+    expect gru slots 5
     expect gru cell '"gru"'
     expect gru layers 2
     expect gru hidden 5
@@ -175,7 +177,7 @@ fi
 # 4. The committed version-1 files, one per cell (272-byte header, no dropout
 # or weight decay; tests/make-v1-checkpoint.py made the LSTM and GRU ones):
 # the reader and the programs take each, and a run resumed from one writes
-# version 3 (with what version 1 implied: no early stopping).
+# version 3 (with what version 1 implied: 8 slots, no early stopping).
 for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     set -- $cell
     v1file=$top_srcdir/tests/data/v1-$1-1x4.ckpt
@@ -193,6 +195,7 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     expect "$tag" n_weights "$P"
     expect "$tag" dropout 0.0
     expect "$tag" weight_decay 0.0
+    expect "$tag" slots 8
     expect "$tag" schedule '"constant"'
     expect "$tag" patience 0
     expect "$tag" lr_scale 1.0
@@ -209,12 +212,58 @@ for cell in "rnn 1 0" "lstm 4 0" "gru 3 1"; do
     fi
     if "$train" --members 1 --resume="$v1file" --data "$data" --epochs 3 --quiet --samples 0 --threads 1 \
         --checkpoint-dir "$tmp/$tag" >"$tmp/$tag.out" 2>&1 &&
-        [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 3 ]; then
-        ok "$tag: training resumes from it and writes version 3"
+        [ "$(od -An -tu1 -j8 -N1 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 3 ] &&
+        [ "$(od -An -tu4 -j288 -N4 "$tmp/$tag/latest.ckpt" | tr -d ' ')" = 8 ]; then
+        ok "$tag: training resumes from it and writes version 3 with 8 slots"
     else
         bad "$tag: resuming failed: $(head -c 300 "$tmp/$tag.out")"
     fi
 done
+
+# 4b. A version-2 file: a version-3 one without offsets 288 to 335, as the
+# document's "Version 2" section says, made from a run that holds what
+# version 2 implies there (8 slots, the constant schedule, no early
+# stopping, one model). The reader and dinornn-train take it with 8 slots,
+# and the run resumed from it is the one that never stopped.
+v2like=(--layers 2 --hidden 8 --batch 16 --seed 5 --schedule constant --patience 0)
+if run_train v2src "${v2like[@]}" --epochs 2 && python3 - "$tmp/v2src/latest.ckpt" "$tmp/v2.ckpt" <<'EOF'
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read())
+assert struct.unpack_from("<II", d, 8) == (3, 336) and struct.unpack_from("<I", d, 288)[0] == 8
+# lr_scale, lr_decay_epoch, lr_patience, patience, lr_decay, members, member
+assert d[296:336] == struct.pack("<dqIIdII", 1.0, -1, 2, 0, 0.5, 1, 0)
+d = d[:288] + d[336:-4]
+struct.pack_into("<IIQ", d, 8, 2, 288, len(d) + 4)
+open(sys.argv[2], "wb").write(bytes(d) + struct.pack("<I", zlib.crc32(bytes(d)) & 0xFFFFFFFF))
+EOF
+then
+    if read_ckpt "$tmp/v2.ckpt" v2; then
+        expect v2 version 2
+        expect v2 header_size 288
+        expect v2 slots 8
+        expect v2 patience 0
+        expect v2 members 1
+        expect v2 crc_ok true
+    fi
+    if "$train" --resume="$tmp/v2.ckpt" --data "$data" --epochs 3 --quiet --samples 0 \
+        --checkpoint-dir "$tmp/v2run" >"$tmp/v2run.out" 2>&1 &&
+        run_train v2ref "${v2like[@]}" --epochs 3 &&
+        cmp -s "$tmp/v2run/latest.ckpt" "$tmp/v2ref/latest.ckpt"; then
+        ok "v2: a run resumed from it equals the run that never stopped, byte for byte"
+    else
+        bad "v2: resuming it did not give the uninterrupted run: $(head -c 300 "$tmp/v2run.out")"
+    fi
+    if "$train" --resume="$tmp/v2.ckpt" --data "$data" --epochs 3 --quiet --samples 0 --slots 4 \
+        --checkpoint-dir "$tmp/v2other" >"$tmp/v2other.out" 2>&1; then
+        bad "v2: --slots 4 was accepted on resume of a run trained with 8"
+    elif grep -q -- '--slots contradicts the checkpoint' "$tmp/v2other.out"; then
+        ok "v2: --slots 4 contradicts its 8 slots"
+    else
+        bad "v2: --slots 4 refused, but not as a contradiction: $(head -c 300 "$tmp/v2other.out")"
+    fi
+else
+    bad "could not make a version-2 file"
+fi
 
 # 5. Damage one byte in the middle of a copy: the CRC must catch it.
 if [ -f "$tmp/rnn/latest.ckpt" ]; then

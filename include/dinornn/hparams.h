@@ -17,6 +17,7 @@ extern "C" {
 #endif
 
 #define DRNN_MAX_BATCH 8192   /* so that a slot's group fits DRNN_MAX_GROUP */
+#define DRNN_MAX_SLOTS 1024   /* gradient slots of a mini-batch (--slots) */
 
 typedef enum drnn_optimizer { DRNN_OPT_SGD, DRNN_OPT_ADAGRAD, DRNN_OPT_ADAM, DRNN_OPT_COUNT } drnn_optimizer;
 typedef enum drnn_clip_mode { DRNN_CLIP_NORM, DRNN_CLIP_VALUE, DRNN_CLIP_COUNT } drnn_clip_mode;
@@ -30,6 +31,9 @@ typedef enum drnn_schedule {
 typedef struct drnn_hparams {
     drnn_config model;        /* model.vocab comes from the data */
     int batch;                /* names per mini-batch, 1 .. DRNN_MAX_BATCH */
+    int slots;                /* gradient slots a mini-batch is cut into, 1 .. DRNN_MAX_SLOTS
+                               * (at most batch are used): the most threads, over all
+                               * processes, that a step keeps busy; part of the result */
     drnn_optimizer optimizer;
     double lr;                /* base learning rate, 1e-12 .. 100 */
     double momentum;          /* SGD only, 0 .. 0.999999 */
