@@ -422,10 +422,10 @@ static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *t
     cli_size(m.workspaces, work, sizeof work);
     cli_size(limit, have, sizeof have);
     cli_die(prog, EXIT_RUNTIME,
-            "training a %s %dx%d model needs %s of memory (%s of weights and optimizer "
-            "moments and as much again to write a checkpoint, %s of gradients, %s of "
-            "workspaces for batch %d and names of up to %d symbols), more than %s (%s): "
-            "lower --hidden, --layers or --batch",
+            "training a %s %dx%d model needs %s of memory (%s of weights, optimizer "
+            "moments and a mixture's members, and as much again to read a checkpoint back, "
+            "%s of gradients, %s of workspaces for batch %d and names of up to %d symbols), "
+            "more than %s (%s): lower --hidden, --layers, --members or --batch",
             drnn_cell_name(h.model.cell), h.model.layers, h.model.hidden, total, state, grads,
             work, h.batch, max_len, what, have);
 }

@@ -158,7 +158,7 @@ fi
 # A model too big for the memory is a runtime failure (1, not 2), said at
 # once with the size it needs and what to lower, before any weight is set.
 if [ -z "${sanitize_cflags:-}" ]; then
-  expect 1 "training a lstm 2x4096 model needs [0-9.]+ GB of memory \([0-9.]+ GB of weights.*more than what ulimit -v leaves \([0-9.]+ GB\): lower --hidden, --layers or --batch" \
+  expect 1 "training a lstm 2x4096 model needs [0-9.]+ GB of memory \([0-9.]+ GB of weights.*more than what ulimit -v leaves \([0-9.]+ GB\): lower --hidden, --layers, --members or --batch" \
     "a model too big for the memory" -- bash -c "ulimit -v 2000000; exec timeout 20 \"$train\" --data \"$data\" --cell lstm --layers 2 --hidden 4096 --epochs 1 --samples 0 -c \"$tmp/huge\""
   [ ! -e "$tmp/huge/latest.ckpt" ] && ok "... and no checkpoint written" || bad "$tmp/huge/latest.ckpt was written"
 fi
