@@ -174,8 +174,8 @@ done
 # after an epoch that is no new best, times --lr-decay once --lr-patience
 # epochs have passed since the later of the best epoch and the last decay.
 plat=(--data "$data" --layers 1 --hidden 16 --batch 8 --samples 0 --lr 0.1 --lr-patience 1 --lr-decay 0.25)
-"$train" --members 1 "${plat[@]}" --patience 0 --epochs 8 --checkpoint-dir "$tmp/pl8" --log "$tmp/pl8.jsonl" > "$tmp/pl8.out"
-if python3 - "$tmp/pl8.jsonl" > "$tmp/pl8.check" 2>&1 <<'PY'
+"$train" --members 1 "${plat[@]}" --patience 0 --epochs 12 --checkpoint-dir "$tmp/pl12" --log "$tmp/pl12.jsonl" > "$tmp/pl12.out"
+if python3 - "$tmp/pl12.jsonl" > "$tmp/pl12.check" 2>&1 <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 lr, scale, best, best_epoch, last_decay, decays, first = 0.1, 1.0, float("inf"), -1, -1, 0, None
@@ -186,21 +186,24 @@ for r in rows:
     elif r["epoch"] - max(best_epoch, last_decay) >= 1:
         scale, last_decay, decays = scale * 0.25, r["epoch"], decays + 1
         first = first or r["epoch"]
-# A decay by epoch 4, so that the resume below carries the schedule's state.
-assert len(rows) == 8 and first is not None and first <= 4, "decays %d, the first at %s" % (decays, first)
-print(decays)
+# A decay before the last epoch, so that the resume below, split there,
+# carries the schedule's state.
+assert len(rows) == 12 and first is not None and first < 12, "decays %d, the first at %s" % (decays, first)
+print(decays, first)
 PY
 then
-  ok "the plateau schedule lowered the rate $(cat "$tmp/pl8.check") times, as the rule says"
-  grep -q "(learning rate lowered)" "$tmp/pl8.out" && ok "... and the epoch line says so" || bad "no '(learning rate lowered)' in the output"
+  read -r decays first < "$tmp/pl12.check"
+  ok "the plateau schedule lowered the rate $decays times (first after epoch $first), as the rule says"
+  grep -q "(learning rate lowered)" "$tmp/pl12.out" && ok "... and the epoch line says so" || bad "no '(learning rate lowered)' in the output"
+  # Its state goes through a checkpoint: split right after the first decay.
+  "$train" --members 1 "${plat[@]}" --patience 0 --epochs "$first" --quiet --checkpoint-dir "$tmp/plr"
+  "$train" --members 1 --resume --epochs 12 --quiet --checkpoint-dir "$tmp/plr"
+  cmp -s "$tmp/pl12/latest.ckpt" "$tmp/plr/latest.ckpt" \
+    && ok "plateau: $first + $((12 - first)) resumed epochs equal 12, byte for byte" \
+    || bad "plateau: the resumed run differs from the uninterrupted one"
 else
-  bad "plateau schedule: $(cat "$tmp/pl8.check")"
+  bad "plateau schedule: $(cat "$tmp/pl12.check")"
 fi
-# Its state goes through a checkpoint: 4 + 4 resumed epochs equal 8.
-"$train" --members 1 "${plat[@]}" --patience 0 --epochs 4 --quiet --checkpoint-dir "$tmp/pl44"
-"$train" --members 1 --resume --epochs 8 --quiet --checkpoint-dir "$tmp/pl44"
-cmp -s "$tmp/pl8/latest.ckpt" "$tmp/pl44/latest.ckpt" && ok "plateau: 4 + 4 resumed epochs equal 8, byte for byte" \
-  || bad "plateau: the resumed run differs from the uninterrupted one"
 # Early stopping: a run with --patience 1 stops after its first epoch without
 # a new best, says so, and best.ckpt holds the best epoch.
 "$train" --members 1 "${plat[@]}" --patience 1 --epochs 200 --checkpoint-dir "$tmp/es" --log "$tmp/es.jsonl" > "$tmp/es.out"
