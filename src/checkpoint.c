@@ -155,10 +155,7 @@ static int finite_reals(const drnn_real *x, size_t n)
 
 static int all_finite(const drnn_params *p)
 {
-    for (size_t i = 0; i < p->count; i++)
-        if (!isfinite(p->data[i]))
-            return 0;
-    return 1;
+    return finite_reals(p->data, p->count);
 }
 
 /* ---- the header: fixed fields at their offsets, and the hyperparameters

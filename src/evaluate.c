@@ -72,12 +72,11 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
     return total;
 }
 
-double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len)
+/* One name's loss through st, with p[V] as room for the probabilities. */
+static double name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len,
+                        drnn_real *p)
 {
     const int V = w->cfg.vocab;
-    drnn_real *p = malloc((size_t)V * sizeof *p);
-    if (!p)
-        return NAN;
     double nats = 0;
     drnn_stepper_reset(st);
     drnn_token in = DRNN_END;
@@ -90,6 +89,15 @@ double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *
         nats += drnn_softmax(p, V, &zmax) - ((double)logit - zmax);
         in = target;
     }
+    return nats;
+}
+
+double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len)
+{
+    drnn_real *p = malloc((size_t)w->cfg.vocab * sizeof *p);
+    if (!p)
+        return NAN;
+    double nats = name_nats(w, st, name, len, p);
     free(p);
     return nats;
 }
@@ -102,11 +110,17 @@ static int evaluate_mixture(const drnn_params *w, const drnn_corpus *c, double *
     int rc = drnn_stepper_new_for(&st, w, err);
     if (rc)
         return rc;
+    drnn_real *p = malloc((size_t)w->cfg.vocab * sizeof *p); /* once, not a name at a time */
+    if (!p) {
+        drnn_stepper_free(st);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < c->count; i++) {
         const int len = drnn_corpus_len(c, i);
-        *nats += drnn_name_nats(w, st, c->tokens + c->start[i], len);
+        *nats += name_nats(w, st, c->tokens + c->start[i], len, p);
         *chars += len + 1;
     }
+    free(p);
     drnn_stepper_free(st);
     return drnn_ok(err);
 }

@@ -759,10 +759,11 @@ static void announce(run *r)
     if (st->hp.schedule == DRNN_SCHED_PLATEAU)
         snprintf(schedule, sizeof schedule, ", x%g after %d epochs without a new best",
                  st->hp.lr_decay, st->hp.lr_patience);
-    else
-        snprintf(schedule, sizeof schedule, ", %s schedule",
-                 st->hp.schedule == DRNN_SCHED_STEP ? "step" :
-                 st->hp.schedule == DRNN_SCHED_COSINE ? "cosine" : "constant");
+    else {
+        char name[16]; /* the table's name of the choice */
+        drnn_hparam_format(&st->hp, drnn_hparam_by_option("schedule"), name, sizeof name);
+        snprintf(schedule, sizeof schedule, ", %s schedule", name);
+    }
     char stop[64] = "";
     if (st->hp.patience > 0)
         snprintf(stop, sizeof stop, "; stops after %d epochs without one", st->hp.patience);

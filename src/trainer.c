@@ -403,12 +403,18 @@ static void clear_rows(drnn_trainer *t, int slots)
     }
 }
 
+/* The parameters in chunk c (the last may be short). */
+static size_t chunk_len(const drnn_trainer *t, size_t c)
+{
+    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
+    return (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+}
+
 /* Chunk c of grad[0] += grad[s0] + ... + grad[s1-1], one slot after
  * another: the order every process count and thread count share. */
 static inline void add_slots(drnn_trainer *t, size_t c, int s0, int s1)
 {
-    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
-    const size_t len = (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+    const size_t at = c * DRNN_CHUNK, len = chunk_len(t, c);
     drnn_real *g = t->grad[0].data + at;
     for (int s = s0; s < s1; s++) {
         const drnn_real *gs = t->grad[s].data + at;
@@ -420,8 +426,7 @@ static inline void add_slots(drnn_trainer *t, size_t c, int s0, int s1)
 /* Chunk c of grad[0] *= scale; returns its sum of squares. */
 static inline double scale_chunk(drnn_trainer *t, size_t c, drnn_real scale)
 {
-    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
-    const size_t len = (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
+    const size_t at = c * DRNN_CHUNK, len = chunk_len(t, c);
     drnn_real *g = t->grad[0].data + at;
     for (size_t i = 0; i < len; i++)
         g[i] *= scale;
@@ -486,12 +491,6 @@ typedef struct chain_head {
     int32_t stop;
     int32_t reserved;
 } chain_head;
-
-static size_t chunk_len(const drnn_trainer *t, size_t c)
-{
-    const size_t n = t->grad[0].count, at = c * DRNN_CHUNK;
-    return (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
-}
 
 /* The next segment: up to SEGMENT_CHUNKS live chunks from chunk *c on, into
  * seg[]; returns how many (0: none left), and their floats in *floats. */
