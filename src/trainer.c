@@ -167,6 +167,8 @@ struct drnn_trainer {
     int group;                          /* names a workspace takes at once */
     drnn_scratch **scratch;             /* [workers] */
     double *slot_loss;                  /* [slots] */
+    int64_t *slot_chars;                /* [slots] the characters of the step's slots */
+    int *slot_order;                    /* [slots] the step's slots, most characters first */
     uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
     drnn_rng shuffled_from;             /* the generator the order was drawn from, */
     drnn_rng after_shuffle;             /* and as the shuffle left it */
@@ -243,7 +245,10 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     t->scratch = calloc((size_t)t->workers, sizeof *t->scratch);
     t->slot_loss = calloc((size_t)t->slots, sizeof *t->slot_loss);
     t->row_at = calloc((size_t)t->slots + 1, sizeof *t->row_at);
-    if (!t->grad || !t->scratch || !t->slot_loss || !t->row_at) {
+    t->slot_chars = calloc((size_t)t->slots, sizeof *t->slot_chars);
+    t->slot_order = calloc((size_t)t->slots, sizeof *t->slot_order);
+    if (!t->grad || !t->scratch || !t->slot_loss || !t->row_at || !t->slot_chars ||
+        !t->slot_order) {
         drnn_trainer_free(t);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     }
@@ -311,6 +316,8 @@ void drnn_trainer_free(drnn_trainer *t)
     free(t->scratch);
     free(t->slot_loss);
     free(t->row_at);
+    free(t->slot_chars);
+    free(t->slot_order);
     free(t->stage);
     free(t->order);
     free(t->chunk_sq);
@@ -635,6 +642,25 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
     mark_live_chunks(t, slots);
 }
 
+/* Slots lo..hi-1 in t->slot_order by their characters, most first (ties by
+ * index): taken in that order by the threads, the last to finish is a short
+ * one, and the others wait less at the step's end. Each slot writes its own
+ * buffer, so the order changes no bit. */
+static void longest_first(drnn_trainer *t, size_t b, int slots, int lo, int hi)
+{
+    int64_t *cost = t->slot_chars;
+    int *order = t->slot_order;
+    for (int s = lo; s < hi; s++) {
+        cost[s] = 0;
+        for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++)
+            cost[s] += t->lens[j] + 1;
+        int i = s - lo;
+        for (; i > 0 && cost[order[i - 1]] < cost[s]; i--)
+            order[i] = order[i - 1];
+        order[i] = s;
+    }
+}
+
 /* Forward and BPTT of each slot's names into the slot's own gradient
  * buffer, slots in parallel; slot s takes names [s*b/slots, (s+1)*b/slots)
  * as one group (the same gradient, bit for bit, as one name after another).
@@ -644,9 +670,11 @@ static void forward_backward(drnn_trainer *t, size_t b, int slots)
     drnn_train_state *st = t->st;
     const int lo = t->own_lo < slots ? t->own_lo : slots, hi = t->own_hi < slots ? t->own_hi : slots;
     const int mine = hi - lo;
+    longest_first(t, b, slots, lo, hi);
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(mine > 1)
              num_threads(mine < t->workers ? (mine > 0 ? mine : 1) : t->workers))
-    for (int s = lo; s < hi; s++) {
+    for (int i = 0; i < mine; i++) {
+        const int s = t->slot_order[i];
         drnn_scratch *work = t->scratch[drnn_thread_index()];
         const size_t first = (size_t)s * b / slots, end = (size_t)(s + 1) * b / slots;
         drnn_scratch_set_dropout(work, st->hp.dropout);

@@ -59,12 +59,38 @@ START_TEST(test_init_seeded)
     ck_assert(memcmp(a.data, b.data, a.count * sizeof *a.data) == 0);
     for (size_t i = 0; i < a.count; i++)
         ck_assert(fabsf(a.data[i]) <= 0.25f); /* 1/sqrt(16) */
-    ck_assert(a.b_y[0] == 0 && a.layer[1].b[3] == 0);
+    /* Biases drawn too, as PyTorch draws them. */
+    ck_assert(a.b_y[0] != 0 && a.layer[1].b[3] != 0 && a.b_y[0] != a.layer[1].b[3]);
     drnn_rng_seed(&r2, 8);
     drnn_params_init(&b, &r2);
     ck_assert(memcmp(a.data, b.data, a.count * sizeof *a.data) != 0);
     drnn_params_free(&a);
     drnn_params_free(&b);
+}
+END_TEST
+
+/* An LSTM's forget gates start at 1, its other biases drawn like the weights. */
+START_TEST(test_init_lstm_forget_bias)
+{
+    drnn_config cfg = {.vocab = 5, .hidden = 16, .layers = 2, .cell = DRNN_CELL_LSTM};
+    drnn_params p;
+    drnn_rng rng;
+    ck_assert_int_eq(drnn_params_alloc(&p, &cfg, NULL), DRNN_OK);
+    drnn_rng_seed(&rng, 7);
+    drnn_params_init(&p, &rng);
+    for (int l = 0; l < 2; l++) {
+        int drawn = 0;
+        for (int k = 0; k < 4 * 16; k++) {
+            if (k >= 16 && k < 32) /* gates i, f, g, o: f is the second */
+                ck_assert(p.layer[l].b[k] == 1);
+            else {
+                ck_assert(fabsf(p.layer[l].b[k]) <= 0.25f);
+                drawn += p.layer[l].b[k] != 0;
+            }
+        }
+        ck_assert_int_eq(drawn, 48);
+    }
+    drnn_params_free(&p);
 }
 END_TEST
 
@@ -196,6 +222,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_layout);
     tcase_add_test(tc, test_config_limits);
     tcase_add_test(tc, test_init_seeded);
+    tcase_add_test(tc, test_init_lstm_forget_bias);
     tcase_add_test(tc, test_sgd_learns_five_names);
     tcase_add_loop_test(tc, test_group_equals_sequential, 0, 6);
     suite_add_tcase(suite, tc);
