@@ -107,8 +107,10 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng)
     double scale = 1.0 / sqrt((double)H);
     drnn_params_zero(p);
     /* Biases too are drawn from U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's
-     * recurrent and linear layers draw them: measured against zero biases,
-     * it reaches a given validation loss one to two epochs sooner. */
+     * recurrent and linear layers draw them, so that the two start alike.
+     * Against zero biases on the romaji list (GRU 2x128, seeds 1 to 3):
+     * the same losses for five epochs, then lower, 1.6649 against 1.6715
+     * nats at best in ten. */
     for (int l = 0; l < cfg->layers; l++) {
         fill_uniform(p->layer[l].W_x, (l == 0 ? V : H) * GH, scale, rng);
         fill_uniform(p->layer[l].W_h, GH * H, scale, rng);
