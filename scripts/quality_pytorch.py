@@ -2,7 +2,7 @@
 """Time to quality on PyTorch's side, for scripts/bench --time-to-quality.
 
 Trains one of bench_pytorch.py's configurations (its model, framing and
-optimizer) on TRAIN for --epochs epochs and after each one scores VAL: the
+optimizer), from the initialisation and shuffles of --seed, on TRAIN for --epochs epochs and after each one scores VAL: the
 mean nats per predicted character (the end of a name counts as one), as
 dinornn-train's val_loss. Prints one JSON line per epoch with the wall-clock
 seconds since training began (training and scoring both counted, as
@@ -31,10 +31,11 @@ def main():
     ap.add_argument("--config", default="e")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(1)
-    random.seed(1)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
 
     train, val = read(args.train), read(args.val)
     symbols = sorted(set("".join(train + val)))
