@@ -167,7 +167,7 @@ struct drnn_trainer {
     int group;                          /* names a workspace takes at once */
     drnn_scratch **scratch;             /* [workers] */
     double *slot_loss;                  /* [slots] */
-    int64_t *slot_chars;                /* [slots] the characters of the step's slots */
+    int64_t *slot_chars;                /* [slots] the step's slots' sort keys (characters) */
     int *slot_order;                    /* [slots] the step's slots, most characters first */
     uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
     drnn_rng shuffled_from;             /* the generator the order was drawn from, */
@@ -642,23 +642,32 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
     mark_live_chunks(t, slots);
 }
 
+_Static_assert(DRNN_MAX_SLOTS < 2048, "a slot's index fits in a sort key's 11 low bits");
+
+/* Descending order of int64 keys, for qsort. */
+static int descending(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
 /* Slots lo..hi-1 in t->slot_order by their characters, most first (ties by
  * index): taken in that order by the threads, the last to finish is a short
  * one, and the others wait less at the step's end. Each slot writes its own
- * buffer, so the order changes no bit. */
+ * buffer, so the order changes no bit. A key is the characters times 2^11
+ * and the slot's index from the end (slots < 2^11). */
 static void longest_first(drnn_trainer *t, size_t b, int slots, int lo, int hi)
 {
-    int64_t *cost = t->slot_chars;
-    int *order = t->slot_order;
+    int64_t *key = t->slot_chars;
     for (int s = lo; s < hi; s++) {
-        cost[s] = 0;
+        int64_t chars = 0;
         for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++)
-            cost[s] += t->lens[j] + 1;
-        int i = s - lo;
-        for (; i > 0 && cost[order[i - 1]] < cost[s]; i--)
-            order[i] = order[i - 1];
-        order[i] = s;
+            chars += t->lens[j] + 1;
+        key[s - lo] = chars * 2048 + (2047 - s);
     }
+    qsort(key, (size_t)(hi - lo), sizeof *key, descending);
+    for (int i = 0; i < hi - lo; i++)
+        t->slot_order[i] = 2047 - (int)(key[i] & 2047);
 }
 
 /* Forward and BPTT of each slot's names into the slot's own gradient
