@@ -167,7 +167,7 @@ struct drnn_trainer {
     int group;                          /* names a workspace takes at once */
     drnn_scratch **scratch;             /* [workers] */
     double *slot_loss;                  /* [slots] */
-    int64_t *slot_chars;                /* [slots] the step's slots' sort keys (characters) */
+    int64_t *slot_keys;                 /* [slots] the step's slots' sort keys (characters, index) */
     int *slot_order;                    /* [slots] the step's slots, most characters first */
     uint32_t *order;                    /* [train->count] this epoch's shuffle (4 bytes a name) */
     drnn_rng shuffled_from;             /* the generator the order was drawn from, */
@@ -245,9 +245,9 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     t->scratch = calloc((size_t)t->workers, sizeof *t->scratch);
     t->slot_loss = calloc((size_t)t->slots, sizeof *t->slot_loss);
     t->row_at = calloc((size_t)t->slots + 1, sizeof *t->row_at);
-    t->slot_chars = calloc((size_t)t->slots, sizeof *t->slot_chars);
+    t->slot_keys = calloc((size_t)t->slots, sizeof *t->slot_keys);
     t->slot_order = calloc((size_t)t->slots, sizeof *t->slot_order);
-    if (!t->grad || !t->scratch || !t->slot_loss || !t->row_at || !t->slot_chars ||
+    if (!t->grad || !t->scratch || !t->slot_loss || !t->row_at || !t->slot_keys ||
         !t->slot_order) {
         drnn_trainer_free(t);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
@@ -316,7 +316,7 @@ void drnn_trainer_free(drnn_trainer *t)
     free(t->scratch);
     free(t->slot_loss);
     free(t->row_at);
-    free(t->slot_chars);
+    free(t->slot_keys);
     free(t->slot_order);
     free(t->stage);
     free(t->order);
@@ -658,7 +658,7 @@ static int descending(const void *a, const void *b)
  * and the slot's index from the end (slots < 2^11). */
 static void longest_first(drnn_trainer *t, size_t b, int slots, int lo, int hi)
 {
-    int64_t *key = t->slot_chars;
+    int64_t *key = t->slot_keys;
     for (int s = lo; s < hi; s++) {
         int64_t chars = 0;
         for (size_t j = (size_t)s * b / slots; j < (size_t)(s + 1) * b / slots; j++)
