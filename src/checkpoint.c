@@ -130,9 +130,9 @@ static int popcount2(uint32_t flags)
     return (int)(flags & 1) + (int)((flags >> 1) & 1);
 }
 
-/* Total size implied by the header fields, or 0 if it overflows. */
-/* The parameter-sized tensors of a file: the weights, the moments, and a
- * mixture's members' best weights. */
+/* Total size implied by the header fields, or 0 if it overflows; the
+ * parameter-sized tensors are the weights, the moments, and a mixture's
+ * members' best weights. */
 static size_t file_size_for(size_t header, size_t vocab, size_t path_len, size_t params,
                             int moments, int members)
 {

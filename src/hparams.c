@@ -260,9 +260,8 @@ double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch)
     }
 }
 
-void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars, int vocab)
+void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars)
 {
-    (void)vocab;
     /* Measured (docs/model.md, "Defaults"): 128 units were as good as or
      * better than 256 from 15,000 to 190,000 characters (wider overfits
      * first), and a third layer paid from about 100,000. */

@@ -697,7 +697,7 @@ static void start_run(run *r, const drnn_vocab *vocab)
         /* Predicted characters: each name's symbols and its end. */
         int64_t chars = (int64_t)(r->train.start[r->train.count] + r->train.count);
         r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0 || o->hp.members == 0;
-        drnn_hparams_fit_data(&o->hp, chars, vocab->size);
+        drnn_hparams_fit_data(&o->hp, chars);
     }
     check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
     if (!o->resume) {
@@ -905,7 +905,7 @@ static double model_loss(run *r, int *parts)
     drnn_error err;
     if (drnn_evaluate(&model, c, &nats, &chars, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    *parts = model.mixture > 1 ? model.mixture : 1;
+    *parts = model.mixture;
     return chars ? nats / (double)chars : NAN;
 }
 

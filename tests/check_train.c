@@ -962,15 +962,6 @@ START_TEST(test_train_memory)
     drnn_train_memory(&m, &hp, 20, 10, 12);
     ck_assert(m.workspaces == 12 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
     hp.slots = DRNN_GRAD_SLOTS;
-    /* More slots than 8: as many gradients, and a workspace per thread up to them. */
-    hp.batch = 50;
-    hp.slots = 25;
-    drnn_train_memory(&m, &hp, 20, 10, 70000);
-    ck_assert(m.gradients == 25 * params);
-    ck_assert(m.workspaces == 25 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
-    drnn_train_memory(&m, &hp, 20, 10, 12);
-    ck_assert(m.workspaces == 12 * drnn_scratch_bytes(&hp.model, 20, 2) + 40);
-    hp.slots = DRNN_GRAD_SLOTS;
 
     /* The largest model there is: hundreds of GB, counted without overflow. */
     hp.model = (drnn_config){.vocab = DRNN_MAX_VOCAB, .hidden = DRNN_MAX_HIDDEN,
