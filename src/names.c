@@ -1011,14 +1011,7 @@ int drnn_split(size_t count, double val_fraction, uint64_t seed, size_t **train,
 
     drnn_rng rng;
     drnn_rng_seed(&rng, seed);
-    for (size_t i = 0; i < count; i++)
-        perm[i] = (uint32_t)i;
-    for (size_t i = count - 1; i >= 1; i--) {
-        size_t j = (size_t)drnn_rng_below(&rng, (uint64_t)i + 1);
-        uint32_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    drnn_shuffle(perm, count, &rng);
     for (size_t i = 0; i < nv; i++)
         in_val[perm[i] / 8] |= (unsigned char)(1u << (perm[i] % 8));
     free(perm);
