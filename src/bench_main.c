@@ -219,11 +219,9 @@ int main(int argc, char **argv)
                        .thread_counts = {1, 2}, .n_thread_counts = 2};
     parse_options(&o, argc, argv);
     drnn_error err;
-    drnn_names names;
-    drnn_vocab vocab;
+    drnn_vocab vocab = {0}; /* empty: built from the names */
     drnn_corpus all;
-    if (drnn_names_load(&names, o.data, NULL, &err) || drnn_vocab_build(&vocab, &names, &err) ||
-        drnn_corpus_encode(&all, &names, &vocab, 0, o.data, &err))
+    if (drnn_corpus_load(&all, &vocab, NULL, o.data, NULL, 0, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     for (int tc = 0; tc < o.n_thread_counts; tc++) {
         int threads = o.thread_counts[tc];
@@ -244,7 +242,6 @@ int main(int argc, char **argv)
         printf("peak RSS %.1f MB\n", (double)ru.ru_maxrss / 1024);
     drnn_corpus_free(&all);
     drnn_vocab_free(&vocab);
-    drnn_names_free(&names);
     cli_close_stdout(prog);
     return EXIT_OK;
 }

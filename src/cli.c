@@ -279,20 +279,25 @@ const char *cli_load_checkpoint(const char *prog, const char *path, drnn_train_s
 int cli_encode(const char *prog, const char *what, const char *text, const drnn_train_state *st,
                drnn_token *out)
 {
-    drnn_names names;
     drnn_corpus corpus;
     drnn_error err;
     drnn_names_options opts = {.keep_case = st->hp.keep_case};
-    if (drnn_names_parse(&names, text, strlen(text), what, &opts, &err))
+    /* Names with unknown symbols skipped at first, so that text of several
+     * names is refused as such before any symbol is; then the one name,
+     * if skipped, again for the message that names its symbol. */
+    if (drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 1,
+                               &err))
         cli_die(prog, EXIT_USAGE, "%s", err.message);
-    if (names.count != 1)
+    if (corpus.count + corpus.skipped != 1)
         cli_die(prog, EXIT_USAGE, "%s: '%s' must be one name on one line", what, text);
-    if (drnn_corpus_encode(&corpus, &names, &st->vocab, 0, what, &err))
+    if (corpus.skipped) {
+        drnn_corpus_free(&corpus);
+        drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 0, &err);
         cli_die(prog, EXIT_USAGE, "%s", err.message);
+    }
     int len = drnn_corpus_len(&corpus, 0);
     memcpy(out, corpus.tokens, (size_t)len * sizeof *out);
     drnn_corpus_free(&corpus);
-    drnn_names_free(&names);
     return len;
 }
 

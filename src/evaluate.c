@@ -14,15 +14,6 @@
  * trainer's workspaces take fewer (a slot's names), drnn_evaluate's this. */
 #define EVAL_GROUP 16
 
-int drnn_longest_name(const drnn_corpus *c)
-{
-    int n = 0;
-    for (size_t i = 0; c && i < c->count; i++)
-        if (drnn_corpus_len(c, i) > n)
-            n = drnn_corpus_len(c, i);
-    return n;
-}
-
 /* Loss of w over c in DRNN_EVAL_CHUNKS fixed chunks of names, each summed in
  * order, then summed in chunk order: the result depends neither on the
  * thread count nor on how many workspaces there are. Workspace s serves

@@ -27,3 +27,15 @@ uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n)
     while (x >= limit);
     return x % n;
 }
+
+void drnn_shuffle(uint32_t *order, size_t n, drnn_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    for (size_t i = n; i-- > 1;) {
+        size_t j = (size_t)drnn_rng_below(rng, (uint64_t)i + 1);
+        uint32_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}

@@ -148,21 +148,21 @@ static void parse_options(options *o, int argc, char **argv)
                 o->sample.max_len);
 }
 
-/* The training names, for --novel: tokens of every name in the file. */
+/* The training names, for --novel: tokens of every name in the file. Names
+ * with unknown symbols can never be generated: leaving them out is exact. */
 static void load_known(const options *o, const drnn_train_state *st, const char *ckpt,
-                       drnn_names *names, drnn_corpus *known, drnn_name_set **set)
+                       drnn_corpus *known, drnn_name_set **set)
 {
     drnn_error err;
     const char *path = o->data ? o->data : st->data_path;
     drnn_names_options nopt = {.keep_case = st->hp.keep_case};
-    if (drnn_names_load(names, path, &nopt, &err))
+    uint64_t fingerprint;
+    if (drnn_corpus_load_with(known, &st->vocab, &fingerprint, path, &nopt, 1, &err))
         cli_die(prog, EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
                 err.message);
-    if (drnn_names_fingerprint(names) != st->data_fingerprint)
+    if (fingerprint != st->data_fingerprint)
         fprintf(stderr, "%s: warning: %s is not the data %s was trained on\n", prog, path, ckpt);
-    /* Names with unknown symbols can never be generated: leaving them out is exact. */
-    if (drnn_corpus_encode(known, names, &st->vocab, 1, path, &err) ||
-        drnn_name_set_new(set, known, &err))
+    if (drnn_name_set_new(set, known, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
@@ -321,13 +321,11 @@ int main(int argc, char **argv)
     if (prefix_len > o.sample.max_len)
         cli_die(prog, EXIT_USAGE, "--prefix is %d symbols long: --max-length must be at least that",
                 prefix_len);
-    drnn_names names;
     drnn_corpus known;
     drnn_name_set *known_set = NULL;
-    memset(&names, 0, sizeof names);
     memset(&known, 0, sizeof known);
     if (o.novel)
-        load_known(&o, &st, ckpt, &names, &known, &known_set);
+        load_known(&o, &st, ckpt, &known, &known_set);
 
     if (o.best)
         print_best(&o, &st, prefix, prefix_len, known_set);
@@ -335,7 +333,6 @@ int main(int argc, char **argv)
         print_samples(&o, &st, prefix, prefix_len, known_set);
     drnn_name_set_free(known_set);
     drnn_corpus_free(&known);
-    drnn_names_free(&names);
     drnn_state_free(&st);
     cli_close_stdout(prog);
     return EXIT_OK;

@@ -193,15 +193,7 @@ static drnn_rng shuffle_epoch(drnn_trainer *t)
 {
     drnn_rng rng = t->st->rng;
     t->shuffled_from = rng;
-    size_t n = t->train->count;
-    for (size_t i = 0; i < n; i++)
-        t->order[i] = (uint32_t)i;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)drnn_rng_below(&rng, i + 1);
-        uint32_t tmp = t->order[i];
-        t->order[i] = t->order[j];
-        t->order[j] = tmp;
-    }
+    drnn_shuffle(t->order, t->train->count, &rng);
     return rng;
 }
 

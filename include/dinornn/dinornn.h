@@ -5,6 +5,8 @@
 #include "dinornn/error.h"
 #include "dinornn/rng.h"
 #include "dinornn/names.h"
+#include "dinornn/vocab.h"
+#include "dinornn/corpus.h"
 #include "dinornn/model.h"
 #include "dinornn/hparams.h"
 #include "dinornn/sample.h"

@@ -4,6 +4,7 @@
 #ifndef DINORNN_RNG_H
 #define DINORNN_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -40,6 +41,12 @@ static inline double drnn_rng_uniform(drnn_rng *rng)
 
 /* Uniform integer in [0, n), without modulo bias; n must be > 0. */
 uint64_t drnn_rng_below(drnn_rng *rng, uint64_t n);
+
+/* order[0 .. n-1] = a Fisher-Yates shuffle of 0 .. n-1: from the last place
+ * down to the second, place i is swapped with drnn_rng_below(rng, i + 1).
+ * The trainer's epochs and drnn_split draw their orders with it, so that
+ * their draws (and the checkpoints that save them) never drift apart. */
+void drnn_shuffle(uint32_t *order, size_t n, drnn_rng *rng);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 
 #include "dinornn/error.h"
 #include "dinornn/model.h"
+#include "dinornn/corpus.h"
 #include "dinornn/names.h"
 
 #ifdef __cplusplus
@@ -15,15 +16,6 @@ extern "C" {
 #define DRNN_MAX_BEST 1000                       /* names one search may return */
 #define DRNN_SEARCH_EXPANSIONS 500000LL          /* default bound on partial names expanded */
 #define DRNN_SEARCH_BYTES ((size_t)1 << 30)      /* default bound on the search's memory */
-
-/* A set of names (token sequences), for excluding the training names. */
-typedef struct drnn_name_set drnn_name_set;
-/* Builds the set of corpus's names; the set refers to corpus, which must
- * outlive it. */
-int drnn_name_set_new(drnn_name_set **out, const drnn_corpus *corpus, drnn_error *err);
-void drnn_name_set_free(drnn_name_set *set);
-/* 1 if tokens[0 .. n-1] is in the set, else 0. */
-int drnn_name_set_contains(const drnn_name_set *set, const drnn_token *tokens, int n);
 
 typedef struct drnn_search_options {
     int k;                        /* names wanted, 1 .. DRNN_MAX_BEST */
