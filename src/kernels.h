@@ -28,7 +28,7 @@
 
 #include <string.h>
 
-#include "dinornn/model.h"
+#include "dinornn/params.h"
 #include "internal.h"
 #include "kernels_ref.h"
 #include "simd.h"

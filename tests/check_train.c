@@ -214,12 +214,12 @@ START_TEST(test_huge_thread_count)
     set_threads(1);
     new_state(&ref, &hp, &f);
     train_to(&ref, &f, 1);
-    ck_assert_int_eq(drnn_evaluate(&ref.weights, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
     set_threads(70000);
     new_state(&st, &hp, &f);
     train_to(&st, &f, 1);
     ck_assert_msg(same_state(&ref, &st), "70000 threads trained other weights than 1");
-    ck_assert_int_eq(drnn_evaluate(&st.weights, &f.val, &nats, &chars, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
     ck_assert(nats == nats_ref && chars == chars_ref);
     drnn_state_free(&st);
     drnn_state_free(&ref);
@@ -299,12 +299,12 @@ START_TEST(test_members_resume_bit_identical)
         ck_assert(memcmp(ref.member_best + 2 * P, ref.weights.data, P * sizeof(drnn_real)) == 0);
     /* The model is the mixture of all three. */
     drnn_params parts[DRNN_MAX_MEMBERS];
-    drnn_params model = drnn_state_model(&ref, parts);
-    ck_assert_int_eq(model.mixture, 3);
+    drnn_model model = drnn_state_model(&ref, parts);
+    ck_assert_int_eq(model.count, 3);
     double nats, one;
     int64_t chars, chars1;
     ck_assert_int_eq(drnn_evaluate(&model, &f.val, &nats, &chars, &err), DRNN_OK);
-    ck_assert_int_eq(drnn_evaluate(&parts[0], &f.val, &one, &chars1, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){parts[0].cfg, 1, &parts[0]}, &f.val, &one, &chars1, &err), DRNN_OK);
     ck_assert_int_eq(chars, chars1);
     ck_assert(isfinite(nats) && nats != one);
 
