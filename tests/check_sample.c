@@ -313,6 +313,90 @@ START_TEST(test_search_bound)
 }
 END_TEST
 
+/* A model whose every step is sure of one symbol (its score 0 to the last
+ * bit: the others' probabilities vanish beside 1 in double) and puts the
+ * others 40 or 80 nats below: names tie exactly, by the hundred, and often
+ * with the k-th best. Input k lights unit k; each unit's logits are drawn
+ * from seed. */
+static void sure_model(drnn_params *w, drnn_scratch **s, uint64_t seed)
+{
+    enum { V = 4 };
+    drnn_config cfg = {.vocab = V, .hidden = V, .layers = 1, .cell = DRNN_CELL_RNN};
+    ck_assert_int_eq(drnn_params_alloc(w, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new(s, &cfg, DRNN_MAX_NAME_LEN, NULL), DRNN_OK);
+    drnn_params_zero(w);
+    drnn_rng rng;
+    drnn_rng_seed(&rng, seed);
+    for (int k = 0; k < V; k++) {
+        w->layer[0].W_x[k * V + k] = 20;
+        int sure = (int)(drnn_rng_next(&rng) % V);
+        for (int v = 0; v < V; v++)
+            w->W_y[v * V + k] = v == sure ? 0 : (drnn_real)(-40.0 * (double)(1 + drnn_rng_next(&rng) % 2));
+    }
+}
+
+/* Exact ties at the k-th best score: a partial name that scores exactly
+ * the threshold can still end as a name that ties with the k-th and ranks
+ * before it (shorter, or lower symbols), so the pruning keeps it; brute
+ * force says which names and in which order, for every k. */
+START_TEST(test_search_ties_at_the_threshold)
+{
+    int ties = 0;
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+        drnn_params w;
+        drnn_scratch *s;
+        sure_model(&w, &s, seed);
+        int n;
+        scored *all = brute_force(&w, s, NULL, 0, 1, 4, &n);
+        for (int k = 1; k <= 12 && k < n; k++) {
+            ties += all[k - 1].logprob == all[k].logprob;
+            expect_top(&w, s, NULL, 0, 1, 4, k);
+        }
+        free(all);
+        drnn_scratch_free(s);
+        drnn_params_free(&w);
+    }
+    ck_assert_msg(ties > 50, "only %d ties at the k-th best: the test would not bite", ties);
+}
+END_TEST
+
+/* After a bound stops the search, the names it completes greedily obey
+ * --novel too: exclude every other name that a bounded search printed
+ * beyond the certified ones, search again, and none of them may come back. */
+START_TEST(test_search_bound_excludes)
+{
+    drnn_params w;
+    drnn_scratch *s;
+    random_model(&w, &s, DRNN_CELL_GRU, 1, 5, 11, 1.0);
+    drnn_search_options o = {.k = 30, .min_len = 1, .max_len = 5, .max_expansions = 4};
+    drnn_search_result first, again;
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &first, NULL), DRNN_OK);
+    ck_assert(!first.exact && first.count > first.certified + 3);
+    /* The greedy names as a corpus, and its set. */
+    drnn_token tokens[30 * DRNN_MAX_NAME_LEN];
+    size_t start[31] = {0};
+    drnn_corpus greedy = {.tokens = tokens, .start = start};
+    for (int i = first.certified; i < first.count; i += 2, greedy.count++) {
+        const drnn_scored_name *nm = &first.names[i];
+        memcpy(tokens + start[greedy.count], nm->tokens, (size_t)nm->len * sizeof *tokens);
+        start[greedy.count + 1] = start[greedy.count] + (size_t)nm->len;
+    }
+    drnn_name_set *set;
+    ck_assert_int_eq(drnn_name_set_new(&set, &greedy, NULL), DRNN_OK);
+    o.exclude = set;
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &again, NULL), DRNN_OK);
+    ck_assert_msg(!again.exact && again.count > again.certified, "exact %d count %d certified %d (first %d %d)", again.exact, again.count, again.certified, first.count, first.certified);
+    for (int i = 0; i < again.count; i++)
+        ck_assert_msg(!drnn_name_set_contains(set, again.names[i].tokens, again.names[i].len),
+                      "name %d of %d is excluded", i, again.count);
+    drnn_search_result_free(&first);
+    drnn_search_result_free(&again);
+    drnn_name_set_free(set);
+    drnn_scratch_free(s);
+    drnn_params_free(&w);
+}
+END_TEST
+
 /* The most likely symbol at every step, computed here from the logits. */
 static int greedy(const drnn_params *w, drnn_token *out, int max_len)
 {
@@ -614,6 +698,8 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_search_excludes);
     tcase_add_test(tc, test_search_tie_order);
     tcase_add_test(tc, test_search_bound);
+    tcase_add_test(tc, test_search_ties_at_the_threshold);
+    tcase_add_test(tc, test_search_bound_excludes);
     tcase_add_test(tc, test_greedy_three_ways);
     tcase_add_test(tc, test_top_k);
     tcase_add_test(tc, test_top_k_large_vocab);
