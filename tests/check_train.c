@@ -766,6 +766,33 @@ START_TEST(test_checkpoint_damage_rejected)
 }
 END_TEST
 
+/* A file with one bit of a weight flipped (a value still finite, that would
+ * decode) is refused by the file loader for its checksum, as a damaged
+ * file, not loaded: the loader checks what the in-memory tests check. */
+START_TEST(test_checkpoint_file_crc_checked)
+{
+    drnn_train_state st, back;
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    small_checkpoint(&st, &buf, &len, DRNN_OPT_ADAM, 4);
+    buf[len - 8] ^= 1; /* the lowest bit of the last value before the CRC */
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, buf, len, "mem", 0, &err), DRNN_OK);
+    drnn_state_free(&back);
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/flipped.ckpt", dir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(buf, 1, len, fp), len);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_ERR_CKPT_CORRUPT);
+    ck_assert_msg(strstr(err.message, "checksum") && strstr(err.message, path), "%s", err.message);
+    remove_dir(dir);
+    free(buf);
+    drnn_state_free(&st);
+}
+END_TEST
+
 static size_t file_size(const char *path)
 {
     struct stat sb;
@@ -1354,6 +1381,7 @@ static Suite *train_suite(void)
     tcase_set_timeout(ck, 300);
     tcase_add_loop_test(ck, test_checkpoint_round_trip, 0, 3);
     tcase_add_test(ck, test_checkpoint_damage_rejected);
+    tcase_add_test(ck, test_checkpoint_file_crc_checked);
     tcase_add_test(ck, test_failed_write_keeps_old);
     tcase_add_test(ck, test_dir_lock);
     tcase_add_test(ck, test_save_refuses);
