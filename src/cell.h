@@ -13,7 +13,7 @@
 #ifndef DINORNN_CELL_H
 #define DINORNN_CELL_H
 
-#include "dinornn/model.h"
+#include "dinornn/params.h"
 #include "fastmath.h"
 
 typedef struct drnn_cell_ops {

@@ -49,11 +49,6 @@ static void gru_backward(drnn_real *restrict dxproj, drnn_real *restrict dhproj,
 }
 
 const drnn_cell_ops drnn_cell_gru = {
-    .name = "gru",
-    .gates = 3,
-    .cache = 4,
-    .carry = 0,
-    .hbias = 1,
-    .forward = gru_forward,
-    .backward = gru_backward,
+    .name = "gru", .gates = 3, .cache = 4, .carry = 0, .hbias = 1,
+    .forward = gru_forward, .backward = gru_backward,
 };

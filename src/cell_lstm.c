@@ -67,12 +67,6 @@ static void lstm_init_bias(drnn_real *b, int H)
 }
 
 const drnn_cell_ops drnn_cell_lstm = {
-    .name = "lstm",
-    .gates = 4,
-    .cache = 7,
-    .carry = 1,
-    .hbias = 0,
-    .forward = lstm_forward,
-    .backward = lstm_backward,
-    .init_bias = lstm_init_bias,
+    .name = "lstm", .gates = 4, .cache = 7, .carry = 1, .hbias = 0,
+    .forward = lstm_forward, .backward = lstm_backward, .init_bias = lstm_init_bias,
 };

@@ -25,11 +25,6 @@ static void rnn_backward(drnn_real *restrict dxproj, drnn_real *restrict dhproj,
 }
 
 const drnn_cell_ops drnn_cell_rnn = {
-    .name = "rnn",
-    .gates = 1,
-    .cache = 1,
-    .carry = 0,
-    .hbias = 0,
-    .forward = rnn_forward,
-    .backward = rnn_backward,
+    .name = "rnn", .gates = 1, .cache = 1, .carry = 0, .hbias = 0,
+    .forward = rnn_forward, .backward = rnn_backward,
 };

@@ -169,7 +169,7 @@ int main(int argc, char **argv)
     double nats;
     int64_t chars;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    drnn_params model = drnn_state_model(&st, parts); /* a mixture's too */
+    drnn_model model = drnn_state_model(&st, parts); /* a mixture's too */
     if (drnn_evaluate(&model, &part, &nats, &chars, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     print_result(&o, part.count, chars, nats / (double)chars);

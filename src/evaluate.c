@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dinornn/evaluate.h"
 #include "dinornn/train.h"
 #include "evaluate.h"
 #include "internal.h"
@@ -64,15 +65,15 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
 }
 
 /* One name's loss through st, with p[V] as room for the probabilities. */
-static double name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len,
+static double name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len,
                         drnn_real *p)
 {
-    const int V = w->cfg.vocab;
+    const int V = m->cfg.vocab;
     double nats = 0;
     drnn_stepper_reset(st);
     drnn_token in = DRNN_END;
     for (int t = 0; t <= len; t++) {
-        memcpy(p, drnn_stepper_feed(st, w, in), (size_t)V * sizeof *p);
+        memcpy(p, drnn_stepper_feed(st, m, in), (size_t)V * sizeof *p);
         const drnn_token target = t < len ? name[t] : DRNN_END;
         /* The arithmetic of the training loss and of the search's scores. */
         drnn_real zmax;
@@ -83,32 +84,32 @@ static double name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token
     return nats;
 }
 
-double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len)
+double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len)
 {
-    drnn_real *p = malloc((size_t)w->cfg.vocab * sizeof *p);
+    drnn_real *p = malloc((size_t)m->cfg.vocab * sizeof *p);
     if (!p)
         return NAN;
-    double nats = name_nats(w, st, name, len, p);
+    double nats = name_nats(m, st, name, len, p);
     free(p);
     return nats;
 }
 
 /* A mixture's loss, through the stepper: name after name, in order. */
-static int evaluate_mixture(const drnn_params *w, const drnn_corpus *c, double *nats,
+static int evaluate_mixture(const drnn_model *m, const drnn_corpus *c, double *nats,
                             int64_t *chars, drnn_error *err)
 {
     drnn_stepper *st;
-    int rc = drnn_stepper_new_for(&st, w, err);
+    int rc = drnn_stepper_new(&st, m, err);
     if (rc)
         return rc;
-    drnn_real *p = malloc((size_t)w->cfg.vocab * sizeof *p); /* once, not a name at a time */
+    drnn_real *p = malloc((size_t)m->cfg.vocab * sizeof *p); /* once, not a name at a time */
     if (!p) {
         drnn_stepper_free(st);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < c->count; i++) {
         const int len = drnn_corpus_len(c, i);
-        *nats += name_nats(w, st, c->tokens + c->start[i], len, p);
+        *nats += name_nats(m, st, c->tokens + c->start[i], len, p);
         *chars += len + 1;
     }
     free(p);
@@ -116,15 +117,16 @@ static int evaluate_mixture(const drnn_params *w, const drnn_corpus *c, double *
     return drnn_ok(err);
 }
 
-int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
+int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err)
 {
     *nats = 0;
     *chars = 0;
     if (c->count == 0)
         return drnn_ok(err);
-    if (w->mixture > 1)
-        return evaluate_mixture(w, c, nats, chars, err);
+    if (m->count > 1)
+        return evaluate_mixture(m, c, nats, chars, err);
+    const drnn_params *w = &m->nets[0];
     drnn_scratch *scratch[DRNN_GRAD_SLOTS] = {NULL};
     int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
     int rc = DRNN_OK;

@@ -1,11 +1,11 @@
 /* evaluate.h: evaluation shared by drnn_evaluate and the trainer (which
  * lends its workspaces). Not installed. */
-#ifndef DINORNN_EVALUATE_H
-#define DINORNN_EVALUATE_H
+#ifndef DINORNN_SRC_EVALUATE_H
+#define DINORNN_SRC_EVALUATE_H
 
 #include <stdint.h>
 
-#include "dinornn/model.h"
+#include "dinornn/bptt.h"
 #include "dinornn/names.h"
 
 /* Summed loss of w over c and its predicted characters, in DRNN_EVAL_CHUNKS

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dinornn/model.h"
+#include "dinornn/params.h"
 
 /* mask ? a : b, for a mask of all ones or all zeros. Written with integer
  * operations because GCC threads jumps through ?: on constants, which stops

@@ -28,7 +28,7 @@
 
 #include <string.h>
 
-#include "dinornn/model.h"
+#include "dinornn/params.h"
 #include "internal.h"
 #include "kernels_ref.h"
 #include "simd.h"
@@ -221,6 +221,32 @@ static inline void drnn_gemm_xwt_simd(drnn_real *restrict Y, size_t ldy, const d
                   M, K);
 }
 
+/* acc[r][c] += b[r * ldb] * u[c * DRNN_VL ..] for r < R, c < C: one rank-1
+ * update of a register tile, the R scalars broadcast, the C vectors loaded
+ * once (and held in registers when more than one row reuses them). */
+static inline DRNN_ALWAYS_INLINE void tile_rank1(drnn_vec acc[4][4], const drnn_real *u,
+                                                 const drnn_real *b, size_t ldb, int R,
+                                                 int C)
+{
+    drnn_vec v[4];
+    for (int c = 0; c < C; c++)
+        v[c] = R > 1 ? vreg(vload(u + c * DRNN_VL)) : vload(u + c * DRNN_VL);
+    for (int r = 0; r < R; r++) {
+        const drnn_vec br = vsplat(b[(size_t)r * ldb]);
+        for (int c = 0; c < C; c++)
+            acc[r][c] = vfma(br, v[c], acc[r][c]);
+    }
+}
+
+/* Row r of the tile to x + r * ldx. */
+static inline DRNN_ALWAYS_INLINE void tile_store(drnn_real *x, size_t ldx,
+                                                 drnn_vec acc[4][4], int R, int C)
+{
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            vstore(x + (size_t)r * ldx + c * DRNN_VL, acc[r][c]);
+}
+
 /* X[t*ldx + k] += sum_i Y[t*ldy + i] W[i*K + k], the sum over i ascending.
  * One block: S steps (1 to 4) by C vectors of columns (1 or 4) from
  * column 0 of X and W (the caller offsets them), its sums in registers. */
@@ -233,20 +259,9 @@ static inline DRNN_ALWAYS_INLINE void yw_tile(drnn_real *restrict X, size_t ldx,
     for (int s = 0; s < S; s++)
         for (int c = 0; c < C; c++)
             acc[s][c] = vload(X + (size_t)s * ldx + c * DRNN_VL);
-    for (int i = 0; i < M; i++) {
-        const drnn_real *w = W + (size_t)i * K;
-        drnn_vec u[4];
-        for (int c = 0; c < C; c++)
-            u[c] = S > 1 ? vreg(vload(w + c * DRNN_VL)) : vload(w + c * DRNN_VL);
-        for (int s = 0; s < S; s++) {
-            const drnn_vec b = vsplat(Y[(size_t)s * ldy + i]);
-            for (int c = 0; c < C; c++)
-                acc[s][c] = vfma(b, u[c], acc[s][c]);
-        }
-    }
-    for (int s = 0; s < S; s++)
-        for (int c = 0; c < C; c++)
-            vstore(X + (size_t)s * ldx + c * DRNN_VL, acc[s][c]);
+    for (int i = 0; i < M; i++)
+        tile_rank1(acc, W + (size_t)i * K, Y + i, ldy, S, C);
+    tile_store(X, ldx, acc, S, C);
 }
 
 /* One step's nv vectors of columns from k0 (up to three) and nc scalar
@@ -373,20 +388,9 @@ static inline DRNN_ALWAYS_INLINE void ytx_tile(drnn_real *restrict W, const drnn
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++)
             acc[r][c] = add ? vload(w + (size_t)r * K + c * DRNN_VL) : vsplat(0);
-    for (int j = 0; j < n; j++) {
-        const drnn_real *x = X + (size_t)xrow[j] * ldx + k, *y = Y + (size_t)yrow[j] * ldy + i;
-        drnn_vec v[4];
-        for (int c = 0; c < C; c++)
-            v[c] = R > 1 ? vreg(vload(x + c * DRNN_VL)) : vload(x + c * DRNN_VL);
-        for (int r = 0; r < R; r++) {
-            const drnn_vec b = vsplat(y[r]);
-            for (int c = 0; c < C; c++)
-                acc[r][c] = vfma(b, v[c], acc[r][c]);
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (int c = 0; c < C; c++)
-            vstore(w + (size_t)r * K + c * DRNN_VL, acc[r][c]);
+    for (int j = 0; j < n; j++)
+        tile_rank1(acc, X + (size_t)xrow[j] * ldx + k, Y + (size_t)yrow[j] * ldy + i, 1, R, C);
+    tile_store(w, K, acc, R, C);
 }
 
 /* add = 0 spares the caller zeroing W first, and this loop reading it, with

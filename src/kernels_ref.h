@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "dinornn/model.h"
+#include "dinornn/params.h"
 #include "simd.h"
 
 /* Y[t*ldy + i] += sum_k X[t*ldx + k] W[i*K + k], k ascending. */

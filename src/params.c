@@ -1,6 +1,6 @@
 /* params.c: a model's configuration, the layout of its parameters in one
  * flat buffer (views into it per layer), allocation and initialisation
- * (see model.h and docs/model.md, "Parameter layout"). */
+ * (see params.h and docs/model.md, "Parameter layout"). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +44,6 @@ void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
     size_t GH = (size_t)cell->gates * H, RH = (size_t)cell->hbias * H;
     drnn_real *at = data;
     memset(p->layer, 0, sizeof p->layer);
-    p->mixture = 0;
-    p->part = NULL;
     p->cfg = *cfg;
     p->count = drnn_param_count(cfg);
     p->data = data;

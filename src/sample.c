@@ -86,17 +86,17 @@ int drnn_sample_logits(const drnn_real *logits, int V, const drnn_sample_options
     return best; /* rounding left r just above zero */
 }
 
-int drnn_sample_name(const drnn_params *w, drnn_stepper *st, drnn_rng *rng,
+int drnn_sample_name(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
                      const drnn_sample_options *opt, const drnn_token *prefix, int prefix_len,
                      drnn_token *out)
 {
-    const int V = w->cfg.vocab;
+    const int V = m->cfg.vocab;
     drnn_stepper_reset(st);
-    const drnn_real *logits = drnn_stepper_feed(st, w, DRNN_END);
+    const drnn_real *logits = drnn_stepper_feed(st, m, DRNN_END);
     int n = 0;
     for (; n < prefix_len; n++) {
         out[n] = prefix[n];
-        logits = drnn_stepper_feed(st, w, prefix[n]);
+        logits = drnn_stepper_feed(st, m, prefix[n]);
     }
     const int min_len = opt->min_len > 1 ? opt->min_len : 1;
     while (n < opt->max_len) {
@@ -107,7 +107,7 @@ int drnn_sample_name(const drnn_params *w, drnn_stepper *st, drnn_rng *rng,
         if (v == DRNN_END)
             break;
         out[n++] = (drnn_token)v;
-        logits = drnn_stepper_feed(st, w, (drnn_token)v);
+        logits = drnn_stepper_feed(st, m, (drnn_token)v);
     }
     return n;
 }

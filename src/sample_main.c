@@ -196,17 +196,17 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     drnn_stepper *stepper;
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_params model = drnn_state_model(st, parts);
+    const drnn_model model = drnn_state_model(st, parts);
     if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err) ||
-        drnn_stepper_new_for(&stepper, &model, &err))
+        drnn_stepper_new(&stepper, &model, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < n; i++) {
         drnn_token t[DRNN_MAX_NAME_LEN];
         int len = cli_encode(prog, names[i], names[i], st, t);
         /* A plain model's through the training loss, bit for bit; a
          * mixture's through the stepper. */
-        double logprob = model.mixture > 1 ? -drnn_name_nats(&model, stepper, t, len)
-                                           : -drnn_name_loss(&model, scratch, t, len);
+        double logprob = model.count > 1 ? -drnn_name_nats(&model, stepper, t, len)
+                                         : -drnn_name_loss(&model.nets[0], scratch, t, len);
         double per_char = -logprob / (len + 1);
         char text[4 * DRNN_MAX_NAME_LEN + 1];
         drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
@@ -238,7 +238,7 @@ static void print_best(const options *o, const drnn_train_state *st, const drnn_
     drnn_search_result res;
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_params model = drnn_state_model(st, parts);
+    const drnn_model model = drnn_state_model(st, parts);
     if (drnn_search_best(&model, &so, &res, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < res.count; i++)
@@ -271,8 +271,8 @@ static void print_samples(const options *o, const drnn_train_state *st, const dr
     drnn_stepper *stepper;
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_params model = drnn_state_model(st, parts);
-    if (drnn_stepper_new_for(&stepper, &model, &err))
+    const drnn_model model = drnn_state_model(st, parts);
+    if (drnn_stepper_new(&stepper, &model, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     drnn_rng rng;
     drnn_rng_seed(&rng, o->seed);

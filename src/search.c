@@ -55,7 +55,7 @@ typedef struct entry {     /* a name in the queue: node parent + symbol */
 } entry;
 
 typedef struct search {
-    const drnn_params *w;
+    const drnn_model *m;
     const drnn_search_options *opt;
     int V;
     size_t S;              /* scalars of one saved state */
@@ -279,12 +279,12 @@ static const drnn_real *node_logits(search *s, size_t n)
     const node *nd = &s->nodes[n];
     if (nd->parent >= 0) {
         drnn_stepper_load_state(s->stepper, s->states + (size_t)nd->parent * s->S);
-        return drnn_stepper_feed(s->stepper, s->w, nd->symbol);
+        return drnn_stepper_feed(s->stepper, s->m, nd->symbol);
     }
     drnn_stepper_reset(s->stepper);
-    const drnn_real *logits = drnn_stepper_feed(s->stepper, s->w, DRNN_END);
+    const drnn_real *logits = drnn_stepper_feed(s->stepper, s->m, DRNN_END);
     for (int i = 0; i < s->opt->prefix_len; i++)
-        logits = drnn_stepper_feed(s->stepper, s->w, s->opt->prefix[i]);
+        logits = drnn_stepper_feed(s->stepper, s->m, s->opt->prefix[i]);
     return logits;
 }
 
@@ -339,7 +339,7 @@ static void add_node(search *s, node nd, const drnn_real *logits)
 static const drnn_real *step_to(search *s, const entry *e)
 {
     drnn_stepper_load_state(s->stepper, s->states + (size_t)e->parent * s->S);
-    return drnn_stepper_feed(s->stepper, s->w, (drnn_token)e->symbol);
+    return drnn_stepper_feed(s->stepper, s->m, (drnn_token)e->symbol);
 }
 
 /* Finishes entry e the greedy way (the most likely allowed symbol at each
@@ -364,7 +364,7 @@ static void complete_greedily(search *s, const entry *e, drnn_scored_name *out)
         if (best == DRNN_END)
             return;
         out->tokens[out->len++] = (drnn_token)best;
-        logits = drnn_stepper_feed(s->stepper, s->w, (drnn_token)best);
+        logits = drnn_stepper_feed(s->stepper, s->m, (drnn_token)best);
     }
 }
 
@@ -405,7 +405,7 @@ static void fill_greedily(search *s, drnn_search_result *res)
     res->count += got;
 }
 
-static int check_options(const drnn_params *w, const drnn_search_options *o, drnn_error *err)
+static int check_options(const drnn_model *m, const drnn_search_options *o, drnn_error *err)
 {
     if (o->k < 1 || o->k > DRNN_MAX_BEST)
         return drnn_fail(err, DRNN_ERR_INVALID, "asked for %d names (1 to %d)", o->k,
@@ -417,7 +417,7 @@ static int check_options(const drnn_params *w, const drnn_search_options *o, drn
         return drnn_fail(err, DRNN_ERR_INVALID, "a prefix of %d symbols with names of at most %d",
                          o->prefix_len, o->max_len);
     for (int i = 0; i < o->prefix_len; i++)
-        if (o->prefix[i] == DRNN_END || o->prefix[i] >= w->cfg.vocab)
+        if (o->prefix[i] == DRNN_END || o->prefix[i] >= m->cfg.vocab)
             return drnn_fail(err, DRNN_ERR_INVALID, "prefix symbol %d is not in the vocabulary",
                              o->prefix[i]);
     if (o->max_expansions < 0)
@@ -434,12 +434,12 @@ static void run(search *s, drnn_search_result *res)
 
     /* The root: the prefix, scored step by step from the zero state. */
     drnn_stepper_reset(s->stepper);
-    const drnn_real *logits = drnn_stepper_feed(s->stepper, s->w, DRNN_END);
+    const drnn_real *logits = drnn_stepper_feed(s->stepper, s->m, DRNN_END);
     double logprob = 0;
     for (int i = 0; i < o->prefix_len; i++) {
         child_scores(s, logits, logprob);
         logprob = s->scores[o->prefix[i]];
-        logits = drnn_stepper_feed(s->stepper, s->w, o->prefix[i]);
+        logits = drnn_stepper_feed(s->stepper, s->m, o->prefix[i]);
     }
     res->exact = reserve(s) == 0;
     res->out_of_memory = !res->exact;
@@ -481,20 +481,20 @@ static void run(search *s, drnn_search_result *res)
         fill_greedily(s, res);
 }
 
-int drnn_search_best(const drnn_params *w, const drnn_search_options *opt,
+int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
                      drnn_search_result *res, drnn_error *err)
 {
     memset(res, 0, sizeof *res);
-    int rc = check_options(w, opt, err);
+    int rc = check_options(m, opt, err);
     if (rc)
         return rc;
     search s;
     memset(&s, 0, sizeof s);
-    s.w = w;
+    s.m = m;
     s.opt = opt;
-    s.V = w->cfg.vocab;
+    s.V = m->cfg.vocab;
     s.max_bytes = opt->max_bytes ? opt->max_bytes : DRNN_SEARCH_BYTES;
-    rc = drnn_stepper_new_for(&s.stepper, w, err);
+    rc = drnn_stepper_new(&s.stepper, m, err);
     if (rc)
         return rc;
     s.S = drnn_stepper_state_size(s.stepper);

@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-#include "dinornn/model.h"
+#include "dinornn/params.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define DRNN_X86 1

@@ -1,6 +1,7 @@
 /* stepper.c: generation, one symbol at a time: the stepper carries each
  * layer's state from one input to the next and gives the next symbol's
- * logits (model.h); the sampler and the search run on it. */
+ * logits, of one network or of a mixture (stepper.h); the sampler and the
+ * search run on it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,53 +10,42 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* One model's state: each layer's last step, the step being computed, and
- * its logits. */
-typedef struct part_state {
+/* One network's state: each layer's last step, the step being computed,
+ * and its logits. */
+typedef struct net_state {
     drnn_real *cache[DRNN_MAX_LAYERS];  /* [C*H] each layer's last step */
     drnn_real *next;                    /* [C*H] the step being computed */
     drnn_real *logits;                  /* [V] */
-} part_state;
+} net_state;
 
 /* The generation-time twin of forward(): one step through every layer, of
- * one model or of each part of a mixture. */
+ * one network or of each network of a mixture. */
 struct drnn_stepper {
     drnn_config cfg;
     const drnn_cell_ops *cell;
-    int parts;                          /* 1, or the parts of a mixture */
-    part_state p[DRNN_MAX_MEMBERS];
+    int nets;                           /* 1, or the networks of a mixture */
+    net_state p[DRNN_MAX_MEMBERS];
     drnn_real *xproj, *hproj;           /* [G*H] scratch */
     drnn_real *logits;                  /* [V] what feed returns */
     size_t size;                        /* scalars in block */
     drnn_real *block;
 };
 
-drnn_params drnn_mixture_of(const drnn_params *parts, int n)
-{
-    if (n <= 1)
-        return parts[0];
-    drnn_params mix;
-    memset(&mix, 0, sizeof mix);
-    mix.cfg = parts[0].cfg;
-    mix.mixture = n;
-    mix.part = parts;
-    return mix;
-}
-
-static int stepper_new_parts(drnn_stepper **out, const drnn_config *cfg, int parts,
-                             drnn_error *err)
+int drnn_stepper_new(drnn_stepper **out, const drnn_model *m, drnn_error *err)
 {
     *out = NULL;
+    const drnn_config *cfg = &m->cfg;
+    const int nets = m->count;
     int rc = drnn_config_check(cfg, err);
     if (rc)
         return rc;
-    if (parts < 1 || parts > DRNN_MAX_MEMBERS)
-        return drnn_fail(err, DRNN_ERR_INVALID, "a mixture of %d models is outside 1..%d", parts,
+    if (nets < 1 || nets > DRNN_MAX_MEMBERS)
+        return drnn_fail(err, DRNN_ERR_INVALID, "a mixture of %d models is outside 1..%d", nets,
                          DRNN_MAX_MEMBERS);
     const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
     size_t H = (size_t)cfg->hidden, GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
-    size_t V = (size_t)cfg->vocab, per_part = ((size_t)cfg->layers + 1) * CH + V;
-    size_t n = (size_t)parts * per_part + 2 * GH + (parts > 1 ? V : 0);
+    size_t V = (size_t)cfg->vocab, per_net = ((size_t)cfg->layers + 1) * CH + V;
+    size_t n = (size_t)nets * per_net + 2 * GH + (nets > 1 ? V : 0);
     drnn_stepper *st = calloc(1, sizeof *st);
     drnn_real *block = drnn_zalloc_aligned(n * sizeof *block);
     if (!st || !block) {
@@ -64,11 +54,11 @@ static int stepper_new_parts(drnn_stepper **out, const drnn_config *cfg, int par
     }
     st->cfg = *cfg;
     st->cell = cell;
-    st->parts = parts;
+    st->nets = nets;
     st->block = block;
     st->size = n;
     drnn_real *at = block;
-    for (int k = 0; k < parts; k++) {
+    for (int k = 0; k < nets; k++) {
         for (int l = 0; l < cfg->layers; l++)
             st->p[k].cache[l] = at, at += CH;
         st->p[k].next = at, at += CH;
@@ -76,19 +66,9 @@ static int stepper_new_parts(drnn_stepper **out, const drnn_config *cfg, int par
     }
     st->xproj = at, at += GH;
     st->hproj = at, at += GH;
-    st->logits = parts > 1 ? at : st->p[0].logits;
+    st->logits = nets > 1 ? at : st->p[0].logits;
     *out = st;
     return drnn_ok(err);
-}
-
-int drnn_stepper_new(drnn_stepper **out, const drnn_config *cfg, drnn_error *err)
-{
-    return stepper_new_parts(out, cfg, 1, err);
-}
-
-int drnn_stepper_new_for(drnn_stepper **out, const drnn_params *w, drnn_error *err)
-{
-    return stepper_new_parts(out, &w->cfg, w->mixture > 1 ? w->mixture : 1, err);
 }
 
 void drnn_stepper_free(drnn_stepper *st)
@@ -108,15 +88,15 @@ void drnn_stepper_copy(drnn_stepper *dst, const drnn_stepper *src)
 {
     /* feed() swaps the cache pointers, so copy where they point as well. */
     memcpy(dst->block, src->block, src->size * sizeof *src->block);
-    for (int k = 0; k < src->parts; k++) {
+    for (int k = 0; k < src->nets; k++) {
         for (int l = 0; l < src->cfg.layers; l++)
             dst->p[k].cache[l] = dst->block + (src->p[k].cache[l] - src->block);
         dst->p[k].next = dst->block + (src->p[k].next - src->block);
     }
 }
 
-/* One model's step: every layer, then its logits. */
-static void feed_part(drnn_stepper *st, part_state *ps, const drnn_params *w, drnn_token in)
+/* One network's step: every layer, then its logits. */
+static void feed_net(drnn_stepper *st, net_state *ps, const drnn_params *w, drnn_token in)
 {
     const drnn_cell_ops *cell = st->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
@@ -151,29 +131,30 @@ static double log_sum_exp(const drnn_real *z, int V)
     return m + log(s);
 }
 
-const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_params *w, drnn_token in)
+const drnn_real *drnn_stepper_feed(drnn_stepper *st, const drnn_model *m, drnn_token in)
 {
-    if (st->parts == 1) {
-        feed_part(st, &st->p[0], w, in);
+    if (st->nets == 1) {
+        feed_net(st, &st->p[0], &m->nets[0], in);
         return st->logits;
     }
-    /* The mixture's log-probabilities: log((1/K) sum_k p_k[v]), each part's
-     * log p_k[v] = z_k[v] - lse(z_k), summed in double in part order. */
-    const int V = w->cfg.vocab, K = st->parts;
+    /* The mixture's log-probabilities: log((1/K) sum_k p_k[v]), each
+     * network's log p_k[v] = z_k[v] - lse(z_k), summed in double in network
+     * order. */
+    const int V = m->cfg.vocab, K = st->nets;
     double lse[DRNN_MAX_MEMBERS];
     for (int k = 0; k < K; k++) {
-        feed_part(st, &st->p[k], &w->part[k], in);
+        feed_net(st, &st->p[k], &m->nets[k], in);
         lse[k] = log_sum_exp(st->p[k].logits, V);
     }
     for (int v = 0; v < V; v++) {
-        double lp[DRNN_MAX_MEMBERS], m = -HUGE_VAL, s = 0;
+        double lp[DRNN_MAX_MEMBERS], top = -HUGE_VAL, s = 0;
         for (int k = 0; k < K; k++) {
             lp[k] = (double)st->p[k].logits[v] - lse[k];
-            m = lp[k] > m ? lp[k] : m;
+            top = lp[k] > top ? lp[k] : top;
         }
         for (int k = 0; k < K; k++)
-            s += exp(lp[k] - m);
-        st->logits[v] = (drnn_real)(m + log(s / K));
+            s += exp(lp[k] - top);
+        st->logits[v] = (drnn_real)(top + log(s / K));
     }
     return st->logits;
 }
@@ -192,13 +173,13 @@ static size_t carried(const drnn_stepper *st)
 
 size_t drnn_stepper_state_size(const drnn_stepper *st)
 {
-    return (size_t)st->parts * (size_t)st->cfg.layers * carried(st);
+    return (size_t)st->nets * (size_t)st->cfg.layers * carried(st);
 }
 
 void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state)
 {
     size_t n = carried(st);
-    for (int k = 0; k < st->parts; k++)
+    for (int k = 0; k < st->nets; k++)
         for (int l = 0; l < st->cfg.layers; l++, state += n)
             memcpy(state, st->p[k].cache[l], n * sizeof *state);
 }
@@ -206,7 +187,7 @@ void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state)
 void drnn_stepper_load_state(drnn_stepper *st, const drnn_real *state)
 {
     size_t n = carried(st);
-    for (int k = 0; k < st->parts; k++)
+    for (int k = 0; k < st->nets; k++)
         for (int l = 0; l < st->cfg.layers; l++, state += n)
             memcpy(st->p[k].cache[l], state, n * sizeof *state);
 }

@@ -437,7 +437,8 @@ static void print_samples(const drnn_train_state *st, const drnn_corpus *train, 
 {
     drnn_stepper *stepper;
     drnn_error err;
-    if (count <= 0 || drnn_stepper_new(&stepper, &st->hp.model, &err))
+    const drnn_model current = drnn_model_of(&st->weights, 1); /* the member in training */
+    if (count <= 0 || drnn_stepper_new(&stepper, &current, &err))
         return;
     drnn_rng rng;
     drnn_rng_seed(&rng, st->hp.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)st->epoch);
@@ -447,7 +448,7 @@ static void print_samples(const drnn_train_state *st, const drnn_corpus *train, 
     int novel = 0;
     printf("  samples:");
     for (int i = 0; i < count; i++) {
-        int n = drnn_sample_name(&st->weights, stepper, &rng, &sopt, NULL, 0, tokens);
+        int n = drnn_sample_name(&current, stepper, &rng, &sopt, NULL, 0, tokens);
         int copy = drnn_corpus_contains(train, tokens, n);
         novel += !copy;
         drnn_vocab_decode(&st->vocab, tokens, n, !st->hp.keep_case, text, sizeof text);
@@ -893,11 +894,11 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
 static double model_loss(run *r, int *parts)
 {
     drnn_params part[DRNN_MAX_MEMBERS];
-    drnn_params model = drnn_state_model(&r->st, part);
+    drnn_model model = drnn_state_model(&r->st, part);
     *parts = 1;
     /* One model: the first member's best, whose score is known (and whose
      * evaluation would take workspaces for a batch of names). */
-    if (model.mixture <= 1)
+    if (model.count <= 1)
         return r->st.best_val_loss;
     const drnn_corpus *c = r->val.count ? &r->val : &r->train;
     double nats;
@@ -905,7 +906,7 @@ static double model_loss(run *r, int *parts)
     drnn_error err;
     if (drnn_evaluate(&model, c, &nats, &chars, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    *parts = model.mixture;
+    *parts = model.count;
     return chars ? nats / (double)chars : NAN;
 }
 

@@ -51,15 +51,15 @@ void drnn_state_next_member(drnn_train_state *st)
         start_member(st, st->member + 1);
 }
 
-drnn_params drnn_state_model(const drnn_train_state *st, drnn_params *parts)
+drnn_model drnn_state_model(const drnn_train_state *st, drnn_params *parts)
 {
     int n = st->member + (st->best_epoch >= 0);
     if (st->hp.members <= 1 || !st->member_best || n == 0)
-        return st->weights;
+        return drnn_model_of(&st->weights, 1);
     for (int k = 0; k < n; k++)
         drnn_params_bind(&parts[k], &st->hp.model,
                          st->member_best + (size_t)k * st->weights.count);
-    return drnn_mixture_of(parts, n);
+    return drnn_model_of(parts, n);
 }
 
 static int moments_needed(drnn_optimizer o, int which)

@@ -33,8 +33,12 @@ int main(int argc, char **argv)
     drnn_search_options so = {.k = 5, .prefix = prefix.tokens,
                               .prefix_len = drnn_corpus_len(&prefix, 0), .min_len = 1,
                               .max_len = 32};
+    /* The model the checkpoint stands for: one network, or the mixture of
+     * its members. */
+    drnn_params members[DRNN_MAX_MEMBERS];
+    const drnn_model model = drnn_state_model(&st, members);
     drnn_search_result best;
-    if (drnn_search_best(&st.weights, &so, &best, &err)) {
+    if (drnn_search_best(&model, &so, &best, &err)) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }

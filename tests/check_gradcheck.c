@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dinornn/model.h"
+#include "dinornn/bptt.h"
+#include "dinornn/stepper.h"
 #include "check_run.h"
 
 _Static_assert(sizeof(drnn_real) == sizeof(double), "this test must be built with DRNN_REAL=double");

@@ -12,6 +12,10 @@
 #include "dinornn/dinornn.h"
 #include "check_run.h"
 
+/* One network as the model that the stepper, sampling, the search and
+ * evaluation take (a pointer to a value that lives in the calling block). */
+#define NET(w) (&(const drnn_model){.cfg = (w)->cfg, .count = 1, .nets = (w)})
+
 /* A random 2-layer model over END + 3 symbols, with logits spread enough
  * that names differ clearly in probability. */
 static void tiny_model(drnn_params *w, drnn_scratch **s, int vocab)
@@ -81,7 +85,7 @@ static void expect_top(const drnn_params *w, drnn_scratch *s, const drnn_token *
     drnn_search_options o = {.k = k, .prefix = prefix, .prefix_len = plen,
                              .min_len = min_len, .max_len = max_len};
     drnn_search_result res;
-    ck_assert_int_eq(drnn_search_best(w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_search_best(NET(w), &o, &res, NULL), DRNN_OK);
     ck_assert(res.exact);
     ck_assert_int_eq(res.count, k < n ? k : n);
     ck_assert_int_eq(res.certified, res.count);
@@ -197,13 +201,13 @@ START_TEST(test_search_tie_order)
     ck_assert(drnn_name_loss(&w, s, &a, 1) == drnn_name_loss(&w, s, &b, 1));
     drnn_search_options o = {.k = 2, .min_len = 1, .max_len = 1};
     drnn_search_result res;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_OK);
     ck_assert_int_eq(res.count, 2);
     ck_assert_msg(res.names[0].tokens[0] == a && res.names[1].tokens[0] == b,
                   "tie order: %d then %d", res.names[0].tokens[0], res.names[1].tokens[0]);
     drnn_search_result_free(&res);
     o.k = 1;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_OK);
     ck_assert(res.count == 1 && res.names[0].tokens[0] == a);
     drnn_search_result_free(&res);
     expect_top(&w, s, NULL, 0, 1, 3, 20);
@@ -245,7 +249,7 @@ START_TEST(test_search_excludes)
 
     drnn_search_options o = {.k = 6, .min_len = 1, .max_len = 4, .exclude = set};
     drnn_search_result res;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_OK);
     ck_assert(res.exact);
     static const int kept[] = {1, 4, 5, 6, 8, 9};
     for (int i = 0; i < 6; i++) {
@@ -274,7 +278,7 @@ START_TEST(test_search_bound)
     scored *all = brute_force(&w, s, NULL, 0, 1, 5, &n);
     drnn_search_options o = {.k = 50, .min_len = 1, .max_len = 5, .max_expansions = 10};
     drnn_search_result res;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_OK);
     ck_assert(!res.exact);
     ck_assert_int_eq(res.expanded, 10);
     ck_assert(res.certified < 50);
@@ -292,18 +296,102 @@ START_TEST(test_search_bound)
     /* A memory bound too small for the root's children stops it at once. */
     o.max_expansions = 0;
     o.max_bytes = 64;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_OK);
     ck_assert(!res.exact);
     ck_assert_int_eq(res.certified, 0);
     drnn_search_result_free(&res);
     /* Bad requests. */
     o.max_bytes = 0;
     o.k = 0;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_ERR_INVALID);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_ERR_INVALID);
     o.k = 5;
     o.min_len = 6;
-    ck_assert_int_eq(drnn_search_best(&w, &o, &res, NULL), DRNN_ERR_INVALID);
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &res, NULL), DRNN_ERR_INVALID);
     free(all);
+    drnn_scratch_free(s);
+    drnn_params_free(&w);
+}
+END_TEST
+
+/* A model whose every step is sure of one symbol (its score 0 to the last
+ * bit: the others' probabilities vanish beside 1 in double) and puts the
+ * others 40 or 80 nats below: names tie exactly, by the hundred, and often
+ * with the k-th best. Input k lights unit k; each unit's logits are drawn
+ * from seed. */
+static void sure_model(drnn_params *w, drnn_scratch **s, uint64_t seed)
+{
+    enum { V = 4 };
+    drnn_config cfg = {.vocab = V, .hidden = V, .layers = 1, .cell = DRNN_CELL_RNN};
+    ck_assert_int_eq(drnn_params_alloc(w, &cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_scratch_new(s, &cfg, DRNN_MAX_NAME_LEN, NULL), DRNN_OK);
+    drnn_params_zero(w);
+    drnn_rng rng;
+    drnn_rng_seed(&rng, seed);
+    for (int k = 0; k < V; k++) {
+        w->layer[0].W_x[k * V + k] = 20;
+        int sure = (int)(drnn_rng_next(&rng) % V);
+        for (int v = 0; v < V; v++)
+            w->W_y[v * V + k] = v == sure ? 0 : (drnn_real)(-40.0 * (double)(1 + drnn_rng_next(&rng) % 2));
+    }
+}
+
+/* Exact ties at the k-th best score: a partial name that scores exactly
+ * the threshold can still end as a name that ties with the k-th and ranks
+ * before it (shorter, or lower symbols), so the pruning keeps it; brute
+ * force says which names and in which order, for every k. */
+START_TEST(test_search_ties_at_the_threshold)
+{
+    int ties = 0;
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+        drnn_params w;
+        drnn_scratch *s;
+        sure_model(&w, &s, seed);
+        int n;
+        scored *all = brute_force(&w, s, NULL, 0, 1, 4, &n);
+        for (int k = 1; k <= 12 && k < n; k++) {
+            ties += all[k - 1].logprob == all[k].logprob;
+            expect_top(&w, s, NULL, 0, 1, 4, k);
+        }
+        free(all);
+        drnn_scratch_free(s);
+        drnn_params_free(&w);
+    }
+    ck_assert_msg(ties > 50, "only %d ties at the k-th best: the test would not bite", ties);
+}
+END_TEST
+
+/* After a bound stops the search, the names it completes greedily obey
+ * --novel too: exclude every other name that a bounded search printed
+ * beyond the certified ones, search again, and none of them may come back. */
+START_TEST(test_search_bound_excludes)
+{
+    drnn_params w;
+    drnn_scratch *s;
+    random_model(&w, &s, DRNN_CELL_GRU, 1, 5, 11, 1.0);
+    drnn_search_options o = {.k = 30, .min_len = 1, .max_len = 5, .max_expansions = 4};
+    drnn_search_result first, again;
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &first, NULL), DRNN_OK);
+    ck_assert(!first.exact && first.count > first.certified + 3);
+    /* The greedy names as a corpus, and its set. */
+    drnn_token tokens[30 * DRNN_MAX_NAME_LEN];
+    size_t start[31] = {0};
+    drnn_corpus greedy = {.tokens = tokens, .start = start};
+    for (int i = first.certified; i < first.count; i += 2, greedy.count++) {
+        const drnn_scored_name *nm = &first.names[i];
+        memcpy(tokens + start[greedy.count], nm->tokens, (size_t)nm->len * sizeof *tokens);
+        start[greedy.count + 1] = start[greedy.count] + (size_t)nm->len;
+    }
+    drnn_name_set *set;
+    ck_assert_int_eq(drnn_name_set_new(&set, &greedy, NULL), DRNN_OK);
+    o.exclude = set;
+    ck_assert_int_eq(drnn_search_best(NET(&w), &o, &again, NULL), DRNN_OK);
+    ck_assert_msg(!again.exact && again.count > again.certified, "exact %d count %d certified %d (first %d %d)", again.exact, again.count, again.certified, first.count, first.certified);
+    for (int i = 0; i < again.count; i++)
+        ck_assert_msg(!drnn_name_set_contains(set, again.names[i].tokens, again.names[i].len),
+                      "name %d of %d is excluded", i, again.count);
+    drnn_search_result_free(&first);
+    drnn_search_result_free(&again);
+    drnn_name_set_free(set);
     drnn_scratch_free(s);
     drnn_params_free(&w);
 }
@@ -313,9 +401,9 @@ END_TEST
 static int greedy(const drnn_params *w, drnn_token *out, int max_len)
 {
     drnn_stepper *st;
-    ck_assert_int_eq(drnn_stepper_new(&st, &w->cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_stepper_new(&st, NET(w), NULL), DRNN_OK);
     drnn_stepper_reset(st);
-    const drnn_real *z = drnn_stepper_feed(st, w, DRNN_END);
+    const drnn_real *z = drnn_stepper_feed(st, NET(w), DRNN_END);
     int n = 0;
     while (n < max_len) {
         int best = n == 0 ? 1 : 0; /* no END before the first symbol */
@@ -325,7 +413,7 @@ static int greedy(const drnn_params *w, drnn_token *out, int max_len)
         if (best == DRNN_END)
             break;
         out[n++] = (drnn_token)best;
-        z = drnn_stepper_feed(st, w, (drnn_token)best);
+        z = drnn_stepper_feed(st, NET(w), (drnn_token)best);
     }
     drnn_stepper_free(st);
     return n;
@@ -337,7 +425,7 @@ START_TEST(test_greedy_three_ways)
     drnn_scratch *s;
     tiny_model(&w, &s, 12);
     drnn_stepper *st;
-    ck_assert_int_eq(drnn_stepper_new(&st, &w.cfg, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_stepper_new(&st, NET(&w), NULL), DRNN_OK);
     drnn_token g[20], t[20];
     int gn = greedy(&w, g, 20);
     drnn_rng rng;
@@ -347,18 +435,18 @@ START_TEST(test_greedy_three_ways)
     drnn_sample_options cold = {.temperature = 0.001, .top_k = 0, .max_len = 20};
     drnn_sample_options warm = {.temperature = 1, .top_k = 0, .max_len = 20};
     for (int i = 0; i < 20; i++) {
-        int n = drnn_sample_name(&w, st, &rng, &t0, NULL, 0, t);
+        int n = drnn_sample_name(NET(&w), st, &rng, &t0, NULL, 0, t);
         ck_assert(n == gn && memcmp(t, g, (size_t)n * sizeof *t) == 0);
-        n = drnn_sample_name(&w, st, &rng, &k1, NULL, 0, t);
+        n = drnn_sample_name(NET(&w), st, &rng, &k1, NULL, 0, t);
         ck_assert(n == gn && memcmp(t, g, (size_t)n * sizeof *t) == 0);
-        n = drnn_sample_name(&w, st, &rng, &cold, NULL, 0, t);
+        n = drnn_sample_name(NET(&w), st, &rng, &cold, NULL, 0, t);
         ck_assert_msg(n == gn && memcmp(t, g, (size_t)n * sizeof *t) == 0,
                       "temperature 0.001 strayed from greedy decoding");
     }
     /* At temperature 1 the draws do differ from greedy: the test can fail. */
     int differ = 0;
     for (int i = 0; i < 20; i++) {
-        int n = drnn_sample_name(&w, st, &rng, &warm, NULL, 0, t);
+        int n = drnn_sample_name(NET(&w), st, &rng, &warm, NULL, 0, t);
         differ += n != gn || memcmp(t, g, (size_t)n * sizeof *t) != 0;
     }
     ck_assert(differ > 5);
@@ -486,7 +574,7 @@ START_TEST(test_evaluate_threads)
 #else
         (void)threads;
 #endif
-        ck_assert_int_eq(drnn_evaluate(&w, &c, &nats, &chars, NULL), DRNN_OK);
+        ck_assert_int_eq(drnn_evaluate(NET(&w), &c, &nats, &chars, NULL), DRNN_OK);
         ck_assert_int_eq(chars, (int64_t)start[60] + 60);
         ck_assert_double_eq_tol(nats, ref, 1e-9 * ref);
         if (k == 0)
@@ -506,13 +594,13 @@ START_TEST(test_mixture_stepper)
     drnn_scratch *s[3];
     for (int k = 0; k < 3; k++)
         random_model(&part[k], &s[k], DRNN_CELL_GRU, 2, 5, 500 + (uint64_t)k, 2.0);
-    const drnn_params mix = drnn_mixture_of(part, 3);
-    ck_assert_int_eq(mix.mixture, 3);
+    const drnn_model mix = drnn_model_of(part, 3);
+    ck_assert_int_eq(mix.count, 3);
     drnn_stepper *m, *one[3], *copy;
-    ck_assert_int_eq(drnn_stepper_new_for(&m, &mix, NULL), DRNN_OK);
-    ck_assert_int_eq(drnn_stepper_new_for(&copy, &mix, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_stepper_new(&m, &mix, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_stepper_new(&copy, &mix, NULL), DRNN_OK);
     for (int k = 0; k < 3; k++)
-        ck_assert_int_eq(drnn_stepper_new_for(&one[k], &part[k], NULL), DRNN_OK);
+        ck_assert_int_eq(drnn_stepper_new(&one[k], NET(&part[k]), NULL), DRNN_OK);
     ck_assert_uint_eq(drnn_stepper_state_size(m), 3 * drnn_stepper_state_size(one[0]));
     const drnn_token seq[] = {DRNN_END, 2, 1, 4, 3};
     drnn_real saved[256];
@@ -523,7 +611,7 @@ START_TEST(test_mixture_stepper)
         const drnn_real *z = drnn_stepper_feed(m, &mix, seq[t]);
         double p[5] = {0};
         for (int k = 0; k < 3; k++) {
-            const drnn_real *zk = drnn_stepper_feed(one[k], &part[k], seq[t]);
+            const drnn_real *zk = drnn_stepper_feed(one[k], NET(&part[k]), seq[t]);
             double mx = zk[0], sum = 0;
             for (int v = 1; v < 5; v++)
                 mx = zk[v] > mx ? zk[v] : mx;
@@ -564,9 +652,9 @@ START_TEST(test_search_mixture_brute_force)
     drnn_scratch *s[2];
     random_model(&part[0], &s[0], DRNN_CELL_LSTM, 2, 4, 601, 2.5);
     random_model(&part[1], &s[1], DRNN_CELL_LSTM, 2, 4, 602, 2.5);
-    const drnn_params mix = drnn_mixture_of(part, 2);
+    const drnn_model mix = drnn_model_of(part, 2);
     drnn_stepper *st;
-    ck_assert_int_eq(drnn_stepper_new_for(&st, &mix, NULL), DRNN_OK);
+    ck_assert_int_eq(drnn_stepper_new(&st, &mix, NULL), DRNN_OK);
     /* Every name of 1..5 symbols over 3 symbols: 363. */
     scored all[400];
     int n = 0;
@@ -610,6 +698,8 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_search_excludes);
     tcase_add_test(tc, test_search_tie_order);
     tcase_add_test(tc, test_search_bound);
+    tcase_add_test(tc, test_search_ties_at_the_threshold);
+    tcase_add_test(tc, test_search_bound_excludes);
     tcase_add_test(tc, test_greedy_three_ways);
     tcase_add_test(tc, test_top_k);
     tcase_add_test(tc, test_top_k_large_vocab);

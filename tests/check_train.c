@@ -214,12 +214,12 @@ START_TEST(test_huge_thread_count)
     set_threads(1);
     new_state(&ref, &hp, &f);
     train_to(&ref, &f, 1);
-    ck_assert_int_eq(drnn_evaluate(&ref.weights, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
     set_threads(70000);
     new_state(&st, &hp, &f);
     train_to(&st, &f, 1);
     ck_assert_msg(same_state(&ref, &st), "70000 threads trained other weights than 1");
-    ck_assert_int_eq(drnn_evaluate(&st.weights, &f.val, &nats, &chars, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
     ck_assert(nats == nats_ref && chars == chars_ref);
     drnn_state_free(&st);
     drnn_state_free(&ref);
@@ -299,12 +299,12 @@ START_TEST(test_members_resume_bit_identical)
         ck_assert(memcmp(ref.member_best + 2 * P, ref.weights.data, P * sizeof(drnn_real)) == 0);
     /* The model is the mixture of all three. */
     drnn_params parts[DRNN_MAX_MEMBERS];
-    drnn_params model = drnn_state_model(&ref, parts);
-    ck_assert_int_eq(model.mixture, 3);
+    drnn_model model = drnn_state_model(&ref, parts);
+    ck_assert_int_eq(model.count, 3);
     double nats, one;
     int64_t chars, chars1;
     ck_assert_int_eq(drnn_evaluate(&model, &f.val, &nats, &chars, &err), DRNN_OK);
-    ck_assert_int_eq(drnn_evaluate(&parts[0], &f.val, &one, &chars1, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){parts[0].cfg, 1, &parts[0]}, &f.val, &one, &chars1, &err), DRNN_OK);
     ck_assert_int_eq(chars, chars1);
     ck_assert(isfinite(nats) && nats != one);
 
@@ -761,6 +761,33 @@ START_TEST(test_checkpoint_damage_rejected)
     ck_assert_int_eq(drnn_checkpoint_decode(&back, copy, len, "overflow", 1, &err), DRNN_ERR_CKPT_CORRUPT);
     remove_dir(dir);
     free(copy);
+    free(buf);
+    drnn_state_free(&st);
+}
+END_TEST
+
+/* A file with one bit of a weight flipped (a value still finite, that would
+ * decode) is refused by the file loader for its checksum, as a damaged
+ * file, not loaded: the loader checks what the in-memory tests check. */
+START_TEST(test_checkpoint_file_crc_checked)
+{
+    drnn_train_state st, back;
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    small_checkpoint(&st, &buf, &len, DRNN_OPT_ADAM, 4);
+    buf[len - 8] ^= 1; /* the lowest bit of the last value before the CRC */
+    ck_assert_int_eq(drnn_checkpoint_decode(&back, buf, len, "mem", 0, &err), DRNN_OK);
+    drnn_state_free(&back);
+    char *dir = temp_dir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/flipped.ckpt", dir);
+    FILE *fp = fopen(path, "wb");
+    ck_assert_uint_eq(fwrite(buf, 1, len, fp), len);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_int_eq(drnn_checkpoint_load(&back, path, &err), DRNN_ERR_CKPT_CORRUPT);
+    ck_assert_msg(strstr(err.message, "checksum") && strstr(err.message, path), "%s", err.message);
+    remove_dir(dir);
     free(buf);
     drnn_state_free(&st);
 }
@@ -1354,6 +1381,7 @@ static Suite *train_suite(void)
     tcase_set_timeout(ck, 300);
     tcase_add_loop_test(ck, test_checkpoint_round_trip, 0, 3);
     tcase_add_test(ck, test_checkpoint_damage_rejected);
+    tcase_add_test(ck, test_checkpoint_file_crc_checked);
     tcase_add_test(ck, test_failed_write_keeps_old);
     tcase_add_test(ck, test_dir_lock);
     tcase_add_test(ck, test_save_refuses);

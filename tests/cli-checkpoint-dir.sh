@@ -51,7 +51,7 @@ a=$!
 "$train" --members 1 "${run[@]}" --epochs 100000 -c "$d" >"$tmp/b.out" 2>"$tmp/b.err" &
 b=$!
 loser=""
-for _ in $(seq 150); do
+for _ in $(seq 400); do
   if ! kill -0 $a 2>/dev/null; then loser=a lpid=$a won=b winner=$b; break; fi
   if ! kill -0 $b 2>/dev/null; then loser=b lpid=$b won=a winner=$a; break; fi
   sleep 0.02
@@ -64,7 +64,9 @@ if [ -z "$loser" ]; then
 else
   status=0
   wait $lpid || status=$?
-  if [ $status -eq 1 ] && [ $elapsed -lt 1000 ]; then
+  # At once, not after an epoch: well under the 8 s it may wait here, and
+  # still so on a loaded machine (1 s was passed at a load of 8 on 2 cores).
+  if [ $status -eq 1 ] && [ $elapsed -lt 3000 ]; then
     ok "the second trainer exits with status 1 after $elapsed ms"
   else
     bad "the second trainer: status $status after $elapsed ms: $(head -c 300 "$tmp/$loser.err")"

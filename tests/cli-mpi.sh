@@ -144,6 +144,19 @@ else
   bad "the resumed run differs from the one that never stopped: $(head -c 400 "$tmp/term2.out")"
 fi
 
+# children_of PID: the processes whose parent is PID, from /proc (pgrep is
+# not on a minimal system).
+children_of() {
+  local parent=$1 f line ppid child
+  for f in /proc/[0-9]*/stat; do
+    line=$(cat "$f" 2>/dev/null) || continue
+    read -r _ ppid _ <<<"${line##*) }" # after the command's name: state, ppid
+    child=${f#/proc/}
+    [ "$ppid" = "$parent" ] && echo "${child%/stat}"
+  done
+  return 0
+}
+
 # --- kill -9: the job ends non-zero, the last checkpoint loads ---
 for victim in 0 1; do
   dir=$tmp/kill$victim
@@ -156,7 +169,7 @@ for victim in 0 1; do
   rank0=$(cat "$dir/train.lock" 2>/dev/null)
   target=$rank0
   if [ "$victim" = 1 ]; then
-    target=$(pgrep -P "$pid" | grep -vx "$rank0" | head -1)
+    target=$(children_of "$pid" | grep -vx "$rank0" | head -1)
   fi
   if [ -z "$target" ]; then
     bad "kill -9 of process $victim: could not find it"

@@ -6,6 +6,7 @@
 #include "dinornn/model.h"
 #include "dinornn/names.h"
 #include "dinornn/rng.h"
+#include "dinornn/stepper.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,9 +22,9 @@ typedef struct drnn_sample_options {
 /* Feeds END and the prefix, then draws symbols until END or max_len; END is
  * not drawn before min_len symbols (at least one).
  * out (room for max_len tokens) receives prefix and continuation; returns
- * the name's length. The prefix must hold tokens of the model's vocabulary
- * other than END and be at most max_len long. */
-int drnn_sample_name(const drnn_params *w, drnn_stepper *st, drnn_rng *rng,
+ * the name's length. st is a stepper made for m. The prefix must hold tokens
+ * of the model's vocabulary other than END and be at most max_len long. */
+int drnn_sample_name(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
                      const drnn_sample_options *opt, const drnn_token *prefix, int prefix_len,
                      drnn_token *out);
 

@@ -8,6 +8,7 @@
 #include "dinornn/model.h"
 #include "dinornn/corpus.h"
 #include "dinornn/names.h"
+#include "dinornn/stepper.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +59,7 @@ typedef struct drnn_search_result {
  * from the first symbol on. When a bound stops the search, res->exact is 0
  * and the names it could not certify are completed greedily. res is valid
  * (free it with drnn_search_result_free) whenever DRNN_OK is returned. */
-int drnn_search_best(const drnn_params *w, const drnn_search_options *opt,
+int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
                      drnn_search_result *res, drnn_error *err);
 void drnn_search_result_free(drnn_search_result *res);
 

@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "dinornn/bptt.h"
+#include "dinornn/evaluate.h"
 #include "dinornn/model.h"
 #include "dinornn/hparams.h"
 #include "dinornn/names.h"
@@ -27,8 +29,6 @@ extern "C" {
  * slot is a gradient buffer, summed into the others once per mini-batch,
  * and the most threads that can work on a mini-batch at once. */
 #define DRNN_GRAD_SLOTS 8
-/* Evaluation sums a corpus in this many fixed chunks, in order. */
-#define DRNN_EVAL_CHUNKS 16
 /* The most OpenMP threads the library asks for, whatever OMP_NUM_THREADS
  * says; no parallel region asks for more threads than it has pieces of work. */
 #define DRNN_MAX_THREADS 1024
@@ -82,7 +82,7 @@ void drnn_state_next_member(drnn_train_state *st);
  * its weights for a run of one model; for a mixture, the mixture of the
  * members' best weights so far (the current member's once it has a best),
  * bound in parts[DRNN_MAX_MEMBERS]. */
-drnn_params drnn_state_model(const drnn_train_state *st, drnn_params *parts);
+drnn_model drnn_state_model(const drnn_train_state *st, drnn_params *parts);
 
 /* The learning rate of the state's current epoch, whatever the schedule. */
 double drnn_state_learning_rate(const drnn_train_state *st);
@@ -168,16 +168,6 @@ int drnn_trainer_distribute(drnn_trainer *t, const drnn_exchange *x, drnn_error 
  * or holds a name longer than the trainer's data). Uses the trainer's
  * workspaces; equal, bit for bit, to drnn_evaluate's nats / chars. */
 double drnn_trainer_evaluate(drnn_trainer *t, const drnn_corpus *c);
-
-/* Summed loss (nats) of w over a corpus and its predicted characters, for
- * any thread count the same value: the names are cut into DRNN_EVAL_CHUNKS
- * fixed chunks, each summed in order, then summed in chunk order. w may be
- * a mixture (model.h), whose names are summed one after another. */
-int drnn_evaluate(const drnn_params *w, const drnn_corpus *c, double *nats, int64_t *chars,
-                  drnn_error *err);
-/* One name's loss (nats) through st, a stepper made for w (plain or a
- * mixture): -log p of each symbol and of the end, summed in double. */
-double drnn_name_nats(const drnn_params *w, drnn_stepper *st, const drnn_token *name, int len);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,32 @@
+/* dinornn/evaluate.h: a model's loss over a corpus of names, the same for
+ * any thread count. */
+#ifndef DINORNN_EVALUATE_H
+#define DINORNN_EVALUATE_H
+
+#include <stdint.h>
+
+#include "dinornn/model.h"
+#include "dinornn/names.h"
+#include "dinornn/stepper.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Evaluation sums a corpus in this many fixed chunks, in order. */
+#define DRNN_EVAL_CHUNKS 16
+
+/* Summed loss (nats) of m over a corpus and its predicted characters, for
+ * any thread count the same value: the names are cut into DRNN_EVAL_CHUNKS
+ * fixed chunks, each summed in order, then summed in chunk order. A
+ * mixture's names are summed one after another, through the stepper. */
+int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64_t *chars,
+                  drnn_error *err);
+/* One name's loss (nats) through st, a stepper made for m: -log p of each
+ * symbol and of the end, summed in double. */
+double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
