@@ -22,11 +22,10 @@ int main(int argc, char **argv)
     }
     /* The prefix goes through the same loader as training names (UTF-8,
      * lowercased), then the model's vocabulary. */
-    drnn_names names;
     drnn_corpus prefix;
     drnn_names_options opts = {.keep_case = st.hp.keep_case};
-    if (drnn_names_parse(&names, argv[2], strlen(argv[2]), "prefix", &opts, &err) ||
-        drnn_corpus_encode(&prefix, &names, &st.vocab, 0, "prefix", &err)) {
+    if (drnn_corpus_parse_with(&prefix, &st.vocab, NULL, argv[2], strlen(argv[2]), "prefix",
+                               &opts, 0, &err)) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
@@ -50,7 +49,6 @@ int main(int argc, char **argv)
     }
     drnn_search_result_free(&best);
     drnn_corpus_free(&prefix);
-    drnn_names_free(&names);
     drnn_state_free(&st);
     return 0;
 }
