@@ -103,11 +103,11 @@ static void load_names(const options *o, const drnn_train_state *st, const char 
                     err.message, ckpt);
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
     }
-    if (o->split != SPLIT_NONE && fingerprint != st->data_fingerprint && !o->force)
-        cli_die(prog, EXIT_RUNTIME,
-                "%s holds other names than the data %s was trained on (%s): its split would "
-                "mean nothing; use --data to evaluate all of it, or --force",
-                path, ckpt, st->data_path);
+    const drnn_data_read read = {.path = path, .fingerprint = fingerprint};
+    drnn_error other; /* (err still says what the --strict refusal below is) */
+    if (o->split != SPLIT_NONE && !o->force && drnn_rundir_check_data(st, ckpt, &read, NULL, &other))
+        cli_die(prog, EXIT_RUNTIME, "%s: its split would mean nothing; use --data to evaluate "
+                "all of it, or --force", other.message);
     if (rc)
         cli_die(prog, EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
                 err.message);

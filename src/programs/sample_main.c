@@ -158,7 +158,8 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
     if (drnn_names_load(names, path, &nopt, &err))
         cli_die(prog, EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
                 err.message);
-    if (drnn_names_fingerprint(names) != st->data_fingerprint)
+    const drnn_data_read read = {.path = path, .fingerprint = drnn_names_fingerprint(names)};
+    if (drnn_rundir_check_data(st, ckpt, &read, NULL, &err))
         fprintf(stderr, "%s: warning: %s is not the data %s was trained on\n", prog, path, ckpt);
     /* Names with unknown symbols can never be generated: leaving them out is exact. */
     if (drnn_corpus_encode(known, names, &st->vocab, 1, path, &err) ||

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -312,63 +311,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Whether file (given to --resume) is in directory dir: then it is that
- * directory's own run that goes on. */
-static int in_dir(const char *file, const char *dir)
-{
-    const char *slash = strrchr(file, '/');
-    char *parent = slash ? strndup(file, slash == file ? 1 : (size_t)(slash - file)) : strdup(".");
-    if (!parent)
-        cli_die(prog, EXIT_RUNTIME, "out of memory");
-    struct stat a, b;
-    int same = stat(parent, &a) == 0 && stat(dir, &b) == 0 && a.st_dev == b.st_dev &&
-               a.st_ino == b.st_ino;
-    free(parent);
-    return same;
-}
-
-/* Which of the two checkpoints exist, as words for a message, or NULL. */
-static const char *held_checkpoints(const char *latest, const char *best)
-{
-    struct stat sb;
-    int l = lstat(latest, &sb) == 0, b = lstat(best, &sb) == 0;
-    return l && b ? "latest.ckpt and best.ckpt" : l ? "latest.ckpt" : b ? "best.ckpt" : NULL;
-}
-
-static char *join_path(const char *dir, const char *file)
-{
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (!p)
-        cli_die(prog, EXIT_RUNTIME, "out of memory");
-    snprintf(p, n, "%s/%s", dir, file);
-    return p;
-}
-
-/* Every save first: a read-only checkpoint, or a directory that takes no
- * new file, is found before an epoch is spent, not after it. */
-static void check_can_save(const char *latest, const char *best, const char *dir)
-{
-    drnn_error err;
-    if (drnn_checkpoint_replaceable(latest, &err) || drnn_checkpoint_replaceable(best, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s, or train in another --checkpoint-dir", err.message);
-    size_t n = strlen(latest) + sizeof ".tmp-XXXXXX";
-    char *probe = malloc(n);
-    if (!probe)
-        cli_die(prog, EXIT_RUNTIME, "out of memory");
-    snprintf(probe, n, "%s.tmp-XXXXXX", latest);
-    /* Named like a save's temporary file, so that a crash leaves nothing new. */
-    int fd = mkstemp(probe);
-    if (fd < 0)
-        cli_die(prog, EXIT_RUNTIME,
-                "cannot create files in the checkpoint directory %s: %s; make it writable, or "
-                "train in another --checkpoint-dir",
-                dir, strerror(errno));
-    close(fd);
-    unlink(probe);
-    free(probe);
-}
-
 /* Exits naming standard output once it fails; latest: the checkpoint just
  * saved from st, or NULL before the first save. */
 static void check_stdout(const drnn_train_state *st, const char *latest)
@@ -489,36 +431,13 @@ static void save_or_die(const drnn_train_state *st, const char *path, const char
     cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
-/* The data of the run in file moved (same names, new path): the checkpoint
- * is rewritten with the new path, so that resume, eval and --novel find it. */
-static void record_moved_data(const char *file, uint64_t fingerprint, const char *old_path,
-                              const char *new_path, const char *dir)
-{
-    drnn_train_state st;
-    drnn_error err;
-    if (drnn_checkpoint_load(&st, file, &err))
-        return; /* not there, or not of this run: nothing to correct */
-    if (st.data_fingerprint == fingerprint && strcmp(st.data_path, old_path) == 0) {
-        char *path = strdup(new_path);
-        if (!path)
-            cli_die(prog, EXIT_RUNTIME, "out of memory");
-        free(st.data_path);
-        st.data_path = path;
-        save_or_die(&st, file, dir);
-    }
-    drnn_state_free(&st);
-}
-
 /* Everything one invocation works with, for the steps of main below. */
 typedef struct run {
     options o;
     dist dist;                    /* the processes of an MPI job: process 0 saves and prints */
     int threads;
-    char *latest, *best;          /* the checkpoints in the directory */
-    const char *resume_path;      /* the checkpoint resumed from */
+    drnn_rundir dir;              /* the checkpoints, the lock, the checkpoint resumed from */
     const char *data_path;
-    const char *held;             /* another run's checkpoints, that --overwrite deletes */
-    drnn_dir_lock lock;
     drnn_train_state st;
     drnn_corpus train, val;
     uint64_t fingerprint, val_fingerprint;
@@ -530,40 +449,42 @@ typedef struct run {
     int fitted;                   /* the model's size was chosen from the data */
 } run;
 
+/* On resume: the checkpoint (process 0's, in an MPI job), with the
+ * settings the command line may change. */
+static void load_resumed(run *r)
+{
+    drnn_error err;
+    if (r->dist.rank == 0 && drnn_checkpoint_load(&r->st, r->dir.resume, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
+                err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
+                                               : "");
+    if (dist_share_state(&r->dist, &r->st, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    check_resume_options(&r->o, &r->st.hp, r->dir.resume);
+    apply_resume_options(&r->o, &r->st.hp);
+}
+
 /* The directory belongs to one run: a resumed run goes on with the one there;
- * anything else would start a new one over it. Takes its lock; on resume
- * loads the checkpoint. */
+ * anything else would start a new one over it (rundir.h decides; the
+ * messages add what this program's options can do). Takes its lock; on
+ * resume loads the checkpoint. */
 static void claim_directory(run *r)
 {
-    options *o = &r->o;
+    const options *o = &r->o;
+    drnn_rundir *dir = &r->dir;
     drnn_error err;
-    r->latest = join_path(o->checkpoint_dir, "latest.ckpt");
-    r->best = join_path(o->checkpoint_dir, "best.ckpt");
-    r->resume_path = o->resume_file ? o->resume_file : r->latest;
-    r->data_path = o->data;
-    const int own_run = o->resume && (!o->resume_file || in_dir(o->resume_file, o->checkpoint_dir));
-    if (own_run && o->overwrite)
-        cli_die(prog, EXIT_USAGE,
-                "--overwrite contradicts --resume: --resume continues the run in %s, "
-                "--overwrite would start a new one there; give one of them",
-                o->checkpoint_dir);
+    if (drnn_rundir_open(dir, o->checkpoint_dir, o->resume, o->resume_file, o->overwrite, &err))
+        cli_die(prog, err.code == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     /* In an MPI job, process 0 holds the directory and sends the others its
      * checkpoint: they need not see the same files. */
-    if (r->dist.rank == 0 &&
-        drnn_checkpoint_dir_lock(&r->lock, o->checkpoint_dir, NULL, &err))
+    if (r->dist.rank == 0 && drnn_rundir_lock(&dir->lock, dir->dir, NULL, &err))
         cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_LOCKED
                     ? "; wait for it to finish, or train in another --checkpoint-dir"
                     : "");
+    r->data_path = o->data;
     if (o->resume) {
-        if (r->dist.rank == 0 && drnn_checkpoint_load(&r->st, r->resume_path, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
-                    err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
-                                                   : "");
-        if (dist_share_state(&r->dist, &r->st, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-        check_resume_options(o, &r->st.hp, r->resume_path);
-        apply_resume_options(o, &r->st.hp);
+        load_resumed(r);
         if (!r->data_path)
             r->data_path = r->st.data_path;
     } else if (!r->data_path) {
@@ -572,55 +493,35 @@ static void claim_directory(run *r)
     }
     if (r->dist.rank != 0)
         return;
-    r->held = own_run ? NULL : held_checkpoints(r->latest, r->best);
-    if (r->held && !o->overwrite) {
+    if (drnn_rundir_claim(dir, &err)) {
         if (o->resume)
-            cli_die(prog, EXIT_USAGE,
-                    "%s holds the checkpoints of another run (%s), which resuming %s there "
-                    "would replace; give another --checkpoint-dir, or add --overwrite to "
-                    "delete them",
-                    o->checkpoint_dir, r->held, r->resume_path);
+            cli_die(prog, EXIT_USAGE, "%s; give another --checkpoint-dir, or add --overwrite to "
+                    "delete them", err.message);
         cli_die(prog, EXIT_USAGE,
-                "%s already holds the checkpoints of another run (%s); to continue that run, "
-                "add --resume; to keep it and start a new one, give another --checkpoint-dir; "
-                "to start over in %s, deleting them, add --overwrite",
-                o->checkpoint_dir, r->held, o->checkpoint_dir);
+                "%s; to continue that run, add --resume; to keep it and start a new one, give "
+                "another --checkpoint-dir; to start over in %s, deleting them, add --overwrite",
+                err.message, dir->dir);
     }
-    /* Under the lock, so that no other run's file being written is taken for a leftover. */
-    int stale = drnn_checkpoint_remove_stale(r->latest) + drnn_checkpoint_remove_stale(r->best);
-    if (stale > 0 && !o->quiet)
+    if (dir->stale > 0 && !o->quiet)
         fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
-                prog, stale, stale == 1 ? "" : "s", o->checkpoint_dir);
+                prog, dir->stale, dir->stale == 1 ? "" : "s", dir->dir);
 }
 
-/* On resume the checkpoint records the data it is now trained on, so that a
- * file moved, or switched with --force, is what later runs use. */
+/* On resume: the data must be the one trained on (or --force); the
+ * checkpoint then records the data it goes on with, so that a file moved,
+ * or switched with --force, is what later runs use. */
 static void note_data_change(run *r)
 {
-    options *o = &r->o;
-    drnn_train_state *st = &r->st;
-    r->data_switched = r->fingerprint != st->data_fingerprint;
-    r->switched = r->data_switched || r->val_fingerprint != st->val_fingerprint;
+    const options *o = &r->o;
+    drnn_error err;
+    const drnn_data_read read = {.path = r->data_path, .fingerprint = r->fingerprint,
+                                 .val_path = o->val_data, .val_fingerprint = r->val_fingerprint};
+    r->switched =
+        drnn_rundir_check_data(&r->st, r->dir.resume, &read, &r->data_switched, &err) != DRNN_OK;
     if (r->switched && !o->force)
-        cli_die(prog, EXIT_RUNTIME,
-                "%s holds other names than the data %s was trained on (%s); "
-                "use --force to continue on this data anyway",
-                r->data_switched ? r->data_path : o->val_data, r->resume_path, st->data_path);
-    char *absolute = o->data ? realpath(o->data, NULL) : NULL;
-    const char *now = absolute ? absolute : o->data;
-    if (now && strcmp(now, st->data_path) != 0) {
-        r->trained_on = st->data_path;
-        if (!(st->data_path = strdup(now)))
-            cli_die(prog, EXIT_RUNTIME, "out of memory");
-    }
-    free(absolute);
-    if (r->switched) {
-        /* Losses on other names do not compare: the best starts afresh. */
-        st->data_fingerprint = r->fingerprint;
-        st->val_fingerprint = r->val_fingerprint;
-        st->best_val_loss = HUGE_VAL;
-        st->best_epoch = -1;
-    }
+        cli_die(prog, EXIT_RUNTIME, "%s; use --force to continue on this data anyway", err.message);
+    if (drnn_rundir_adopt_data(&r->st, o->data, &read, &r->trained_on, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
 /* The names straight into tokens (no copy of them as code points), their
@@ -643,7 +544,7 @@ static void load_data(run *r, drnn_vocab *vocab)
             cli_die(prog, EXIT_RUNTIME,
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE",
-                    data_err.message, r->resume_path);
+                    data_err.message, r->dir.resume);
         cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
     }
     if (o->val_data) {
@@ -714,14 +615,13 @@ static void start_run(run *r, const drnn_vocab *vocab)
             cli_die(prog, rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     }
     if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->resume_path : r->data_path, err.message);
+        cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->dir.resume : r->data_path, err.message);
     if (dist_trainer(&r->dist, r->trainer, &err))
         cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    if (r->held) {
+    if (r->dir.held) {
         /* --overwrite: the old run goes only now that the new one can start. */
-        if ((unlink(r->latest) != 0 && errno != ENOENT) || (unlink(r->best) != 0 && errno != ENOENT))
-            cli_die(prog, EXIT_RUNTIME, "cannot delete the old checkpoints in %s: %s",
-                    o->checkpoint_dir, strerror(errno));
+        if (drnn_rundir_delete_held(&r->dir, &err))
+            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
         if (!o->quiet)
             fprintf(stderr, "%s: deleted the checkpoints of the previous run in %s (--overwrite)\n",
                     prog, o->checkpoint_dir);
@@ -750,7 +650,7 @@ static void announce(run *r)
         if (r->data_switched && r->trained_on)
             printf("training on %s, not on %s as before; ", r->data_path, r->trained_on);
         else if (r->data_switched)
-            printf("the names in %s are not those %s was trained on; ", r->data_path, r->resume_path);
+            printf("the names in %s are not those %s was trained on; ", r->data_path, r->dir.resume);
         if (r->val_fingerprint != 0 && !r->data_switched)
             printf("validating on other names (%s) than before; ", o->val_data);
         printf("the best loss so far no longer counts\n");
@@ -782,7 +682,7 @@ static void announce(run *r)
                "slots\n", r->dist.ranks, r->threads,
                st->hp.batch < st->hp.slots ? st->hp.batch : st->hp.slots);
     if (o->resume)
-        printf("resuming from %s at epoch %lld%s%s%s\n", r->resume_path, (long long)st->epoch,
+        printf("resuming from %s at epoch %lld%s%s%s\n", r->dir.resume, (long long)st->epoch,
                st->epoch_pos ? " (part way through)" : "",
                r->trained_on && !r->switched ? "; the data has moved to " : "",
                r->trained_on && !r->switched ? st->data_path : "");
@@ -807,12 +707,13 @@ static void prepare_saves(run *r)
         printf("the run stopped early at epoch %lld: no new best since epoch %lld; nothing to "
                "do (raise --patience, or give --patience 0, to train on)\n",
                (long long)st->epoch, (long long)st->best_epoch);
-    if (!last || !drnn_state_member_done(st, o->epochs))
-        check_can_save(r->latest, r->best, o->checkpoint_dir);
-    if (r->trained_on && !r->switched) {
-        record_moved_data(r->latest, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
-        record_moved_data(r->best, r->fingerprint, r->trained_on, st->data_path, o->checkpoint_dir);
-    }
+    drnn_error err;
+    if ((!last || !drnn_state_member_done(st, o->epochs)) && drnn_rundir_check_saves(&r->dir, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
+                err.code == DRNN_ERR_NOMEM ? "" : ", or train in another --checkpoint-dir");
+    if (r->trained_on && !r->switched &&
+        drnn_rundir_record_data_path(&r->dir, r->fingerprint, r->trained_on, st->data_path, &err))
+        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
 }
 
 /* One epoch, or what is left of it until a signal. On a terminal, in
@@ -867,7 +768,7 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
                rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
                share, rep->lr_decayed ? "  (learning rate lowered)" : "");
         print_samples(st, &r->train, r->o.samples);
-        check_stdout(st, r->latest);
+        check_stdout(st, r->dir.latest);
     }
     if (!r->log)
         return;
@@ -884,7 +785,7 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
                 r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
         fflush(r->log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
-                strerror(errno), r->latest, (long long)st->epoch);
+                strerror(errno), r->dir.latest, (long long)st->epoch);
 }
 
 /* The loss of the model the state stands for (a mixture: of the members'
@@ -925,7 +826,7 @@ static void report_member(run *r)
         printf("member %d/%d done: best %s loss %.4f at epoch %lld; the mixture of %d: %.4f\n",
                st->member + 1, st->hp.members, what, st->best_val_loss,
                (long long)st->best_epoch, parts, loss);
-        check_stdout(st, r->latest);
+        check_stdout(st, r->dir.latest);
     }
     char a[32], b[32];
     if (r->log && (fprintf(r->log, "{\"member\":%d,\"mixture\":%d,\"mixture_loss\":%s,\"seconds\":%s}\n",
@@ -953,7 +854,7 @@ static int train_epochs(run *r)
         double dt = now_seconds() - t0;
         const int saver = r->dist.rank == 0;
         if (saver)
-            save_or_die(st, r->latest, r->o.checkpoint_dir);
+            save_or_die(st, r->dir.latest, r->o.checkpoint_dir);
         if (!rep.finished) {
             /* rep.stopped, not stop_signal: in an MPI job another process may
              * have had the signal. */
@@ -963,13 +864,13 @@ static int train_epochs(run *r)
                         "checkpoint written to %s\n",
                         prog, rep.stopped == SIGINT ? "SIGINT" : "SIGTERM",
                         (long long)st->epoch + 1, (long long)st->epoch_pos, r->train.count,
-                        r->latest);
+                        r->dir.latest);
                 print_continue(&r->o);
             }
             return 128 + rep.stopped;
         }
         if (rep.improved && saver)
-            save_or_die(st, r->best, r->o.checkpoint_dir);
+            save_or_die(st, r->dir.best, r->o.checkpoint_dir);
         report_epoch(r, &rep, dt);
         if (drnn_state_stalled(st) && !r->o.quiet && st->epoch < r->o.epochs)
             printf("stopping early: no new best %s loss in %d epochs (--patience)\n",
@@ -987,7 +888,7 @@ static void finish(run *r, int status)
     if (status == EXIT_OK && !r->o.quiet && st->best_epoch >= 0) {
         /* best.ckpt is named only when it is there (a run resumed from
          * elsewhere may not have saved its best epoch here). */
-        int saved = access(r->best, F_OK) == 0, parts = 1;
+        int saved = access(r->dir.best, F_OK) == 0, parts = 1;
         if (st->hp.members > 1) {
             double loss = model_loss(r, &parts);
             printf("the mixture of %d models: %s loss %.4f, ", parts,
@@ -996,7 +897,7 @@ static void finish(run *r, int status)
             printf("best %s loss %.4f at epoch %lld, ", r->val.count ? "validation" : "training",
                    st->best_val_loss, (long long)st->best_epoch);
         printf("%s %s; total %.1f s\n", saved ? "saved in" : "not saved in",
-               saved ? r->best : r->o.checkpoint_dir, now_seconds() - r->start);
+               saved ? r->dir.best : r->o.checkpoint_dir, now_seconds() - r->start);
     }
     if (r->log && fclose(r->log) != 0)
         cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
@@ -1004,10 +905,8 @@ static void finish(run *r, int status)
     drnn_corpus_free(&r->train);
     drnn_corpus_free(&r->val);
     drnn_state_free(&r->st);
-    drnn_checkpoint_dir_unlock(&r->lock);
+    drnn_rundir_close(&r->dir);
     free(r->trained_on);
-    free(r->latest);
-    free(r->best);
     cli_close_stdout(prog);
     dist_end(&r->dist);
 }
@@ -1016,7 +915,6 @@ int main(int argc, char **argv)
 {
     run r;
     memset(&r, 0, sizeof r);
-    r.lock.fd = -1;
     dist_start(&r.dist, &argc, &argv);
     drnn_hparams_default(&r.o.hp);
     r.o.epochs = 100;
