@@ -1,7 +1,7 @@
 /* dinornn-eval: how well a trained model predicts a list of names, in nats
  * and bits per character and perplexity. */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +10,8 @@
 #include "config.h"
 #include "dinornn/dinornn.h"
 
-static const char *const prog = "dinornn-eval";
+const char cli_program_name[] = "dinornn-eval";
 
-enum { OPT_SPLIT = 256, OPT_STRICT, OPT_FORMAT, OPT_FORCE, OPT_VERSION };
 enum { SPLIT_NONE = -1, SPLIT_VAL, SPLIT_TRAIN, SPLIT_ALL };
 
 typedef struct options {
@@ -20,64 +19,48 @@ typedef struct options {
     int split, strict, json, force;
 } options;
 
-static void usage(void)
+#define AT(field) offsetof(options, field)
+static const char *const splits[] = {"val", "train", "all", NULL};
+
+static void usage(const cli_table *t)
 {
     printf("Usage: %s [OPTION]...\n"
            "Measure how well a model trained by dinornn-train predicts names: mean nats per\n"
            "character (the end of each name counts as one), bits per character and\n"
-           "perplexity.\n\n"
-           "  -c, --checkpoint=FILE    model to evaluate (default checkpoints/best.ckpt,\n"
-           "                           else checkpoints/latest.ckpt)\n"
-           "  -d, --data=FILE          names to evaluate, one per line (all of them)\n"
-           "      --split=PART         val, train or all: the part of the training file\n"
-           "                           recorded in the checkpoint (default val, unless\n"
-           "                           --data is given)\n"
-           "      --strict             refuse names with symbols outside the model's\n"
-           "                           vocabulary instead of skipping them\n"
-           "      --force              with --split, accept a file other than the one\n"
-           "                           trained on\n"
-           "      --format=FORMAT      text (default) or json\n"
-           "  -h, --help               display this help and exit\n"
-           "      --version            output version information and exit\n\n"
-           "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
-           prog);
+           "perplexity.\n\n",
+           cli_program_name);
+    cli_print_options(t, NULL);
+    printf("\nExit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n");
 }
+
+static const cli_option option_rows[] = {
+    {.name = "checkpoint", .short_name = 'c', .arg = "FILE",
+     .help = "model to evaluate (default checkpoints/best.ckpt,\nelse checkpoints/latest.ckpt)",
+     .kind = CLI_TEXT, .offset = AT(checkpoint)},
+    {.name = "data", .short_name = 'd', .arg = "FILE",
+     .help = "names to evaluate, one per line (all of them)", .kind = CLI_TEXT, .offset = AT(data)},
+    {.name = "split", .arg = "PART",
+     .help = "val, train or all: the part of the training file\nrecorded in the checkpoint "
+             "(default val, unless\n--data is given)",
+     .kind = CLI_CHOICE, .offset = AT(split), .choices = splits},
+    {.name = "strict",
+     .help = "refuse names with symbols outside the model's\nvocabulary instead of skipping them",
+     .kind = CLI_FLAG, .offset = AT(strict)},
+    {.name = "force", .help = "with --split, accept a file other than the one\ntrained on",
+     .kind = CLI_FLAG, .offset = AT(force)},
+    {.name = "format", .arg = "FORMAT", .help = "text (default) or json", .kind = CLI_CHOICE,
+     .offset = AT(json), .choices = cli_formats},
+    CLI_HELP_OPTION(NULL),
+    CLI_VERSION_OPTION(NULL),
+};
+static const cli_table option_table = CLI_TABLE(option_rows, usage);
 
 static void parse_options(options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"checkpoint", required_argument, NULL, 'c'},
-        {"data", required_argument, NULL, 'd'},
-        {"split", required_argument, NULL, OPT_SPLIT},
-        {"strict", no_argument, NULL, OPT_STRICT},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    static const char *const splits[] = {"val", "train", "all", NULL};
-    static const char *const formats[] = {"text", "json", NULL};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:d:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->checkpoint = optarg; break;
-        case 'd': o->data = optarg; break;
-        case OPT_SPLIT: o->split = cli_choice(prog, "--split", optarg, splits); break;
-        case OPT_STRICT: o->strict = 1; break;
-        case OPT_FORCE: o->force = 1; break;
-        case OPT_FORMAT: o->json = cli_choice(prog, "--format", optarg, formats); break;
-        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
-        case OPT_VERSION:
-            printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
-            cli_close_stdout(prog);
-            exit(EXIT_OK);
-        default: cli_usage_error(prog);
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
-        cli_usage_error(prog);
+    int first = cli_parse(&option_table, o, argc, argv);
+    if (first < argc) {
+        cli_message("unexpected argument '%s'", argv[first]);
+        cli_usage_error();
     }
     if (o->split == SPLIT_NONE && !o->data)
         o->split = SPLIT_VAL;
@@ -97,36 +80,35 @@ static void load_names(const options *o, const drnn_train_state *st, const char 
     int rc = drnn_corpus_load(&all, &vocab, &fingerprint, path, &nopt, !o->strict, &err);
     if (rc && rc != DRNN_ERR_UNKNOWN_SYMBOL) {
         if (!o->data && rc == DRNN_ERR_NOT_FOUND)
-            cli_die(prog, EXIT_RUNTIME,
+            cli_die(EXIT_RUNTIME,
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE (and --force if its names differ)",
                     err.message, ckpt);
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     }
     const drnn_data_read read = {.path = path, .fingerprint = fingerprint};
     drnn_error other; /* (err still says what the --strict refusal below is) */
     if (o->split != SPLIT_NONE && !o->force && drnn_rundir_check_data(st, ckpt, &read, NULL, &other))
-        cli_die(prog, EXIT_RUNTIME, "%s: its split would mean nothing; use --data to evaluate "
-                "all of it, or --force", other.message);
+        cli_die(EXIT_RUNTIME, "%s: its split would mean nothing; use --data to evaluate all of "
+                "it, or --force", other.message);
     if (rc)
-        cli_die(prog, EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
+        cli_die(EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
                 err.message);
     if (all.skipped)
-        fprintf(stderr,
-                "%s: %s: %zu names with symbols outside the model's vocabulary skipped "
-                "(first on line %ld)\n",
-                prog, path, all.skipped, all.first_skipped_line);
+        cli_message("%s: %zu names with symbols outside the model's vocabulary skipped "
+                    "(first on line %ld)",
+                    path, all.skipped, all.first_skipped_line);
     if (o->split != SPLIT_VAL && o->split != SPLIT_TRAIN) {
         *part = all;
         return;
     }
     if (all.skipped)
-        cli_die(prog, EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
+        cli_die(EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
     size_t *ti, *vi, nt, nv;
     if (drnn_split(all.count, st->hp.val_fraction, st->hp.seed, &ti, &nt, &vi, &nv, &err) ||
         drnn_corpus_select(part, &all, o->split == SPLIT_VAL ? vi : ti,
                            o->split == SPLIT_VAL ? nv : nt, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     free(ti);
     free(vi);
     drnn_corpus_free(&all);
@@ -148,33 +130,46 @@ static void print_result(const options *o, size_t names, int64_t chars, double p
     }
 }
 
-int main(int argc, char **argv)
+/* The names the options ask for: a file, or a part of the one trained on. */
+static void names_to_evaluate(const options *o, const drnn_train_state *st, const char *ckpt,
+                              drnn_corpus *part)
 {
-    options o = {.split = SPLIT_NONE};
-    parse_options(&o, argc, argv);
-    cli_threads(prog, 0, 0);
-    drnn_train_state st;
-    const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
-    const char *path = o.data ? o.data : st.data_path;
-    if (o.split != SPLIT_NONE && st.hp.has_val_file && o.split != SPLIT_ALL)
-        cli_die(prog, EXIT_USAGE,
+    const char *path = o->data ? o->data : st->data_path;
+    if (o->split != SPLIT_NONE && st->hp.has_val_file && o->split != SPLIT_ALL)
+        cli_die(EXIT_USAGE,
                 "%s was validated on a file of its own and trained on all of %s: evaluate "
-                "with --data FILE", ckpt, st.data_path);
-    drnn_corpus part;
-    load_names(&o, &st, ckpt, path, &part);
-    if (part.count == 0)
-        cli_die(prog, EXIT_RUNTIME, "%s: no names to evaluate%s", path,
-                o.split == SPLIT_VAL ? " (the run had no validation split)" : "");
+                "with --data FILE", ckpt, st->data_path);
+    load_names(o, st, ckpt, path, part);
+    if (part->count == 0)
+        cli_die(EXIT_RUNTIME, "%s: no names to evaluate%s", path,
+                o->split == SPLIT_VAL ? " (the run had no validation split)" : "");
+}
+
+/* The model's loss on the names, and what it means, printed. */
+static void evaluate_names(const options *o, const drnn_train_state *st, const drnn_corpus *part)
+{
     drnn_error err;
     double nats;
     int64_t chars;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    drnn_params model = drnn_state_model(&st, parts); /* a mixture's too */
-    if (drnn_evaluate(&model, &part, &nats, &chars, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    print_result(&o, part.count, chars, nats / (double)chars);
-    drnn_corpus_free(&part);
+    drnn_params model = drnn_state_model(st, parts); /* a mixture's too */
+    if (drnn_evaluate(&model, part, &nats, &chars, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    print_result(o, part->count, chars, nats / (double)chars);
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.split = SPLIT_NONE};
+    parse_options(&o, argc, argv);
+    cli_threads(0, 0);
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
+    drnn_corpus names;
+    names_to_evaluate(&o, &st, ckpt, &names);
+    evaluate_names(&o, &st, &names);
+    drnn_corpus_free(&names);
     drnn_state_free(&st);
-    cli_close_stdout(prog);
+    cli_close_stdout();
     return EXIT_OK;
 }

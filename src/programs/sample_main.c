@@ -1,7 +1,7 @@
 /* dinornn-sample: names from a trained model: random, from a prefix, the
  * most likely ones (an exact search), only novel ones, or the score of a name. */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +10,7 @@
 #include "config.h"
 #include "dinornn/dinornn.h"
 
-static const char *const prog = "dinornn-sample";
-
-enum {
-    OPT_MAX_LENGTH = 256, OPT_MIN_LENGTH, OPT_BEST, OPT_MAX_EXPANSIONS, OPT_NOVEL, OPT_SCORE,
-    OPT_FORMAT, OPT_DATA, OPT_VERSION
-};
+const char cli_program_name[] = "dinornn-sample";
 
 typedef struct options {
     const char *checkpoint, *prefix, *data;
@@ -26,35 +21,19 @@ typedef struct options {
     int sampling_set;   /* --count, --temperature or --top-k given */
 } options;
 
-static void usage(void)
+#define AT(field) offsetof(options, field)
+_Static_assert(DRNN_MAX_NAME_LEN == 256 && DRNN_MAX_BEST == 1000 &&
+                   DRNN_SEARCH_EXPANSIONS == 500000,
+               "the numbers that --help quotes");
+
+static void usage(const cli_table *t)
 {
     printf("Usage: %s [OPTION]...\n"
            "  or:  %s --score [OPTION]... NAME...\n"
-           "Generate names with a model trained by dinornn-train, or score names under it.\n\n"
-           "  -c, --checkpoint=FILE    model to use (default checkpoints/best.ckpt, else\n"
-           "                           checkpoints/latest.ckpt)\n"
-           "  -n, --count=N            names to generate, 1..1000000 (default 10)\n"
-           "  -p, --prefix=STR         names start with STR; the model continues it\n"
-           "  -t, --temperature=T      randomness, T >= 0; 0 always takes the most likely\n"
-           "                           symbol (default 1)\n"
-           "  -k, --top-k=K            draw among the K most likely symbols only, K >= 1\n"
-           "                           (default: all)\n"
-           "  -s, --seed=N             seed of the random draws (default 1)\n"
-           "      --min-length=N       shortest name, prefix included (default 1)\n"
-           "      --max-length=N       longest name, prefix included, 1..%d (default 32)\n"
-           "      --best=K             exactly the K most likely complete names, with their\n"
-           "                           log-probabilities, 1..%d\n"
-           "      --max-expansions=N   bound on --best's work: partial names extended\n"
-           "                           (default %lld; memory: 1 GiB); past it, the names\n"
-           "                           not proven best are marked as such\n"
-           "      --novel              only names that are not in the training data\n"
-           "      --data=FILE          the training names for --novel (default: the file\n"
-           "                           recorded in the checkpoint)\n"
-           "      --score              print the log-probability of each NAME\n"
-           "      --format=FORMAT      text (default) or json (one object per line)\n"
-           "  -h, --help               display this help and exit\n"
-           "      --version            output version information and exit\n\n"
-           "Log-probabilities are natural logarithms of the whole name, its end included;\n"
+           "Generate names with a model trained by dinornn-train, or score names under it.\n\n",
+           cli_program_name, cli_program_name);
+    cli_print_options(t, NULL);
+    printf("\nLog-probabilities are natural logarithms of the whole name, its end included;\n"
            "nats per character divide by its length plus one. --best searches every name\n"
            "that fits the prefix and the lengths, most likely first, so its answer is\n"
            "exact unless the bound stops it (then it says so); equal log-probabilities go\n"
@@ -64,88 +43,82 @@ static void usage(void)
            "  %s --prefix tyr --best 5\n"
            "  %s --score Tyrannosaurus Velociraptor\n\n"
            "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
-           prog, prog, DRNN_MAX_NAME_LEN, DRNN_MAX_BEST, DRNN_SEARCH_EXPANSIONS, prog, prog, prog);
+           cli_program_name, cli_program_name, cli_program_name);
 }
 
-static void parse_options(options *o, int argc, char **argv)
+static const cli_option option_rows[] = {
+    {.name = "checkpoint", .short_name = 'c', .arg = "FILE",
+     .help = "model to use (default checkpoints/best.ckpt, else\ncheckpoints/latest.ckpt)",
+     .kind = CLI_TEXT, .offset = AT(checkpoint)},
+    {.name = "count", .short_name = 'n', .arg = "N",
+     .help = "names to generate, 1..1000000 (default 10)", .kind = CLI_LLONG,
+     .offset = AT(count), .lo = 1, .hi = 1000000, .given = CLI_GIVEN(options, sampling_set)},
+    {.name = "prefix", .short_name = 'p', .arg = "STR",
+     .help = "names start with STR; the model continues it", .kind = CLI_TEXT,
+     .offset = AT(prefix)},
+    {.name = "temperature", .short_name = 't', .arg = "T",
+     .help = "randomness, T >= 0; 0 always takes the most likely\nsymbol (default 1)",
+     .kind = CLI_REAL, .offset = AT(sample.temperature), .lo = 0, .hi = 1e6,
+     .given = CLI_GIVEN(options, sampling_set)},
+    {.name = "top-k", .short_name = 'k', .arg = "K",
+     .help = "draw among the K most likely symbols only, K >= 1\n(default: all)",
+     .kind = CLI_INT, .offset = AT(sample.top_k), .lo = 1, .hi = DRNN_MAX_VOCAB,
+     .given = CLI_GIVEN(options, sampling_set)},
+    {.name = "seed", .short_name = 's', .arg = "N", .help = "seed of the random draws (default 1)",
+     .kind = CLI_U64, .offset = AT(seed)},
+    {.name = "min-length", .arg = "N", .help = "shortest name, prefix included (default 1)",
+     .kind = CLI_INT, .offset = AT(sample.min_len), .lo = 1, .hi = DRNN_MAX_NAME_LEN},
+    {.name = "max-length", .arg = "N",
+     .help = "longest name, prefix included, 1..256 (default 32)", .kind = CLI_INT,
+     .offset = AT(sample.max_len), .lo = 1, .hi = DRNN_MAX_NAME_LEN},
+    {.name = "best", .arg = "K",
+     .help = "exactly the K most likely complete names, with their\nlog-probabilities, 1..1000",
+     .kind = CLI_INT, .offset = AT(best), .lo = 1, .hi = DRNN_MAX_BEST},
+    {.name = "max-expansions", .arg = "N",
+     .help = "bound on --best's work: partial names extended\n(default 500000; memory: 1 GiB); "
+             "past it, the names\nnot proven best are marked as such",
+     .kind = CLI_LLONG, .offset = AT(max_expansions), .lo = 1, .hi = 1e12},
+    {.name = "novel", .help = "only names that are not in the training data", .kind = CLI_FLAG,
+     .offset = AT(novel)},
+    {.name = "data", .arg = "FILE",
+     .help = "the training names for --novel (default: the file\nrecorded in the checkpoint)",
+     .kind = CLI_TEXT, .offset = AT(data)},
+    {.name = "score", .help = "print the log-probability of each NAME", .kind = CLI_FLAG,
+     .offset = AT(score)},
+    {.name = "format", .arg = "FORMAT", .help = "text (default) or json (one object per line)",
+     .kind = CLI_CHOICE, .offset = AT(json), .choices = cli_formats},
+    CLI_HELP_OPTION(NULL),
+    CLI_VERSION_OPTION(NULL),
+};
+static const cli_table option_table = CLI_TABLE(option_rows, usage);
+
+/* The defaults, the options, and the checks between them that the table
+ * cannot make; returns the index of the first NAME. */
+static int parse_options(options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"checkpoint", required_argument, NULL, 'c'},
-        {"count", required_argument, NULL, 'n'},
-        {"prefix", required_argument, NULL, 'p'},
-        {"temperature", required_argument, NULL, 't'},
-        {"top-k", required_argument, NULL, 'k'},
-        {"seed", required_argument, NULL, 's'},
-        {"min-length", required_argument, NULL, OPT_MIN_LENGTH},
-        {"max-length", required_argument, NULL, OPT_MAX_LENGTH},
-        {"best", required_argument, NULL, OPT_BEST},
-        {"max-expansions", required_argument, NULL, OPT_MAX_EXPANSIONS},
-        {"novel", no_argument, NULL, OPT_NOVEL},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"score", no_argument, NULL, OPT_SCORE},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    static const char *const formats[] = {"text", "json", NULL};
-    int c;
-    while ((c = getopt_long(argc, argv, "c:n:p:t:k:s:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->checkpoint = optarg; break;
-        case 'n':
-            o->count = cli_int(prog, "--count", optarg, 1, 1000000);
-            o->sampling_set = 1;
-            break;
-        case 'p': o->prefix = optarg; break;
-        case 't':
-            o->sample.temperature = cli_real(prog, "--temperature", optarg, 0, 1e6, 0);
-            o->sampling_set = 1;
-            break;
-        case 'k':
-            o->sample.top_k = (int)cli_int(prog, "--top-k", optarg, 1, DRNN_MAX_VOCAB);
-            o->sampling_set = 1;
-            break;
-        case 's': o->seed = cli_u64(prog, "--seed", optarg); break;
-        case OPT_MAX_LENGTH:
-            o->sample.max_len = (int)cli_int(prog, "--max-length", optarg, 1, DRNN_MAX_NAME_LEN);
-            break;
-        case OPT_MIN_LENGTH:
-            o->sample.min_len = (int)cli_int(prog, "--min-length", optarg, 1, DRNN_MAX_NAME_LEN);
-            break;
-        case OPT_BEST: o->best = (int)cli_int(prog, "--best", optarg, 1, DRNN_MAX_BEST); break;
-        case OPT_MAX_EXPANSIONS:
-            o->max_expansions = cli_int(prog, "--max-expansions", optarg, 1, 1000000000000LL);
-            break;
-        case OPT_NOVEL: o->novel = 1; break;
-        case OPT_DATA: o->data = optarg; break;
-        case OPT_SCORE: o->score = 1; break;
-        case OPT_FORMAT: o->json = cli_choice(prog, "--format", optarg, formats); break;
-        case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
-        case OPT_VERSION:
-            printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
-            cli_close_stdout(prog);
-            exit(EXIT_OK);
-        default: cli_usage_error(prog);
-        }
-    }
-    if (o->score && optind == argc)
-        cli_die(prog, EXIT_USAGE, "--score needs at least one NAME");
-    if (!o->score && optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s' (names to score need --score)\n", prog,
-                argv[optind]);
-        cli_usage_error(prog);
+    memset(o, 0, sizeof *o);
+    o->count = 10;
+    o->seed = 1;
+    o->sample.temperature = 1;
+    o->sample.max_len = 32;
+    int first = cli_parse(&option_table, o, argc, argv);
+    if (o->score && first == argc)
+        cli_die(EXIT_USAGE, "--score needs at least one NAME");
+    if (!o->score && first < argc) {
+        cli_message("unexpected argument '%s' (names to score need --score)", argv[first]);
+        cli_usage_error();
     }
     if (o->score && (o->best || o->novel || o->prefix))
-        cli_die(prog, EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
+        cli_die(EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
     if (o->best && o->sampling_set)
-        fprintf(stderr, "%s: warning: --count, --temperature and --top-k do not apply to --best "
-                "(an exact search); ignored\n", prog);
+        cli_message("warning: --count, --temperature and --top-k do not apply to --best "
+                    "(an exact search); ignored");
     if (o->max_expansions && !o->best)
-        fprintf(stderr, "%s: warning: --max-expansions applies to --best only; ignored\n", prog);
+        cli_message("warning: --max-expansions applies to --best only; ignored");
     if (o->sample.min_len > o->sample.max_len)
-        cli_die(prog, EXIT_USAGE, "--min-length %d is above --max-length %d", o->sample.min_len,
+        cli_die(EXIT_USAGE, "--min-length %d is above --max-length %d", o->sample.min_len,
                 o->sample.max_len);
+    return first;
 }
 
 /* The training names, for --novel: tokens of every name in the file. */
@@ -156,15 +129,15 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
     const char *path = o->data ? o->data : st->data_path;
     drnn_names_options nopt = {.keep_case = st->hp.keep_case};
     if (drnn_names_load(names, path, &nopt, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
+        cli_die(EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
                 err.message);
     const drnn_data_read read = {.path = path, .fingerprint = drnn_names_fingerprint(names)};
     if (drnn_rundir_check_data(st, ckpt, &read, NULL, &err))
-        fprintf(stderr, "%s: warning: %s is not the data %s was trained on\n", prog, path, ckpt);
+        cli_message("warning: %s is not the data %s was trained on", path, ckpt);
     /* Names with unknown symbols can never be generated: leaving them out is exact. */
     if (drnn_corpus_encode(known, names, &st->vocab, 1, path, &err) ||
         drnn_name_set_new(set, known, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
 }
 
 /* One name; with its log-probability when logprob is given, and in JSON
@@ -188,7 +161,7 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
     } else {
         puts(text);
     }
-    cli_check_stdout(prog); /* no more names once the output is gone */
+    cli_check_stdout(); /* no more names once the output is gone */
 }
 
 static int score_names(const options *o, const drnn_train_state *st, char **names, int n)
@@ -200,10 +173,10 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     const drnn_params model = drnn_state_model(st, parts);
     if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err) ||
         drnn_stepper_new_for(&stepper, &model, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < n; i++) {
         drnn_token t[DRNN_MAX_NAME_LEN];
-        int len = cli_encode(prog, names[i], names[i], st, t);
+        int len = cli_encode(names[i], names[i], st, t);
         /* A plain model's through the training loss, bit for bit; a
          * mixture's through the stepper. */
         double logprob = model.mixture > 1 ? -drnn_name_nats(&model, stepper, t, len)
@@ -220,7 +193,7 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
         } else {
             printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
         }
-        cli_check_stdout(prog);
+        cli_check_stdout();
     }
     drnn_scratch_free(scratch);
     drnn_stepper_free(stepper);
@@ -241,26 +214,26 @@ static void print_best(const options *o, const drnn_train_state *st, const drnn_
     drnn_params parts[DRNN_MAX_MEMBERS];
     const drnn_params model = drnn_state_model(st, parts);
     if (drnn_search_best(&model, &so, &res, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < res.count; i++)
         print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
                    i < res.certified);
     if (!res.exact && res.out_of_memory)
-        fprintf(stderr, "%s: the search stopped at its memory bound (%.0f MB, after %lld partial "
-                "names extended): the first %d names are exactly the most likely, the other %d "
-                "the best found, %d in all; a smaller --best or --max-length, or a longer "
-                "--prefix, narrows it\n", prog, res.peak_bytes / 1e6, res.expanded, res.certified,
-                res.count - res.certified, res.count);
+        cli_message("the search stopped at its memory bound (%.0f MB, after %lld partial "
+                    "names extended): the first %d names are exactly the most likely, the other "
+                    "%d the best found, %d in all; a smaller --best or --max-length, or a longer "
+                    "--prefix, narrows it", res.peak_bytes / 1e6, res.expanded, res.certified,
+                    res.count - res.certified, res.count);
     else if (!res.exact)
-        fprintf(stderr, "%s: the search stopped at its bound (%lld partial names extended, "
-                "%.0f MB): the first %d names are exactly the most likely, the other %d the "
-                "best found, %d in all; raise --max-expansions for an exact answer\n", prog,
-                res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified,
-                res.count);
+        cli_message("the search stopped at its bound (%lld partial names extended, "
+                    "%.0f MB): the first %d names are exactly the most likely, the other %d the "
+                    "best found, %d in all; raise --max-expansions for an exact answer",
+                    res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified,
+                    res.count);
     else if (res.count < o->best)
-        fprintf(stderr, "%s: only %d %sname%s of %d to %d symbols exist%s\n", prog, res.count,
-                known ? "novel " : "", res.count == 1 ? "" : "s", so.min_len, so.max_len,
-                prefix_len ? " with this prefix" : "");
+        cli_message("only %d %sname%s of %d to %d symbols exist%s", res.count,
+                    known ? "novel " : "", res.count == 1 ? "" : "s", so.min_len, so.max_len,
+                    prefix_len ? " with this prefix" : "");
     drnn_search_result_free(&res);
 }
 
@@ -274,7 +247,7 @@ static void print_samples(const options *o, const drnn_train_state *st, const dr
     drnn_params parts[DRNN_MAX_MEMBERS];
     const drnn_params model = drnn_state_model(st, parts);
     if (drnn_stepper_new_for(&stepper, &model, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     drnn_rng rng;
     drnn_rng_seed(&rng, o->seed);
     drnn_token t[DRNN_MAX_NAME_LEN];
@@ -290,54 +263,50 @@ static void print_samples(const options *o, const drnn_train_state *st, const dr
         shown++;
     }
     if (shown < o->count)
-        fprintf(stderr, "%s: only %lld novel names in %lld draws (it stops when fewer than 1 "
-                "draw in 100 is novel)\n", prog, shown, attempts);
+        cli_message("only %lld novel names in %lld draws (it stops when fewer than 1 "
+                    "draw in 100 is novel)", shown, attempts);
     drnn_stepper_free(stepper);
 }
 
-int main(int argc, char **argv)
+/* Names from the model, after the prefix: the most likely (--best) or drawn
+ * at random; only novel ones with --novel. */
+static int generate_names(const options *o, const drnn_train_state *st, const char *ckpt)
 {
-    options o;
-    memset(&o, 0, sizeof o);
-    o.count = 10;
-    o.seed = 1;
-    o.sample.temperature = 1;
-    o.sample.max_len = 32;
-    parse_options(&o, argc, argv);
-
-    drnn_train_state st;
-    const char *ckpt = cli_load_checkpoint(prog, o.checkpoint, &st);
-    if (o.sample.top_k > st.vocab.size)
-        o.sample.top_k = st.vocab.size;
-    if (o.score) {
-        int status = score_names(&o, &st, argv + optind, argc - optind);
-        drnn_state_free(&st);
-        cli_close_stdout(prog);
-        return status;
-    }
-
     drnn_token prefix[DRNN_MAX_NAME_LEN];
     /* An empty prefix is no prefix. */
-    int prefix_len = o.prefix && *o.prefix ? cli_encode(prog, "--prefix", o.prefix, &st, prefix) : 0;
-    if (prefix_len > o.sample.max_len)
-        cli_die(prog, EXIT_USAGE, "--prefix is %d symbols long: --max-length must be at least that",
+    int prefix_len = o->prefix && *o->prefix ? cli_encode("--prefix", o->prefix, st, prefix) : 0;
+    if (prefix_len > o->sample.max_len)
+        cli_die(EXIT_USAGE, "--prefix is %d symbols long: --max-length must be at least that",
                 prefix_len);
     drnn_names names;
     drnn_corpus known;
     drnn_name_set *known_set = NULL;
     memset(&names, 0, sizeof names);
     memset(&known, 0, sizeof known);
-    if (o.novel)
-        load_known(&o, &st, ckpt, &names, &known, &known_set);
+    if (o->novel)
+        load_known(o, st, ckpt, &names, &known, &known_set);
 
-    if (o.best)
-        print_best(&o, &st, prefix, prefix_len, known_set);
+    if (o->best)
+        print_best(o, st, prefix, prefix_len, known_set);
     else
-        print_samples(&o, &st, prefix, prefix_len, known_set);
+        print_samples(o, st, prefix, prefix_len, known_set);
     drnn_name_set_free(known_set);
     drnn_corpus_free(&known);
     drnn_names_free(&names);
-    drnn_state_free(&st);
-    cli_close_stdout(prog);
     return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int first = parse_options(&o, argc, argv);
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
+    if (o.sample.top_k > st.vocab.size)
+        o.sample.top_k = st.vocab.size;
+    int status = o.score ? score_names(&o, &st, argv + first, argc - first)
+                         : generate_names(&o, &st, ckpt);
+    drnn_state_free(&st);
+    cli_close_stdout();
+    return status;
 }

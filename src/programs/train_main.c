@@ -2,7 +2,6 @@
  * crash-safe checkpoints between epochs and exact resume; alone, or as one
  * process of an MPI job (dist.h), process 0 speaking and saving for all. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,12 +17,9 @@
 #include "dinornn/sample.h"
 #include "dinornn/train.h"
 #include "dist.h"
+#include "train_options.h"
 
-static const char *const prog = "dinornn-train";
-
-#ifndef DRNN_PKGDATADIR
-#define DRNN_PKGDATADIR "/usr/local/share/dinornn"
-#endif
+const char cli_program_name[] = "dinornn-train";
 
 /* The only mutable global: set by the signal handler, read between mini-batches. */
 static volatile sig_atomic_t stop_signal = 0;
@@ -36,272 +32,6 @@ static void on_signal(int sig)
         raise(SIGINT);
     }
     stop_signal = sig;
-}
-
-/* The options that are not hyperparameters (those come from the library's
- * table, drnn_hparam_table); both tables drive getopt, --help and the
- * checks below. */
-typedef struct run_option {
-    const char *name;
-    int has_arg;           /* no_argument, required_argument, optional_argument */
-    int code;              /* getopt's value: the short option, or >= 256 */
-    const char *group;     /* the --help section */
-    const char *arg;
-    const char *help;      /* "\n" starts a continuation line */
-} run_option;
-
-enum { OPT_VAL_DATA = 256, OPT_SAMPLES, OPT_LOG, OPT_FORCE, OPT_OVERWRITE, OPT_VERSION,
-       OPT_HPARAM = 1024 /* + the row of drnn_hparam_table */ };
-
-static const run_option run_options[] = {
-    {"data", required_argument, 'd', "Data", "FILE",
-     "names to learn (default: data/dinos.txt, else\n" DRNN_PKGDATADIR "/dinos.txt)"},
-    {"val-data", required_argument, OPT_VAL_DATA, "Data", "FILE",
-     "validation names from FILE instead of a split"},
-    {"epochs", required_argument, 'e', "Training", "N",
-     "epochs to reach at most, counting resumed ones\n(default 100; --patience stops earlier)"},
-    {"threads", required_argument, 'j', "Training", "N",
-     "OpenMP threads (default: OMP_NUM_THREADS or all cores)"},
-    {"checkpoint-dir", required_argument, 'c', "Checkpoints and output", "DIR",
-     "where latest.ckpt and best.ckpt go\n(default checkpoints)"},
-    {"resume", optional_argument, 'r', "Checkpoints and output", "[=FILE]",
-     "continue from FILE (default DIR/latest.ckpt) with\nits settings"},
-    {"force", no_argument, OPT_FORCE, "Checkpoints and output", NULL,
-     "resume even if the data differs from the checkpoint's"},
-    {"overwrite", no_argument, OPT_OVERWRITE, "Checkpoints and output", NULL,
-     "start a new run in DIR although it holds the\ncheckpoints of another one (they are deleted)"},
-    {"samples", required_argument, OPT_SAMPLES, "Checkpoints and output", "N",
-     "names sampled after each epoch (default 5)"},
-    {"log", required_argument, OPT_LOG, "Checkpoints and output", "FILE",
-     "append each epoch's figures to FILE as JSON lines"},
-    {"quiet", no_argument, 'q', "Checkpoints and output", NULL, "print nothing but errors"},
-    {"help", no_argument, 'h', "Checkpoints and output", NULL, "display this help and exit"},
-    {"version", no_argument, OPT_VERSION, "Checkpoints and output", NULL,
-     "output version information and exit"},
-};
-enum { N_RUN_OPTIONS = sizeof run_options / sizeof run_options[0] };
-
-/* Which settings the command line gave: on resume they must agree with the checkpoint. */
-typedef struct options {
-    drnn_hparams hp;
-    const char *data, *val_data, *checkpoint_dir, *resume_file, *log;
-    int resume, force, overwrite, quiet, samples, threads;
-    long long epochs;
-    unsigned char hp_given[64];   /* by row of the hyperparameter table */
-} options;
-
-/* One --help entry: "  -b, --batch=N" then its help from column 28, the
- * default (when given) after the last line. */
-static void print_option(char short_opt, const char *name, const char *arg, int optional,
-                         const char *help, const char *def)
-{
-    char head[64];
-    int n = snprintf(head, sizeof head, "  %c%c%c --%s%s%s", short_opt ? '-' : ' ',
-                     short_opt ? short_opt : ' ', short_opt ? ',' : ' ', name,
-                     arg && !optional ? "=" : "", arg ? arg : "");
-    printf("%s", head);
-    for (const char *line = help; line;) {
-        const char *end = strchr(line, '\n');
-        int len = end ? (int)(end - line) : (int)strlen(line);
-        printf("%*s%.*s", n < 27 ? 27 - n : 1, "", len, line);
-        n = n < 27 ? 27 : n;
-        if (!end && def) {
-            if (n + len + 11 + (int)strlen(def) > 80)
-                printf("\n%27s(default %s)", "", def);
-            else
-                printf(" (default %s)", def);
-        }
-        printf("\n");
-        n = 0;
-        line = end ? end + 1 : NULL;
-    }
-}
-
-static void usage(void)
-{
-    static const char *const groups[] = {"Data", "Model", "Training", "Checkpoints and output"};
-    printf("Usage: %s [OPTION]...\n"
-           "Train a character-level recurrent network on a list of names (one per line),\n"
-           "writing checkpoints between epochs.\n",
-           prog);
-    size_t n;
-    const drnn_hparam_info *table = drnn_hparam_table(&n);
-    drnn_hparams def;
-    drnn_hparams_default(&def);
-    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-        printf("\n%s:\n", groups[g]);
-        for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
-            const run_option *r = &run_options[i];
-            if (strcmp(r->group, groups[g]) == 0)
-                print_option(r->code < 256 ? (char)r->code : 0, r->name, r->arg,
-                             r->has_arg == optional_argument, r->help, NULL);
-        }
-        for (size_t i = 0; i < n; i++) {
-            const drnn_hparam_info *h = &table[i];
-            if (!h->option || strcmp(h->group, groups[g]) != 0)
-                continue;
-            char value[32];
-            drnn_hparam_format(&def, h, value, sizeof value);
-            print_option(h->short_option, h->option, h->arg, 0, h->help,
-                         h->kind == DRNN_HP_FLAG ? NULL : value);
-        }
-    }
-    printf("\nLosses are mean nats per predicted character (the end of a name counts as one).\n"
-           "On SIGINT or SIGTERM the current mini-batch is finished, a checkpoint written,\n"
-           "and the run can go on with --resume; a second Ctrl-C stops at once.\n\n"
-           "Exit status: 0 success, 1 runtime failure (data, checkpoint, I/O, divergence),\n"
-           "2 bad usage, 128+N interrupted by signal N (checkpoint written).\n");
-}
-
-static void version(void)
-{
-    printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
-}
-
-/* getopt_long's tables, from both option tables. */
-static void build_getopt(struct option *longopts, char *shorts, size_t n_hp,
-                         const drnn_hparam_info *table)
-{
-    size_t k = 0;
-    char *s = shorts;
-    for (size_t i = 0; i < N_RUN_OPTIONS; i++) {
-        const run_option *r = &run_options[i];
-        longopts[k++] = (struct option){r->name, r->has_arg, NULL, r->code};
-        if (r->code < 256) {
-            *s++ = (char)r->code;
-            if (r->has_arg != no_argument)
-                *s++ = ':';
-            if (r->has_arg == optional_argument)
-                *s++ = ':';
-        }
-    }
-    for (size_t i = 0; i < n_hp; i++) {
-        const drnn_hparam_info *h = &table[i];
-        if (!h->option)
-            continue;
-        int has_arg = h->kind == DRNN_HP_FLAG ? no_argument : required_argument;
-        longopts[k++] = (struct option){h->option, has_arg, NULL,
-                                        h->short_option ? h->short_option : OPT_HPARAM + (int)i};
-        if (h->short_option) {
-            *s++ = h->short_option;
-            *s++ = ':';
-        }
-    }
-    longopts[k] = (struct option){NULL, 0, NULL, 0};
-    *s = '\0';
-}
-
-/* A hyperparameter option's value, parsed by its row's type and range. */
-static void set_hparam(options *o, size_t row, const drnn_hparam_info *h, const char *arg)
-{
-    char opt[64];
-    snprintf(opt, sizeof opt, "--%s", h->option);
-    double x = 1;
-    switch (h->kind) {
-    case DRNN_HP_INT: x = (double)cli_int(prog, opt, arg, (long long)h->lo, (long long)h->hi); break;
-    case DRNN_HP_REAL: x = cli_real(prog, opt, arg, h->lo, h->hi, h->lo_open); break;
-    case DRNN_HP_CHOICE: x = cli_choice(prog, opt, arg, h->choices); break;
-    case DRNN_HP_SEED: o->hp.seed = cli_u64(prog, opt, arg); break;
-    case DRNN_HP_FLAG: break;
-    }
-    if (h->kind != DRNN_HP_SEED)
-        drnn_hparam_set(&o->hp, h, x);
-    o->hp_given[row] = 1;
-}
-
-/* The row of a hyperparameter getopt returned, or -1 for another option. */
-static int hparam_row(int c, const drnn_hparam_info *table, size_t n)
-{
-    if (c >= OPT_HPARAM && (size_t)(c - OPT_HPARAM) < n)
-        return c - OPT_HPARAM;
-    for (size_t i = 0; c > 0 && c < 256 && i < n; i++)
-        if (table[i].option && table[i].short_option == c)
-            return (int)i;
-    return -1;
-}
-
-static void set_run_option(options *o, int c)
-{
-    switch (c) {
-    case 'd': o->data = optarg; break;
-    case OPT_VAL_DATA: o->val_data = optarg; break;
-    case 'e': o->epochs = cli_int(prog, "--epochs", optarg, 1, 1000000); break;
-    case 'j': o->threads = (int)cli_int(prog, "--threads", optarg, 1, DRNN_MAX_THREADS); break;
-    case 'c': o->checkpoint_dir = optarg; break;
-    case 'r':
-        o->resume = 1;
-        o->resume_file = optarg;
-        break;
-    case OPT_FORCE: o->force = 1; break;
-    case OPT_OVERWRITE: o->overwrite = 1; break;
-    case OPT_SAMPLES: o->samples = (int)cli_int(prog, "--samples", optarg, 0, 1000); break;
-    case OPT_LOG: o->log = optarg; break;
-    case 'q': o->quiet = 1; break;
-    case 'h': usage(); cli_close_stdout(prog); exit(EXIT_OK);
-    case OPT_VERSION: version(); cli_close_stdout(prog); exit(EXIT_OK);
-    default: cli_usage_error(prog);
-    }
-}
-
-static void parse_options(options *o, int argc, char **argv)
-{
-    size_t n;
-    const drnn_hparam_info *table = drnn_hparam_table(&n);
-    struct option longopts[N_RUN_OPTIONS + 64 + 1];
-    char shorts[3 * (N_RUN_OPTIONS + 64) + 1];
-    if (n > 64)
-        cli_die(prog, EXIT_RUNTIME, "too many hyperparameters for this program's tables");
-    build_getopt(longopts, shorts, n, table);
-    int c;
-    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
-        int row = hparam_row(c, table, n);
-        if (row >= 0)
-            set_hparam(o, (size_t)row, &table[row], optarg);
-        else
-            set_run_option(o, c);
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
-        cli_usage_error(prog);
-    }
-    /* (On resume the checkpoint's optimizer counts, and --momentum must
-     * match its value anyway.) */
-    if (o->hp.momentum > 0 && o->hp.optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
-        fprintf(stderr, "%s: warning: --momentum applies to --optimizer sgd only; ignored with %s\n",
-                prog, drnn_optimizer_name(o->hp.optimizer));
-}
-
-/* On resume, every setting the command line gave must match the checkpoint's,
- * unless its table row lets a resume change it. */
-static void check_resume_options(const options *o, const drnn_hparams *ck, const char *path)
-{
-    size_t n;
-    const drnn_hparam_info *table = drnn_hparam_table(&n);
-    const char *contradicts = NULL;
-    for (size_t i = 0; i < n && !contradicts; i++)
-        if (o->hp_given[i] && !table[i].resume_may_change && !drnn_hparam_equal(&o->hp, ck, &table[i]))
-            contradicts = table[i].option;
-    if (!contradicts && o->val_data && !ck->has_val_file)
-        contradicts = "val-data";
-    if (contradicts)
-        cli_die(prog, EXIT_USAGE,
-                "--%s contradicts the checkpoint %s, which was trained with other settings; "
-                "resume without it, or start a new run in another --checkpoint-dir",
-                contradicts, path);
-    if (ck->has_val_file && !o->val_data)
-        cli_die(prog, EXIT_USAGE,
-                "the checkpoint %s was validated on its own file: give it again with --val-data",
-                path);
-}
-
-/* On resume, the settings a resume may change take the command line's value. */
-static void apply_resume_options(const options *o, drnn_hparams *ck)
-{
-    size_t n;
-    const drnn_hparam_info *table = drnn_hparam_table(&n);
-    for (size_t i = 0; i < n; i++)
-        if (o->hp_given[i] && table[i].resume_may_change)
-            drnn_hparam_set(ck, &table[i], drnn_hparam_get(&o->hp, &table[i]));
 }
 
 static double now_seconds(void)
@@ -319,25 +49,25 @@ static void check_stdout(const drnn_train_state *st, const char *latest)
     if (!e && !ferror(stdout))
         return;
     if (latest)
-        cli_die(prog, EXIT_RUNTIME,
+        cli_die(EXIT_RUNTIME,
                 "cannot write to standard output%s%s (%s holds epoch %lld: go on with --resume)",
                 e ? ": " : "", e ? strerror(e) : "", latest, (long long)st->epoch);
-    cli_die(prog, EXIT_RUNTIME, "cannot write to standard output%s%s", e ? ": " : "",
+    cli_die(EXIT_RUNTIME, "cannot write to standard output%s%s", e ? ": " : "",
             e ? strerror(e) : "");
 }
 
 /* The command that continues an interrupted run, ready to paste: the
  * directory and the validation file are what a checkpoint cannot supply. */
-static void print_continue(const options *o)
+static void print_continue(const train_options *o)
 {
     char *dir = cli_shell_word(o->checkpoint_dir);
     char *val = o->val_data ? cli_shell_word(o->val_data) : NULL;
     if (!dir || (o->val_data && !val))
-        cli_die(prog, EXIT_RUNTIME, "out of memory");
+        cli_die(EXIT_RUNTIME, "out of memory");
     int other_dir = strcmp(o->checkpoint_dir, "checkpoints") != 0;
-    fprintf(stderr, "%s: continue with: %s --resume%s%s%s%s --epochs %lld\n", prog, prog,
-            other_dir ? " --checkpoint-dir=" : "", other_dir ? dir : "",
-            val ? " --val-data=" : "", val ? val : "", o->epochs);
+    cli_message("continue with: %s --resume%s%s%s%s --epochs %lld", cli_program_name,
+                other_dir ? " --checkpoint-dir=" : "", other_dir ? dir : "",
+                val ? " --val-data=" : "", val ? val : "", o->epochs);
     free(dir);
     free(val);
 }
@@ -363,7 +93,7 @@ static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *t
     cli_size(m.gradients, grads, sizeof grads);
     cli_size(m.workspaces, work, sizeof work);
     cli_size(limit, have, sizeof have);
-    cli_die(prog, EXIT_RUNTIME,
+    cli_die(EXIT_RUNTIME,
             "training a %s %dx%d model needs %s of memory (%s of weights, optimizer "
             "moments and a mixture's members, and as much again to read a checkpoint back, "
             "%s of gradients, %s of workspaces for batch %d and names of up to %d symbols), "
@@ -422,18 +152,18 @@ static void save_or_die(const drnn_train_state *st, const char *path, const char
     if (!drnn_checkpoint_save(st, path, &err))
         return;
     if (err.code == DRNN_ERR_NONFINITE)
-        cli_die(prog, EXIT_RUNTIME,
+        cli_die(EXIT_RUNTIME,
                 "training diverged in epoch %lld: %s; nothing was saved from it, the "
                 "checkpoints in %s are as they were. Train again with a lower --lr (this run: "
                 "%g) or a tighter --clip (this run: %g%s)",
                 (long long)(st->epoch_pos ? st->epoch + 1 : st->epoch), err.message, dir,
                 st->hp.lr, st->hp.clip, st->hp.clip > 0 ? "" : ", no clipping");
-    cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+    cli_die(EXIT_RUNTIME, "%s", err.message);
 }
 
 /* Everything one invocation works with, for the steps of main below. */
 typedef struct run {
-    options o;
+    train_options o;
     dist dist;                    /* the processes of an MPI job: process 0 saves and prints */
     int threads;
     drnn_rundir dir;              /* the checkpoints, the lock, the checkpoint resumed from */
@@ -455,13 +185,13 @@ static void load_resumed(run *r)
 {
     drnn_error err;
     if (r->dist.rank == 0 && drnn_checkpoint_load(&r->st, r->dir.resume, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
                                                : "");
     if (dist_share_state(&r->dist, &r->st, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    check_resume_options(&r->o, &r->st.hp, r->dir.resume);
-    apply_resume_options(&r->o, &r->st.hp);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    train_check_resume_options(&r->o, &r->st.hp, r->dir.resume);
+    train_apply_resume_options(&r->o, &r->st.hp);
 }
 
 /* The directory belongs to one run: a resumed run goes on with the one there;
@@ -470,15 +200,15 @@ static void load_resumed(run *r)
  * resume loads the checkpoint. */
 static void claim_directory(run *r)
 {
-    const options *o = &r->o;
+    const train_options *o = &r->o;
     drnn_rundir *dir = &r->dir;
     drnn_error err;
     if (drnn_rundir_open(dir, o->checkpoint_dir, o->resume, o->resume_file, o->overwrite, &err))
-        cli_die(prog, err.code == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
+        cli_die(err.code == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     /* In an MPI job, process 0 holds the directory and sends the others its
      * checkpoint: they need not see the same files. */
     if (r->dist.rank == 0 && drnn_rundir_lock(&dir->lock, dir->dir, NULL, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_LOCKED
                     ? "; wait for it to finish, or train in another --checkpoint-dir"
                     : "");
@@ -495,16 +225,16 @@ static void claim_directory(run *r)
         return;
     if (drnn_rundir_claim(dir, &err)) {
         if (o->resume)
-            cli_die(prog, EXIT_USAGE, "%s; give another --checkpoint-dir, or add --overwrite to "
+            cli_die(EXIT_USAGE, "%s; give another --checkpoint-dir, or add --overwrite to "
                     "delete them", err.message);
-        cli_die(prog, EXIT_USAGE,
+        cli_die(EXIT_USAGE,
                 "%s; to continue that run, add --resume; to keep it and start a new one, give "
                 "another --checkpoint-dir; to start over in %s, deleting them, add --overwrite",
                 err.message, dir->dir);
     }
     if (dir->stale > 0 && !o->quiet)
-        fprintf(stderr, "%s: removed %d unfinished checkpoint file%s left in %s by an interrupted write\n",
-                prog, dir->stale, dir->stale == 1 ? "" : "s", dir->dir);
+        cli_message("removed %d unfinished checkpoint file%s left in %s by an interrupted write",
+                    dir->stale, dir->stale == 1 ? "" : "s", dir->dir);
 }
 
 /* On resume: the data must be the one trained on (or --force); the
@@ -512,23 +242,23 @@ static void claim_directory(run *r)
  * or switched with --force, is what later runs use. */
 static void note_data_change(run *r)
 {
-    const options *o = &r->o;
+    const train_options *o = &r->o;
     drnn_error err;
     const drnn_data_read read = {.path = r->data_path, .fingerprint = r->fingerprint,
                                  .val_path = o->val_data, .val_fingerprint = r->val_fingerprint};
     r->switched =
         drnn_rundir_check_data(&r->st, r->dir.resume, &read, &r->data_switched, &err) != DRNN_OK;
     if (r->switched && !o->force)
-        cli_die(prog, EXIT_RUNTIME, "%s; use --force to continue on this data anyway", err.message);
+        cli_die(EXIT_RUNTIME, "%s; use --force to continue on this data anyway", err.message);
     if (drnn_rundir_adopt_data(&r->st, o->data, &read, &r->trained_on, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
 }
 
 /* The names straight into tokens (no copy of them as code points), their
  * vocabulary, and the train/validation corpora. */
 static void load_data(run *r, drnn_vocab *vocab)
 {
-    options *o = &r->o;
+    train_options *o = &r->o;
     const drnn_hparams *hp = o->resume ? &r->st.hp : &o->hp;
     drnn_names_options nopt = {.keep_case = hp->keep_case};
     drnn_error err, data_err;
@@ -541,37 +271,37 @@ static void load_data(run *r, drnn_vocab *vocab)
                                    &data_err);
     if (data_rc && !(o->resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL)) {
         if (o->resume && !o->data && data_rc == DRNN_ERR_NOT_FOUND)
-            cli_die(prog, EXIT_RUNTIME,
+            cli_die(EXIT_RUNTIME,
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE",
                     data_err.message, r->dir.resume);
-        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+        cli_die(EXIT_RUNTIME, "%s", data_err.message);
     }
     if (o->val_data) {
         drnn_vocab train_vocab = *vocab;
         if (drnn_corpus_load(&r->val, &train_vocab, &r->val_fingerprint, o->val_data, &nopt, 1, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+            cli_die(EXIT_RUNTIME, "%s", err.message);
         /* Without one validation name "best" would silently mean best on the
          * training data: refused, as dinornn-eval refuses an empty file. */
         if (r->val.count == 0)
-            cli_die(prog, EXIT_RUNTIME,
+            cli_die(EXIT_RUNTIME,
                     "%s: no usable validation names: all %zu have symbols that are not in %s "
                     "(the first on line %ld); give a validation file written in the training "
                     "data's alphabet",
                     o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
         if (r->val.skipped && !o->quiet)
-            fprintf(stderr, "%s: %s: %zu names with symbols not in %s skipped (first on line %ld)\n",
-                    prog, o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
+            cli_message("%s: %zu names with symbols not in %s skipped (first on line %ld)",
+                        o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
     }
     if (o->resume)
         note_data_change(r);
     if (data_rc)
-        cli_die(prog, EXIT_RUNTIME, "%s", data_err.message);
+        cli_die(EXIT_RUNTIME, "%s", data_err.message);
     if (dist_check_same(&r->dist, r->fingerprint, r->val_fingerprint, hp, o->epochs, &err)) {
         /* One message for the job, process 0's, before any process exits
          * (a launcher may kill the others as soon as one has). */
         if (r->dist.rank == 0) {
-            fprintf(stderr, "%s: %s\n", prog, err.message);
+            cli_message("%s", err.message);
             fflush(stderr);
         }
         dist_exit(&r->dist, EXIT_RUNTIME);
@@ -580,10 +310,10 @@ static void load_data(run *r, drnn_vocab *vocab)
         /* The held-out names are taken out of the loaded ones in place. */
         size_t *ti, *vi, nt, nv;
         if (drnn_split(r->train.count, hp->val_fraction, hp->seed, &ti, &nt, &vi, &nv, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+            cli_die(EXIT_RUNTIME, "%s", err.message);
         free(ti);
         if (drnn_corpus_extract(&r->train, vi, nv, &r->val, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+            cli_die(EXIT_RUNTIME, "%s", err.message);
         free(vi);
     }
 }
@@ -592,7 +322,7 @@ static void load_data(run *r, drnn_vocab *vocab)
  * log opened and the signals caught. */
 static void start_run(run *r, const drnn_vocab *vocab)
 {
-    options *o = &r->o;
+    train_options *o = &r->o;
     drnn_error err;
     if (!o->resume) {
         /* Predicted characters: each name's symbols and its end. */
@@ -612,22 +342,22 @@ static void start_run(run *r, const drnn_vocab *vocab)
                                 absolute ? absolute : r->data_path, &err);
         free(absolute);
         if (rc) /* out of memory is no usage error */
-            cli_die(prog, rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
+            cli_die(rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     }
     if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s: %s", o->resume ? r->dir.resume : r->data_path, err.message);
+        cli_die(EXIT_RUNTIME, "%s: %s", o->resume ? r->dir.resume : r->data_path, err.message);
     if (dist_trainer(&r->dist, r->trainer, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     if (r->dir.held) {
         /* --overwrite: the old run goes only now that the new one can start. */
         if (drnn_rundir_delete_held(&r->dir, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+            cli_die(EXIT_RUNTIME, "%s", err.message);
         if (!o->quiet)
-            fprintf(stderr, "%s: deleted the checkpoints of the previous run in %s (--overwrite)\n",
-                    prog, o->checkpoint_dir);
+            cli_message("deleted the checkpoints of the previous run in %s (--overwrite)",
+                        o->checkpoint_dir);
     }
     if (o->log && !(r->log = fopen(o->log, "a")))
-        cli_die(prog, EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
+        cli_die(EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -641,7 +371,7 @@ static void start_run(run *r, const drnn_vocab *vocab)
 /* The first lines: a data switch, what is trained and how, the resume. */
 static void announce(run *r)
 {
-    const options *o = &r->o;
+    const train_options *o = &r->o;
     const drnn_train_state *st = &r->st;
     if (o->quiet)
         return;
@@ -692,13 +422,12 @@ static void announce(run *r)
 /* Before the first epoch: warnings, and that every save can be made. */
 static void prepare_saves(run *r)
 {
-    const options *o = &r->o;
+    const train_options *o = &r->o;
     const drnn_train_state *st = &r->st;
     if (st->hp.schedule == DRNN_SCHED_COSINE && o->epochs > st->hp.cosine_epochs)
-        fprintf(stderr,
-                "%s: warning: the cosine schedule was planned for %d epochs; epochs after it "
-                "train at the final learning rate %g\n",
-                prog, st->hp.cosine_epochs, st->hp.lr_min);
+        cli_message("warning: the cosine schedule was planned for %d epochs; epochs after it "
+                    "train at the final learning rate %g",
+                    st->hp.cosine_epochs, st->hp.lr_min);
     const int last = st->member + 1 >= st->hp.members;
     if (last && st->epoch >= o->epochs && !o->quiet)
         printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
@@ -709,11 +438,11 @@ static void prepare_saves(run *r)
                (long long)st->epoch, (long long)st->best_epoch);
     drnn_error err;
     if ((!last || !drnn_state_member_done(st, o->epochs)) && drnn_rundir_check_saves(&r->dir, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s%s", err.message,
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
                 err.code == DRNN_ERR_NOMEM ? "" : ", or train in another --checkpoint-dir");
     if (r->trained_on && !r->switched &&
         drnn_rundir_record_data_path(&r->dir, r->fingerprint, r->trained_on, st->data_path, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
 }
 
 /* One epoch, or what is left of it until a signal. On a terminal, in
@@ -730,7 +459,7 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
     memset(rep, 0, sizeof *rep);
     do {
         if (drnn_trainer_epoch(r->trainer, bar ? 4 : 0, &stop_signal, &part, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s; no checkpoint was written from this state",
+            cli_die(EXIT_RUNTIME, "%s; no checkpoint was written from this state",
                     err.message);
         rep->chars += part.chars;
         rep->exchange_seconds += part.exchange_seconds;
@@ -784,7 +513,7 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
                 cli_json_number(e, sizeof e, rep->lr),
                 r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
         fflush(r->log) != 0)
-        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
+        cli_die(EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
                 strerror(errno), r->dir.latest, (long long)st->epoch);
 }
 
@@ -805,7 +534,7 @@ static double model_loss(run *r, int *parts)
     int64_t chars;
     drnn_error err;
     if (drnn_evaluate(&model, c, &nats, &chars, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     *parts = model.mixture;
     return chars ? nats / (double)chars : NAN;
 }
@@ -833,7 +562,7 @@ static void report_member(run *r)
                            st->member + 1, parts, cli_json_number(a, sizeof a, loss),
                            cli_json_number(b, sizeof b, now_seconds() - r->start)) < 0 ||
                    fflush(r->log) != 0))
-        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+        cli_die(EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
 }
 
 /* Epochs up to --epochs (each member's, for a mixture), a checkpoint after
@@ -859,12 +588,11 @@ static int train_epochs(run *r)
             /* rep.stopped, not stop_signal: in an MPI job another process may
              * have had the signal. */
             if (saver) {
-                fprintf(stderr,
-                        "%s: interrupted by %s during epoch %lld (%lld of %zu names done); "
-                        "checkpoint written to %s\n",
-                        prog, rep.stopped == SIGINT ? "SIGINT" : "SIGTERM",
-                        (long long)st->epoch + 1, (long long)st->epoch_pos, r->train.count,
-                        r->dir.latest);
+                cli_message("interrupted by %s during epoch %lld (%lld of %zu names done); "
+                            "checkpoint written to %s",
+                            rep.stopped == SIGINT ? "SIGINT" : "SIGTERM",
+                            (long long)st->epoch + 1, (long long)st->epoch_pos, r->train.count,
+                            r->dir.latest);
                 print_continue(&r->o);
             }
             return 128 + rep.stopped;
@@ -900,14 +628,14 @@ static void finish(run *r, int status)
                saved ? r->dir.best : r->o.checkpoint_dir, now_seconds() - r->start);
     }
     if (r->log && fclose(r->log) != 0)
-        cli_die(prog, EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+        cli_die(EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
     drnn_trainer_free(r->trainer);
     drnn_corpus_free(&r->train);
     drnn_corpus_free(&r->val);
     drnn_state_free(&r->st);
     drnn_rundir_close(&r->dir);
     free(r->trained_on);
-    cli_close_stdout(prog);
+    cli_close_stdout();
     dist_end(&r->dist);
 }
 
@@ -916,17 +644,13 @@ int main(int argc, char **argv)
     run r;
     memset(&r, 0, sizeof r);
     dist_start(&r.dist, &argc, &argv);
-    drnn_hparams_default(&r.o.hp);
-    r.o.epochs = 100;
-    r.o.samples = 5;
-    r.o.checkpoint_dir = "checkpoints";
-    parse_options(&r.o, argc, argv);
+    train_parse_options(&r.o, argc, argv);
     if (r.dist.rank != 0) {
         /* Process 0 speaks for the job. */
         r.o.quiet = 1;
         r.o.log = NULL;
     }
-    r.threads = cli_threads(prog, r.o.threads, r.o.quiet);
+    r.threads = cli_threads(r.o.threads, r.o.quiet);
     claim_directory(&r);
     drnn_vocab vocab;
     load_data(&r, &vocab);
