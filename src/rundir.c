@@ -19,6 +19,16 @@
 #include "dinornn/rundir.h"
 #include "internal.h"
 
+/* dir/file in a new string, or NULL when out of memory. */
+static char *join_path(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
 /* ---- the directory lock ---- */
 
 /* Creates dir and its missing parents, like mkdir -p. */
@@ -84,11 +94,9 @@ int drnn_rundir_lock(drnn_dir_lock *lock, const char *dir, long *holder, drnn_er
     int rc = make_dirs(dir, err);
     if (rc)
         return rc;
-    size_t n = strlen(dir) + sizeof "/" DRNN_RUNDIR_LOCK_FILE;
-    char *path = malloc(n);
+    char *path = join_path(dir, DRNN_RUNDIR_LOCK_FILE);
     if (!path)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    snprintf(path, n, "%s/%s", dir, DRNN_RUNDIR_LOCK_FILE);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0) {
         rc = drnn_fail(err, DRNN_ERR_IO,
@@ -180,11 +188,9 @@ int drnn_rundir_remove_stale(const char *path)
         if (strlen(e->d_name) != blen + 11 || strncmp(e->d_name, base, blen) != 0 ||
             strncmp(e->d_name + blen, ".tmp-", 5) != 0)
             continue;
-        size_t n = strlen(dir) + strlen(e->d_name) + 2;
-        char *victim = malloc(n);
+        char *victim = join_path(dir, e->d_name);
         if (!victim)
             break;
-        snprintf(victim, n, "%s/%s", dir, e->d_name);
         removed += unlink(victim) == 0;
         free(victim);
     }
@@ -193,17 +199,7 @@ int drnn_rundir_remove_stale(const char *path)
     return removed;
 }
 
-
 /* ---- a trainer's directory ---- */
-
-static char *join_path(const char *dir, const char *file)
-{
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
-}
 
 /* Whether file (given to --resume) is in directory dir: then it is that
  * directory's own run that goes on; -1 when out of memory. */
