@@ -48,8 +48,8 @@ int drnn_rundir_remove_stale(const char *path);
  * how to allow it. */
 int drnn_rundir_replaceable(const char *path, drnn_error *err);
 
-/* A trainer's checkpoint directory. The messages of its errors name the
- * options of dinornn-train that change the outcome. */
+/* A trainer's checkpoint directory. Its messages say what stands in the
+ * way; the caller adds what its own options can do about it. */
 typedef struct drnn_rundir {
     const char *dir;          /* as given (not copied) */
     char *latest, *best;      /* dir/latest.ckpt and dir/best.ckpt */
@@ -60,8 +60,9 @@ typedef struct drnn_rundir {
     const char *held;         /* after drnn_rundir_claim: the checkpoints of another run
                                * found here, as words ("latest.ckpt and best.ckpt"), that
                                * drnn_rundir_delete_held deletes; NULL when none */
-    int stale;                /* after drnn_rundir_claim: files of interrupted writes removed */
-    drnn_dir_lock lock;
+    int stale;                /* after drnn_rundir_claim: files of interrupted writes
+                               * removed (below 0: the directory could not be read) */
+    drnn_dir_lock lock;       /* taken by the caller: drnn_rundir_lock(&rd->lock, rd->dir, ...) */
 } drnn_rundir;
 
 /* Opens dir for a run: a new one, or with resuming one that goes on from
