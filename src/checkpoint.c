@@ -1,19 +1,13 @@
-/* checkpoint.c: the checkpoint format (docs/checkpoint-format.md), its
- * validation, and crash-safe writing. All integers and floats are stored
- * little-endian whatever the host, byte by byte. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
+/* checkpoint.c: the checkpoint format (docs/checkpoint-format.md): encoding,
+ * decoding and validation, in memory or as a stream for the file writer
+ * (checkpoint_file.c). All integers and floats are stored little-endian
+ * whatever the host, byte by byte. */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "checkpoint_format.h"
 #include "dinornn/checkpoint.h"
 #include "internal.h"
 
@@ -26,7 +20,7 @@ _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754
  * adds the members' best weights after the moments of a mixture. */
 #define HEADER_SIZE_V1 272u
 #define HEADER_SIZE_V2 288u
-#define HEADER_SIZE 336u      /* version 3, the one written */
+#define HEADER_SIZE DRNN_CKPT_HEADER_SIZE /* version 3, the one written */
 #define MOMENT1 1u
 #define MOMENT2 2u
 
@@ -284,14 +278,13 @@ static void put_header(unsigned char *buf, const drnn_train_state *st, size_t si
     put_u32_at(buf, AT_PATH_LEN, path_len);
 }
 
-static int write_all(int fd, const unsigned char *buf, size_t len);
-
 /* Where a checkpoint's bytes go as they are made: into a buffer of the
  * whole file, or straight into a file, so that saving takes no second copy
  * of the weights; either way the CRC-32 runs over them. */
 typedef struct sink {
     unsigned char *mem;       /* the whole file, or NULL: */
-    int fd;                   /* the file written */
+    drnn_ckpt_write_fn write; /* where the bytes go */
+    void *ctx;
     size_t at;                /* bytes so far */
     uint32_t crc;             /* of those bytes */
     int error;                /* errno of a failed write, 0 */
@@ -302,8 +295,8 @@ static void emit(sink *s, const unsigned char *p, size_t n)
     s->crc = drnn_crc32(s->crc, p, n);
     if (s->mem)
         memcpy(s->mem + s->at, p, n);
-    else if (!s->error && write_all(s->fd, p, n) != 0)
-        s->error = errno ? errno : EIO;
+    else if (!s->error)
+        s->error = s->write(s->ctx, p, n);
     s->at += n;
 }
 
@@ -320,12 +313,11 @@ static void emit_reals(sink *s, const drnn_real *x, size_t n)
     }
 }
 
-/* What the reader would refuse is not written; else the file's size and
- * fields. */
-static int check_encodable(const drnn_train_state *st, size_t *size, uint32_t *flags,
-                           size_t *path_len, drnn_error *err)
+int drnn_ckpt_plan_encoding(const drnn_train_state *st, drnn_ckpt_plan *plan, drnn_error *err)
 {
     const drnn_hparams *hp = &st->hp;
+    size_t *size = &plan->size, *path_len = &plan->path_len;
+    uint32_t *flags = &plan->flags;
     *path_len = strlen(st->data_path ? st->data_path : "");
     /* A diverged state stays unsaved. */
     const char *bad = !all_finite(&st->weights)                                 ? "weights"
@@ -356,12 +348,12 @@ static int check_encodable(const drnn_train_state *st, size_t *size, uint32_t *f
 }
 
 /* The whole file, in order, into s. */
-static void encode_into(sink *s, const drnn_train_state *st, size_t size, uint32_t flags,
-                        size_t path_len)
+static void encode_into(sink *s, const drnn_train_state *st, const drnn_ckpt_plan *plan)
 {
-    const size_t P = st->weights.count;
+    const size_t P = st->weights.count, path_len = plan->path_len;
+    const uint32_t flags = plan->flags;
     unsigned char head[HEADER_SIZE], block[4096], word[4];
-    put_header(head, st, size, flags, (uint32_t)path_len);
+    put_header(head, st, plan->size, flags, (uint32_t)path_len);
     emit(s, head, HEADER_SIZE);
     for (int v = 0; v < st->vocab.size;) { /* a block of symbols at a time */
         writer w = {block};
@@ -387,19 +379,27 @@ int drnn_checkpoint_encode(const drnn_train_state *st, unsigned char **out, size
 {
     *out = NULL;
     *len = 0;
-    size_t size, path_len;
-    uint32_t flags;
-    int rc = check_encodable(st, &size, &flags, &path_len, err);
+    drnn_ckpt_plan plan;
+    int rc = drnn_ckpt_plan_encoding(st, &plan, err);
     if (rc)
         return rc;
-    unsigned char *buf = malloc(size);
+    unsigned char *buf = malloc(plan.size);
     if (!buf)
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a checkpoint of %zu bytes", size);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for a checkpoint of %zu bytes",
+                         plan.size);
     sink s = {.mem = buf};
-    encode_into(&s, st, size, flags, path_len);
+    encode_into(&s, st, &plan);
     *out = buf;
-    *len = size;
+    *len = plan.size;
     return drnn_ok(err);
+}
+
+int drnn_ckpt_encode_stream(const drnn_train_state *st, const drnn_ckpt_plan *plan,
+                            drnn_ckpt_write_fn write, void *ctx)
+{
+    sink s = {.write = write, .ctx = ctx};
+    encode_into(&s, st, plan);
+    return s.error;
 }
 
 static int valid_symbol(uint32_t cp)
@@ -635,343 +635,7 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
 
 #undef CORRUPT
 
-/* ---- files ---- */
-
-static int read_all(int fd, unsigned char *buf, size_t len)
+uint64_t drnn_ckpt_recorded_size(const unsigned char *header)
 {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-int drnn_checkpoint_load(drnn_train_state *st, const char *path, drnn_error *err)
-{
-    memset(st, 0, sizeof *st);
-    /* Non-blocking, or a FIFO would wait in open() forever for a writer;
-     * it only matters for what is refused below, not for a regular file. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return drnn_fail(err, errno == ENOENT ? DRNN_ERR_NOT_FOUND : DRNN_ERR_IO,
-                         "%s: cannot open checkpoint: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_IO, "%s: %s", path, strerror(e));
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_IS_DIR, "%s: is a directory, not a checkpoint file", path);
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_NOT_REGULAR,
-                         "%s: is %s, not a checkpoint file: give the file dinornn-train wrote",
-                         path, drnn_file_kind((unsigned)sb.st_mode));
-    }
-    /* Only the header is read before its sizes are checked against the file's. */
-    unsigned char header[HEADER_SIZE];
-    size_t size = (size_t)sb.st_size;
-    size_t head = size < HEADER_SIZE ? size : HEADER_SIZE;
-    if ((uintmax_t)sb.st_size > SIZE_MAX || read_all(fd, header, head) != 0) {
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_IO, "%s: cannot read checkpoint", path);
-    }
-    int rc = drnn_checkpoint_decode(st, header, head, path, 1, err);
-    if (rc != DRNN_ERR_CKPT_TRUNCATED || size <= HEADER_SIZE) {
-        /* A whole file no larger than a header: decoding it said everything. */
-        close(fd);
-        return rc;
-    }
-    /* The header is sound; never allocate more than it promises, so a huge
-     * file with a small model's header costs nothing. */
-    reader fsr = {header + 16};
-    if (size > get_u64(&fsr)) {
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_CKPT_CORRUPT,
-                         "%s: corrupt checkpoint: trailing bytes after the checksum", path);
-    }
-    unsigned char *buf = malloc(size);
-    if (!buf) {
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
-    }
-    memcpy(buf, header, head);
-    if (read_all(fd, buf + head, size - head) != 0) {
-        free(buf);
-        close(fd);
-        return drnn_fail(err, DRNN_ERR_IO, "%s: cannot read checkpoint", path);
-    }
-    close(fd);
-    rc = drnn_checkpoint_decode(st, buf, size, path, 1, err);
-    free(buf);
-    return rc;
-}
-
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-/* Flushes the directory holding path, so that a rename in it is durable. */
-static int sync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-int drnn_checkpoint_replaceable(const char *path, drnn_error *err)
-{
-    /* The owner's write bit, whoever we are: root may write anything, but a
-     * file made read-only was meant to be kept. */
-    struct stat sb;
-    if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !(sb.st_mode & S_IWUSR))
-        return drnn_fail(err, DRNN_ERR_READ_ONLY,
-                         "%s is read-only (mode %04o), so it is not replaced; make it writable "
-                         "(chmod u+w) to let it be",
-                         path, (unsigned)(sb.st_mode & 07777));
-    return drnn_ok(err);
-}
-
-int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err)
-{
-    size_t size, path_len;
-    uint32_t flags;
-    int rc = drnn_checkpoint_replaceable(path, err);
-    if (rc)
-        return rc;
-    if ((rc = check_encodable(st, &size, &flags, &path_len, err)))
-        return rc;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp-XXXXXX");
-    if (!tmp)
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-    const char *step = "create a temporary file beside";
-    int fd = mkstemp(tmp);
-    if (fd >= 0) {
-        step = "write";
-        if (fchmod(fd, 0644) != 0)
-            goto fail;
-        sink out = {.fd = fd};
-        encode_into(&out, st, size, flags, path_len);
-        if (out.error) {
-            errno = out.error;
-            goto fail;
-        }
-        step = "flush";
-        if (fsync(fd) != 0)
-            goto fail;
-        int closed = close(fd);
-        fd = -1;
-        if (closed != 0)
-            goto fail;
-        step = "replace";
-        if (rename(tmp, path) != 0)
-            goto fail;
-        /* The new file is in place; a failure to flush the directory only
-         * risks getting the previous checkpoint back after a power cut. */
-        step = "flush the directory of";
-        if (sync_parent(path) != 0) {
-            free(tmp);
-            return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s", step, path,
-                             strerror(errno));
-        }
-        free(tmp);
-        return drnn_ok(err);
-    }
-fail:;
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    return drnn_fail(err, DRNN_ERR_IO, "cannot %s checkpoint %s: %s (the previous checkpoint, if any, is unchanged)",
-                     step, path, strerror(e));
-}
-
-int drnn_checkpoint_remove_stale(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dlen = slash ? (size_t)(slash - path) : 0, blen = strlen(base);
-    char *dir = slash ? strndup(path, dlen ? dlen : 1) : strdup(".");
-    if (!dir)
-        return -1;
-    DIR *d = opendir(dir);
-    if (!d) {
-        free(dir);
-        return -1;
-    }
-    int removed = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        /* Exactly what mkstemp made of path.tmp-XXXXXX. */
-        if (strlen(e->d_name) != blen + 11 || strncmp(e->d_name, base, blen) != 0 ||
-            strncmp(e->d_name + blen, ".tmp-", 5) != 0)
-            continue;
-        size_t n = strlen(dir) + strlen(e->d_name) + 2;
-        char *victim = malloc(n);
-        if (!victim)
-            break;
-        snprintf(victim, n, "%s/%s", dir, e->d_name);
-        removed += unlink(victim) == 0;
-        free(victim);
-    }
-    closedir(d);
-    free(dir);
-    return removed;
-}
-
-/* ---- the directory lock ---- */
-
-/* Creates dir and its missing parents, like mkdir -p. */
-static int make_dirs(const char *dir, drnn_error *err)
-{
-    size_t n = strlen(dir);
-    if (n == 0)
-        return drnn_fail(err, DRNN_ERR_INVALID, "the checkpoint directory name is empty");
-    char *p = malloc(n + 1);
-    if (!p)
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if ((p[i] != '/' && p[i] != '\0') || p[i - 1] == '/')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        int e = mkdir(p, 0777) == 0 ? 0 : errno;
-        struct stat sb;
-        /* An existing directory is fine, whatever mkdir said about it. */
-        if (e && (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-            if (e == EEXIST)
-                e = ENOTDIR;
-            int rc = c ? drnn_fail(err, DRNN_ERR_IO, "cannot create checkpoint directory %s: %s: %s",
-                                   dir, p, strerror(e))
-                       : drnn_fail(err, DRNN_ERR_IO, "cannot create checkpoint directory %s: %s",
-                                   dir, strerror(e));
-            free(p);
-            return rc;
-        }
-        p[i] = c;
-    }
-    free(p);
-    return DRNN_OK;
-}
-
-/* The process id written in a held lock file, or 0. The holder writes it
- * just after locking, so an empty file or a dead process (a previous
- * holder's id) is given a moment before giving up. */
-static long lock_holder(int fd)
-{
-    for (int tries = 0; tries < 50; tries++) {
-        char text[24];
-        ssize_t n = pread(fd, text, sizeof text - 1, 0);
-        if (n > 0) {
-            text[n] = '\0';
-            char *end;
-            long pid = strtol(text, &end, 10);
-            if (pid > 0 && *end == '\n' && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-                return pid;
-        }
-        struct timespec pause = {0, 10 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
-    return 0;
-}
-
-int drnn_checkpoint_dir_lock(drnn_dir_lock *lock, const char *dir, long *holder,
-                             drnn_error *err)
-{
-    lock->fd = -1;
-    if (holder)
-        *holder = 0;
-    int rc = make_dirs(dir, err);
-    if (rc)
-        return rc;
-    size_t n = strlen(dir) + sizeof "/" DRNN_CKPT_LOCK_FILE;
-    char *path = malloc(n);
-    if (!path)
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    snprintf(path, n, "%s/%s", dir, DRNN_CKPT_LOCK_FILE);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0) {
-        rc = drnn_fail(err, DRNN_ERR_IO,
-                       "cannot create the lock file %s: %s (the checkpoint directory must be "
-                       "writable)", path, strerror(errno));
-        free(path);
-        return rc;
-    }
-    int locked;
-    while ((locked = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
-        ;
-    if (locked != 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK) {
-            long pid = lock_holder(fd);
-            if (holder)
-                *holder = pid;
-            if (pid > 0)
-                rc = drnn_fail(err, DRNN_ERR_LOCKED,
-                               "checkpoint directory %s is in use by another training run "
-                               "(process %ld holds %s)", dir, pid, path);
-            else
-                rc = drnn_fail(err, DRNN_ERR_LOCKED,
-                               "checkpoint directory %s is in use by another training run "
-                               "(another process holds %s)", dir, path);
-        } else {
-            rc = drnn_fail(err, DRNN_ERR_IO, "cannot lock %s: %s", path, strerror(e));
-        }
-        close(fd);
-        free(path);
-        return rc;
-    }
-    /* Ours: say who holds it, for the message of the next run that tries. */
-    char text[24];
-    int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
-        rc = drnn_fail(err, DRNN_ERR_IO, "cannot write the lock file %s: %s", path,
-                       strerror(errno));
-        close(fd);
-        free(path);
-        return rc;
-    }
-    free(path);
-    lock->fd = fd;
-    return drnn_ok(err);
-}
-
-void drnn_checkpoint_dir_unlock(drnn_dir_lock *lock)
-{
-    /* The file stays: removing it could let two runs lock different files. */
-    if (lock && lock->fd >= 0) {
-        close(lock->fd);
-        lock->fd = -1;
-    }
+    return get_u64_at(header, AT_FILE_SIZE);
 }

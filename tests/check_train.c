@@ -893,7 +893,7 @@ START_TEST(test_save_refuses)
 
     /* Read-only, for root too: the owner's mark is what counts. */
     ck_assert_int_eq(chmod(path, 0444), 0);
-    ck_assert_int_eq(drnn_checkpoint_replaceable(path, &err), DRNN_ERR_READ_ONLY);
+    ck_assert_int_eq(drnn_rundir_replaceable(path, &err), DRNN_ERR_READ_ONLY);
     ck_assert_int_eq(drnn_checkpoint_save(&st, path, &err), DRNN_ERR_READ_ONLY);
     ck_assert_msg(strstr(err.message, path) && strstr(err.message, "read-only"), "%s", err.message);
     ck_assert_str_eq(drnn_status_name(DRNN_ERR_READ_ONLY), "read-only");
@@ -906,7 +906,7 @@ START_TEST(test_save_refuses)
     ck_assert_int_eq(back.epoch, 7);
     drnn_state_free(&back);
     snprintf(path, sizeof path, "%s/missing.ckpt", dir);
-    ck_assert_int_eq(drnn_checkpoint_replaceable(path, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_rundir_replaceable(path, &err), DRNN_OK);
     remove_dir(dir);
     free(buf);
     drnn_state_free(&st);
@@ -921,11 +921,11 @@ START_TEST(test_dir_lock)
     char *dir = temp_dir();
     char path[4200], lockfile[4300];
     snprintf(path, sizeof path, "%s/a/b/c", dir);
-    snprintf(lockfile, sizeof lockfile, "%s/" DRNN_CKPT_LOCK_FILE, path);
+    snprintf(lockfile, sizeof lockfile, "%s/" DRNN_RUNDIR_LOCK_FILE, path);
     drnn_dir_lock first, second;
     drnn_error err;
     long holder = -1;
-    ck_assert_msg(drnn_checkpoint_dir_lock(&first, path, &holder, &err) == DRNN_OK, "%s",
+    ck_assert_msg(drnn_rundir_lock(&first, path, &holder, &err) == DRNN_OK, "%s",
                   err.message);
     ck_assert_int_eq(holder, 0);
     struct stat sb;
@@ -936,7 +936,7 @@ START_TEST(test_dir_lock)
     fclose(fp);
     ck_assert_int_eq(written, (long)getpid());
 
-    ck_assert_int_eq(drnn_checkpoint_dir_lock(&second, path, &holder, &err), DRNN_ERR_LOCKED);
+    ck_assert_int_eq(drnn_rundir_lock(&second, path, &holder, &err), DRNN_ERR_LOCKED);
     ck_assert_int_eq(second.fd, -1);
     ck_assert_int_eq(holder, (long)getpid());
     char pid_text[32];
@@ -944,14 +944,14 @@ START_TEST(test_dir_lock)
     ck_assert_msg(strstr(err.message, path) && strstr(err.message, pid_text), "%s", err.message);
     ck_assert_str_eq(drnn_status_name(DRNN_ERR_LOCKED), "locked");
 
-    drnn_checkpoint_dir_unlock(&first);
+    drnn_rundir_unlock(&first);
     ck_assert_int_eq(first.fd, -1);
-    ck_assert_int_eq(drnn_checkpoint_dir_lock(&second, path, &holder, &err), DRNN_OK);
-    drnn_checkpoint_dir_unlock(&second);
+    ck_assert_int_eq(drnn_rundir_lock(&second, path, &holder, &err), DRNN_OK);
+    drnn_rundir_unlock(&second);
 
     /* A file where a directory should be. */
-    snprintf(path, sizeof path, "%s/a/b/c/" DRNN_CKPT_LOCK_FILE "/d", dir);
-    ck_assert_int_eq(drnn_checkpoint_dir_lock(&first, path, NULL, &err), DRNN_ERR_IO);
+    snprintf(path, sizeof path, "%s/a/b/c/" DRNN_RUNDIR_LOCK_FILE "/d", dir);
+    ck_assert_int_eq(drnn_rundir_lock(&first, path, NULL, &err), DRNN_ERR_IO);
     ck_assert_msg(strstr(err.message, "Not a directory"), "%s", err.message);
     remove_dir(dir);
 }

@@ -1,5 +1,6 @@
 /* dinornn/checkpoint.h: saving and loading the whole state of a run.
- * The format is specified byte by byte in docs/checkpoint-format.md. */
+ * The format is specified byte by byte in docs/checkpoint-format.md; the
+ * directory that holds a run's checkpoints is dinornn/rundir.h's. */
 #ifndef DINORNN_CHECKPOINT_H
 #define DINORNN_CHECKPOINT_H
 
@@ -22,40 +23,8 @@ extern "C" {
  * only on st (no time, host or thread count). Refuses, writing nothing, a
  * state that a reader would refuse for NaN or infinite values
  * (DRNN_ERR_NONFINITE: a diverged run) and a path its owner made read-only
- * (DRNN_ERR_READ_ONLY). */
+ * (DRNN_ERR_READ_ONLY, as drnn_rundir_replaceable says). */
 int drnn_checkpoint_save(const drnn_train_state *st, const char *path, drnn_error *err);
-
-/* DRNN_OK when drnn_checkpoint_save may replace path: it does not exist, or
- * its owner may write it; else DRNN_ERR_READ_ONLY, with a message that says
- * how to allow it. */
-int drnn_checkpoint_replaceable(const char *path, drnn_error *err);
-
-/* Removes the temporary files that writes of path interrupted by a crash or
- * kill left beside it (path.tmp-XXXXXX); path itself is never touched. Call
- * it only while holding the directory's lock (drnn_checkpoint_dir_lock):
- * another run's file being written would look the same.
- * Returns how many were removed, or -1 if the directory cannot be read. */
-int drnn_checkpoint_remove_stale(const char *path);
-
-/* The lock file that marks a checkpoint directory as in use by a run. */
-#define DRNN_CKPT_LOCK_FILE "train.lock"
-
-/* A checkpoint directory held by this process (fd is -1 when not held). */
-typedef struct drnn_dir_lock {
-    int fd;
-} drnn_dir_lock;
-
-/* Creates dir and its missing parents (like mkdir -p), then takes an
- * exclusive flock() on dir/train.lock and writes this process's id into it.
- * The lock lasts until drnn_checkpoint_dir_unlock or the end of the process,
- * however it ends (the kernel releases it, so kill -9 leaves no stale lock);
- * the file itself stays. Readers of checkpoints need no lock: saves are
- * atomic renames. Errors: DRNN_ERR_LOCKED when another process holds it
- * (*holder, if not NULL, is then its process id, or 0 if it cannot be
- * told), DRNN_ERR_IO, DRNN_ERR_NOMEM. */
-int drnn_checkpoint_dir_lock(drnn_dir_lock *lock, const char *dir, long *holder,
-                             drnn_error *err);
-void drnn_checkpoint_dir_unlock(drnn_dir_lock *lock);
 
 /* Reads a checkpoint into *st (which the caller frees with drnn_state_free).
  * Checks magic, version, every size against the file's real size before

@@ -18,5 +18,6 @@
 #include "dinornn/search.h"
 #include "dinornn/train.h"
 #include "dinornn/checkpoint.h"
+#include "dinornn/rundir.h"
 
 #endif

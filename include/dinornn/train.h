@@ -140,7 +140,7 @@ int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_at
                        drnn_epoch_report *rep, drnn_error *err);
 
 /* The processes of a distributed run as the trainer sees them: a way to
- * move bytes, nothing more (dinornn-train's over MPI is src/dist.c). The
+ * move bytes, nothing more (dinornn-train's over MPI: src/programs/dist.c). The
  * trainer does every addition itself, in the order of one process. The
  * processes must store floats alike (the same architecture). Each call
  * returns 0, or non-zero when the bytes could not be moved. */

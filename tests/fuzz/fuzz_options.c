@@ -5,6 +5,9 @@
 #include "cli.h"
 #include "fuzz.h"
 
+/* cli.c's messages name their program. */
+const char cli_program_name[] = "fuzz_options";
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *arg = malloc(size + 1);

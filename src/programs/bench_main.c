@@ -3,8 +3,8 @@
  * of forward and backward counted from the shapes), and that as a fraction of
  * the machine's single-precision FMA peak, measured in the same run with the
  * vectors the kernels use. */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,7 @@
 #include "dinornn/dinornn.h"
 #include "simd.h"
 
-static const char *const prog = "dinornn-bench";
+const char cli_program_name[] = "dinornn-bench";
 
 typedef struct bench_config {
     const char *name, *what;
@@ -104,7 +104,7 @@ static int parse_thread_list(const char *list, int *counts)
 {
     char buf[256];
     if (strlen(list) >= sizeof buf)
-        cli_die(prog, EXIT_USAGE, "--threads: the list '%s' is too long", list);
+        cli_die(EXIT_USAGE, "--threads: the list '%s' is too long", list);
     strcpy(buf, list);
     int n = 0;
     for (char *item = buf, *comma;; item = comma + 1) {
@@ -112,27 +112,11 @@ static int parse_thread_list(const char *list, int *counts)
         if (comma)
             *comma = '\0';
         if (n == MAX_THREAD_COUNTS)
-            cli_die(prog, EXIT_USAGE, "--threads: more than %d thread counts", MAX_THREAD_COUNTS);
-        counts[n++] = (int)cli_int(prog, "--threads", item, 1, DRNN_MAX_THREADS);
+            cli_die(EXIT_USAGE, "--threads: more than %d thread counts", MAX_THREAD_COUNTS);
+        counts[n++] = (int)cli_int("--threads", item, 1, DRNN_MAX_THREADS);
         if (!comma)
             return n;
     }
-}
-
-static void usage(void)
-{
-    printf("Usage: %s [OPTION]...\n"
-           "Measure training speed of fixed configurations on a names file.\n\n"
-           "  -d, --data=FILE       names to train on (default data/dinos.txt)\n"
-           "      --config=LIST     configurations, comma-separated, from:\n",
-           prog);
-    for (int i = 0; i < N_CONFIGS; i++)
-        printf("                          %s  %s\n", configs[i].name, configs[i].what);
-    printf("                        (default all)\n"
-           "  -j, --threads=LIST    thread counts, comma-separated (default 1,2)\n"
-           "  -e, --epochs=N        epochs per measurement (default: per configuration)\n"
-           "      --format=FORMAT   text (default) or json\n"
-           "  -h, --help            display this help and exit\n");
 }
 
 typedef struct bench_options {
@@ -141,28 +125,49 @@ typedef struct bench_options {
     int epochs, json;
 } bench_options;
 
-static void parse_options(bench_options *o, int argc, char **argv)
+static void set_thread_counts(void *options, const char *list)
 {
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},    {"config", required_argument, NULL, 'C'},
-        {"threads", required_argument, NULL, 'j'}, {"epochs", required_argument, NULL, 'e'},
-        {"format", required_argument, NULL, 'F'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    static const char *const formats[] = {"text", "json", NULL};
-    int c;
-    while ((c = getopt_long(argc, argv, "d:j:e:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->data = optarg; break;
-        case 'C': o->config_list = optarg; break;
-        case 'j': o->n_thread_counts = parse_thread_list(optarg, o->thread_counts); break;
-        case 'e': o->epochs = (int)cli_int(prog, "--epochs", optarg, 1, 1000); break;
-        case 'F': o->json = cli_choice(prog, "--format", optarg, formats); break;
-        case 'h': usage(); exit(EXIT_OK);
-        default: cli_usage_error(prog);
-        }
-    }
+    bench_options *o = options;
+    o->n_thread_counts = parse_thread_list(list, o->thread_counts);
 }
+
+#define AT(field) offsetof(bench_options, field)
+
+/* --config's help goes on with the list of configurations (usage). */
+enum { CONFIG_ROW = 1 };
+
+static void usage(const cli_table *t)
+{
+    printf("Usage: %s [OPTION]...\n"
+           "Measure training speed of fixed configurations on a names file.\n\n",
+           cli_program_name);
+    const cli_table up_to_config = {t->rows, CONFIG_ROW + 1, NULL, NULL, NULL};
+    const cli_table after_config = {t->rows + CONFIG_ROW + 1, t->count - CONFIG_ROW - 1, NULL,
+                                    NULL, NULL};
+    cli_print_options(&up_to_config, NULL);
+    for (int i = 0; i < N_CONFIGS; i++)
+        printf("%27s%s  %s\n", "", configs[i].name, configs[i].what);
+    printf("%27s(default all)\n", "");
+    cli_print_options(&after_config, NULL);
+}
+
+static const cli_option option_rows[] = {
+    {.name = "data", .short_name = 'd', .arg = "FILE",
+     .help = "names to train on (default data/dinos.txt)", .kind = CLI_TEXT, .offset = AT(data)},
+    [CONFIG_ROW] = {.name = "config", .arg = "LIST",
+                    .help = "configurations, comma-separated, from:", .kind = CLI_TEXT,
+                    .offset = AT(config_list)},
+    {.name = "threads", .short_name = 'j', .arg = "LIST",
+     .help = "thread counts, comma-separated (default 1,2)", .kind = CLI_PARSE,
+     .parse = set_thread_counts},
+    {.name = "epochs", .short_name = 'e', .arg = "N",
+     .help = "epochs per measurement (default: per configuration)", .kind = CLI_INT,
+     .offset = AT(epochs), .lo = 1, .hi = 1000},
+    {.name = "format", .arg = "FORMAT", .help = "text (default) or json", .kind = CLI_CHOICE,
+     .offset = AT(json), .choices = cli_formats},
+    CLI_HELP_OPTION(NULL),
+};
+static const cli_table option_table = CLI_TABLE(option_rows, usage);
 
 /* Trains one configuration for its epochs on all of the names and prints
  * its speed, against the FMA peak of this thread count. */
@@ -189,14 +194,14 @@ static void bench_one(const bench_options *o, const bench_config *bc, const drnn
     drnn_corpus none = {0};
     if (drnn_state_new(&st, &hp, vocab, 0, 0, o->data, &err) ||
         drnn_trainer_new(&t, &st, all, &none, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     int n = o->epochs ? o->epochs : bc->epochs;
     int64_t chars = 0;
     double t0 = now();
     for (int e = 0; e < n; e++) {
         drnn_epoch_report rep;
         if (drnn_trainer_epoch(t, 0, NULL, &rep, &err))
-            cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+            cli_die(EXIT_RUNTIME, "%s", err.message);
         chars += rep.chars;
     }
     double dt = now() - t0, cps = (double)chars / dt;
@@ -213,35 +218,45 @@ static void bench_one(const bench_options *o, const bench_config *bc, const drnn
     drnn_state_free(&st);
 }
 
+/* Every configuration asked for, on this many threads. */
+static void bench_threads(const bench_options *o, int threads, const drnn_vocab *vocab,
+                          const drnn_corpus *all)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
+    double peak = fma_peak(threads);
+    if (!o->json)
+        printf("%d thread%s: FMA peak %.1f GFLOP/s (%d-float vectors, %s)\n", threads,
+               threads > 1 ? "s" : "", peak, DRNN_VL, DRNN_VEC_ISA);
+    for (int i = 0; i < N_CONFIGS; i++)
+        if (strstr(o->config_list, configs[i].name))
+            bench_one(o, &configs[i], vocab, all, threads, peak);
+}
+
+static void print_peak_rss(const bench_options *o)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (!o->json)
+        printf("peak RSS %.1f MB\n", (double)ru.ru_maxrss / 1024);
+}
+
 int main(int argc, char **argv)
 {
     bench_options o = {.data = "data/dinos.txt", .config_list = "a,b,c,d,e",
                        .thread_counts = {1, 2}, .n_thread_counts = 2};
-    parse_options(&o, argc, argv);
+    cli_parse(&option_table, &o, argc, argv); /* (operands are ignored) */
     drnn_error err;
     drnn_vocab vocab = {0}; /* empty: built from the names */
     drnn_corpus all;
     if (drnn_corpus_load(&all, &vocab, NULL, o.data, NULL, 0, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
-    for (int tc = 0; tc < o.n_thread_counts; tc++) {
-        int threads = o.thread_counts[tc];
-#ifdef _OPENMP
-        omp_set_num_threads(threads);
-#endif
-        double peak = fma_peak(threads);
-        if (!o.json)
-            printf("%d thread%s: FMA peak %.1f GFLOP/s (%d-float vectors, %s)\n", threads,
-                   threads > 1 ? "s" : "", peak, DRNN_VL, DRNN_VEC_ISA);
-        for (int i = 0; i < N_CONFIGS; i++)
-            if (strstr(o.config_list, configs[i].name))
-                bench_one(&o, &configs[i], &vocab, &all, threads, peak);
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    if (!o.json)
-        printf("peak RSS %.1f MB\n", (double)ru.ru_maxrss / 1024);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    for (int tc = 0; tc < o.n_thread_counts; tc++)
+        bench_threads(&o, o.thread_counts[tc], &vocab, &all);
+    print_peak_rss(&o);
     drnn_corpus_free(&all);
     drnn_vocab_free(&vocab);
-    cli_close_stdout(prog);
+    cli_close_stdout();
     return EXIT_OK;
 }

@@ -1,4 +1,4 @@
-/* dist.h: dinornn-train as one of the processes of an MPI job (src/dist.c,
+/* dist.h: dinornn-train as one of the processes of an MPI job (dist.c,
  * built with ./configure --with-mpi). Without MPI there is one process and
  * these do nothing (include config.h first: HAVE_MPI). Process 0 alone writes checkpoints and prints; every
  * process reads the data and trains its share of each mini-batch's slots

@@ -1,4 +1,5 @@
-/* cli.c: strict option-value parsing shared by the programs. */
+/* cli.c: what the programs share: messages, strict option-value parsing,
+ * options (getopt_long's tables and --help) from a table, and output. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -16,20 +17,33 @@
 #include <omp.h>
 #endif
 
-void cli_die(const char *prog, int status, const char *fmt, ...)
+static void vmessage(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", cli_program_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_message(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+void cli_die(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap);
+    va_end(ap);
     exit(status);
 }
 
-void cli_usage_error(const char *prog)
+void cli_usage_error(void)
 {
-    fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+    fprintf(stderr, "Try '%s --help' for more information.\n", cli_program_name);
     exit(EXIT_USAGE);
 }
 
@@ -122,62 +136,61 @@ static const char *syntax_problem(const char *arg)
     return NULL;
 }
 
-long long cli_int(const char *prog, const char *opt, const char *arg, long long lo, long long hi)
+long long cli_int(const char *opt, const char *arg, long long lo, long long hi)
 {
     long long x;
     switch (cli_parse_int(arg, lo, hi, &x)) {
     case CLI_NUMBER_OK:
         return x;
     case CLI_OUT_OF_RANGE:
-        cli_die(prog, EXIT_USAGE, "%s: %s is out of range (must be from %lld to %lld)", opt, arg,
+        cli_die(EXIT_USAGE, "%s: %s is out of range (must be from %lld to %lld)", opt, arg,
                 lo, hi);
     default: {
         const char *why = syntax_problem(arg);
-        cli_die(prog, EXIT_USAGE,
+        cli_die(EXIT_USAGE,
                 "%s: '%s' %s (write it in decimal digits; it must be from %lld to %lld)", opt,
                 arg, why ? why : "is not a whole number", lo, hi);
     }
     }
 }
 
-uint64_t cli_u64(const char *prog, const char *opt, const char *arg)
+uint64_t cli_u64(const char *opt, const char *arg)
 {
     uint64_t x;
     switch (cli_parse_u64(arg, &x)) {
     case CLI_NUMBER_OK:
         return x;
     case CLI_OUT_OF_RANGE:
-        cli_die(prog, EXIT_USAGE, "%s: %s is out of range (must be from 0 to %" PRIu64 ")", opt,
+        cli_die(EXIT_USAGE, "%s: %s is out of range (must be from 0 to %" PRIu64 ")", opt,
                 arg, UINT64_MAX);
     default: {
         const char *why = syntax_problem(arg);
-        cli_die(prog, EXIT_USAGE,
+        cli_die(EXIT_USAGE,
                 "%s: '%s' %s (write it in decimal digits; it must be from 0 to %" PRIu64 ")",
                 opt, arg, why ? why : "is not a whole number", UINT64_MAX);
     }
     }
 }
 
-double cli_real(const char *prog, const char *opt, const char *arg, double lo, double hi,
-                int lo_open)
+double cli_real(const char *opt, const char *arg, double lo, double hi, int lo_open)
 {
     double x;
     switch (cli_parse_real(arg, lo, hi, lo_open, &x)) {
     case CLI_NUMBER_OK:
         return x;
     case CLI_OUT_OF_RANGE:
-        cli_die(prog, EXIT_USAGE, "%s: %s is out of range (must be %s %g and <= %g)", opt, arg,
+        cli_die(EXIT_USAGE, "%s: %s is out of range (must be %s %g and <= %g)", opt, arg,
                 lo_open ? ">" : ">=", lo, hi);
     default: {
         const char *why = syntax_problem(arg);
-        cli_die(prog, EXIT_USAGE,
+        cli_die(EXIT_USAGE,
                 "%s: '%s' %s (write it like 0.5 or 1e-3; it must be %s %g and <= %g)",
                 opt, arg, why ? why : "is not a decimal number", lo_open ? ">" : ">=", lo, hi);
     }
     }
 }
 
-int cli_threads(const char *prog, int requested, int quiet)
+int cli_threads(int requested, int quiet)
 {
 #ifdef _OPENMP
     if (requested > 0) {
@@ -185,15 +198,14 @@ int cli_threads(const char *prog, int requested, int quiet)
     } else if (omp_get_max_threads() > DRNN_MAX_THREADS) {
         /* The same cap as --threads: libgomp crashes trying to start 70000. */
         if (!quiet)
-            fprintf(stderr,
-                    "%s: warning: OMP_NUM_THREADS asks for %d threads, more than the %d "
-                    "allowed (as with --threads); using %d\n",
-                    prog, omp_get_max_threads(), DRNN_MAX_THREADS, DRNN_MAX_THREADS);
+            cli_message("warning: OMP_NUM_THREADS asks for %d threads, more than the %d "
+                        "allowed (as with --threads); using %d",
+                        omp_get_max_threads(), DRNN_MAX_THREADS, DRNN_MAX_THREADS);
         omp_set_num_threads(DRNN_MAX_THREADS);
     }
     return omp_get_max_threads();
 #else
-    (void)prog, (void)requested, (void)quiet;
+    (void)requested, (void)quiet;
     return 1;
 #endif
 }
@@ -247,7 +259,7 @@ double cli_memory_limit(const char **what)
     return limit;
 }
 
-int cli_choice(const char *prog, const char *opt, const char *arg, const char *const *choices)
+int cli_choice(const char *opt, const char *arg, const char *const *choices)
 {
     char list[256] = "";
     for (int i = 0; choices[i]; i++) {
@@ -257,27 +269,152 @@ int cli_choice(const char *prog, const char *opt, const char *arg, const char *c
             strncat(list, ", ", sizeof list - strlen(list) - 1);
         strncat(list, choices[i], sizeof list - strlen(list) - 1);
     }
-    cli_die(prog, EXIT_USAGE, "invalid value '%s' for %s: expected one of %s", arg, opt, list);
+    cli_die(EXIT_USAGE, "invalid value '%s' for %s: expected one of %s", arg, opt, list);
 }
 
-const char *cli_load_checkpoint(const char *prog, const char *path, drnn_train_state *st)
+/* ---- options from a table ---- */
+
+const char *const cli_formats[] = {"text", "json", NULL};
+
+/* getopt_long's has_arg of a row, from how --help writes its value. */
+static int has_arg_of(const cli_option *r)
+{
+    if (!r->arg)
+        return no_argument;
+    return r->arg[0] == '[' ? optional_argument : required_argument;
+}
+
+void cli_getopt_tables(const cli_table *t, struct option *longopts, size_t *n, char *shorts)
+{
+    char *s = shorts + strlen(shorts);
+    for (size_t i = 0; i < t->count; i++) {
+        const cli_option *r = &t->rows[i];
+        const int has_arg = has_arg_of(r);
+        longopts[(*n)++] = (struct option){r->name, has_arg, NULL,
+                                           r->short_name ? r->short_name : CLI_LONG_CODE + (int)i};
+        if (r->short_name) {
+            *s++ = r->short_name;
+            if (has_arg != no_argument)
+                *s++ = ':';
+            if (has_arg == optional_argument)
+                *s++ = ':';
+        }
+    }
+    longopts[*n] = (struct option){NULL, 0, NULL, 0};
+    *s = '\0';
+}
+
+int cli_row_of(const cli_table *t, int c)
+{
+    if (c >= CLI_LONG_CODE && (size_t)(c - CLI_LONG_CODE) < t->count)
+        return c - CLI_LONG_CODE;
+    for (size_t i = 0; c > 0 && c < CLI_LONG_CODE && i < t->count; i++)
+        if (t->rows[i].short_name == c)
+            return (int)i;
+    return -1;
+}
+
+void cli_apply(const cli_table *t, size_t row, void *options, const char *value)
+{
+    const cli_option *r = &t->rows[row];
+    char *at = (char *)options + r->offset;
+    char opt[64];
+    snprintf(opt, sizeof opt, "--%s", r->name);
+    switch (r->kind) {
+    case CLI_FLAG: *(int *)at = 1; break;
+    case CLI_TEXT: *(const char **)at = value; break;
+    case CLI_INT: *(int *)at = (int)cli_int(opt, value, (long long)r->lo, (long long)r->hi); break;
+    case CLI_LLONG:
+        *(long long *)at = cli_int(opt, value, (long long)r->lo, (long long)r->hi);
+        break;
+    case CLI_U64: *(uint64_t *)at = cli_u64(opt, value); break;
+    case CLI_REAL: *(double *)at = cli_real(opt, value, r->lo, r->hi, r->lo_open); break;
+    case CLI_CHOICE: *(int *)at = cli_choice(opt, value, r->choices); break;
+    case CLI_PARSE: r->parse(options, value); break;
+    case CLI_HELP:
+        t->usage(t);
+        cli_close_stdout();
+        exit(EXIT_OK);
+    case CLI_VERSION:
+        printf("%s (%s) %s\n", cli_program_name, t->package, t->version);
+        cli_close_stdout();
+        exit(EXIT_OK);
+    }
+    if (r->given)
+        *(int *)((char *)options + r->given - 1) = 1;
+}
+
+int cli_parse(const cli_table *t, void *options, int argc, char **argv)
+{
+    enum { MAX_ROWS = 32 };
+    struct option longopts[MAX_ROWS + 1];
+    char shorts[3 * MAX_ROWS + 1] = "";
+    size_t n = 0;
+    if (t->count > MAX_ROWS)
+        cli_die(EXIT_RUNTIME, "too many options for this program's tables");
+    cli_getopt_tables(t, longopts, &n, shorts);
+    int c;
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        int row = cli_row_of(t, c);
+        if (row < 0)
+            cli_usage_error();
+        cli_apply(t, (size_t)row, options, optarg);
+    }
+    return optind;
+}
+
+void cli_print_option(char short_name, const char *name, const char *arg, const char *help,
+                      const char *def)
+{
+    char head[64];
+    const int optional = arg && arg[0] == '[';
+    int n = snprintf(head, sizeof head, "  %c%c%c --%s%s%s", short_name ? '-' : ' ',
+                     short_name ? short_name : ' ', short_name ? ',' : ' ', name,
+                     arg && !optional ? "=" : "", arg ? arg : "");
+    printf("%s", head);
+    for (const char *line = help; line;) {
+        const char *end = strchr(line, '\n');
+        int len = end ? (int)(end - line) : (int)strlen(line);
+        printf("%*s%.*s", n < 27 ? 27 - n : 1, "", len, line);
+        n = n < 27 ? 27 : n;
+        if (!end && def) {
+            if (n + len + 11 + (int)strlen(def) > 80)
+                printf("\n%27s(default %s)", "", def);
+            else
+                printf(" (default %s)", def);
+        }
+        printf("\n");
+        n = 0;
+        line = end ? end + 1 : NULL;
+    }
+}
+
+void cli_print_options(const cli_table *t, const char *group)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        const cli_option *r = &t->rows[i];
+        if (!group || (r->group && strcmp(r->group, group) == 0))
+            cli_print_option(r->short_name, r->name, r->arg, r->help, NULL);
+    }
+}
+
+const char *cli_load_checkpoint(const char *path, drnn_train_state *st)
 {
     drnn_error err;
     if (!path) {
         path = access("checkpoints/best.ckpt", F_OK) == 0 ? "checkpoints/best.ckpt"
                                                            : "checkpoints/latest.ckpt";
         if (access(path, F_OK) != 0)
-            cli_die(prog, EXIT_RUNTIME,
+            cli_die(EXIT_RUNTIME,
                     "no checkpoint in checkpoints/: train one with dinornn-train, or give "
                     "--checkpoint FILE");
     }
     if (drnn_checkpoint_load(st, path, &err))
-        cli_die(prog, EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
     return path;
 }
 
-int cli_encode(const char *prog, const char *what, const char *text, const drnn_train_state *st,
-               drnn_token *out)
+int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out)
 {
     drnn_corpus corpus;
     drnn_error err;
@@ -287,13 +424,13 @@ int cli_encode(const char *prog, const char *what, const char *text, const drnn_
      * if skipped, again for the message that names its symbol. */
     if (drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 1,
                                &err))
-        cli_die(prog, EXIT_USAGE, "%s", err.message);
+        cli_die(EXIT_USAGE, "%s", err.message);
     if (corpus.count + corpus.skipped != 1)
-        cli_die(prog, EXIT_USAGE, "%s: '%s' must be one name on one line", what, text);
+        cli_die(EXIT_USAGE, "%s: '%s' must be one name on one line", what, text);
     if (corpus.skipped) {
         drnn_corpus_free(&corpus);
         drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 0, &err);
-        cli_die(prog, EXIT_USAGE, "%s", err.message);
+        cli_die(EXIT_USAGE, "%s", err.message);
     }
     int len = drnn_corpus_len(&corpus, 0);
     memcpy(out, corpus.tokens, (size_t)len * sizeof *out);
@@ -333,20 +470,20 @@ const char *cli_json_number(char *buf, size_t size, double x)
 }
 
 /* Exits naming standard output and why it failed (errno of the failure, when known). */
-static _Noreturn void stdout_failed(const char *prog, int e)
+static _Noreturn void stdout_failed(int e)
 {
     if (e)
-        cli_die(prog, EXIT_RUNTIME, "cannot write to standard output: %s", strerror(e));
-    cli_die(prog, EXIT_RUNTIME, "cannot write to standard output");
+        cli_die(EXIT_RUNTIME, "cannot write to standard output: %s", strerror(e));
+    cli_die(EXIT_RUNTIME, "cannot write to standard output");
 }
 
-void cli_check_stdout(const char *prog)
+void cli_check_stdout(void)
 {
     if (ferror(stdout))
-        stdout_failed(prog, errno);
+        stdout_failed(errno);
 }
 
-void cli_close_stdout(const char *prog)
+void cli_close_stdout(void)
 {
     /* A failed write leaves its bytes buffered: flushing again says why. */
     int failed = ferror(stdout), e = 0;
@@ -359,7 +496,7 @@ void cli_close_stdout(const char *prog)
         e = e ? e : errno;
     }
     if (failed)
-        stdout_failed(prog, e);
+        stdout_failed(e);
 }
 
 char *cli_shell_word(const char *s)

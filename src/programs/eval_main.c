@@ -1,0 +1,175 @@
+/* dinornn-eval: how well a trained model predicts a list of names, in nats
+ * and bits per character and perplexity. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dinornn/dinornn.h"
+
+const char cli_program_name[] = "dinornn-eval";
+
+enum { SPLIT_NONE = -1, SPLIT_VAL, SPLIT_TRAIN, SPLIT_ALL };
+
+typedef struct options {
+    const char *checkpoint, *data;
+    int split, strict, json, force;
+} options;
+
+#define AT(field) offsetof(options, field)
+static const char *const splits[] = {"val", "train", "all", NULL};
+
+static void usage(const cli_table *t)
+{
+    printf("Usage: %s [OPTION]...\n"
+           "Measure how well a model trained by dinornn-train predicts names: mean nats per\n"
+           "character (the end of each name counts as one), bits per character and\n"
+           "perplexity.\n\n",
+           cli_program_name);
+    cli_print_options(t, NULL);
+    printf("\nExit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n");
+}
+
+static const cli_option option_rows[] = {
+    {.name = "checkpoint", .short_name = 'c', .arg = "FILE",
+     .help = "model to evaluate (default checkpoints/best.ckpt,\nelse checkpoints/latest.ckpt)",
+     .kind = CLI_TEXT, .offset = AT(checkpoint)},
+    {.name = "data", .short_name = 'd', .arg = "FILE",
+     .help = "names to evaluate, one per line (all of them)", .kind = CLI_TEXT, .offset = AT(data)},
+    {.name = "split", .arg = "PART",
+     .help = "val, train or all: the part of the training file\nrecorded in the checkpoint "
+             "(default val, unless\n--data is given)",
+     .kind = CLI_CHOICE, .offset = AT(split), .choices = splits},
+    {.name = "strict",
+     .help = "refuse names with symbols outside the model's\nvocabulary instead of skipping them",
+     .kind = CLI_FLAG, .offset = AT(strict)},
+    {.name = "force", .help = "with --split, accept a file other than the one\ntrained on",
+     .kind = CLI_FLAG, .offset = AT(force)},
+    {.name = "format", .arg = "FORMAT", .help = "text (default) or json", .kind = CLI_CHOICE,
+     .offset = AT(json), .choices = cli_formats},
+    CLI_HELP_OPTION(NULL),
+    CLI_VERSION_OPTION(NULL),
+};
+static const cli_table option_table = CLI_TABLE(option_rows, usage);
+
+static void parse_options(options *o, int argc, char **argv)
+{
+    int first = cli_parse(&option_table, o, argc, argv);
+    if (first < argc) {
+        cli_message("unexpected argument '%s'", argv[first]);
+        cli_usage_error();
+    }
+    if (o->split == SPLIT_NONE && !o->data)
+        o->split = SPLIT_VAL;
+}
+
+/* The names to evaluate: the file straight into tokens, then the split's
+ * part of it. An unknown symbol under --strict is reported after the check
+ * that the file is the one trained on. */
+static void load_names(const options *o, const drnn_train_state *st, const char *ckpt,
+                       const char *path, drnn_corpus *part)
+{
+    drnn_error err;
+    drnn_names_options nopt = {.keep_case = st->hp.keep_case};
+    drnn_corpus all;
+    drnn_vocab vocab = st->vocab;
+    uint64_t fingerprint = 0;
+    int rc = drnn_corpus_load(&all, &vocab, &fingerprint, path, &nopt, !o->strict, &err);
+    if (rc && rc != DRNN_ERR_UNKNOWN_SYMBOL) {
+        if (!o->data && rc == DRNN_ERR_NOT_FOUND)
+            cli_die(EXIT_RUNTIME,
+                    "%s (the training data recorded in %s): if the file has moved, give its "
+                    "new location with --data FILE (and --force if its names differ)",
+                    err.message, ckpt);
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    }
+    const drnn_data_read read = {.path = path, .fingerprint = fingerprint};
+    drnn_error other; /* (err still says what the --strict refusal below is) */
+    if (o->split != SPLIT_NONE && !o->force && drnn_rundir_check_data(st, ckpt, &read, NULL, &other))
+        cli_die(EXIT_RUNTIME, "%s: its split would mean nothing; use --data to evaluate all of "
+                "it, or --force", other.message);
+    if (rc)
+        cli_die(EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
+                err.message);
+    if (all.skipped)
+        cli_message("%s: %zu names with symbols outside the model's vocabulary skipped "
+                    "(first on line %ld)",
+                    path, all.skipped, all.first_skipped_line);
+    if (o->split != SPLIT_VAL && o->split != SPLIT_TRAIN) {
+        *part = all;
+        return;
+    }
+    if (all.skipped)
+        cli_die(EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
+    size_t *ti, *vi, nt, nv;
+    if (drnn_split(all.count, st->hp.val_fraction, st->hp.seed, &ti, &nt, &vi, &nv, &err) ||
+        drnn_corpus_select(part, &all, o->split == SPLIT_VAL ? vi : ti,
+                           o->split == SPLIT_VAL ? nv : nt, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    free(ti);
+    free(vi);
+    drnn_corpus_free(&all);
+}
+
+static void print_result(const options *o, size_t names, int64_t chars, double per_char)
+{
+    if (o->json) {
+        /* Exact figures; an overflowing perplexity is null, as JSON has no inf. */
+        char a[32], b[32], c[32];
+        printf("{\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%s,\"bits_per_char\":%s,"
+               "\"perplexity\":%s}\n",
+               names, (long long)chars, cli_json_number(a, sizeof a, per_char),
+               cli_json_number(b, sizeof b, per_char / log(2.0)),
+               cli_json_number(c, sizeof c, exp(per_char)));
+    } else {
+        printf("%zu names, %lld characters: %.4f nats/char, %.4f bits/char, perplexity %.4f\n",
+               names, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
+    }
+}
+
+/* The names the options ask for: a file, or a part of the one trained on. */
+static void names_to_evaluate(const options *o, const drnn_train_state *st, const char *ckpt,
+                              drnn_corpus *part)
+{
+    const char *path = o->data ? o->data : st->data_path;
+    if (o->split != SPLIT_NONE && st->hp.has_val_file && o->split != SPLIT_ALL)
+        cli_die(EXIT_USAGE,
+                "%s was validated on a file of its own and trained on all of %s: evaluate "
+                "with --data FILE", ckpt, st->data_path);
+    load_names(o, st, ckpt, path, part);
+    if (part->count == 0)
+        cli_die(EXIT_RUNTIME, "%s: no names to evaluate%s", path,
+                o->split == SPLIT_VAL ? " (the run had no validation split)" : "");
+}
+
+/* The model's loss on the names, and what it means, printed. */
+static void evaluate_names(const options *o, const drnn_train_state *st, const drnn_corpus *part)
+{
+    drnn_error err;
+    double nats;
+    int64_t chars;
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    drnn_model model = drnn_state_model(st, parts); /* a mixture's too */
+    if (drnn_evaluate(&model, part, &nats, &chars, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    print_result(o, part->count, chars, nats / (double)chars);
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.split = SPLIT_NONE};
+    parse_options(&o, argc, argv);
+    cli_threads(0, 0);
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
+    drnn_corpus names;
+    names_to_evaluate(&o, &st, ckpt, &names);
+    evaluate_names(&o, &st, &names);
+    drnn_corpus_free(&names);
+    drnn_state_free(&st);
+    cli_close_stdout();
+    return EXIT_OK;
+}

@@ -1,0 +1,308 @@
+/* dinornn-sample: names from a trained model: random, from a prefix, the
+ * most likely ones (an exact search), only novel ones, or the score of a name. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dinornn/dinornn.h"
+
+const char cli_program_name[] = "dinornn-sample";
+
+typedef struct options {
+    const char *checkpoint, *prefix, *data;
+    long long count, max_expansions;
+    drnn_sample_options sample;
+    uint64_t seed;
+    int best, novel, score, json;
+    int sampling_set;   /* --count, --temperature or --top-k given */
+} options;
+
+#define AT(field) offsetof(options, field)
+_Static_assert(DRNN_MAX_NAME_LEN == 256 && DRNN_MAX_BEST == 1000 &&
+                   DRNN_SEARCH_EXPANSIONS == 500000,
+               "the numbers that --help quotes");
+
+static void usage(const cli_table *t)
+{
+    printf("Usage: %s [OPTION]...\n"
+           "  or:  %s --score [OPTION]... NAME...\n"
+           "Generate names with a model trained by dinornn-train, or score names under it.\n\n",
+           cli_program_name, cli_program_name);
+    cli_print_options(t, NULL);
+    printf("\nLog-probabilities are natural logarithms of the whole name, its end included;\n"
+           "nats per character divide by its length plus one. --best searches every name\n"
+           "that fits the prefix and the lengths, most likely first, so its answer is\n"
+           "exact unless the bound stops it (then it says so); equal log-probabilities go\n"
+           "to the shorter name, then in the order of the model's symbols.\n\n"
+           "Examples:\n"
+           "  %s --prefix tyr --count 5\n"
+           "  %s --prefix tyr --best 5\n"
+           "  %s --score Tyrannosaurus Velociraptor\n\n"
+           "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
+           cli_program_name, cli_program_name, cli_program_name);
+}
+
+static const cli_option option_rows[] = {
+    {.name = "checkpoint", .short_name = 'c', .arg = "FILE",
+     .help = "model to use (default checkpoints/best.ckpt, else\ncheckpoints/latest.ckpt)",
+     .kind = CLI_TEXT, .offset = AT(checkpoint)},
+    {.name = "count", .short_name = 'n', .arg = "N",
+     .help = "names to generate, 1..1000000 (default 10)", .kind = CLI_LLONG,
+     .offset = AT(count), .lo = 1, .hi = 1000000, .given = CLI_GIVEN(options, sampling_set)},
+    {.name = "prefix", .short_name = 'p', .arg = "STR",
+     .help = "names start with STR; the model continues it", .kind = CLI_TEXT,
+     .offset = AT(prefix)},
+    {.name = "temperature", .short_name = 't', .arg = "T",
+     .help = "randomness, T >= 0; 0 always takes the most likely\nsymbol (default 1)",
+     .kind = CLI_REAL, .offset = AT(sample.temperature), .lo = 0, .hi = 1e6,
+     .given = CLI_GIVEN(options, sampling_set)},
+    {.name = "top-k", .short_name = 'k', .arg = "K",
+     .help = "draw among the K most likely symbols only, K >= 1\n(default: all)",
+     .kind = CLI_INT, .offset = AT(sample.top_k), .lo = 1, .hi = DRNN_MAX_VOCAB,
+     .given = CLI_GIVEN(options, sampling_set)},
+    {.name = "seed", .short_name = 's', .arg = "N", .help = "seed of the random draws (default 1)",
+     .kind = CLI_U64, .offset = AT(seed)},
+    {.name = "min-length", .arg = "N", .help = "shortest name, prefix included (default 1)",
+     .kind = CLI_INT, .offset = AT(sample.min_len), .lo = 1, .hi = DRNN_MAX_NAME_LEN},
+    {.name = "max-length", .arg = "N",
+     .help = "longest name, prefix included, 1..256 (default 32)", .kind = CLI_INT,
+     .offset = AT(sample.max_len), .lo = 1, .hi = DRNN_MAX_NAME_LEN},
+    {.name = "best", .arg = "K",
+     .help = "exactly the K most likely complete names, with their\nlog-probabilities, 1..1000",
+     .kind = CLI_INT, .offset = AT(best), .lo = 1, .hi = DRNN_MAX_BEST},
+    {.name = "max-expansions", .arg = "N",
+     .help = "bound on --best's work: partial names extended\n(default 500000; memory: 1 GiB); "
+             "past it, the names\nnot proven best are marked as such",
+     .kind = CLI_LLONG, .offset = AT(max_expansions), .lo = 1, .hi = 1e12},
+    {.name = "novel", .help = "only names that are not in the training data", .kind = CLI_FLAG,
+     .offset = AT(novel)},
+    {.name = "data", .arg = "FILE",
+     .help = "the training names for --novel (default: the file\nrecorded in the checkpoint)",
+     .kind = CLI_TEXT, .offset = AT(data)},
+    {.name = "score", .help = "print the log-probability of each NAME", .kind = CLI_FLAG,
+     .offset = AT(score)},
+    {.name = "format", .arg = "FORMAT", .help = "text (default) or json (one object per line)",
+     .kind = CLI_CHOICE, .offset = AT(json), .choices = cli_formats},
+    CLI_HELP_OPTION(NULL),
+    CLI_VERSION_OPTION(NULL),
+};
+static const cli_table option_table = CLI_TABLE(option_rows, usage);
+
+/* The defaults, the options, and the checks between them that the table
+ * cannot make; returns the index of the first NAME. */
+static int parse_options(options *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    o->count = 10;
+    o->seed = 1;
+    o->sample.temperature = 1;
+    o->sample.max_len = 32;
+    int first = cli_parse(&option_table, o, argc, argv);
+    if (o->score && first == argc)
+        cli_die(EXIT_USAGE, "--score needs at least one NAME");
+    if (!o->score && first < argc) {
+        cli_message("unexpected argument '%s' (names to score need --score)", argv[first]);
+        cli_usage_error();
+    }
+    if (o->score && (o->best || o->novel || o->prefix))
+        cli_die(EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
+    if (o->best && o->sampling_set)
+        cli_message("warning: --count, --temperature and --top-k do not apply to --best "
+                    "(an exact search); ignored");
+    if (o->max_expansions && !o->best)
+        cli_message("warning: --max-expansions applies to --best only; ignored");
+    if (o->sample.min_len > o->sample.max_len)
+        cli_die(EXIT_USAGE, "--min-length %d is above --max-length %d", o->sample.min_len,
+                o->sample.max_len);
+    return first;
+}
+
+/* The training names, for --novel: tokens of every name in the file. Names
+ * with unknown symbols can never be generated: leaving them out is exact. */
+static void load_known(const options *o, const drnn_train_state *st, const char *ckpt,
+                       drnn_corpus *known, drnn_name_set **set)
+{
+    drnn_error err;
+    const char *path = o->data ? o->data : st->data_path;
+    drnn_names_options nopt = {.keep_case = st->hp.keep_case};
+    drnn_data_read read = {.path = path};
+    if (drnn_corpus_load_with(known, &st->vocab, &read.fingerprint, path, &nopt, 1, &err))
+        cli_die(EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
+                err.message);
+    if (drnn_rundir_check_data(st, ckpt, &read, NULL, &err))
+        cli_message("warning: %s is not the data %s was trained on", path, ckpt);
+    if (drnn_name_set_new(set, known, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+}
+
+/* One name; with its log-probability when logprob is given, and in JSON
+ * whether it is proven among the most likely when exact >= 0. */
+static void print_name(const options *o, const drnn_train_state *st, const drnn_token *t, int n,
+                       const double *logprob, int exact)
+{
+    char text[4 * DRNN_MAX_NAME_LEN + 1];
+    drnn_vocab_decode(&st->vocab, t, n, !st->hp.keep_case, text, sizeof text);
+    if (o->json) {
+        fputs("{\"name\":", stdout);
+        cli_json_string(stdout, text);
+        char num[32];
+        if (logprob)
+            printf(",\"logprob\":%s", cli_json_number(num, sizeof num, *logprob));
+        if (exact >= 0)
+            printf(",\"exact\":%s", exact ? "true" : "false");
+        puts("}");
+    } else if (logprob) {
+        printf("%s\t%.4f\n", text, *logprob);
+    } else {
+        puts(text);
+    }
+    cli_check_stdout(); /* no more names once the output is gone */
+}
+
+static int score_names(const options *o, const drnn_train_state *st, char **names, int n)
+{
+    drnn_scratch *scratch;
+    drnn_stepper *stepper;
+    drnn_error err;
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_model model = drnn_state_model(st, parts);
+    if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err) ||
+        drnn_stepper_new(&stepper, &model, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    for (int i = 0; i < n; i++) {
+        drnn_token t[DRNN_MAX_NAME_LEN];
+        int len = cli_encode(names[i], names[i], st, t);
+        /* A plain model's through the training loss, bit for bit; a
+         * mixture's through the stepper. */
+        double logprob = model.count > 1 ? -drnn_name_nats(&model, stepper, t, len)
+                                         : -drnn_name_loss(&model.nets[0], scratch, t, len);
+        double per_char = -logprob / (len + 1);
+        char text[4 * DRNN_MAX_NAME_LEN + 1];
+        drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
+        if (o->json) {
+            fputs("{\"name\":", stdout);
+            cli_json_string(stdout, text);
+            char a[32], b[32];
+            printf(",\"logprob\":%s,\"nats_per_char\":%s}\n", cli_json_number(a, sizeof a, logprob),
+                   cli_json_number(b, sizeof b, per_char));
+        } else {
+            printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
+        }
+        cli_check_stdout();
+    }
+    drnn_scratch_free(scratch);
+    drnn_stepper_free(stepper);
+    return EXIT_OK;
+}
+
+/* --best: the exact search, and what to say when a bound stopped it. */
+static void print_best(const options *o, const drnn_train_state *st, const drnn_token *prefix,
+                       int prefix_len, const drnn_name_set *known)
+{
+    drnn_search_options so = {
+        .k = o->best, .prefix = prefix, .prefix_len = prefix_len,
+        .min_len = o->sample.min_len > 1 ? o->sample.min_len : 1, .max_len = o->sample.max_len,
+        .exclude = known, .max_expansions = o->max_expansions,
+    };
+    drnn_search_result res;
+    drnn_error err;
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_model model = drnn_state_model(st, parts);
+    if (drnn_search_best(&model, &so, &res, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    for (int i = 0; i < res.count; i++)
+        print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
+                   i < res.certified);
+    if (!res.exact && res.out_of_memory)
+        cli_message("the search stopped at its memory bound (%.0f MB, after %lld partial "
+                    "names extended): the first %d names are exactly the most likely, the other "
+                    "%d the best found, %d in all; a smaller --best or --max-length, or a longer "
+                    "--prefix, narrows it", res.peak_bytes / 1e6, res.expanded, res.certified,
+                    res.count - res.certified, res.count);
+    else if (!res.exact)
+        cli_message("the search stopped at its bound (%lld partial names extended, "
+                    "%.0f MB): the first %d names are exactly the most likely, the other %d the "
+                    "best found, %d in all; raise --max-expansions for an exact answer",
+                    res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified,
+                    res.count);
+    else if (res.count < o->best)
+        cli_message("only %d %sname%s of %d to %d symbols exist%s", res.count,
+                    known ? "novel " : "", res.count == 1 ? "" : "s", so.min_len, so.max_len,
+                    prefix_len ? " with this prefix" : "");
+    drnn_search_result_free(&res);
+}
+
+/* Random names; with --novel, copies are redrawn until fewer than one draw
+ * in 100 gives a new name (after at least 1000), so it always ends soon. */
+static void print_samples(const options *o, const drnn_train_state *st, const drnn_token *prefix,
+                          int prefix_len, const drnn_name_set *known)
+{
+    drnn_stepper *stepper;
+    drnn_error err;
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_model model = drnn_state_model(st, parts);
+    if (drnn_stepper_new(&stepper, &model, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    drnn_rng rng;
+    drnn_rng_seed(&rng, o->seed);
+    drnn_token t[DRNN_MAX_NAME_LEN];
+    long long shown = 0, attempts = 0;
+    while (shown < o->count) {
+        if (known && attempts >= 1000 && attempts >= 100 * (shown + 1))
+            break;
+        attempts++;
+        int n = drnn_sample_name(&model, stepper, &rng, &o->sample, prefix, prefix_len, t);
+        if (known && drnn_name_set_contains(known, t, n))
+            continue;
+        print_name(o, st, t, n, NULL, -1);
+        shown++;
+    }
+    if (shown < o->count)
+        cli_message("only %lld novel names in %lld draws (it stops when fewer than 1 "
+                    "draw in 100 is novel)", shown, attempts);
+    drnn_stepper_free(stepper);
+}
+
+/* Names from the model, after the prefix: the most likely (--best) or drawn
+ * at random; only novel ones with --novel. */
+static int generate_names(const options *o, const drnn_train_state *st, const char *ckpt)
+{
+    drnn_token prefix[DRNN_MAX_NAME_LEN];
+    /* An empty prefix is no prefix. */
+    int prefix_len = o->prefix && *o->prefix ? cli_encode("--prefix", o->prefix, st, prefix) : 0;
+    if (prefix_len > o->sample.max_len)
+        cli_die(EXIT_USAGE, "--prefix is %d symbols long: --max-length must be at least that",
+                prefix_len);
+    drnn_corpus known;
+    drnn_name_set *known_set = NULL;
+    memset(&known, 0, sizeof known);
+    if (o->novel)
+        load_known(o, st, ckpt, &known, &known_set);
+
+    if (o->best)
+        print_best(o, st, prefix, prefix_len, known_set);
+    else
+        print_samples(o, st, prefix, prefix_len, known_set);
+    drnn_name_set_free(known_set);
+    drnn_corpus_free(&known);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    int first = parse_options(&o, argc, argv);
+    drnn_train_state st;
+    const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
+    if (o.sample.top_k > st.vocab.size)
+        o.sample.top_k = st.vocab.size;
+    int status = o.score ? score_names(&o, &st, argv + first, argc - first)
+                         : generate_names(&o, &st, ckpt);
+    drnn_state_free(&st);
+    cli_close_stdout();
+    return status;
+}

@@ -1,0 +1,668 @@
+/* dinornn-train: trains a character-level RNN on a list of names, with
+ * crash-safe checkpoints between epochs and exact resume; alone, or as one
+ * process of an MPI job (dist.h), process 0 speaking and saving for all. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "dinornn/checkpoint.h"
+#include "dinornn/dinornn.h"
+#include "dinornn/sample.h"
+#include "dinornn/train.h"
+#include "dist.h"
+#include "train_options.h"
+
+const char cli_program_name[] = "dinornn-train";
+
+/* The only mutable global: set by the signal handler, read between mini-batches. */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig)
+{
+    if (stop_signal && sig == SIGINT) {
+        /* A second Ctrl-C: leave at once, without a checkpoint. */
+        signal(SIGINT, SIG_DFL);
+        raise(SIGINT);
+    }
+    stop_signal = sig;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Exits naming standard output once it fails; latest: the checkpoint just
+ * saved from st, or NULL before the first save. */
+static void check_stdout(const drnn_train_state *st, const char *latest)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (!e && !ferror(stdout))
+        return;
+    if (latest)
+        cli_die(EXIT_RUNTIME,
+                "cannot write to standard output%s%s (%s holds epoch %lld: go on with --resume)",
+                e ? ": " : "", e ? strerror(e) : "", latest, (long long)st->epoch);
+    cli_die(EXIT_RUNTIME, "cannot write to standard output%s%s", e ? ": " : "",
+            e ? strerror(e) : "");
+}
+
+/* The command that continues an interrupted run, ready to paste: the
+ * directory and the validation file are what a checkpoint cannot supply. */
+static void print_continue(const train_options *o)
+{
+    char *dir = cli_shell_word(o->checkpoint_dir);
+    char *val = o->val_data ? cli_shell_word(o->val_data) : NULL;
+    if (!dir || (o->val_data && !val))
+        cli_die(EXIT_RUNTIME, "out of memory");
+    int other_dir = strcmp(o->checkpoint_dir, "checkpoints") != 0;
+    cli_message("continue with: %s --resume%s%s%s%s --epochs %lld", cli_program_name,
+                other_dir ? " --checkpoint-dir=" : "", other_dir ? dir : "",
+                val ? " --val-data=" : "", val ? val : "", o->epochs);
+    free(dir);
+    free(val);
+}
+
+/* A model too big for the machine is refused before its weights are
+ * initialised, instead of failing or swapping minutes into the run. */
+static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *train,
+                         const drnn_corpus *val, int threads)
+{
+    drnn_hparams h = *hp;
+    h.model.vocab = vocab;
+    int max_len = drnn_longest_name(train) > drnn_longest_name(val) ? drnn_longest_name(train)
+                                                                    : drnn_longest_name(val);
+    drnn_memory m;
+    drnn_train_memory(&m, &h, max_len, train->count, threads);
+    const char *what;
+    double limit = cli_memory_limit(&what);
+    if (limit <= 0 || m.total <= limit)
+        return;
+    char total[32], state[32], grads[32], work[32], have[32];
+    cli_size(m.total, total, sizeof total);
+    cli_size(m.state, state, sizeof state);
+    cli_size(m.gradients, grads, sizeof grads);
+    cli_size(m.workspaces, work, sizeof work);
+    cli_size(limit, have, sizeof have);
+    cli_die(EXIT_RUNTIME,
+            "training a %s %dx%d model needs %s of memory (%s of weights, optimizer "
+            "moments and a mixture's members, and as much again to read a checkpoint back, "
+            "%s of gradients, %s of workspaces for batch %d and names of up to %d symbols), "
+            "more than %s (%s): lower --hidden, --layers, --members or --batch",
+            drnn_cell_name(h.model.cell), h.model.layers, h.model.hidden, total, state, grads,
+            work, h.batch, max_len, what, have);
+}
+
+/* A few names from the current weights, marking copies of training names.
+ * Their generator depends only on the seed and the epoch, so showing samples
+ * never changes training. */
+static void print_samples(const drnn_train_state *st, const drnn_corpus *train, int count)
+{
+    drnn_stepper *stepper;
+    drnn_error err;
+    const drnn_model current = drnn_model_of(&st->weights, 1); /* the member in training */
+    if (count <= 0 || drnn_stepper_new(&stepper, &current, &err))
+        return;
+    drnn_rng rng;
+    drnn_rng_seed(&rng, st->hp.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)st->epoch);
+    drnn_sample_options sopt = {.temperature = 1.0, .top_k = 0, .max_len = 40};
+    drnn_token tokens[40];
+    char text[4 * 40 + 1];
+    int novel = 0;
+    printf("  samples:");
+    for (int i = 0; i < count; i++) {
+        int n = drnn_sample_name(&current, stepper, &rng, &sopt, NULL, 0, tokens);
+        int copy = drnn_corpus_contains(train, tokens, n);
+        novel += !copy;
+        drnn_vocab_decode(&st->vocab, tokens, n, !st->hp.keep_case, text, sizeof text);
+        printf("%s %s%s", i ? "," : "", text, copy ? " (copy)" : "");
+    }
+    printf("  [%d of %d novel]\n", novel, count);
+    drnn_stepper_free(stepper);
+}
+
+/* One line on stderr, redrawn in place: names done, speed, time left. */
+static void draw_progress(const drnn_train_state *st, size_t names, long long epochs,
+                          int64_t chars, int64_t done, double seconds)
+{
+    enum { WIDTH = 30 };
+    double frac = names ? (double)st->epoch_pos / (double)names : 0;
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < (int)(frac * WIDTH) ? '#' : '.';
+    bar[WIDTH] = '\0';
+    double left = done > 0 ? seconds * (double)((int64_t)names - st->epoch_pos) / (double)done : 0;
+    fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%zu names  %.0f chars/s  %.1f s left",
+            (long long)st->epoch + 1, epochs, bar, (long long)st->epoch_pos, names,
+            seconds > 0 ? (double)chars / seconds : 0, left);
+    fflush(stderr);
+}
+
+static void save_or_die(const drnn_train_state *st, const char *path, const char *dir)
+{
+    drnn_error err;
+    if (!drnn_checkpoint_save(st, path, &err))
+        return;
+    if (err.code == DRNN_ERR_NONFINITE)
+        cli_die(EXIT_RUNTIME,
+                "training diverged in epoch %lld: %s; nothing was saved from it, the "
+                "checkpoints in %s are as they were. Train again with a lower --lr (this run: "
+                "%g) or a tighter --clip (this run: %g%s)",
+                (long long)(st->epoch_pos ? st->epoch + 1 : st->epoch), err.message, dir,
+                st->hp.lr, st->hp.clip, st->hp.clip > 0 ? "" : ", no clipping");
+    cli_die(EXIT_RUNTIME, "%s", err.message);
+}
+
+/* Everything one invocation works with, for the steps of main below. */
+typedef struct run {
+    train_options o;
+    dist dist;                    /* the processes of an MPI job: process 0 saves and prints */
+    int threads;
+    drnn_rundir dir;              /* the checkpoints, the lock, the checkpoint resumed from */
+    const char *data_path;
+    drnn_train_state st;
+    drnn_corpus train, val;
+    uint64_t fingerprint, val_fingerprint;
+    char *trained_on;             /* the data path recorded before --data changed it */
+    int data_switched, switched;  /* --force onto other training (or validation) names */
+    drnn_trainer *trainer;
+    FILE *log;
+    double start;
+    int fitted;                   /* the model's size was chosen from the data */
+} run;
+
+/* On resume: the checkpoint (process 0's, in an MPI job), with the
+ * settings the command line may change. */
+static void load_resumed(run *r)
+{
+    drnn_error err;
+    if (r->dist.rank == 0 && drnn_checkpoint_load(&r->st, r->dir.resume, &err))
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
+                err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
+                                               : "");
+    if (dist_share_state(&r->dist, &r->st, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    train_check_resume_options(&r->o, &r->st.hp, r->dir.resume);
+    train_apply_resume_options(&r->o, &r->st.hp);
+}
+
+/* The directory belongs to one run: a resumed run goes on with the one there;
+ * anything else would start a new one over it (rundir.h decides; the
+ * messages add what this program's options can do). Takes its lock; on
+ * resume loads the checkpoint. */
+static void claim_directory(run *r)
+{
+    const train_options *o = &r->o;
+    drnn_rundir *dir = &r->dir;
+    drnn_error err;
+    if (drnn_rundir_open(dir, o->checkpoint_dir, o->resume, o->resume_file, o->overwrite, &err))
+        cli_die(err.code == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
+    /* In an MPI job, process 0 holds the directory and sends the others its
+     * checkpoint: they need not see the same files. */
+    if (r->dist.rank == 0 && drnn_rundir_lock(&dir->lock, dir->dir, NULL, &err))
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
+                err.code == DRNN_ERR_LOCKED
+                    ? "; wait for it to finish, or train in another --checkpoint-dir"
+                    : "");
+    r->data_path = o->data;
+    if (o->resume) {
+        load_resumed(r);
+        if (!r->data_path)
+            r->data_path = r->st.data_path;
+    } else if (!r->data_path) {
+        r->data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
+                                                            : DRNN_PKGDATADIR "/dinos.txt";
+    }
+    if (r->dist.rank != 0)
+        return;
+    if (drnn_rundir_claim(dir, &err)) {
+        if (o->resume)
+            cli_die(EXIT_USAGE, "%s; give another --checkpoint-dir, or add --overwrite to "
+                    "delete them", err.message);
+        cli_die(EXIT_USAGE,
+                "%s; to continue that run, add --resume; to keep it and start a new one, give "
+                "another --checkpoint-dir; to start over in %s, deleting them, add --overwrite",
+                err.message, dir->dir);
+    }
+    if (dir->stale > 0 && !o->quiet)
+        cli_message("removed %d unfinished checkpoint file%s left in %s by an interrupted write",
+                    dir->stale, dir->stale == 1 ? "" : "s", dir->dir);
+}
+
+/* On resume: the data must be the one trained on (or --force); the
+ * checkpoint then records the data it goes on with, so that a file moved,
+ * or switched with --force, is what later runs use. */
+static void note_data_change(run *r)
+{
+    const train_options *o = &r->o;
+    drnn_error err;
+    const drnn_data_read read = {.path = r->data_path, .fingerprint = r->fingerprint,
+                                 .val_path = o->val_data, .val_fingerprint = r->val_fingerprint};
+    r->switched =
+        drnn_rundir_check_data(&r->st, r->dir.resume, &read, &r->data_switched, &err) != DRNN_OK;
+    if (r->switched && !o->force)
+        cli_die(EXIT_RUNTIME, "%s; use --force to continue on this data anyway", err.message);
+    if (drnn_rundir_adopt_data(&r->st, o->data, &read, &r->trained_on, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+}
+
+/* The names straight into tokens (no copy of them as code points), their
+ * vocabulary, and the train/validation corpora. */
+static void load_data(run *r, drnn_vocab *vocab)
+{
+    train_options *o = &r->o;
+    const drnn_hparams *hp = o->resume ? &r->st.hp : &o->hp;
+    drnn_names_options nopt = {.keep_case = hp->keep_case};
+    drnn_error err, data_err;
+    memset(vocab, 0, sizeof *vocab);
+    if (o->resume)
+        *vocab = r->st.vocab; /* a view: the state owns it */
+    /* On resume a symbol outside the model's vocabulary is reported after
+     * the check that the data is the one trained on, which explains it. */
+    int data_rc = drnn_corpus_load(&r->train, vocab, &r->fingerprint, r->data_path, &nopt, 0,
+                                   &data_err);
+    if (data_rc && !(o->resume && data_rc == DRNN_ERR_UNKNOWN_SYMBOL)) {
+        if (o->resume && !o->data && data_rc == DRNN_ERR_NOT_FOUND)
+            cli_die(EXIT_RUNTIME,
+                    "%s (the training data recorded in %s): if the file has moved, give its "
+                    "new location with --data FILE",
+                    data_err.message, r->dir.resume);
+        cli_die(EXIT_RUNTIME, "%s", data_err.message);
+    }
+    if (o->val_data) {
+        drnn_vocab train_vocab = *vocab;
+        if (drnn_corpus_load(&r->val, &train_vocab, &r->val_fingerprint, o->val_data, &nopt, 1, &err))
+            cli_die(EXIT_RUNTIME, "%s", err.message);
+        /* Without one validation name "best" would silently mean best on the
+         * training data: refused, as dinornn-eval refuses an empty file. */
+        if (r->val.count == 0)
+            cli_die(EXIT_RUNTIME,
+                    "%s: no usable validation names: all %zu have symbols that are not in %s "
+                    "(the first on line %ld); give a validation file written in the training "
+                    "data's alphabet",
+                    o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
+        if (r->val.skipped && !o->quiet)
+            cli_message("%s: %zu names with symbols not in %s skipped (first on line %ld)",
+                        o->val_data, r->val.skipped, r->data_path, r->val.first_skipped_line);
+    }
+    if (o->resume)
+        note_data_change(r);
+    if (data_rc)
+        cli_die(EXIT_RUNTIME, "%s", data_err.message);
+    if (dist_check_same(&r->dist, r->fingerprint, r->val_fingerprint, hp, o->epochs, &err)) {
+        /* One message for the job, process 0's, before any process exits
+         * (a launcher may kill the others as soon as one has). */
+        if (r->dist.rank == 0) {
+            cli_message("%s", err.message);
+            fflush(stderr);
+        }
+        dist_exit(&r->dist, EXIT_RUNTIME);
+    }
+    if (!o->val_data) {
+        /* The held-out names are taken out of the loaded ones in place. */
+        size_t *ti, *vi, nt, nv;
+        if (drnn_split(r->train.count, hp->val_fraction, hp->seed, &ti, &nt, &vi, &nv, &err))
+            cli_die(EXIT_RUNTIME, "%s", err.message);
+        free(ti);
+        if (drnn_corpus_extract(&r->train, vi, nv, &r->val, &err))
+            cli_die(EXIT_RUNTIME, "%s", err.message);
+        free(vi);
+    }
+}
+
+/* A new run's state, the trainer, the old run deleted (--overwrite), the
+ * log opened and the signals caught. */
+static void start_run(run *r, const drnn_vocab *vocab)
+{
+    train_options *o = &r->o;
+    drnn_error err;
+    if (!o->resume) {
+        /* Predicted characters: each name's symbols and its end. */
+        int64_t chars = (int64_t)(r->train.start[r->train.count] + r->train.count);
+        r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0 || o->hp.members == 0;
+        drnn_hparams_fit_data(&o->hp, chars);
+    }
+    check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
+    if (!o->resume) {
+        o->hp.has_val_file = o->val_data != NULL;
+        if (o->hp.schedule == DRNN_SCHED_COSINE)
+            o->hp.cosine_epochs = (int)o->epochs;
+        /* The checkpoint records the data's absolute path, so that --resume
+         * finds it from any directory. */
+        char *absolute = realpath(r->data_path, NULL);
+        int rc = drnn_state_new(&r->st, &o->hp, vocab, r->fingerprint, r->val_fingerprint,
+                                absolute ? absolute : r->data_path, &err);
+        free(absolute);
+        if (rc) /* out of memory is no usage error */
+            cli_die(rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
+    }
+    if (drnn_trainer_new(&r->trainer, &r->st, &r->train, &r->val, &err))
+        cli_die(EXIT_RUNTIME, "%s: %s", o->resume ? r->dir.resume : r->data_path, err.message);
+    if (dist_trainer(&r->dist, r->trainer, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    if (r->dir.held) {
+        /* --overwrite: the old run goes only now that the new one can start. */
+        if (drnn_rundir_delete_held(&r->dir, &err))
+            cli_die(EXIT_RUNTIME, "%s", err.message);
+        if (!o->quiet)
+            cli_message("deleted the checkpoints of the previous run in %s (--overwrite)",
+                        o->checkpoint_dir);
+    }
+    if (o->log && !(r->log = fopen(o->log, "a")))
+        cli_die(EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A file-size limit must fail the write (EFBIG), not kill us mid-save. */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* The first lines: a data switch, what is trained and how, the resume. */
+static void announce(run *r)
+{
+    const train_options *o = &r->o;
+    const drnn_train_state *st = &r->st;
+    if (o->quiet)
+        return;
+    if (r->switched) {
+        fputs("switching data (--force): ", stdout);
+        if (r->data_switched && r->trained_on)
+            printf("training on %s, not on %s as before; ", r->data_path, r->trained_on);
+        else if (r->data_switched)
+            printf("the names in %s are not those %s was trained on; ", r->data_path, r->dir.resume);
+        if (r->val_fingerprint != 0 && !r->data_switched)
+            printf("validating on other names (%s) than before; ", o->val_data);
+        printf("the best loss so far no longer counts\n");
+    }
+    char schedule[96] = "";
+    if (st->hp.schedule == DRNN_SCHED_PLATEAU)
+        snprintf(schedule, sizeof schedule, ", x%g after %d epochs without a new best",
+                 st->hp.lr_decay, st->hp.lr_patience);
+    else {
+        char name[16]; /* the table's name of the choice */
+        drnn_hparam_format(&st->hp, drnn_hparam_by_option("schedule"), name, sizeof name);
+        snprintf(schedule, sizeof schedule, ", %s schedule", name);
+    }
+    char stop[64] = "";
+    if (st->hp.patience > 0)
+        snprintf(stop, sizeof stop, "; stops after %d epochs without one", st->hp.patience);
+    char mixture[64] = "";
+    if (st->hp.members > 1)
+        snprintf(mixture, sizeof mixture, "a mixture of %d models, each ", st->hp.members);
+    printf("%s: %zu training names, %zu validation, vocabulary %d; %s%s %dx%d%s, dropout %g, "
+           "%zu parameters; %s lr %g%s, batch %d%s; %d thread%s\n",
+           r->data_path, r->train.count, r->val.count, st->vocab.size, mixture,
+           drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
+           r->fitted ? " (chosen for the data)" : "", st->hp.dropout, st->weights.count,
+           drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
+           r->threads, r->threads == 1 ? "" : "s");
+    if (r->dist.ranks > 1)
+        printf("%d MPI processes (%d threads on this one) share each mini-batch's %d gradient "
+               "slots\n", r->dist.ranks, r->threads,
+               st->hp.batch < st->hp.slots ? st->hp.batch : st->hp.slots);
+    if (o->resume)
+        printf("resuming from %s at epoch %lld%s%s%s\n", r->dir.resume, (long long)st->epoch,
+               st->epoch_pos ? " (part way through)" : "",
+               r->trained_on && !r->switched ? "; the data has moved to " : "",
+               r->trained_on && !r->switched ? st->data_path : "");
+    check_stdout(st, NULL);
+}
+
+/* Before the first epoch: warnings, and that every save can be made. */
+static void prepare_saves(run *r)
+{
+    const train_options *o = &r->o;
+    const drnn_train_state *st = &r->st;
+    if (st->hp.schedule == DRNN_SCHED_COSINE && o->epochs > st->hp.cosine_epochs)
+        cli_message("warning: the cosine schedule was planned for %d epochs; epochs after it "
+                    "train at the final learning rate %g",
+                    st->hp.cosine_epochs, st->hp.lr_min);
+    const int last = st->member + 1 >= st->hp.members;
+    if (last && st->epoch >= o->epochs && !o->quiet)
+        printf("the checkpoint has already reached epoch %lld of %lld: nothing to do (raise --epochs)\n",
+               (long long)st->epoch, o->epochs);
+    else if (last && drnn_state_stalled(st) && !o->quiet)
+        printf("the run stopped early at epoch %lld: no new best since epoch %lld; nothing to "
+               "do (raise --patience, or give --patience 0, to train on)\n",
+               (long long)st->epoch, (long long)st->best_epoch);
+    drnn_error err;
+    if ((!last || !drnn_state_member_done(st, o->epochs)) && drnn_rundir_check_saves(&r->dir, &err))
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
+                err.code == DRNN_ERR_NOMEM ? "" : ", or train in another --checkpoint-dir");
+    if (r->trained_on && !r->switched &&
+        drnn_rundir_record_data_path(&r->dir, r->fingerprint, r->trained_on, st->data_path, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+}
+
+/* One epoch, or what is left of it until a signal. On a terminal, in
+ * chunks of a few mini-batches so that a progress line can move; the state
+ * carries everything, so results do not change. */
+static void run_epoch(run *r, drnn_epoch_report *rep)
+{
+    drnn_train_state *st = &r->st;
+    drnn_error err;
+    const int bar = !r->o.quiet && isatty(STDERR_FILENO);
+    double t0 = now_seconds(), drawn = t0;
+    int64_t pos0 = st->epoch_pos;
+    drnn_epoch_report part;
+    memset(rep, 0, sizeof *rep);
+    do {
+        if (drnn_trainer_epoch(r->trainer, bar ? 4 : 0, &stop_signal, &part, &err))
+            cli_die(EXIT_RUNTIME, "%s; no checkpoint was written from this state",
+                    err.message);
+        rep->chars += part.chars;
+        rep->exchange_seconds += part.exchange_seconds;
+        double t = now_seconds();
+        if (bar && !part.finished && t - drawn >= 0.1) {
+            draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
+            drawn = t;
+        }
+    } while (!part.finished && !part.stopped);
+    if (bar)
+        fputs("\r\033[K", stderr);
+    rep->finished = part.finished;
+    rep->stopped = part.stopped;
+    rep->train_loss = part.train_loss;
+    rep->val_loss = part.val_loss;
+    rep->improved = part.improved;
+    rep->lr = part.lr;
+    rep->lr_decayed = part.lr_decayed;
+}
+
+/* An epoch's line, its samples and its JSON line in the log. */
+static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
+{
+    const drnn_train_state *st = &r->st;
+    double cps = dt > 0 ? (double)rep->chars / dt : 0;
+    if (!r->o.quiet) {
+        char share[48] = "";
+        if (r->dist.ranks > 1 && dt > 0) /* process 0's view */
+            snprintf(share, sizeof share, ", %d processes, exchange %.0f%%", r->dist.ranks,
+                     100 * rep->exchange_seconds / dt);
+        if (st->hp.members > 1)
+            printf("member %d/%d  ", st->member + 1, st->hp.members);
+        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s%s]%s\n",
+               (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
+               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
+               share, rep->lr_decayed ? "  (learning rate lowered)" : "");
+        print_samples(st, &r->train, r->o.samples);
+        check_stdout(st, r->dir.latest);
+    }
+    if (!r->log)
+        return;
+    /* Numbers that read back exactly; null for what JSON cannot write (NaN). */
+    char a[32], b[32], c[32], d[32], e[32], f[32];
+    if (fprintf(r->log,
+                "{\"member\":%d,\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
+                "\"seconds\":%s,\"lr\":%s,\"threads\":%d,\"processes\":%d,"
+                "\"exchange_seconds\":%s}\n",
+                st->member + 1, (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
+                cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
+                cli_json_number(d, sizeof d, now_seconds() - r->start),
+                cli_json_number(e, sizeof e, rep->lr),
+                r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
+        fflush(r->log) != 0)
+        cli_die(EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
+                strerror(errno), r->dir.latest, (long long)st->epoch);
+}
+
+/* The loss of the model the state stands for (a mixture: of the members'
+ * best weights so far) on the validation names, else the training names;
+ * *parts receives its number of models. */
+static double model_loss(run *r, int *parts)
+{
+    drnn_params part[DRNN_MAX_MEMBERS];
+    drnn_model model = drnn_state_model(&r->st, part);
+    *parts = 1;
+    /* One model: the first member's best, whose score is known (and whose
+     * evaluation would take workspaces for a batch of names). */
+    if (model.count <= 1)
+        return r->st.best_val_loss;
+    const drnn_corpus *c = r->val.count ? &r->val : &r->train;
+    double nats;
+    int64_t chars;
+    drnn_error err;
+    if (drnn_evaluate(&model, c, &nats, &chars, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    *parts = model.count;
+    return chars ? nats / (double)chars : NAN;
+}
+
+/* The line and log entry that close a member of a mixture. */
+static void report_member(run *r)
+{
+    const drnn_train_state *st = &r->st;
+    /* Nothing to print or log (as on every process of an MPI job but 0):
+     * the mixture is not evaluated. Process 0 evaluates it alone; the others
+     * wait for it at the next member's first exchange. */
+    if (r->o.quiet && !r->log)
+        return;
+    int parts;
+    double loss = model_loss(r, &parts);
+    const char *what = r->val.count ? "validation" : "training";
+    if (!r->o.quiet) {
+        printf("member %d/%d done: best %s loss %.4f at epoch %lld; the mixture of %d: %.4f\n",
+               st->member + 1, st->hp.members, what, st->best_val_loss,
+               (long long)st->best_epoch, parts, loss);
+        check_stdout(st, r->dir.latest);
+    }
+    char a[32], b[32];
+    if (r->log && (fprintf(r->log, "{\"member\":%d,\"mixture\":%d,\"mixture_loss\":%s,\"seconds\":%s}\n",
+                           st->member + 1, parts, cli_json_number(a, sizeof a, loss),
+                           cli_json_number(b, sizeof b, now_seconds() - r->start)) < 0 ||
+                   fflush(r->log) != 0))
+        cli_die(EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+}
+
+/* Epochs up to --epochs (each member's, for a mixture), a checkpoint after
+ * each; a signal ends the run with a checkpoint of where it stopped.
+ * Returns the exit status. */
+static int train_epochs(run *r)
+{
+    drnn_train_state *st = &r->st;
+    for (;;) {
+        if (drnn_state_member_done(st, r->o.epochs)) {
+            if (st->member + 1 >= st->hp.members)
+                break;
+            drnn_state_next_member(st);
+        }
+        double t0 = now_seconds();
+        drnn_epoch_report rep;
+        run_epoch(r, &rep);
+        double dt = now_seconds() - t0;
+        const int saver = r->dist.rank == 0;
+        if (saver)
+            save_or_die(st, r->dir.latest, r->o.checkpoint_dir);
+        if (!rep.finished) {
+            /* rep.stopped, not stop_signal: in an MPI job another process may
+             * have had the signal. */
+            if (saver) {
+                cli_message("interrupted by %s during epoch %lld (%lld of %zu names done); "
+                            "checkpoint written to %s",
+                            rep.stopped == SIGINT ? "SIGINT" : "SIGTERM",
+                            (long long)st->epoch + 1, (long long)st->epoch_pos, r->train.count,
+                            r->dir.latest);
+                print_continue(&r->o);
+            }
+            return 128 + rep.stopped;
+        }
+        if (rep.improved && saver)
+            save_or_die(st, r->dir.best, r->o.checkpoint_dir);
+        report_epoch(r, &rep, dt);
+        if (drnn_state_stalled(st) && !r->o.quiet && st->epoch < r->o.epochs)
+            printf("stopping early: no new best %s loss in %d epochs (--patience)\n",
+                   r->val.count ? "validation" : "training", st->hp.patience);
+        if (st->hp.members > 1 && drnn_state_member_done(st, r->o.epochs))
+            report_member(r);
+    }
+    return EXIT_OK;
+}
+
+/* The closing line, the log closed, everything freed. */
+static void finish(run *r, int status)
+{
+    const drnn_train_state *st = &r->st;
+    if (status == EXIT_OK && !r->o.quiet && st->best_epoch >= 0) {
+        /* best.ckpt is named only when it is there (a run resumed from
+         * elsewhere may not have saved its best epoch here). */
+        int saved = access(r->dir.best, F_OK) == 0, parts = 1;
+        if (st->hp.members > 1) {
+            double loss = model_loss(r, &parts);
+            printf("the mixture of %d models: %s loss %.4f, ", parts,
+                   r->val.count ? "validation" : "training", loss);
+        } else
+            printf("best %s loss %.4f at epoch %lld, ", r->val.count ? "validation" : "training",
+                   st->best_val_loss, (long long)st->best_epoch);
+        printf("%s %s; total %.1f s\n", saved ? "saved in" : "not saved in",
+               saved ? r->dir.best : r->o.checkpoint_dir, now_seconds() - r->start);
+    }
+    if (r->log && fclose(r->log) != 0)
+        cli_die(EXIT_RUNTIME, "cannot write log %s: %s", r->o.log, strerror(errno));
+    drnn_trainer_free(r->trainer);
+    drnn_corpus_free(&r->train);
+    drnn_corpus_free(&r->val);
+    drnn_state_free(&r->st);
+    drnn_rundir_close(&r->dir);
+    free(r->trained_on);
+    cli_close_stdout();
+    dist_end(&r->dist);
+}
+
+int main(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    dist_start(&r.dist, &argc, &argv);
+    train_parse_options(&r.o, argc, argv);
+    if (r.dist.rank != 0) {
+        /* Process 0 speaks for the job. */
+        r.o.quiet = 1;
+        r.o.log = NULL;
+    }
+    r.threads = cli_threads(r.o.threads, r.o.quiet);
+    claim_directory(&r);
+    drnn_vocab vocab;
+    load_data(&r, &vocab);
+    start_run(&r, &vocab);
+    if (!r.o.resume)
+        drnn_vocab_free(&vocab); /* the state holds its own copy */
+    announce(&r);
+    if (r.dist.rank == 0)
+        prepare_saves(&r);
+    r.start = now_seconds();
+    int status = train_epochs(&r);
+    finish(&r, status);
+    return status;
+}
