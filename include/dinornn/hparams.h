@@ -85,22 +85,25 @@ typedef enum drnn_hparam_kind {
 } drnn_hparam_kind;
 
 typedef struct drnn_hparam_info {
+    /* On the command line: dinornn-train's option and its --help line. */
     const char *option;          /* long option without "--", or NULL: not an option */
     char short_option;           /* or 0 */
     const char *group;           /* the --help section: "Data", "Model" or "Training" */
     const char *arg;             /* the value's name in --help ("N", "X", "NAME") */
     const char *help;            /* --help text; "\n" starts a continuation line */
+    /* The value: where it is held, its default and its range. */
     drnn_hparam_kind kind;
     size_t offset;               /* of the value in drnn_hparams */
     double def;                  /* default (a choice's index; the seed's value) */
     double lo, hi;               /* inclusive range of INT and REAL values */
     int lo_open;                 /* REAL: lo itself excluded */
     const char *const *choices;  /* CHOICE: names by value, NULL-terminated */
-    int resume_may_change;       /* 1: a resume may give another value */
+    /* In a checkpoint, and on a resume from one. */
     size_t ckpt_offset;          /* byte offset in a checkpoint's header */
     int ckpt_since;              /* first checkpoint version that holds it */
     double before;               /* its value in older versions (what they implied:
                                   * no dropout, no weight decay) */
+    int resume_may_change;       /* 1: a resume may give another value */
 } drnn_hparam_info;
 
 /* The table, in checkpoint order, and its length. */
