@@ -1,6 +1,6 @@
 /* hparams.c: the hyperparameter table, and what is derived from it alone:
- * the defaults, the range check, the names of choices, and the
- * learning-rate schedule. Adding a hyperparameter is one row here (with its
+ * the defaults, the range check, the names of choices, and the sizes
+ * chosen from the data. Adding a hyperparameter is one row here (with its
  * field in drnn_hparams), the code that uses it, a test and the docs. */
 #include <inttypes.h>
 #include <math.h>
@@ -294,21 +294,6 @@ const char *drnn_optimizer_name(drnn_optimizer o)
 const char *drnn_clip_mode_name(drnn_clip_mode m)
 {
     return choice_name(offsetof(drnn_hparams, clip_mode), (int)m);
-}
-
-double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch)
-{
-    switch (hp->schedule) {
-    case DRNN_SCHED_STEP:
-        return hp->lr * pow(hp->step_gamma, (double)(epoch / hp->step_epochs));
-    case DRNN_SCHED_COSINE:
-        if (epoch >= hp->cosine_epochs)
-            return hp->lr_min;
-        return hp->lr_min + 0.5 * (hp->lr - hp->lr_min) *
-                                (1 + cos(M_PI * (double)epoch / hp->cosine_epochs));
-    default:
-        return hp->lr;
-    }
 }
 
 void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars)

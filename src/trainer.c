@@ -1,4 +1,4 @@
-/* trainer.c: the state of a run and the trainer: an epoch of mini-batches,
+/* trainer.c: the trainer: an epoch of mini-batches,
  * each one step (gather the names, forward and BPTT per gradient slot in
  * parallel, reduce the slots in order, clip, one optimizer step). */
 #include <math.h>
@@ -10,149 +10,7 @@
 #include "evaluate.h"
 #include "internal.h"
 #include "optim.h"
-
-/* ---- the state of a run ---- */
-
-/* Member k's own streams: member 0's are those of a run of one model. */
-static uint64_t member_seed(const drnn_train_state *st, int k)
-{
-    return st->hp.seed ^ (uint64_t)k * 0x9e3779b97f4a7c15ULL;
-}
-
-/* Member k from its beginning: weights, optimizer state, counters, schedule. */
-static void start_member(drnn_train_state *st, int k)
-{
-    const uint64_t seed = member_seed(st, k);
-    drnn_rng init;
-    drnn_rng_seed(&init, seed);
-    drnn_params_init(&st->weights, &init);
-    drnn_params_zero(&st->moment1);
-    drnn_params_zero(&st->moment2);
-    /* The shuffles draw from their own stream, so that changing the
-     * initialisation never changes the order of the names. */
-    drnn_rng_seed(&st->rng, seed ^ 0x73687566666c6531ULL /* "shuffle1" */);
-    st->member = k;
-    st->epoch = st->epoch_pos = st->step = st->epoch_chars = 0;
-    st->epoch_loss = 0;
-    st->best_val_loss = HUGE_VAL;
-    st->best_epoch = -1;
-    st->lr_scale = 1;
-    st->lr_decay_epoch = -1;
-}
-
-int drnn_state_member_done(const drnn_train_state *st, int64_t epochs)
-{
-    return st->epoch >= epochs || drnn_state_stalled(st);
-}
-
-void drnn_state_next_member(drnn_train_state *st)
-{
-    if (st->member + 1 < st->hp.members)
-        start_member(st, st->member + 1);
-}
-
-drnn_params drnn_state_model(const drnn_train_state *st, drnn_params *parts)
-{
-    int n = st->member + (st->best_epoch >= 0);
-    if (st->hp.members <= 1 || !st->member_best || n == 0)
-        return st->weights;
-    for (int k = 0; k < n; k++)
-        drnn_params_bind(&parts[k], &st->hp.model,
-                         st->member_best + (size_t)k * st->weights.count);
-    return drnn_mixture_of(parts, n);
-}
-
-static int moments_needed(drnn_optimizer o, int which)
-{
-    if (which == 1)
-        return o == DRNN_OPT_ADAM || o == DRNN_OPT_SGD;
-    return o == DRNN_OPT_ADAM || o == DRNN_OPT_ADAGRAD;
-}
-
-int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_vocab *vocab,
-                   uint64_t data_fingerprint, uint64_t val_fingerprint, const char *data_path,
-                   drnn_error *err)
-{
-    memset(st, 0, sizeof *st);
-    int rc = drnn_hparams_check(hp, err);
-    if (rc)
-        return rc;
-    st->hp = *hp;
-    st->hp.model.vocab = vocab->size;
-    if ((rc = drnn_vocab_copy(&st->vocab, vocab, err)))
-        goto fail;
-    if ((rc = drnn_params_alloc(&st->weights, &st->hp.model, err)))
-        goto fail;
-    /* Moments an optimizer does not use stay unallocated (count 0). */
-    if (moments_needed(hp->optimizer, 1) && (rc = drnn_params_alloc(&st->moment1, &st->hp.model, err)))
-        goto fail;
-    if (moments_needed(hp->optimizer, 2) && (rc = drnn_params_alloc(&st->moment2, &st->hp.model, err)))
-        goto fail;
-    st->data_path = strdup(data_path ? data_path : "");
-    if (!st->data_path) {
-        rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    if (hp->members < 1) {
-        rc = drnn_fail(err, DRNN_ERR_INVALID, "the number of members is not chosen yet");
-        goto fail;
-    }
-    if (hp->members > 1) {
-        int overflow = 0;
-        size_t bytes = drnn_mul_size(drnn_mul_size(st->weights.count, (size_t)hp->members, &overflow),
-                                     sizeof(drnn_real), &overflow);
-        st->member_best = overflow ? NULL : drnn_zalloc_aligned(bytes);
-        if (!st->member_best) {
-            rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %d members", hp->members);
-            goto fail;
-        }
-    }
-    start_member(st, 0);
-    st->data_fingerprint = data_fingerprint;
-    st->val_fingerprint = val_fingerprint;
-    return drnn_ok(err);
-fail:
-    drnn_state_free(st);
-    return rc;
-}
-
-void drnn_state_free(drnn_train_state *st)
-{
-    free(st->member_best);
-    drnn_vocab_free(&st->vocab);
-    drnn_params_free(&st->weights);
-    drnn_params_free(&st->moment1);
-    drnn_params_free(&st->moment2);
-    free(st->data_path);
-    memset(st, 0, sizeof *st);
-}
-
-double drnn_state_learning_rate(const drnn_train_state *st)
-{
-    if (st->hp.schedule == DRNN_SCHED_PLATEAU)
-        return st->hp.lr * st->lr_scale;
-    return drnn_learning_rate(&st->hp, st->epoch);
-}
-
-int drnn_state_stalled(const drnn_train_state *st)
-{
-    return st->hp.patience > 0 && st->best_epoch >= 0 &&
-           st->epoch - st->best_epoch >= st->hp.patience;
-}
-
-/* The plateau schedule, after an epoch without a new best: a decay once
- * lr_patience epochs have passed since the best or since the last decay,
- * whichever is later (a decay gives the lower rate its own epochs). */
-static int plateau_decay(drnn_train_state *st)
-{
-    int64_t since = st->best_epoch > st->lr_decay_epoch ? st->best_epoch : st->lr_decay_epoch;
-    if (st->hp.schedule != DRNN_SCHED_PLATEAU || since < 0 ||
-        st->epoch - since < st->hp.lr_patience)
-        return 0;
-    st->lr_scale *= st->hp.lr_decay;
-    st->lr_decay_epoch = st->epoch;
-    return 1;
-}
+#include "state.h"
 
 /* ---- the trainer ---- */
 
@@ -295,7 +153,8 @@ void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size
     int workers = threads < slots ? threads : slots;
     if (workers < 1)
         workers = 1;
-    m->state = params * (1 + moments_needed(hp->optimizer, 1) + moments_needed(hp->optimizer, 2) +
+    m->state = params * (1 + drnn_state_has_moment(hp->optimizer, 1) +
+                         drnn_state_has_moment(hp->optimizer, 2) +
                          (hp->members > 1 ? hp->members : 0));
     m->checkpoint = m->state;
     m->gradients = params * slots;
@@ -636,7 +495,7 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
         size_t name = t->order[pos + j];
         t->names[j] = c->tokens + c->start[name];
         t->lens[j] = drnn_corpus_len(c, name);
-        t->seeds[j] = dropout_seed(member_seed(t->st, t->st->member), t->st->step, j);
+        t->seeds[j] = dropout_seed(drnn_state_member_seed(t->st), t->st->step, j);
     }
     list_rows(t, b, slots);
     mark_live_chunks(t, slots);
@@ -753,16 +612,7 @@ static void finish_epoch(drnn_trainer *t, drnn_epoch_report *rep)
     double score = rep->train_loss;
     if (t->val && t->val->count > 0)
         score = rep->val_loss = drnn_trainer_evaluate(t, t->val);
-    if (score < st->best_val_loss) {
-        st->best_val_loss = score;
-        st->best_epoch = st->epoch;
-        rep->improved = 1;
-        if (st->member_best)
-            memcpy(st->member_best + (size_t)st->member * st->weights.count, st->weights.data,
-                   st->weights.count * sizeof *st->weights.data);
-    } else {
-        rep->lr_decayed = plateau_decay(st);
-    }
+    rep->improved = drnn_state_end_epoch(st, score, &rep->lr_decayed);
 }
 
 int drnn_trainer_epoch(drnn_trainer *t, int64_t max_steps, const volatile sig_atomic_t *stop,

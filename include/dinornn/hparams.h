@@ -64,10 +64,6 @@ void drnn_hparams_default(drnn_hparams *hp);
 int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err);
 const char *drnn_optimizer_name(drnn_optimizer o);
 const char *drnn_clip_mode_name(drnn_clip_mode m);
-/* The learning rate used during epoch (0-based) by the schedules that
- * depend on the epoch alone; the plateau schedule's is lr times the scale
- * the run has reached (drnn_state_learning_rate, train.h). */
-double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch);
 
 /* The model dinornn-train chooses when --hidden, --layers or --members is
  * not given (0 in hp): from the characters it will train on (each name's
