@@ -1,5 +1,4 @@
-/* plan.c: the sizes of a run, computed once (plan.h), and the memory it
- * takes as dinornn-train reports it before anything is allocated. */
+/* plan.c: the sizes of a run, computed once (plan.h). */
 #include <string.h>
 
 #include "dinornn/train.h"
@@ -44,17 +43,4 @@ int drnn_plan_make(drnn_plan *p, const drnn_hparams *hp, int max_len, size_t n_t
     p->workspace_bytes = drnn_scratch_bytes(&hp->model, max_len, p->group);
     p->shuffle_bytes = (double)n_train * sizeof(uint32_t);
     return rc ? rc : drnn_ok(err);
-}
-
-void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size_t n_train,
-                       int threads)
-{
-    drnn_plan p;
-    drnn_plan_make(&p, hp, max_len, n_train, threads, NULL);
-    memset(m, 0, sizeof *m);
-    m->state = p.state_bytes;
-    m->checkpoint = m->state;
-    m->gradients = p.gradient_bytes;
-    m->workspaces = p.workers * p.workspace_bytes + p.shuffle_bytes;
-    m->total = m->state + m->checkpoint + m->gradients + m->workspaces;
 }

@@ -136,6 +136,19 @@ void drnn_trainer_free(drnn_trainer *t)
     free(t);
 }
 
+void drnn_train_memory(drnn_memory *m, const drnn_hparams *hp, int max_len, size_t n_train,
+                       int threads)
+{
+    drnn_plan p;
+    drnn_plan_make(&p, hp, max_len, n_train, threads, NULL);
+    memset(m, 0, sizeof *m);
+    m->state = p.state_bytes;
+    m->checkpoint = m->state;
+    m->gradients = p.gradient_bytes;
+    m->workspaces = p.workers * p.workspace_bytes + p.shuffle_bytes;
+    m->total = m->state + m->checkpoint + m->gradients + m->workspaces;
+}
+
 int drnn_trainer_distribute(drnn_trainer *t, const drnn_exchange *x, drnn_error *err)
 {
     return drnn_reducer_distribute(&t->red, x, err);

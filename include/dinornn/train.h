@@ -38,8 +38,8 @@ typedef struct drnn_trainer drnn_trainer;
 
 /* The memory a run takes, in bytes (double: no size can overflow), known
  * before anything is allocated: a model too big for the machine can be
- * refused at once instead of failing or swapping minutes into a run. It is
- * the plan the trainer allocates from (src/plan.c). */
+ * refused at once instead of failing or swapping minutes into a run: the
+ * same plan of sizes that drnn_trainer_new allocates from. */
 typedef struct drnn_memory {
     double state;             /* weights and the optimizer's moments */
     double checkpoint;        /* a resumed checkpoint, read whole before it is decoded: as
