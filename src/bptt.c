@@ -57,27 +57,73 @@ struct drnn_scratch {
     void *block;                            /* the allocation */
 };
 
-/* The bytes of a workspace's one block, in double (exact below 2^53, and no
- * overflow whatever the sizes); drnn_scratch_new_group lays it out. */
-static double scratch_bytes(const drnn_config *cfg, int max_len, int max_names)
+/* An array of n elements of `size` bytes at offset *at from base (NULL:
+ * only counted); moves *at past it. */
+static void *take(unsigned char *base, double *at, double n, size_t size)
+{
+    void *p = base ? base + (size_t)*at : NULL;
+    *at += n * (double)size;
+    return p;
+}
+
+/* The one layout of a workspace for groups of up to max_names names of up
+ * to max_len symbols: its arrays placed from base, the block's first
+ * multiple of DRNN_ALIGN (NULL: only counted). Returns the bytes the block
+ * takes, in double (exact below 2^53, and no overflow whatever the sizes). */
+static double lay_out(drnn_scratch *s, unsigned char *base, const drnn_config *cfg, int max_len,
+                      int max_names)
 {
     const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    double G = max_names, T = (double)max_len + 1, V = cfg->vocab;
-    double H = cfg->hidden, L = cfg->layers;
-    double GH = cell->gates * H, CH = cell->cache * H;
-    double KH = (cell->carry > 0 ? cell->carry : 1) * H;
-    double reals = G * T * (L * (2 * GH + CH) + 2 * L * H + V + 2 * H + 2 * GH) + CH +
-                   G * (H + KH);
-    /* Twice DRNN_ALIGN: the block's start and its reals' start rounded up. */
-    return reals * sizeof(drnn_real) + G * (sizeof(double) + sizeof(uint64_t)) + 2 * DRNN_ALIGN +
-           (2 * G + T + 1 + 3 * G * T) * sizeof(int) + 2 * G * T * sizeof(drnn_token);
+    const double G = max_names, T = (double)max_len + 1, V = cfg->vocab, H = cfg->hidden;
+    const double GH = cell->gates * H, CH = cell->cache * H;
+    const double KH = (cell->carry > 0 ? cell->carry : 1) * H;
+    const size_t real = sizeof(drnn_real);
+    /* 8-byte scalars first, then drnn_real, then the narrower types: each
+     * part stays aligned for its type, and the reals start on a multiple of
+     * DRNN_ALIGN (so do their arrays, when the hidden size is a multiple of
+     * the vector width). */
+    double at = 0;
+    s->loss = take(base, &at, G, sizeof(double));
+    s->seeds = take(base, &at, G, sizeof(uint64_t));
+    const double scalars = at;
+    at = ceil(at / DRNN_ALIGN) * DRNN_ALIGN;
+    const double reals = at;
+    for (int l = 0; l < cfg->layers; l++) {
+        s->xproj[l] = take(base, &at, G * T * GH, real);
+        s->hproj[l] = take(base, &at, G * T * GH, real);
+        s->cache[l] = take(base, &at, G * T * CH, real);
+    }
+    for (int l = 1; l <= cfg->layers; l++) {
+        s->mask[l] = take(base, &at, G * T * H, real);
+        s->drop[l] = take(base, &at, G * T * H, real);
+    }
+    s->zero = take(base, &at, CH, real);
+    s->probs = take(base, &at, G * T * V, real);
+    s->dh = take(base, &at, G * T * H, real);
+    s->dh_below = take(base, &at, G * T * H, real);
+    s->dxproj = take(base, &at, G * T * GH, real);
+    s->dhproj = take(base, &at, G * T * GH, real);
+    s->dh_next = take(base, &at, G * H, real);
+    s->dcarry = take(base, &at, G * KH, real);
+    s->steps = take(base, &at, G, sizeof(int));
+    s->pos = take(base, &at, G, sizeof(int));
+    s->offset = take(base, &at, T + 1, sizeof(int));
+    s->row_all = take(base, &at, G * T, sizeof(int));
+    s->row_cur = take(base, &at, G * T, sizeof(int));
+    s->row_prev = take(base, &at, G * T, sizeof(int));
+    s->in = take(base, &at, G * T, sizeof(drnn_token));
+    s->out = take(base, &at, G * T, sizeof(drnn_token));
+    /* Twice DRNN_ALIGN: the block's start and the reals' start, each
+     * rounded up by less than DRNN_ALIGN. */
+    return scalars + 2 * DRNN_ALIGN + (at - reals);
 }
 
 double drnn_scratch_bytes(const drnn_config *cfg, int max_len, int max_names)
 {
     if (drnn_config_check(cfg, NULL) != DRNN_OK)
         return 0;
-    return scratch_bytes(cfg, max_len, max_names);
+    drnn_scratch counted;
+    return lay_out(&counted, NULL, cfg, max_len, max_names);
 }
 
 int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_len,
@@ -93,60 +139,26 @@ int drnn_scratch_new_group(drnn_scratch **out, const drnn_config *cfg, int max_l
     if (max_names < 1 || max_names > DRNN_MAX_GROUP)
         return drnn_fail(err, DRNN_ERR_INVALID, "group of %d names is outside 1..%d",
                          max_names, DRNN_MAX_GROUP);
-    const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    size_t G = (size_t)max_names, T = (size_t)max_len + 1, V = (size_t)cfg->vocab;
-    size_t H = (size_t)cfg->hidden, L = (size_t)cfg->layers;
-    size_t GH = (size_t)cell->gates * H, CH = (size_t)cell->cache * H;
-    size_t KH = (size_t)(cell->carry > 0 ? cell->carry : 1) * H;
-    double bytes_d = scratch_bytes(cfg, max_len, max_names);
-    if (bytes_d > (double)(SIZE_MAX / 2))
-        return drnn_fail(err, DRNN_ERR_NOMEM, "the training workspace would take %.3g bytes",
-                         bytes_d);
-    size_t bytes = (size_t)bytes_d;
-
     drnn_scratch *s = calloc(1, sizeof *s);
-    unsigned char *block = calloc(1, bytes);
-    if (!s || !block) {
-        free(s), free(block);
+    if (!s)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the training workspace");
+    double bytes = lay_out(s, NULL, cfg, max_len, max_names);
+    /* Beyond 2^53 the offsets, in double, would no longer be exact. */
+    if (bytes > (double)(SIZE_MAX / 2) || bytes > 0x1p53) {
+        free(s);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "the training workspace would take %.3g bytes",
+                         bytes);
+    }
+    s->block = calloc(1, (size_t)bytes);
+    if (!s->block) {
+        free(s);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the training workspace");
     }
     s->cfg = *cfg;
-    s->cell = cell;
-    s->max_steps = (int)T;
-    s->max_names = (int)G;
-    s->block = block;
-    /* 8-byte scalars first, then drnn_real, then the narrower types: each
-     * part stays aligned for its type, and the reals start on a multiple of
-     * DRNN_ALIGN (so do their arrays, when the hidden size is a multiple of
-     * the vector width). */
-    s->loss = (double *)drnn_align_up(block);
-    s->seeds = (uint64_t *)(s->loss + G);
-    drnn_real *at = (drnn_real *)drnn_align_up(s->seeds + G);
-    for (size_t l = 0; l < L; l++) {
-        s->xproj[l] = at, at += G * T * GH;
-        s->hproj[l] = at, at += G * T * GH;
-        s->cache[l] = at, at += G * T * CH;
-    }
-    for (size_t l = 1; l <= L; l++) {
-        s->mask[l] = at, at += G * T * H;
-        s->drop[l] = at, at += G * T * H;
-    }
-    s->zero = at, at += CH;
-    s->probs = at, at += G * T * V;
-    s->dh = at, at += G * T * H;
-    s->dh_below = at, at += G * T * H;
-    s->dxproj = at, at += G * T * GH;
-    s->dhproj = at, at += G * T * GH;
-    s->dh_next = at, at += G * H;
-    s->dcarry = at, at += G * KH;
-    s->steps = (int *)at;
-    s->pos = s->steps + G;
-    s->offset = s->pos + G;
-    s->row_all = s->offset + T + 1;
-    s->row_cur = s->row_all + G * T;
-    s->row_prev = s->row_cur + G * T;
-    s->in = (drnn_token *)(s->row_prev + G * T);
-    s->out = s->in + G * T;
+    s->cell = drnn_cell_ops_of(cfg->cell);
+    s->max_steps = max_len + 1;
+    s->max_names = max_names;
+    lay_out(s, drnn_align_up(s->block), cfg, max_len, max_names);
     *out = s;
     return drnn_ok(err);
 }
@@ -376,96 +388,133 @@ typedef enum grad_mode {
                     * entry: only the rows of the tokens read are written */
 } grad_mode;
 
-/* BPTT over the group after forward(). Gradients of the weights are summed
- * name by name in the caller's order, each name's steps in order, just as a
- * one-name pass sums them: the result does not depend on the grouping. */
-static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad_mode mode)
+/* What backward() sums row by row rather than writes by a product: zeroed
+ * first when it writes over the gradient. */
+static void zero_row_sums(const drnn_params *w, drnn_params *g, const drnn_scratch *s,
+                          grad_mode mode)
 {
-    const drnn_cell_ops *cell = s->cell;
     const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
-    const int GH = cell->gates * H, CH = cell->cache * H, KH = cell->carry * H;
-    const int RH = cell->hbias * H;
-    const int n = s->count, R = s->rows, T0 = s->steps[0];
-    const int dropout = s->drop_p > 0;
-    const size_t below_stride = dropout ? (size_t)H : (size_t)CH;
-    drnn_real *dh = s->dh, *dh_below = s->dh_below, *dz = s->probs;
-    const int add = mode == GRAD_ADD;
-    if (!add) {
-        /* What is summed row by row below rather than written by a product. */
-        memset(g->b_y, 0, (size_t)V * sizeof *g->b_y);
-        if (mode == GRAD_SET)
-            memset(g->layer[0].W_x, 0, (size_t)V * GH * sizeof *g->b_y);
-        for (int l = 0; l < L; l++)
-            memset(g->layer[l].b, 0, (size_t)(GH + RH) * sizeof *g->b_y);
-    }
+    const int GH = s->cell->gates * H, RH = s->cell->hbias * H;
+    memset(g->b_y, 0, (size_t)V * sizeof *g->b_y);
+    if (mode == GRAD_SET)
+        memset(g->layer[0].W_x, 0, (size_t)V * GH * sizeof *g->b_y);
+    for (int l = 0; l < L; l++)
+        memset(g->layer[l].b, 0, (size_t)(GH + RH) * sizeof *g->b_y);
+}
 
+/* The output layer: the gradients of W_y and b_y, and in s->dh the
+ * gradient reaching the top layer's output. */
+static void backward_output(const drnn_params *w, drnn_params *g, drnn_scratch *s, int add)
+{
+    const int V = w->cfg.vocab, H = w->cfg.hidden, L = w->cfg.layers;
+    const int CH = s->cell->cache * H, R = s->rows;
+    const int dropout = s->drop_p > 0;
+    drnn_real *dh = s->dh, *dz = s->probs;
     /* Softmax cross-entropy: dloss/dlogits = p - onehot(target). */
     for (int r = 0; r < R; r++)
         dz[(size_t)r * V + s->out[r]] -= 1;
     for (int j = 0; j < R; j++)
         drnn_vec_acc(g->b_y, dz + (size_t)s->row_all[j] * V, V);
     drnn_gemm_ytx(g->W_y, dz, (size_t)V, s->row_all, dropout ? s->drop[L] : s->cache[L - 1],
-                  below_stride, s->row_all, R, V, H, add);
+                  dropout ? (size_t)H : (size_t)CH, s->row_all, R, V, H, add);
     memset(dh, 0, (size_t)R * H * sizeof *dh);
     drnn_gemm_yw(dh, (size_t)H, dz, (size_t)V, w->W_y, R, V, H);
     if (dropout)
         scale_by_mask(dh, s->mask[L], (size_t)R * H);
+}
 
-    for (int l = L - 1; l >= 0; l--) {
-        const drnn_layer_view *p = &w->layer[l];
-        drnn_layer_view *gp = &g->layer[l];
-
-        /* Unroll the recurrence backwards, all running names per step.
-         * dh[t] gains dh_next, the gradient that reached h_t from step t + 1
-         * (through W_h, and directly). */
-        memset(s->dh_next, 0, (size_t)n * H * sizeof *s->dh_next);
-        if (KH)
-            memset(s->dcarry, 0, (size_t)n * KH * sizeof *s->dcarry);
-        for (int t = T0 - 1; t >= 0; t--) {
-            const int a = s->offset[t + 1] - s->offset[t];
-            for (int k = 0; k < a; k++) {
-                drnn_real *dht = ROW(dh, k, t, H), *next = s->dh_next + (size_t)k * H;
-                drnn_vec_acc(dht, next, H);
-                memset(next, 0, (size_t)H * sizeof *next);
-                cell->backward(ROW(s->dxproj, k, t, GH), ROW(s->dhproj, k, t, GH), next,
-                               s->dcarry + (size_t)k * KH, dht, ROW(s->cache[l], k, t, CH),
-                               t == 0 ? s->zero : ROW(s->cache[l], k, t - 1, CH),
-                               ROW(s->xproj[l], k, t, GH), ROW(s->hproj[l], k, t, GH), H);
-            }
-            if (t > 0)
-                drnn_gemm_yw(s->dh_next, (size_t)H, ROW(s->dhproj, 0, t, GH), (size_t)GH, p->W_h,
-                             a, GH, H);
+/* Unrolls layer l's recurrence backwards, all running names per step, from
+ * dh, the gradient reaching its outputs, into dxproj and dhproj. dh[t]
+ * gains dh_next, the gradient that reached h_t from step t + 1 (through
+ * W_h, and directly). */
+static void backward_recurrence(const drnn_params *w, drnn_scratch *s, int l, drnn_real *dh)
+{
+    const drnn_cell_ops *cell = s->cell;
+    const int H = w->cfg.hidden;
+    const int GH = cell->gates * H, CH = cell->cache * H, KH = cell->carry * H;
+    const int n = s->count, T0 = s->steps[0];
+    memset(s->dh_next, 0, (size_t)n * H * sizeof *s->dh_next);
+    if (KH)
+        memset(s->dcarry, 0, (size_t)n * KH * sizeof *s->dcarry);
+    for (int t = T0 - 1; t >= 0; t--) {
+        const int a = s->offset[t + 1] - s->offset[t];
+        for (int k = 0; k < a; k++) {
+            drnn_real *dht = ROW(dh, k, t, H), *next = s->dh_next + (size_t)k * H;
+            drnn_vec_acc(dht, next, H);
+            memset(next, 0, (size_t)H * sizeof *next);
+            cell->backward(ROW(s->dxproj, k, t, GH), ROW(s->dhproj, k, t, GH), next,
+                           s->dcarry + (size_t)k * KH, dht, ROW(s->cache[l], k, t, CH),
+                           t == 0 ? s->zero : ROW(s->cache[l], k, t - 1, CH),
+                           ROW(s->xproj[l], k, t, GH), ROW(s->hproj[l], k, t, GH), H);
         }
+        if (t > 0)
+            drnn_gemm_yw(s->dh_next, (size_t)H, ROW(s->dhproj, 0, t, GH), (size_t)GH,
+                         w->layer[l].W_h, a, GH, H);
+    }
+}
 
-        /* dW_h pairs step t with h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
-        drnn_gemm_ytx(gp->W_h, s->dhproj, (size_t)GH, s->row_cur, s->cache[l], (size_t)CH,
-                      s->row_prev, R - n, GH, H, add);
+/* Layer l's recurrent weights and biases, from dhproj and dxproj. */
+static void backward_recurrent_weights(const drnn_params *w, drnn_params *g, drnn_scratch *s,
+                                       int l, int add)
+{
+    const int H = w->cfg.hidden;
+    const int GH = s->cell->gates * H, CH = s->cell->cache * H, RH = s->cell->hbias * H;
+    const int n = s->count, R = s->rows;
+    drnn_layer_view *gp = &g->layer[l];
+    /* dW_h pairs step t with h_{t-1}; step 0 saw h_0 = 0 and adds nothing. */
+    drnn_gemm_ytx(gp->W_h, s->dhproj, (size_t)GH, s->row_cur, s->cache[l], (size_t)CH,
+                  s->row_prev, R - n, GH, H, add);
+    for (int j = 0; j < R; j++) {
+        const size_t r = (size_t)s->row_all[j];
+        drnn_vec_acc(gp->b_h, s->dhproj + r * GH + GH - RH, RH);
+        drnn_vec_acc(gp->b, s->dxproj + r * GH, GH);
+    }
+}
+
+/* Layer l's input side: the weights W_x, and above layer 0 in dh_below the
+ * gradient for the layer below. */
+static void backward_input(const drnn_params *w, drnn_params *g, drnn_scratch *s, int l,
+                           drnn_real *dh_below, int add)
+{
+    const int H = w->cfg.hidden;
+    const int GH = s->cell->gates * H, CH = s->cell->cache * H, R = s->rows;
+    const int dropout = s->drop_p > 0;
+    drnn_layer_view *gp = &g->layer[l];
+    if (l == 0) {
         for (int j = 0; j < R; j++) {
             const size_t r = (size_t)s->row_all[j];
-            drnn_vec_acc(gp->b_h, s->dhproj + r * GH + GH - RH, RH);
-            drnn_vec_acc(gp->b, s->dxproj + r * GH, GH);
+            drnn_vec_acc(gp->W_x + (size_t)s->in[r] * GH, s->dxproj + r * GH, GH);
         }
-        /* Input side: weights, and the gradient for the layer below. */
-        if (l == 0) {
-            for (int j = 0; j < R; j++) {
-                const size_t r = (size_t)s->row_all[j];
-                drnn_vec_acc(gp->W_x + (size_t)s->in[r] * GH, s->dxproj + r * GH, GH);
-            }
-        } else {
-            drnn_gemm_ytx(gp->W_x, s->dxproj, (size_t)GH, s->row_all,
-                          dropout ? s->drop[l] : s->cache[l - 1], below_stride, s->row_all, R,
-                          GH, H, add);
-            memset(dh_below, 0, (size_t)R * H * sizeof *dh_below);
-            drnn_gemm_yw(dh_below, (size_t)H, s->dxproj, (size_t)GH, p->W_x, R, GH, H);
-            if (dropout)
-                scale_by_mask(dh_below, s->mask[l], (size_t)R * H);
-        }
+        return;
+    }
+    drnn_gemm_ytx(gp->W_x, s->dxproj, (size_t)GH, s->row_all,
+                  dropout ? s->drop[l] : s->cache[l - 1], dropout ? (size_t)H : (size_t)CH,
+                  s->row_all, R, GH, H, add);
+    memset(dh_below, 0, (size_t)R * H * sizeof *dh_below);
+    drnn_gemm_yw(dh_below, (size_t)H, s->dxproj, (size_t)GH, w->layer[l].W_x, R, GH, H);
+    if (dropout)
+        scale_by_mask(dh_below, s->mask[l], (size_t)R * H);
+}
+
+/* BPTT over the group after forward(). Gradients of the weights are summed
+ * name by name in the caller's order, each name's steps in order, just as a
+ * one-name pass sums them: the result does not depend on the grouping. */
+static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad_mode mode)
+{
+    const int add = mode == GRAD_ADD;
+    drnn_real *dh = s->dh, *dh_below = s->dh_below;
+    if (!add)
+        zero_row_sums(w, g, s, mode);
+    backward_output(w, g, s, add);
+    for (int l = w->cfg.layers - 1; l >= 0; l--) {
+        backward_recurrence(w, s, l, dh);
+        backward_recurrent_weights(w, g, s, l, add);
+        backward_input(w, g, s, l, dh_below, add);
         drnn_real *tmp = dh;
         dh = dh_below;
         dh_below = tmp;
     }
 }
-
 
 static double group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
                          const int *lens, int count, const uint64_t *drop_seeds, double *losses,

@@ -1,6 +1,6 @@
 /* hparams.c: the hyperparameter table, and what is derived from it alone:
- * the defaults, the range check, the names of choices, and the
- * learning-rate schedule. Adding a hyperparameter is one row here (with its
+ * the defaults, the range check, the names of choices, and the sizes
+ * chosen from the data. Adding a hyperparameter is one row here (with its
  * field in drnn_hparams), the code that uses it, a test and the docs. */
 #include <inttypes.h>
 #include <math.h>
@@ -27,73 +27,124 @@ static const char *const schedules[] = {"constant", "step", "cosine", "plateau",
 
 #define AT(field) offsetof(drnn_hparams, field)
 
-/* In checkpoint order (docs/checkpoint-format.md, "Header"). */
+/* In checkpoint order (docs/checkpoint-format.md, "Header"). Each row: how
+ * the command line names it, the value and its range, its place in a
+ * checkpoint. Fields left out are 0 or NULL: not an option, no short
+ * option, no choices, range closed, held by every version, fixed on a
+ * resume. */
 static const drnn_hparam_info table[] = {
-    {"cell", 0, "Model", "CELL", "recurrent cell: rnn (tanh), lstm or gru",
-     DRNN_HP_CHOICE, AT(model.cell), DRNN_CELL_GRU, 0, 0, 0, cells, 0, 24, 1, 0},
-    {"hidden", 'H', "Model", "N", "units per layer, 1..4096; 0: from the data",
-     DRNN_HP_INT, AT(model.hidden), 0, 0, DRNN_MAX_HIDDEN, 0, NULL, 0, 32, 1, 0},
-    {"layers", 'l', "Model", "N", "stacked layers, 1..16; 0: from the data",
-     DRNN_HP_INT, AT(model.layers), 0, 0, DRNN_MAX_LAYERS, 0, NULL, 0, 36, 1, 0},
-    {"optimizer", 0, "Training", "NAME", "sgd, adagrad or adam",
-     DRNN_HP_CHOICE, AT(optimizer), DRNN_OPT_ADAM, 0, 0, 0, optimizers, 0, 48, 1, 0},
-    {"clip-mode", 0, "Training", "MODE", "norm (global norm) or value (each element)",
-     DRNN_HP_CHOICE, AT(clip_mode), DRNN_CLIP_NORM, 0, 0, 0, clip_modes, 0, 52, 1, 0},
-    {"schedule", 0, "Training", "NAME",
-     "plateau (times --lr-decay after --lr-patience\nepochs without a new best), constant, step\n"
-     "(halve every 10 epochs) or cosine (down to 0\nover --epochs)",
-     DRNN_HP_CHOICE, AT(schedule), DRNN_SCHED_PLATEAU, 0, 0, 0, schedules, 0, 56, 1, 0},
-    {"batch", 'b', "Training", "N", "names per mini-batch, 1..8192",
-     DRNN_HP_INT, AT(batch), 32, 1, DRNN_MAX_BATCH, 0, NULL, 0, 60, 1, 0},
-    {"lr", 0, "Training", "X", "learning rate, 1e-12 <= X <= 100",
-     DRNN_HP_REAL, AT(lr), 3e-3, 1e-12, 100, 0, NULL, 0, 64, 1, 0},
-    {"momentum", 0, "Training", "X", "SGD momentum, 0 <= X <= 0.999999",
-     DRNN_HP_REAL, AT(momentum), 0, 0, 0.999999, 0, NULL, 0, 72, 1, 0},
-    {NULL, 0, NULL, NULL, "Adam's beta1",
-     DRNN_HP_REAL, AT(beta1), 0.9, 0, 0.999999, 0, NULL, 0, 80, 1, 0},
-    {NULL, 0, NULL, NULL, "Adam's beta2",
-     DRNN_HP_REAL, AT(beta2), 0.999, 0, 0.999999, 0, NULL, 0, 88, 1, 0},
-    {NULL, 0, NULL, NULL, "Adam's and Adagrad's epsilon",
-     DRNN_HP_REAL, AT(eps), 1e-8, 1e-30, 1, 0, NULL, 0, 96, 1, 0},
-    {"clip", 0, "Training", "X", "gradient clipping bound, 0 = none",
-     DRNN_HP_REAL, AT(clip), 5, 0, 1e30, 0, NULL, 0, 104, 1, 0},
-    {NULL, 0, NULL, NULL, "the step schedule's factor",
-     DRNN_HP_REAL, AT(step_gamma), 0.5, 1e-12, 1, 0, NULL, 0, 112, 1, 0},
-    {NULL, 0, NULL, NULL, "the cosine schedule's floor (at most lr)",
-     DRNN_HP_REAL, AT(lr_min), 0, 0, 100, 0, NULL, 0, 120, 1, 0},
-    {"val-fraction", 0, "Data", "F", "share of names held out for validation,\n0 <= F <= 0.999999",
-     DRNN_HP_REAL, AT(val_fraction), 0.1, 0, 0.999999, 0, NULL, 0, 128, 1, 0},
-    {NULL, 0, NULL, NULL, "the step schedule's period in epochs",
-     DRNN_HP_INT, AT(step_epochs), 10, 1, INT32_MAX, 0, NULL, 0, 136, 1, 0},
-    {NULL, 0, NULL, NULL, "the cosine schedule's length in epochs (--epochs)",
-     DRNN_HP_INT, AT(cosine_epochs), 30, 1, INT32_MAX, 0, NULL, 0, 140, 1, 0},
-    {"seed", 's', "Training", "N", "seed of initialisation, split and shuffles",
-     DRNN_HP_SEED, AT(seed), 1, 0, 0, 0, NULL, 0, 144, 1, 0},
-    {"keep-case", 0, "Data", NULL, "do not lowercase the names",
-     DRNN_HP_FLAG, AT(keep_case), 0, 0, 1, 0, NULL, 0, 152, 1, 0},
-    {NULL, 0, NULL, NULL, "validation from a file of its own (--val-data)",
-     DRNN_HP_FLAG, AT(has_val_file), 0, 0, 1, 0, NULL, 0, 156, 1, 0},
-    {"dropout", 0, "Training", "P", "dropout between layers and before the output,\n0 <= P <= 0.99",
-     DRNN_HP_REAL, AT(dropout), 0.3, 0, 0.99, 0, NULL, 0, 272, 2, 0},
-    {"weight-decay", 0, "Training", "X", "decoupled (AdamW) for adam, L2 otherwise, 0..10",
-     DRNN_HP_REAL, AT(weight_decay), 0, 0, 10, 0, NULL, 0, 280, 2, 0},
+    {.option = "cell", .group = "Model", .arg = "CELL",
+     .help = "recurrent cell: rnn (tanh), lstm or gru",
+     .kind = DRNN_HP_CHOICE, .offset = AT(model.cell), .def = DRNN_CELL_GRU, .choices = cells,
+     .ckpt_offset = 24, .ckpt_since = 1},
+    {.option = "hidden", .short_option = 'H', .group = "Model", .arg = "N",
+     .help = "units per layer, 1..4096; 0: from the data",
+     .kind = DRNN_HP_INT, .offset = AT(model.hidden), .def = 0, .lo = 0, .hi = DRNN_MAX_HIDDEN,
+     .ckpt_offset = 32, .ckpt_since = 1},
+    {.option = "layers", .short_option = 'l', .group = "Model", .arg = "N",
+     .help = "stacked layers, 1..16; 0: from the data",
+     .kind = DRNN_HP_INT, .offset = AT(model.layers), .def = 0, .lo = 0, .hi = DRNN_MAX_LAYERS,
+     .ckpt_offset = 36, .ckpt_since = 1},
+    {.option = "optimizer", .group = "Training", .arg = "NAME",
+     .help = "sgd, adagrad or adam",
+     .kind = DRNN_HP_CHOICE, .offset = AT(optimizer), .def = DRNN_OPT_ADAM, .choices = optimizers,
+     .ckpt_offset = 48, .ckpt_since = 1},
+    {.option = "clip-mode", .group = "Training", .arg = "MODE",
+     .help = "norm (global norm) or value (each element)",
+     .kind = DRNN_HP_CHOICE, .offset = AT(clip_mode), .def = DRNN_CLIP_NORM, .choices = clip_modes,
+     .ckpt_offset = 52, .ckpt_since = 1},
+    {.option = "schedule", .group = "Training", .arg = "NAME",
+     .help = "plateau (times --lr-decay after --lr-patience\nepochs without a new best), constant, step\n"
+             "(halve every 10 epochs) or cosine (down to 0\nover --epochs)",
+     .kind = DRNN_HP_CHOICE, .offset = AT(schedule), .def = DRNN_SCHED_PLATEAU, .choices = schedules,
+     .ckpt_offset = 56, .ckpt_since = 1},
+    {.option = "batch", .short_option = 'b', .group = "Training", .arg = "N",
+     .help = "names per mini-batch, 1..8192",
+     .kind = DRNN_HP_INT, .offset = AT(batch), .def = 32, .lo = 1, .hi = DRNN_MAX_BATCH,
+     .ckpt_offset = 60, .ckpt_since = 1},
+    {.option = "lr", .group = "Training", .arg = "X",
+     .help = "learning rate, 1e-12 <= X <= 100",
+     .kind = DRNN_HP_REAL, .offset = AT(lr), .def = 3e-3, .lo = 1e-12, .hi = 100,
+     .ckpt_offset = 64, .ckpt_since = 1},
+    {.option = "momentum", .group = "Training", .arg = "X",
+     .help = "SGD momentum, 0 <= X <= 0.999999",
+     .kind = DRNN_HP_REAL, .offset = AT(momentum), .def = 0, .lo = 0, .hi = 0.999999,
+     .ckpt_offset = 72, .ckpt_since = 1},
+    {.help = "Adam's beta1",
+     .kind = DRNN_HP_REAL, .offset = AT(beta1), .def = 0.9, .lo = 0, .hi = 0.999999,
+     .ckpt_offset = 80, .ckpt_since = 1},
+    {.help = "Adam's beta2",
+     .kind = DRNN_HP_REAL, .offset = AT(beta2), .def = 0.999, .lo = 0, .hi = 0.999999,
+     .ckpt_offset = 88, .ckpt_since = 1},
+    {.help = "Adam's and Adagrad's epsilon",
+     .kind = DRNN_HP_REAL, .offset = AT(eps), .def = 1e-8, .lo = 1e-30, .hi = 1,
+     .ckpt_offset = 96, .ckpt_since = 1},
+    {.option = "clip", .group = "Training", .arg = "X",
+     .help = "gradient clipping bound, 0 = none",
+     .kind = DRNN_HP_REAL, .offset = AT(clip), .def = 5, .lo = 0, .hi = 1e30,
+     .ckpt_offset = 104, .ckpt_since = 1},
+    {.help = "the step schedule's factor",
+     .kind = DRNN_HP_REAL, .offset = AT(step_gamma), .def = 0.5, .lo = 1e-12, .hi = 1,
+     .ckpt_offset = 112, .ckpt_since = 1},
+    {.help = "the cosine schedule's floor (at most lr)",
+     .kind = DRNN_HP_REAL, .offset = AT(lr_min), .def = 0, .lo = 0, .hi = 100,
+     .ckpt_offset = 120, .ckpt_since = 1},
+    {.option = "val-fraction", .group = "Data", .arg = "F",
+     .help = "share of names held out for validation,\n0 <= F <= 0.999999",
+     .kind = DRNN_HP_REAL, .offset = AT(val_fraction), .def = 0.1, .lo = 0, .hi = 0.999999,
+     .ckpt_offset = 128, .ckpt_since = 1},
+    {.help = "the step schedule's period in epochs",
+     .kind = DRNN_HP_INT, .offset = AT(step_epochs), .def = 10, .lo = 1, .hi = INT32_MAX,
+     .ckpt_offset = 136, .ckpt_since = 1},
+    {.help = "the cosine schedule's length in epochs (--epochs)",
+     .kind = DRNN_HP_INT, .offset = AT(cosine_epochs), .def = 30, .lo = 1, .hi = INT32_MAX,
+     .ckpt_offset = 140, .ckpt_since = 1},
+    {.option = "seed", .short_option = 's', .group = "Training", .arg = "N",
+     .help = "seed of initialisation, split and shuffles",
+     .kind = DRNN_HP_SEED, .offset = AT(seed), .def = 1,
+     .ckpt_offset = 144, .ckpt_since = 1},
+    {.option = "keep-case", .group = "Data",
+     .help = "do not lowercase the names",
+     .kind = DRNN_HP_FLAG, .offset = AT(keep_case), .def = 0, .lo = 0, .hi = 1,
+     .ckpt_offset = 152, .ckpt_since = 1},
+    {.help = "validation from a file of its own (--val-data)",
+     .kind = DRNN_HP_FLAG, .offset = AT(has_val_file), .def = 0, .lo = 0, .hi = 1,
+     .ckpt_offset = 156, .ckpt_since = 1},
+    /* Version 2's: older files were trained without either. */
+    {.option = "dropout", .group = "Training", .arg = "P",
+     .help = "dropout between layers and before the output,\n0 <= P <= 0.99",
+     .kind = DRNN_HP_REAL, .offset = AT(dropout), .def = 0.3, .lo = 0, .hi = 0.99,
+     .ckpt_offset = 272, .ckpt_since = 2, .before = 0},
+    {.option = "weight-decay", .group = "Training", .arg = "X",
+     .help = "decoupled (AdamW) for adam, L2 otherwise, 0..10",
+     .kind = DRNN_HP_REAL, .offset = AT(weight_decay), .def = 0, .lo = 0, .hi = 10,
+     .ckpt_offset = 280, .ckpt_since = 2, .before = 0},
     /* Another count sums the gradients in another order, so other bits:
      * fixed for a run. Files before version 3 were written with 8. */
-    {"slots", 0, "Training", "N",
-     "gradient slots per mini-batch, 1..1024 (at most\nthe batch is used): the most threads, over all\n"
-     "MPI processes, that a step keeps busy; part of\nthe run's result",
-     DRNN_HP_INT, AT(slots), DRNN_GRAD_SLOTS, 1, DRNN_MAX_SLOTS, 0, NULL, 0, 288, 3, 8},
-    {"lr-patience", 0, "Training", "N",
-     "plateau schedule: epochs without a new best\nbefore the learning rate decays, 1..1000",
-     DRNN_HP_INT, AT(lr_patience), 2, 1, 1000, 0, NULL, 0, 312, 3, 2},
-    {"patience", 0, "Training", "N",
-     "stop after N epochs without a new best\nvalidation loss; 0: never stop early",
-     DRNN_HP_INT, AT(patience), 6, 0, 1000000, 0, NULL, 1, 316, 3, 0},
-    {"lr-decay", 0, "Training", "X", "plateau schedule: the factor of each decay,\n0 < X <= 1",
-     DRNN_HP_REAL, AT(lr_decay), 0.5, 0, 1, 1, NULL, 0, 320, 3, 0.5},
-    {"members", 0, "Model", "N",
-     "models trained one after another and mixed\n(their probabilities averaged), 1..16; 0: from\nthe data",
-     DRNN_HP_INT, AT(members), 0, 0, DRNN_MAX_MEMBERS, 0, NULL, 0, 328, 3, 1},
+    {.option = "slots", .group = "Training", .arg = "N",
+     .help = "gradient slots per mini-batch, 1..1024 (at most\nthe batch is used): the most threads, over all\n"
+             "MPI processes, that a step keeps busy; part of\nthe run's result",
+     .kind = DRNN_HP_INT, .offset = AT(slots), .def = DRNN_GRAD_SLOTS, .lo = 1, .hi = DRNN_MAX_SLOTS,
+     .ckpt_offset = 288, .ckpt_since = 3, .before = 8},
+    {.option = "lr-patience", .group = "Training", .arg = "N",
+     .help = "plateau schedule: epochs without a new best\nbefore the learning rate decays, 1..1000",
+     .kind = DRNN_HP_INT, .offset = AT(lr_patience), .def = 2, .lo = 1, .hi = 1000,
+     .ckpt_offset = 312, .ckpt_since = 3, .before = 2},
+    /* The one a resume may change: it decides only when a run stops (more of it
+     * trains a stalled run on), never what a step computes. */
+    {.option = "patience", .group = "Training", .arg = "N",
+     .help = "stop after N epochs without a new best\nvalidation loss; 0: never stop early",
+     .kind = DRNN_HP_INT, .offset = AT(patience), .def = 6, .lo = 0, .hi = 1000000,
+     .ckpt_offset = 316, .ckpt_since = 3, .before = 0, .resume_may_change = 1},
+    {.option = "lr-decay", .group = "Training", .arg = "X",
+     .help = "plateau schedule: the factor of each decay,\n0 < X <= 1",
+     .kind = DRNN_HP_REAL, .offset = AT(lr_decay), .def = 0.5, .lo = 0, .lo_open = 1, .hi = 1,
+     .ckpt_offset = 320, .ckpt_since = 3, .before = 0.5},
+    {.option = "members", .group = "Model", .arg = "N",
+     .help = "models trained one after another and mixed\n(their probabilities averaged), 1..16; 0: from\n"
+             "the data",
+     .kind = DRNN_HP_INT, .offset = AT(members), .def = 0, .lo = 0, .hi = DRNN_MAX_MEMBERS,
+     .ckpt_offset = 328, .ckpt_since = 3, .before = 1},
 };
 
 #undef AT
@@ -243,21 +294,6 @@ const char *drnn_optimizer_name(drnn_optimizer o)
 const char *drnn_clip_mode_name(drnn_clip_mode m)
 {
     return choice_name(offsetof(drnn_hparams, clip_mode), (int)m);
-}
-
-double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch)
-{
-    switch (hp->schedule) {
-    case DRNN_SCHED_STEP:
-        return hp->lr * pow(hp->step_gamma, (double)(epoch / hp->step_epochs));
-    case DRNN_SCHED_COSINE:
-        if (epoch >= hp->cosine_epochs)
-            return hp->lr_min;
-        return hp->lr_min + 0.5 * (hp->lr - hp->lr_min) *
-                                (1 + cos(M_PI * (double)epoch / hp->cosine_epochs));
-    default:
-        return hp->lr;
-    }
 }
 
 void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars)

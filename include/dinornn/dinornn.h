@@ -16,6 +16,7 @@
 #include "dinornn/hparams.h"
 #include "dinornn/sample.h"
 #include "dinornn/search.h"
+#include "dinornn/state.h"
 #include "dinornn/train.h"
 #include "dinornn/checkpoint.h"
 #include "dinornn/rundir.h"

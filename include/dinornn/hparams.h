@@ -64,10 +64,6 @@ void drnn_hparams_default(drnn_hparams *hp);
 int drnn_hparams_check(const drnn_hparams *hp, drnn_error *err);
 const char *drnn_optimizer_name(drnn_optimizer o);
 const char *drnn_clip_mode_name(drnn_clip_mode m);
-/* The learning rate used during epoch (0-based) by the schedules that
- * depend on the epoch alone; the plateau schedule's is lr times the scale
- * the run has reached (drnn_state_learning_rate, train.h). */
-double drnn_learning_rate(const drnn_hparams *hp, int64_t epoch);
 
 /* The model dinornn-train chooses when --hidden, --layers or --members is
  * not given (0 in hp): from the characters it will train on (each name's
@@ -85,22 +81,25 @@ typedef enum drnn_hparam_kind {
 } drnn_hparam_kind;
 
 typedef struct drnn_hparam_info {
+    /* On the command line: dinornn-train's option and its --help line. */
     const char *option;          /* long option without "--", or NULL: not an option */
     char short_option;           /* or 0 */
     const char *group;           /* the --help section: "Data", "Model" or "Training" */
     const char *arg;             /* the value's name in --help ("N", "X", "NAME") */
     const char *help;            /* --help text; "\n" starts a continuation line */
+    /* The value: where it is held, its default and its range. */
     drnn_hparam_kind kind;
     size_t offset;               /* of the value in drnn_hparams */
     double def;                  /* default (a choice's index; the seed's value) */
     double lo, hi;               /* inclusive range of INT and REAL values */
     int lo_open;                 /* REAL: lo itself excluded */
     const char *const *choices;  /* CHOICE: names by value, NULL-terminated */
-    int resume_may_change;       /* 1: a resume may give another value */
+    /* In a checkpoint, and on a resume from one. */
     size_t ckpt_offset;          /* byte offset in a checkpoint's header */
     int ckpt_since;              /* first checkpoint version that holds it */
     double before;               /* its value in older versions (what they implied:
                                   * no dropout, no weight decay) */
+    int resume_may_change;       /* 1: a resume may give another value */
 } drnn_hparam_info;
 
 /* The table, in checkpoint order, and its length. */

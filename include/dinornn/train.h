@@ -1,6 +1,6 @@
-/* dinornn/train.h: mini-batch training with OpenMP, optimizers, clipping,
- * learning-rate schedules, and the complete state of a run that a
- * checkpoint saves and a resumed run continues from, bit for bit.
+/* dinornn/train.h: mini-batch training with OpenMP, optimizers and
+ * clipping, over the state of a run (dinornn/state.h) that a checkpoint
+ * saves and a resumed run continues from, bit for bit.
  *
  * Reproducibility: a mini-batch is cut into a fixed number of gradient slots
  * (hp.slots, a setting of the run, independent of the thread count); each
@@ -19,6 +19,7 @@
 #include "dinornn/model.h"
 #include "dinornn/hparams.h"
 #include "dinornn/names.h"
+#include "dinornn/state.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,66 +34,12 @@ extern "C" {
  * says; no parallel region asks for more threads than it has pieces of work. */
 #define DRNN_MAX_THREADS 1024
 
-
-/* The whole state of a run: what a checkpoint holds. */
-typedef struct drnn_train_state {
-    drnn_hparams hp;
-    drnn_vocab vocab;
-    drnn_params weights;
-    drnn_params moment1;      /* SGD momentum, Adam m (zero-length otherwise) */
-    drnn_params moment2;      /* Adagrad sum of squares, Adam v */
-    drnn_rng rng;             /* the generator as it was when epoch `epoch` began */
-    int64_t epoch;            /* epochs completed */
-    int64_t epoch_pos;        /* names of the current epoch already trained on */
-    int64_t step;             /* optimizer steps taken */
-    double epoch_loss;        /* summed loss of the current epoch so far (nats) */
-    int64_t epoch_chars;      /* predicted characters in it so far */
-    double best_val_loss;     /* best score at an epoch's end, which picks best.ckpt: the
-                               * validation loss, or the training loss of a run
-                               * without validation names; HUGE_VAL before any */
-    int64_t best_epoch;
-    int member;               /* the model of a mixture being trained, 0 .. hp.members-1 */
-    drnn_real *member_best;   /* [hp.members * P] each member's weights at its best epoch
-                               * so far (only when hp.members > 1; NULL otherwise) */
-    double lr_scale;          /* plateau schedule: the product of the decays so far (1 at first) */
-    int64_t lr_decay_epoch;   /* plateau schedule: the epoch of the last decay, -1 before any */
-    uint64_t data_fingerprint;
-    uint64_t val_fingerprint; /* of the validation file, 0 without one */
-    char *data_path;          /* the training names file, as given */
-} drnn_train_state;
-
-/* A fresh run: weights initialised from hp->seed, optimizer state zero. */
-int drnn_state_new(drnn_train_state *st, const drnn_hparams *hp, const drnn_vocab *vocab,
-                   uint64_t data_fingerprint, uint64_t val_fingerprint, const char *data_path,
-                   drnn_error *err);
-void drnn_state_free(drnn_train_state *st);
-
 typedef struct drnn_trainer drnn_trainer;
-
-/* A mixture of hp.members models is trained one after another: each from
- * its own initialisation, shuffles and dropout masks (all drawn from
- * hp.seed and its number), until it stalls (hp.patience) or reaches the
- * epochs asked for; its best weights are kept in member_best. */
-/* 1 when the current member is done: epochs reached or stalled. */
-int drnn_state_member_done(const drnn_train_state *st, int64_t epochs);
-/* Starts the next member (member + 1 < hp.members): fresh weights, optimizer
- * state, counters and schedule. */
-void drnn_state_next_member(drnn_train_state *st);
-/* The model a state stands for, as dinornn-sample and dinornn-eval use it:
- * its weights for a run of one model; for a mixture, the mixture of the
- * members' best weights so far (the current member's once it has a best),
- * bound in parts[DRNN_MAX_MEMBERS]. */
-drnn_model drnn_state_model(const drnn_train_state *st, drnn_params *parts);
-
-/* The learning rate of the state's current epoch, whatever the schedule. */
-double drnn_state_learning_rate(const drnn_train_state *st);
-/* 1 when the run has had hp.patience epochs (> 0) without a new best score:
- * early stopping; training further is still allowed. */
-int drnn_state_stalled(const drnn_train_state *st);
 
 /* The memory a run takes, in bytes (double: no size can overflow), known
  * before anything is allocated: a model too big for the machine can be
- * refused at once instead of failing or swapping minutes into a run. */
+ * refused at once instead of failing or swapping minutes into a run: the
+ * same plan of sizes that drnn_trainer_new allocates from. */
 typedef struct drnn_memory {
     double state;             /* weights and the optimizer's moments */
     double checkpoint;        /* a resumed checkpoint, read whole before it is decoded: as
