@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cell.h"
+#include "bptt_internal.h"
 #include "internal.h"
 #include "kernels.h"
 

@@ -12,12 +12,12 @@
 #include "dinornn/train.h"
 
 #if defined(__GNUC__)
-#define DRNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define DRNN_ALWAYS_INLINE __attribute__((always_inline))
 #else
-#define DRNN_PRINTF(f, a)
 #define DRNN_ALWAYS_INLINE
 #endif
+
+#include "error_internal.h"
 
 /* OpenMP pragmas that vanish, warning-free, in a build without OpenMP. */
 #ifdef _OPENMP
@@ -43,25 +43,6 @@ static inline int drnn_threads_for(size_t work)
     int n = drnn_max_threads();
     return work < (size_t)n ? (work ? (int)work : 1) : n;
 }
-
-/* drnn_group_loss writing over grad, for a gradient whose W_x[0] is all
- * zero on entry: it writes only the rows of the tokens the names read (END
- * and their symbols), leaving the others zero, instead of clearing all V
- * rows. The caller zeroes those rows again before the next call (the
- * trainer's gradient slots, whose cost would otherwise grow with V per
- * mini-batch). */
-double drnn_group_loss_rows(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                            const int *lens, int count, const uint64_t *drop_seeds,
-                            drnn_params *grad);
-
-/* Records code and a formatted message in err (which may be NULL) and returns code. */
-int drnn_fail(drnn_error *err, drnn_status code, const char *fmt, ...) DRNN_PRINTF(3, 4);
-
-/* What a file of this st_mode is, for messages: "a named pipe (FIFO)", ... */
-const char *drnn_file_kind(unsigned mode);
-
-/* Clears err to DRNN_OK; returns DRNN_OK. */
-int drnn_ok(drnn_error *err);
 
 /* The alignment of the buffers the kernels read (weights, gradients,
  * workspaces): a cache line, and the widest vector (simd.h). A 64-byte

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bptt_internal.h"
 #include "internal.h"
 #include "optim.h"
 #include "reduce.h"

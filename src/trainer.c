@@ -9,6 +9,7 @@
 
 #include "dinornn/train.h"
 #include "evaluate.h"
+#include "bptt_internal.h"
 #include "internal.h"
 #include "optim.h"
 #include "plan.h"

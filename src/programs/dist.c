@@ -51,38 +51,44 @@ void dist_end(dist *d)
         MPI_Finalize();
 }
 
-static int send_bytes(void *ctx, const void *buf, size_t bytes, int to)
+/* How move_bytes moves a buffer. */
+typedef enum transfer { TRANSFER_SEND, TRANSFER_RECV, TRANSFER_BCAST } transfer;
+
+/* buf to or from process peer (the root of a broadcast), in pieces of at
+ * most PIECE bytes: MPI counts are ints. */
+static int move_bytes(transfer how, void *buf, size_t bytes, int peer)
 {
-    (void)ctx;
     for (size_t at = 0; at < bytes; at += PIECE) {
-        int n = (int)(bytes - at < PIECE ? bytes - at : PIECE);
-        if (MPI_Send((const char *)buf + at, n, MPI_BYTE, to, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+        int n = (int)(bytes - at < PIECE ? bytes - at : PIECE), rc;
+        char *piece = (char *)buf + at;
+        if (how == TRANSFER_SEND)
+            rc = MPI_Send(piece, n, MPI_BYTE, peer, 0, MPI_COMM_WORLD);
+        else if (how == TRANSFER_RECV)
+            rc = MPI_Recv(piece, n, MPI_BYTE, peer, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        else
+            rc = MPI_Bcast(piece, n, MPI_BYTE, peer, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS)
             return -1;
     }
     return 0;
+}
+
+static int send_bytes(void *ctx, const void *buf, size_t bytes, int to)
+{
+    (void)ctx;
+    return move_bytes(TRANSFER_SEND, (void *)buf, bytes, to); /* (only read) */
 }
 
 static int recv_bytes(void *ctx, void *buf, size_t bytes, int from)
 {
     (void)ctx;
-    for (size_t at = 0; at < bytes; at += PIECE) {
-        int n = (int)(bytes - at < PIECE ? bytes - at : PIECE);
-        if (MPI_Recv((char *)buf + at, n, MPI_BYTE, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=
-            MPI_SUCCESS)
-            return -1;
-    }
-    return 0;
+    return move_bytes(TRANSFER_RECV, buf, bytes, from);
 }
 
 static int bcast_bytes(void *ctx, void *buf, size_t bytes, int root)
 {
     (void)ctx;
-    for (size_t at = 0; at < bytes; at += PIECE) {
-        int n = (int)(bytes - at < PIECE ? bytes - at : PIECE);
-        if (MPI_Bcast((char *)buf + at, n, MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS)
-            return -1;
-    }
-    return 0;
+    return move_bytes(TRANSFER_BCAST, buf, bytes, root);
 }
 
 int dist_share_state(const dist *d, drnn_train_state *st, drnn_error *err)
