@@ -584,6 +584,43 @@ START_TEST(test_distributed_bit_identical)
 END_TEST
 
 /* A stop request is honoured between mini-batches, before any work. */
+/* The thread count the runtime reports, whatever it is: an OMP_NUM_THREADS
+ * past INT_MAX comes back from libgomp as 0 or negative, which segfaulted
+ * the trainer or failed its allocations. tests/cli-guards.sh runs this case
+ * alone ("runtime threads") under such values; with a sane environment it
+ * checks the runtime's own count. Training and evaluation must run, on at
+ * least one thread, and give one thread's bytes. */
+START_TEST(test_runtime_thread_count)
+{
+    fixture f;
+    fixture_load(&f, 60);
+    drnn_hparams hp;
+    config_hparams(&hp, N_SMALL_CONFIGS + 1); /* over 65536 parameters: the parallel update too */
+    drnn_train_state ref, st;
+    drnn_error err;
+    double nats_ref, nats;
+    int64_t chars_ref, chars;
+#ifdef _OPENMP
+    const int runtime = omp_get_max_threads(); /* before set_threads below changes it */
+#else
+    const int runtime = 1;
+#endif
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 1);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
+    set_threads(1);
+    new_state(&ref, &hp, &f);
+    train_to(&ref, &f, 1);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
+    ck_assert_msg(same_state(&ref, &st), "the runtime's %d threads trained other weights than 1", runtime);
+    ck_assert(nats == nats_ref && chars == chars_ref);
+    drnn_state_free(&st);
+    drnn_state_free(&ref);
+    set_threads(2);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_stop_flag)
 {
     fixture f;
@@ -1386,6 +1423,10 @@ static Suite *train_suite(void)
     tcase_add_test(ck, test_dir_lock);
     tcase_add_test(ck, test_save_refuses);
     suite_add_tcase(suite, ck);
+    TCase *rt = tcase_create("runtime threads");
+    tcase_set_timeout(rt, 300);
+    tcase_add_test(rt, test_runtime_thread_count);
+    suite_add_tcase(suite, rt);
     return suite;
 }
 

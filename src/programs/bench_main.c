@@ -222,9 +222,7 @@ static void bench_one(const bench_options *o, const bench_config *bc, const drnn
 static void bench_threads(const bench_options *o, int threads, const drnn_vocab *vocab,
                           const drnn_corpus *all)
 {
-#ifdef _OPENMP
-    omp_set_num_threads(threads);
-#endif
+    cli_threads(threads, 1);
     double peak = fma_peak(threads);
     if (!o->json)
         printf("%d thread%s: FMA peak %.1f GFLOP/s (%d-float vectors, %s)\n", threads,
@@ -247,6 +245,9 @@ int main(int argc, char **argv)
     bench_options o = {.data = "data/dinos.txt", .config_list = "a,b,c,d,e",
                        .thread_counts = {1, 2}, .n_thread_counts = 2};
     cli_parse(&option_table, &o, argc, argv); /* (operands are ignored) */
+    /* Every count checked against the OpenMP variables before any is measured. */
+    for (int tc = 0; tc < o.n_thread_counts; tc++)
+        cli_threads(o.thread_counts[tc], tc > 0);
     drnn_error err;
     drnn_vocab vocab = {0}; /* empty: built from the names */
     drnn_corpus all;

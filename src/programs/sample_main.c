@@ -296,6 +296,7 @@ int main(int argc, char **argv)
 {
     options o;
     int first = parse_options(&o, argc, argv);
+    cli_threads(0, 1); /* one thread, but the OpenMP variables checked like everywhere */
     drnn_train_state st;
     const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
     if (o.sample.top_k > st.vocab.size)
