@@ -106,6 +106,19 @@ expect 2 "--threads 2 is above OMP_THREAD_LIMIT=1" "--threads above OMP_THREAD_L
 expect 0 "OMP_DYNAMIC=true lets OpenMP run fewer than these 2 threads" "OMP_DYNAMIC=TRUE is taken, with a warning" -- \
   env OMP_DYNAMIC=TRUE OMP_NUM_THREADS=2 "$bin/dinornn-eval" -c "$ck"
 
+# --- dinornn-bench's options: every --config name is one of its
+# configurations (a name like "x" or "ab" ran nothing, or two, in silence),
+# operands are refused, the default data file is named as the default ---
+expect 2 "--config: 'x' is not a configuration: give some of a, b, c, d, e" "dinornn-bench --config x" -- \
+  "$bin/dinornn-bench" --data "$data" --config x
+expect 2 "--config: 'ab' is not a configuration" "dinornn-bench --config ab" -- "$bin/dinornn-bench" --data "$data" --config a,ab
+expect 2 "unexpected argument 'extra'" "dinornn-bench refuses an operand" -- "$bin/dinornn-bench" --data "$data" extra
+expect 0 "" "dinornn-bench --config e,a runs those two" -- "$bin/dinornn-bench" --data "$data" --config e,a --epochs 1 --threads 1
+[ "$(grep -c '^  (\(a\|e\)) ' "$tmp/out")" -eq 2 ] && ok "... and only those" || bad "... output: $(cat "$tmp/out")"
+mkdir "$tmp/elsewhere"
+expect 1 "data/dinos\.txt: no such file \(the default, in the source tree: run from there, or give --data FILE\)" \
+  "dinornn-bench away from the source tree names its default data" -- bash -c "cd \"$tmp/elsewhere\" && exec \"$(cd "$bin" && pwd)/dinornn-bench\""
+
 # The library's guard: trained under counts that the runtime reports as 0
 # or negative, it runs on at least one thread and gives one thread's bytes.
 check_train=$top_builddir/tests/check_train

@@ -64,8 +64,24 @@ cp "$data" "$tmp/cwd/names.txt"
    --checkpoint-dir "$tmp/rel")
 expect 0 "" "a relative --data path resumes from another directory" -- \
   "$train" --members 1 --resume --epochs 2 --quiet --checkpoint-dir "$tmp/rel"
-expect 2 "--hidden contradicts" "resume refuses a contradicting --hidden" -- \
+expect 2 "--hidden 64 contradicts the checkpoint .*r22/latest\.ckpt, trained with --hidden 16; resume without --hidden" \
+  "resume refuses a contradicting --hidden, naming both values" -- \
   "$train" --members 1 --resume --hidden 64 --epochs 5 --checkpoint-dir "$tmp/r22"
+expect 2 "--val-data contradicts the checkpoint .*r22/latest\.ckpt, which validates on the part of its training names that --val-fraction 0\.1 held out" \
+  "resume refuses a --val-data the run never had, saying what it had" -- \
+  "$train" --members 1 --resume --val-data "$data" --epochs 5 --checkpoint-dir "$tmp/r22"
+expect 0 "warning: --val-fraction does not apply with --val-data" "--val-fraction beside --val-data is said to be ignored" -- \
+  "$train" --members 1 --data "$data" --layers 1 --hidden 8 --samples 0 --val-data "$data" --val-fraction 0.3 \
+  --epochs 1 --checkpoint-dir "$tmp/vfvd"
+# No --data, and no default names file where the program looks: it says
+# which file that is and what to give (it named a path nobody gave).
+mkdir "$tmp/nodata"
+if (cd "$tmp/nodata" && "$train" --members 1 --epochs 1 --hidden 8 --samples 0 --quiet) 2>"$tmp/nodata.err"; then
+  echo "SKIP the default names file is installed: nothing missing to report"
+else
+  grep -q "dinos\.txt: no such file (the default names file, not installed here: give --data FILE)" "$tmp/nodata.err" \
+    && ok "a missing default names file is named as the default, with what to give" || bad "no default data: $(cat "$tmp/nodata.err")"
+fi
 head -n 700 "$data" > "$tmp/part.txt"
 expect 1 "part\.txt.*other names.*--force" "resume refuses other data" -- \
   "$train" --members 1 --resume --data "$tmp/part.txt" --epochs 5 --checkpoint-dir "$tmp/r22"

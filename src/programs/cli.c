@@ -482,28 +482,72 @@ const char *cli_load_checkpoint(const char *path, drnn_train_state *st)
     return path;
 }
 
-int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out)
+int cli_encode_try(const char *what, const char *text, const drnn_train_state *st,
+                   drnn_token *out, char *msg, size_t size)
 {
     drnn_corpus corpus;
     drnn_error err;
     drnn_names_options opts = {.keep_case = st->hp.keep_case};
+    if (text[strspn(text, " \t\n\v\f\r")] == '\0') { /* not "no names in the file" */
+        snprintf(msg, size, "%s: '%s' is %s: a name needs at least one symbol", what, text,
+                 *text ? "only white space" : "empty");
+        return -1;
+    }
+    /* Counted here: the library's message would speak of a file. */
+    const char *blanks = " \t\n\v\f\r", *end = text + strlen(text);
+    long symbols = 0;
+    while (end > text && strchr(blanks, end[-1]))
+        end--;
+    for (const char *p = text + strspn(text, blanks); p < end; p++)
+        symbols += (*p & 0xC0) != 0x80;
+    if (symbols > DRNN_MAX_NAME_LEN) {
+        snprintf(msg, size, "%s: %ld symbols, more than the %d a name may have", what, symbols,
+                 DRNN_MAX_NAME_LEN);
+        return -1;
+    }
     /* Names with unknown symbols skipped at first, so that text of several
      * names is refused as such before any symbol is; then the one name,
      * if skipped, again for the message that names its symbol. */
     if (drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 1,
-                               &err))
-        cli_die(EXIT_USAGE, "%s", err.message);
-    if (corpus.count + corpus.skipped != 1)
-        cli_die(EXIT_USAGE, "%s: '%s' must be one name on one line", what, text);
+                               &err)) {
+        snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    if (corpus.count + corpus.skipped != 1) {
+        drnn_corpus_free(&corpus);
+        snprintf(msg, size, "%s: '%s' must be one name on one line", what, text);
+        return -1;
+    }
     if (corpus.skipped) {
         drnn_corpus_free(&corpus);
         drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 0, &err);
-        cli_die(EXIT_USAGE, "%s", err.message);
+        snprintf(msg, size, "%s", err.message);
+        return -1;
     }
     int len = drnn_corpus_len(&corpus, 0);
     memcpy(out, corpus.tokens, (size_t)len * sizeof *out);
     drnn_corpus_free(&corpus);
     return len;
+}
+
+int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out)
+{
+    char msg[DRNN_ERROR_MESSAGE_SIZE + 4 * DRNN_MAX_NAME_LEN];
+    int len = cli_encode_try(what, text, st, out, msg, sizeof msg);
+    if (len < 0) /* "--prefix: ...", not the "--prefix:1: " of a file's line */
+        cli_die(EXIT_USAGE, "%s: %s", what, cli_after_label(msg, what));
+    return len;
+}
+
+const char *cli_after_label(const char *msg, const char *label)
+{
+    size_t n = strlen(label);
+    if (strncmp(msg, label, n) != 0 || msg[n] != ':')
+        return msg;
+    const char *p = msg + n + 1;
+    p += strspn(p, "0123456789");
+    p += *p == ':';
+    return p + (*p == ' ');
 }
 
 void cli_json_string(FILE *fp, const char *s)

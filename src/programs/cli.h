@@ -160,6 +160,14 @@ const char *cli_load_checkpoint(const char *path, drnn_train_state *st);
  * the model's vocabulary into out (room for DRNN_MAX_NAME_LEN); what names
  * the text in messages. Exits EXIT_USAGE on a symbol outside the vocabulary. */
 int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out);
+/* The same, returning -1 with the message in msg (size bytes) instead of
+ * exiting: an empty or blank text ("WHAT: '' is empty: ..."), several
+ * lines, or the library's message ("WHAT:1: symbol '7' ..."). */
+int cli_encode_try(const char *what, const char *text, const drnn_train_state *st,
+                   drnn_token *out, char *msg, size_t size);
+/* msg without the "LABEL:LINE: " or "LABEL: " it starts with (the library
+ * names text it was given as a file's line). */
+const char *cli_after_label(const char *msg, const char *label);
 
 /* Writes s as a JSON string literal. */
 void cli_json_string(FILE *fp, const char *s);

@@ -255,7 +255,9 @@ static void load_data(run *r, drnn_vocab *vocab)
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE",
                     data_err.message, r->dir.resume);
-        cli_die(EXIT_RUNTIME, "%s", data_err.message);
+        cli_die(EXIT_RUNTIME, "%s%s", data_err.message,
+                o->data || data_rc != DRNN_ERR_NOT_FOUND
+                    ? "" : " (the default names file, not installed here: give --data FILE)");
     }
     if (o->val_data) {
         drnn_vocab train_vocab = *vocab;
