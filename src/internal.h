@@ -24,11 +24,14 @@
 #include <omp.h>
 #define DRNN_OMP(directive) _Pragma(#directive)
 static inline int drnn_thread_index(void) { return omp_get_thread_num(); }
-/* OMP_NUM_THREADS can ask for anything (70000 crashes libgomp): capped. */
+/* OMP_NUM_THREADS can ask for anything: 70000 crashes libgomp, and a value
+ * past INT_MAX comes back as 0 or negative. Within 1, OMP_THREAD_LIMIT and
+ * DRNN_MAX_THREADS. */
 static inline int drnn_max_threads(void)
 {
-    int n = omp_get_max_threads();
-    return n < DRNN_MAX_THREADS ? n : DRNN_MAX_THREADS;
+    int n = omp_get_max_threads(), limit = omp_get_thread_limit();
+    n = n < limit ? n : limit;
+    return n < 1 ? 1 : n < DRNN_MAX_THREADS ? n : DRNN_MAX_THREADS;
 }
 #else
 #define DRNN_OMP(directive)

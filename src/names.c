@@ -173,14 +173,42 @@ static int next_name(scanner *sc, uint32_t *cps, int *n, drnn_error *err)
     return DRNN_OK;
 }
 
-/* Checks done on the whole buffer before any line: its size, and NUL bytes
- * (a binary file would otherwise be reported as bad UTF-8). */
+/* The iconv name of the UTF-16 the buffer is in, or NULL: a byte-order
+ * mark ("UTF-16", which iconv reads by it), else in its first 512 bytes NUL
+ * at most odd (little-endian) or even (big-endian) positions and at no
+ * other: text in the Latin script. Such a file is no binary one. */
+static const char *utf16_encoding(const unsigned char *ub, size_t len)
+{
+    if (len >= 2 && ((ub[0] == 0xFF && ub[1] == 0xFE) || (ub[0] == 0xFE && ub[1] == 0xFF)))
+        return "UTF-16";
+    size_t n = (len < 512 ? len : 512) & ~(size_t)1, zeros[2] = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        zeros[i & 1] += ub[i] == 0;
+    if (n >= 4 && zeros[0] == 0 && zeros[1] * 4 >= n * 3 / 2)
+        return "UTF-16LE";
+    if (n >= 4 && zeros[1] == 0 && zeros[0] * 4 >= n * 3 / 2)
+        return "UTF-16BE";
+    return NULL;
+}
+
+/* Checks done on the whole buffer before any line: its size, UTF-16, and
+ * NUL bytes (a binary file would otherwise be reported as bad UTF-8). */
 static int check_buffer(const unsigned char *ub, size_t len, const char *label, drnn_error *err)
 {
     if (len > DRNN_MAX_NAMES_FILE)
         return drnn_fail(err, DRNN_ERR_TOO_BIG,
                          "%s: %zu bytes is more than the %u MiB limit for a names file",
                          DRNN_LABEL(label), len, DRNN_MAX_NAMES_FILE >> 20);
+    const char *utf16 = utf16_encoding(ub, len);
+    if (utf16)
+        return drnn_fail(err, DRNN_ERR_UTF8,
+                         "%s: this looks like UTF-16 text (%s), not UTF-8: convert it, for "
+                         "example with iconv -f %s -t UTF-8 OLD > NEW",
+                         DRNN_LABEL(label),
+                         strcmp(utf16, "UTF-16") == 0 ? "it starts with a byte-order mark"
+                         : strcmp(utf16, "UTF-16LE") == 0 ? "little-endian, no byte-order mark"
+                                                          : "big-endian, no byte-order mark",
+                         utf16);
     const unsigned char *nul = len ? memchr(ub, '\0', len) : NULL;
     if (nul) {
         long line = 1;

@@ -579,9 +579,34 @@ START_TEST(test_nul_byte)
     ck_assert_ptr_nonnull(strstr(err.message, "binary file"));
 
     /* Reported as binary even when invalid UTF-8 comes first. */
-    static const char bin[] = "\xFF\xFE" "a\0b";
+    static const char bin[] = "\xFF\xFF" "a\0b";
     ck_assert_int_eq(parse_fail(bin, sizeof bin - 1, &err), DRNN_ERR_BINARY);
     ck_assert_ptr_nonnull(strstr(err.message, "bad.txt:1:"));
+}
+END_TEST
+
+/* UTF-16, with or without a byte-order mark, is named as such with the
+ * command that converts it, not called binary (its NUL bytes) or bad UTF-8. */
+START_TEST(test_utf16)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        const char *says;
+    } cases[] = {
+        {"\xFF\xFE" "a\0b\0\n\0", 8, "(it starts with a byte-order mark), not UTF-8: convert it, for example with iconv -f UTF-16 -t UTF-8"},
+        {"\xFE\xFF" "\0a\0b\0\n", 8, "iconv -f UTF-16 -t UTF-8"},
+        {"\xFF\xFE", 2, "iconv -f UTF-16 -t UTF-8"},
+        {"a\0b\0\n\0c\0\xE9\0\n\0", 12, "(little-endian, no byte-order mark), not UTF-8: convert it, for example with iconv -f UTF-16LE -t UTF-8"},
+        {"\0a\0b\0\n\0c\0\xE9\0\n", 12, "(big-endian, no byte-order mark), not UTF-8: convert it, for example with iconv -f UTF-16BE -t UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        drnn_error err;
+        ck_assert_int_eq(parse_fail(cases[i].text, cases[i].len, &err), DRNN_ERR_UTF8);
+        ck_assert_msg(strstr(err.message, "bad.txt: this looks like UTF-16 text") &&
+                          strstr(err.message, cases[i].says),
+                      "case %zu: %s", i, err.message);
+    }
 }
 END_TEST
 
@@ -1281,6 +1306,7 @@ static Suite *names_suite(void)
     tcase_add_test(tc, test_fifo_without_writer);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_nul_byte);
+    tcase_add_test(tc, test_utf16);
     tcase_add_test(tc, test_invalid_utf8);
     tcase_add_test(tc, test_name_length_limit);
     tcase_add_test(tc, test_huge_line);

@@ -21,6 +21,7 @@
 #include "dinornn/dinornn.h"
 #include "dinornn/train.h"
 #include "check_run.h"
+#include "state.h" /* drnn_state_end_epoch: the schedule driven epoch by epoch */
 
 /* The first names of data/dinos.txt's vocabulary, enough for real training. */
 typedef struct fixture {
@@ -584,6 +585,43 @@ START_TEST(test_distributed_bit_identical)
 END_TEST
 
 /* A stop request is honoured between mini-batches, before any work. */
+/* The thread count the runtime reports, whatever it is: an OMP_NUM_THREADS
+ * past INT_MAX comes back from libgomp as 0 or negative, which segfaulted
+ * the trainer or failed its allocations. tests/cli-guards.sh runs this case
+ * alone ("runtime threads") under such values; with a sane environment it
+ * checks the runtime's own count. Training and evaluation must run, on at
+ * least one thread, and give one thread's bytes. */
+START_TEST(test_runtime_thread_count)
+{
+    fixture f;
+    fixture_load(&f, 60);
+    drnn_hparams hp;
+    config_hparams(&hp, N_SMALL_CONFIGS + 1); /* over 65536 parameters: the parallel update too */
+    drnn_train_state ref, st;
+    drnn_error err;
+    double nats_ref, nats;
+    int64_t chars_ref, chars;
+#ifdef _OPENMP
+    const int runtime = omp_get_max_threads(); /* before set_threads below changes it */
+#else
+    const int runtime = 1;
+#endif
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 1);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
+    set_threads(1);
+    new_state(&ref, &hp, &f);
+    train_to(&ref, &f, 1);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
+    ck_assert_msg(same_state(&ref, &st), "the runtime's %d threads trained other weights than 1", runtime);
+    ck_assert(nats == nats_ref && chars == chars_ref);
+    drnn_state_free(&st);
+    drnn_state_free(&ref);
+    set_threads(2);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_stop_flag)
 {
     fixture f;
@@ -1031,6 +1069,125 @@ START_TEST(test_hparams)
     ck_assert_double_eq_tol(drnn_learning_rate(&hp, 0), 0.1, 1e-15);
     ck_assert_double_eq_tol(drnn_learning_rate(&hp, 5), 0.05, 1e-15);
     ck_assert_double_eq_tol(drnn_learning_rate(&hp, 10), 0.0, 1e-15);
+    /* Past its epochs the cosine schedule stays at lr_min (the formula
+     * would climb back): tested with an lr_min that is not 0. */
+    hp.lr_min = 0.01;
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 10), 0.01, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 15), 0.01, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 25), 0.01, 1e-15);
+    ck_assert_double_eq_tol(drnn_learning_rate(&hp, 5), 0.055, 1e-15);
+}
+END_TEST
+
+/* Epoch `epoch` ends with `score`, as the trainer ends it; returns 1 when
+ * the plateau schedule lowered the rate then. */
+static int end_epoch(drnn_train_state *st, int64_t epoch, double score, int *improved)
+{
+    int decayed;
+    st->epoch = epoch;
+    *improved = drnn_state_end_epoch(st, score, &decayed);
+    return decayed;
+}
+
+/* The plateau schedule epoch by epoch: after a decay, --lr-patience epochs
+ * must pass again before the next (its count restarts at the decay, and at
+ * a new best); early stopping counts from the best epoch alone, decays or
+ * not. A patience of 1, the only one tested before, cannot tell a schedule
+ * that forgets its last decay from one that keeps it; 2 and 3 can. */
+START_TEST(test_plateau_schedule)
+{
+    fixture f;
+    fixture_load(&f, 30);
+    /* Bests at epochs 1, 2 and 8; none at the others. */
+    static const double scores[14] = {3.0, 2.0, 2.5, 2.5, 2.5, 2.5, 2.5,
+                                      1.9, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5};
+    static const struct {
+        int patience;
+        const char *decays; /* the epochs after which the rate is lowered */
+    } cases[] = {
+        {1, "3 4 5 6 7 9 10 11 12 13 14 "},
+        {2, "4 6 10 12 14 "},
+        {3, "5 11 14 "},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        drnn_hparams hp;
+        small_hparams(&hp, DRNN_OPT_ADAM);
+        hp.schedule = DRNN_SCHED_PLATEAU;
+        hp.lr_patience = cases[c].patience;
+        hp.lr_decay = 0.5;
+        hp.patience = 0;
+        drnn_train_state st;
+        new_state(&st, &hp, &f);
+        char got[64] = "";
+        double scale = 1;
+        for (int e = 1; e <= 14; e++) {
+            int improved;
+            if (end_epoch(&st, e, scores[e - 1], &improved)) {
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%d ", e);
+                scale *= 0.5;
+            }
+            ck_assert_int_eq(improved, scores[e - 1] < 2.0 || e <= 2);
+            ck_assert_double_eq(drnn_state_learning_rate(&st), hp.lr * scale);
+        }
+        ck_assert_msg(strcmp(got, cases[c].decays) == 0, "--lr-patience %d: decays after epochs %s, not %s",
+                      cases[c].patience, got, cases[c].decays);
+        drnn_state_free(&st);
+    }
+    /* --patience 4 stops 4 epochs after the best (epoch 2), at epoch 6,
+     * though --lr-patience 2 lowered the rate after epochs 4 and 6. */
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.schedule = DRNN_SCHED_PLATEAU;
+    hp.lr_patience = 2;
+    hp.patience = 4;
+    drnn_train_state st;
+    new_state(&st, &hp, &f);
+    int stalled_at = 0;
+    for (int e = 1; e <= 14 && !stalled_at; e++) {
+        int improved;
+        end_epoch(&st, e, scores[e - 1], &improved);
+        stalled_at = drnn_state_stalled(&st) ? e : 0;
+    }
+    ck_assert_int_eq(stalled_at, 6);
+    drnn_state_free(&st);
+    fixture_free(&f);
+}
+END_TEST
+
+/* A member that stops early is done, and the next starts afresh: its own
+ * best (even one worse than the last member's), the full rate, no decay and
+ * no stop carried over. Tested before only with --patience 0, where every
+ * member runs to --epochs. */
+START_TEST(test_member_starts_afresh)
+{
+    fixture f;
+    fixture_load(&f, 30);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.members = 2;
+    hp.schedule = DRNN_SCHED_PLATEAU;
+    hp.lr_patience = 1;
+    hp.lr_decay = 0.5;
+    hp.patience = 2;
+    drnn_train_state st;
+    new_state(&st, &hp, &f);
+    int improved;
+    end_epoch(&st, 1, 3.0, &improved);
+    ck_assert(end_epoch(&st, 2, 3.5, &improved) && !improved);
+    ck_assert(!drnn_state_member_done(&st, 100));
+    end_epoch(&st, 3, 3.5, &improved);
+    ck_assert(drnn_state_stalled(&st) && drnn_state_member_done(&st, 100));
+    ck_assert_double_eq(drnn_state_learning_rate(&st), hp.lr * 0.25);
+    drnn_state_next_member(&st);
+    ck_assert_int_eq(st.member, 1);
+    ck_assert_int_eq(st.epoch, 0);
+    ck_assert_int_eq(st.best_epoch, -1);
+    ck_assert(!drnn_state_stalled(&st) && !drnn_state_member_done(&st, 100));
+    ck_assert_double_eq(drnn_state_learning_rate(&st), hp.lr);
+    ck_assert(!end_epoch(&st, 1, 5.0, &improved) && improved); /* worse than member 1's 3.0 */
+    ck_assert(end_epoch(&st, 2, 5.5, &improved) && !improved); /* one epoch since its own best */
+    drnn_state_free(&st);
+    fixture_free(&f);
 }
 END_TEST
 
@@ -1370,6 +1527,8 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_stop_flag);
     tcase_add_test(tc, test_nonfinite_stops);
     tcase_add_test(tc, test_hparams);
+    tcase_add_test(tc, test_plateau_schedule);
+    tcase_add_test(tc, test_member_starts_afresh);
     tcase_add_test(tc, test_hparam_table);
     tcase_add_test(tc, test_v1_hparams);
     tcase_add_test(tc, test_v2_slots);
@@ -1386,6 +1545,10 @@ static Suite *train_suite(void)
     tcase_add_test(ck, test_dir_lock);
     tcase_add_test(ck, test_save_refuses);
     suite_add_tcase(suite, ck);
+    TCase *rt = tcase_create("runtime threads");
+    tcase_set_timeout(rt, 300);
+    tcase_add_test(rt, test_runtime_thread_count);
+    suite_add_tcase(suite, rt);
     return suite;
 }
 

@@ -46,9 +46,10 @@ expect 0 "" "the new run resumes as usual" -- "$train" --members 1 --resume --ep
 # --- two trainers started together on one directory ---
 d=$tmp/both
 start=$(now_ms)
-"$train" --members 1 "${run[@]}" --epochs 100000 -c "$d" >"$tmp/a.out" 2>"$tmp/a.err" &
+# (--patience 0: an early stop would end the winner before the test does.)
+"$train" --members 1 "${run[@]}" --patience 0 --epochs 100000 -c "$d" >"$tmp/a.out" 2>"$tmp/a.err" &
 a=$!
-"$train" --members 1 "${run[@]}" --epochs 100000 -c "$d" >"$tmp/b.out" 2>"$tmp/b.err" &
+"$train" --members 1 "${run[@]}" --patience 0 --epochs 100000 -c "$d" >"$tmp/b.out" 2>"$tmp/b.err" &
 b=$!
 loser=""
 for _ in $(seq 400); do
@@ -102,7 +103,7 @@ else
   expect 0 "removed 1 unfinished checkpoint file" "the winner's checkpoint resumes; its leftover is removed then" -- \
     "$train" --members 1 --resume --epochs "$e" --threads 1 -c "$d"
   [ ! -e "$d/latest.ckpt.tmp-Live01" ] && ok "... and gone" || bad "stale file still there"
-  "$train" --members 1 "${run[@]}" --epochs "$e" --quiet -c "$tmp/ref" || bad "reference run failed"
+  "$train" --members 1 "${run[@]}" --patience 0 --epochs "$e" --quiet -c "$tmp/ref" || bad "reference run failed"
   cmp -s "$d/latest.ckpt" "$tmp/ref/latest.ckpt" && ok "... exactly: epoch $e equals an uninterrupted run's" \
     || bad "the resumed winner differs from an uninterrupted run of $e epochs"
 fi

@@ -192,6 +192,40 @@ for victim in 0 1; do
   fi
 done
 
+# --- SIGHUP to one process (a closed terminal, whatever the launcher
+# passes on): SIGTERM's case, every process stops after the same
+# mini-batch, one checkpoint, which resumes to one process's bytes ---
+dir=$tmp/hup
+"$mpirun" -np 2 "${sm[@]}" "$train" "${long[@]}" --threads 1 --checkpoint-dir "$dir" >"$dir.out" 2>"$dir.err" &
+pid=$!
+for _ in $(seq 1200); do [ -f "$dir/latest.ckpt" ] && break; sleep 0.05; done
+sleep 0.2
+rank0=$(cat "$dir/train.lock" 2>/dev/null)
+target=$(children_of "$pid" | grep -vx "$rank0" | head -1)
+if [ -z "$target" ]; then
+  bad "SIGHUP to process 1: could not find it"
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+else
+  kill -HUP "$target"
+  status=0
+  wait "$pid" || status=$?
+  if [ "$status" -ne 0 ] && [ "$(grep -c 'interrupted by SIGHUP' "$dir.err")" -eq 1 ]; then
+    ok "SIGHUP to process 1: status $status, one 'interrupted by SIGHUP' report"
+  else
+    bad "SIGHUP to process 1: status $status; $(head -c 400 "$dir.err")"
+  fi
+  e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$dir.err")
+  if "$mpirun" -np 2 "${sm[@]}" "$train" "${long[@]}" --resume --quiet --threads 1 --epochs "${e:-1}" \
+    --checkpoint-dir "$dir" >"$dir.out2" 2>&1 &&
+    "$train" "${long[@]}" --quiet --threads 2 --epochs "${e:-1}" --checkpoint-dir "$tmp/hupref" >/dev/null 2>&1 &&
+    cmp -s "$tmp/hupref/latest.ckpt" "$dir/latest.ckpt"; then
+    ok "stopped by SIGHUP, resumed to finish epoch $e: one process's bytes"
+  else
+    bad "the run resumed after SIGHUP differs from one process's: $(head -c 400 "$dir.out2")"
+  fi
+fi
+
 # --- processes that read other names are refused ---
 head -300 "$data" >"$tmp/other.txt"
 status=0

@@ -132,6 +132,73 @@ eval_nats=$("$eval_" -c "$best" --data "$tmp/one.txt" --format json | sed 's/.*"
 [ -n "$per_char" ] && [ "$per_char" = "$eval_nats" ] && ok "--score and dinornn-eval agree ($per_char)" \
   || bad "--score says '$per_char', dinornn-eval '$eval_nats'"
 
+# --- --score scores every name it can, says why of each it cannot, and
+# then exits 2 (it stopped at the first, and called an empty argument an
+# empty file) ---
+long=$(printf 'a%.0s' $(seq 300))
+expect 2 "--score: 'Ab7' not scored: symbol '7' \(U\+0037\) is not in the model's vocabulary" \
+  "--score with names it cannot score among others" -- \
+  "$sample" -c "$best" --score Tyrannosaurus Ab7 "" "  " "$(printf 'a\nb')" "$long" "$(printf 'a\tb')" Velociraptor
+[ "$(cut -f1 "$tmp/out" | tr '\n' ' ')" = "Tyrannosaurus Velociraptor " ] \
+  && ok "... the others are scored, in order" || bad "... scored: $(cat "$tmp/out")"
+grep -q "^dinornn-sample: --score: '' not scored: it is empty$" "$tmp/err" \
+  && grep -q "^dinornn-sample: --score: '  ' not scored: it is only white space$" "$tmp/err" \
+  && grep -q "not scored: it is several lines: give each name as an argument of its own" "$tmp/err" \
+  && grep -q "^dinornn-sample: --score: 'a\{60\}\.\.\.' not scored: 300 symbols, more than the 256 a name may have$" "$tmp/err" \
+  && grep -q "not scored: control character U+0009 (tab) at column 2" "$tmp/err" \
+  && grep -q "^dinornn-sample: --score: 6 of 8 names not scored (see above)$" "$tmp/err" \
+  && ! grep -qi "file" "$tmp/err" && ok "... each refused name with why, none called a file" || bad "... stderr: $(cat "$tmp/err")"
+expect 2 "--score: '' not scored: it is empty" "--score '' alone" -- "$sample" -c "$best" --score ""
+"$sample" -c "$best" --score Ab7 Tyrannosaurus --format json > "$tmp/json" 2>/dev/null
+[ "$(wc -l < "$tmp/json")" -eq 1 ] && grep -q '^{"name":"Tyrannosaurus",' "$tmp/json" \
+  && ok "... in JSON too, the names that can be are scored" || bad "JSON: $(cat "$tmp/json")"
+expect 2 "--prefix: '  ' is only white space" "a blank --prefix is not an empty file" -- "$sample" -c "$best" --prefix "  "
+
+# --- refusals say what happened and what to do ---
+expect 2 "^dinornn-sample: --prefix: symbol '7' \(U\+0037\) is not in the model's vocabulary$" \
+  "a prefix symbol unseen in training: no file line (was '--prefix:1:')" -- "$sample" -c "$best" --prefix ab7
+"$bin/dinornn-train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
+  --val-fraction 0 --checkpoint-dir "$tmp/noval" || bad "training without validation failed"
+expect 1 "no names to evaluate \(the run had no validation split\): evaluate --split train or all, or --data FILE" \
+  "dinornn-eval of a run without validation names says what to evaluate" -- "$eval_" -c "$tmp/noval/latest.ckpt"
+expect 0 "" "... which --split all does" -- "$eval_" -c "$tmp/noval/latest.ckpt" --split all
+printf 'Tyrannosaurus\nAb7\n' > "$tmp/one-unknown.txt"
+expect 0 "one-unknown\.txt: 1 name with symbols outside the model's vocabulary skipped \(first on line 2; --strict refuses them\)" \
+  "one skipped name is one name, not '1 names'" -- "$eval_" -c "$best" --data "$tmp/one-unknown.txt"
+expect 1 "one-unknown\.txt: cannot rebuild the training split without the names skipped: evaluate all of the file with --split all, or another with --data FILE" \
+  "--split on a file with skipped names says why it cannot, and what can" -- \
+  "$eval_" -c "$best" --data "$tmp/one-unknown.txt" --split val --force
+printf 'a\0b\n' > "$tmp/nul.txt"
+expect 1 "nul\.txt:1: NUL byte" "--novel with a --data file that cannot be read" -- "$sample" -c "$best" --novel --data "$tmp/nul.txt"
+grep -q "give them with --data" "$tmp/err" && bad "... tells to give the --data already given: $(cat "$tmp/err")" \
+  || ok "... without telling to give the --data already given"
+head -n 300 "$data" > "$tmp/gone.txt"
+"$bin/dinornn-train" --members 1 --data "$tmp/gone.txt" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
+  --checkpoint-dir "$tmp/gone" || bad "training on gone.txt failed"
+rm "$tmp/gone.txt"
+expect 1 "gone\.txt: no such file \(the training names recorded in the checkpoint, which --novel needs: give them with --data FILE\)" \
+  "--novel whose recorded data is gone says to give it with --data" -- "$sample" -c "$tmp/gone/latest.ckpt" --novel -n 1
+
+# --- UTF-16 names files are named as such, with the command that converts
+# them (were "NUL byte: this looks like a binary file") ---
+printf 'Tyrannosaurus\nVelociraptor\n' > "$tmp/u8.txt"
+if command -v iconv >/dev/null; then
+  iconv -f UTF-8 -t UTF-16 "$tmp/u8.txt" > "$tmp/u16bom.txt"   # with a byte-order mark
+  iconv -f UTF-8 -t UTF-16LE "$tmp/u8.txt" > "$tmp/u16le.txt"
+  iconv -f UTF-8 -t UTF-16BE "$tmp/u8.txt" > "$tmp/u16be.txt"
+  for f in u16bom:UTF-16 u16le:UTF-16LE u16be:UTF-16BE; do
+    expect 1 "${f%%:*}\.txt: this looks like UTF-16 text .*not UTF-8: convert it, for example with iconv -f ${f#*:} -t UTF-8" \
+      "a UTF-16 file (${f%%:*}) given to dinornn-eval" -- "$eval_" -c "$best" --data "$tmp/${f%%:*}.txt"
+    grep -qi "binary" "$tmp/err" && bad "... called binary"
+    iconv -f "${f#*:}" -t UTF-8 "$tmp/${f%%:*}.txt" > "$tmp/conv.txt"
+    expect 0 "" "... which, converted as it says, evaluates" -- "$eval_" -c "$best" --data "$tmp/conv.txt"
+  done
+  expect 1 "u16le\.txt: this looks like UTF-16 text" "a UTF-16 file given to dinornn-train" -- \
+    "$bin/dinornn-train" --members 1 --data "$tmp/u16le.txt" -c "$tmp/u16run"
+else
+  echo "SKIP UTF-16 names files: iconv is missing"
+fi
+
 # --- eval on the validation split equals the trainer's validation loss ---
 reported=$(sed 's/.*"val_loss":\([0-9.]*\).*/\1/' "$tmp/train.jsonl" | sort -g | head -1)
 evaluated=$("$eval_" -c "$best" --split val --format json | sed 's/.*"nats_per_char":\([0-9.]*\).*/\1/')

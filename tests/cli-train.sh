@@ -64,8 +64,24 @@ cp "$data" "$tmp/cwd/names.txt"
    --checkpoint-dir "$tmp/rel")
 expect 0 "" "a relative --data path resumes from another directory" -- \
   "$train" --members 1 --resume --epochs 2 --quiet --checkpoint-dir "$tmp/rel"
-expect 2 "--hidden contradicts" "resume refuses a contradicting --hidden" -- \
+expect 2 "--hidden 64 contradicts the checkpoint .*r22/latest\.ckpt, trained with --hidden 16; resume without --hidden" \
+  "resume refuses a contradicting --hidden, naming both values" -- \
   "$train" --members 1 --resume --hidden 64 --epochs 5 --checkpoint-dir "$tmp/r22"
+expect 2 "--val-data contradicts the checkpoint .*r22/latest\.ckpt, which validates on the part of its training names that --val-fraction 0\.1 held out" \
+  "resume refuses a --val-data the run never had, saying what it had" -- \
+  "$train" --members 1 --resume --val-data "$data" --epochs 5 --checkpoint-dir "$tmp/r22"
+expect 0 "warning: --val-fraction does not apply with --val-data" "--val-fraction beside --val-data is said to be ignored" -- \
+  "$train" --members 1 --data "$data" --layers 1 --hidden 8 --samples 0 --val-data "$data" --val-fraction 0.3 \
+  --epochs 1 --checkpoint-dir "$tmp/vfvd"
+# No --data, and no default names file where the program looks: it says
+# which file that is and what to give (it named a path nobody gave).
+mkdir "$tmp/nodata"
+if (cd "$tmp/nodata" && "$train" --members 1 --epochs 1 --hidden 8 --samples 0 --quiet) 2>"$tmp/nodata.err"; then
+  echo "SKIP the default names file is installed: nothing missing to report"
+else
+  grep -q "dinos\.txt: no such file (the default names file, not installed here: give --data FILE)" "$tmp/nodata.err" \
+    && ok "a missing default names file is named as the default, with what to give" || bad "no default data: $(cat "$tmp/nodata.err")"
+fi
 head -n 700 "$data" > "$tmp/part.txt"
 expect 1 "part\.txt.*other names.*--force" "resume refuses other data" -- \
   "$train" --members 1 --resume --data "$tmp/part.txt" --epochs 5 --checkpoint-dir "$tmp/r22"
@@ -135,6 +151,34 @@ wait $pid || status=$?
 [ $status -eq 143 ] && ok "SIGTERM exits with 143" || bad "SIGTERM exit status $status"
 "$train" --members 1 --resume --quiet --epochs 1 --checkpoint-dir "$tmp/int" && ok "checkpoint after SIGTERM loads" || bad "checkpoint after SIGTERM unreadable"
 
+# --- SIGHUP (the terminal or SSH session closed) is SIGTERM's case: the
+# mini-batch finished, a checkpoint, exit 129; the checkpoint resumes ---
+"$train" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/hup" 2> "$tmp/hup.err" &
+pid=$!
+for _ in $(seq 200); do [ -s "$tmp/hup/latest.ckpt" ] && break; sleep 0.05; done
+sleep 0.3
+kill -HUP $pid
+status=0
+wait $pid || status=$?
+[ $status -eq 129 ] && ok "SIGHUP exits with 129" || bad "SIGHUP exit status $status"
+grep -q "interrupted by SIGHUP during epoch [0-9]* .*checkpoint written to .*hup/latest\.ckpt" "$tmp/hup.err" \
+  && grep -q "continue with: .*--resume" "$tmp/hup.err" && ok "... saying so, and how to go on" || bad "SIGHUP message: $(cat "$tmp/hup.err")"
+e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$tmp/hup.err")
+expect 0 "" "the checkpoint written on SIGHUP resumes (to finish epoch $e)" -- \
+  "$train" --members 1 --resume --epochs "${e:-1}" --quiet --checkpoint-dir "$tmp/hup"
+# Under nohup (SIGHUP ignored on entry) the run outlives its terminal.
+bash -c 'trap "" HUP; exec "$@"' nohup "$train" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 \
+  --quiet --checkpoint-dir "$tmp/nohup" 2>"$tmp/nohup.err" &
+pid=$!
+for _ in $(seq 200); do [ -s "$tmp/nohup/latest.ckpt" ] && break; sleep 0.05; done
+kill -HUP $pid
+sleep 0.5
+kill -0 $pid 2>/dev/null && ok "under nohup, SIGHUP leaves the run training" || bad "under nohup, SIGHUP stopped the run"
+kill -TERM $pid 2>/dev/null
+status=0
+wait $pid || status=$?
+[ $status -eq 143 ] && ok "... which SIGTERM then stops (143)" || bad "... SIGTERM after SIGHUP: status $status"
+
 # --- the "continue with" hint is a command to paste, even for a directory
 # whose name needs quoting ---
 odd="$tmp/it's a \"run\" \$HOME"
@@ -151,6 +195,42 @@ eval "set -- $hint" 2>/dev/null || true # an unquoted quote is a syntax error
 e=$(sed -n 's/.*during epoch \([0-9]*\) .*/\1/p' "$tmp/odd.err")
 expect 0 "" "... and, pasted into a shell (to finish epoch $e), resumes the run" -- \
   env PATH="$(cd "$bin" && pwd):$PATH" bash -c "$hint --epochs $e"
+
+# --- the progress line: escape sequences only for a terminal that knows them ---
+# On a pseudo-terminal (script), TERM=xterm gets the line redrawn in place;
+# TERM=dumb, no TERM, or standard error not a terminal get no escape
+# sequence at all (and nothing else on stdout changes).
+if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; then
+  # progress_run TERM TYPESCRIPT [REDIRECTIONS]: two epochs on a terminal.
+  progress_run() {
+    rm -rf "$tmp/pt"
+    TERM=$1 script -qec "$(printf '%q ' "$train" --members 1 --data "$data" --layers 1 --hidden 64 --batch 16 \
+      --samples 0 --epochs 2 --patience 0 --threads 1 -c "$tmp/pt") ${3-}" "$2" >/dev/null 2>&1 ||
+      bad "the run on a terminal (TERM=$1) failed: $(tail -c 300 "$2")"
+  }
+  progress_run xterm "$tmp/ts.xterm"
+  grep -q $'\033\\[K' "$tmp/ts.xterm" && ok "TERM=xterm on a terminal: the progress line is drawn in place" \
+    || bad "no progress line on an xterm: $(head -c 300 "$tmp/ts.xterm")"
+  progress_run dumb "$tmp/ts.dumb"
+  ! grep -q $'\033' "$tmp/ts.dumb" && ok "TERM=dumb: no escape sequence" || bad "TERM=dumb got escape sequences"
+  rm -rf "$tmp/pt"
+  env -u TERM script -qec "$(printf '%q ' "$train" --members 1 --data "$data" --layers 1 --hidden 64 --batch 16 \
+    --samples 0 --epochs 2 --patience 0 --threads 1 -c "$tmp/pt")" "$tmp/ts.none" >/dev/null 2>&1
+  ! grep -q $'\033' "$tmp/ts.none" && ok "no TERM: no escape sequence" || bad "no TERM: escape sequences"
+  progress_run xterm "$tmp/ts.file" "2>$(printf '%q' "$tmp/err.file") >$(printf '%q' "$tmp/out.file")"
+  ! grep -q $'\033' "$tmp/err.file" "$tmp/out.file" && ok "standard error and output in files: no escape sequence" \
+    || bad "escape sequences in files"
+else
+  echo "SKIP the progress line on a terminal: script(1) is missing"
+fi
+
+# --- without validation names, an epoch line says nothing of them (was
+# "val nan"), and the first line says what the best is judged on ---
+expect 0 "" "--val-fraction 0 trains" -- "$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 2 \
+  --val-fraction 0 --samples 0 -c "$tmp/noval"
+! grep -qi "nan" "$tmp/out" && grep -q "^epoch 2/2  train [0-9.]* \(\*best  \)\? *[0-9]* chars/s" "$tmp/out" \
+  && grep -q "no validation names (best by the training loss)" "$tmp/out" \
+  && ok "... epoch lines without 'val nan', the first line saying why" || bad "output: $(cat "$tmp/out")"
 
 # --- kill -9 at random moments: the checkpoint on disk always loads ---
 # A first epoch runs to its end, so that every kill finds a checkpoint to
@@ -254,6 +334,18 @@ PY
 then ok "... which scores it as the trainer did (the mixture of 3)"; else bad "mixture: log and dinornn-eval disagree"; fi
 expect 0 "" "dinornn-sample --best 3 on the mixture" -- "$bin/dinornn-sample" -c "$tmp/mx1/best.ckpt" --best 3
 [ "$(wc -l < "$tmp/out")" -eq 3 ] && ok "... gives 3 names" || bad "... gave: $(cat "$tmp/out")"
+# An interrupted mixture says which member it was training, as does the resume.
+"$train" "${mix[@]}" --members 2 --epochs 1 --samples 0 --quiet -c "$tmp/mxi" || bad "the mixture to interrupt failed"
+"$train" --resume --epochs 100000 -c "$tmp/mxi" >"$tmp/mxi.out" 2>"$tmp/mxi.err" &
+pid=$!
+for _ in $(seq 200); do grep -q "^resuming" "$tmp/mxi.out" 2>/dev/null && break; sleep 0.05; done
+sleep 0.3
+kill -INT $pid
+wait $pid
+grep -q "^resuming from .*mxi/latest.ckpt at member 2/2, epoch 1" "$tmp/mxi.out" \
+  && grep -q "interrupted by SIGINT during member 2/2, epoch [0-9]* (" "$tmp/mxi.err" \
+  && ok "an interrupted mixture names the member: $(grep -o 'during member [^(]*' "$tmp/mxi.err")" \
+  || bad "mixture interrupted: $(cat "$tmp/mxi.out" "$tmp/mxi.err")"
 expect 2 "--members" "17 members refused" -- "$train" --members 17
 
 finish

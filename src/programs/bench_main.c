@@ -120,10 +120,37 @@ static int parse_thread_list(const char *list, int *counts)
 }
 
 typedef struct bench_options {
-    const char *data, *config_list;
+    const char *data;
     int thread_counts[MAX_THREAD_COUNTS], n_thread_counts;
+    int run[N_CONFIGS]; /* by configuration: whether --config names it */
     int epochs, json;
 } bench_options;
+
+/* "a,c": each a configuration's name (a name "x" or "ab" ran nothing, or
+ * two, in silence). */
+static void set_configs(void *options, const char *list)
+{
+    bench_options *o = options;
+    memset(o->run, 0, sizeof o->run);
+    for (const char *item = list;;) {
+        size_t len = strcspn(item, ",");
+        int found = 0;
+        for (int i = 0; i < N_CONFIGS; i++)
+            if (len == strlen(configs[i].name) && strncmp(item, configs[i].name, len) == 0)
+                found = o->run[i] = 1;
+        if (!found) {
+            char names[4 * N_CONFIGS] = "";
+            for (int i = 0; i < N_CONFIGS; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         i ? ", " : "", configs[i].name);
+            cli_die(EXIT_USAGE, "--config: '%.*s' is not a configuration: give some of %s, "
+                    "separated by commas (--help says what each is)", (int)len, item, names);
+        }
+        if (!item[len])
+            return;
+        item += len + 1;
+    }
+}
 
 static void set_thread_counts(void *options, const char *list)
 {
@@ -155,8 +182,8 @@ static const cli_option option_rows[] = {
     {.name = "data", .short_name = 'd', .arg = "FILE",
      .help = "names to train on (default data/dinos.txt)", .kind = CLI_TEXT, .offset = AT(data)},
     [CONFIG_ROW] = {.name = "config", .arg = "LIST",
-                    .help = "configurations, comma-separated, from:", .kind = CLI_TEXT,
-                    .offset = AT(config_list)},
+                    .help = "configurations, comma-separated, from:", .kind = CLI_PARSE,
+                    .parse = set_configs},
     {.name = "threads", .short_name = 'j', .arg = "LIST",
      .help = "thread counts, comma-separated (default 1,2)", .kind = CLI_PARSE,
      .parse = set_thread_counts},
@@ -222,15 +249,13 @@ static void bench_one(const bench_options *o, const bench_config *bc, const drnn
 static void bench_threads(const bench_options *o, int threads, const drnn_vocab *vocab,
                           const drnn_corpus *all)
 {
-#ifdef _OPENMP
-    omp_set_num_threads(threads);
-#endif
+    cli_threads(threads, 1);
     double peak = fma_peak(threads);
     if (!o->json)
         printf("%d thread%s: FMA peak %.1f GFLOP/s (%d-float vectors, %s)\n", threads,
                threads > 1 ? "s" : "", peak, DRNN_VL, DRNN_VEC_ISA);
     for (int i = 0; i < N_CONFIGS; i++)
-        if (strstr(o->config_list, configs[i].name))
+        if (o->run[i])
             bench_one(o, &configs[i], vocab, all, threads, peak);
 }
 
@@ -244,14 +269,24 @@ static void print_peak_rss(const bench_options *o)
 
 int main(int argc, char **argv)
 {
-    bench_options o = {.data = "data/dinos.txt", .config_list = "a,b,c,d,e",
-                       .thread_counts = {1, 2}, .n_thread_counts = 2};
-    cli_parse(&option_table, &o, argc, argv); /* (operands are ignored) */
+    bench_options o = {.data = NULL, .thread_counts = {1, 2}, .n_thread_counts = 2};
+    for (int i = 0; i < N_CONFIGS; i++)
+        o.run[i] = 1;
+    int first = cli_parse(&option_table, &o, argc, argv);
+    if (first < argc) {
+        cli_message("unexpected argument '%s'", argv[first]);
+        cli_usage_error();
+    }
+    /* Every count checked against the OpenMP variables before any is measured. */
+    for (int tc = 0; tc < o.n_thread_counts; tc++)
+        cli_threads(o.thread_counts[tc], tc > 0);
     drnn_error err;
     drnn_vocab vocab = {0}; /* empty: built from the names */
     drnn_corpus all;
-    if (drnn_corpus_load(&all, &vocab, NULL, o.data, NULL, 0, &err))
-        cli_die(EXIT_RUNTIME, "%s", err.message);
+    if (drnn_corpus_load(&all, &vocab, NULL, o.data ? o.data : "data/dinos.txt", NULL, 0, &err))
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
+                o.data || err.code != DRNN_ERR_NOT_FOUND
+                    ? "" : " (the default, in the source tree: run from there, or give --data FILE)");
     for (int tc = 0; tc < o.n_thread_counts; tc++)
         bench_threads(&o, o.thread_counts[tc], &vocab, &all);
     print_peak_rss(&o);

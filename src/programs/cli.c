@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -190,22 +191,89 @@ double cli_real(const char *opt, const char *arg, double lo, double hi, int lo_o
     }
 }
 
+/* ---- the OpenMP variables, read like options ---- */
+
+/* An OpenMP count variable: whole numbers from 1 to INT_MAX (what OpenMP
+ * holds: a larger one comes back from the runtime as 0 or negative), a
+ * comma-separated list of them when list (OMP_NUM_THREADS's levels of
+ * nesting); use says what to write instead. Exits EXIT_USAGE naming the
+ * variable, its value and the item at fault. Returns the first number, or 0
+ * when the variable is not set. */
+static int env_count(const char *name, int list, const char *use)
+{
+    const char *value = getenv(name);
+    if (!value)
+        return 0;
+    char *copy = strdup(value);
+    if (!copy)
+        cli_die(EXIT_RUNTIME, "out of memory");
+    long long first = 0;
+    for (char *item = copy, *comma;; item = comma + 1) {
+        comma = list ? strchr(item, ',') : NULL;
+        if (comma)
+            *comma = '\0';
+        long long x;
+        cli_number rc = cli_parse_int(item, 1, INT_MAX, &x);
+        if (rc != CLI_NUMBER_OK) {
+            const char *why = rc == CLI_OUT_OF_RANGE ? "is out of range" : syntax_problem(item);
+            why = why ? why : "is not a whole number";
+            if (strcmp(item, value) == 0)
+                cli_die(EXIT_USAGE, "%s='%s' %s: %s", name, value, why, use);
+            cli_die(EXIT_USAGE, "%s='%s': '%s' %s: %s", name, value, item, why, use);
+        }
+        first = first ? first : x;
+        if (!comma)
+            break;
+    }
+    free(copy);
+    return (int)first;
+}
+
+int cli_thread_limit(int *dynamic)
+{
+    env_count("OMP_NUM_THREADS", 1,
+              "write a thread count from 1 to 2147483647 (of which dinornn uses up to 1024), "
+              "or such counts separated by commas, like OMP_NUM_THREADS=4; or unset it "
+              "(unset OMP_NUM_THREADS) to use every core");
+    int limit = env_count("OMP_THREAD_LIMIT", 0,
+                          "write the most threads to use, from 1 to 2147483647, like "
+                          "OMP_THREAD_LIMIT=4; or unset it (unset OMP_THREAD_LIMIT)");
+    const char *dyn = getenv("OMP_DYNAMIC");
+    if (dyn && strcasecmp(dyn, "true") != 0 && strcasecmp(dyn, "false") != 0)
+        cli_die(EXIT_USAGE, "OMP_DYNAMIC='%s' is neither true nor false: write OMP_DYNAMIC=false "
+                "(or true), or unset it (unset OMP_DYNAMIC)", dyn);
+    *dynamic = dyn && strcasecmp(dyn, "true") == 0;
+    return limit > 0 && limit < DRNN_MAX_THREADS ? limit : DRNN_MAX_THREADS;
+}
+
 int cli_threads(int requested, int quiet)
 {
+    int dynamic;
+    const int limit = cli_thread_limit(&dynamic);
+    if (requested > limit)
+        cli_die(EXIT_USAGE, "--threads %d is above OMP_THREAD_LIMIT=%d, which OpenMP does not "
+                "exceed: give --threads %d or fewer, or raise OMP_THREAD_LIMIT",
+                requested, limit, limit);
 #ifdef _OPENMP
-    if (requested > 0) {
-        omp_set_num_threads(requested);
-    } else if (omp_get_max_threads() > DRNN_MAX_THREADS) {
-        /* The same cap as --threads: libgomp crashes trying to start 70000. */
-        if (!quiet)
+    int n = requested;
+    if (n <= 0) {
+        /* OMP_NUM_THREADS (checked above), else the cores; never below 1. */
+        n = omp_get_max_threads() > 0 ? omp_get_max_threads() : 1;
+        if (n > limit && limit == DRNN_MAX_THREADS && !quiet)
+            /* The same cap as --threads: libgomp crashes trying to start 70000. */
             cli_message("warning: OMP_NUM_THREADS asks for %d threads, more than the %d "
                         "allowed (as with --threads); using %d",
-                        omp_get_max_threads(), DRNN_MAX_THREADS, DRNN_MAX_THREADS);
-        omp_set_num_threads(DRNN_MAX_THREADS);
+                        n, DRNN_MAX_THREADS, DRNN_MAX_THREADS);
+        n = n < limit ? n : limit; /* what OMP_THREAD_LIMIT leaves, as OpenMP would */
     }
-    return omp_get_max_threads();
+    omp_set_num_threads(n);
+    if (dynamic && n > 1 && !quiet)
+        cli_message("warning: OMP_DYNAMIC=true lets OpenMP run fewer than these %d threads, "
+                    "down to 1 on a busy machine (the results stay the same); unset it for a "
+                    "steady count", n);
+    return n;
 #else
-    (void)requested, (void)quiet;
+    (void)quiet, (void)dynamic;
     return 1;
 #endif
 }
@@ -414,28 +482,72 @@ const char *cli_load_checkpoint(const char *path, drnn_train_state *st)
     return path;
 }
 
-int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out)
+int cli_encode_try(const char *what, const char *text, const drnn_train_state *st,
+                   drnn_token *out, char *msg, size_t size)
 {
     drnn_corpus corpus;
     drnn_error err;
     drnn_names_options opts = {.keep_case = st->hp.keep_case};
+    if (text[strspn(text, " \t\n\v\f\r")] == '\0') { /* not "no names in the file" */
+        snprintf(msg, size, "%s: '%s' is %s: a name needs at least one symbol", what, text,
+                 *text ? "only white space" : "empty");
+        return -1;
+    }
+    /* Counted here: the library's message would speak of a file. */
+    const char *blanks = " \t\n\v\f\r", *end = text + strlen(text);
+    long symbols = 0;
+    while (end > text && strchr(blanks, end[-1]))
+        end--;
+    for (const char *p = text + strspn(text, blanks); p < end; p++)
+        symbols += (*p & 0xC0) != 0x80;
+    if (symbols > DRNN_MAX_NAME_LEN) {
+        snprintf(msg, size, "%s: %ld symbols, more than the %d a name may have", what, symbols,
+                 DRNN_MAX_NAME_LEN);
+        return -1;
+    }
     /* Names with unknown symbols skipped at first, so that text of several
      * names is refused as such before any symbol is; then the one name,
      * if skipped, again for the message that names its symbol. */
     if (drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 1,
-                               &err))
-        cli_die(EXIT_USAGE, "%s", err.message);
-    if (corpus.count + corpus.skipped != 1)
-        cli_die(EXIT_USAGE, "%s: '%s' must be one name on one line", what, text);
+                               &err)) {
+        snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    if (corpus.count + corpus.skipped != 1) {
+        drnn_corpus_free(&corpus);
+        snprintf(msg, size, "%s: '%s' must be one name on one line", what, text);
+        return -1;
+    }
     if (corpus.skipped) {
         drnn_corpus_free(&corpus);
         drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 0, &err);
-        cli_die(EXIT_USAGE, "%s", err.message);
+        snprintf(msg, size, "%s", err.message);
+        return -1;
     }
     int len = drnn_corpus_len(&corpus, 0);
     memcpy(out, corpus.tokens, (size_t)len * sizeof *out);
     drnn_corpus_free(&corpus);
     return len;
+}
+
+int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out)
+{
+    char msg[DRNN_ERROR_MESSAGE_SIZE + 4 * DRNN_MAX_NAME_LEN];
+    int len = cli_encode_try(what, text, st, out, msg, sizeof msg);
+    if (len < 0) /* "--prefix: ...", not the "--prefix:1: " of a file's line */
+        cli_die(EXIT_USAGE, "%s: %s", what, cli_after_label(msg, what));
+    return len;
+}
+
+const char *cli_after_label(const char *msg, const char *label)
+{
+    size_t n = strlen(label);
+    if (strncmp(msg, label, n) != 0 || msg[n] != ':')
+        return msg;
+    const char *p = msg + n + 1;
+    p += strspn(p, "0123456789");
+    p += *p == ':';
+    return p + (*p == ' ');
 }
 
 void cli_json_string(FILE *fp, const char *s)

@@ -38,9 +38,18 @@ long long cli_int(const char *opt, const char *arg, long long lo, long long hi);
 uint64_t cli_u64(const char *opt, const char *arg);
 /* A finite number in [lo, hi]; lo_open excludes lo itself. */
 double cli_real(const char *opt, const char *arg, double lo, double hi, int lo_open);
-/* Sets OpenMP's thread count: requested (from --threads) if > 0, else
- * OMP_NUM_THREADS or the cores, capped at DRNN_MAX_THREADS with a warning
- * (unless quiet). Returns the count in effect. */
+/* Checks the OpenMP variables like options: OMP_NUM_THREADS (also its
+ * list form "4,2") and OMP_THREAD_LIMIT must be whole numbers from 1 to
+ * INT_MAX, OMP_DYNAMIC true or false; otherwise exits EXIT_USAGE naming the
+ * variable, its value and what to write. Returns the most threads a
+ * program may ask for (DRNN_MAX_THREADS, or OMP_THREAD_LIMIT if lower);
+ * *dynamic: whether OMP_DYNAMIC lets OpenMP give fewer. */
+int cli_thread_limit(int *dynamic);
+/* Checks the OpenMP variables (cli_thread_limit), then sets OpenMP's
+ * thread count: requested (from --threads) if > 0, refused (EXIT_USAGE)
+ * above OMP_THREAD_LIMIT; else OMP_NUM_THREADS or the cores, within
+ * OMP_THREAD_LIMIT and capped at DRNN_MAX_THREADS with a warning (unless
+ * quiet). Returns the count in effect, at least 1. */
 int cli_threads(int requested, int quiet);
 /* bytes as "812 MB" or "54.3 GB" in buf; returns buf. */
 const char *cli_size(double bytes, char *buf, size_t size);
@@ -151,6 +160,14 @@ const char *cli_load_checkpoint(const char *path, drnn_train_state *st);
  * the model's vocabulary into out (room for DRNN_MAX_NAME_LEN); what names
  * the text in messages. Exits EXIT_USAGE on a symbol outside the vocabulary. */
 int cli_encode(const char *what, const char *text, const drnn_train_state *st, drnn_token *out);
+/* The same, returning -1 with the message in msg (size bytes) instead of
+ * exiting: an empty or blank text ("WHAT: '' is empty: ..."), several
+ * lines, or the library's message ("WHAT:1: symbol '7' ..."). */
+int cli_encode_try(const char *what, const char *text, const drnn_train_state *st,
+                   drnn_token *out, char *msg, size_t size);
+/* msg without the "LABEL:LINE: " or "LABEL: " it starts with (the library
+ * names text it was given as a file's line). */
+const char *cli_after_label(const char *msg, const char *label);
 
 /* Writes s as a JSON string literal. */
 void cli_json_string(FILE *fp, const char *s);

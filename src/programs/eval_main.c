@@ -95,15 +95,17 @@ static void load_names(const options *o, const drnn_train_state *st, const char 
         cli_die(EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
                 err.message);
     if (all.skipped)
-        cli_message("%s: %zu names with symbols outside the model's vocabulary skipped "
-                    "(first on line %ld)",
-                    path, all.skipped, all.first_skipped_line);
+        cli_message("%s: %zu name%s with symbols outside the model's vocabulary skipped "
+                    "(first on line %ld; --strict refuses them)",
+                    path, all.skipped, all.skipped == 1 ? "" : "s", all.first_skipped_line);
     if (o->split != SPLIT_VAL && o->split != SPLIT_TRAIN) {
         *part = all;
         return;
     }
-    if (all.skipped)
-        cli_die(EXIT_RUNTIME, "%s: cannot rebuild the training split", path);
+    if (all.skipped) /* the split is of every name, these included */
+        cli_die(EXIT_RUNTIME, "%s: cannot rebuild the training split without the names "
+                "skipped: evaluate all of the file with --split all, or another with --data FILE",
+                path);
     size_t *ti, *vi, nt, nv;
     if (drnn_split(all.count, st->hp.val_fraction, st->hp.seed, &ti, &nt, &vi, &nv, &err) ||
         drnn_corpus_select(part, &all, o->split == SPLIT_VAL ? vi : ti,
@@ -142,7 +144,8 @@ static void names_to_evaluate(const options *o, const drnn_train_state *st, cons
     load_names(o, st, ckpt, path, part);
     if (part->count == 0)
         cli_die(EXIT_RUNTIME, "%s: no names to evaluate%s", path,
-                o->split == SPLIT_VAL ? " (the run had no validation split)" : "");
+                o->split == SPLIT_VAL ? " (the run had no validation split): evaluate "
+                                        "--split train or all, or --data FILE" : "");
 }
 
 /* The model's loss on the names, and what it means, printed. */

@@ -131,8 +131,9 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
     drnn_names_options nopt = {.keep_case = st->hp.keep_case};
     drnn_data_read read = {.path = path};
     if (drnn_corpus_load_with(known, &st->vocab, &read.fingerprint, path, &nopt, 1, &err))
-        cli_die(EXIT_RUNTIME, "%s (--novel needs the training names: give --data FILE)",
-                err.message);
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
+                o->data ? "" : " (the training names recorded in the checkpoint, which --novel "
+                               "needs: give them with --data FILE)");
     if (drnn_rundir_check_data(st, ckpt, &read, NULL, &err))
         cli_message("warning: %s is not the data %s was trained on", path, ckpt);
     if (drnn_name_set_new(set, known, &err))
@@ -163,6 +164,52 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
     cli_check_stdout(); /* no more names once the output is gone */
 }
 
+/* One name's log-probability, printed; returns 0, or -1 after saying why
+ * it cannot be scored. */
+static int score_name(const options *o, const drnn_train_state *st, const drnn_model *model,
+                      drnn_scratch *scratch, drnn_stepper *stepper, const char *name)
+{
+    drnn_token t[DRNN_MAX_NAME_LEN];
+    char msg[DRNN_ERROR_MESSAGE_SIZE + 4 * DRNN_MAX_NAME_LEN];
+    /* At most 60 bytes of the name in a message, cut before a UTF-8 symbol. */
+    int shown = (int)strlen(name);
+    while (shown > 60 || (shown > 0 && (name[shown] & 0xC0) == 0x80))
+        shown--;
+    const char *more = name[shown] ? "..." : "";
+    const char *why = NULL;
+    int len = -1;
+    if (!name[strspn(name, " \t\n\v\f\r")]) /* not "no names in the file" */
+        why = *name ? "it is only white space" : "it is empty";
+    else if (strpbrk(name, "\n\r"))
+        why = "it is several lines: give each name as an argument of its own";
+    else if ((len = cli_encode_try("--score", name, st, t, msg, sizeof msg)) < 0)
+        why = cli_after_label(msg, "--score");
+    if (why) {
+        cli_message("--score: '%.*s%s' not scored: %s", shown, name, more, why);
+        return -1;
+    }
+    /* A plain model's through the training loss, bit for bit; a mixture's
+     * through the stepper. */
+    double logprob = model->count > 1 ? -drnn_name_nats(model, stepper, t, len)
+                                      : -drnn_name_loss(&model->nets[0], scratch, t, len);
+    double per_char = -logprob / (len + 1);
+    char text[4 * DRNN_MAX_NAME_LEN + 1];
+    drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
+    if (o->json) {
+        fputs("{\"name\":", stdout);
+        cli_json_string(stdout, text);
+        char a[32], b[32];
+        printf(",\"logprob\":%s,\"nats_per_char\":%s}\n", cli_json_number(a, sizeof a, logprob),
+               cli_json_number(b, sizeof b, per_char));
+    } else {
+        printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
+    }
+    cli_check_stdout();
+    return 0;
+}
+
+/* Every name that can be scored is; each that cannot is reported with why,
+ * and then the status is EXIT_USAGE. */
 static int score_names(const options *o, const drnn_train_state *st, char **names, int n)
 {
     drnn_scratch *scratch;
@@ -173,30 +220,14 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err) ||
         drnn_stepper_new(&stepper, &model, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
-    for (int i = 0; i < n; i++) {
-        drnn_token t[DRNN_MAX_NAME_LEN];
-        int len = cli_encode(names[i], names[i], st, t);
-        /* A plain model's through the training loss, bit for bit; a
-         * mixture's through the stepper. */
-        double logprob = model.count > 1 ? -drnn_name_nats(&model, stepper, t, len)
-                                         : -drnn_name_loss(&model.nets[0], scratch, t, len);
-        double per_char = -logprob / (len + 1);
-        char text[4 * DRNN_MAX_NAME_LEN + 1];
-        drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
-        if (o->json) {
-            fputs("{\"name\":", stdout);
-            cli_json_string(stdout, text);
-            char a[32], b[32];
-            printf(",\"logprob\":%s,\"nats_per_char\":%s}\n", cli_json_number(a, sizeof a, logprob),
-                   cli_json_number(b, sizeof b, per_char));
-        } else {
-            printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
-        }
-        cli_check_stdout();
-    }
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        failed += score_name(o, st, &model, scratch, stepper, names[i]) != 0;
     drnn_scratch_free(scratch);
     drnn_stepper_free(stepper);
-    return EXIT_OK;
+    if (failed)
+        cli_message("--score: %d of %d names not scored (see above)", failed, n);
+    return failed ? EXIT_USAGE : EXIT_OK;
 }
 
 /* --best: the exact search, and what to say when a bound stopped it. */
@@ -296,6 +327,7 @@ int main(int argc, char **argv)
 {
     options o;
     int first = parse_options(&o, argc, argv);
+    cli_threads(0, 1); /* one thread, but the OpenMP variables checked like everywhere */
     drnn_train_state st;
     const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
     if (o.sample.top_k > st.vocab.size)

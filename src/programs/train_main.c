@@ -18,6 +18,7 @@
 #include "dinornn/train.h"
 #include "dist.h"
 #include "train_options.h"
+#include "train_print.h"
 
 const char cli_program_name[] = "dinornn-train";
 
@@ -32,6 +33,29 @@ static void on_signal(int sig)
         raise(SIGINT);
     }
     stop_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP (the terminal or SSH session closed) end the
+ * run with a checkpoint, on every process of an MPI job. A SIGHUP ignored
+ * on entry stays ignored: nohup asked the run to outlive its terminal. */
+static void catch_signals(void)
+{
+    struct sigaction sa, hup;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+    /* A file-size limit must fail the write (EFBIG), not kill us mid-save. */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* The name of a signal that catch_signals catches. */
+static const char *signal_name(int sig)
+{
+    return sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM";
 }
 
 static double now_seconds(void)
@@ -100,51 +124,6 @@ static void check_memory(const drnn_hparams *hp, int vocab, const drnn_corpus *t
             "more than %s (%s): lower --hidden, --layers, --members or --batch",
             drnn_cell_name(h.model.cell), h.model.layers, h.model.hidden, total, state, grads,
             work, h.batch, max_len, what, have);
-}
-
-/* A few names from the current weights, marking copies of training names.
- * Their generator depends only on the seed and the epoch, so showing samples
- * never changes training. */
-static void print_samples(const drnn_train_state *st, const drnn_corpus *train, int count)
-{
-    drnn_stepper *stepper;
-    drnn_error err;
-    const drnn_model current = drnn_model_of(&st->weights, 1); /* the member in training */
-    if (count <= 0 || drnn_stepper_new(&stepper, &current, &err))
-        return;
-    drnn_rng rng;
-    drnn_rng_seed(&rng, st->hp.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)st->epoch);
-    drnn_sample_options sopt = {.temperature = 1.0, .top_k = 0, .max_len = 40};
-    drnn_token tokens[40];
-    char text[4 * 40 + 1];
-    int novel = 0;
-    printf("  samples:");
-    for (int i = 0; i < count; i++) {
-        int n = drnn_sample_name(&current, stepper, &rng, &sopt, NULL, 0, tokens);
-        int copy = drnn_corpus_contains(train, tokens, n);
-        novel += !copy;
-        drnn_vocab_decode(&st->vocab, tokens, n, !st->hp.keep_case, text, sizeof text);
-        printf("%s %s%s", i ? "," : "", text, copy ? " (copy)" : "");
-    }
-    printf("  [%d of %d novel]\n", novel, count);
-    drnn_stepper_free(stepper);
-}
-
-/* One line on stderr, redrawn in place: names done, speed, time left. */
-static void draw_progress(const drnn_train_state *st, size_t names, long long epochs,
-                          int64_t chars, int64_t done, double seconds)
-{
-    enum { WIDTH = 30 };
-    double frac = names ? (double)st->epoch_pos / (double)names : 0;
-    char bar[WIDTH + 1];
-    for (int i = 0; i < WIDTH; i++)
-        bar[i] = i < (int)(frac * WIDTH) ? '#' : '.';
-    bar[WIDTH] = '\0';
-    double left = done > 0 ? seconds * (double)((int64_t)names - st->epoch_pos) / (double)done : 0;
-    fprintf(stderr, "\r\033[Kepoch %lld/%lld [%s] %lld/%zu names  %.0f chars/s  %.1f s left",
-            (long long)st->epoch + 1, epochs, bar, (long long)st->epoch_pos, names,
-            seconds > 0 ? (double)chars / seconds : 0, left);
-    fflush(stderr);
 }
 
 static void save_or_die(const drnn_train_state *st, const char *path, const char *dir)
@@ -276,7 +255,9 @@ static void load_data(run *r, drnn_vocab *vocab)
                     "%s (the training data recorded in %s): if the file has moved, give its "
                     "new location with --data FILE",
                     data_err.message, r->dir.resume);
-        cli_die(EXIT_RUNTIME, "%s", data_err.message);
+        cli_die(EXIT_RUNTIME, "%s%s", data_err.message,
+                o->data || data_rc != DRNN_ERR_NOT_FOUND
+                    ? "" : " (the default names file, not installed here: give --data FILE)");
     }
     if (o->val_data) {
         drnn_vocab train_vocab = *vocab;
@@ -359,14 +340,7 @@ static void start_run(run *r, const drnn_vocab *vocab)
     }
     if (o->log && !(r->log = fopen(o->log, "a")))
         cli_die(EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A file-size limit must fail the write (EFBIG), not kill us mid-save. */
-    signal(SIGXFSZ, SIG_IGN);
+    catch_signals();
 }
 
 /* The first lines: a data switch, what is trained and how, the resume. */
@@ -401,9 +375,12 @@ static void announce(run *r)
     char mixture[64] = "";
     if (st->hp.members > 1)
         snprintf(mixture, sizeof mixture, "a mixture of %d models, each ", st->hp.members);
-    printf("%s: %zu training names, %zu validation, vocabulary %d; %s%s %dx%d%s, dropout %g, "
+    char val[64] = "no validation names (best by the training loss)";
+    if (r->val.count)
+        snprintf(val, sizeof val, "%zu validation", r->val.count);
+    printf("%s: %zu training names, %s, vocabulary %d; %s%s %dx%d%s, dropout %g, "
            "%zu parameters; %s lr %g%s, batch %d%s; %d thread%s\n",
-           r->data_path, r->train.count, r->val.count, st->vocab.size, mixture,
+           r->data_path, r->train.count, val, st->vocab.size, mixture,
            drnn_cell_name(st->hp.model.cell), st->hp.model.layers, st->hp.model.hidden,
            r->fitted ? " (chosen for the data)" : "", st->hp.dropout, st->weights.count,
            drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
@@ -412,8 +389,10 @@ static void announce(run *r)
         printf("%d MPI processes (%d threads on this one) share each mini-batch's %d gradient "
                "slots\n", r->dist.ranks, r->threads,
                st->hp.batch < st->hp.slots ? st->hp.batch : st->hp.slots);
+    char member[48];
     if (o->resume)
-        printf("resuming from %s at epoch %lld%s%s%s\n", r->dir.resume, (long long)st->epoch,
+        printf("resuming from %s at %sepoch %lld%s%s%s\n", r->dir.resume,
+               train_member_part(st, member, sizeof member), (long long)st->epoch,
                st->epoch_pos ? " (part way through)" : "",
                r->trained_on && !r->switched ? "; the data has moved to " : "",
                r->trained_on && !r->switched ? st->data_path : "");
@@ -453,7 +432,7 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
 {
     drnn_train_state *st = &r->st;
     drnn_error err;
-    const int bar = !r->o.quiet && isatty(STDERR_FILENO);
+    const int bar = train_progress_wanted(r->o.quiet);
     double t0 = now_seconds(), drawn = t0;
     int64_t pos0 = st->epoch_pos;
     drnn_epoch_report part;
@@ -466,12 +445,12 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
         rep->exchange_seconds += part.exchange_seconds;
         double t = now_seconds();
         if (bar && !part.finished && t - drawn >= 0.1) {
-            draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
+            train_draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
             drawn = t;
         }
     } while (!part.finished && !part.stopped);
     if (bar)
-        fputs("\r\033[K", stderr);
+        train_clear_progress();
     rep->finished = part.finished;
     rep->stopped = part.stopped;
     rep->train_loss = part.train_loss;
@@ -487,17 +466,19 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     const drnn_train_state *st = &r->st;
     double cps = dt > 0 ? (double)rep->chars / dt : 0;
     if (!r->o.quiet) {
-        char share[48] = "";
+        char share[48] = "", val[32] = "";
         if (r->dist.ranks > 1 && dt > 0) /* process 0's view */
             snprintf(share, sizeof share, ", %d processes, exchange %.0f%%", r->dist.ranks,
                      100 * rep->exchange_seconds / dt);
+        if (r->val.count) /* without validation names, best is by the training loss */
+            snprintf(val, sizeof val, "  val %.4f", rep->val_loss);
         if (st->hp.members > 1)
             printf("member %d/%d  ", st->member + 1, st->hp.members);
-        printf("epoch %lld/%lld  train %.4f  val %.4f%s  %.0f chars/s  %.2f s  [%d thread%s%s]%s\n",
-               (long long)st->epoch, r->o.epochs, rep->train_loss, rep->val_loss,
+        printf("epoch %lld/%lld  train %.4f%s%s  %.0f chars/s  %.2f s  [%d thread%s%s]%s\n",
+               (long long)st->epoch, r->o.epochs, rep->train_loss, val,
                rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
                share, rep->lr_decayed ? "  (learning rate lowered)" : "");
-        print_samples(st, &r->train, r->o.samples);
+        train_print_samples(st, &r->train, r->o.samples);
         check_stdout(st, r->dir.latest);
     }
     if (!r->log)
@@ -589,11 +570,11 @@ static int train_epochs(run *r)
             /* rep.stopped, not stop_signal: in an MPI job another process may
              * have had the signal. */
             if (saver) {
-                cli_message("interrupted by %s during epoch %lld (%lld of %zu names done); "
-                            "checkpoint written to %s",
-                            rep.stopped == SIGINT ? "SIGINT" : "SIGTERM",
-                            (long long)st->epoch + 1, (long long)st->epoch_pos, r->train.count,
-                            r->dir.latest);
+                char member[48];
+                cli_message("interrupted by %s during %sepoch %lld (%lld of %zu names done); "
+                            "checkpoint written to %s", signal_name(rep.stopped),
+                            train_member_part(st, member, sizeof member), (long long)st->epoch + 1,
+                            (long long)st->epoch_pos, r->train.count, r->dir.latest);
                 print_continue(&r->o);
             }
             return 128 + rep.stopped;

@@ -178,23 +178,35 @@ void train_parse_options(train_options *o, int argc, char **argv)
     if (o->hp.momentum > 0 && o->hp.optimizer != DRNN_OPT_SGD && !o->resume && !o->quiet)
         cli_message("warning: --momentum applies to --optimizer sgd only; ignored with %s",
                     drnn_optimizer_name(o->hp.optimizer));
+    const drnn_hparam_info *vf = drnn_hparam_by_option("val-fraction");
+    if (vf && o->val_data && o->hp_given[vf - table] && !o->resume && !o->quiet)
+        cli_message("warning: --val-fraction does not apply with --val-data (the validation "
+                    "names are that file's, the training names all of --data's); ignored");
 }
 
 void train_check_resume_options(const train_options *o, const drnn_hparams *ck, const char *path)
 {
     size_t n;
     const drnn_hparam_info *table = drnn_hparam_table(&n);
-    const char *contradicts = NULL;
-    for (size_t i = 0; i < n && !contradicts; i++)
-        if (o->hp_given[i] && !table[i].resume_may_change && !drnn_hparam_equal(&o->hp, ck, &table[i]))
-            contradicts = table[i].option;
-    if (!contradicts && o->val_data && !ck->has_val_file)
-        contradicts = "val-data";
-    if (contradicts)
+    for (size_t i = 0; i < n; i++)
+        if (o->hp_given[i] && !table[i].resume_may_change && !drnn_hparam_equal(&o->hp, ck, &table[i])) {
+            /* Both values, as the user would write them. */
+            char given[64], trained[64];
+            drnn_hparam_format(&o->hp, &table[i], given, sizeof given);
+            drnn_hparam_format(ck, &table[i], trained, sizeof trained);
+            cli_die(EXIT_USAGE,
+                    "--%s %s contradicts the checkpoint %s, trained with --%s %s; resume "
+                    "without --%s, or start a new run in another --checkpoint-dir",
+                    table[i].option, given, path, table[i].option, trained, table[i].option);
+        }
+    if (o->val_data && !ck->has_val_file) {
+        char fraction[64];
+        drnn_hparam_format(ck, drnn_hparam_by_option("val-fraction"), fraction, sizeof fraction);
         cli_die(EXIT_USAGE,
-                "--%s contradicts the checkpoint %s, which was trained with other settings; "
-                "resume without it, or start a new run in another --checkpoint-dir",
-                contradicts, path);
+                "--val-data contradicts the checkpoint %s, which validates on the part of its "
+                "training names that --val-fraction %s held out; resume without --val-data, or "
+                "start a new run in another --checkpoint-dir", path, fraction);
+    }
     if (ck->has_val_file && !o->val_data)
         cli_die(EXIT_USAGE,
                 "the checkpoint %s was validated on its own file: give it again with --val-data",
