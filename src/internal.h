@@ -12,8 +12,10 @@
 #include "dinornn/train.h"
 
 #if defined(__GNUC__)
+#define DRNN_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define DRNN_ALWAYS_INLINE __attribute__((always_inline))
 #else
+#define DRNN_PRINTF(f, a)
 #define DRNN_ALWAYS_INLINE
 #endif
 

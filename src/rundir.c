@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,40 +30,117 @@ static char *join_path(const char *dir, const char *file)
     return p;
 }
 
+/* ---- what to do about a file that cannot be made ---- */
+
+/* Fails with DRNN_ERR_IO: the message of fmt, errno e's text, and what
+ * helps against it: where dir refuses new files, making it writable or
+ * freeing space (or elsewhere, when given: another directory); where the
+ * process or the system has run out of open files, closing some (there
+ * another directory would not help). */
+static int DRNN_PRINTF(5, 6) io_fail(drnn_error *err, int e, const char *dir,
+                                      const char *elsewhere, const char *fmt, ...)
+{
+    char head[DRNN_ERROR_MESSAGE_SIZE], fix[DRNN_ERROR_MESSAGE_SIZE] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(head, sizeof head, fmt, ap);
+    va_end(ap);
+    int place = 1; /* another directory would help */
+    switch (e) {
+    case EACCES:
+    case EPERM:
+        snprintf(fix, sizeof fix, "make %s writable", dir);
+        break;
+    case ENOSPC:
+    case EDQUOT:
+        snprintf(fix, sizeof fix, "free some space on the disk of %s", dir);
+        break;
+    case EROFS:
+        break;
+    case EMFILE:
+        snprintf(fix, sizeof fix, "this process has as many files open as its limit allows "
+                                  "(ulimit -n): raise the limit, then start again");
+        place = 0;
+        break;
+    case ENFILE:
+        snprintf(fix, sizeof fix, "the system has as many files open as it allows: close some "
+                                  "programs, then start again");
+        place = 0;
+        break;
+    default:
+        place = 0;
+    }
+    const char *other = place ? elsewhere : NULL;
+    return drnn_fail(err, DRNN_ERR_IO, "%s: %s%s%s%s%s", head, strerror(e),
+                     *fix || other ? "; " : "", fix, *fix && other ? ", or " : "",
+                     other ? other : "");
+}
+
 /* ---- the directory lock ---- */
 
-/* Creates dir and its missing parents, like mkdir -p. */
-static int make_dirs(const char *dir, drnn_error *err)
+/* The lock file in messages. */
+static const char lock_what[] = "the checkpoint directory's lock file";
+
+/* The directory above path ("." for a name alone), or NULL. */
+static char *parent_of(const char *path)
 {
+    const char *slash = strrchr(path, '/');
+    return slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+}
+
+/* Why the directory p (of dir's path) cannot be there: errno e. */
+static int cannot_make(const char *dir, const char *p, int last, int e, const char *elsewhere,
+                       drnn_error *err)
+{
+    char *up = parent_of(p);
+    if (!up)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    int rc = last ? io_fail(err, e, up, elsewhere, "cannot create checkpoint directory %s", dir)
+                  : io_fail(err, e, up, elsewhere, "cannot create checkpoint directory %s: %s",
+                            dir, p);
+    free(up);
+    return rc;
+}
+
+/* Creates dir and its missing parents, like mkdir -p (*made: how many);
+ * with dry, only checks that nothing but directories is in the way. */
+static int make_dirs(const char *dir, int dry, int *made, const char *elsewhere,
+                     drnn_error *err)
+{
+    *made = 0;
     size_t n = strlen(dir);
     if (n == 0)
         return drnn_fail(err, DRNN_ERR_INVALID, "the checkpoint directory name is empty");
-    char *p = malloc(n + 1);
+    char *p = strdup(dir);
     if (!p)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
+    int rc = DRNN_OK;
+    for (size_t i = 1; i <= n && rc == DRNN_OK; i++) {
         if ((p[i] != '/' && p[i] != '\0') || p[i - 1] == '/')
             continue;
         char c = p[i];
         p[i] = '\0';
-        int e = mkdir(p, 0777) == 0 ? 0 : errno;
         struct stat sb;
-        /* An existing directory is fine, whatever mkdir said about it. */
-        if (e && (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-            if (e == EEXIST)
+        int e;
+        if (dry) {
+            e = stat(p, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+            if (e == ENOENT)
+                break; /* from here on, made by the real run */
+        } else {
+            e = mkdir(p, 0777) == 0 ? 0 : errno;
+            *made = e ? 0 : *made + 1;
+            /* An existing directory is fine, whatever mkdir said about it. */
+            if (e && stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+                e = 0;
+            else if (e == EEXIST)
                 e = ENOTDIR;
-            int rc = c ? drnn_fail(err, DRNN_ERR_IO, "cannot create checkpoint directory %s: %s: %s",
-                                   dir, p, strerror(e))
-                       : drnn_fail(err, DRNN_ERR_IO, "cannot create checkpoint directory %s: %s",
-                                   dir, strerror(e));
-            free(p);
-            return rc;
         }
+        if (e)
+            rc = cannot_make(dir, p, c == '\0', e, elsewhere, err);
         p[i] = c;
     }
     free(p);
-    return DRNN_OK;
+    return rc;
 }
 
 /* The process id written in a held lock file, or 0. The holder writes it
@@ -86,67 +164,141 @@ static long lock_holder(int fd)
     return 0;
 }
 
-int drnn_rundir_lock(drnn_dir_lock *lock, const char *dir, long *holder, drnn_error *err)
+/* Opens the lock file: the one there, else a new one (*made). Never
+ * through a symbolic link, never waiting on a FIFO. */
+static int open_lock_file(const char *path, int *made)
+{
+    *made = 0;
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT)
+            return fd;
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST) {
+            *made = fd >= 0;
+            return fd;
+        }
+    }
+    return -1;
+}
+
+/* Whether the path still names the locked file: a failed start removes the
+ * lock file it made (drnn_rundir_abandon), and a lock on the removed file
+ * would hold nothing. */
+static int still_named(int fd, const char *path)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* DRNN_ERR_LOCKED, naming the holder of the lock file fd. */
+static int in_use(int fd, const char *dir, const char *path, long *holder, drnn_error *err)
+{
+    long pid = lock_holder(fd);
+    if (holder)
+        *holder = pid;
+    if (pid > 0)
+        return drnn_fail(err, DRNN_ERR_LOCKED,
+                         "checkpoint directory %s is in use by another training run "
+                         "(process %ld holds %s)", dir, pid, path);
+    return drnn_fail(err, DRNN_ERR_LOCKED,
+                     "checkpoint directory %s is in use by another training run "
+                     "(another process holds %s)", dir, path);
+}
+
+/* The lock of a directory that exists: the lock file checked, opened,
+ * locked, and still the one named (else again, with the new one). */
+static int lock_file(drnn_dir_lock *lock, const char *dir, const char *path, long *holder,
+                     const char *elsewhere, drnn_error *err)
+{
+    const drnn_run_file file = {.path = path, .what = lock_what, .use = DRNN_WRITES_LOCK};
+    for (int tries = 0; tries < 100; tries++) {
+        int rc = drnn_outputs_check(&file, 1, NULL, err), made, locked;
+        if (rc)
+            return rc;
+        int fd = open_lock_file(path, &made);
+        if (fd < 0)
+            return io_fail(err, errno, dir, elsewhere, "cannot create the lock file %s", path);
+        if ((rc = drnn_output_check_fd(fd, &file, err))) {
+            close(fd);
+            return rc;
+        }
+        while ((locked = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+            ;
+        if (locked == 0 && still_named(fd, path)) {
+            lock->fd = fd;
+            lock->made_file = made;
+            return DRNN_OK;
+        }
+        int e = errno;
+        if (locked != 0 && e == EWOULDBLOCK)
+            rc = in_use(fd, dir, path, holder, err);
+        else if (locked != 0)
+            rc = drnn_fail(err, DRNN_ERR_IO, "cannot lock %s: %s", path, strerror(e));
+        close(fd);
+        if (rc)
+            return rc;
+    }
+    return drnn_fail(err, DRNN_ERR_IO, "cannot lock %s: it keeps being replaced", path);
+}
+
+/* Undoes what lock_dir made: the lock file (while still held: a run that
+ * opened it meanwhile finds it gone once it has the lock, and makes a new
+ * one), the lock, then the directories, deepest first (rmdir leaves one
+ * that holds anything). */
+static void undo_lock(drnn_dir_lock *lock, const char *dir, const char *path)
+{
+    if (lock->fd >= 0 && lock->made_file && path)
+        unlink(path);
+    drnn_rundir_unlock(lock);
+    char *p = lock->made_dirs > 0 ? strdup(dir) : NULL;
+    for (int i = 0; p && i < lock->made_dirs && rmdir(p) == 0; i++) {
+        char *up = parent_of(p);
+        free(p);
+        p = up;
+    }
+    free(p);
+    lock->made_file = lock->made_dirs = 0;
+}
+
+/* The lock of dir, created with its missing parents (lock->made_dirs of
+ * them); on failure nothing made is left. */
+static int lock_dir(drnn_dir_lock *lock, const char *dir, const char *elsewhere, long *holder,
+                    drnn_error *err)
 {
     lock->fd = -1;
+    lock->made_file = lock->made_dirs = 0;
     if (holder)
         *holder = 0;
-    int rc = make_dirs(dir, err);
+    int rc = make_dirs(dir, 0, &lock->made_dirs, elsewhere, err);
     if (rc)
         return rc;
     char *path = join_path(dir, DRNN_RUNDIR_LOCK_FILE);
     if (!path)
-        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0) {
-        rc = drnn_fail(err, DRNN_ERR_IO,
-                       "cannot create the lock file %s: %s (the checkpoint directory must be "
-                       "writable)", path, strerror(errno));
-        free(path);
-        return rc;
-    }
-    int locked;
-    while ((locked = flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
-        ;
-    if (locked != 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK) {
-            long pid = lock_holder(fd);
-            if (holder)
-                *holder = pid;
-            if (pid > 0)
-                rc = drnn_fail(err, DRNN_ERR_LOCKED,
-                               "checkpoint directory %s is in use by another training run "
-                               "(process %ld holds %s)", dir, pid, path);
-            else
-                rc = drnn_fail(err, DRNN_ERR_LOCKED,
-                               "checkpoint directory %s is in use by another training run "
-                               "(another process holds %s)", dir, path);
-        } else {
-            rc = drnn_fail(err, DRNN_ERR_IO, "cannot lock %s: %s", path, strerror(e));
-        }
-        close(fd);
-        free(path);
-        return rc;
-    }
+        rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    else
+        rc = lock_file(lock, dir, path, holder, elsewhere, err);
     /* Ours: say who holds it, for the message of the next run that tries. */
     char text[24];
     int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
-        rc = drnn_fail(err, DRNN_ERR_IO, "cannot write the lock file %s: %s", path,
-                       strerror(errno));
-        close(fd);
-        free(path);
-        return rc;
-    }
+    if (!rc && (ftruncate(lock->fd, 0) != 0 || pwrite(lock->fd, text, (size_t)len, 0) != len))
+        rc = io_fail(err, errno, dir, elsewhere, "cannot write the lock file %s", path);
+    if (rc)
+        undo_lock(lock, dir, path);
     free(path);
-    lock->fd = fd;
-    return drnn_ok(err);
+    return rc ? rc : drnn_ok(err);
+}
+
+int drnn_rundir_lock(drnn_dir_lock *lock, const char *dir, long *holder, drnn_error *err)
+{
+    return lock_dir(lock, dir, NULL, holder, err);
 }
 
 void drnn_rundir_unlock(drnn_dir_lock *lock)
 {
-    /* The file stays: removing it could let two runs lock different files. */
+    /* The file stays: the next run reads who held it last (only a failed
+     * start removes the one it made: undo_lock). */
     if (lock && lock->fd >= 0) {
         close(lock->fd);
         lock->fd = -1;
@@ -205,8 +357,7 @@ int drnn_rundir_remove_stale(const char *path)
  * directory's own run that goes on; -1 when out of memory. */
 static int in_dir(const char *file, const char *dir)
 {
-    const char *slash = strrchr(file, '/');
-    char *parent = slash ? strndup(file, slash == file ? 1 : (size_t)(slash - file)) : strdup(".");
+    char *parent = parent_of(file);
     if (!parent)
         return -1;
     struct stat a, b;
@@ -226,7 +377,8 @@ int drnn_rundir_open(drnn_rundir *rd, const char *dir, int resuming, const char 
     rd->overwrite = overwrite;
     rd->latest = join_path(dir, "latest.ckpt");
     rd->best = join_path(dir, "best.ckpt");
-    if (!rd->latest || !rd->best)
+    rd->lock_file = join_path(dir, DRNN_RUNDIR_LOCK_FILE);
+    if (!rd->latest || !rd->best || !rd->lock_file)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     rd->resume = resume_file ? resume_file : rd->latest;
     int inside = resuming && resume_file ? in_dir(resume_file, dir) : 1;
@@ -249,6 +401,54 @@ static const char *held_checkpoints(const char *latest, const char *best)
     return l && b ? "latest.ckpt and best.ckpt" : l ? "latest.ckpt" : b ? "best.ckpt" : NULL;
 }
 
+/* The file resumed from as it is now: which file, its size, its time of
+ * change (a save is a rename: another file). */
+static drnn_file_stamp stamp_of(const char *path, int resuming)
+{
+    drnn_file_stamp stamp = {0, 0, 0, 0, 0};
+    struct stat sb;
+    if (resuming && stat(path, &sb) == 0)
+        stamp = (drnn_file_stamp){1, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino,
+                                  (int64_t)sb.st_size,
+                                  (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec};
+    return stamp;
+}
+
+int drnn_rundir_enter(drnn_rundir *rd, long *holder, drnn_error *err)
+{
+    if (holder)
+        *holder = 0;
+    rd->resumed = stamp_of(rd->resume, rd->resuming);
+    int made;
+    int rc = make_dirs(rd->dir, 1, &made, rd->elsewhere, err);
+    if (rc)
+        return rc;
+    struct stat sb;
+    /* No lock file: no run holds the directory now; one that starts
+     * meanwhile is found by drnn_rundir_take. */
+    if (lstat(rd->lock_file, &sb) != 0)
+        return drnn_ok(err);
+    return lock_dir(&rd->lock, rd->dir, rd->elsewhere, holder, err);
+}
+
+int drnn_rundir_check_files(const drnn_rundir *rd, const drnn_run_file *files, int n,
+                            int *refused, drnn_error *err)
+{
+    enum { OWN = 4 };
+    drnn_run_file *all = malloc((size_t)(n + OWN) * sizeof *all);
+    if (!all)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    memcpy(all, files, (size_t)n * sizeof *all);
+    all[n] = (drnn_run_file){rd->resuming ? rd->resume : NULL, "the checkpoint resumed from",
+                             DRNN_READS_CHECKPOINT};
+    all[n + 1] = (drnn_run_file){rd->latest, "the run's latest checkpoint", DRNN_WRITES_CHECKPOINT};
+    all[n + 2] = (drnn_run_file){rd->best, "the run's best checkpoint", DRNN_WRITES_CHECKPOINT};
+    all[n + 3] = (drnn_run_file){rd->lock_file, lock_what, DRNN_WRITES_LOCK};
+    int rc = drnn_outputs_check(all, n + OWN, refused, err);
+    free(all);
+    return rc;
+}
+
 int drnn_rundir_claim(drnn_rundir *rd, drnn_error *err)
 {
     rd->held = rd->own_run ? NULL : held_checkpoints(rd->latest, rd->best);
@@ -261,7 +461,26 @@ int drnn_rundir_claim(drnn_rundir *rd, drnn_error *err)
         return drnn_fail(err, DRNN_ERR_MISMATCH,
                          "%s already holds the checkpoints of another run (%s)", rd->dir, rd->held);
     }
-    /* Under the lock, so that no other run's file being written is taken for a leftover. */
+    return drnn_ok(err);
+}
+
+int drnn_rundir_take(drnn_rundir *rd, long *holder, drnn_error *err)
+{
+    if (holder)
+        *holder = 0;
+    int rc;
+    if (rd->lock.fd < 0 && (rc = lock_dir(&rd->lock, rd->dir, rd->elsewhere, holder, err)))
+        return rc;
+    const drnn_file_stamp was = rd->resumed, now = stamp_of(rd->resume, rd->resuming);
+    if (now.found != was.found || now.dev != was.dev || now.ino != was.ino ||
+        now.size != was.size || now.mtime_ns != was.mtime_ns)
+        return drnn_fail(err, DRNN_ERR_MISMATCH,
+                         "%s changed while this run was starting (another run saved it): "
+                         "start again to go on from the new one", rd->resume);
+    if ((rc = drnn_rundir_claim(rd, err)))
+        return rc;
+    /* Under the lock, so that no other run's file being written is taken
+     * for a leftover. */
     rd->stale = drnn_rundir_remove_stale(rd->latest) + drnn_rundir_remove_stale(rd->best);
     return drnn_ok(err);
 }
@@ -287,9 +506,8 @@ int drnn_rundir_check_saves(const drnn_rundir *rd, drnn_error *err)
     /* Named like a save's temporary file, so that a crash leaves nothing new. */
     int fd = mkstemp(probe);
     if (fd < 0) {
-        rc = drnn_fail(err, DRNN_ERR_IO,
-                       "cannot create files in the checkpoint directory %s: %s; make it writable",
-                       rd->dir, strerror(errno));
+        rc = io_fail(err, errno, rd->dir, rd->elsewhere,
+                     "cannot create files in the checkpoint directory %s", rd->dir);
         free(probe);
         return rc;
     }
@@ -334,7 +552,14 @@ void drnn_rundir_close(drnn_rundir *rd)
     drnn_rundir_unlock(&rd->lock);
     free(rd->latest);
     free(rd->best);
-    rd->latest = rd->best = NULL;
+    free(rd->lock_file);
+    rd->latest = rd->best = rd->lock_file = NULL;
+}
+
+void drnn_rundir_abandon(drnn_rundir *rd)
+{
+    undo_lock(&rd->lock, rd->dir, rd->lock_file);
+    drnn_rundir_close(rd);
 }
 
 /* ---- the data a checkpoint was trained on ---- */
@@ -346,10 +571,14 @@ int drnn_rundir_check_data(const drnn_train_state *st, const char *ckpt,
     const int val = now->val_path && now->val_fingerprint != st->val_fingerprint;
     if (data_differs)
         *data_differs = data;
-    if (data || val)
+    if (data)
         return drnn_fail(err, DRNN_ERR_MISMATCH,
-                         "%s holds other names than the data %s was trained on (%s)",
-                         data ? now->path : now->val_path, ckpt, st->data_path);
+                         "%s holds other names than the data %s was trained on (%s)", now->path,
+                         ckpt, st->data_path);
+    if (val)
+        return drnn_fail(err, DRNN_ERR_MISMATCH,
+                         "%s holds other names than the validation file %s was validated on",
+                         now->val_path, ckpt);
     return drnn_ok(err);
 }
 
@@ -377,4 +606,25 @@ int drnn_rundir_adopt_data(drnn_train_state *st, const char *given, const drnn_d
         st->best_epoch = -1;
     }
     return drnn_ok(err);
+}
+
+int drnn_rundir_data_rereadable(const char *path, const char *ckpt, drnn_error *err)
+{
+    struct stat sb;
+    char how[96] = "";
+    int gone = stat(path, &sb) != 0 && errno == ENOENT;
+    if (!gone && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+        snprintf(how, sizeof how, "is %s, not a file", drnn_file_kind((unsigned)sb.st_mode));
+    /* Standard input or a pipe of the process that trained (/dev/fd/63,
+     * /proc/self/fd/0) went with it. */
+    else if (gone && ckpt && (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0))
+        snprintf(how, sizeof how, "was a pipe or standard input, which is gone");
+    if (!*how) /* a regular file, or what reading it will explain */
+        return drnn_ok(err);
+    if (!ckpt)
+        return drnn_fail(err, DRNN_ERR_NOT_REGULAR, "%s %s", path, how);
+    return drnn_fail(err, DRNN_ERR_NOT_REGULAR,
+                     "%s (the training data recorded in %s) %s: its names were read once, when "
+                     "that model was trained, and cannot be read again",
+                     path, ckpt, how);
 }

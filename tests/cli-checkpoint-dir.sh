@@ -8,8 +8,10 @@ train=$(cd "$bin" && pwd)/dinornn-train
 sample=$bin/dinornn-sample
 eval_=$bin/dinornn-eval
 # One thread: on a busy machine OpenMP's waiting threads slow tiny runs down.
+# No early stop: a trainer meant to run until killed must not end in a
+# second or two on a quiet machine (--patience 0).
 head -n 300 "$data" > "$tmp/names.txt"
-run=(--data "$tmp/names.txt" --layers 1 --hidden 8 --samples 0 --threads 1)
+run=(--data "$tmp/names.txt" --layers 1 --hidden 8 --samples 0 --threads 1 --patience 0)
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # wait_for COMMAND...: polls for up to 5 s until the command succeeds.
 wait_for() {
@@ -129,5 +131,67 @@ expect 0 "" "--checkpoint-dir a/b/c with none of them existing" -- \
 : > "$tmp/cwd/file"
 expect 1 "cannot create checkpoint directory .*file/x: .*file: Not a directory" \
   "a file in the way of a missing parent is named" -- "$train" --members 1 "${run[@]}" --epochs 1 -c "$tmp/cwd/file/x"
+
+# --- every rule for each checkpoint, and for each way of naming it ---
+# A lone best.ckpt is a run's (a new run could replace another's model): it
+# is refused, and the advice is one that works: best.ckpt holds the whole
+# state, so --resume=DIR/best.ckpt goes on from its best epoch.
+b=$tmp/onlybest
+mkdir "$b" && cp "$u/best.ckpt" "$b/" && cp "$b/best.ckpt" "$tmp/onlybest.before"
+expect 2 "$b already holds the checkpoints of another run \(best\.ckpt\); to continue that run, add --resume=$b/best\.ckpt \(from its best epoch: its latest\.ckpt is gone\); to keep it .*another --checkpoint-dir.*add --overwrite" \
+  "a new run in a directory holding only best.ckpt is refused" -- "$train" --members 1 "${run[@]}" --epochs 1 -c "$b"
+expect 2 "$b holds the checkpoints of another run \(best\.ckpt\), which resuming" \
+  "so is resuming another directory's checkpoint there" -- "$train" --members 1 --resume="$tmp/other/latest.ckpt" --epochs 2 -c "$b"
+cmp -s "$b/best.ckpt" "$tmp/onlybest.before" && [ ! -e "$b/latest.ckpt" ] && ok "... best.ckpt unchanged" \
+  || bad "a refused run changed $b: $(ls "$b")"
+expect 1 "latest\.ckpt: cannot open checkpoint: No such file or directory; $b holds only best\.ckpt: to continue from its best epoch, give --resume=$b/best\.ckpt" \
+  "--resume there says the same, not 'nothing to resume'" -- "$train" --members 1 --resume --epochs 3 -c "$b"
+grep -q "nothing to resume" "$tmp/err" && bad "... and contradicts it" || ok "... without contradicting it"
+expect 0 "" "the advice works: --resume=DIR/best.ckpt" -- "$train" --members 1 --resume="$b/best.ckpt" --epochs 3 -c "$b"
+grep -q "resuming from $b/best\.ckpt at epoch" "$tmp/out" && [ -s "$b/latest.ckpt" ] \
+  && ok "... continues that run in its directory" || bad "... $(cat "$tmp/out")"
+l=$tmp/onlylatest
+mkdir "$l" && cp "$u/latest.ckpt" "$l/"
+expect 2 "$l already holds the checkpoints of another run \(latest\.ckpt\); to continue that run, add --resume;" \
+  "a new run in a directory holding only latest.ckpt is refused" -- "$train" --members 1 "${run[@]}" --epochs 1 -c "$l"
+o=$tmp/onlybest2
+mkdir "$o" && cp "$tmp/onlybest.before" "$o/best.ckpt"
+expect 0 "deleted the checkpoints of the previous run in .*onlybest2 \(--overwrite\)" \
+  "--overwrite replaces a lone best.ckpt" -- "$train" --members 1 "${run[@]}" --hidden 6 --epochs 1 --overwrite -c "$o"
+[ "$(stat -c %s "$o/best.ckpt")" -ne "$(stat -c %s "$tmp/onlybest.before")" ] && ok "... with the new run's" \
+  || bad "--overwrite left the old best.ckpt"
+# Leftovers of an interrupted write of best.ckpt go too, not only latest.ckpt's.
+: > "$b/best.ckpt.tmp-Stale1"
+expect 0 "removed 1 unfinished checkpoint file" "a leftover of a best.ckpt write is removed" -- \
+  "$train" --members 1 --resume --epochs 4 -c "$b"
+[ ! -e "$b/best.ckpt.tmp-Stale1" ] && ok "... and gone" || bad "best.ckpt's leftover still there"
+# The directory's own run, whatever the spelling of its path.
+expect 0 "" "--resume=FILE in the directory, named another way, is its own run" -- \
+  "$train" --members 1 --resume="$tmp/./cwd/../onlybest/latest.ckpt" --epochs 5 -c "$b"
+grep -q "resuming from .*onlybest/latest\.ckpt at epoch 4" "$tmp/out" && ok "... and goes on" || bad "... $(cat "$tmp/out")"
+
+# A checkpoint that another run saves while this one starts in a directory
+# without a lock file (only made once the run can start): the run does not
+# go on from the old one, and leaves no lock file.
+r=$tmp/race
+mkdir "$r" && cp "$u/latest.ckpt" "$r/" && mkfifo "$tmp/race.fifo"
+exec 7<>"$tmp/race.fifo"
+"$train" --members 1 --resume --data "$tmp/race.fifo" --epochs 5 --quiet -c "$r" 2>"$tmp/race.err" 7>&- &
+pid=$!
+waiting() { ls -l "/proc/$pid/fd" 2>/dev/null | grep -q race\\.fifo; }
+if wait_for waiting; then
+  cp "$u/best.ckpt" "$r/new" && mv "$r/new" "$r/latest.ckpt"
+  cat "$tmp/names.txt" >&7
+  exec 7>&-
+  status=0
+  wait $pid || status=$?
+  [ $status -eq 1 ] && grep -q "race/latest\.ckpt changed while this run was starting (another run saved it): start again" "$tmp/race.err" \
+    && ok "a checkpoint replaced while the run starts is not gone on from" || bad "status $status: $(cat "$tmp/race.err")"
+  [ ! -e "$r/train.lock" ] && ok "... and no lock file is left" || bad "lock file left"
+else
+  exec 7>&-
+  kill $pid 2>/dev/null
+  bad "the trainer did not open the FIFO: $(cat "$tmp/race.err")"
+fi
 
 finish

@@ -211,8 +211,17 @@ expect 1 "cannot write to standard output: No space left on device" "dinornn-eva
 expect 1 "cannot write to standard output: No space left on device" "dinornn-train >/dev/full" -- \
   bash -c '"$1" --data "$2" --members 1 --layers 1 --hidden 8 --epochs 2 --threads 1 -c "$3" >/dev/full' _ \
   "$train" "$d/ten.txt" "$tmp/full-out"
-expect 1 "cannot write log /dev/full: No space left on device" "dinornn-train --log on a full disk" -- \
-  "$train" --members 1 --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 2 --threads 1 --quiet -c "$tmp/full-log" --log /dev/full
+# A log that cannot grow (a full disk; here the file-size limit, above the
+# checkpoint's size and at the log's): status 1, naming the log and what
+# the checkpoint holds. (A device such as /dev/full is no log: refused.)
+"$train" --members 1 --data "$d/ten.txt" --layers 1 --hidden 8 --epochs 1 --threads 1 --quiet \
+  -c "$tmp/full-log" --log "$tmp/full-log.jsonl" || bad "setup: a log"
+kb=$(( $(stat -c %s "$tmp/full-log/latest.ckpt") / 1024 + 8 ))
+yes "$(head -n 1 "$tmp/full-log.jsonl")" | head -c $((kb * 1024)) > "$tmp/full.jsonl"
+expect 1 "cannot write log .*full\.jsonl: File too large \(.*full-log/latest\.ckpt holds epoch 2\)" \
+  "dinornn-train --log on a full disk" -- \
+  bash -c 'ulimit -f $1; exec "${@:2}"' _ $kb "$train" --members 1 --resume --epochs 2 --quiet -c "$tmp/full-log" \
+  --log "$tmp/full.jsonl"
 expect 1 "cannot write to standard output" "dinornn-train --help >/dev/full" -- bash -c '"$1" --help >/dev/full' _ "$train"
 # With SIGPIPE ignored, a closed pipe ends the sampler at once, not after a
 # million names (several seconds).
@@ -265,5 +274,39 @@ fi
 expect 0 "removed 1 unfinished checkpoint file" "stale temporary files removed" -- \
   "$train" --members 1 --resume --epochs 2 -c "$tmp/full" --samples 0
 [ ! -e "$tmp/full/latest.ckpt.tmp-AbC123" ] && ok "... and gone" || bad "stale file still there"
+
+
+# --- issue 26: messages of the run directory's area that misled ---
+# A validation file that changed is called that, not "the training data".
+head -n 40 "$data" > "$d/val-a.txt"
+sed -n 41,80p "$data" > "$d/val-b.txt"
+"$train" --members 1 --data "$data" --val-data "$d/val-a.txt" "${tiny[@]}" -c "$tmp/vv" || bad "setup: --val-data"
+expect 1 "val-b\.txt holds other names than the validation file .*vv/latest\.ckpt was validated on; use --force to go on with these names anyway" \
+  "resuming with another validation file names it as such" -- \
+  "$train" --members 1 --resume --val-data "$d/val-b.txt" --epochs 2 -c "$tmp/vv"
+grep -q "trained on" "$tmp/err" && bad "... but calls it the training data" || ok "... not the training data"
+# Out of file descriptors is no matter of permissions: the advice says what
+# helps (the process's limit), not "make it writable" nor another directory.
+# The program itself, not libtool's wrapper script, which needs descriptors.
+real=$bin/.libs/dinornn-train
+[ -x "$real" ] || real=$train
+if [ -z "${sanitize_cflags:-}" ]; then
+  n=3
+  while [ $n -le 24 ]; do
+    rm -rf "$tmp/fd"
+    (ulimit -n $n; LD_LIBRARY_PATH=$bin/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec "$real" --members 1 \
+      --data "$d/ten.txt" "${tiny[@]}" --threads 1 -c "$tmp/fd") >/dev/null 2>"$tmp/fd.err" || true
+    grep -Eq "(checkpoint directory|lock file).*Too many open files" "$tmp/fd.err" && break
+    n=$((n + 1))
+  done
+  if [ $n -le 24 ]; then
+    grep -q "this process has as many files open as its limit allows (ulimit -n): raise the limit" "$tmp/fd.err" \
+      && ! grep -Eq "writable|another --checkpoint-dir" "$tmp/fd.err" \
+      && ok "out of file descriptors (ulimit -n $n): the advice is to raise the limit" || bad "message: $(cat "$tmp/fd.err")"
+    [ ! -e "$tmp/fd" ] && ok "... and the failed start leaves no directory" || bad "left: $(ls -A "$tmp/fd")"
+  else
+    bad "no file descriptor limit from 3 to 24 made the checkpoint directory fail: $(cat "$tmp/fd.err")"
+  fi
+fi
 
 finish

@@ -19,6 +19,7 @@
 #include "dinornn/state.h"
 #include "dinornn/train.h"
 #include "dinornn/checkpoint.h"
+#include "dinornn/outpath.h"
 #include "dinornn/rundir.h"
 
 #endif

@@ -137,10 +137,14 @@ static void names_to_evaluate(const options *o, const drnn_train_state *st, cons
                               drnn_corpus *part)
 {
     const char *path = o->data ? o->data : st->data_path;
+    drnn_error err;
     if (o->split != SPLIT_NONE && st->hp.has_val_file && o->split != SPLIT_ALL)
         cli_die(EXIT_USAGE,
                 "%s was validated on a file of its own and trained on all of %s: evaluate "
                 "with --data FILE", ckpt, st->data_path);
+    /* A pipe recorded as the data would be waited on forever. */
+    if (!o->data && drnn_rundir_data_rereadable(path, ckpt, &err))
+        cli_die(EXIT_RUNTIME, "%s; give the names to evaluate with --data FILE", err.message);
     load_names(o, st, ckpt, path, part);
     if (part->count == 0)
         cli_die(EXIT_RUNTIME, "%s: no names to evaluate%s", path,

@@ -130,6 +130,10 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
     const char *path = o->data ? o->data : st->data_path;
     drnn_names_options nopt = {.keep_case = st->hp.keep_case};
     drnn_data_read read = {.path = path};
+    /* A pipe recorded as the data would be waited on forever. */
+    if (!o->data && drnn_rundir_data_rereadable(path, ckpt, &err))
+        cli_die(EXIT_RUNTIME, "%s; --novel needs the training names: give them with --data FILE",
+                err.message);
     if (drnn_corpus_load_with(known, &st->vocab, &read.fingerprint, path, &nopt, 1, &err))
         cli_die(EXIT_RUNTIME, "%s%s", err.message,
                 o->data ? "" : " (the training names recorded in the checkpoint, which --novel "

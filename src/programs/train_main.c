@@ -19,6 +19,7 @@
 #include "dist.h"
 #include "train_options.h"
 #include "train_print.h"
+#include "train_run.h"
 
 const char cli_program_name[] = "dinornn-train";
 
@@ -66,12 +67,15 @@ static double now_seconds(void)
 }
 
 /* Exits naming standard output once it fails; latest: the checkpoint just
- * saved from st, or NULL before the first save. */
-static void check_stdout(const drnn_train_state *st, const char *latest)
+ * saved from st, or NULL before the first save (then a start that fails:
+ * the directory, if not NULL, is abandoned). */
+static void check_stdout(const drnn_train_state *st, const char *latest, drnn_rundir *dir)
 {
     int e = fflush(stdout) != 0 ? errno : 0;
     if (!e && !ferror(stdout))
         return;
+    if (dir)
+        drnn_rundir_abandon(dir);
     if (latest)
         cli_die(EXIT_RUNTIME,
                 "cannot write to standard output%s%s (%s holds epoch %lld: go on with --resume)",
@@ -141,82 +145,6 @@ static void save_or_die(const drnn_train_state *st, const char *path, const char
     cli_die(EXIT_RUNTIME, "%s", err.message);
 }
 
-/* Everything one invocation works with, for the steps of main below. */
-typedef struct run {
-    train_options o;
-    dist dist;                    /* the processes of an MPI job: process 0 saves and prints */
-    int threads;
-    drnn_rundir dir;              /* the checkpoints, the lock, the checkpoint resumed from */
-    const char *data_path;
-    drnn_train_state st;
-    drnn_corpus train, val;
-    uint64_t fingerprint, val_fingerprint;
-    char *trained_on;             /* the data path recorded before --data changed it */
-    int data_switched, switched;  /* --force onto other training (or validation) names */
-    drnn_trainer *trainer;
-    FILE *log;
-    double start;
-    int fitted;                   /* the model's size was chosen from the data */
-} run;
-
-/* On resume: the checkpoint (process 0's, in an MPI job), with the
- * settings the command line may change. */
-static void load_resumed(run *r)
-{
-    drnn_error err;
-    if (r->dist.rank == 0 && drnn_checkpoint_load(&r->st, r->dir.resume, &err))
-        cli_die(EXIT_RUNTIME, "%s%s", err.message,
-                err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
-                                               : "");
-    if (dist_share_state(&r->dist, &r->st, &err))
-        cli_die(EXIT_RUNTIME, "%s", err.message);
-    train_check_resume_options(&r->o, &r->st.hp, r->dir.resume);
-    train_apply_resume_options(&r->o, &r->st.hp);
-}
-
-/* The directory belongs to one run: a resumed run goes on with the one there;
- * anything else would start a new one over it (rundir.h decides; the
- * messages add what this program's options can do). Takes its lock; on
- * resume loads the checkpoint. */
-static void claim_directory(run *r)
-{
-    const train_options *o = &r->o;
-    drnn_rundir *dir = &r->dir;
-    drnn_error err;
-    if (drnn_rundir_open(dir, o->checkpoint_dir, o->resume, o->resume_file, o->overwrite, &err))
-        cli_die(err.code == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
-    /* In an MPI job, process 0 holds the directory and sends the others its
-     * checkpoint: they need not see the same files. */
-    if (r->dist.rank == 0 && drnn_rundir_lock(&dir->lock, dir->dir, NULL, &err))
-        cli_die(EXIT_RUNTIME, "%s%s", err.message,
-                err.code == DRNN_ERR_LOCKED
-                    ? "; wait for it to finish, or train in another --checkpoint-dir"
-                    : "");
-    r->data_path = o->data;
-    if (o->resume) {
-        load_resumed(r);
-        if (!r->data_path)
-            r->data_path = r->st.data_path;
-    } else if (!r->data_path) {
-        r->data_path = access("data/dinos.txt", F_OK) == 0 ? "data/dinos.txt"
-                                                            : DRNN_PKGDATADIR "/dinos.txt";
-    }
-    if (r->dist.rank != 0)
-        return;
-    if (drnn_rundir_claim(dir, &err)) {
-        if (o->resume)
-            cli_die(EXIT_USAGE, "%s; give another --checkpoint-dir, or add --overwrite to "
-                    "delete them", err.message);
-        cli_die(EXIT_USAGE,
-                "%s; to continue that run, add --resume; to keep it and start a new one, give "
-                "another --checkpoint-dir; to start over in %s, deleting them, add --overwrite",
-                err.message, dir->dir);
-    }
-    if (dir->stale > 0 && !o->quiet)
-        cli_message("removed %d unfinished checkpoint file%s left in %s by an interrupted write",
-                    dir->stale, dir->stale == 1 ? "" : "s", dir->dir);
-}
-
 /* On resume: the data must be the one trained on (or --force); the
  * checkpoint then records the data it goes on with, so that a file moved,
  * or switched with --force, is what later runs use. */
@@ -229,9 +157,23 @@ static void note_data_change(run *r)
     r->switched =
         drnn_rundir_check_data(&r->st, r->dir.resume, &read, &r->data_switched, &err) != DRNN_OK;
     if (r->switched && !o->force)
-        cli_die(EXIT_RUNTIME, "%s; use --force to continue on this data anyway", err.message);
+        cli_die(EXIT_RUNTIME, "%s; use --force to go on with these names anyway", err.message);
     if (drnn_rundir_adopt_data(&r->st, o->data, &read, &r->trained_on, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
+}
+
+/* Names from a pipe or a terminal are read once: what later needs them
+ * again must be given them, which is said now rather than found then. */
+static void warn_read_once(const run *r)
+{
+    drnn_error err;
+    if (drnn_rundir_data_rereadable(r->data_path, NULL, &err))
+        cli_message("warning: %s: its names can be read only once, so --resume, dinornn-eval "
+                    "and dinornn-sample --novel will need them given with --data FILE (train "
+                    "from a file to keep the run reproducible)", err.message);
+    if (r->o.val_data && drnn_rundir_data_rereadable(r->o.val_data, NULL, &err))
+        cli_message("warning: %s: its names can be read only once, so --resume will need them "
+                    "given again with --val-data FILE", err.message);
 }
 
 /* The names straight into tokens (no copy of them as code points), their
@@ -245,6 +187,8 @@ static void load_data(run *r, drnn_vocab *vocab)
     memset(vocab, 0, sizeof *vocab);
     if (o->resume)
         *vocab = r->st.vocab; /* a view: the state owns it */
+    if (r->dist.rank == 0)
+        warn_read_once(r);
     /* On resume a symbol outside the model's vocabulary is reported after
      * the check that the data is the one trained on, which explains it. */
     int data_rc = drnn_corpus_load(&r->train, vocab, &r->fingerprint, r->data_path, &nopt, 0,
@@ -300,8 +244,8 @@ static void load_data(run *r, drnn_vocab *vocab)
     }
 }
 
-/* A new run's state, the trainer, the old run deleted (--overwrite), the
- * log opened and the signals caught. */
+/* A new run's state, the trainer, the directory taken and the signals
+ * caught. */
 static void start_run(run *r, const drnn_vocab *vocab)
 {
     train_options *o = &r->o;
@@ -330,16 +274,8 @@ static void start_run(run *r, const drnn_vocab *vocab)
         cli_die(EXIT_RUNTIME, "%s: %s", o->resume ? r->dir.resume : r->data_path, err.message);
     if (dist_trainer(&r->dist, r->trainer, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
-    if (r->dir.held) {
-        /* --overwrite: the old run goes only now that the new one can start. */
-        if (drnn_rundir_delete_held(&r->dir, &err))
-            cli_die(EXIT_RUNTIME, "%s", err.message);
-        if (!o->quiet)
-            cli_message("deleted the checkpoints of the previous run in %s (--overwrite)",
-                        o->checkpoint_dir);
-    }
-    if (o->log && !(r->log = fopen(o->log, "a")))
-        cli_die(EXIT_RUNTIME, "cannot open log %s: %s", o->log, strerror(errno));
+    if (r->dist.rank == 0)
+        train_take_directory(r);
     catch_signals();
 }
 
@@ -396,7 +332,7 @@ static void announce(run *r)
                st->epoch_pos ? " (part way through)" : "",
                r->trained_on && !r->switched ? "; the data has moved to " : "",
                r->trained_on && !r->switched ? st->data_path : "");
-    check_stdout(st, NULL);
+    check_stdout(st, NULL, &r->dir);
 }
 
 /* Before the first epoch: warnings, and that every save can be made. */
@@ -418,11 +354,12 @@ static void prepare_saves(run *r)
                (long long)st->epoch, (long long)st->best_epoch);
     drnn_error err;
     if ((!last || !drnn_state_member_done(st, o->epochs)) && drnn_rundir_check_saves(&r->dir, &err))
-        cli_die(EXIT_RUNTIME, "%s%s", err.message,
-                err.code == DRNN_ERR_NOMEM ? "" : ", or train in another --checkpoint-dir");
+        train_start_failed(r, EXIT_RUNTIME, "%s%s", err.message,
+                           err.code == DRNN_ERR_READ_ONLY ? ", or train in another --checkpoint-dir"
+                                                          : "");
     if (r->trained_on && !r->switched &&
         drnn_rundir_record_data_path(&r->dir, r->fingerprint, r->trained_on, st->data_path, &err))
-        cli_die(EXIT_RUNTIME, "%s", err.message);
+        train_start_failed(r, EXIT_RUNTIME, "%s", err.message);
 }
 
 /* One epoch, or what is left of it until a signal. On a terminal, in
@@ -479,7 +416,7 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
                rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
                share, rep->lr_decayed ? "  (learning rate lowered)" : "");
         train_print_samples(st, &r->train, r->o.samples);
-        check_stdout(st, r->dir.latest);
+        check_stdout(st, r->dir.latest, NULL);
     }
     if (!r->log)
         return;
@@ -537,7 +474,7 @@ static void report_member(run *r)
         printf("member %d/%d done: best %s loss %.4f at epoch %lld; the mixture of %d: %.4f\n",
                st->member + 1, st->hp.members, what, st->best_val_loss,
                (long long)st->best_epoch, parts, loss);
-        check_stdout(st, r->dir.latest);
+        check_stdout(st, r->dir.latest, NULL);
     }
     char a[32], b[32];
     if (r->log && (fprintf(r->log, "{\"member\":%d,\"mixture\":%d,\"mixture_loss\":%s,\"seconds\":%s}\n",
@@ -633,7 +570,7 @@ int main(int argc, char **argv)
         r.o.log = NULL;
     }
     r.threads = cli_threads(r.o.threads, r.o.quiet);
-    claim_directory(&r);
+    train_claim_directory(&r);
     drnn_vocab vocab;
     load_data(&r, &vocab);
     start_run(&r, &vocab);
@@ -642,6 +579,8 @@ int main(int argc, char **argv)
     announce(&r);
     if (r.dist.rank == 0)
         prepare_saves(&r);
+    if (r.dist.rank == 0)
+        train_begin(&r);
     r.start = now_seconds();
     int status = train_epochs(&r);
     finish(&r, status);
