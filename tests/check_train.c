@@ -200,10 +200,10 @@ START_TEST(test_threads_bit_identical)
 }
 END_TEST
 
-START_TEST(test_huge_thread_count)
+/* Trains and evaluates under `threads` threads (0: the count the runtime
+ * reports, untouched), then under 1: the same bytes and losses. */
+static void same_as_one_thread(int threads)
 {
-    /* OMP_NUM_THREADS=70000 made libgomp crash: no region may ask for more
-     * threads than DRNN_MAX_THREADS, nor than it has pieces of work. */
     fixture f;
     fixture_load(&f, 60);
     drnn_hparams hp;
@@ -212,20 +212,45 @@ START_TEST(test_huge_thread_count)
     drnn_error err;
     double nats_ref, nats;
     int64_t chars_ref, chars;
+#ifdef _OPENMP
+    const int runtime = omp_get_max_threads();
+#else
+    const int runtime = 1;
+#endif
+    if (threads)
+        set_threads(threads);
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 1);
+    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
     set_threads(1);
     new_state(&ref, &hp, &f);
     train_to(&ref, &f, 1);
     ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
-    set_threads(70000);
-    new_state(&st, &hp, &f);
-    train_to(&st, &f, 1);
-    ck_assert_msg(same_state(&ref, &st), "70000 threads trained other weights than 1");
-    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
+    ck_assert_msg(same_state(&ref, &st), "%d threads (the runtime's: %d) trained other weights than 1",
+                  threads, runtime);
     ck_assert(nats == nats_ref && chars == chars_ref);
     drnn_state_free(&st);
     drnn_state_free(&ref);
     set_threads(2);
     fixture_free(&f);
+}
+
+/* OMP_NUM_THREADS=70000 made libgomp crash: no region may ask for more
+ * threads than DRNN_MAX_THREADS, nor than it has pieces of work. */
+START_TEST(test_huge_thread_count)
+{
+    same_as_one_thread(70000);
+}
+END_TEST
+
+/* The thread count the runtime reports, whatever it is: an OMP_NUM_THREADS
+ * past INT_MAX comes back from libgomp as 0 or negative, which segfaulted
+ * the trainer or failed its allocations. tests/cli-guards.sh runs this case
+ * alone ("runtime threads") under such values; with a sane environment it
+ * checks the runtime's own count. */
+START_TEST(test_runtime_thread_count)
+{
+    same_as_one_thread(0);
 }
 END_TEST
 
@@ -585,43 +610,6 @@ START_TEST(test_distributed_bit_identical)
 END_TEST
 
 /* A stop request is honoured between mini-batches, before any work. */
-/* The thread count the runtime reports, whatever it is: an OMP_NUM_THREADS
- * past INT_MAX comes back from libgomp as 0 or negative, which segfaulted
- * the trainer or failed its allocations. tests/cli-guards.sh runs this case
- * alone ("runtime threads") under such values; with a sane environment it
- * checks the runtime's own count. Training and evaluation must run, on at
- * least one thread, and give one thread's bytes. */
-START_TEST(test_runtime_thread_count)
-{
-    fixture f;
-    fixture_load(&f, 60);
-    drnn_hparams hp;
-    config_hparams(&hp, N_SMALL_CONFIGS + 1); /* over 65536 parameters: the parallel update too */
-    drnn_train_state ref, st;
-    drnn_error err;
-    double nats_ref, nats;
-    int64_t chars_ref, chars;
-#ifdef _OPENMP
-    const int runtime = omp_get_max_threads(); /* before set_threads below changes it */
-#else
-    const int runtime = 1;
-#endif
-    new_state(&st, &hp, &f);
-    train_to(&st, &f, 1);
-    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
-    set_threads(1);
-    new_state(&ref, &hp, &f);
-    train_to(&ref, &f, 1);
-    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
-    ck_assert_msg(same_state(&ref, &st), "the runtime's %d threads trained other weights than 1", runtime);
-    ck_assert(nats == nats_ref && chars == chars_ref);
-    drnn_state_free(&st);
-    drnn_state_free(&ref);
-    set_threads(2);
-    fixture_free(&f);
-}
-END_TEST
-
 START_TEST(test_stop_flag)
 {
     fixture f;
@@ -1089,6 +1077,22 @@ static int end_epoch(drnn_train_state *st, int64_t epoch, double score, int *imp
     return decayed;
 }
 
+/* A new state of small_hparams' model under the plateau schedule: the rate
+ * times 0.5 after lr_patience epochs without a new best, a stop after
+ * patience (0: none); members models. */
+static void plateau_state(drnn_train_state *st, const fixture *f, int lr_patience, int patience,
+                          int members)
+{
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.schedule = DRNN_SCHED_PLATEAU;
+    hp.lr_patience = lr_patience;
+    hp.lr_decay = 0.5;
+    hp.patience = patience;
+    hp.members = members;
+    new_state(st, &hp, f);
+}
+
 /* The plateau schedule epoch by epoch: after a decay, --lr-patience epochs
  * must pass again before the next (its count restarts at the decay, and at
  * a new best); early stopping counts from the best epoch alone, decays or
@@ -1110,14 +1114,9 @@ START_TEST(test_plateau_schedule)
         {3, "5 11 14 "},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        drnn_hparams hp;
-        small_hparams(&hp, DRNN_OPT_ADAM);
-        hp.schedule = DRNN_SCHED_PLATEAU;
-        hp.lr_patience = cases[c].patience;
-        hp.lr_decay = 0.5;
-        hp.patience = 0;
         drnn_train_state st;
-        new_state(&st, &hp, &f);
+        plateau_state(&st, &f, cases[c].patience, 0, 1);
+        const double lr = st.hp.lr;
         char got[64] = "";
         double scale = 1;
         for (int e = 1; e <= 14; e++) {
@@ -1127,7 +1126,7 @@ START_TEST(test_plateau_schedule)
                 scale *= 0.5;
             }
             ck_assert_int_eq(improved, scores[e - 1] < 2.0 || e <= 2);
-            ck_assert_double_eq(drnn_state_learning_rate(&st), hp.lr * scale);
+            ck_assert_double_eq(drnn_state_learning_rate(&st), lr * scale);
         }
         ck_assert_msg(strcmp(got, cases[c].decays) == 0, "--lr-patience %d: decays after epochs %s, not %s",
                       cases[c].patience, got, cases[c].decays);
@@ -1135,13 +1134,8 @@ START_TEST(test_plateau_schedule)
     }
     /* --patience 4 stops 4 epochs after the best (epoch 2), at epoch 6,
      * though --lr-patience 2 lowered the rate after epochs 4 and 6. */
-    drnn_hparams hp;
-    small_hparams(&hp, DRNN_OPT_ADAM);
-    hp.schedule = DRNN_SCHED_PLATEAU;
-    hp.lr_patience = 2;
-    hp.patience = 4;
     drnn_train_state st;
-    new_state(&st, &hp, &f);
+    plateau_state(&st, &f, 2, 4, 1);
     int stalled_at = 0;
     for (int e = 1; e <= 14 && !stalled_at; e++) {
         int improved;
@@ -1162,28 +1156,22 @@ START_TEST(test_member_starts_afresh)
 {
     fixture f;
     fixture_load(&f, 30);
-    drnn_hparams hp;
-    small_hparams(&hp, DRNN_OPT_ADAM);
-    hp.members = 2;
-    hp.schedule = DRNN_SCHED_PLATEAU;
-    hp.lr_patience = 1;
-    hp.lr_decay = 0.5;
-    hp.patience = 2;
     drnn_train_state st;
-    new_state(&st, &hp, &f);
+    plateau_state(&st, &f, 1, 2, 2);
+    const double lr = st.hp.lr;
     int improved;
     end_epoch(&st, 1, 3.0, &improved);
     ck_assert(end_epoch(&st, 2, 3.5, &improved) && !improved);
     ck_assert(!drnn_state_member_done(&st, 100));
     end_epoch(&st, 3, 3.5, &improved);
     ck_assert(drnn_state_stalled(&st) && drnn_state_member_done(&st, 100));
-    ck_assert_double_eq(drnn_state_learning_rate(&st), hp.lr * 0.25);
+    ck_assert_double_eq(drnn_state_learning_rate(&st), lr * 0.25);
     drnn_state_next_member(&st);
     ck_assert_int_eq(st.member, 1);
     ck_assert_int_eq(st.epoch, 0);
     ck_assert_int_eq(st.best_epoch, -1);
     ck_assert(!drnn_state_stalled(&st) && !drnn_state_member_done(&st, 100));
-    ck_assert_double_eq(drnn_state_learning_rate(&st), hp.lr);
+    ck_assert_double_eq(drnn_state_learning_rate(&st), lr);
     ck_assert(!end_epoch(&st, 1, 5.0, &improved) && improved); /* worse than member 1's 3.0 */
     ck_assert(end_epoch(&st, 2, 5.5, &improved) && !improved); /* one epoch since its own best */
     drnn_state_free(&st);

@@ -157,20 +157,28 @@ children_of() {
   return 0
 }
 
+# process_of VICTIM DIR: the process id of process VICTIM (0 or 1) of the
+# job of mpirun $pid, once the job has a checkpoint in DIR.
+process_of() {
+  local rank0
+  for _ in $(seq 1200); do [ -f "$2/latest.ckpt" ] && break; sleep 0.05; done
+  sleep 0.2
+  # Process 0 wrote its id in the lock file; the other is its sibling.
+  rank0=$(cat "$2/train.lock" 2>/dev/null)
+  if [ "$1" = 0 ]; then
+    echo "$rank0"
+  else
+    children_of "$pid" | grep -vx "$rank0" | head -1
+  fi
+}
+
 # --- kill -9: the job ends non-zero, the last checkpoint loads ---
 for victim in 0 1; do
   dir=$tmp/kill$victim
   "$mpirun" -np 2 "${sm[@]}" "$train" "${long[@]}" --epochs 1000 --quiet --threads 1 \
     --checkpoint-dir "$dir" >"$dir.out" 2>&1 &
   pid=$!
-  for _ in $(seq 1200); do [ -f "$dir/latest.ckpt" ] && break; sleep 0.05; done
-  sleep 0.2
-  # Process 0 wrote its id in the lock file; the other is its sibling.
-  rank0=$(cat "$dir/train.lock" 2>/dev/null)
-  target=$rank0
-  if [ "$victim" = 1 ]; then
-    target=$(children_of "$pid" | grep -vx "$rank0" | head -1)
-  fi
+  target=$(process_of "$victim" "$dir")
   if [ -z "$target" ]; then
     bad "kill -9 of process $victim: could not find it"
     kill -TERM "$pid" 2>/dev/null
@@ -198,10 +206,7 @@ done
 dir=$tmp/hup
 "$mpirun" -np 2 "${sm[@]}" "$train" "${long[@]}" --threads 1 --checkpoint-dir "$dir" >"$dir.out" 2>"$dir.err" &
 pid=$!
-for _ in $(seq 1200); do [ -f "$dir/latest.ckpt" ] && break; sleep 0.05; done
-sleep 0.2
-rank0=$(cat "$dir/train.lock" 2>/dev/null)
-target=$(children_of "$pid" | grep -vx "$rank0" | head -1)
+target=$(process_of 1 "$dir")
 if [ -z "$target" ]; then
   bad "SIGHUP to process 1: could not find it"
   kill -TERM "$pid" 2>/dev/null

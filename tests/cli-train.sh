@@ -126,15 +126,23 @@ expect 0 "" "resuming another run's checkpoint into an empty directory, nothing 
 tail -n 1 "$tmp/out" | grep -q "^best validation loss .* not saved in .*nobest; total" && ! grep -q "best\.ckpt" "$tmp/out" \
   && ok "... the closing line does not name a best.ckpt that is not there" || bad "closing line: $(tail -n 1 "$tmp/out")"
 
+# signal_run SIG DIR ERRFILE ARGS...: a trainer into DIR (stderr to
+# ERRFILE), sent SIG a little after its first checkpoint; sets status.
+signal_run() {
+  local sig=$1 dir=$2 err=$3 pid
+  shift 3
+  "$train" "$@" --checkpoint-dir "$dir" 2>"$err" &
+  pid=$!
+  for _ in $(seq 200); do [ -s "$dir/latest.ckpt" ] && break; sleep 0.05; done
+  sleep 0.3
+  kill -"$sig" $pid
+  status=0
+  wait $pid || status=$?
+}
+
 # --- SIGINT: finish the mini-batch, checkpoint, say how to resume, exit 130;
 # then --resume completes the interrupted epoch and one more ---
-"$train" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/int" --log "$tmp/int.jsonl" 2> "$tmp/int.err" &
-pid=$!
-for _ in $(seq 200); do [ -s "$tmp/int/latest.ckpt" ] && break; sleep 0.05; done
-sleep 0.3
-kill -INT $pid
-status=0
-wait $pid || status=$?
+signal_run INT "$tmp/int" "$tmp/int.err" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --log "$tmp/int.jsonl"
 [ $status -eq 130 ] && ok "SIGINT exits with 130" || bad "SIGINT exit status $status"
 grep -q -- "--resume" "$tmp/int.err" && ok "SIGINT message says how to resume" || bad "no resume hint: $(cat "$tmp/int.err")"
 done_epochs=$(wc -l < "$tmp/int.jsonl")
@@ -153,13 +161,7 @@ wait $pid || status=$?
 
 # --- SIGHUP (the terminal or SSH session closed) is SIGTERM's case: the
 # mini-batch finished, a checkpoint, exit 129; the checkpoint resumes ---
-"$train" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0 --checkpoint-dir "$tmp/hup" 2> "$tmp/hup.err" &
-pid=$!
-for _ in $(seq 200); do [ -s "$tmp/hup/latest.ckpt" ] && break; sleep 0.05; done
-sleep 0.3
-kill -HUP $pid
-status=0
-wait $pid || status=$?
+signal_run HUP "$tmp/hup" "$tmp/hup.err" --members 1 "${tiny[@]}" --hidden 64 --epochs 100000 --patience 0
 [ $status -eq 129 ] && ok "SIGHUP exits with 129" || bad "SIGHUP exit status $status"
 grep -q "interrupted by SIGHUP during epoch [0-9]* .*checkpoint written to .*hup/latest\.ckpt" "$tmp/hup.err" \
   && grep -q "continue with: .*--resume" "$tmp/hup.err" && ok "... saying so, and how to go on" || bad "SIGHUP message: $(cat "$tmp/hup.err")"

@@ -488,13 +488,13 @@ int cli_encode_try(const char *what, const char *text, const drnn_train_state *s
     drnn_corpus corpus;
     drnn_error err;
     drnn_names_options opts = {.keep_case = st->hp.keep_case};
-    if (text[strspn(text, " \t\n\v\f\r")] == '\0') { /* not "no names in the file" */
+    const char *blanks = " \t\n\v\f\r", *end = text + strlen(text);
+    if (text[strspn(text, blanks)] == '\0') { /* not "no names in the file" */
         snprintf(msg, size, "%s: '%s' is %s: a name needs at least one symbol", what, text,
                  *text ? "only white space" : "empty");
         return -1;
     }
     /* Counted here: the library's message would speak of a file. */
-    const char *blanks = " \t\n\v\f\r", *end = text + strlen(text);
     long symbols = 0;
     while (end > text && strchr(blanks, end[-1]))
         end--;
