@@ -320,12 +320,25 @@ int drnn_rundir_replaceable(const char *path, drnn_error *err)
     return drnn_ok(err);
 }
 
-int drnn_rundir_remove_stale(const char *path)
+/* The last name of path. */
+static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t dlen = slash ? (size_t)(slash - path) : 0, blen = strlen(base);
-    char *dir = slash ? strndup(path, dlen ? dlen : 1) : strdup(".");
+    return slash ? slash + 1 : path;
+}
+
+/* Whether name is exactly what mkstemp made of BASE.tmp-XXXXXX. */
+static int leftover_of(const char *name, const char *base)
+{
+    size_t blen = strlen(base);
+    return strlen(name) == blen + 11 && strncmp(name, base, blen) == 0 &&
+           strncmp(name + blen, ".tmp-", 5) == 0;
+}
+
+int drnn_rundir_remove_stale(const char *path)
+{
+    const char *base = base_name(path);
+    char *dir = parent_of(path);
     if (!dir)
         return -1;
     DIR *d = opendir(dir);
@@ -336,9 +349,7 @@ int drnn_rundir_remove_stale(const char *path)
     int removed = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        /* Exactly what mkstemp made of path.tmp-XXXXXX. */
-        if (strlen(e->d_name) != blen + 11 || strncmp(e->d_name, base, blen) != 0 ||
-            strncmp(e->d_name + blen, ".tmp-", 5) != 0)
+        if (!leftover_of(e->d_name, base))
             continue;
         char *victim = join_path(dir, e->d_name);
         if (!victim)
@@ -446,6 +457,23 @@ int drnn_rundir_check_files(const drnn_rundir *rd, const drnn_run_file *files, i
     all[n + 3] = (drnn_run_file){rd->lock_file, lock_what, DRNN_WRITES_LOCK};
     int rc = drnn_outputs_check(all, n + OWN, refused, err);
     free(all);
+    /* A file of the caller's named like the leftover of a checkpoint's
+     * write in the directory: the next start there deletes it. */
+    for (int i = 0; i < n && !rc; i++) {
+        const char *base = files[i].path ? base_name(files[i].path) : "";
+        if (!leftover_of(base, "latest.ckpt") && !leftover_of(base, "best.ckpt"))
+            continue;
+        int inside = in_dir(files[i].path, rd->dir);
+        if (inside < 0)
+            return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+        if (refused && inside)
+            *refused = i;
+        if (inside)
+            rc = drnn_fail(err, DRNN_ERR_INVALID,
+                           "%s: %s is named like what an interrupted write of a checkpoint "
+                           "leaves in %s, which the next start there deletes",
+                           files[i].path, files[i].what, rd->dir);
+    }
     return rc;
 }
 

@@ -147,6 +147,10 @@ cmp -s "$b/best.ckpt" "$tmp/onlybest.before" && [ ! -e "$b/latest.ckpt" ] && ok 
 expect 1 "latest\.ckpt: cannot open checkpoint: No such file or directory; $b holds only best\.ckpt: to continue from its best epoch, give --resume=$b/best\.ckpt" \
   "--resume there says the same, not 'nothing to resume'" -- "$train" --members 1 --resume --epochs 3 -c "$b"
 grep -q "nothing to resume" "$tmp/err" && bad "... and contradicts it" || ok "... without contradicting it"
+expect 1 "missing\.ckpt: cannot open checkpoint: No such file or directory \(check the file given to --resume\)" \
+  "--resume=FILE of a file that is not there says to check it (not 'nothing to resume')" -- \
+  "$train" --members 1 --resume="$tmp/missing.ckpt" --epochs 3 -c "$tmp/nowhere"
+[ ! -e "$tmp/nowhere" ] && ok "... and makes no directory" || bad "made $tmp/nowhere"
 expect 0 "" "the advice works: --resume=DIR/best.ckpt" -- "$train" --members 1 --resume="$b/best.ckpt" --epochs 3 -c "$b"
 grep -q "resuming from $b/best\.ckpt at epoch" "$tmp/out" && [ -s "$b/latest.ckpt" ] \
   && ok "... continues that run in its directory" || bad "... $(cat "$tmp/out")"

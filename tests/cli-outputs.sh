@@ -47,6 +47,12 @@ refused "--log is the run's own latest.ckpt, not there yet" "the log \(--log\) i
   -- --data "$names" -c "$tmp/new" --log "$tmp/new/latest.ckpt"
 refused "--log is the directory's lock file" "the log \(--log\) is also the checkpoint directory's lock file" \
   -- --data "$names" -c "$tmp/m" --log "$tmp/m/train.lock"
+cp "$tmp/m.jsonl" "$tmp/m/latest.ckpt.tmp-Abc123"
+refused "--log named like a leftover of a checkpoint's write, which a start deletes" \
+  "tmp-Abc123: the log \(--log\) is named like what an interrupted write of a checkpoint leaves in .*m, which the next start there deletes" \
+  -- --resume -c "$tmp/m" --log "$tmp/m/latest.ckpt.tmp-Abc123"
+cmp -s "$tmp/m.jsonl" "$tmp/m/latest.ckpt.tmp-Abc123" && ok "... which is still there" || bad "the log was deleted"
+rm "$tmp/m/latest.ckpt.tmp-Abc123"
 refused "--log is another run's checkpoint" "m/best\.ckpt: the log \(--log\) is a dinornn checkpoint, which appending the log would damage" \
   -- --data "$names" -c "$tmp/new" --log "$tmp/m/best.ckpt"
 printf 'Aardonyx\nAbelisaurus\n' > "$tmp/mine.txt"

@@ -83,8 +83,9 @@ static void load_resumed(run *r)
             cli_die(EXIT_RUNTIME, "%s; %s holds only best.ckpt: to continue from its best "
                     "epoch, give --resume=%s", err.message, r->dir.dir, best);
         cli_die(EXIT_RUNTIME, "%s%s", err.message,
-                err.code == DRNN_ERR_NOT_FOUND ? " (nothing to resume: start without --resume)"
-                                               : "");
+                err.code != DRNN_ERR_NOT_FOUND ? ""
+                : r->o.resume_file              ? " (check the file given to --resume)"
+                                                : " (nothing to resume: start without --resume)");
     }
     if (dist_share_state(&r->dist, &r->st, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
