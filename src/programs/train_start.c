@@ -60,13 +60,14 @@ static _Noreturn void refuse_claim(run *r, const drnn_error *err)
     if (!best)
         cli_die(EXIT_RUNTIME, "out of memory");
     const int only_best = strcmp(dir->held, "best.ckpt") == 0;
-    train_start_failed(r, EXIT_USAGE,
-                       "%s; to continue that run, add --resume%s%s%s; to keep it and start a new "
-                       "one, give another --checkpoint-dir; to start over in %s, deleting them, "
-                       "add --overwrite",
-                       err->message, only_best ? "=" : "", only_best ? best : "",
-                       only_best ? " (from its best epoch: its latest.ckpt is gone)" : "",
-                       dir->dir);
+    char msg[3 * 4096];
+    snprintf(msg, sizeof msg,
+             "%s; to continue that run, add --resume%s%s%s; to keep it and start a new one, give "
+             "another --checkpoint-dir; to start over in %s, deleting them, add --overwrite",
+             err->message, only_best ? "=" : "", only_best ? best : "",
+             only_best ? " (from its best epoch: its latest.ckpt is gone)" : "", dir->dir);
+    free(best); /* before the exit, which the leak checker would count */
+    train_start_failed(r, EXIT_USAGE, "%s", msg);
 }
 
 /* On resume: the checkpoint (process 0's, in an MPI job), with the
@@ -79,9 +80,13 @@ static void load_resumed(run *r)
         if (err.code == DRNN_ERR_NOT_FOUND && !r->o.resume_file &&
             access(r->dir.best, F_OK) == 0 && !(best = cli_shell_word(r->dir.best)))
             cli_die(EXIT_RUNTIME, "out of memory");
-        if (best) /* a lone best.ckpt: the run's whole state at its best epoch */
-            cli_die(EXIT_RUNTIME, "%s; %s holds only best.ckpt: to continue from its best "
-                    "epoch, give --resume=%s", err.message, r->dir.dir, best);
+        if (best) { /* a lone best.ckpt: the run's whole state at its best epoch */
+            char msg[3 * 4096];
+            snprintf(msg, sizeof msg, "%s; %s holds only best.ckpt: to continue from its best "
+                     "epoch, give --resume=%s", err.message, r->dir.dir, best);
+            free(best); /* before the exit, which the leak checker would count */
+            cli_die(EXIT_RUNTIME, "%s", msg);
+        }
         cli_die(EXIT_RUNTIME, "%s%s", err.message,
                 err.code != DRNN_ERR_NOT_FOUND ? ""
                 : r->o.resume_file              ? " (check the file given to --resume)"
