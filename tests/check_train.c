@@ -21,6 +21,10 @@
 #include "dinornn/dinornn.h"
 #include "dinornn/train.h"
 #include "check_run.h"
+
+/* One network as the model that evaluation takes (as check_sample.c's NET:
+ * a pointer to a value that lives in the calling block). */
+#define NET(w) (&(const drnn_model){.cfg = (w)->cfg, .count = 1, .nets = (w)})
 #include "state.h" /* drnn_state_end_epoch: the schedule driven epoch by epoch */
 
 /* The first names of data/dinos.txt's vocabulary, enough for real training. */
@@ -221,11 +225,11 @@ static void same_as_one_thread(int threads)
         set_threads(threads);
     new_state(&st, &hp, &f);
     train_to(&st, &f, 1);
-    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){st.weights.cfg, 1, &st.weights}, &f.val, &nats, &chars, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(NET(&st.weights), &f.val, &nats, &chars, &err), DRNN_OK);
     set_threads(1);
     new_state(&ref, &hp, &f);
     train_to(&ref, &f, 1);
-    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){ref.weights.cfg, 1, &ref.weights}, &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(NET(&ref.weights), &f.val, &nats_ref, &chars_ref, &err), DRNN_OK);
     ck_assert_msg(same_state(&ref, &st), "%d threads (the runtime's: %d) trained other weights than 1",
                   threads, runtime);
     ck_assert(nats == nats_ref && chars == chars_ref);
@@ -330,7 +334,7 @@ START_TEST(test_members_resume_bit_identical)
     double nats, one;
     int64_t chars, chars1;
     ck_assert_int_eq(drnn_evaluate(&model, &f.val, &nats, &chars, &err), DRNN_OK);
-    ck_assert_int_eq(drnn_evaluate(&(const drnn_model){parts[0].cfg, 1, &parts[0]}, &f.val, &one, &chars1, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_evaluate(NET(&parts[0]), &f.val, &one, &chars1, &err), DRNN_OK);
     ck_assert_int_eq(chars, chars1);
     ck_assert(isfinite(nats) && nats != one);
 
