@@ -5,7 +5,8 @@
  * element of the gradient agree to a relative 1e-10 (measured worst 1.1e-12,
  * LSTM L=3 H=7: the two differ only in the order of their additions). Then dinosaurus
  * trains on data/dinos.txt to a stated loss, and its data loading, layout,
- * initialisation, clipping, update and sampling do what they say. */
+ * initialisation, clipping, update and sampling do what they say; the
+ * numbers of docs/worked-example.md are the library's too. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,8 +17,9 @@
 #include "dinornn/bptt.h"
 #include "check_run.h"
 
-#define DINOSAURUS_NO_MAIN
-#include "../examples/dinosaurus.c"
+/* The worked example, and through it dinosaurus.c, without their main(). */
+#define WORKED_EXAMPLE_NO_MAIN
+#include "../examples/worked-example.c"
 
 _Static_assert(sizeof(drnn_real) == sizeof(double),
                "this test must be built with DRNN_REAL=double");
@@ -179,6 +181,32 @@ END_TEST
 START_TEST(test_comparison_catches_errors)
 {
     ck_assert(compare(CELL_GRU, 2, 4, 1e-8) > BOUND);
+}
+END_TEST
+
+/* docs/worked-example.md's numbers: its weights and name give the
+ * library's loss and gradients, and pass the program's own check against
+ * central differences. */
+START_TEST(test_worked_example)
+{
+    const config cfg = {cells[_i], EX_V, EX_H, 1};
+    const int *name = ex_name, len = EX_N;
+    params w, g;
+    trace tr;
+    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
+    ck_assert_int_eq(params_alloc(&g, &cfg), 0);
+    ck_assert_int_eq(trace_alloc(&tr, &cfg, EX_N), 0);
+    example_weights(&w);
+    double e = compare_on(&w, &name, &len, 1, 0);
+    ck_assert_msg(e <= BOUND, "worked example, %s: relative error %.3g",
+                  drnn_cell_name((drnn_cell_kind)cfg.cell), e);
+    forward(&w, name, len, &tr);
+    cost(&tr);
+    backward(&w, &tr, &g);
+    ck_assert_int_eq(example_check(&w, &g), 0);
+    g.data[3] += 1e-7; /* and that check can fail */
+    ck_assert_int_eq(example_check(&w, &g), -1);
+    trace_free(&tr), params_free(&g), params_free(&w);
 }
 END_TEST
 
@@ -394,6 +422,7 @@ static Suite *dinosaurus_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_gradient_equals_library, 0, 27);
     tcase_add_test(tc, test_comparison_catches_errors);
+    tcase_add_loop_test(tc, test_worked_example, 0, 3);
     tcase_add_loop_test(tc, test_layout, 0, 3);
     tcase_add_loop_test(tc, test_init, 0, 3);
     tcase_add_test(tc, test_load_dinos);
