@@ -17,9 +17,13 @@
 #include "dinornn/bptt.h"
 #include "check_run.h"
 
-/* The worked example, and through it dinosaurus.c, without their main(). */
+/* The worked example, and through it dinosaurus.c, without their main();
+ * their functions are static, and this test uses only some of them. */
 #define WORKED_EXAMPLE_NO_MAIN
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include "../examples/worked-example.c"
+#pragma GCC diagnostic pop
 
 _Static_assert(sizeof(drnn_real) == sizeof(double),
                "this test must be built with DRNN_REAL=double");
@@ -117,8 +121,8 @@ static double compare_on(const params *w, const int *const *name, const int *len
 
     params g;
     trace tr;
-    ck_assert_int_eq(params_alloc(&g, cfg), 0);
-    ck_assert_int_eq(trace_alloc(&tr, cfg, max_len), 0);
+    params_alloc(&g, cfg);
+    trace_alloc(&tr, cfg, max_len);
     double worst = 0;
     for (int j = 0; j < count; j++) {
         forward(w, name[j], len[j], &tr);
@@ -155,7 +159,7 @@ static double compare(cell_kind cell, int L, int H, double perturb)
     ck_assert_int_eq(drnn_params_alloc(&lw, &lcfg, &err), DRNN_OK);
     drnn_rng_seed(&lrng, 100 + 10 * (uint64_t)L + (uint64_t)H);
     drnn_params_init(&lw, &lrng);
-    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
+    params_alloc(&w, &cfg);
     ck_assert_uint_eq(w.count, lw.count);
     memcpy(w.data, lw.data, w.count * sizeof *w.data);
     double e = compare_on(&w, names, lengths, N_NAMES, perturb);
@@ -193,9 +197,8 @@ START_TEST(test_worked_example)
     const int *name = ex_name, len = EX_N;
     params w, g;
     trace tr;
-    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
-    ck_assert_int_eq(params_alloc(&g, &cfg), 0);
-    ck_assert_int_eq(trace_alloc(&tr, &cfg, EX_N), 0);
+    params_alloc(&w, &cfg), params_alloc(&g, &cfg);
+    trace_alloc(&tr, &cfg, EX_N);
     example_weights(&w);
     double e = compare_on(&w, &name, &len, 1, 0);
     ck_assert_msg(e <= BOUND, "worked example, %s: relative error %.3g",
@@ -218,9 +221,9 @@ START_TEST(test_layout)
     params w;
     drnn_params lw;
     drnn_error err;
-    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
+    params_alloc(&w, &cfg);
     ck_assert_int_eq(drnn_params_alloc(&lw, &lcfg, &err), DRNN_OK);
-    ck_assert_uint_eq(param_count(&cfg), drnn_param_count(&lcfg));
+    ck_assert_uint_eq(w.count, drnn_param_count(&lcfg));
     for (int l = 0; l < 3; l++) {
         ck_assert_int_eq(w.layer[l].W_x - w.data, lw.layer[l].W_x - lw.data);
         ck_assert_int_eq(w.layer[l].W_h - w.data, lw.layer[l].W_h - lw.data);
@@ -240,9 +243,8 @@ START_TEST(test_init)
 {
     const config cfg = {cells[_i], 5, 16, 2};
     params w, again;
-    rng r = {7}, r2 = {7};
-    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
-    ck_assert_int_eq(params_alloc(&again, &cfg), 0);
+    uint64_t r = 7, r2 = 7;
+    params_alloc(&w, &cfg), params_alloc(&again, &cfg);
     init_params(&w, &r);
     init_params(&again, &r2);
     ck_assert(memcmp(w.data, again.data, w.count * sizeof *w.data) == 0);
@@ -279,7 +281,7 @@ START_TEST(test_load_dinos)
     ck_assert_int_eq(d.count, 1536);
     ck_assert_int_eq(d.vocab, 27);
     for (int v = 1; v < 27; v++)
-        ck_assert_uint_eq(d.symbol[v], (uint32_t)('a' + v - 1));
+        ck_assert_int_eq(d.symbol[v], 'a' + v - 1);
     static const int aachen[] = {1, 1, 3, 8, 5, 14, 15, 19, 1, 21, 18, 21, 19}; /* aachenosaurus */
     ck_assert_int_eq(d.length[0], 13);
     ck_assert(memcmp(d.tokens + d.start[0], aachen, sizeof aachen) == 0);
@@ -300,22 +302,22 @@ static int load_text(const char *text, dataset *d)
     return rc;
 }
 
-/* Blank lines, white space, CRLF, upper case and UTF-8 (code points in
- * order after END); invalid UTF-8 and an empty file refused. */
+/* Blank lines, white space, CRLF and upper case (symbols in ASCII order
+ * after END); a byte above 127 (UTF-8 included), a control character and
+ * an empty file refused. */
 START_TEST(test_load_lines)
 {
     dataset d;
-    ck_assert_int_eq(load_text("Zo\xc3\xab\r\n\n  ab \t\nBA\n", &d), 0);
+    ck_assert_int_eq(load_text("Zo-e\r\n\n  ab \t\nBA\n", &d), 0);
     ck_assert_int_eq(d.count, 3);
-    ck_assert_int_eq(d.vocab, 6); /* END a b o z e-diaeresis */
-    static const uint32_t symbols[] = {0, 'a', 'b', 'o', 'z', 0xeb};
-    ck_assert(memcmp(d.symbol, symbols, sizeof symbols) == 0);
-    static const int tokens[] = {4, 3, 5, 1, 2, 2, 1};
+    ck_assert_int_eq(d.vocab, 7); /* END - a b e o z */
+    ck_assert(memcmp(d.symbol + 1, "-abeoz", 6) == 0);
+    static const int tokens[] = {6, 5, 1, 4, 2, 3, 3, 2};
     ck_assert(memcmp(d.tokens, tokens, sizeof tokens) == 0);
-    ck_assert_int_eq(d.max_length, 3);
+    ck_assert_int_eq(d.max_length, 4);
     free_data(&d);
-    ck_assert_int_eq(load_text("ab\n\xc3(\n", &d), -1);
-    ck_assert_int_eq(load_text("\xc0\xaf\n", &d), -1); /* overlong '/' */
+    ck_assert_int_eq(load_text("ab\nZo\xc3\xab\n", &d), -1);
+    ck_assert_int_eq(load_text("ab\na\tb\n", &d), -1);
     ck_assert_int_eq(load_text(" \n\n", &d), -1);
 }
 END_TEST
@@ -326,7 +328,7 @@ START_TEST(test_clip)
 {
     const config cfg = {CELL_RNN, 3, 2, 1};
     params g;
-    ck_assert_int_eq(params_alloc(&g, &cfg), 0);
+    params_alloc(&g, &cfg);
     for (size_t i = 0; i < g.count; i++)
         g.data[i] = (double)i - 9.5;
     clip(&g, CLIP_VALUE, 5);
@@ -350,11 +352,9 @@ START_TEST(test_update)
 {
     const config cfg = {CELL_GRU, 3, 2, 1};
     params w, g;
-    optimizer sgd, adam;
-    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
-    ck_assert_int_eq(params_alloc(&g, &cfg), 0);
-    ck_assert_int_eq(optimizer_init(&sgd, &cfg, OPT_SGD, 0.5), 0);
-    ck_assert_int_eq(optimizer_init(&adam, &cfg, OPT_ADAM, 0.01), 0);
+    params_alloc(&w, &cfg), params_alloc(&g, &cfg);
+    optimizer sgd = optimizer_new(w.count, OPT_SGD, 0.5);
+    optimizer adam = optimizer_new(w.count, OPT_ADAM, 0.01);
     for (size_t i = 0; i < g.count; i++)
         g.data[i] = ((double)i - 20) / 8;
     update(&w, &g, &sgd);
@@ -364,7 +364,7 @@ START_TEST(test_update)
     update(&w, &g, &adam);
     for (size_t i = 0; i < g.count; i++)
         ck_assert_double_eq_tol(w.data[i], g.data[i] == 0 ? 0 : g.data[i] > 0 ? -0.01 : 0.01, 1e-8);
-    optimizer_free(&sgd), optimizer_free(&adam), params_free(&g), params_free(&w);
+    free(adam.m), free(adam.v), params_free(&g), params_free(&w);
 }
 END_TEST
 
@@ -398,12 +398,11 @@ START_TEST(test_sample)
     const config cfg = {CELL_LSTM, 6, 5, 2};
     params w;
     trace tr;
-    rng init = {3};
-    ck_assert_int_eq(params_alloc(&w, &cfg), 0);
-    ck_assert_int_eq(trace_alloc(&tr, &cfg, 20), 0);
+    uint64_t init = 3, r1 = 9, r2 = 9;
+    params_alloc(&w, &cfg);
+    trace_alloc(&tr, &cfg, 20);
     init_params(&w, &init);
     int a[20], b[20];
-    rng r1 = {9}, r2 = {9};
     for (int k = 0; k < 50; k++) {
         int n = sample(&w, &tr, &r1, 20, a);
         ck_assert_int_eq(sample(&w, &tr, &r2, 20, b), n);

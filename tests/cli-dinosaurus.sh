@@ -47,6 +47,7 @@ expect 2 "bad or missing number ''" "a missing value" -- "$dino" --iterations
 expect 2 "'--bogus' is no option" "an unknown option" -- "$dino" --bogus 1
 expect 2 "'a' is no option \(FILE comes last\)" "two files" -- "$dino" a b
 expect 2 "No such file" "a missing file" -- "$dino" "$tmp/none.txt"
-printf 'ab\n\xff\n' >"$tmp/bad.txt"
-expect 2 "bad.txt:2: invalid UTF-8" "invalid UTF-8, with its line" -- "$dino" "$tmp/bad.txt"
+printf 'ab\nZo\xc3\xab\n' >"$tmp/bad.txt"
+expect 2 "bad.txt:2: byte 0xc3 is not printable ASCII.*dinornn-train reads names in any script" \
+  "a byte above 127, with its file, line and where to go instead" -- "$dino" "$tmp/bad.txt"
 finish
