@@ -15,9 +15,12 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* Per-thread workspace for a group of up to G names, every array a slice of
- * one allocation. Positions in the group are sorted by length, longest
- * first, so the names still running at step t are a prefix 0 .. a_t - 1.
+/* Per-thread workspace for a group of up to max_names names, every array a
+ * slice of one allocation. Sizes in the comments: max_names, T_max steps,
+ * R rows, H hidden units, and the cell's G gate blocks, C cache blocks and
+ * K carry blocks of H values each (cell.h; G is docs/model.md's G).
+ * Positions in the group are sorted by length, longest first, so the
+ * names still running at step t are a prefix 0 .. a_t - 1.
  * The [R] arrays hold one row per step of each name, time-major and packed:
  * step t of position k is row offset[t] + k, R = offset[T0] rows in all.
  * So the recurrent product of one step is one GEMM over consecutive rows,
@@ -30,18 +33,18 @@ struct drnn_scratch {
     drnn_config cfg;
     const drnn_cell_ops *cell;
     int max_steps;                          /* T_max = max_len + 1 */
-    int max_names;                          /* G */
+    int max_names;                          /* names a group holds at most */
     int count;                              /* names in the current pass */
     double drop_p;                          /* dropout probability of the next pass */
-    int *steps;                             /* [G] T of the name at each position */
-    int *pos;                               /* [G] position of the caller's j-th name */
+    int *steps;                             /* [max_names] T of the name at each position */
+    int *pos;                               /* [max_names] position of the caller's j-th name */
     int *offset;                            /* [T_max + 1] first row of each step */
     int rows;                               /* R */
     int *row_all;                           /* [R] rows, name by name in the caller's order */
     int *row_cur, *row_prev;                /* [R] the same for steps t >= 1, and t - 1 */
-    uint64_t *seeds;                        /* [G] mask seed at each position */
-    double *loss;                           /* [G] loss at each position */
-    drnn_token *in, *out;                   /* [G][T] inputs and targets */
+    uint64_t *seeds;                        /* [max_names] mask seed at each position */
+    double *loss;                           /* [max_names] loss at each position */
+    drnn_token *in, *out;                   /* [R] each row's input and target */
     drnn_real *xproj[DRNN_MAX_LAYERS];      /* [R][G*H] */
     drnn_real *hproj[DRNN_MAX_LAYERS];      /* [R][G*H] */
     drnn_real *cache[DRNN_MAX_LAYERS];      /* [R][C*H] */
@@ -53,8 +56,8 @@ struct drnn_scratch {
     drnn_real *dh_below;                    /* [R][H] the same for the layer below */
     drnn_real *dxproj;                      /* [R][G*H] */
     drnn_real *dhproj;                      /* [R][G*H] */
-    drnn_real *dh_next;                     /* [G][H] gradient reaching h_{t-1} */
-    drnn_real *dcarry;                      /* [G][K*H] */
+    drnn_real *dh_next;                     /* [max_names][H] gradient reaching h_{t-1} */
+    drnn_real *dcarry;                      /* [max_names][K*H] (K = 0: one block, unused) */
     void *block;                            /* the allocation */
 };
 
@@ -75,7 +78,7 @@ static double lay_out(drnn_scratch *s, unsigned char *base, const drnn_config *c
                       int max_names)
 {
     const drnn_cell_ops *cell = drnn_cell_ops_of(cfg->cell);
-    const double G = max_names, T = (double)max_len + 1, V = cfg->vocab, H = cfg->hidden;
+    const double n_names = max_names, T = (double)max_len + 1, V = cfg->vocab, H = cfg->hidden;
     const double GH = cell->gates * H, CH = cell->cache * H;
     const double KH = (cell->carry > 0 ? cell->carry : 1) * H;
     const size_t real = sizeof(drnn_real);
@@ -84,36 +87,36 @@ static double lay_out(drnn_scratch *s, unsigned char *base, const drnn_config *c
      * DRNN_ALIGN (so do their arrays, when the hidden size is a multiple of
      * the vector width). */
     double at = 0;
-    s->loss = take(base, &at, G, sizeof(double));
-    s->seeds = take(base, &at, G, sizeof(uint64_t));
+    s->loss = take(base, &at, n_names, sizeof(double));
+    s->seeds = take(base, &at, n_names, sizeof(uint64_t));
     const double scalars = at;
     at = ceil(at / DRNN_ALIGN) * DRNN_ALIGN;
     const double reals = at;
     for (int l = 0; l < cfg->layers; l++) {
-        s->xproj[l] = take(base, &at, G * T * GH, real);
-        s->hproj[l] = take(base, &at, G * T * GH, real);
-        s->cache[l] = take(base, &at, G * T * CH, real);
+        s->xproj[l] = take(base, &at, n_names * T * GH, real);
+        s->hproj[l] = take(base, &at, n_names * T * GH, real);
+        s->cache[l] = take(base, &at, n_names * T * CH, real);
     }
     for (int l = 1; l <= cfg->layers; l++) {
-        s->mask[l] = take(base, &at, G * T * H, real);
-        s->drop[l] = take(base, &at, G * T * H, real);
+        s->mask[l] = take(base, &at, n_names * T * H, real);
+        s->drop[l] = take(base, &at, n_names * T * H, real);
     }
     s->zero = take(base, &at, CH, real);
-    s->probs = take(base, &at, G * T * V, real);
-    s->dh = take(base, &at, G * T * H, real);
-    s->dh_below = take(base, &at, G * T * H, real);
-    s->dxproj = take(base, &at, G * T * GH, real);
-    s->dhproj = take(base, &at, G * T * GH, real);
-    s->dh_next = take(base, &at, G * H, real);
-    s->dcarry = take(base, &at, G * KH, real);
-    s->steps = take(base, &at, G, sizeof(int));
-    s->pos = take(base, &at, G, sizeof(int));
+    s->probs = take(base, &at, n_names * T * V, real);
+    s->dh = take(base, &at, n_names * T * H, real);
+    s->dh_below = take(base, &at, n_names * T * H, real);
+    s->dxproj = take(base, &at, n_names * T * GH, real);
+    s->dhproj = take(base, &at, n_names * T * GH, real);
+    s->dh_next = take(base, &at, n_names * H, real);
+    s->dcarry = take(base, &at, n_names * KH, real);
+    s->steps = take(base, &at, n_names, sizeof(int));
+    s->pos = take(base, &at, n_names, sizeof(int));
     s->offset = take(base, &at, T + 1, sizeof(int));
-    s->row_all = take(base, &at, G * T, sizeof(int));
-    s->row_cur = take(base, &at, G * T, sizeof(int));
-    s->row_prev = take(base, &at, G * T, sizeof(int));
-    s->in = take(base, &at, G * T, sizeof(drnn_token));
-    s->out = take(base, &at, G * T, sizeof(drnn_token));
+    s->row_all = take(base, &at, n_names * T, sizeof(int));
+    s->row_cur = take(base, &at, n_names * T, sizeof(int));
+    s->row_prev = take(base, &at, n_names * T, sizeof(int));
+    s->in = take(base, &at, n_names * T, sizeof(drnn_token));
+    s->out = take(base, &at, n_names * T, sizeof(drnn_token));
     /* Twice DRNN_ALIGN: the block's start and the reals' start, each
      * rounded up by less than DRNN_ALIGN. */
     return scalars + 2 * DRNN_ALIGN + (at - reals);

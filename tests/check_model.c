@@ -1,5 +1,6 @@
 /* check_model.c: the float model as the library builds it: parameter layout,
- * seeded initialisation, and that SGD through BPTT actually learns. */
+ * seeded initialisation, that SGD through BPTT actually learns, and the
+ * softmax of large logits. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -214,6 +215,33 @@ START_TEST(test_group_equals_sequential)
 }
 END_TEST
 
+/* The softmax of logits far outside exp's range (a float's exp overflows
+ * above 88.7): probabilities and log-normaliser as computed in double with
+ * the largest logit subtracted. Without that subtraction, exp(100) is
+ * infinite or clamped, and the loss comes out wrong or NaN. */
+START_TEST(test_softmax_large_logits)
+{
+    enum { V = 6 };
+    const double logits[V] = {100, 0, -100, 60, 99.5, -1000};
+    drnn_real z[V];
+    for (int v = 0; v < V; v++)
+        z[v] = (drnn_real)logits[v];
+    drnn_real zmax;
+    double lognorm = drnn_softmax(z, V, &zmax);
+    double sum = 0;
+    for (int v = 0; v < V; v++)
+        sum += exp(logits[v] - 100);
+    const double lse = 100 + log(sum); /* log sum_v exp(logit_v) */
+    ck_assert_msg(isfinite(lognorm) && fabs(lognorm + zmax - lse) < 1e-4,
+                  "softmax of logits up to 100: log sum exp is %.6g, not %.6g",
+                  lognorm + (double)zmax, lse);
+    for (int v = 0; v < V; v++)
+        ck_assert_msg(isfinite(z[v]) && fabs(z[v] - exp(logits[v] - lse)) < 1e-6,
+                      "softmax of logits up to 100: p[%d] = %.6g, not %.6g", v, (double)z[v],
+                      exp(logits[v] - lse));
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *suite = suite_create("model");
@@ -225,6 +253,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_init_lstm_forget_bias);
     tcase_add_test(tc, test_sgd_learns_five_names);
     tcase_add_loop_test(tc, test_group_equals_sequential, 0, 6);
+    tcase_add_test(tc, test_softmax_large_logits);
     suite_add_tcase(suite, tc);
     return suite;
 }
