@@ -37,7 +37,8 @@ typedef struct drnn_cell_ops {
                      const drnn_real *cache, const drnn_real *prev_cache,
                      const drnn_real *xproj, const drnn_real *hproj, int H);
 
-    /* Optional: the cell's preferred initial biases b[G*H] (after zeroing). */
+    /* Optional: the cell's preferred initial biases b[G*H], set over the
+     * drawn ones (drnn_params_init). */
     void (*init_bias)(drnn_real *b, int H);
 } drnn_cell_ops;
 

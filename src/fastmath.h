@@ -1,8 +1,21 @@
 /* fastmath.h: exp, tanh and the logistic function for drnn_real, written so
  * that the compiler vectorises the cells' loops over units (libm's calls do
  * not vectorise without -ffast-math, which we do not use). For float they are
- * Cephes-style approximations accurate to a few units in the last place;
- * the double build (the gradient check) uses libm. */
+ * Cephes-style approximations; the double build (the gradient check) uses
+ * libm.
+ *
+ * Accuracy against libm in double, measured over all 2^32 floats by
+ * tests/check_fastmath.c (DRNN_FASTMATH_STRIDE=1; make check sweeps a
+ * sample and holds each to twice its worst), in units in the last place
+ * of the exact value:
+ *   exp      1.02 ulp on [-87.3, 88.3762], outside its value at the clamp;
+ *            every result positive, normal and finite
+ *   tanh     3.00 ulp and 1.8e-7 absolute everywhere; within [-1, 1], odd
+ *            to 1.8e-7
+ *   sigmoid  2.48 ulp for x >= -88.3762 (below, under 4.2e-39 where the
+ *            exact value is smaller), 9e-8 absolute everywhere; within
+ *            [0, 1], s(x) + s(-x) = 1 to 9e-8
+ * Each is non-decreasing over all floats, and NaN gives NaN. */
 #ifndef DINORNN_FASTMATH_H
 #define DINORNN_FASTMATH_H
 
@@ -27,11 +40,13 @@ static inline float drnn_selectf(int32_t mask, float a, float b)
 }
 
 /* e^x for float: x = n ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial,
- * 2^n by building the exponent bits. Clamped to the finite range. */
+ * 2^n by building the exponent bits. x is clamped to [-87.3, 88.3762], where
+ * n is -126 .. 127 and the result a normal float: above 88.3762 (127.5 ln2)
+ * n would be 128, whose exponent bits are infinity's. */
 static inline float drnn_expf(float x)
 {
     x = drnn_selectf(-(int32_t)(x < -87.3f), -87.3f, x);
-    x = drnn_selectf(-(int32_t)(x > 88.7f), 88.7f, x);
+    x = drnn_selectf(-(int32_t)(x > 88.3762f), 88.3762f, x);
     /* Round to nearest by adding and removing 1.5 * 2^23 (floorf would not
      * vectorise without -fno-trapping-math). */
     const float magic = 12582912.0f;
@@ -45,7 +60,7 @@ static inline float drnn_expf(float x)
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     /* NaN passes through p; the exponent bits must not come from it (a NaN
-     * to int conversion is undefined behaviour). n + 127 is in 1..255. */
+     * to int conversion is undefined behaviour). n + 127 is in 1..254. */
     float n_ok = drnn_selectf(-(int32_t)(n == n), n, 0.0f);
     int32_t bits = (int32_t)((uint32_t)((int32_t)n_ok + 127) << 23);
     float scale;

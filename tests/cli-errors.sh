@@ -276,7 +276,7 @@ expect 0 "removed 1 unfinished checkpoint file" "stale temporary files removed" 
 [ ! -e "$tmp/full/latest.ckpt.tmp-AbC123" ] && ok "... and gone" || bad "stale file still there"
 
 
-# --- issue 26: messages of the run directory's area that misled ---
+# --- messages about the run directory that misled ---
 # A validation file that changed is called that, not "the training data".
 head -n 40 "$data" > "$d/val-a.txt"
 sed -n 41,80p "$data" > "$d/val-b.txt"

@@ -67,8 +67,8 @@ const char *drnn_clip_mode_name(drnn_clip_mode m);
 
 /* The model dinornn-train chooses when --hidden, --layers or --members is
  * not given (0 in hp): from the characters it will train on (each name's
- * symbols and its end); docs/model.md, "Defaults", says why. Sizes given
- * stay. */
+ * symbols and its end, over the training names only: after the validation
+ * split); docs/model.md, "Defaults", says why. Sizes given stay. */
 void drnn_hparams_fit_data(drnn_hparams *hp, int64_t train_chars);
 
 /* How a hyperparameter is held in drnn_hparams and in a checkpoint. */

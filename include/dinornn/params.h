@@ -78,9 +78,9 @@ void drnn_params_free(drnn_params *p);
 /* Binds views for cfg over data (count must be drnn_param_count(cfg)). */
 void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data);
 void drnn_params_zero(drnn_params *p);
-/* Seeded initialisation: every weight matrix uniform in [-1/sqrt(H), 1/sqrt(H)]
- * (the fan-in of the recurrent and output layers), biases zero except the
- * LSTM's forget-gate bias, 1. */
+/* Seeded initialisation: every weight matrix and every bias uniform in
+ * [-1/sqrt(H), 1/sqrt(H)] (the fan-in of the recurrent and output layers),
+ * as PyTorch draws them, except the LSTM's forget-gate bias, 1. */
 void drnn_params_init(drnn_params *p, drnn_rng *rng);
 
 #ifdef __cplusplus
