@@ -3,12 +3,17 @@
  * Nothing here is sized by the vocabulary: a draw walks the logits twice
  * (the total, then the cumulative sum, recomputing each weight the same
  * way), and top-k finds its threshold by a radix selection over the
- * logits' bits, O(V) whatever k. */
+ * logits' bits, O(V) whatever k.
+ *
+ * Under a constraint, a draw is rejected as soon as its name can no longer
+ * meet it, and drawn again from the start: the names accepted follow the
+ * model's distribution given the constraint, exactly (docs/model.md). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dinornn/constraint.h"
 #include "dinornn/names.h"
 #include "dinornn/sample.h"
 #include "internal.h"
@@ -86,9 +91,18 @@ int drnn_sample_logits(const drnn_real *logits, int V, const drnn_sample_options
     return best; /* rounding left r just above zero */
 }
 
-int drnn_sample_name(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
-                     const drnn_sample_options *opt, const drnn_token *prefix, int prefix_len,
-                     drnn_token *out)
+/* The constraint a draw must meet, and where its automaton is. */
+typedef struct walk {
+    const drnn_constraint *c;
+    int state, lo, hi;
+} walk;
+
+/* Feeds END and the prefix, then draws until END or max_len into out.
+ * With w: -1 as soon as the name can no longer meet w's constraint (it
+ * would be rejected whatever came next), or when it ends unaccepted. */
+static int draw(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
+                const drnn_sample_options *opt, const drnn_token *prefix, int prefix_len,
+                drnn_token *out, walk *w)
 {
     const int V = m->cfg.vocab;
     drnn_stepper_reset(st);
@@ -107,7 +121,46 @@ int drnn_sample_name(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
         if (v == DRNN_END)
             break;
         out[n++] = (drnn_token)v;
+        if (w && !drnn_constraint_live(w->c, w->state = drnn_constraint_step(w->c, w->state,
+                                                                           (drnn_token)v),
+                                       n, w->lo, w->hi))
+            return -1;
         logits = drnn_stepper_feed(st, m, (drnn_token)v);
     }
-    return n;
+    return !w || drnn_constraint_accepts(w->c, w->state, n) ? n : -1;
+}
+
+int drnn_sample_name(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
+                     const drnn_sample_options *opt, const drnn_token *prefix, int prefix_len,
+                     drnn_token *out)
+{
+    return draw(m, st, rng, opt, prefix, prefix_len, out, NULL);
+}
+
+int drnn_sample_constrained(const drnn_model *m, drnn_stepper *st, drnn_rng *rng,
+                            const drnn_sample_options *opt, const drnn_constraint *c,
+                            const drnn_token *prefix, int prefix_len, long long *draws_left,
+                            drnn_token *out)
+{
+    walk start = {c, 0, opt->min_len > 1 ? opt->min_len : 1, opt->max_len};
+    const drnn_token *root = prefix;
+    int root_len = prefix_len;
+    if (c && drnn_constraint_vocab_size(c) != m->cfg.vocab)
+        return -1; /* compiled for another model: nothing it draws can be checked */
+    if (c) {
+        root_len = drnn_constraint_root(c, prefix, prefix_len, start.lo, start.hi, &root,
+                                        &start.state);
+        if (start.state < 0)
+            return -1;
+    }
+    while (*draws_left > 0) {
+        --*draws_left;
+        walk w = start;
+        int n = draw(m, st, rng, opt, root, root_len, out, c ? &w : NULL);
+        if (n >= 0)
+            return n;
+        if (opt->temperature <= 0 || opt->top_k == 1)
+            return -1; /* the one name these options draw, refused */
+    }
+    return 0;
 }

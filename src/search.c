@@ -20,7 +20,14 @@
  * expansion grows with the vocabulary beyond the one softmax and selection:
  * at 3,702 symbols a queue of every child took a gigabyte in 16,000
  * expansions. The names leave the queue in the same order either way,
- * since a node's next child never precedes the one before it. */
+ * since a node's next child never precedes the one before it.
+ *
+ * Constraints (constraint.h) make the tree the product of the model and
+ * the constraints' automaton: each node carries its automaton state, a
+ * child is queued only if its state can still reach an accepting one
+ * within the lengths left (the automaton's length sets make that test
+ * exact), and a name finishes only in an accepting state. This only
+ * removes names, so every argument above holds as it is. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +44,7 @@ typedef struct node {      /* an expanded partial name */
     uint16_t len;          /* symbols, prefix included */
     uint8_t ranked;        /* children in its block, best first */
     uint8_t taken;         /* of them, those queued so far */
+    int32_t state;         /* the constraints' automaton's (0 without) */
     double logprob;        /* of the name so far */
 } node;
 
@@ -57,6 +65,10 @@ typedef struct entry {     /* a name in the queue: node parent + symbol */
 typedef struct search {
     const drnn_model *m;
     const drnn_search_options *opt;
+    const drnn_constraint *c; /* or NULL */
+    const drnn_token *root;   /* the prefix every name starts with */
+    int root_len;
+    int lo, hi;               /* lengths: the options' and the constraint's */
     int V;
     size_t S;              /* scalars of one saved state */
     drnn_stepper *stepper;
@@ -86,8 +98,8 @@ static int node_tokens(const search *s, int32_t i, drnn_token *out)
     int at = len;
     for (; s->nodes[i].parent >= 0; i = s->nodes[i].parent)
         out[--at] = s->nodes[i].symbol;
-    if (at > 0) /* at == prefix_len; the prefix may be NULL when empty */
-        memcpy(out, s->opt->prefix, (size_t)at * sizeof *out);
+    if (at > 0) /* at == root_len; the root may be NULL when empty */
+        memcpy(out, s->root, (size_t)at * sizeof *out);
     return len;
 }
 
@@ -245,6 +257,22 @@ static int reserve(search *s)
                : 0;
 }
 
+/* 1 if a name of len symbols in automaton state may go on with symbol v
+ * (not END) towards a name that meets everything. */
+static int may_continue(const search *s, int32_t state, int len, int v)
+{
+    if (len >= s->hi)
+        return 0;
+    return !s->c || drnn_constraint_live(s->c, drnn_constraint_step(s->c, state, (drnn_token)v),
+                                         len + 1, s->lo, s->hi);
+}
+
+/* 1 if a name of len symbols in automaton state may end there. */
+static int may_end(const search *s, int32_t state, int len)
+{
+    return len >= s->lo && (!s->c || drnn_constraint_accepts(s->c, state, len));
+}
+
 /* 1 if child (x, v) ranks before child (y, u) among siblings. */
 static int ranks_before(double x, int v, double y, int u)
 {
@@ -257,10 +285,12 @@ static int ranks_before(double x, int v, double y, int u)
 static void rank_children(search *s, size_t n, double after, int after_v)
 {
     child *block = s->children + n * CHILD_BLOCK;
+    const node *nd = &s->nodes[n];
     int m = 0;
     for (int v = 1; v < s->V; v++) {
         double x = s->scores[v];
         if ((after_v && !ranks_before(after, after_v, x, v)) ||
+            (s->c && !may_continue(s, nd->state, nd->len, v)) ||
             (m == CHILD_BLOCK && !ranks_before(x, v, block[m - 1].logprob, block[m - 1].symbol)))
             continue;
         int at = m < CHILD_BLOCK ? m++ : m - 1;
@@ -283,8 +313,8 @@ static const drnn_real *node_logits(search *s, size_t n)
     }
     drnn_stepper_reset(s->stepper);
     const drnn_real *logits = drnn_stepper_feed(s->stepper, s->m, DRNN_END);
-    for (int i = 0; i < s->opt->prefix_len; i++)
-        logits = drnn_stepper_feed(s->stepper, s->m, s->opt->prefix[i]);
+    for (int i = 0; i < s->root_len; i++)
+        logits = drnn_stepper_feed(s->stepper, s->m, s->root[i]);
     return logits;
 }
 
@@ -294,7 +324,7 @@ static const drnn_real *node_logits(search *s, size_t n)
 static void queue_next_child(search *s, size_t n)
 {
     node *nd = &s->nodes[n];
-    if (nd->len >= s->opt->max_len)
+    if (nd->len >= s->hi)
         return;
     if (nd->taken == nd->ranked) {
         if (nd->ranked < CHILD_BLOCK)
@@ -322,8 +352,7 @@ static void add_node(search *s, node nd, const drnn_real *logits)
     drnn_stepper_save_state(s->stepper, s->states + n * s->S);
 
     child_scores(s, logits, nd.logprob);
-    const drnn_search_options *o = s->opt;
-    if (nd.len >= o->min_len) {
+    if (may_end(s, nd.state, nd.len)) {
         entry e = {s->scores[DRNN_END], (int32_t)n, DRNN_END};
         if (e.logprob >= threshold(s) && !excluded(s, &e)) {
             push(s, e);
@@ -332,6 +361,13 @@ static void add_node(search *s, node nd, const drnn_real *logits)
     }
     rank_children(s, n, 0, 0);
     queue_next_child(s, n);
+}
+
+/* The automaton state of entry e's name (not finished). */
+static int32_t child_state(const search *s, const entry *e)
+{
+    int32_t state = s->nodes[e->parent].state;
+    return s->c ? drnn_constraint_step(s->c, state, (drnn_token)e->symbol) : 0;
 }
 
 /* The stepper at entry e's name (its parent's state, then e's symbol);
@@ -346,17 +382,18 @@ static const drnn_real *step_to(search *s, const entry *e)
  * step) into out. */
 static void complete_greedily(search *s, const entry *e, drnn_scored_name *out)
 {
-    const drnn_search_options *o = s->opt;
     out->len = entry_tokens(s, e, out->tokens);
     out->logprob = e->logprob;
     if (e->symbol == DRNN_END)
         return;
+    int32_t state = child_state(s, e);
     const drnn_real *logits = step_to(s, e);
     for (;;) {
         child_scores(s, logits, out->logprob);
-        int best = -1;
+        int best = -1; /* there is one: the entry's state is live */
         for (int v = 0; v < s->V; v++) {
-            int allowed = v == DRNN_END ? out->len >= o->min_len : out->len < o->max_len;
+            int allowed = v == DRNN_END ? may_end(s, state, out->len)
+                                        : may_continue(s, state, out->len, v);
             if (allowed && (best < 0 || s->scores[v] > s->scores[best]))
                 best = v;
         }
@@ -364,6 +401,7 @@ static void complete_greedily(search *s, const entry *e, drnn_scored_name *out)
         if (best == DRNN_END)
             return;
         out->tokens[out->len++] = (drnn_token)best;
+        state = s->c ? drnn_constraint_step(s->c, state, (drnn_token)best) : 0;
         logits = drnn_stepper_feed(s->stepper, s->m, (drnn_token)best);
     }
 }
@@ -422,12 +460,37 @@ static int check_options(const drnn_model *m, const drnn_search_options *o, drnn
                              o->prefix[i]);
     if (o->max_expansions < 0)
         return drnn_fail(err, DRNN_ERR_INVALID, "a negative bound on expansions");
+    if (o->constraint && drnn_constraint_vocab_size(o->constraint) != m->cfg.vocab)
+        return drnn_fail(err, DRNN_ERR_MISMATCH,
+                         "the constraint was compiled for a vocabulary of %d tokens, the model "
+                         "has %d", drnn_constraint_vocab_size(o->constraint), m->cfg.vocab);
     return DRNN_OK;
 }
 
+/* The root and the lengths: the options' and the constraint's together.
+ * Returns the root's automaton state, or -1 when no name can meet them. */
+static int32_t plant_root(search *s)
+{
+    const drnn_search_options *o = s->opt;
+    s->c = o->constraint;
+    s->root = o->prefix;
+    s->root_len = o->prefix_len;
+    s->lo = o->min_len;
+    s->hi = o->max_len;
+    if (!s->c)
+        return 0;
+    int c_lo, c_hi, state;
+    drnn_constraint_lengths(s->c, &c_lo, &c_hi);
+    s->lo = c_lo > s->lo ? c_lo : s->lo;
+    s->hi = c_hi < s->hi ? c_hi : s->hi;
+    s->root_len = drnn_constraint_root(s->c, o->prefix, o->prefix_len, s->lo, s->hi, &s->root,
+                                       &state);
+    return state;
+}
+
 /* The search proper, once s is set up: certified names into res until k,
- * an empty queue, or a bound. */
-static void run(search *s, drnn_search_result *res)
+ * an empty queue, or a bound; from the root in automaton state root. */
+static void run(search *s, int32_t root, drnn_search_result *res)
 {
     const drnn_search_options *o = s->opt;
     long long max_expansions = o->max_expansions ? o->max_expansions : DRNN_SEARCH_EXPANSIONS;
@@ -436,15 +499,15 @@ static void run(search *s, drnn_search_result *res)
     drnn_stepper_reset(s->stepper);
     const drnn_real *logits = drnn_stepper_feed(s->stepper, s->m, DRNN_END);
     double logprob = 0;
-    for (int i = 0; i < o->prefix_len; i++) {
+    for (int i = 0; i < s->root_len; i++) {
         child_scores(s, logits, logprob);
-        logprob = s->scores[o->prefix[i]];
-        logits = drnn_stepper_feed(s->stepper, s->m, o->prefix[i]);
+        logprob = s->scores[s->root[i]];
+        logits = drnn_stepper_feed(s->stepper, s->m, s->root[i]);
     }
     res->exact = reserve(s) == 0;
     res->out_of_memory = !res->exact;
     if (res->exact)
-        add_node(s, (node){-1, 0, (uint16_t)o->prefix_len, 0, 0, logprob}, logits);
+        add_node(s, (node){-1, 0, (uint16_t)s->root_len, 0, 0, root, logprob}, logits);
 
     while (res->exact && res->count < o->k && s->n_heap > 0) {
         if (s->heap[0].logprob < threshold(s)) {
@@ -472,7 +535,7 @@ static void run(search *s, drnn_search_result *res)
         logits = step_to(s, &e);
         add_node(s,
                  (node){e.parent, (drnn_token)e.symbol, (uint16_t)(s->nodes[e.parent].len + 1),
-                        0, 0, e.logprob},
+                        0, 0, child_state(s, &e), e.logprob},
                  logits);
         res->expanded++;
     }
@@ -494,6 +557,7 @@ int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
     s.opt = opt;
     s.V = m->cfg.vocab;
     s.max_bytes = opt->max_bytes ? opt->max_bytes : DRNN_SEARCH_BYTES;
+    int32_t root = plant_root(&s);
     rc = drnn_stepper_new(&s.stepper, m, err);
     if (rc)
         return rc;
@@ -504,8 +568,10 @@ int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
     res->names = malloc((size_t)opt->k * sizeof *res->names);
     if (!s.probs || !s.scores || !s.top || !res->names)
         rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the search");
+    else if (root < 0) /* nothing to search: say so at once */
+        res->exact = res->unsatisfiable = 1;
     else
-        run(&s, res);
+        run(&s, root, res);
     res->peak_bytes = s.peak_bytes;
     drnn_stepper_free(s.stepper);
     free(s.probs);

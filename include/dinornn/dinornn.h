@@ -15,6 +15,7 @@
 #include "dinornn/evaluate.h"
 #include "dinornn/hparams.h"
 #include "dinornn/sample.h"
+#include "dinornn/constraint.h"
 #include "dinornn/search.h"
 #include "dinornn/state.h"
 #include "dinornn/train.h"

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "dinornn/constraint.h"
 #include "dinornn/error.h"
 #include "dinornn/model.h"
 #include "dinornn/corpus.h"
@@ -27,6 +28,8 @@ typedef struct drnn_search_options {
     const drnn_name_set *exclude; /* names never returned (--novel), or NULL */
     long long max_expansions;     /* work bound: partial names expanded; 0: the default */
     size_t max_bytes;             /* memory bound; 0: the default */
+    const drnn_constraint *constraint; /* the names' shape (constraint.h), or NULL:
+                                   * compiled against the model's vocabulary */
 } drnn_search_options;
 
 /* One complete name and its score. */
@@ -49,16 +52,28 @@ typedef struct drnn_search_result {
     size_t peak_bytes;        /* memory the search held at most */
     int out_of_memory;        /* the memory bound stopped it (else, when not exact,
                                * the bound on expansions) */
+    int unsatisfiable;        /* no name meets the options and the constraint
+                               * together: nothing was searched (count 0, exact 1) */
 } drnn_search_result;
 
 /* The k most likely complete names that start with the prefix, have
- * min_len..max_len symbols and are not excluded, by best-first search over
- * partial names: a name's log-probability only falls as it grows, so a name
- * that leaves the queue finished is final. Ties in log-probability go to
- * the shorter name, then to the lower symbol indices (vocabulary order)
- * from the first symbol on. When a bound stops the search, res->exact is 0
- * and the names it could not certify are completed greedily. res is valid
- * (free it with drnn_search_result_free) whenever DRNN_OK is returned. */
+ * min_len..max_len symbols, are not excluded and meet the constraint, by
+ * best-first search over partial names: a name's log-probability only
+ * falls as it grows, so a name that leaves the queue finished is final.
+ * Ties in log-probability go to the shorter name, then to the lower symbol
+ * indices (vocabulary order) from the first symbol on. When a bound stops
+ * the search, res->exact is 0 and the names it could not certify are
+ * completed greedily (within the constraint too). res is valid (free it
+ * with drnn_search_result_free) whenever DRNN_OK is returned.
+ *
+ * With a constraint, names meet both its lengths and the options', and
+ * start with both its prefix and the options' (as drnn_constraint_root;
+ * give the prefix in the constraint alone, so that drnn_constraint_reason
+ * explains an empty answer). A partial name is extended only by symbols
+ * from which the constraint can still be met within the lengths, so the
+ * answer stays exact. When nothing can meet them (drnn_constraint_
+ * satisfiable is 0, or they contradict the options), res->unsatisfiable
+ * is 1, res->count 0, and nothing is searched. */
 int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
                      drnn_search_result *res, drnn_error *err);
 void drnn_search_result_free(drnn_search_result *res);
