@@ -88,6 +88,196 @@ brute "$tmp/ckcase/latest.ckpt" 5 4 "Ab" "keep-case, prefix Ab" $(printf '%s\n' 
 [ "$(cut -f1 "$tmp/whole")" = Abcb ] && ok "a prefix as long as --max-length is itself the one candidate" \
   || bad "prefix as the whole name: $(cat "$tmp/whole")"
 
+# --- constraints on the shape: --suffix, --contains, --exclude, --pattern ---
+# --best under constraints against brute force: every name 'ty' to 'ty???'
+# scored once without them, filtered here by regular expressions (not the
+# program's automaton), the top K of what is left.
+printf '%s\n' $all_ty | xargs "$sample" -c "$best" --score | cut -f1,2 > "$tmp/all_ty.scored"
+# brute_c K KEEP DROP DESCRIPTION -- OPTION...: --best K --prefix ty
+# --max-length 5 with the options equals the K best of the scored names
+# (lowercased) that match the extended regex KEEP and not DROP (if not
+# empty), and with --novel among the options are not training names.
+brute_c() {
+  local k=$1 keep=$2 drop=$3 what=$4 novel=0
+  shift 5
+  case " $* " in *" --novel "*) novel=1 ;; esac
+  awk -F '\t' -v keep="$keep" -v drop="$drop" -v novel=$novel \
+    'NR == FNR { if (novel) known[tolower($0)] = 1; next }
+     { n = tolower($1) } n ~ keep && (drop == "" || n !~ drop) && !(n in known)' \
+    "$data" "$tmp/all_ty.scored" | top_scores "$k" > "$tmp/brute"
+  "$sample" -c "$best" --best "$k" --prefix ty --max-length 5 "$@" > "$tmp/found" 2> "$tmp/found.err"
+  local misfits
+  misfits=$(cut -f1 "$tmp/found" | tr 'A-Z' 'a-z' | awk -v keep="$keep" -v drop="$drop" \
+    '!($0 ~ keep && (drop == "" || $0 !~ drop))')
+  [ -z "$misfits" ] && [ -s "$tmp/brute" ] && cut -f2 "$tmp/found" | cmp -s - "$tmp/brute" \
+    && ok "--best $k $what equals brute force ($(wc -l < "$tmp/found") names)" \
+    || bad "--best $k $what: misfits '$misfits'; $(paste "$tmp/found" "$tmp/brute" | head -6 | tr '\n\t' '; ') $(cat "$tmp/found.err")"
+}
+brute_c 10 's$' '' "--suffix s" -- --suffix s
+brute_c 10 'ro' '' "--contains ro" -- --contains ro
+brute_c 10 'a.*o|o.*a' '' "--contains a --contains o" -- --contains a --contains o
+brute_c 10 '.' '[aeiou]' "--exclude aeiou" -- --exclude aeiou
+brute_c 10 '^ty.[aeiou]' '' "--pattern 'ty?[aeiou]*'" -- --pattern 'ty?[aeiou]*'
+brute_c 10 '^.....$' '' "--pattern '?????'" -- --pattern '?????'
+brute_c 10 '^ty[^a-m]' '' "--pattern 'ty[!a-m]*' (a negated range)" -- --pattern 'ty[!a-m]*'
+brute_c 10 'r.*s$' 'a' "--contains r --suffix s --exclude a" -- --contains r --suffix s --exclude a
+brute_c 5 '^....$' 'o' "--pattern '*' --min-length 4 --max-length 4 --exclude o" -- \
+  --pattern '*' --min-length 4 --max-length 4 --exclude o
+brute_c 10 'yr' '' "--contains yr (across the prefix)" -- --contains yr
+brute_c 10 '^ty.*s$' '' "--pattern 'ty*s' --suffix s (the same s)" -- --pattern 'ty*s' --suffix s
+brute_c 3 'e$' '' "--suffix E (a capital) --novel" -- --suffix E --novel
+brute_c 10 'r' '' "--contains r --novel" -- --contains r --novel
+# Capitals are the same constraint, for a model that lowercased its names.
+"$sample" -c "$best" --best 5 --suffix saurus --contains RA > "$tmp/lower"
+"$sample" -c "$best" --best 5 --suffix SAURUS --contains ra > "$tmp/upper"
+[ -s "$tmp/lower" ] && cmp -s "$tmp/lower" "$tmp/upper" && ok "--suffix SAURUS --contains ra equals --suffix saurus --contains RA" \
+  || bad "capitals changed the answer: $(paste "$tmp/lower" "$tmp/upper" | head -3)"
+# Every --best name meets them by --score, and a plain top name misses them.
+"$sample" -c "$best" --best 8 --prefix ty --pattern '*[aeiou]?' --exclude s > "$tmp/shape"
+cut -f1 "$tmp/shape" | xargs "$sample" -c "$best" --score --pattern '*[aeiou]?' --exclude s > "$tmp/shape.scored"
+[ "$(grep -c $'\tmeets the constraints$' "$tmp/shape.scored")" -eq 8 ] && cut -f1,2 "$tmp/shape.scored" | cmp -s - "$tmp/shape" \
+  && ok "--score of the --best names: each meets the constraints, with the same log-probability" \
+  || bad "--score under constraints: $(head -c 400 "$tmp/shape.scored")"
+expect 0 "" "--score says which names miss the constraints" -- "$sample" -c "$best" --score Tyrannosaurus Tyros --suffix os
+[ "$(cut -f4 "$tmp/out" | tr '\n' ';')" = "does not meet the constraints;meets the constraints;" ] \
+  && ok "... Tyrannosaurus does not end in 'os', Tyros does" || bad "... $(cat "$tmp/out")"
+# Sampling: every name meets them, with the prefix and the lengths.
+"$sample" -c "$best" --count 30 --prefix a --contains o --suffix us --exclude x --min-length 6 --max-length 12 --seed 3 > "$tmp/drawn"
+awk '{ n = tolower($0) } !(n ~ /^a.*o.*us$/ && n !~ /x/ && length(n) >= 6 && length(n) <= 12) { bad = 1 }
+     END { exit bad || NR != 30 }' "$tmp/drawn" \
+  && ok "30 names drawn under --prefix a --contains o --suffix us --exclude x, lengths 6-12, all meet them" \
+  || bad "drawn under constraints: $(tr '\n' ' ' < "$tmp/drawn" | head -c 300)"
+"$sample" -c "$best" --count 30 --pattern '?[!aeiou]???' --novel --seed 4 > "$tmp/drawn"
+copies=$(tr 'A-Z' 'a-z' < "$tmp/drawn" | grep -Fxc -f <(tr 'A-Z' 'a-z' < "$data") || true)
+awk '{ n = tolower($0) } !(n ~ /^.[^aeiou]...$/) { bad = 1 } END { exit bad || NR != 30 }' "$tmp/drawn" && [ "$copies" -eq 0 ] \
+  && ok "30 novel names drawn under --pattern '?[!aeiou]???'" || bad "drawn by pattern: $copies copies, $(tr '\n' ' ' < "$tmp/drawn")"
+"$sample" -c "$best" --count 5 --suffix us --seed 9 > "$tmp/s1"
+"$sample" -c "$best" --count 5 --suffix us --seed 9 > "$tmp/s2"
+cmp -s "$tmp/s1" "$tmp/s2" && ok "sampling under constraints is reproducible" || bad "same seed, other names"
+# Symbols the model never saw: refused, naming the option and the symbol,
+# except where the constraint can be met without them.
+expect 2 "^dinornn-sample: --suffix 'sa7': symbol '7' \(U\+0037\) is not in the model's vocabulary$" \
+  "an unknown symbol in --suffix" -- "$sample" -c "$best" --suffix sa7 --best 3
+expect 2 "^dinornn-sample: --contains '9': symbol '9' \(U\+0039\)" "... in --contains" -- "$sample" -c "$best" --contains a --contains 9
+expect 2 "^dinornn-sample: --pattern 'a7\*': symbol '7'" "... a literal of --pattern" -- "$sample" -c "$best" --pattern 'a7*'
+expect 2 "^dinornn-sample: --pattern '\[79\]\*': the class at character 1 matches no symbol" \
+  "... a class of unknown symbols only" -- "$sample" -c "$best" --pattern '[79]*' --best 3
+expect 0 "" "... but not in --exclude or among others in a class" -- "$sample" -c "$best" --exclude '7q' --pattern '[a7]*' --best 3
+[ "$(wc -l < "$tmp/out")" -eq 3 ] && ! grep -qi q "$tmp/out" && [ -z "$(cut -f1 "$tmp/out" | grep -v '^A')" ] \
+  && ok "... whose names start with A and have no q" || bad "... names: $(cat "$tmp/out")"
+# Malformed constraints, and a suffix longer than any name allowed.
+expect 2 "^dinornn-sample: --pattern '\[ab\*': the '\[' at character 1 is not closed by '\]'$" "an unclosed '[' in --pattern" -- \
+  "$sample" -c "$best" --pattern '[ab*' --best 3
+expect 2 "^dinornn-sample: --pattern: empty" "an empty --pattern" -- "$sample" -c "$best" --pattern '' --best 3
+expect 2 "^dinornn-sample: --pattern 'a\\\\': " "a trailing backslash in --pattern" -- "$sample" -c "$best" --pattern 'a\'
+expect 2 "^dinornn-sample: --pattern '\[z-a\]': the range at character 3 is reversed" "a reversed range" -- "$sample" -c "$best" --pattern '[z-a]'
+expect 2 "^dinornn-sample: --suffix 'saurus' has 6 symbols, more than the longest name allowed \(5\); give a shorter one, or a larger --max-length$" \
+  "a --suffix longer than --max-length" -- "$sample" -c "$best" --suffix saurus --max-length 5 --best 3
+contains33=(); for i in $(seq 33); do contains33+=(--contains a); done
+expect 2 "^dinornn-sample: --contains: given more than 32 times, the most it takes$" "33 --contains" -- \
+  "$sample" -c "$best" "${contains33[@]}"
+expect 2 "^dinornn-sample: the constraints are too complex: their automaton needs more than 20000 states; " \
+  "constraints whose automaton would be too large" -- "$sample" -c "$best" --pattern "*a$(printf '?%.0s' $(seq 16))" --best 2
+# Valid constraints that no name meets: no names, one line saying why,
+# status 0, at once (not a search to the bound).
+expect 0 "^dinornn-sample: no name meets the constraints: the pattern 'a\*' does not allow names that start with the prefix 'x'$" \
+  "a --prefix that the --pattern excludes, --best" -- timeout 10 "$sample" -c "$best" --prefix X --pattern 'a*' --best 10
+[ -s "$tmp/out" ] && bad "... printed names: $(cat "$tmp/out")" || ok "... and prints no name"
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && ok "... in one line" || bad "... stderr: $(cat "$tmp/err")"
+expect 0 "^dinornn-sample: no name meets the constraints: the pattern 'a\*' does not allow" "... and sampling, at once" -- \
+  timeout 10 "$sample" -c "$best" --prefix x --pattern 'a*' --count 1000000
+[ -s "$tmp/out" ] && bad "... sampling printed names" || ok "... sampling prints no name"
+expect 0 "^dinornn-sample: no name meets the constraints: the suffix 'us' uses 's', which exclude forbids$" \
+  "a --suffix that --exclude forbids" -- timeout 10 "$sample" -c "$best" --suffix us --exclude s --best 5
+expect 0 "^dinornn-sample: no name meets the constraints: the contains string 'abcdef' has 6 symbols, more than the longest name allowed \(5\)$" \
+  "a --contains longer than --max-length" -- timeout 10 "$sample" -c "$best" --contains abcdef --max-length 5 --best 5 --novel
+expect 0 "^dinornn-sample: no name meets the constraints: the pattern '\?\?\?' matches only names of 3 symbols, fewer than the shortest allowed \(4\)$" \
+  "a --pattern shorter than --min-length" -- timeout 10 "$sample" -c "$best" --pattern '???' --min-length 4
+expect 0 "^dinornn-sample: no name can meet the constraints: the suffix 'us' uses 's', which exclude forbids$" \
+  "--score under constraints that no name meets" -- "$sample" -c "$best" --score Tyros --suffix us --exclude s
+[ "$(cut -f4 "$tmp/out")" = "does not meet the constraints" ] && ok "... scores the name, as not meeting them" || bad "... $(cat "$tmp/out")"
+# Too rare to draw: the names found, how many of how many in how many
+# draws, and --best suggested; status 1.
+expect 1 "^dinornn-sample: found [0-9]+ of 5 names in 200 draws \(the bound, --max-draws\): names that meet the constraints are too rare to draw; --best 5 gives the most likely ones, or raise --max-draws$" \
+  "constraints too rare for --max-draws" -- "$sample" -c "$best" --contains zq --count 5 --max-draws 200
+found=$(sed -n 's/.*found \([0-9]*\) of.*/\1/p' "$tmp/err")
+[ "$(wc -l < "$tmp/out")" = "${found:-x}" ] && ok "... after printing the $found names it found" || bad "... printed $(wc -l < "$tmp/out"), said '$found'"
+expect 1 "found [0-9]+ of 2 names in 2000 draws \(the bound" "... the default bound is 1000 draws a name" -- \
+  "$sample" -c "$best" --contains zqz --count 2
+expect 1 "the one name that --temperature 0 or --top-k 1 draws does not meet the constraints" \
+  "greedy sampling whose one name misses them" -- timeout 10 "$sample" -c "$best" --temperature 0 --suffix zz --count 3
+expect 0 "warning: --max-draws applies to sampling under --suffix, --contains, --exclude or --pattern only; ignored" \
+  "--max-draws without constraints" -- "$sample" -c "$best" --max-draws 10 --count 2
+# JSON: the names and the constraints they meet.
+"$sample" -c "$best" --best 3 --prefix ty --suffix s --contains r --contains o --exclude q --pattern '*' --format json > "$tmp/json"
+python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 3, lines
+for l in lines:
+    o = json.loads(l)
+    assert o["exact"] is True and o["name"].lower().endswith("s"), o
+    assert o["constraints"] == {"prefix": "ty", "suffix": "s", "contains": ["r", "o"], "exclude": "q", "pattern": "*"}, o
+' "$tmp/json" && ok "--best --format json parses and carries the constraints" || bad "JSON: $(head -c 400 "$tmp/json")"
+"$sample" -c "$best" --best 2 --pattern 'ty\r*' --format json > "$tmp/json"
+python3 -c '
+import json, sys
+o = [json.loads(l) for l in open(sys.argv[1])]
+assert len(o) == 2 and all(x["constraints"] == {"pattern": "ty\\r*"} and x["name"].startswith("Tyr") for x in o), o
+' "$tmp/json" && ok "... a backslash in a constraint escaped" || bad "... backslash: $(head -c 300 "$tmp/json")"
+"$sample" -c "$best" --count 2 --suffix us --format json > "$tmp/json"
+"$sample" -c "$best" --score Tyrannosaurus Tyros --contains rus --format json >> "$tmp/json"
+python3 -c '
+import json, sys
+o = [json.loads(l) for l in open(sys.argv[1])]
+assert len(o) == 4 and all(x["constraints"] == {"suffix": "us"} for x in o[:2]), o
+assert [x["meets_constraints"] for x in o[2:]] == [True, False] and o[2]["constraints"] == {"contains": ["rus"]}, o
+' "$tmp/json" && ok "sampling and --score in JSON carry the constraints (and whether each name meets them)" \
+  || bad "JSON: $(head -c 400 "$tmp/json")"
+# A model that keeps case: capitals are other symbols.
+expect 2 "--suffix 'a': symbol 'a' \(U\+0061\) is not in the model's vocabulary" "a keep-case model refuses a lowercase symbol it lacks" -- \
+  "$sample" -c "$tmp/ckcase/latest.ckpt" --suffix a --best 3
+"$sample" -c "$tmp/ckcase/latest.ckpt" --best 40 --max-length 4 --contains b > "$tmp/kb"
+"$sample" -c "$tmp/ckcase/latest.ckpt" --best 40 --max-length 4 --contains B > "$tmp/kB"
+if grep -qv b "$tmp/kb" || grep -qv B "$tmp/kB" || cmp -s "$tmp/kb" "$tmp/kB"; then
+  bad "keep-case: --contains b and B: $(paste "$tmp/kb" "$tmp/kB" | head -3)"
+else
+  ok "keep-case: --contains b and --contains B give other names, each with its symbol"
+fi
+expect 0 "^dinornn-sample: only 1 name of 1 to 4 symbols meets the constraints$" "--best K when fewer names meet the constraints" -- \
+  "$sample" -c "$tmp/ckcase/latest.ckpt" --best 5 --max-length 4 --pattern '??' --contains Ab
+[ "$(cut -f1 "$tmp/out")" = Ab ] && ok "... that one name" || bad "... $(cat "$tmp/out")"
+# --best under constraints on the keep-case model, against every name of at
+# most 4 symbols scored (see above), filtered here.
+printf '%s\n' $all4 | xargs "$sample" -c "$tmp/ckcase/latest.ckpt" --score | cut -f1,2 > "$tmp/all4.scored"
+# brute4 KEEP DROP -- OPTION...: as brute_c, --best 8 --max-length 4.
+brute4() {
+  local keep=$1 drop=$2 novel=0
+  shift 3
+  case " $* " in *" --novel "*) novel=1 ;; esac
+  awk -F '\t' -v keep="$keep" -v drop="$drop" -v novel=$novel \
+    'NR == FNR { if (novel) known[$0] = 1; next } $1 ~ keep && (drop == "" || $1 !~ drop) && !($1 in known)' \
+    "$tmp/case.txt" "$tmp/all4.scored" | top_scores 8 > "$tmp/brute"
+  "$sample" -c "$tmp/ckcase/latest.ckpt" --best 8 --max-length 4 "$@" > "$tmp/found"
+  [ -s "$tmp/found" ] && cut -f2 "$tmp/found" | cmp -s - "$tmp/brute" && ok "keep-case --best 8 $* equals brute force" \
+    || bad "keep-case --best 8 $*: $(paste "$tmp/found" "$tmp/brute" | head -5 | tr '\n\t' '; ')"
+}
+brute4 'b$' '' -- --suffix b
+brute4 '^A.*c' '' -- --prefix A --contains c
+brute4 '^[^A]' '' -- --pattern '[!A]*'
+brute4 '^...$' 'c' -- --pattern '???' --exclude c
+brute4 'A.*B|B.*A' '' -- --contains B --pattern '*A*'
+brute4 'A' '' -- --contains A --novel
+# dinornn-bench --search on this model: a row for each constraint set.
+expect 0 "" "dinornn-bench --search" -- "$bin/dinornn-bench" --search -c "$best" --format json
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 10 and all(r["names"] == 10 and r["expanded"] > 0 for r in rows), rows
+assert all(r["states"] > 0 for r in rows[1:]) and rows[1]["constraints"] == "--suffix saurus", rows
+' "$tmp/out" && ok "... a row for each of the 10 constraint sets" || bad "... $(head -c 400 "$tmp/out")"
+expect 2 "cannot be combined with --search" "dinornn-bench --search --config a" -- "$bin/dinornn-bench" --search --config a
+
 # --- lengths, novelty and the search's bound ---
 "$sample" -c "$best" --best 30 --min-length 6 --max-length 7 > "$tmp/len"
 awk -F '\t' 'length($1) < 6 || length($1) > 7 { bad = 1 } END { exit bad || NR != 30 }' "$tmp/len" \

@@ -44,6 +44,24 @@ else
   bad "--score: '$(cat "$tmp/s1")' vs '$(cat "$tmp/s2")'"
 fi
 
+# --- constraints (--suffix, --contains, --exclude, --pattern): precomposed,
+# decomposed and capital spellings are one constraint ---
+for opt in --contains --suffix --pattern; do
+  v1=$'\303\251'e v2=e${acute}E v3=$'\303\211'e   # "ée", decomposed "éE", "Ée"
+  [ $opt = --pattern ] && v1="*$v1" v2="*$v2" v3="*$v3"
+  "$sample" -c "$ck" --best 3 "$opt" "$v1" > "$tmp/c1" 2>&1
+  "$sample" -c "$ck" --best 3 "$opt" "$v2" > "$tmp/c2" 2>&1
+  "$sample" -c "$ck" --best 3 "$opt" "$v3" > "$tmp/c3" 2>&1
+  if [ "$(grep -cE $'(\303\251|\303\211)e' "$tmp/c1")" -eq 3 ] && cmp -s "$tmp/c1" "$tmp/c2" && cmp -s "$tmp/c1" "$tmp/c3"; then
+    ok "$opt: ée, decomposed éE and Ée are the same constraint"
+  else
+    bad "$opt: '$(head -c 200 "$tmp/c1")' vs '$(head -c 200 "$tmp/c2")' vs '$(head -c 200 "$tmp/c3")'"
+  fi
+done
+"$sample" -c "$ck" --best 20 --exclude "E${acute}" > "$tmp/x1" 2>&1
+[ -s "$tmp/x1" ] && ! grep -q $'\303\251' "$tmp/x1" && ok "--exclude: a decomposed capital É excludes é" \
+  || bad "--exclude É: $(head -c 300 "$tmp/x1")"
+
 # --- evaluation data and a validation file ---
 "$eval_" -c "$ck" --data "$tmp/nfc.txt" --format json > "$tmp/e1" 2>&1
 "$eval_" -c "$ck" --data "$tmp/nfd.txt" --strict --format json > "$tmp/e2" 2>&1

@@ -2,7 +2,8 @@
  * characters per second, seconds per epoch, achieved GFLOP/s (multiply-adds
  * of forward and backward counted from the shapes), and that as a fraction of
  * the machine's single-precision FMA peak, measured in the same run with the
- * vectors the kernels use. */
+ * vectors the kernels use. With --search, the exact search under
+ * constraints instead (bench_search.c). */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <omp.h>
 #endif
 
+#include "bench_search.h"
 #include "cli.h"
 #include "config.h"
 #include "dinornn/dinornn.h"
@@ -120,10 +122,11 @@ static int parse_thread_list(const char *list, int *counts)
 }
 
 typedef struct bench_options {
-    const char *data;
+    const char *data, *checkpoint;
     int thread_counts[MAX_THREAD_COUNTS], n_thread_counts;
     int run[N_CONFIGS]; /* by configuration: whether --config names it */
-    int epochs, json;
+    int epochs, json, search;
+    int training_set;   /* --data, --config, --threads or --epochs given */
 } bench_options;
 
 /* "a,c": each a configuration's name (a name "x" or "ab" ran nothing, or
@@ -166,8 +169,10 @@ enum { CONFIG_ROW = 1 };
 static void usage(const cli_table *t)
 {
     printf("Usage: %s [OPTION]...\n"
-           "Measure training speed of fixed configurations on a names file.\n\n",
-           cli_program_name);
+           "  or:  %s --search [--checkpoint FILE] [--format FORMAT]\n"
+           "Measure training speed of fixed configurations on a names file, or with\n"
+           "--search the exact search (--best 10) under a fixed list of constraint sets.\n\n",
+           cli_program_name, cli_program_name);
     const cli_table up_to_config = {t->rows, CONFIG_ROW + 1, NULL, NULL, NULL};
     const cli_table after_config = {t->rows + CONFIG_ROW + 1, t->count - CONFIG_ROW - 1, NULL,
                                     NULL, NULL};
@@ -180,16 +185,22 @@ static void usage(const cli_table *t)
 
 static const cli_option option_rows[] = {
     {.name = "data", .short_name = 'd', .arg = "FILE",
-     .help = "names to train on (default data/dinos.txt)", .kind = CLI_TEXT, .offset = AT(data)},
+     .help = "names to train on (default data/dinos.txt)", .kind = CLI_TEXT, .offset = AT(data),
+     .given = CLI_GIVEN(bench_options, training_set)},
     [CONFIG_ROW] = {.name = "config", .arg = "LIST",
                     .help = "configurations, comma-separated, from:", .kind = CLI_PARSE,
-                    .parse = set_configs},
+                    .parse = set_configs, .given = CLI_GIVEN(bench_options, training_set)},
     {.name = "threads", .short_name = 'j', .arg = "LIST",
      .help = "thread counts, comma-separated (default 1,2)", .kind = CLI_PARSE,
-     .parse = set_thread_counts},
+     .parse = set_thread_counts, .given = CLI_GIVEN(bench_options, training_set)},
     {.name = "epochs", .short_name = 'e', .arg = "N",
      .help = "epochs per measurement (default: per configuration)", .kind = CLI_INT,
-     .offset = AT(epochs), .lo = 1, .hi = 1000},
+     .offset = AT(epochs), .lo = 1, .hi = 1000, .given = CLI_GIVEN(bench_options, training_set)},
+    {.name = "search", .help = "measure the search under constraints instead of\ntraining",
+     .kind = CLI_FLAG, .offset = AT(search)},
+    {.name = "checkpoint", .short_name = 'c', .arg = "FILE",
+     .help = "--search's model (default checkpoints/best.ckpt,\nelse checkpoints/latest.ckpt)",
+     .kind = CLI_TEXT, .offset = AT(checkpoint)},
     {.name = "format", .arg = "FORMAT", .help = "text (default) or json", .kind = CLI_CHOICE,
      .offset = AT(json), .choices = cli_formats},
     CLI_HELP_OPTION(NULL),
@@ -276,6 +287,17 @@ int main(int argc, char **argv)
     if (first < argc) {
         cli_message("unexpected argument '%s'", argv[first]);
         cli_usage_error();
+    }
+    if (o.search && o.training_set)
+        cli_die(EXIT_USAGE, "--data, --config, --threads and --epochs measure training: they "
+                "cannot be combined with --search");
+    if (o.checkpoint && !o.search)
+        cli_die(EXIT_USAGE, "--checkpoint is --search's model: give --search too");
+    if (o.search) {
+        cli_threads(1, 1); /* one thread, as dinornn-sample */
+        int status = bench_search(o.checkpoint, o.json);
+        cli_close_stdout();
+        return status;
     }
     /* Every count checked against the OpenMP variables before any is measured. */
     for (int tc = 0; tc < o.n_thread_counts; tc++)

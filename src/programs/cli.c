@@ -398,6 +398,14 @@ void cli_apply(const cli_table *t, size_t row, void *options, const char *value)
     case CLI_U64: *(uint64_t *)at = cli_u64(opt, value); break;
     case CLI_REAL: *(double *)at = cli_real(opt, value, r->lo, r->hi, r->lo_open); break;
     case CLI_CHOICE: *(int *)at = cli_choice(opt, value, r->choices); break;
+    case CLI_LIST: {
+        cli_list *list = (cli_list *)(void *)at;
+        const int bound = r->hi > 0 && r->hi < CLI_LIST_MAX ? (int)r->hi : CLI_LIST_MAX;
+        if (list->count == bound) /* a fixed array: no allocation to check or free */
+            cli_die(EXIT_USAGE, "%s: given more than %d times, the most it takes", opt, bound);
+        list->items[list->count++] = value;
+        break;
+    }
     case CLI_PARSE: r->parse(options, value); break;
     case CLI_HELP:
         t->usage(t);

@@ -76,10 +76,19 @@ typedef enum cli_kind {
     CLI_U64,        /* any uint64_t */
     CLI_REAL,       /* a finite number in [lo, hi] (lo excluded when lo_open), into a double */
     CLI_CHOICE,     /* the index of the value among choices, into an int */
+    CLI_LIST,       /* the value appended to a cli_list, at most hi of them (a
+                     * repeatable option; 0: CLI_LIST_MAX) */
     CLI_PARSE,      /* parse(options, value) reads it */
     CLI_HELP,       /* prints the help, exits 0 */
     CLI_VERSION     /* prints the version, exits 0 */
 } cli_kind;
+
+/* The values of a repeatable option (CLI_LIST), in the order given. */
+enum { CLI_LIST_MAX = 32 };
+typedef struct cli_list {
+    const char *items[CLI_LIST_MAX];
+    int count;
+} cli_list;
 
 /* A row's given: the int of the options struct that becomes 1 whenever the
  * option is given (its offset + 1, so that 0 means none). */
@@ -95,7 +104,7 @@ typedef struct cli_option {
     const char *help;         /* "\n" starts a continuation line */
     cli_kind kind;
     size_t offset;            /* of the value in the options struct */
-    double lo, hi;            /* CLI_INT, CLI_LLONG, CLI_REAL */
+    double lo, hi;            /* CLI_INT, CLI_LLONG, CLI_REAL; hi: CLI_LIST's bound */
     int lo_open;              /* CLI_REAL */
     const char *const *choices;   /* CLI_CHOICE: NULL-terminated */
     void (*parse)(void *options, const char *value);  /* CLI_PARSE */

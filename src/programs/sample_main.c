@@ -1,5 +1,6 @@
 /* dinornn-sample: names from a trained model: random, from a prefix, the
- * most likely ones (an exact search), only novel ones, or the score of a name. */
+ * most likely ones (an exact search), only novel ones, of a given shape
+ * (sample_constraints.c), or the score of a name. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,21 +10,24 @@
 #include "cli.h"
 #include "config.h"
 #include "dinornn/dinornn.h"
+#include "sample_constraints.h"
 
 const char cli_program_name[] = "dinornn-sample";
 
 typedef struct options {
     const char *checkpoint, *prefix, *data;
-    long long count, max_expansions;
+    long long count, max_expansions, max_draws;
     drnn_sample_options sample;
     uint64_t seed;
     int best, novel, score, json;
     int sampling_set;   /* --count, --temperature or --top-k given */
+    sample_shape shape; /* --suffix, --contains, --exclude, --pattern */
 } options;
 
 #define AT(field) offsetof(options, field)
 _Static_assert(DRNN_MAX_NAME_LEN == 256 && DRNN_MAX_BEST == 1000 &&
-                   DRNN_SEARCH_EXPANSIONS == 500000,
+                   DRNN_SEARCH_EXPANSIONS == 500000 && DRNN_SAMPLE_DRAWS == 1000 &&
+                   DRNN_MAX_CONTAINS == 32,
                "the numbers that --help quotes");
 
 static void usage(const cli_table *t)
@@ -35,15 +39,29 @@ static void usage(const cli_table *t)
     cli_print_options(t, NULL);
     printf("\nLog-probabilities are natural logarithms of the whole name, its end included;\n"
            "nats per character divide by its length plus one. --best searches every name\n"
-           "that fits the prefix and the lengths, most likely first, so its answer is\n"
-           "exact unless the bound stops it (then it says so); equal log-probabilities go\n"
-           "to the shorter name, then in the order of the model's symbols.\n\n"
+           "that fits the prefix, the lengths and the constraints, most likely first, so\n"
+           "its answer is exact unless the bound stops it (then it says so); equal\n"
+           "log-probabilities go to the shorter name, then in the order of the model's\n"
+           "symbols.\n\n"
+           "--prefix, --suffix, --contains, --exclude, --pattern, the lengths and --novel\n"
+           "combine, for --best and for sampling. They are read as the training names were\n"
+           "(NFC, lowercase unless the model keeps case); a symbol the model never saw is\n"
+           "refused, except in --exclude or in a class among others. Sampling draws from\n"
+           "the model's distribution given them, rejecting the draws that miss, up to\n"
+           "--max-draws draws. When no name can meet them, nothing is printed and one line\n"
+           "says why. With --score, each name is also said to meet them or not.\n\n"
            "Examples:\n"
            "  %s --prefix tyr --count 5\n"
            "  %s --prefix tyr --best 5\n"
+           "  %s --suffix saurus --best 10\n"
+           "  %s --pattern '%s' --best 10\n"
+           "  %s --prefix ar --contains on --exclude q --count 5\n"
            "  %s --score Tyrannosaurus Velociraptor\n\n"
-           "Exit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n",
-           cli_program_name, cli_program_name, cli_program_name);
+           "Exit status: 0 success (also when no name can meet the constraints), 1 runtime\n"
+           "failure (checkpoint, data; too few names met the constraints in --max-draws),\n"
+           "2 bad usage.\n",
+           cli_program_name, cli_program_name, cli_program_name, cli_program_name,
+           "??????", cli_program_name, cli_program_name); /* not a trigraph in the literal */
 }
 
 static const cli_option option_rows[] = {
@@ -71,6 +89,17 @@ static const cli_option option_rows[] = {
     {.name = "max-length", .arg = "N",
      .help = "longest name, prefix included, 1..256 (default 32)", .kind = CLI_INT,
      .offset = AT(sample.max_len), .lo = 1, .hi = DRNN_MAX_NAME_LEN},
+    {.name = "suffix", .arg = "STR", .help = "names end with STR", .kind = CLI_TEXT,
+     .offset = AT(shape.suffix)},
+    {.name = "contains", .arg = "STR",
+     .help = "names contain STR somewhere (give it again for more\nstrings, up to 32)",
+     .kind = CLI_LIST, .offset = AT(shape.contains), .hi = DRNN_MAX_CONTAINS},
+    {.name = "exclude", .arg = "CHARS", .help = "names use none of the symbols in CHARS",
+     .kind = CLI_TEXT, .offset = AT(shape.exclude)},
+    {.name = "pattern", .arg = "GLOB",
+     .help = "the whole name matches GLOB: ? one symbol, * any\nrun of symbols, [a-z] or [!aeiou] "
+             "one symbol of a\nclass; \\ makes the next character a literal",
+     .kind = CLI_TEXT, .offset = AT(shape.pattern)},
     {.name = "best", .arg = "K",
      .help = "exactly the K most likely complete names, with their\nlog-probabilities, 1..1000",
      .kind = CLI_INT, .offset = AT(best), .lo = 1, .hi = DRNN_MAX_BEST},
@@ -78,6 +107,9 @@ static const cli_option option_rows[] = {
      .help = "bound on --best's work: partial names extended\n(default 500000; memory: 1 GiB); "
              "past it, the names\nnot proven best are marked as such",
      .kind = CLI_LLONG, .offset = AT(max_expansions), .lo = 1, .hi = 1e12},
+    {.name = "max-draws", .arg = "N",
+     .help = "bound on the draws when sampling under constraints\n(default 1000 x --count)",
+     .kind = CLI_LLONG, .offset = AT(max_draws), .lo = 1, .hi = 1e12},
     {.name = "novel", .help = "only names that are not in the training data", .kind = CLI_FLAG,
      .offset = AT(novel)},
     {.name = "data", .arg = "FILE",
@@ -115,6 +147,9 @@ static int parse_options(options *o, int argc, char **argv)
                     "(an exact search); ignored");
     if (o->max_expansions && !o->best)
         cli_message("warning: --max-expansions applies to --best only; ignored");
+    if (o->max_draws && (o->best || o->score || !sample_shape_given(&o->shape)))
+        cli_message("warning: --max-draws applies to sampling under --suffix, --contains, "
+                    "--exclude or --pattern only; ignored");
     if (o->sample.min_len > o->sample.max_len)
         cli_die(EXIT_USAGE, "--min-length %d is above --max-length %d", o->sample.min_len,
                 o->sample.max_len);
@@ -159,6 +194,8 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
             printf(",\"logprob\":%s", cli_json_number(num, sizeof num, *logprob));
         if (exact >= 0)
             printf(",\"exact\":%s", exact ? "true" : "false");
+        if (sample_shape_given(&o->shape))
+            sample_shape_json(stdout, &o->shape, o->prefix);
         puts("}");
     } else if (logprob) {
         printf("%s\t%.4f\n", text, *logprob);
@@ -168,10 +205,11 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
     cli_check_stdout(); /* no more names once the output is gone */
 }
 
-/* One name's log-probability, printed; returns 0, or -1 after saying why
- * it cannot be scored. */
+/* One name's log-probability, printed, and whether it meets c (when not
+ * NULL); returns 0, or -1 after saying why it cannot be scored. */
 static int score_name(const options *o, const drnn_train_state *st, const drnn_model *model,
-                      drnn_scratch *scratch, drnn_stepper *stepper, const char *name)
+                      drnn_scratch *scratch, drnn_stepper *stepper, const drnn_constraint *c,
+                      const char *name)
 {
     drnn_token t[DRNN_MAX_NAME_LEN];
     char msg[DRNN_ERROR_MESSAGE_SIZE + 4 * DRNN_MAX_NAME_LEN];
@@ -199,14 +237,21 @@ static int score_name(const options *o, const drnn_train_state *st, const drnn_m
     double per_char = -logprob / (len + 1);
     char text[4 * DRNN_MAX_NAME_LEN + 1];
     drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
+    const int meets = c && drnn_constraint_match(c, t, len);
     if (o->json) {
         fputs("{\"name\":", stdout);
         cli_json_string(stdout, text);
         char a[32], b[32];
-        printf(",\"logprob\":%s,\"nats_per_char\":%s}\n", cli_json_number(a, sizeof a, logprob),
+        printf(",\"logprob\":%s,\"nats_per_char\":%s", cli_json_number(a, sizeof a, logprob),
                cli_json_number(b, sizeof b, per_char));
+        if (c) {
+            printf(",\"meets_constraints\":%s", meets ? "true" : "false");
+            sample_shape_json(stdout, &o->shape, NULL);
+        }
+        puts("}");
     } else {
-        printf("%s\t%.4f\t%.4f nats/char\n", text, logprob, per_char);
+        printf("%s\t%.4f\t%.4f nats/char%s\n", text, logprob, per_char,
+               !c ? "" : meets ? "\tmeets the constraints" : "\tdoes not meet the constraints");
     }
     cli_check_stdout();
     return 0;
@@ -221,27 +266,62 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
     const drnn_model model = drnn_state_model(st, parts);
+    /* The shape alone: --prefix is refused with --score, the lengths are
+     * what the name has. */
+    drnn_constraint *c = sample_shape_given(&o->shape)
+                             ? sample_shape_compile(&o->shape, st, NULL, 0, 0, 0) : NULL;
+    if (c && !drnn_constraint_satisfiable(c))
+        cli_message("no name can meet the constraints: %s", drnn_constraint_reason(c));
     if (drnn_scratch_new(&scratch, &st->hp.model, DRNN_MAX_NAME_LEN, &err) ||
         drnn_stepper_new(&stepper, &model, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
     int failed = 0;
     for (int i = 0; i < n; i++)
-        failed += score_name(o, st, &model, scratch, stepper, names[i]) != 0;
+        failed += score_name(o, st, &model, scratch, stepper, c, names[i]) != 0;
     drnn_scratch_free(scratch);
     drnn_stepper_free(stepper);
+    drnn_constraint_free(c);
     if (failed)
         cli_message("--score: %d of %d names not scored (see above)", failed, n);
     return failed ? EXIT_USAGE : EXIT_OK;
 }
 
+/* What --best says after its names: that a bound stopped it, or that
+ * fewer names than asked for exist. */
+static void report_search(const options *o, const drnn_search_result *res,
+                          const drnn_search_options *so, int prefix_len, int constrained)
+{
+    if (!res->exact && res->out_of_memory)
+        cli_message("the search stopped at its memory bound (%.0f MB, after %lld partial "
+                    "names extended): the first %d names are exactly the most likely, the other "
+                    "%d the best found, %d in all; a smaller --best or --max-length, or a longer "
+                    "--prefix, narrows it", res->peak_bytes / 1e6, res->expanded, res->certified,
+                    res->count - res->certified, res->count);
+    else if (!res->exact)
+        cli_message("the search stopped at its bound (%lld partial names extended, "
+                    "%.0f MB): the first %d names are exactly the most likely, the other %d the "
+                    "best found, %d in all; raise --max-expansions for an exact answer",
+                    res->expanded, res->peak_bytes / 1e6, res->certified,
+                    res->count - res->certified, res->count);
+    else if (res->count < o->best && constrained)
+        cli_message("only %d %sname%s of %d to %d symbols meet%s the constraints", res->count,
+                    so->exclude ? "novel " : "", res->count == 1 ? "" : "s", so->min_len,
+                    so->max_len, res->count == 1 ? "s" : "");
+    else if (res->count < o->best)
+        cli_message("only %d %sname%s of %d to %d symbols exist%s", res->count,
+                    so->exclude ? "novel " : "", res->count == 1 ? "" : "s", so->min_len,
+                    so->max_len, prefix_len ? " with this prefix" : "");
+}
+
 /* --best: the exact search, and what to say when a bound stopped it. */
 static void print_best(const options *o, const drnn_train_state *st, const drnn_token *prefix,
-                       int prefix_len, const drnn_name_set *known)
+                       int prefix_len, const drnn_name_set *known, const drnn_constraint *c)
 {
+    /* Under a constraint the prefix is in it, which then explains an empty answer. */
     drnn_search_options so = {
-        .k = o->best, .prefix = prefix, .prefix_len = prefix_len,
+        .k = o->best, .prefix = c ? NULL : prefix, .prefix_len = c ? 0 : prefix_len,
         .min_len = o->sample.min_len > 1 ? o->sample.min_len : 1, .max_len = o->sample.max_len,
-        .exclude = known, .max_expansions = o->max_expansions,
+        .exclude = known, .max_expansions = o->max_expansions, .constraint = c,
     };
     drnn_search_result res;
     drnn_error err;
@@ -252,29 +332,45 @@ static void print_best(const options *o, const drnn_train_state *st, const drnn_
     for (int i = 0; i < res.count; i++)
         print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
                    i < res.certified);
-    if (!res.exact && res.out_of_memory)
-        cli_message("the search stopped at its memory bound (%.0f MB, after %lld partial "
-                    "names extended): the first %d names are exactly the most likely, the other "
-                    "%d the best found, %d in all; a smaller --best or --max-length, or a longer "
-                    "--prefix, narrows it", res.peak_bytes / 1e6, res.expanded, res.certified,
-                    res.count - res.certified, res.count);
-    else if (!res.exact)
-        cli_message("the search stopped at its bound (%lld partial names extended, "
-                    "%.0f MB): the first %d names are exactly the most likely, the other %d the "
-                    "best found, %d in all; raise --max-expansions for an exact answer",
-                    res.expanded, res.peak_bytes / 1e6, res.certified, res.count - res.certified,
-                    res.count);
-    else if (res.count < o->best)
-        cli_message("only %d %sname%s of %d to %d symbols exist%s", res.count,
-                    known ? "novel " : "", res.count == 1 ? "" : "s", so.min_len, so.max_len,
-                    prefix_len ? " with this prefix" : "");
+    if (res.unsatisfiable) /* not expected: the constraint holds the same lengths */
+        cli_message("no name of %d to %d symbols meets the constraints", so.min_len, so.max_len);
+    else
+        report_search(o, &res, &so, prefix_len, c != NULL);
     drnn_search_result_free(&res);
 }
 
+/* What sampling says when it printed fewer than --count names (last: the
+ * sampler's last answer, 0 or -1 when it gave up); returns the status. */
+static int report_samples(const options *o, const drnn_constraint *c, long long shown,
+                          long long accepted, long long draws, int last)
+{
+    const long long best = o->count < DRNN_MAX_BEST ? o->count : DRNN_MAX_BEST;
+    if (shown == o->count)
+        return EXIT_OK;
+    if (c && last < 0) {
+        cli_message("the one name that --temperature 0 or --top-k 1 draws does not meet the "
+                    "constraints: give a temperature above 0 and no --top-k 1, or --best %lld "
+                    "for the most likely names that meet them", best);
+        return EXIT_RUNTIME;
+    }
+    if (c && last == 0) {
+        cli_message("found %lld of %lld names in %lld draws (the bound, --max-draws): names "
+                    "that meet the constraints%s are too rare to draw; --best %lld gives the "
+                    "most likely ones, or raise --max-draws", shown, o->count, draws,
+                    o->novel ? " and are novel" : "", best);
+        return EXIT_RUNTIME;
+    }
+    cli_message("only %lld novel names in %lld draws%s (it stops when fewer than 1 draw in 100 "
+                "is novel)", shown, accepted, c ? " that meet the constraints" : "");
+    return EXIT_OK;
+}
+
 /* Random names; with --novel, copies are redrawn until fewer than one draw
- * in 100 gives a new name (after at least 1000), so it always ends soon. */
-static void print_samples(const options *o, const drnn_train_state *st, const drnn_token *prefix,
-                          int prefix_len, const drnn_name_set *known)
+ * in 100 gives a new name (after at least 1000), so it always ends soon.
+ * Under a constraint, drawn given it (by rejection) within --max-draws
+ * draws. Returns the exit status. */
+static int print_samples(const options *o, const drnn_train_state *st, const drnn_token *prefix,
+                         int prefix_len, const drnn_name_set *known, const drnn_constraint *c)
 {
     drnn_stepper *stepper;
     drnn_error err;
@@ -285,25 +381,51 @@ static void print_samples(const options *o, const drnn_train_state *st, const dr
     drnn_rng rng;
     drnn_rng_seed(&rng, o->seed);
     drnn_token t[DRNN_MAX_NAME_LEN];
-    long long shown = 0, attempts = 0;
+    const long long bound = o->max_draws ? o->max_draws : DRNN_SAMPLE_DRAWS * o->count;
+    long long shown = 0, attempts = 0, draws_left = bound;
+    int n = 1;
     while (shown < o->count) {
         if (known && attempts >= 1000 && attempts >= 100 * (shown + 1))
             break;
+        /* The constraint's prefix and lengths are the options'. */
+        n = c ? drnn_sample_constrained(&model, stepper, &rng, &o->sample, c, NULL, 0,
+                                        &draws_left, t)
+              : drnn_sample_name(&model, stepper, &rng, &o->sample, prefix, prefix_len, t);
+        if (n <= 0)
+            break;
         attempts++;
-        int n = drnn_sample_name(&model, stepper, &rng, &o->sample, prefix, prefix_len, t);
         if (known && drnn_name_set_contains(known, t, n))
             continue;
         print_name(o, st, t, n, NULL, -1);
         shown++;
     }
-    if (shown < o->count)
-        cli_message("only %lld novel names in %lld draws (it stops when fewer than 1 "
-                    "draw in 100 is novel)", shown, attempts);
     drnn_stepper_free(stepper);
+    return report_samples(o, c, shown, attempts, bound - draws_left, n);
+}
+
+/* The constraints, compiled with the prefix and the lengths, into *out
+ * (NULL when none is given). Returns 0, or 1 after saying why no name can
+ * meet them. */
+static int compile_shape(const options *o, const drnn_train_state *st, const drnn_token *prefix,
+                         int prefix_len, drnn_constraint **out)
+{
+    *out = NULL;
+    if (!sample_shape_given(&o->shape))
+        return 0;
+    drnn_constraint *c = sample_shape_compile(&o->shape, st, prefix, prefix_len,
+                                              o->sample.min_len, o->sample.max_len);
+    if (!drnn_constraint_satisfiable(c)) {
+        cli_message("no name meets the constraints: %s", drnn_constraint_reason(c));
+        drnn_constraint_free(c);
+        return 1;
+    }
+    *out = c;
+    return 0;
 }
 
 /* Names from the model, after the prefix: the most likely (--best) or drawn
- * at random; only novel ones with --novel. */
+ * at random; only novel ones with --novel, only those of the shape asked
+ * for. Returns the exit status. */
 static int generate_names(const options *o, const drnn_train_state *st, const char *ckpt)
 {
     drnn_token prefix[DRNN_MAX_NAME_LEN];
@@ -312,19 +434,25 @@ static int generate_names(const options *o, const drnn_train_state *st, const ch
     if (prefix_len > o->sample.max_len)
         cli_die(EXIT_USAGE, "--prefix is %d symbols long: --max-length must be at least that",
                 prefix_len);
+    /* Before --novel's names are read: an empty answer is given at once. */
+    drnn_constraint *c;
+    if (compile_shape(o, st, prefix, prefix_len, &c))
+        return EXIT_OK;
     drnn_corpus known;
     drnn_name_set *known_set = NULL;
     memset(&known, 0, sizeof known);
     if (o->novel)
         load_known(o, st, ckpt, &known, &known_set);
 
+    int status = EXIT_OK;
     if (o->best)
-        print_best(o, st, prefix, prefix_len, known_set);
+        print_best(o, st, prefix, prefix_len, known_set, c);
     else
-        print_samples(o, st, prefix, prefix_len, known_set);
+        status = print_samples(o, st, prefix, prefix_len, known_set, c);
     drnn_name_set_free(known_set);
     drnn_corpus_free(&known);
-    return EXIT_OK;
+    drnn_constraint_free(c);
+    return status;
 }
 
 int main(int argc, char **argv)
