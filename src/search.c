@@ -11,8 +11,12 @@
  *
  * Three savings keep the queue small: the best k finished names seen so far
  * (popped or not) give a threshold below which nothing can enter the top k,
- * so nothing below it is queued or expanded; only the recurrent state of
- * expanded names is kept (children are queued as parent + symbol); and the
+ * so nothing below it is queued or expanded, and a pre-pass (search_floor.c)
+ * raises it from the start: the k-th score of k real names that meet every
+ * condition is at most the true k-th, so an entry strictly below it leads
+ * to no answer; only the recurrent state of expanded names that still have
+ * a child in the queue, or a child that may need it, is kept (children are
+ * queued as parent + symbol; see hold); and the
  * children of a name are queued one at a time, best first: when one leaves
  * the queue, the next best takes its place. Each node keeps its next
  * CHILD_BLOCK children ranked (a refill, rarely needed, steps the model
@@ -35,6 +39,7 @@
 
 #include "dinornn/search.h"
 #include "internal.h"
+#include "search_floor.h"
 
 /* ---- the search ---- */
 
@@ -45,6 +50,8 @@ typedef struct node {      /* an expanded partial name */
     uint8_t ranked;        /* children in its block, best first */
     uint8_t taken;         /* of them, those queued so far */
     int32_t state;         /* the constraints' automaton's (0 without) */
+    int32_t slot;          /* of its recurrent state and ranked children; -1: freed */
+    int32_t refs;          /* holds on the slot (see hold) */
     double logprob;        /* of the name so far */
 } node;
 
@@ -73,9 +80,12 @@ typedef struct search {
     size_t S;              /* scalars of one saved state */
     drnn_stepper *stepper;
     node *nodes;           /* expanded names; their states are kept apart */
-    drnn_real *states;     /* S per node, node i's at states + i * S */
-    child *children;       /* CHILD_BLOCK per node, node i's at children + i * CHILD_BLOCK */
+    drnn_real *states;     /* S per slot, slot j's at states + j * S */
+    child *children;       /* CHILD_BLOCK per slot, slot j's at children + j * CHILD_BLOCK */
+    int32_t *free_slots;   /* slots given back, to be reused */
     size_t n_nodes, cap_nodes, cap_states, cap_children;
+    size_t n_slots, n_free, cap_free;
+    double floor;          /* the pre-pass's bound on the k-th score */
     entry *heap;           /* the queue, best first */
     size_t n_heap, cap_heap;
     double *top;           /* min-heap of the best k finished scores queued */
@@ -192,7 +202,8 @@ static entry pop(search *s)
  * queued so far (any name at all, once k are known). */
 static double threshold(const search *s)
 {
-    return s->n_top == s->opt->k ? s->top[0] : -INFINITY;
+    double t = s->n_top == s->opt->k ? s->top[0] : -INFINITY;
+    return t > s->floor ? t : s->floor;
 }
 
 /* Records a finished score among the best k (a min-heap). */
@@ -226,11 +237,7 @@ static void note_finished(search *s, double x)
  * drnn_name_loss sums a name's terms. */
 static void child_scores(search *s, const drnn_real *logits, double base)
 {
-    drnn_real zmax;
-    memcpy(s->probs, logits, (size_t)s->V * sizeof *s->probs);
-    double lognorm = drnn_softmax(s->probs, s->V, &zmax);
-    for (int v = 0; v < s->V; v++)
-        s->scores[v] = base - (lognorm - ((double)logits[v] - zmax));
+    drnn_search_scores(logits, s->V, base, s->probs, s->scores);
 }
 
 static int excluded(search *s, const entry *e)
@@ -248,10 +255,12 @@ static int reserve(search *s)
     size_t n = s->n_nodes + 1;
     if (n > INT32_MAX)
         return -1; /* node indices are int32_t */
+    size_t slots = s->n_slots + (s->n_free == 0);
     return grow(s, (void **)&s->nodes, &s->cap_nodes, n, sizeof *s->nodes) ||
-                   grow(s, (void **)&s->states, &s->cap_states, n * s->S, sizeof *s->states) ||
-                   grow(s, (void **)&s->children, &s->cap_children, n * CHILD_BLOCK,
+                   grow(s, (void **)&s->states, &s->cap_states, slots * s->S, sizeof *s->states) ||
+                   grow(s, (void **)&s->children, &s->cap_children, slots * CHILD_BLOCK,
                         sizeof *s->children) ||
+                   grow(s, (void **)&s->free_slots, &s->cap_free, slots, sizeof *s->free_slots) ||
                    grow(s, (void **)&s->heap, &s->cap_heap, s->n_heap + 2, sizeof *s->heap)
                ? -1
                : 0;
@@ -284,7 +293,7 @@ static int ranks_before(double x, int v, double y, int u)
  * best first: a selection in one pass over the vocabulary. */
 static void rank_children(search *s, size_t n, double after, int after_v)
 {
-    child *block = s->children + n * CHILD_BLOCK;
+    child *block = s->children + (size_t)s->nodes[n].slot * CHILD_BLOCK;
     const node *nd = &s->nodes[n];
     int m = 0;
     for (int v = 1; v < s->V; v++) {
@@ -308,7 +317,7 @@ static const drnn_real *node_logits(search *s, size_t n)
 {
     const node *nd = &s->nodes[n];
     if (nd->parent >= 0) {
-        drnn_stepper_load_state(s->stepper, s->states + (size_t)nd->parent * s->S);
+        drnn_stepper_load_state(s->stepper, s->states + (size_t)s->nodes[nd->parent].slot * s->S);
         return drnn_stepper_feed(s->stepper, s->m, nd->symbol);
     }
     drnn_stepper_reset(s->stepper);
@@ -319,27 +328,62 @@ static const drnn_real *node_logits(search *s, size_t n)
 }
 
 /* Queues node n's best child not queued yet, if it can still enter the top
- * k (room reserved). A node has one partial child in the queue at a time:
- * this is called when it is added and when its child leaves the queue. */
-static void queue_next_child(search *s, size_t n)
+ * k (room reserved); returns 1 if it did. A node has one partial child in
+ * the queue at a time: this is called when it is added and when its child
+ * leaves the queue; once it queues none, it never queues one again. */
+static int queue_next_child(search *s, size_t n)
 {
     node *nd = &s->nodes[n];
     if (nd->len >= s->hi)
-        return;
+        return 0;
+    child *block = s->children + (size_t)nd->slot * CHILD_BLOCK;
     if (nd->taken == nd->ranked) {
         if (nd->ranked < CHILD_BLOCK)
-            return; /* the block held every child left */
-        const child last = s->children[n * CHILD_BLOCK + CHILD_BLOCK - 1];
+            return 0; /* the block held every child left */
+        const child last = block[CHILD_BLOCK - 1];
         child_scores(s, node_logits(s, n), nd->logprob);
         rank_children(s, n, last.logprob, last.symbol);
         if (nd->ranked == 0)
-            return;
+            return 0;
     }
-    const child c = s->children[n * CHILD_BLOCK + nd->taken];
+    const child c = block[nd->taken];
     if (c.logprob < threshold(s))
-        return; /* nor can any later sibling */
+        return 0; /* nor can any later sibling */
     nd->taken++;
     push(s, (entry){c.logprob, (int32_t)n, c.symbol});
+    return 1;
+}
+
+/* Which states are kept. Node n's slot (its state and ranked children) is
+ * read only to expand a child of n (step_to: n has a partial child queued)
+ * and to rank a child c's children again (node_logits(c) steps from n's
+ * state: c has a partial child queued). So n holds its own slot, and its
+ * parent's, while it has a partial child queued; refs counts the holds on
+ * n's slot, which is given back at 0 and never read again. A node that
+ * stops queueing children never starts again (queue_next_child), so the
+ * states kept are those of the queue's partial entries' parents and
+ * grandparents, not of every node expanded. */
+static void drop(search *s, int32_t n)
+{
+    if (--s->nodes[n].refs == 0) {
+        s->free_slots[s->n_free++] = s->nodes[n].slot;
+        s->nodes[n].slot = -1;
+    }
+}
+
+static void hold(search *s, int32_t n)
+{
+    s->nodes[n].refs++;
+    if (s->nodes[n].parent >= 0)
+        s->nodes[s->nodes[n].parent].refs++;
+}
+
+static void unhold(search *s, int32_t n)
+{
+    int32_t parent = s->nodes[n].parent;
+    drop(s, n);
+    if (parent >= 0)
+        drop(s, parent);
 }
 
 /* Adds node nd (after reserve), whose state the stepper holds and whose
@@ -348,8 +392,10 @@ static void queue_next_child(search *s, size_t n)
 static void add_node(search *s, node nd, const drnn_real *logits)
 {
     size_t n = s->n_nodes++;
+    nd.slot = s->n_free ? s->free_slots[--s->n_free] : (int32_t)s->n_slots++;
+    nd.refs = 1; /* its own, until its first child is queued or not */
     s->nodes[n] = nd;
-    drnn_stepper_save_state(s->stepper, s->states + n * s->S);
+    drnn_stepper_save_state(s->stepper, s->states + (size_t)nd.slot * s->S);
 
     child_scores(s, logits, nd.logprob);
     if (may_end(s, nd.state, nd.len)) {
@@ -360,7 +406,9 @@ static void add_node(search *s, node nd, const drnn_real *logits)
         }
     }
     rank_children(s, n, 0, 0);
-    queue_next_child(s, n);
+    if (queue_next_child(s, n))
+        hold(s, (int32_t)n);
+    drop(s, (int32_t)n);
 }
 
 /* The automaton state of entry e's name (not finished). */
@@ -374,7 +422,7 @@ static int32_t child_state(const search *s, const entry *e)
  * returns the logits that follow. */
 static const drnn_real *step_to(search *s, const entry *e)
 {
-    drnn_stepper_load_state(s->stepper, s->states + (size_t)e->parent * s->S);
+    drnn_stepper_load_state(s->stepper, s->states + (size_t)s->nodes[e->parent].slot * s->S);
     return drnn_stepper_feed(s->stepper, s->m, (drnn_token)e->symbol);
 }
 
@@ -430,7 +478,7 @@ static void fill_greedily(search *s, drnn_search_result *res)
     drnn_scored_name *more = res->names + res->count;
     int got = 0;
     for (long tries = 4L * need + 64; got < need && s->n_heap > 0 && tries > 0; tries--) {
-        entry e = pop(s);
+        entry e = pop(s); /* nothing is given back here: e's parent keeps its state */
         if (e.symbol != DRNN_END)
             queue_next_child(s, (size_t)e.parent);
         complete_greedily(s, &e, &more[got]);
@@ -488,6 +536,19 @@ static int32_t plant_root(search *s)
     return state;
 }
 
+/* The pre-pass (search_floor.c), with the stepper at the root (of
+ * automaton state root and score logprob): from the start, nothing below
+ * the k-th score of k names that meet everything is queued. */
+static void set_floor(search *s, int32_t root, double logprob, drnn_search_result *res)
+{
+    const drnn_search_floor_args a = {s->m, s->stepper, s->c, s->opt->exclude, s->root,
+                                      s->root_len, root, logprob, s->lo, s->hi, s->opt->k, s->V};
+    size_t bytes;
+    s->floor = res->floor = drnn_search_floor(&a, &bytes);
+    if (s->bytes + bytes > s->peak_bytes)
+        s->peak_bytes = s->bytes + bytes;
+}
+
 /* The search proper, once s is set up: certified names into res until k,
  * an empty queue, or a bound; from the root in automaton state root. */
 static void run(search *s, int32_t root, drnn_search_result *res)
@@ -504,14 +565,17 @@ static void run(search *s, int32_t root, drnn_search_result *res)
         logprob = s->scores[s->root[i]];
         logits = drnn_stepper_feed(s->stepper, s->m, s->root[i]);
     }
+    set_floor(s, root, logprob, res);
     res->exact = reserve(s) == 0;
     res->out_of_memory = !res->exact;
     if (res->exact)
-        add_node(s, (node){-1, 0, (uint16_t)s->root_len, 0, 0, root, logprob}, logits);
+        add_node(s, (node){-1, 0, (uint16_t)s->root_len, 0, 0, root, 0, 0, logprob}, logits);
 
     while (res->exact && res->count < o->k && s->n_heap > 0) {
         if (s->heap[0].logprob < threshold(s)) {
-            pop(s); /* queued before k better names were known */
+            entry e = pop(s); /* queued before k better names were known */
+            if (e.symbol != DRNN_END)
+                unhold(s, e.parent); /* nor can its later siblings enter */
             continue;
         }
         if (s->heap[0].symbol == DRNN_END) {
@@ -531,12 +595,14 @@ static void run(search *s, int32_t root, drnn_search_result *res)
             break;
         }
         entry e = pop(s);
-        queue_next_child(s, (size_t)e.parent); /* its next sibling takes its place */
+        int again = queue_next_child(s, (size_t)e.parent); /* its next sibling takes its place */
         logits = step_to(s, &e);
         add_node(s,
                  (node){e.parent, (drnn_token)e.symbol, (uint16_t)(s->nodes[e.parent].len + 1),
-                        0, 0, child_state(s, &e), e.logprob},
+                        0, 0, child_state(s, &e), 0, 0, e.logprob},
                  logits);
+        if (!again)
+            unhold(s, e.parent); /* after add_node: e's child may hold e.parent */
         res->expanded++;
     }
     res->certified = res->count;
@@ -557,6 +623,7 @@ int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
     s.opt = opt;
     s.V = m->cfg.vocab;
     s.max_bytes = opt->max_bytes ? opt->max_bytes : DRNN_SEARCH_BYTES;
+    s.floor = res->floor = -INFINITY;
     int32_t root = plant_root(&s);
     rc = drnn_stepper_new(&s.stepper, m, err);
     if (rc)
@@ -580,6 +647,7 @@ int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
     free(s.nodes);
     free(s.states);
     free(s.children);
+    free(s.free_slots);
     free(s.heap);
     if (rc)
         drnn_search_result_free(res);

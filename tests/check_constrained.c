@@ -18,8 +18,11 @@
 
 /* The search's top k are brute force's first k (all of them, n): names
  * in order, scores bit for bit; none at all only when nothing is
- * searched. */
-static void expect_top_k(const drnn_params *w, const drnn_search_options *o, const scored *all,
+ * searched. Its pre-pass's floor is never above the true k-th score (it
+ * would have refused a true answer), and finite only when k names exist.
+ * Returns 2 when the floor is the k-th score itself (the tightest bound
+ * that keeps the answer), 1 when it is below, 0 when there is none. */
+static int expect_top_k(const drnn_params *w, const drnn_search_options *o, const scored *all,
                          int n, const char *what)
 {
     drnn_search_result res;
@@ -37,7 +40,11 @@ static void expect_top_k(const drnn_params *w, const drnn_search_options *o, con
                   res.unsatisfiable, n);
     if (n == 0)
         ck_assert_int_eq(res.expanded, 0);
+    ck_assert_msg(n >= o->k ? res.floor <= all[o->k - 1].logprob : res.floor == -INFINITY,
+                  "%s, k %d: floor %.17g above the k-th of %d", what, o->k, res.floor, n);
+    int bounded = res.floor == -INFINITY ? 0 : res.floor == all[o->k - 1].logprob ? 2 : 1;
     drnn_search_result_free(&res);
+    return bounded;
 }
 
 /* Each combination of constraints twice, on models of every cell and on
@@ -56,7 +63,7 @@ START_TEST(test_search_matches_brute_force)
     sure_model(&w[3], &sc[3], 284, V);
     drnn_rng rng;
     drnn_rng_seed(&rng, 2828);
-    int searched = 0, empty = 0;
+    int searched = 0, empty = 0, bounded[3] = {0, 0, 0};
     for (int kinds = 0; kinds < 64; kinds++)
         for (int rep = 0; rep < 2; rep++) {
             spec sp;
@@ -79,7 +86,7 @@ START_TEST(test_search_matches_brute_force)
             static const int ks[] = {1, 6, 40};
             for (int i = 0; i < 3; i++) {
                 o.k = ks[i];
-                expect_top_k(&w[m], &o, all, n, what);
+                bounded[expect_top_k(&w[m], &o, all, n, what)]++;
             }
             searched++;
             empty += n == 0;
@@ -88,6 +95,9 @@ START_TEST(test_search_matches_brute_force)
         }
     ck_assert_int_gt(searched, 100);
     ck_assert_int_gt(empty, 5);
+    ck_assert_msg(bounded[1] > 5 && bounded[2] > 5, /* the pre-pass is exercised, loose and tight */
+                  "floors: %d none, %d below the k-th, %d the k-th itself", bounded[0], bounded[1],
+                  bounded[2]);
     for (int m = 0; m < 4; m++) {
         drnn_scratch_free(sc[m]);
         drnn_params_free(&w[m]);

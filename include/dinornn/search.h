@@ -54,6 +54,10 @@ typedef struct drnn_search_result {
                                * the bound on expansions) */
     int unsatisfiable;        /* no name meets the options and the constraint
                                * together: nothing was searched (count 0, exact 1) */
+    double floor;             /* a lower bound on the k-th name's logprob, from a
+                               * beam run before the search (the k-th of k names it
+                               * finished): nothing below it was queued; -INFINITY
+                               * when it finished fewer */
 } drnn_search_result;
 
 /* The k most likely complete names that start with the prefix, have
