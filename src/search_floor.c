@@ -167,7 +167,8 @@ static void walk(floor_walk *w)
 {
     const drnn_search_floor_args *a = w->a;
     beam_item *root = &w->items[0][0];
-    memcpy(root->tokens, a->root, (size_t)a->root_len * sizeof *root->tokens);
+    if (a->root_len) /* a->root is NULL without a prefix */
+        memcpy(root->tokens, a->root, (size_t)a->root_len * sizeof *root->tokens);
     root->state = a->root_state;
     drnn_stepper_copy(w->st, a->at_root);
     drnn_stepper_save_state(w->st, w->states[0]);
