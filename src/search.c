@@ -39,6 +39,7 @@
 
 #include "dinornn/search.h"
 #include "internal.h"
+#include "search_depth.h"
 #include "search_floor.h"
 
 /* ---- the search ---- */
@@ -55,6 +56,11 @@ typedef struct node {      /* an expanded partial name */
     double logprob;        /* of the name so far */
 } node;
 
+/* Partial names expanded together, at most: enough rows to share each pass
+ * over the weights (the products' blocks are 4 rows), few enough that the
+ * names expanded beyond one-at-a-time's stay a small part of the work. */
+#define SEARCH_BATCH 32
+
 /* A node's next children, ranked: by score, then by symbol (the queue's
  * order among siblings: same length, names that differ in the last symbol). */
 #define CHILD_BLOCK 16
@@ -62,6 +68,14 @@ typedef struct child {
     double logprob;
     drnn_token symbol;
 } child;
+
+/* Slots, SLOT_CHUNK to an allocation: the memory in use follows the slots
+ * in use, with no doubled array to copy as it grows. */
+#define SLOT_CHUNK 64
+typedef struct slot_chunk {
+    drnn_real *states;     /* S per slot */
+    child *children;       /* CHILD_BLOCK per slot */
+} slot_chunk;
 
 typedef struct entry {     /* a name in the queue: node parent + symbol */
     double logprob;
@@ -80,21 +94,37 @@ typedef struct search {
     size_t S;              /* scalars of one saved state */
     drnn_stepper *stepper;
     node *nodes;           /* expanded names; their states are kept apart */
-    drnn_real *states;     /* S per slot, slot j's at states + j * S */
-    child *children;       /* CHILD_BLOCK per slot, slot j's at children + j * CHILD_BLOCK */
+    slot_chunk *chunks;    /* slot j in chunks[j / SLOT_CHUNK] */
     int32_t *free_slots;   /* slots given back, to be reused */
-    size_t n_nodes, cap_nodes, cap_states, cap_children;
+    size_t n_nodes, cap_nodes, n_chunks, cap_chunks;
     size_t n_slots, n_free, cap_free;
     double floor;          /* the pre-pass's bound on the k-th score */
     entry *heap;           /* the queue, best first */
     size_t n_heap, cap_heap;
     double *top;           /* min-heap of the best k finished scores queued */
     int n_top;
+    entry *batch;          /* [SEARCH_BATCH] entries expanded together */
+    int *again;            /* [SEARCH_BATCH] 1: its parent queued the next sibling */
+    const drnn_real **from;/* [SEARCH_BATCH] their parents' states */
+    drnn_token *in;        /* [SEARCH_BATCH] their last symbols */
+    drnn_real *next;       /* [SEARCH_BATCH * S] their states */
+    drnn_real *logits;     /* [SEARCH_BATCH * V] their next symbols' logits */
     drnn_real *probs;      /* [V] softmax scratch */
     double *scores;        /* [V] scores of a node's children */
     drnn_token a[DRNN_MAX_NAME_LEN], b[DRNN_MAX_NAME_LEN]; /* tie-break scratch */
     size_t bytes, peak_bytes, max_bytes;
 } search;
+
+/* Slot j's saved state, and its ranked children. */
+static drnn_real *slot_state(const search *s, int32_t j)
+{
+    return s->chunks[j / SLOT_CHUNK].states + (size_t)(j % SLOT_CHUNK) * s->S;
+}
+
+static child *slot_children(const search *s, int32_t j)
+{
+    return s->chunks[j / SLOT_CHUNK].children + (size_t)(j % SLOT_CHUNK) * CHILD_BLOCK;
+}
 
 static int entry_len(const search *s, const entry *e)
 {
@@ -248,20 +278,34 @@ static int excluded(search *s, const entry *e)
     return drnn_name_set_contains(s->opt->exclude, s->a, n);
 }
 
-/* Room for one more node and all its children, so that adding it cannot
+/* Room for b more nodes and all their children, so that adding them cannot
  * fail half-way. Returns -1 at the memory bound. */
-static int reserve(search *s)
+static int reserve(search *s, size_t b)
 {
-    size_t n = s->n_nodes + 1;
+    size_t n = s->n_nodes + b;
     if (n > INT32_MAX)
         return -1; /* node indices are int32_t */
-    size_t slots = s->n_slots + (s->n_free == 0);
+    size_t slots = s->n_slots + (s->n_free < b ? b - s->n_free : 0);
+    size_t chunks = (slots + SLOT_CHUNK - 1) / SLOT_CHUNK;
+    if (grow(s, (void **)&s->chunks, &s->cap_chunks, chunks, sizeof *s->chunks))
+        return -1;
+    const size_t chunk_bytes = SLOT_CHUNK * (s->S * sizeof(drnn_real) + CHILD_BLOCK * sizeof(child));
+    for (; s->n_chunks < chunks; s->n_chunks++) {
+        slot_chunk *c = &s->chunks[s->n_chunks];
+        if (s->bytes + chunk_bytes > s->max_bytes)
+            return -1;
+        c->states = malloc(SLOT_CHUNK * s->S * sizeof *c->states);
+        c->children = malloc(SLOT_CHUNK * CHILD_BLOCK * sizeof *c->children);
+        if (!c->states || !c->children) {
+            free(c->states), free(c->children);
+            return -1;
+        }
+        s->bytes += chunk_bytes;
+        s->peak_bytes = s->bytes > s->peak_bytes ? s->bytes : s->peak_bytes;
+    }
     return grow(s, (void **)&s->nodes, &s->cap_nodes, n, sizeof *s->nodes) ||
-                   grow(s, (void **)&s->states, &s->cap_states, slots * s->S, sizeof *s->states) ||
-                   grow(s, (void **)&s->children, &s->cap_children, slots * CHILD_BLOCK,
-                        sizeof *s->children) ||
                    grow(s, (void **)&s->free_slots, &s->cap_free, slots, sizeof *s->free_slots) ||
-                   grow(s, (void **)&s->heap, &s->cap_heap, s->n_heap + 2, sizeof *s->heap)
+                   grow(s, (void **)&s->heap, &s->cap_heap, s->n_heap + 2 * b, sizeof *s->heap)
                ? -1
                : 0;
 }
@@ -293,7 +337,7 @@ static int ranks_before(double x, int v, double y, int u)
  * best first: a selection in one pass over the vocabulary. */
 static void rank_children(search *s, size_t n, double after, int after_v)
 {
-    child *block = s->children + (size_t)s->nodes[n].slot * CHILD_BLOCK;
+    child *block = slot_children(s, s->nodes[n].slot);
     const node *nd = &s->nodes[n];
     int m = 0;
     for (int v = 1; v < s->V; v++) {
@@ -317,7 +361,7 @@ static const drnn_real *node_logits(search *s, size_t n)
 {
     const node *nd = &s->nodes[n];
     if (nd->parent >= 0) {
-        drnn_stepper_load_state(s->stepper, s->states + (size_t)s->nodes[nd->parent].slot * s->S);
+        drnn_stepper_load_state(s->stepper, slot_state(s, s->nodes[nd->parent].slot));
         return drnn_stepper_feed(s->stepper, s->m, nd->symbol);
     }
     drnn_stepper_reset(s->stepper);
@@ -336,7 +380,7 @@ static int queue_next_child(search *s, size_t n)
     node *nd = &s->nodes[n];
     if (nd->len >= s->hi)
         return 0;
-    child *block = s->children + (size_t)nd->slot * CHILD_BLOCK;
+    child *block = slot_children(s, nd->slot);
     if (nd->taken == nd->ranked) {
         if (nd->ranked < CHILD_BLOCK)
             return 0; /* the block held every child left */
@@ -386,16 +430,15 @@ static void unhold(search *s, int32_t n)
         drop(s, parent);
 }
 
-/* Adds node nd (after reserve), whose state the stepper holds and whose
+/* Adds node nd (after reserve), whose state is state[] and whose
  * next-symbol logits are logits: queues its finished name and its best
  * child, if they can still enter the top k. */
-static void add_node(search *s, node nd, const drnn_real *logits)
+static void add_node(search *s, node nd, const drnn_real *state, const drnn_real *logits)
 {
     size_t n = s->n_nodes++;
     nd.slot = s->n_free ? s->free_slots[--s->n_free] : (int32_t)s->n_slots++;
     nd.refs = 1; /* its own, until its first child is queued or not */
     s->nodes[n] = nd;
-    drnn_stepper_save_state(s->stepper, s->states + (size_t)nd.slot * s->S);
 
     child_scores(s, logits, nd.logprob);
     if (may_end(s, nd.state, nd.len)) {
@@ -409,6 +452,8 @@ static void add_node(search *s, node nd, const drnn_real *logits)
     if (queue_next_child(s, n))
         hold(s, (int32_t)n);
     drop(s, (int32_t)n);
+    if (s->nodes[n].slot >= 0) /* kept: a child of it is queued (most nodes have none) */
+        memcpy(slot_state(s, s->nodes[n].slot), state, s->S * sizeof *state);
 }
 
 /* The automaton state of entry e's name (not finished). */
@@ -422,7 +467,7 @@ static int32_t child_state(const search *s, const entry *e)
  * returns the logits that follow. */
 static const drnn_real *step_to(search *s, const entry *e)
 {
-    drnn_stepper_load_state(s->stepper, s->states + (size_t)s->nodes[e->parent].slot * s->S);
+    drnn_stepper_load_state(s->stepper, slot_state(s, s->nodes[e->parent].slot));
     return drnn_stepper_feed(s->stepper, s->m, (drnn_token)e->symbol);
 }
 
@@ -454,19 +499,6 @@ static void complete_greedily(search *s, const entry *e, drnn_scored_name *out)
     }
 }
 
-static int by_score(const void *x, const void *y)
-{
-    const drnn_scored_name *a = x, *b = y;
-    if (a->logprob != b->logprob)
-        return a->logprob > b->logprob ? -1 : 1;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    for (int i = 0; i < a->len; i++)
-        if (a->tokens[i] != b->tokens[i])
-            return a->tokens[i] < b->tokens[i] ? -1 : 1;
-    return 0;
-}
-
 /* After a bound: the best names that the queue's front entries lead to,
  * each finished greedily, sorted, after the certified ones. They are all
  * distinct: a partial entry's name is never another partial entry's
@@ -487,7 +519,7 @@ static void fill_greedily(search *s, drnn_search_result *res)
             continue;
         got++;
     }
-    qsort(more, (size_t)got, sizeof *more, by_score);
+    qsort(more, (size_t)got, sizeof *more, drnn_search_name_order);
     res->count += got;
 }
 
@@ -549,6 +581,70 @@ static void set_floor(search *s, int32_t root, double logprob, drnn_search_resul
         s->peak_bytes = s->bytes + bytes;
 }
 
+/* Gives back the best-first search's memory: its nodes, states and queue. */
+static void free_queue(search *s)
+{
+    for (size_t c = 0; c < s->n_chunks; c++) {
+        free(s->chunks[c].states);
+        free(s->chunks[c].children);
+    }
+    free(s->chunks);
+    free(s->nodes);
+    free(s->free_slots);
+    free(s->heap);
+    s->chunks = NULL, s->nodes = NULL, s->free_slots = NULL, s->heap = NULL;
+    s->n_chunks = s->cap_chunks = s->n_nodes = s->cap_nodes = s->n_heap = s->cap_heap = 0;
+    s->n_slots = s->n_free = s->cap_free = 0;
+    s->bytes = 0;
+}
+
+/* After the memory bound stopped the best-first search: the depth-first
+ * walk (search_depth.c) from the root (automaton state root, score
+ * logprob), in the memory the queue held, with what is left of the
+ * expansions and the best lower bound on the k-th score known. When it
+ * finishes, res holds the exact answer; otherwise the names it found
+ * follow the certified ones. */
+static void depth_first(search *s, int32_t root, double logprob, long long max_expansions,
+                        drnn_search_result *res)
+{
+    const double bound = threshold(s);
+    free_queue(s);
+    drnn_scored_name *found = malloc((size_t)s->opt->k * sizeof *found);
+    if (!found)
+        return;
+    drnn_stepper_reset(s->stepper);
+    drnn_stepper_feed(s->stepper, s->m, DRNN_END);
+    for (int i = 0; i < s->root_len; i++)
+        drnn_stepper_feed(s->stepper, s->m, s->root[i]);
+    const drnn_search_depth_args a = {
+        {s->m, s->stepper, s->c, s->opt->exclude, s->root, s->root_len, root, logprob, s->lo,
+         s->hi, s->opt->k, s->V},
+        bound, max_expansions - res->expanded, s->max_bytes};
+    long long expanded;
+    size_t bytes;
+    int complete, n = drnn_search_depth(&a, found, &expanded, &bytes, &complete);
+    res->depth_first = 1;
+    res->expanded += expanded;
+    if (bytes > s->peak_bytes)
+        s->peak_bytes = bytes;
+    if (complete) {
+        memcpy(res->names, found, (size_t)n * sizeof *found);
+        res->count = res->certified = n;
+        res->exact = 1;
+        res->out_of_memory = 0;
+    } else {
+        res->out_of_memory = res->expanded < max_expansions;
+        for (int i = 0; i < n && res->count < s->opt->k; i++) {
+            int seen = 0;
+            for (int j = 0; j < res->certified && !seen; j++)
+                seen = !drnn_search_name_order(&found[i], &res->names[j]);
+            if (!seen)
+                res->names[res->count++] = found[i];
+        }
+    }
+    free(found);
+}
+
 /* The search proper, once s is set up: certified names into res until k,
  * an empty queue, or a bound; from the root in automaton state root. */
 static void run(search *s, int32_t root, drnn_search_result *res)
@@ -565,11 +661,15 @@ static void run(search *s, int32_t root, drnn_search_result *res)
         logprob = s->scores[s->root[i]];
         logits = drnn_stepper_feed(s->stepper, s->m, s->root[i]);
     }
+    const double root_logprob = logprob;
     set_floor(s, root, logprob, res);
-    res->exact = reserve(s) == 0;
+    res->exact = reserve(s, 1) == 0;
     res->out_of_memory = !res->exact;
-    if (res->exact)
-        add_node(s, (node){-1, 0, (uint16_t)s->root_len, 0, 0, root, 0, 0, logprob}, logits);
+    if (res->exact) {
+        drnn_stepper_save_state(s->stepper, s->next);
+        add_node(s, (node){-1, 0, (uint16_t)s->root_len, 0, 0, root, 0, 0, logprob}, s->next,
+                 logits);
+    }
 
     while (res->exact && res->count < o->k && s->n_heap > 0) {
         if (s->heap[0].logprob < threshold(s)) {
@@ -589,24 +689,53 @@ static void run(search *s, int32_t root, drnn_search_result *res)
             res->exact = 0;
             break;
         }
-        if (reserve(s)) {
+        long long left = max_expansions - res->expanded;
+        int want = left < SEARCH_BATCH ? (int)left : SEARCH_BATCH;
+        if (reserve(s, (size_t)want)) {
             res->exact = 0;
             res->out_of_memory = 1;
             break;
         }
-        entry e = pop(s);
-        int again = queue_next_child(s, (size_t)e.parent); /* its next sibling takes its place */
-        logits = step_to(s, &e);
-        add_node(s,
-                 (node){e.parent, (drnn_token)e.symbol, (uint16_t)(s->nodes[e.parent].len + 1),
-                        0, 0, child_state(s, &e), 0, 0, e.logprob},
-                 logits);
-        if (!again)
-            unhold(s, e.parent); /* after add_node: e's child may hold e.parent */
-        res->expanded++;
+        /* The front's partial names, up to want of them, expanded together:
+         * one pass over the weights steps them all. Names leave the queue
+         * in the same order: the finished name at the front is still the
+         * best of everything queued, the batch's children queued before
+         * it is taken; the batch only may expand a few names that one at
+         * a time would have left. */
+        int b = 0;
+        while (b < want && s->n_heap > 0 && s->heap[0].symbol != DRNN_END &&
+               s->heap[0].logprob >= threshold(s)) {
+            entry e = pop(s);
+            s->again[b] = queue_next_child(s, (size_t)e.parent); /* its next sibling takes its place */
+            s->batch[b++] = e;
+        }
+        for (int i = 0; i < b; i++) {
+            s->from[i] = slot_state(s, s->nodes[s->batch[i].parent].slot);
+            s->in[i] = (drnn_token)s->batch[i].symbol;
+        }
+        if (drnn_stepper_feed_batch(s->stepper, s->m, b, s->from, s->in, s->next, s->logits,
+                                    NULL)) {
+            res->exact = 0; /* its scratch: out of memory */
+            res->out_of_memory = 1;
+            break;
+        }
+        for (int i = 0; i < b; i++) {
+            const entry *e = &s->batch[i];
+            add_node(s,
+                     (node){e->parent, (drnn_token)e->symbol,
+                            (uint16_t)(s->nodes[e->parent].len + 1), 0, 0, child_state(s, e), 0,
+                            0, e->logprob},
+                     s->next + (size_t)i * s->S, s->logits + (size_t)i * s->V);
+        }
+        for (int i = 0; i < b; i++)
+            if (!s->again[i])
+                unhold(s, s->batch[i].parent); /* after add_node: a child may hold it */
+        res->expanded += b;
     }
     res->certified = res->count;
-    if (!res->exact)
+    if (!res->exact && res->out_of_memory)
+        depth_first(s, root, root_logprob, max_expansions, res);
+    else if (!res->exact)
         fill_greedily(s, res);
 }
 
@@ -629,11 +758,21 @@ int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
     if (rc)
         return rc;
     s.S = drnn_stepper_state_size(s.stepper);
+    s.batch = malloc(SEARCH_BATCH * sizeof *s.batch);
+    s.again = malloc(SEARCH_BATCH * sizeof *s.again);
+    s.from = malloc(SEARCH_BATCH * sizeof *s.from);
+    s.in = malloc(SEARCH_BATCH * sizeof *s.in);
+    s.next = malloc(SEARCH_BATCH * s.S * sizeof *s.next);
+    s.logits = malloc(SEARCH_BATCH * (size_t)s.V * sizeof *s.logits);
+    /* The batch's buffers count against the bound like the rest. */
+    s.bytes = s.peak_bytes = SEARCH_BATCH * (sizeof *s.batch + sizeof *s.again + sizeof *s.from +
+                                            sizeof *s.in + (s.S + (size_t)s.V) * sizeof(drnn_real));
     s.probs = malloc((size_t)s.V * sizeof *s.probs);
     s.scores = malloc((size_t)s.V * sizeof *s.scores);
     s.top = malloc((size_t)opt->k * sizeof *s.top);
     res->names = malloc((size_t)opt->k * sizeof *res->names);
-    if (!s.probs || !s.scores || !s.top || !res->names)
+    if (!s.batch || !s.again || !s.from || !s.in || !s.next || !s.logits || !s.probs ||
+        !s.scores || !s.top || !res->names)
         rc = drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the search");
     else if (root < 0) /* nothing to search: say so at once */
         res->exact = res->unsatisfiable = 1;
@@ -641,14 +780,16 @@ int drnn_search_best(const drnn_model *m, const drnn_search_options *opt,
         run(&s, root, res);
     res->peak_bytes = s.peak_bytes;
     drnn_stepper_free(s.stepper);
+    free(s.batch);
+    free(s.again);
+    free(s.from);
+    free(s.in);
+    free(s.next);
+    free(s.logits);
     free(s.probs);
     free(s.scores);
     free(s.top);
-    free(s.nodes);
-    free(s.states);
-    free(s.children);
-    free(s.free_slots);
-    free(s.heap);
+    free_queue(&s);
     if (rc)
         drnn_search_result_free(res);
     return rc ? rc : drnn_ok(err);

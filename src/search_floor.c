@@ -15,7 +15,8 @@
  * may then refuse, from the start, every entry scoring strictly below it:
  * such an entry leads only to names below the true k-th, so none of the
  * answer is lost. The beam is cheap (at most FLOOR_BEAM model steps per
- * length) and its states are dropped before the search goes on. */
+ * length, taken as one batch) and its states are dropped before the
+ * search goes on. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,8 @@
 #include "internal.h"
 #include "search_floor.h"
 
-#define FLOOR_BEAM 16      /* partial names in the beam */
-#define FLOOR_PER_STATE 4  /* of them, at most this many in one automaton state */
+#define FLOOR_BEAM 64      /* partial names in the beam, stepped as one batch */
+#define FLOOR_PER_STATE 16 /* of them, at most this many in one automaton state */
 
 void drnn_search_scores(const drnn_real *logits, int V, double base, drnn_real *probs,
                         double *scores)
@@ -55,9 +56,13 @@ typedef struct floor_walk {
     drnn_real *states[2];    /* FLOOR_BEAM each */
     double *scores[2];       /* V per item: the scores of its children */
     drnn_real *probs;        /* [V] */
+    drnn_real *logits;       /* [FLOOR_BEAM * V] the next beam's */
+    const drnn_real **from;  /* [FLOOR_BEAM] the states the next beam steps from */
+    drnn_token *in;          /* [FLOOR_BEAM] and its symbols */
     double *best;            /* the k best finished scores, descending */
     pick *picks;             /* [FLOOR_BEAM * V] children of the beam */
     int n_best;
+    int width, per_state;    /* the beam's, and at most this many in one automaton state */
 } floor_walk;
 
 static int floor_allowed(const floor_walk *w, int state, int len, int v)
@@ -96,19 +101,19 @@ static int by_logprob(const void *x, const void *y)
 
 /* Moves the children that make the next beam to picks[0 .. returned): the
  * best of each automaton state first, best first, then the best of the
- * rest, at most FLOOR_PER_STATE of a state, then the best of what is left
+ * rest, at most per_state of a state, then the best of what is left
  * (when few states are live). A beam by score alone follows
  * the likeliest prefixes, which meet a suffix or a contains string only
  * when forced at the maximum length; one that keeps every state's best
  * also follows the names that have met it early. */
-static int choose(pick *picks, int n)
+static int choose(const floor_walk *w, pick *picks, int n)
 {
     qsort(picks, (size_t)n, sizeof *picks, by_logprob);
     pick beam[FLOOR_BEAM];
     int m = 0;
     for (int pass = 0; pass < 3; pass++)
-        for (int i = 0; i < n && m < FLOOR_BEAM; i++) {
-            int same = 0, most = pass == 0 ? 1 : pass == 1 ? FLOOR_PER_STATE : FLOOR_BEAM;
+        for (int i = 0; i < n && m < w->width; i++) {
+            int same = 0, most = pass == 0 ? 1 : pass == 1 ? w->per_state : w->width;
             for (int j = 0; j < m; j++)
                 same += beam[j].to == picks[i].to;
             if (picks[i].item >= 0 && same < most) {
@@ -140,25 +145,31 @@ static int walk_length(floor_walk *w, int b, int nb, int len, pick *picks)
                 picks[n++] = (pick){sc[v], i, v,
                                     a->c ? drnn_constraint_step(a->c, it->state, (drnn_token)v) : 0};
     }
-    return choose(picks, n);
+    return choose(w, picks, n);
 }
 
-/* The next beam (b ^ 1) from the picks of beam b, names of len symbols. */
-static void walk_step(floor_walk *w, int b, const pick *picks, int m, int len)
+/* The next beam (b ^ 1) from the picks of beam b, names of len symbols,
+ * stepped as one batch; -1 if its scratch could not be had. */
+static int walk_step(floor_walk *w, int b, const pick *picks, int m, int len)
 {
     const drnn_search_floor_args *a = w->a;
     for (int j = 0; j < m; j++) {
+        w->from[j] = w->states[b] + (size_t)picks[j].item * w->S;
+        w->in[j] = (drnn_token)picks[j].symbol;
+    }
+    if (drnn_stepper_feed_batch(w->st, a->m, m, w->from, w->in, w->states[b ^ 1], w->logits,
+                                NULL))
+        return -1;
+    for (int j = 0; j < m; j++) {
         const beam_item *from = &w->items[b][picks[j].item];
         beam_item *to = &w->items[b ^ 1][j];
-        drnn_stepper_load_state(w->st, w->states[b] + (size_t)picks[j].item * w->S);
-        const drnn_real *logits = drnn_stepper_feed(w->st, a->m, (drnn_token)picks[j].symbol);
-        drnn_stepper_save_state(w->st, w->states[b ^ 1] + (size_t)j * w->S);
-        drnn_search_scores(logits, a->V, picks[j].logprob, w->probs,
+        drnn_search_scores(w->logits + (size_t)j * a->V, a->V, picks[j].logprob, w->probs,
                            w->scores[b ^ 1] + (size_t)j * a->V);
         memcpy(to->tokens, from->tokens, (size_t)len * sizeof *to->tokens);
         to->tokens[len] = (drnn_token)picks[j].symbol;
         to->state = picks[j].to;
     }
+    return 0;
 }
 
 /* The walk, once w is allocated: the beam from the root to the longest
@@ -180,7 +191,8 @@ static void walk(floor_walk *w)
         nb = walk_length(w, b, nb, len, picks);
         if (nb == 0 || (w->n_best == a->k && picks[0].logprob <= w->best[a->k - 1]))
             break;
-        walk_step(w, b, picks, nb, len);
+        if (walk_step(w, b, picks, nb, len))
+            break; /* the names found so far still bound the k-th */
     }
 }
 
@@ -190,10 +202,13 @@ double drnn_search_floor(const drnn_search_floor_args *a, size_t *bytes)
     memset(&w, 0, sizeof w);
     w.a = a;
     w.S = drnn_stepper_state_size(a->at_root);
+    w.width = FLOOR_BEAM;
+    w.per_state = FLOOR_PER_STATE;
     size_t n_items = FLOOR_BEAM * sizeof *w.items[0], n_states = FLOOR_BEAM * w.S * sizeof(drnn_real),
            n_scores = FLOOR_BEAM * (size_t)a->V * sizeof(double);
     *bytes = 2 * (n_items + n_states + n_scores) + (size_t)a->V * sizeof(drnn_real) +
-             (size_t)a->k * sizeof(double) + FLOOR_BEAM * (size_t)a->V * sizeof *w.picks;
+             (size_t)a->k * sizeof(double) + FLOOR_BEAM * (size_t)a->V * sizeof *w.picks +
+             FLOOR_BEAM * ((size_t)a->V * sizeof(drnn_real) + sizeof *w.from + sizeof *w.in);
     double floor = -INFINITY;
     int ok = drnn_stepper_new(&w.st, a->m, NULL) == DRNN_OK;
     for (int b = 0; b < 2; b++) {
@@ -205,7 +220,10 @@ double drnn_search_floor(const drnn_search_floor_args *a, size_t *bytes)
     w.probs = malloc((size_t)a->V * sizeof *w.probs);
     w.best = malloc((size_t)a->k * sizeof *w.best);
     w.picks = malloc((size_t)FLOOR_BEAM * (size_t)a->V * sizeof *w.picks);
-    if (ok && w.probs && w.best && w.picks) { /* else no bound: -INFINITY refuses nothing */
+    w.logits = malloc((size_t)FLOOR_BEAM * (size_t)a->V * sizeof *w.logits);
+    w.from = malloc(FLOOR_BEAM * sizeof *w.from);
+    w.in = malloc(FLOOR_BEAM * sizeof *w.in);
+    if (ok && w.probs && w.best && w.picks && w.logits && w.from && w.in) { /* else no bound: -INFINITY refuses nothing */
         walk(&w);
         if (w.n_best == a->k)
             floor = w.best[a->k - 1];
@@ -220,5 +238,8 @@ double drnn_search_floor(const drnn_search_floor_args *a, size_t *bytes)
     free(w.probs);
     free(w.best);
     free(w.picks);
+    free(w.logits);
+    free(w.from);
+    free(w.in);
     return floor;
 }

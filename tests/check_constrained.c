@@ -21,9 +21,11 @@
  * searched. Its pre-pass's floor is never above the true k-th score (it
  * would have refused a true answer), and finite only when k names exist.
  * Returns 2 when the floor is the k-th score itself (the tightest bound
- * that keeps the answer), 1 when it is below, 0 when there is none. */
+ * that keeps the answer), 1 when it is below, 0 when there is none;
+ * *depth_first (if not NULL) counts the searches the depth-first walk
+ * finished. */
 static int expect_top_k(const drnn_params *w, const drnn_search_options *o, const scored *all,
-                         int n, const char *what)
+                         int n, const char *what, int *depth_first)
 {
     drnn_search_result res;
     ck_assert_int_eq(drnn_search_best(NET(w), o, &res, NULL), DRNN_OK);
@@ -43,6 +45,8 @@ static int expect_top_k(const drnn_params *w, const drnn_search_options *o, cons
     ck_assert_msg(n >= o->k ? res.floor <= all[o->k - 1].logprob : res.floor == -INFINITY,
                   "%s, k %d: floor %.17g above the k-th of %d", what, o->k, res.floor, n);
     int bounded = res.floor == -INFINITY ? 0 : res.floor == all[o->k - 1].logprob ? 2 : 1;
+    if (depth_first)
+        *depth_first += res.depth_first;
     drnn_search_result_free(&res);
     return bounded;
 }
@@ -63,7 +67,7 @@ START_TEST(test_search_matches_brute_force)
     sure_model(&w[3], &sc[3], 284, V);
     drnn_rng rng;
     drnn_rng_seed(&rng, 2828);
-    int searched = 0, empty = 0, bounded[3] = {0, 0, 0};
+    int searched = 0, empty = 0, bounded[3] = {0, 0, 0}, depth_first = 0;
     for (int kinds = 0; kinds < 64; kinds++)
         for (int rep = 0; rep < 2; rep++) {
             spec sp;
@@ -83,10 +87,15 @@ START_TEST(test_search_matches_brute_force)
             snprintf(what, sizeof what, "pattern '%s' prefix '%s'+%d suffix '%s' contains '%s' "
                      "exclude '%s' lengths %d-%d, model %d", sp.pattern, sp.prefix, plen,
                      sp.suffix, sp.contains[0], sp.exclude, sp.cs.min_len, sp.cs.max_len, m);
-            static const int ks[] = {1, 6, 40};
-            for (int i = 0; i < 3; i++) {
+            static const int ks[] = {1, 6, 40, 150}; /* 150: more than the pre-pass's beam */
+            for (int i = 0; i < 4; i++) {
                 o.k = ks[i];
-                bounded[expect_top_k(&w[m], &o, all, n, what)]++;
+                bounded[expect_top_k(&w[m], &o, all, n, what, NULL)]++;
+                /* Too little memory for the best-first search: the
+                 * depth-first walk gives the same answer. */
+                o.max_bytes = 24000;
+                expect_top_k(&w[m], &o, all, n, what, &depth_first);
+                o.max_bytes = 0;
             }
             searched++;
             empty += n == 0;
@@ -94,8 +103,11 @@ START_TEST(test_search_matches_brute_force)
             drnn_constraint_free(c);
         }
     ck_assert_int_gt(searched, 100);
+    ck_assert_msg(depth_first > 100, "the depth-first walk answered %d searches", depth_first);
     ck_assert_int_gt(empty, 5);
-    ck_assert_msg(bounded[1] > 5 && bounded[2] > 5, /* the pre-pass is exercised, loose and tight */
+    /* The pre-pass is exercised, loose and tight (its beam of 64 is near
+     * exhaustive on models this small: loose floors come with k = 150). */
+    ck_assert_msg(bounded[1] >= 3 && bounded[2] > 5,
                   "floors: %d none, %d below the k-th, %d the k-th itself", bounded[0], bounded[1],
                   bounded[2]);
     for (int m = 0; m < 4; m++) {

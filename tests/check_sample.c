@@ -558,6 +558,72 @@ START_TEST(test_mixture_stepper)
 }
 END_TEST
 
+/* A batch of rows, each from its own state, gives the bits that one feed
+ * at a time gives: every cell, 1 to 3 layers, sizes off the vector width,
+ * one network and a mixture, batches of 1 to past a product's chunk of
+ * rows (28 rows of 130 units). */
+START_TEST(test_stepper_batch)
+{
+    static const struct {
+        drnn_cell_kind cell;
+        int hidden, layers, nets, rows;
+    } cases[] = {{DRNN_CELL_RNN, 5, 1, 1, 3},  {DRNN_CELL_LSTM, 19, 2, 1, 9},
+                 {DRNN_CELL_GRU, 37, 3, 3, 17}, {DRNN_CELL_LSTM, 130, 2, 2, 40},
+                 {DRNN_CELL_GRU, 16, 2, 1, 1}};
+    const int V = 7;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const int nets = cases[c].nets, rows = cases[c].rows;
+        drnn_params part[3];
+        drnn_config cfg = {.vocab = V, .hidden = cases[c].hidden, .layers = cases[c].layers,
+                           .cell = cases[c].cell};
+        for (int k = 0; k < nets; k++) {
+            drnn_rng rng;
+            ck_assert_int_eq(drnn_params_alloc(&part[k], &cfg, NULL), DRNN_OK);
+            drnn_rng_seed(&rng, 700 + 10 * c + (uint64_t)k);
+            drnn_params_init(&part[k], &rng);
+        }
+        const drnn_model m = drnn_model_of(part, nets);
+        drnn_stepper *st;
+        ck_assert_int_eq(drnn_stepper_new(&st, &m, NULL), DRNN_OK);
+        const size_t S = drnn_stepper_state_size(st);
+        drnn_real *states = malloc((size_t)rows * S * sizeof *states);
+        drnn_real *next = malloc((size_t)rows * S * sizeof *next);
+        drnn_real *logits = malloc((size_t)rows * V * sizeof *logits);
+        drnn_real *one = malloc(S * sizeof *one);
+        const drnn_real **from = malloc((size_t)rows * sizeof *from);
+        drnn_token *in = malloc((size_t)rows * sizeof *in);
+        ck_assert(states && next && logits && one && from && in);
+        /* Row r's state: a name of r % 5 symbols fed from the start. */
+        for (int r = 0; r < rows; r++) {
+            drnn_stepper_reset(st);
+            drnn_stepper_feed(st, &m, DRNN_END);
+            for (int t = 0; t < r % 5; t++)
+                drnn_stepper_feed(st, &m, (drnn_token)(1 + (r * 3 + t) % (V - 1)));
+            drnn_stepper_save_state(st, states + (size_t)r * S);
+            from[rows - 1 - r] = states + (size_t)r * S; /* rows read states out of order */
+            in[rows - 1 - r] = (drnn_token)(r % V);
+        }
+        ck_assert_int_eq(drnn_stepper_feed_batch(st, &m, rows, from, in, next, logits, NULL),
+                         DRNN_OK);
+        for (int r = 0; r < rows; r++) {
+            drnn_stepper_load_state(st, from[r]);
+            const drnn_real *z = drnn_stepper_feed(st, &m, in[r]);
+            drnn_stepper_save_state(st, one);
+            ck_assert_msg(!memcmp(z, logits + (size_t)r * V, (size_t)V * sizeof *z),
+                          "case %zu row %d: logits differ", c, r);
+            ck_assert_msg(!memcmp(one, next + (size_t)r * S, S * sizeof *one),
+                          "case %zu row %d: state differs", c, r);
+        }
+        ck_assert_int_eq(drnn_stepper_feed_batch(st, &m, 0, from, in, next, logits, NULL),
+                         DRNN_ERR_INVALID);
+        free(states), free(next), free(logits), free(one), free(from), free(in);
+        drnn_stepper_free(st);
+        for (int k = 0; k < nets; k++)
+            drnn_params_free(&part[k]);
+    }
+}
+END_TEST
+
 /* The exact search over a mixture against brute force: every name scored
  * through the mixture, the same top k in the same order. */
 START_TEST(test_search_mixture_brute_force)
@@ -619,6 +685,7 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_top_k_large_vocab);
     tcase_add_test(tc, test_evaluate_threads);
     tcase_add_test(tc, test_mixture_stepper);
+    tcase_add_test(tc, test_stepper_batch);
     tcase_add_test(tc, test_search_mixture_brute_force);
     suite_add_tcase(suite, tc);
     return suite;

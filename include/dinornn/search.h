@@ -54,6 +54,9 @@ typedef struct drnn_search_result {
                                * the bound on expansions) */
     int unsatisfiable;        /* no name meets the options and the constraint
                                * together: nothing was searched (count 0, exact 1) */
+    int depth_first;          /* the memory bound stopped the best-first search, and
+                               * a depth-first walk in less memory went on from the
+                               * root (exact: it finished) */
     double floor;             /* a lower bound on the k-th name's logprob, from a
                                * beam run before the search (the k-th of k names it
                                * finished): nothing below it was queued; -INFINITY
@@ -67,7 +70,10 @@ typedef struct drnn_search_result {
  * Ties in log-probability go to the shorter name, then to the lower symbol
  * indices (vocabulary order) from the first symbol on. When a bound stops
  * the search, res->exact is 0 and the names it could not certify are
- * completed greedily (within the constraint too). res is valid (free it
+ * completed greedily (within the constraint too). When memory runs out,
+ * a depth-first walk that keeps one batch of states per symbol of the
+ * name takes over (res->depth_first): it takes more model steps but
+ * little memory, and is exact if it finishes within the expansions left. res is valid (free it
  * with drnn_search_result_free) whenever DRNN_OK is returned.
  *
  * With a constraint, names meet both its lengths and the options', and

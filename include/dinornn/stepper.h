@@ -34,6 +34,16 @@ const drnn_real *drnn_stepper_feed_logits(const drnn_stepper *st);
 size_t drnn_stepper_state_size(const drnn_stepper *st);
 void drnn_stepper_save_state(const drnn_stepper *st, drnn_real *state);
 void drnn_stepper_load_state(drnn_stepper *st, const drnn_real *state);
+/* Feeds rows names at once (rows >= 1), each from its own saved state: row
+ * r steps from in_states[r] (as save_state writes it) with token in[r], and
+ * writes its next state to out_states + r * state_size and its logits (as
+ * feed returns them) to logits + r * V, the very bits that load_state and
+ * feed give. The rows share each pass over the weights, several times
+ * faster per name than feed one at a time. st's own state is untouched;
+ * its scratch grows to the largest batch (DRNN_ERR_NOMEM if it cannot). */
+int drnn_stepper_feed_batch(drnn_stepper *st, const drnn_model *m, int rows,
+                            const drnn_real *const in_states[], const drnn_token in[],
+                            drnn_real *out_states, drnn_real *logits, drnn_error *err);
 
 #ifdef __cplusplus
 }

@@ -82,22 +82,27 @@ static void run_case(const search_case *sc, const char *checkpoint, int json)
         cli_die(EXIT_RUNTIME, "%s: %s", sc->what, err.message);
     double t2 = now();
     int states = c ? drnn_constraint_states(c) : 0, classes = c ? drnn_constraint_classes(c) : 0;
+    /* How close the pre-pass's floor came to the k-th answer's score. */
+    double kth = res.count > 0 ? res.names[res.count - 1].logprob : 0;
     if (json) {
         printf("{\"constraints\":");
         cli_json_string(stdout, sc->what);
         printf(",\"compile_ms\":%.3f,\"search_ms\":%.3f,\"expanded\":%lld,\"search_mb\":%.2f,"
-               "\"peak_rss_mb\":%.1f,\"states\":%d,\"classes\":%d,\"names\":%d,\"exact\":%s}\n",
+               "\"peak_rss_mb\":%.1f,\"states\":%d,\"classes\":%d,\"floor\":%.4f,"
+               "\"last_logprob\":%.4f,\"names\":%d,\"exact\":%s}\n",
                1e3 * (t1 - t0), 1e3 * (t2 - t1), res.expanded, res.peak_bytes / 1e6,
-               peak_rss_mb(), states, classes, res.count, res.exact ? "true" : "false");
+               peak_rss_mb(), states, classes, res.floor, kth, res.count,
+               res.exact ? "true" : "false");
     } else {
         char size[2][16] = {"-", "-"};
         if (c) {
             snprintf(size[0], sizeof size[0], "%d", states);
             snprintf(size[1], sizeof size[1], "%d", classes);
         }
-        printf("| `%s` | %.1f | %.1f | %lld | %.1f | %.1f | %s | %s | %d%s |\n", sc->what,
-               1e3 * (t1 - t0), 1e3 * (t2 - t1), res.expanded, res.peak_bytes / 1e6,
-               peak_rss_mb(), size[0], size[1], res.count, res.exact ? "" : " (not exact)");
+        printf("| `%s` | %.1f | %.1f | %lld | %.1f | %.1f | %s | %s | %.2f | %.2f | %d%s |\n",
+               sc->what, 1e3 * (t1 - t0), 1e3 * (t2 - t1), res.expanded, res.peak_bytes / 1e6,
+               peak_rss_mb(), size[0], size[1], res.floor, kth, res.count,
+               res.exact ? "" : " (not exact)");
     }
     drnn_search_result_free(&res);
     drnn_constraint_free(c);
@@ -116,7 +121,7 @@ int bench_search(const char *checkpoint, int json)
         printf("%s: loaded in %.0f ms; --best %d, names of at most %d symbols unless said; "
                "peak RSS: the child process's, the model loaded\n\n"
                "| constraints | compile ms | search ms | expanded | search MB | peak RSS MB "
-               "| states | classes | names |\n|---|---|---|---|---|---|---|---|---|\n",
+               "| states | classes | floor | last | names |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
                path, 1e3 * loaded, K, MAX_LEN);
     for (int i = 0; i < N_CASES; i++) {
         fflush(stdout); /* nothing buffered twice */
