@@ -181,6 +181,8 @@ static int grow(search *s, void **p, size_t *cap, size_t need, size_t each)
         want *= 2;
     size_t more = (want - *cap) * each;
     if (s->bytes + more > s->max_bytes) {
+        if (s->bytes >= s->max_bytes)
+            return -1; /* nothing is left of the bound (the batch's buffers may fill it) */
         want = *cap + (s->max_bytes - s->bytes) / each; /* what is left of the bound */
         if (want < need)
             return -1;
