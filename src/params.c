@@ -19,6 +19,9 @@ int drnn_config_check(const drnn_config *cfg, drnn_error *err)
     if (cfg->layers < 1 || cfg->layers > DRNN_MAX_LAYERS)
         return drnn_fail(err, DRNN_ERR_INVALID, "layer count %d is outside 1..%d",
                          cfg->layers, DRNN_MAX_LAYERS);
+    if (cfg->labels < 0 || cfg->labels > DRNN_MAX_LABELS)
+        return drnn_fail(err, DRNN_ERR_INVALID, "label count %d is outside 0..%d",
+                         cfg->labels, DRNN_MAX_LABELS);
     if (!drnn_cell_ops_of(cfg->cell))
         return drnn_fail(err, DRNN_ERR_INVALID, "unknown cell kind %d", (int)cfg->cell);
     return drnn_ok(err);

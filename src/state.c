@@ -113,6 +113,7 @@ void drnn_state_free(drnn_train_state *st)
     drnn_params_free(&st->moment1);
     drnn_params_free(&st->moment2);
     free(st->data_path);
+    drnn_label_table_free(&st->labels);
     memset(st, 0, sizeof *st);
 }
 

@@ -7,6 +7,7 @@
 #include "dinornn/names.h"
 #include "dinornn/vocab.h"
 #include "dinornn/corpus.h"
+#include "dinornn/labels.h"
 #include "dinornn/cells.h"
 #include "dinornn/params.h"
 #include "dinornn/bptt.h"

@@ -25,6 +25,7 @@
 
 #include "dinornn/cells.h"
 #include "dinornn/error.h"
+#include "dinornn/labels.h"
 #include "dinornn/names.h"
 #include "dinornn/rng.h"
 
@@ -48,6 +49,8 @@ typedef struct drnn_config {
     int hidden;          /* H, 1 .. DRNN_MAX_HIDDEN */
     int layers;          /* L, 1 .. DRNN_MAX_LAYERS */
     drnn_cell_kind cell;
+    int labels;          /* N: 0 for an unlabeled model, else 1 .. DRNN_MAX_LABELS
+                          * (labels.h): W_l conditions every step on the name's label */
 } drnn_config;
 
 /* Views of one recurrent layer's tensors inside a parameter buffer. */

@@ -43,6 +43,8 @@ typedef struct drnn_train_state {
     uint64_t data_fingerprint;
     uint64_t val_fingerprint; /* of the validation file, 0 without one */
     char *data_path;          /* the training names file, as given */
+    drnn_label_table labels;  /* a labeled run's labels and their training counts
+                               * (hp.model.labels of them); count 0 otherwise */
 } drnn_train_state;
 
 /* A fresh run: weights initialised from hp->seed, optimizer state zero. */
