@@ -61,6 +61,8 @@ void drnn_corpus_free(drnn_corpus *corpus)
         free(corpus->tokens);
         free(corpus->start);
         free(corpus->line);
+        free(corpus->labels);
+        drnn_label_table_free(&corpus->label_table);
         *corpus = (drnn_corpus){0};
     }
 }

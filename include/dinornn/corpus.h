@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dinornn/error.h"
+#include "dinornn/labels.h"
 #include "dinornn/vocab.h"
 
 #ifdef __cplusplus
@@ -27,6 +28,9 @@ typedef struct drnn_corpus {
                           * whose messages name the lines themselves */
     size_t skipped;      /* names left out for unknown symbols (skip_unknown only) */
     long first_skipped_line;
+    uint16_t *labels;    /* label of each name, an index into label_table; NULL when
+                          * the list is unlabeled (labels.h) */
+    drnn_label_table label_table;  /* the list's labels, counts = its names per label */
 } drnn_corpus;
 
 /* Encodes names with a vocabulary. A symbol outside it is DRNN_ERR_UNKNOWN_SYMBOL
