@@ -10,6 +10,7 @@
 #include "checkpoint_format.h"
 #include "dinornn/checkpoint.h"
 #include "internal.h"
+#include "text.h"
 
 _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754 binary32");
 
@@ -17,10 +18,14 @@ _Static_assert(sizeof(drnn_real) == 4, "checkpoints store parameters as IEEE-754
  * dropout and weight decay: 288 bytes. Version 3 appends the gradient
  * slots and 4 reserved zero bytes, the plateau schedule's settings and
  * state, and the mixture's size and current member: 336 bytes; its body
- * adds the members' best weights after the moments of a mixture. */
+ * adds the members' best weights after the moments of a mixture. Version 4
+ * (labels) appends the label count, the label table's bytes and 8 reserved
+ * zero bytes: 352; its body has the label table after the data path. An
+ * unlabeled model is still written as version 3, byte for byte as before. */
 #define HEADER_SIZE_V1 272u
 #define HEADER_SIZE_V2 288u
-#define HEADER_SIZE DRNN_CKPT_HEADER_SIZE /* version 3, the one written */
+#define HEADER_SIZE_V3 336u
+#define HEADER_SIZE DRNN_CKPT_HEADER_SIZE /* version 4, the largest */
 #define MOMENT1 1u
 #define MOMENT2 2u
 
@@ -127,13 +132,13 @@ static int popcount2(uint32_t flags)
 /* Total size implied by the header fields, or 0 if it overflows; the
  * parameter-sized tensors are the weights, the moments, and a mixture's
  * members' best weights. */
-static size_t file_size_for(size_t header, size_t vocab, size_t path_len, size_t params,
-                            int moments, int members)
+static size_t file_size_for(size_t header, size_t vocab, size_t path_len, size_t labels_len,
+                            size_t params, int moments, int members)
 {
     int overflow = 0;
     size_t count = 1 + (size_t)moments + (members > 1 ? (size_t)members : 0);
     size_t tensors = drnn_mul_size(params, 4 * count, &overflow);
-    size_t n = header + 4 * vocab + path_len;
+    size_t n = header + 4 * vocab + path_len + labels_len;
     if (overflow || tensors > SIZE_MAX - n - 4)
         return 0;
     return n + tensors + 4;
@@ -160,12 +165,32 @@ enum { /* byte offsets of the fields that are not hyperparameters */
     AT_PARAMS = 40, AT_EPOCH = 160, AT_EPOCH_POS = 168, AT_STEP = 176, AT_EPOCH_LOSS = 184,
     AT_EPOCH_CHARS = 192, AT_BEST_LOSS = 200, AT_BEST_EPOCH = 208, AT_RNG = 216,
     AT_DATA_FP = 248, AT_VAL_FP = 256, AT_FLAGS = 264, AT_PATH_LEN = 268,
-    AT_LR_SCALE = 296, AT_LR_DECAY_EPOCH = 304, AT_MEMBER = 332 /* version 3 */
+    AT_LR_SCALE = 296, AT_LR_DECAY_EPOCH = 304, AT_MEMBER = 332, /* version 3 */
+    AT_LABELS = 336, AT_LABEL_BYTES = 340                        /* version 4 */
 };
 
 static uint32_t header_size_of(uint32_t version)
 {
-    return version == 1 ? HEADER_SIZE_V1 : version == 2 ? HEADER_SIZE_V2 : HEADER_SIZE;
+    return version == 1   ? HEADER_SIZE_V1
+           : version == 2 ? HEADER_SIZE_V2
+           : version == 3 ? HEADER_SIZE_V3
+                          : HEADER_SIZE;
+}
+
+/* A labeled model needs version 4; any other is written as version 3. */
+static uint32_t version_for(const drnn_train_state *st)
+{
+    return st->hp.model.labels > 0 ? 4u : 3u;
+}
+
+/* Bytes of the label table in the body: per label a u64 count of names, a
+ * u32 length and the label's UTF-8 bytes. */
+static size_t label_bytes(const drnn_label_table *t)
+{
+    size_t n = 0;
+    for (int i = 0; i < t->count; i++)
+        n += 12 + strlen(t->text[i]);
+    return n;
 }
 
 static void put_u32_at(unsigned char *buf, size_t at, uint32_t x)
@@ -252,10 +277,15 @@ static int get_hparams(const unsigned char *buf, uint32_t version, drnn_hparams 
 static void put_header(unsigned char *buf, const drnn_train_state *st, size_t size,
                        uint32_t flags, uint32_t path_len)
 {
+    const uint32_t version = version_for(st);
     memset(buf, 0, HEADER_SIZE);
     memcpy(buf + AT_MAGIC, DRNN_CKPT_MAGIC, 8);
-    put_u32_at(buf, AT_VERSION, DRNN_CKPT_VERSION);
-    put_u32_at(buf, AT_HEADER_SIZE, HEADER_SIZE);
+    put_u32_at(buf, AT_VERSION, version);
+    put_u32_at(buf, AT_HEADER_SIZE, header_size_of(version));
+    if (version >= 4) {
+        put_u32_at(buf, AT_LABELS, (uint32_t)st->labels.count);
+        put_u32_at(buf, AT_LABEL_BYTES, (uint32_t)label_bytes(&st->labels));
+    }
     put_u64_at(buf, AT_FILE_SIZE, size);
     put_u32_at(buf, AT_VOCAB, (uint32_t)st->hp.model.vocab);
     put_u64_at(buf, AT_PARAMS, st->weights.count);
@@ -339,9 +369,16 @@ int drnn_ckpt_plan_encoding(const drnn_train_state *st, drnn_ckpt_plan *plan, dr
                          "vocabulary's %d", hp->model.vocab, st->vocab.size);
     if (hp->members > 1 && !st->member_best)
         return drnn_fail(err, DRNN_ERR_INVALID, "a mixture without its members' weights");
+    if (hp->model.labels != st->labels.count)
+        return drnn_fail(err, DRNN_ERR_INVALID, "the model's label count %d is not the "
+                         "label table's %d", hp->model.labels, st->labels.count);
+    for (int i = 0; i < st->labels.count; i++)
+        if (st->labels.names[i] < 1 || strlen(st->labels.text[i]) > DRNN_MAX_LABEL_BYTES)
+            return drnn_fail(err, DRNN_ERR_INVALID, "label %d has no names or is too long", i);
     *flags = moment_flags(st);
-    *size = file_size_for(HEADER_SIZE, (size_t)st->vocab.size, *path_len, st->weights.count,
-                          popcount2(*flags), hp->members);
+    *size = file_size_for(header_size_of(version_for(st)), (size_t)st->vocab.size, *path_len,
+                          label_bytes(&st->labels), st->weights.count, popcount2(*flags),
+                          hp->members);
     if (*size == 0)
         return drnn_fail(err, DRNN_ERR_NOMEM, "a checkpoint of this model would not fit in memory");
     return DRNN_OK;
@@ -354,7 +391,7 @@ static void encode_into(sink *s, const drnn_train_state *st, const drnn_ckpt_pla
     const uint32_t flags = plan->flags;
     unsigned char head[HEADER_SIZE], block[4096], word[4];
     put_header(head, st, plan->size, flags, (uint32_t)path_len);
-    emit(s, head, HEADER_SIZE);
+    emit(s, head, header_size_of(version_for(st)));
     for (int v = 0; v < st->vocab.size;) { /* a block of symbols at a time */
         writer w = {block};
         for (; v < st->vocab.size && w.p < block + sizeof block; v++)
@@ -362,6 +399,14 @@ static void encode_into(sink *s, const drnn_train_state *st, const drnn_ckpt_pla
         emit(s, block, (size_t)(w.p - block));
     }
     emit(s, (const unsigned char *)st->data_path, path_len);
+    for (int i = 0; i < st->labels.count; i++) {
+        writer w = {block};
+        uint32_t n = (uint32_t)strlen(st->labels.text[i]);
+        put_u64(&w, (uint64_t)st->labels.names[i]);
+        put_u32(&w, n);
+        emit(s, block, 12);
+        emit(s, (const unsigned char *)st->labels.text[i], n);
+    }
     emit_reals(s, st->weights.data, P);
     if (flags & MOMENT1)
         emit_reals(s, st->moment1.data, P);
@@ -409,7 +454,7 @@ static int valid_symbol(uint32_t cp)
 
 /* What a header says, before it is trusted. */
 typedef struct ckpt_header {
-    uint32_t version, header_size, vocab, flags, path_len;
+    uint32_t version, header_size, vocab, flags, path_len, labels, label_bytes;
     uint64_t file_size, params, epoch, epoch_pos, step, epoch_chars, best_epoch, data_fp, val_fp;
     double epoch_loss, best_loss, lr_scale;
     uint64_t lr_decay_epoch;
@@ -472,6 +517,8 @@ static void read_header(const unsigned char *buf, uint32_t version, ckpt_header 
     h->lr_scale = version >= 3 ? get_f64_at(buf, AT_LR_SCALE) : 1;
     h->lr_decay_epoch = version >= 3 ? get_u64_at(buf, AT_LR_DECAY_EPOCH) : (uint64_t)-1;
     h->member = version >= 3 ? get_u32_at(buf, AT_MEMBER) : 0;
+    h->labels = version >= 4 ? get_u32_at(buf, AT_LABELS) : 0;
+    h->label_bytes = version >= 4 ? get_u32_at(buf, AT_LABEL_BYTES) : 0;
     for (int i = 0; i < 4; i++)
         h->rng.s[i] = get_u64_at(buf, AT_RNG + 8 * (size_t)i);
     h->data_fp = get_u64_at(buf, AT_DATA_FP);
@@ -482,12 +529,21 @@ static void read_header(const unsigned char *buf, uint32_t version, ckpt_header 
 
 /* Every size against the limits and the file's real length, before anything
  * is allocated. */
-static int check_sizes(ckpt_header *h, size_t len, const char *label, drnn_error *err)
+static int check_sizes(ckpt_header *h, const unsigned char *buf, size_t len, const char *label,
+                       drnn_error *err)
 {
     const uint32_t header_expected = header_size_of(h->version);
     if (h->header_size != header_expected)
         return CORRUPT("wrong header size");
     h->hp.model.vocab = h->vocab <= DRNN_MAX_VOCAB ? (int)h->vocab : 0;
+    /* Version 4 is written for labeled models only; its table holds 12 bytes
+     * and at most DRNN_MAX_LABEL_BYTES more a label, and its reserved bytes are zero. */
+    if (h->version >= 4 &&
+        (h->labels < 1 || h->labels > DRNN_MAX_LABELS || h->label_bytes < 13 * h->labels ||
+         h->label_bytes > (12u + DRNN_MAX_LABEL_BYTES) * h->labels ||
+         get_u64_at(buf, AT_LABEL_BYTES + 4) != 0))
+        return CORRUPT("label table sizes out of range");
+    h->hp.model.labels = (int)h->labels;
     if (!h->hp_fit || h->vocab < 2 || drnn_config_check(&h->hp.model, NULL) != DRNN_OK ||
         h->hp.members < 1 || h->hp.members > DRNN_MAX_MEMBERS)
         return CORRUPT("model sizes out of range");
@@ -495,8 +551,8 @@ static int check_sizes(ckpt_header *h, size_t len, const char *label, drnn_error
         return CORRUPT("parameter count does not match the model sizes");
     if (h->flags > (MOMENT1 | MOMENT2) || h->path_len > DRNN_CKPT_MAX_PATH)
         return CORRUPT("header fields out of range");
-    h->expected = file_size_for(header_expected, h->vocab, h->path_len, (size_t)h->params,
-                                popcount2(h->flags), h->hp.members);
+    h->expected = file_size_for(header_expected, h->vocab, h->path_len, h->label_bytes,
+                                (size_t)h->params, popcount2(h->flags), h->hp.members);
     if (h->expected == 0 || h->file_size != h->expected)
         return CORRUPT("recorded size does not match the model sizes");
     if (len < h->expected)
@@ -567,6 +623,64 @@ static int read_path(reader *r, const ckpt_header *h, char **out, const char *la
     return DRNN_OK;
 }
 
+/* One label's text: 1 .. DRNN_MAX_LABEL_BYTES bytes of valid UTF-8 in NFC,
+ * no control character; 0 if not. */
+static int valid_label(const unsigned char *p, size_t n)
+{
+    uint32_t cps[DRNN_MAX_LABEL_BYTES], nfc[DRNN_MAX_LABEL_BYTES];
+    size_t count = 0;
+    if (n < 1 || n > DRNN_MAX_LABEL_BYTES)
+        return 0;
+    for (size_t at = 0; at < n;) {
+        const char *why;
+        size_t used = drnn_utf8_next(p + at, n - at, &cps[count], &why);
+        if (used == 0 || used == (size_t)-1 || cps[count] < 0x20 ||
+            (cps[count] >= 0x7f && cps[count] <= 0x9f))
+            return 0;
+        at += used;
+        count++;
+    }
+    size_t m = drnn_text_normalize(cps, count, 0, nfc, DRNN_MAX_LABEL_BYTES);
+    return m == count && memcmp(cps, nfc, count * sizeof *cps) == 0;
+}
+
+/* The label table: each label valid, in strictly ascending byte order, with
+ * at least one training name; their bytes exactly the header's count. */
+static int read_labels(reader *r, const ckpt_header *h, drnn_label_table *t, const char *label,
+                       drnn_error *err)
+{
+    if (h->labels == 0)
+        return DRNN_OK;
+    t->text = calloc(h->labels, sizeof *t->text);
+    t->names = calloc(h->labels, sizeof *t->names);
+    if (!t->text || !t->names) {
+        drnn_label_table_free(t);
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    }
+    t->count = (int)h->labels;
+    const unsigned char *end = r->p + h->label_bytes;
+    for (uint32_t i = 0; i < h->labels; i++) {
+        if (end - r->p < 12)
+            return CORRUPT("label table shorter than its recorded size");
+        uint64_t names = get_u64(r);
+        uint32_t n = get_u32(r);
+        if (names < 1 || names > INT64_MAX / 2 || n > (size_t)(end - r->p) ||
+            !valid_label(r->p, n))
+            return CORRUPT("a label that is empty, too long, not NFC UTF-8 or without names");
+        if (!(t->text[i] = malloc((size_t)n + 1)))
+            return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+        memcpy(t->text[i], r->p, n);
+        t->text[i][n] = '\0';
+        t->names[i] = (int64_t)names;
+        r->p += n;
+        if (i > 0 && strcmp(t->text[i - 1], t->text[i]) >= 0)
+            return CORRUPT("labels not in ascending byte order");
+    }
+    if (r->p != end)
+        return CORRUPT("label table longer than its labels");
+    return DRNN_OK;
+}
+
 /* Weights and the optimizer's moments, every value finite. */
 static int read_tensors(reader *r, const ckpt_header *h, drnn_train_state *st, const char *label,
                         drnn_error *err)
@@ -603,7 +717,7 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     if (rc)
         return rc;
     read_header(buf, version, &h);
-    if ((rc = check_sizes(&h, len, label, err)))
+    if ((rc = check_sizes(&h, buf, len, label, err)))
         return rc;
     if (check_crc && get_u32_at(buf, h.expected - 4) != drnn_crc32(0, buf, h.expected - 4))
         return CORRUPT("checksum mismatch (the file was damaged)");
@@ -612,6 +726,7 @@ int drnn_checkpoint_decode(drnn_train_state *st, const unsigned char *buf, size_
     reader r = {buf + h.header_size};
     if ((rc = read_vocab(&r, &h, &st->vocab, label, err)) ||
         (rc = read_path(&r, &h, &st->data_path, label, err)) ||
+        (rc = read_labels(&r, &h, &st->labels, label, err)) ||
         (rc = read_tensors(&r, &h, st, label, err))) {
         drnn_state_free(st);
         return rc;

@@ -10,9 +10,9 @@
 #include "dinornn/error.h"
 #include "dinornn/train.h"
 
-/* The header of version 3, the largest: a file is read this far and
+/* The header of version 4, the largest: a file is read this far and
  * decoded before its size is trusted. */
-#define DRNN_CKPT_HEADER_SIZE 336u
+#define DRNN_CKPT_HEADER_SIZE 352u
 
 /* The file size that a sound header records. */
 uint64_t drnn_ckpt_recorded_size(const unsigned char *header);

@@ -14,7 +14,9 @@ extern "C" {
 #endif
 
 #define DRNN_CKPT_MAGIC "DRNNCKPT"
-#define DRNN_CKPT_VERSION 3      /* written; versions 1 .. 3 are read */
+#define DRNN_CKPT_VERSION 4      /* the newest, written for labeled models (an
+                                  * unlabeled one is written as version 3);
+                                  * versions 1 .. 4 are read */
 #define DRNN_CKPT_MAX_PATH 4096   /* bytes of the recorded data path */
 
 /* Writes st to path atomically: a temporary file in the same directory,
