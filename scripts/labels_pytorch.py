@@ -308,7 +308,7 @@ def run_classifier(data, args):
 def table(data, result):
     """The figures as a small text table on stdout."""
     c, u = result.get("conditional"), result.get("unconditional")
-    k, = [result.get("classifier")]
+    k = result.get("classifier")
     print("labels_pytorch: torch %s, %d threads; %d training names, %d held out, %d labels, "
           "%d symbols" % (result["torch"], result["threads"], len(data.train), len(data.val),
                           data.K, data.V - 1))
@@ -317,7 +317,8 @@ def table(data, result):
                  "Bayes"))
     num = lambda x, f="%.4f": "-" if x is None else f % x  # noqa: E731
     for i, l in enumerate(data.labels):
-        print(fmt % (l[:14], data.val_labels.count(i), "%.3f" % (data.train_counts[i] / len(data.train)),
+        share = "%.3f" % (data.train_counts[i] / len(data.train))
+        print(fmt % (l[:14], data.val_labels.count(i), share,
                      num(c and c["per_label"][l]["loss"]), num(u and u["per_label"][l]["loss"]),
                      num(k and k["per_label"][l]), num(c and c["bayes_per_label"][l])))
     print(fmt % ("all", len(data.val), "1", num(c and c["loss"]), num(u and u["loss"]),

@@ -44,7 +44,8 @@ def split(labels, share, seed):
         by_label.setdefault(label, []).append(i)
     rng = random.Random(seed)
     val = set()
-    for label in sorted(by_label):  # a fixed order: the draws do not depend on the file's order of labels
+    # In a fixed order: the draws do not depend on the order of the file.
+    for label in sorted(by_label):
         members = by_label[label]
         rng.shuffle(members)
         cut = min(int(share * len(members) + 0.5), len(members) - 1)
