@@ -128,7 +128,7 @@ def in_range(x, lo, hi):
 
 
 def hparams_ok(h):
-    """The value ranges of the hyperparameters (rule 14 of the spec)."""
+    """The value ranges of the hyperparameters (rule 15 of the spec)."""
     return (h["optimizer"] < len(OPTIMIZERS) and h["clip_mode"] < len(CLIP_MODES)
             and h["schedule"] < len(SCHEDULES) and 1 <= h["batch"] <= MAX_BATCH
             and 1 <= h["step_epochs"] <= INT32_MAX and 1 <= h["cosine_epochs"] <= INT32_MAX
@@ -177,7 +177,7 @@ def decode(buf):
     for key in ("labels", "label_bytes", "reserved_v4"):
         h.setdefault(key, 0)
 
-    # 6-12: sizes.
+    # 6-13: sizes (7: the label table's, version 4).
     if h["header_size"] != header_size:
         raise corrupt("wrong header size %d, version %d has %d"
                       % (h["header_size"], version, header_size))
@@ -207,12 +207,12 @@ def decode(buf):
     if n > expected:
         raise corrupt("trailing bytes after the checksum")
 
-    # 13: the checksum.
+    # 14: the checksum.
     stored = struct.unpack_from("<I", buf, expected - 4)[0]
     crc_ok = stored == (zlib.crc32(buf[:expected - 4]) & 0xFFFFFFFF)
 
     try:
-        # 14-17: values and relations between them.
+        # 15-18: values and relations between them.
         if not hparams_ok(h):
             raise corrupt("hyperparameters out of range")
         opt = h["optimizer"]
@@ -231,7 +231,7 @@ def decode(buf):
         if h["has_val_file"] == 0 and h["val_fingerprint"] != 0:
             raise corrupt("a validation fingerprint without a validation file")
 
-        # 18-19: vocabulary and data path.
+        # 19-20: vocabulary and data path.
         at = header_size
         symbols = list(struct.unpack_from("<%dI" % V, buf, at))
         at += 4 * V
@@ -245,11 +245,11 @@ def decode(buf):
         if b"\0" in path:
             raise corrupt("data path holds a NUL byte")
 
-        # 20: the label table (version 4).
+        # 21: the label table (version 4).
         labels = read_labels(buf, at, NL, TB)
         at += TB
 
-        # 21: tensors, all finite.
+        # 22: tensors, all finite.
         tensors = {}
         names = ["weights"] + (["moment1"] if flags & MOMENT1 else []) + (
             ["moment2"] if flags & MOMENT2 else []) + ["member_best[%d]" % k for k in range(K)]
