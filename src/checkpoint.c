@@ -193,6 +193,40 @@ static size_t label_bytes(const drnn_label_table *t)
     return n;
 }
 
+/* One label's text: 1 .. DRNN_MAX_LABEL_BYTES bytes of valid UTF-8 in NFC,
+ * no control character; 0 if not. */
+static int valid_label(const unsigned char *p, size_t n)
+{
+    uint32_t cps[DRNN_MAX_LABEL_BYTES], nfc[DRNN_MAX_LABEL_BYTES];
+    size_t count = 0;
+    if (n < 1 || n > DRNN_MAX_LABEL_BYTES)
+        return 0;
+    for (size_t at = 0; at < n;) {
+        const char *why;
+        size_t used = drnn_utf8_next(p + at, n - at, &cps[count], &why);
+        if (used == 0 || used == (size_t)-1 || cps[count] < 0x20 ||
+            (cps[count] >= 0x7f && cps[count] <= 0x9f))
+            return 0;
+        at += used;
+        count++;
+    }
+    size_t m = drnn_text_normalize(cps, count, 0, nfc, DRNN_MAX_LABEL_BYTES);
+    return m == count && memcmp(cps, nfc, count * sizeof *cps) == 0;
+}
+
+/* The index of the first label the decoder would refuse (read_labels: its
+ * text, its count of names, the order), or -1 when there is none: what is
+ * written can be read. */
+static int bad_label(const drnn_label_table *t)
+{
+    for (int i = 0; i < t->count; i++)
+        if (t->names[i] < 1 || t->names[i] > INT64_MAX / 2 ||
+            !valid_label((const unsigned char *)t->text[i], strlen(t->text[i])) ||
+            (i > 0 && strcmp(t->text[i - 1], t->text[i]) >= 0))
+            return i;
+    return -1;
+}
+
 static void put_u32_at(unsigned char *buf, size_t at, uint32_t x)
 {
     writer w = {buf + at};
@@ -372,9 +406,11 @@ int drnn_ckpt_plan_encoding(const drnn_train_state *st, drnn_ckpt_plan *plan, dr
     if (hp->model.labels != st->labels.count)
         return drnn_fail(err, DRNN_ERR_INVALID, "the model's label count %d is not the "
                          "label table's %d", hp->model.labels, st->labels.count);
-    for (int i = 0; i < st->labels.count; i++)
-        if (st->labels.names[i] < 1 || strlen(st->labels.text[i]) > DRNN_MAX_LABEL_BYTES)
-            return drnn_fail(err, DRNN_ERR_INVALID, "label %d has no names or is too long", i);
+    const int bad_at = bad_label(&st->labels);
+    if (bad_at >= 0)
+        return drnn_fail(err, DRNN_ERR_INVALID, "label %d of the table is empty, longer than %d "
+                         "bytes, not NFC UTF-8, has a control character, is out of order or "
+                         "has no names (or more than 2^62-1)", bad_at, DRNN_MAX_LABEL_BYTES);
     *flags = moment_flags(st);
     *size = file_size_for(header_size_of(version_for(st)), (size_t)st->vocab.size, *path_len,
                           label_bytes(&st->labels), st->weights.count, popcount2(*flags),
@@ -621,27 +657,6 @@ static int read_path(reader *r, const ckpt_header *h, char **out, const char *la
     }
     *out = path;
     return DRNN_OK;
-}
-
-/* One label's text: 1 .. DRNN_MAX_LABEL_BYTES bytes of valid UTF-8 in NFC,
- * no control character; 0 if not. */
-static int valid_label(const unsigned char *p, size_t n)
-{
-    uint32_t cps[DRNN_MAX_LABEL_BYTES], nfc[DRNN_MAX_LABEL_BYTES];
-    size_t count = 0;
-    if (n < 1 || n > DRNN_MAX_LABEL_BYTES)
-        return 0;
-    for (size_t at = 0; at < n;) {
-        const char *why;
-        size_t used = drnn_utf8_next(p + at, n - at, &cps[count], &why);
-        if (used == 0 || used == (size_t)-1 || cps[count] < 0x20 ||
-            (cps[count] >= 0x7f && cps[count] <= 0x9f))
-            return 0;
-        at += used;
-        count++;
-    }
-    size_t m = drnn_text_normalize(cps, count, 0, nfc, DRNN_MAX_LABEL_BYTES);
-    return m == count && memcmp(cps, nfc, count * sizeof *cps) == 0;
 }
 
 /* The label table: each label valid, in strictly ascending byte order, with

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ckpt_reader.py: an independent reader of dinornn checkpoints (format
-versions 1 to 3), written from docs/checkpoint-format.md alone. It uses
+versions 1 to 4), written from docs/checkpoint-format.md alone. It uses
 only the Python standard library and nothing from the project.
 
 Usage: ckpt_reader.py FILE
@@ -15,13 +15,15 @@ import json
 import math
 import struct
 import sys
+import unicodedata
 import zlib
 
 MAGIC = b"DRNNCKPT"
 # Header size of each version this reader knows; version 2 appends two f64,
 # version 3 the gradient slots (and 4 reserved bytes), the plateau schedule's
-# settings and state and the mixture's.
-HEADER_SIZES = {1: 272, 2: 288, 3: 336}
+# settings and state and the mixture's, version 4 the label table's sizes
+# (and 8 reserved bytes).
+HEADER_SIZES = {1: 272, 2: 288, 3: 336, 4: 352}
 MAX_VERSION = max(HEADER_SIZES)
 MAX_PATH = 4096
 MAX_VOCAB = 65536
@@ -67,6 +69,11 @@ HEADER_V3 = [("slots", "I", 288), ("lr_scale", "d", 296), ("lr_decay_epoch", "q"
 BEFORE_V3 = {"slots": 8, "lr_scale": 1.0, "lr_decay_epoch": -1, "lr_patience": 2, "patience": 0,
              "lr_decay": 0.5, "members": 1, "member": 0}
 MAX_MEMBERS = 16
+# Fields that version 4 adds (a labeled model); an older file has no labels.
+# 344..351 are reserved and must be zero.
+HEADER_V4 = [("labels", "I", 336), ("label_bytes", "I", 340), ("reserved_v4", "Q", 344)]
+MAX_LABELS = 256
+MAX_LABEL_BYTES = 255
 
 
 class BadCheckpoint(Exception):
@@ -84,9 +91,9 @@ def corrupt(reason):
     return BadCheckpoint("checkpoint-corrupt", reason)
 
 
-def layout(V, H, L, G, R):
+def layout(V, H, L, G, R, N=0):
     """The tensors of the parameter array in order: (name, shape), row-major;
-    layers are numbered from 0."""
+    layers are numbered from 0; a labeled model's W_l (N labels) last."""
     GH = G * H
     out = []
     for layer in range(L):
@@ -96,6 +103,8 @@ def layout(V, H, L, G, R):
         out.append(("b_h[%d]" % layer, [R * H]))
     out.append(("W_y", [V, H]))
     out.append(("b_y", [V]))
+    if N:
+        out.append(("W_l", [N, GH]))
     return out
 
 
@@ -106,8 +115,8 @@ def size_of(shape):
     return n
 
 
-def param_count(V, H, L, G, R):
-    return sum(size_of(shape) for _, shape in layout(V, H, L, G, R))
+def param_count(V, H, L, G, R, N=0):
+    return sum(size_of(shape) for _, shape in layout(V, H, L, G, R, N))
 
 
 def popcount2(flags):
@@ -119,7 +128,7 @@ def in_range(x, lo, hi):
 
 
 def hparams_ok(h):
-    """The value ranges of the hyperparameters (rule 14 of the spec)."""
+    """The value ranges of the hyperparameters (rule 15 of the spec)."""
     return (h["optimizer"] < len(OPTIMIZERS) and h["clip_mode"] < len(CLIP_MODES)
             and h["schedule"] < len(SCHEDULES) and 1 <= h["batch"] <= MAX_BATCH
             and 1 <= h["step_epochs"] <= INT32_MAX and 1 <= h["cosine_epochs"] <= INT32_MAX
@@ -158,30 +167,39 @@ def decode(buf):
     header_size = HEADER_SIZES[version]
     if n < header_size:
         raise truncated("%d bytes, the header alone is %d" % (n, header_size))
-    fields = HEADER + (HEADER_V2 if version >= 2 else []) + (HEADER_V3 if version >= 3 else [])
+    fields = (HEADER + (HEADER_V2 if version >= 2 else []) + (HEADER_V3 if version >= 3 else [])
+              + (HEADER_V4 if version >= 4 else []))
     h = {name: struct.unpack_from("<" + code, buf, off)[0] for name, code, off in fields}
     h.setdefault("dropout", 0.0)
     h.setdefault("weight_decay", 0.0)
     for key, value in BEFORE_V3.items():
         h.setdefault(key, value)
+    for key in ("labels", "label_bytes", "reserved_v4"):
+        h.setdefault(key, 0)
 
-    # 6-12: sizes.
+    # 6-13: sizes (7: the label table's, version 4).
     if h["header_size"] != header_size:
         raise corrupt("wrong header size %d, version %d has %d"
                       % (h["header_size"], version, header_size))
+    # Version 4 holds a labeled model's table: 1 .. 256 labels of 12 bytes and
+    # 1 .. 255 more each; its reserved bytes zero.
+    NL, TB = h["labels"], h["label_bytes"]
+    if version >= 4 and (not 1 <= NL <= MAX_LABELS or not 13 * NL <= TB <= (12 + MAX_LABEL_BYTES) * NL
+                         or h["reserved_v4"] != 0):
+        raise corrupt("label table sizes out of range")
     V, H, L = h["vocab"], h["hidden"], h["layers"]
     if (h["cell"] not in CELLS or not 2 <= V <= MAX_VOCAB or not 1 <= H <= MAX_HIDDEN
             or not 1 <= L <= MAX_LAYERS or not 1 <= h["members"] <= MAX_MEMBERS):
         raise corrupt("model sizes out of range")
     _, G, R = CELLS[h["cell"]]
-    P = param_count(V, H, L, G, R)
+    P = param_count(V, H, L, G, R, NL)
     if h["param_count"] != P:
         raise corrupt("parameter count %d, the model sizes give %d" % (h["param_count"], P))
     flags = h["moment_flags"]
     if flags > (MOMENT1 | MOMENT2) or h["path_len"] > MAX_PATH:
         raise corrupt("moment flags or path length out of range")
     K = h["members"] if h["members"] > 1 else 0  # a mixture's members' best weights
-    expected = header_size + 4 * V + h["path_len"] + 4 * P * (1 + popcount2(flags) + K) + 4
+    expected = header_size + 4 * V + h["path_len"] + TB + 4 * P * (1 + popcount2(flags) + K) + 4
     if expected >= 2**64 or h["file_size"] != expected:
         raise corrupt("recorded size %d, the header fields give %d" % (h["file_size"], expected))
     if n < expected:
@@ -189,12 +207,12 @@ def decode(buf):
     if n > expected:
         raise corrupt("trailing bytes after the checksum")
 
-    # 13: the checksum.
+    # 14: the checksum.
     stored = struct.unpack_from("<I", buf, expected - 4)[0]
     crc_ok = stored == (zlib.crc32(buf[:expected - 4]) & 0xFFFFFFFF)
 
     try:
-        # 14-17: values and relations between them.
+        # 15-18: values and relations between them.
         if not hparams_ok(h):
             raise corrupt("hyperparameters out of range")
         opt = h["optimizer"]
@@ -213,7 +231,7 @@ def decode(buf):
         if h["has_val_file"] == 0 and h["val_fingerprint"] != 0:
             raise corrupt("a validation fingerprint without a validation file")
 
-        # 18-19: vocabulary and data path.
+        # 19-20: vocabulary and data path.
         at = header_size
         symbols = list(struct.unpack_from("<%dI" % V, buf, at))
         at += 4 * V
@@ -227,7 +245,11 @@ def decode(buf):
         if b"\0" in path:
             raise corrupt("data path holds a NUL byte")
 
-        # 20: tensors, all finite.
+        # 21: the label table (version 4).
+        labels = read_labels(buf, at, NL, TB)
+        at += TB
+
+        # 22: tensors, all finite.
         tensors = {}
         names = ["weights"] + (["moment1"] if flags & MOMENT1 else []) + (
             ["moment2"] if flags & MOMENT2 else []) + ["member_best[%d]" % k for k in range(K)]
@@ -242,10 +264,50 @@ def decode(buf):
         if not crc_ok:
             raise corrupt("checksum mismatch (the file was damaged)") from None
         raise
-    return h, symbols, path, tensors, crc_ok
+    return h, symbols, path, labels, tensors, crc_ok
 
 
-def summary(h, symbols, path, tensors, crc_ok):
+def valid_label(raw):
+    """1 .. 255 bytes of UTF-8 in NFC without a control character (C0, DEL,
+    C1); the text, or None."""
+    if not 1 <= len(raw) <= MAX_LABEL_BYTES:
+        return None
+    try:
+        text = raw.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text):
+        return None
+    return text if unicodedata.normalize("NFC", text) == text else None
+
+
+def read_labels(buf, at, count, size):
+    """The label table at `at`: per label a u64 count of names (1 .. 2^62-1),
+    a u32 length and its bytes, in strictly ascending byte order, exactly
+    `size` bytes in all; a list of (text, names)."""
+    end = at + size
+    out = []
+    prev = None
+    for _ in range(count):
+        if end - at < 12:
+            raise corrupt("label table shorter than its recorded size")
+        names, n = struct.unpack_from("<QI", buf, at)
+        at += 12
+        text = valid_label(buf[at:at + n]) if n <= end - at else None
+        if not 1 <= names <= COUNTER_MAX or text is None:
+            raise corrupt("a label that is empty, too long, not NFC UTF-8 or without names")
+        raw = buf[at:at + n]
+        at += n
+        if prev is not None and raw <= prev:
+            raise corrupt("labels not in ascending byte order")
+        prev = raw
+        out.append((text, names))
+    if at != end:
+        raise corrupt("label table longer than its labels")
+    return out
+
+
+def summary(h, symbols, path, labels, tensors, crc_ok):
     weights = tensors["weights"]
     best = h["best_val_loss"]
     name, G, R = CELLS[h["cell"]]
@@ -285,10 +347,12 @@ def summary(h, symbols, path, tensors, crc_ok):
     out["moment_flags"] = h["moment_flags"]
     out["data_path"] = path.decode("utf-8", "replace")
     out["vocab_symbols"] = "".join(chr(c) for c in symbols[1:])
+    out["labels"] = [{"label": text, "names": names} for text, names in labels]
+    out["label_bytes"] = h["label_bytes"]
     # Each tensor of the weights: name, shape and offset (in floats) in the array.
     at = 0
     shapes = []
-    for tname, shape in layout(h["vocab"], h["hidden"], h["layers"], G, R):
+    for tname, shape in layout(h["vocab"], h["hidden"], h["layers"], G, R, h["labels"]):
         shapes.append({"name": tname, "shape": shape, "offset": at})
         at += size_of(shape)
     out["tensor_layout"] = shapes
@@ -311,11 +375,11 @@ def main(argv):
         sys.stderr.write("%s: cannot read: %s\n" % (path, e.strerror or e))
         return 1
     try:
-        h, symbols, data_path, tensors, crc_ok = decode(buf)
+        h, symbols, data_path, labels, tensors, crc_ok = decode(buf)
     except BadCheckpoint as e:
         sys.stderr.write("%s: %s: %s\n" % (path, e.kind, e.reason))
         return 1
-    print(json.dumps(summary(h, symbols, data_path, tensors, crc_ok), indent=1))
+    print(json.dumps(summary(h, symbols, data_path, labels, tensors, crc_ok), indent=1))
     if not crc_ok:
         sys.stderr.write("%s: checkpoint-corrupt: checksum mismatch (the file was damaged)\n"
                          % path)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # cli-checkpoint-format.sh: checks that the checkpoints dinornn-train writes
-# (format version 3, every cell), a version-2 file made from one, and the
+# (format version 3, every cell), a version-2 and a version-4 (labeled) file
+# made from one, a version-4 file of the C writer, and the
 # committed version-1 fixtures (every cell) follow docs/checkpoint-format.md, by reading them with
 # tests/ckpt_reader.py, an independent reader written from that document
 # alone; that the programs read the version-1 fixtures; that the document's
@@ -289,21 +290,154 @@ with open(path, "r+b") as f:
         ok "a byte flipped in the middle is reported as a checksum mismatch"
     fi
 
-    # 6. A version the reader does not know (4) is refused as such.
+    # 6. A version the reader does not know (5) is refused as such.
     python3 -c '
 import struct, sys
 with open(sys.argv[1], "rb") as f:
     data = bytearray(f.read())
-struct.pack_into("<I", data, 8, 4)
+struct.pack_into("<I", data, 8, 5)
 with open(sys.argv[2], "wb") as f:
     f.write(data)
-' "$tmp/rnn/latest.ckpt" "$tmp/v4.ckpt"
-    if python3 "$reader" "$tmp/v4.ckpt" >/dev/null 2>"$tmp/v4.err"; then
-        bad "ckpt_reader.py accepted version 4"
-    elif grep -q 'checkpoint-version.*newer dinornn' "$tmp/v4.err"; then
-        ok "version 4 is refused as written by a newer dinornn"
+' "$tmp/rnn/latest.ckpt" "$tmp/v5.ckpt"
+    if python3 "$reader" "$tmp/v5.ckpt" >/dev/null 2>"$tmp/v5.err"; then
+        bad "ckpt_reader.py accepted version 5"
+    elif grep -q 'checkpoint-version.*newer dinornn' "$tmp/v5.err"; then
+        ok "version 5 is refused as written by a newer dinornn"
     else
-        bad "version 4 refused, but not as checkpoint-version: $(head -c 300 "$tmp/v4.err")"
+        bad "version 5 refused, but not for its version: $(head -c 300 "$tmp/v5.err")"
+    fi
+fi
+
+# 6b. A version-4 file (a labeled model), made from the version-3 one as the
+# document says: 16 more header bytes (label count, table bytes, 8 reserved
+# zero bytes), the label table after the data path, W_l (N x GH) after b_y
+# in the weights and each moment. The reader takes it; each damage of the
+# table that the decoder refuses (tests/check_checkpoint.c does the same to
+# a file of the C writer), it refuses too, for the same reason.
+if [ -f "$tmp/rnn/latest.ckpt" ] && python3 - "$tmp/rnn/latest.ckpt" "$tmp" <<'EOF'
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+tmp = sys.argv[2]
+assert struct.unpack_from("<II", d, 8) == (3, 336) and struct.unpack_from("<I", d, 24)[0] == 0
+V, H, L = struct.unpack_from("<III", d, 28)
+P = struct.unpack_from("<Q", d, 40)[0]
+flags, N = struct.unpack_from("<II", d, 264)
+LABELS = [(b"female", 3), (b"male", 4), (b"\xc3\xa9tang", 1)]  # strictly ascending bytes
+GH = 1 * H  # rnn: G = 1
+at = 336 + 4 * V + N
+tensors = b""
+for b in range(1 + bin(flags).count("1")):
+    tensors += d[at + 4 * P * b:at + 4 * P * (b + 1)]
+    tensors += struct.pack("<%df" % (len(LABELS) * GH), *[0.25 if b == 0 else 0.0] * (len(LABELS) * GH))
+
+
+def tab(labels, names=None, length=None):
+    """The table of labels [(text, names)]; names or length (when given)
+    replace label 1's count of names or label 0's length."""
+    out = b""
+    for i, (t, n) in enumerate(labels):
+        n = names if names is not None and i == 1 else n
+        k = length if length is not None and i == 0 else len(t)
+        out += struct.pack("<QI", n, k) + t
+    return out
+
+
+def build(table, labels=len(LABELS), table_bytes=None, reserved=0):
+    h = bytearray(d[:336] + bytes(16))
+    body = d[336:at] + table + tensors
+    struct.pack_into("<II", h, 8, 4, 352)
+    struct.pack_into("<Q", h, 16, 352 + len(body) + 4)
+    struct.pack_into("<Q", h, 40, P + len(LABELS) * GH)
+    struct.pack_into("<IIQ", h, 336, labels, len(table) if table_bytes is None else table_bytes,
+                     reserved)
+    out = bytes(h) + body
+    return out + struct.pack("<I", zlib.crc32(out) & 0xFFFFFFFF)
+
+
+def third(text):
+    return tab(LABELS[:2] + [(text, 1)])
+
+
+table = tab(LABELS)
+open(tmp + "/v4.ckpt", "wb").write(build(table))
+sizes = "label table sizes out of range"
+bad_label = "a label that is empty, too long, not NFC UTF-8 or without names"
+order = "labels not in ascending byte order"
+cases = {
+    "labels-0": (build(table, labels=0), sizes),
+    "labels-257": (build(table, labels=257), sizes),
+    "table-too-small": (build(table, table_bytes=3 * 13 - 1), sizes),
+    "table-too-large": (build(table, table_bytes=3 * 267 + 1), sizes),
+    "reserved": (build(table, reserved=1 << 56), sizes),
+    "empty-label": (build(tab(LABELS, length=0)), bad_label),
+    "names-0": (build(tab(LABELS, names=0)), bad_label),
+    "names-2^62": (build(tab(LABELS, names=2**62)), bad_label),
+    "past-the-table": (build(table[:-18] + struct.pack("<QI", 1, 7) + LABELS[2][0]), bad_label),
+    "not-utf8": (build(third(b"\xc3\xa9t\xffng")), bad_label),
+    "surrogate": (build(third(b"\xed\xa0\x80ang")), bad_label),
+    "control": (build(third(b"\xc3\xa9t\x01ng")), bad_label),
+    "c1-control": (build(third(b"\xc2\x85tang")), bad_label),
+    "not-nfc": (build(third(b"ze\xcc\x81ng")), bad_label),
+    "out-of-order": (build(tab([LABELS[1], LABELS[0], LABELS[2]])), order),
+    "equal": (build(tab([LABELS[0], (b"female", 4), LABELS[2]])), order),
+    "longer": (build(table + b"x"), "label table longer than its labels"),
+    # Two entries (45 bytes, at least 13 a label) where three are recorded.
+    "shorter": (build(tab([LABELS[0], (b"male given name", 4)])),
+                "label table shorter than its recorded size"),
+}
+with open(tmp + "/v4-cases", "w") as f:
+    for name, (data, why) in cases.items():
+        open("%s/v4-%s.ckpt" % (tmp, name), "wb").write(data)
+        f.write("%s\t%s\n" % (name, why))
+EOF
+then
+    if read_ckpt "$tmp/v4.ckpt" v4; then
+        P=$(param_count $V 8 2 1 0)
+        expect v4 crc_ok true
+        expect v4 version 4
+        expect v4 header_size 352
+        expect v4 label_bytes 52
+        expect v4 labels '[{"label": "female", "names": 3}, {"label": "male", "names": 4}, {"label": "\u00e9tang", "names": 1}]'
+        expect v4 param_count $((P + 3 * 8))
+        expect v4 n_weights $((P + 3 * 8))
+        if python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["tensor_layout"][-1]
+sys.exit(not (t["name"] == "W_l" and t["shape"] == [3, 8] and t["offset"] == int(sys.argv[2])))
+' "$tmp/v4.json" "$P"; then
+            ok "v4: W_l (3 x 8) after b_y, from float $P"
+        else
+            bad "v4: W_l is not the last tensor, 3 x 8 from float $P"
+        fi
+    fi
+    while IFS=$'\t' read -r name why; do
+        if python3 "$reader" "$tmp/v4-$name.ckpt" >/dev/null 2>"$tmp/v4-$name.err"; then
+            bad "v4-$name: the reader accepted it"
+        elif grep -q "checkpoint-corrupt: $why" "$tmp/v4-$name.err"; then
+            ok "v4-$name: refused ($why)"
+        else
+            bad "v4-$name: refused, but not for '$why': $(head -c 300 "$tmp/v4-$name.err")"
+        fi
+    done <"$tmp/v4-cases"
+else
+    bad "could not make a version-4 file"
+fi
+
+# 6c. The version-4 file of the C writer that tests/check_checkpoint makes
+# (a labeled GRU: V 6, H 3, L 1, Adam), read by the reader.
+if [ -x "$top_builddir/tests/check_checkpoint" ]; then
+    rm -f "$tmp/c4.ckpt"
+    DRNN_CKPT_V4_SEED=$tmp/c4.ckpt "$top_builddir/tests/check_checkpoint" >"$tmp/c4.out" 2>&1
+    P=$(param_count 6 3 1 3 1)
+    if [ ! -f "$tmp/c4.ckpt" ]; then
+        bad "c4: tests/check_checkpoint wrote no file: $(head -c 300 "$tmp/c4.out")"
+    elif [ "$(od -An -tu8 -j40 -N8 "$tmp/c4.ckpt" | tr -d ' ')" = "$P" ]; then
+        echo "SKIP c4: this build's parameters have no W_l yet"
+    elif read_ckpt "$tmp/c4.ckpt" c4; then
+        expect c4 crc_ok true
+        expect c4 version 4
+        expect c4 labels '[{"label": "female given name", "names": 5}, {"label": "female place name", "names": 7}, {"label": "\u00e9tang", "names": 2}]'
+        expect c4 param_count $((P + 3 * 9))
     fi
 fi
 
