@@ -244,6 +244,8 @@ static int decode_label(scanner *sc, size_t tab, size_t e, drnn_error *err)
     if (len == (size_t)-1)
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s:%ld: out of memory normalising a label",
                          sc->label, sc->line);
+    if (len > DRNN_MAX_LABEL_BYTES) /* each code point takes a byte at least */
+        return label_too_long(sc, b, err);
     size_t bytes = 0;
     for (size_t i = 0; i < len && bytes <= DRNN_MAX_LABEL_BYTES; i++) {
         char u[4];
@@ -252,7 +254,7 @@ static int decode_label(scanner *sc, size_t tab, size_t e, drnn_error *err)
             memcpy(sc->label_text + bytes, u, k);
         bytes += k;
     }
-    if (len > DRNN_MAX_LABEL_BYTES || bytes > DRNN_MAX_LABEL_BYTES)
+    if (bytes > DRNN_MAX_LABEL_BYTES)
         return label_too_long(sc, b, err);
     sc->label_text[bytes] = '\0';
     sc->label_col = column(sc, b);
