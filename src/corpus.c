@@ -34,21 +34,27 @@ static int unknown_symbol(drnn_error *err, const char *label, long line, uint32_
                      shown, (unsigned)c);
 }
 
-/* out's arrays for `names` names of n_tok tokens in all, and their lines
- * when with_lines: 0, or -1 (out freed) when out of memory. */
-static int corpus_alloc(drnn_corpus *out, size_t names, size_t n_tok, int with_lines)
+/* out's arrays for `names` names of n_tok tokens in all, their lines when
+ * with_lines, their labels when with_labels: 0, or -1 (out freed) when out
+ * of memory. */
+static int corpus_alloc(drnn_corpus *out, size_t names, size_t n_tok, int with_lines,
+                        int with_labels)
 {
     int overflow = 0;
     size_t tok_bytes = drnn_mul_size(n_tok ? n_tok : 1, sizeof *out->tokens, &overflow);
     size_t start_bytes = drnn_mul_size(names + 1, sizeof *out->start, &overflow);
     size_t line_bytes =
         with_lines ? drnn_mul_size(names ? names : 1, sizeof *out->line, &overflow) : 0;
+    size_t label_bytes =
+        with_labels ? drnn_mul_size(names ? names : 1, sizeof *out->labels, &overflow) : 0;
     if (!overflow) {
         out->tokens = malloc(tok_bytes);
         out->start = malloc(start_bytes);
         out->line = with_lines ? malloc(line_bytes) : NULL;
+        out->labels = with_labels ? malloc(label_bytes) : NULL;
     }
-    if (overflow || !out->tokens || !out->start || (with_lines && !out->line)) {
+    if (overflow || !out->tokens || !out->start || (with_lines && !out->line) ||
+        (with_labels && !out->labels)) {
         drnn_corpus_free(out);
         return -1;
     }
@@ -79,7 +85,7 @@ int drnn_corpus_encode(drnn_corpus *out, const drnn_names *names, const drnn_voc
 
     /* Sized for every name; names left out only leave the tail unused. */
     size_t n_syms = names->count ? names->start[names->count] : 0;
-    if (corpus_alloc(out, names->count, n_syms, 1) != 0)
+    if (corpus_alloc(out, names->count, n_syms, 1, names->label != NULL) != 0)
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu names",
                          DRNN_LABEL(label), names->count);
     size_t kept = 0, n_tok = 0;
@@ -100,12 +106,17 @@ int drnn_corpus_encode(drnn_corpus *out, const drnn_names *names, const drnn_voc
             continue;
         }
         out->start[kept] = n_tok;
+        if (out->labels)
+            out->labels[kept] = names->label[i];
         out->line[kept++] = names->line[i];
         n_tok += n;
     }
     out->start[kept] = n_tok;
     out->count = kept;
-    return drnn_ok(err);
+    int rc = drnn_corpus_count_labels(out, &names->labels, err);
+    if (rc != DRNN_OK)
+        drnn_corpus_free(out);
+    return rc;
 }
 
 /* ---- a names file straight into tokens ---- */
@@ -122,6 +133,7 @@ typedef struct corpus_parse {
     drnn_symbol_set *seen;    /* building: the symbols so far */
     drnn_coder coder;         /* the vocabulary's tokens, once it is known */
     uint64_t hash;            /* the fingerprint of the names so far */
+    drnn_label_set labels;    /* the file's labels in the order they appear */
     size_t kept, n_tok;       /* names and tokens the corpus will hold */
     drnn_error unknown;       /* the first unknown symbol, reported once the hash is complete */
     size_t i, at;             /* the second scan's next name and token */
@@ -133,12 +145,13 @@ static int count_name(void *ctx, const drnn_scanned_name *name, drnn_error *err)
 {
     corpus_parse *p = ctx;
     p->hash = drnn_fingerprint_add(p->hash, name->cps, (size_t)name->n);
+    p->hash = drnn_fingerprint_add_label(p->hash, name->label_text);
     int i = p->seen ? name->n : drnn_coder_first_unknown(&p->coder, name->cps, name->n);
     if (i == name->n) {
         p->kept++;
         p->n_tok += (size_t)name->n;
         return p->seen ? drnn_symbol_set_add_name(p->seen, name->cps, (size_t)name->n,
-                                                  name->label, name->line, err)
+                                                  name->file, name->line, err)
                        : DRNN_OK;
     }
     if (p->skip_unknown) {
@@ -147,8 +160,8 @@ static int count_name(void *ctx, const drnn_scanned_name *name, drnn_error *err)
     } else if (p->unknown.code == DRNN_OK) {
         /* With no fingerprint to complete, the scan ends here. */
         if (!p->fingerprint)
-            return unknown_symbol(err, name->label, name->line, name->cps[i]);
-        unknown_symbol(&p->unknown, name->label, name->line, name->cps[i]);
+            return unknown_symbol(err, name->file, name->line, name->cps[i]);
+        unknown_symbol(&p->unknown, name->file, name->line, name->cps[i]);
     }
     return DRNN_OK;
 }
@@ -162,6 +175,8 @@ static int write_name(void *ctx, const drnn_scanned_name *name, drnn_error *err)
      * first pass: nothing of it is written (there is no room for it). */
     if (drnn_coder_first_unknown(&p->coder, name->cps, name->n) < name->n)
         return DRNN_OK;
+    if (p->out->labels)
+        p->out->labels[p->i] = (uint16_t)name->label;
     p->out->start[p->i++] = p->at;
     for (int k = 0; k < name->n; k++)
         p->out->tokens[p->at++] = (drnn_token)drnn_coder_token(&p->coder, name->cps[k]);
@@ -174,7 +189,7 @@ static int write_name(void *ctx, const drnn_scanned_name *name, drnn_error *err)
 static int scan_names(corpus_parse *p, const char *buf, size_t len, const char *label,
                       drnn_error *err)
 {
-    int rc = drnn_names_scan(buf, len, label, p->opts, count_name, p, err);
+    int rc = drnn_names_scan(buf, len, label, p->opts, &p->labels, count_name, p, err);
     if (rc == DRNN_OK && p->unknown.code != DRNN_OK) {
         if (err)
             *err = p->unknown;
@@ -192,24 +207,40 @@ static int scan_names(corpus_parse *p, const char *buf, size_t len, const char *
     return rc;
 }
 
+/* The kept names' labels as indices into the file's sorted labels, with
+ * their counts. */
+static int sort_labels(drnn_corpus *out, const drnn_label_set *set, drnn_error *err)
+{
+    uint16_t remap[DRNN_MAX_LABELS];
+    drnn_label_table table;
+    int rc = drnn_label_set_table(set, &table, remap, err);
+    for (size_t i = 0; rc == DRNN_OK && out->labels && i < out->count; i++)
+        out->labels[i] = remap[out->labels[i]];
+    if (rc == DRNN_OK)
+        rc = drnn_corpus_count_labels(out, &table, err);
+    drnn_label_table_free(&table);
+    return rc;
+}
+
 /* The second scan: the tokens, in arrays allocated once at their size. */
 static int write_tokens(corpus_parse *p, const char *buf, size_t len, const char *label,
                         drnn_error *err)
 {
     drnn_corpus *out = p->out;
-    if (corpus_alloc(out, p->kept, p->n_tok, 0) != 0)
+    if (corpus_alloc(out, p->kept, p->n_tok, 0, p->labels.count > 0) != 0)
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu names (%.0f MB)",
                          DRNN_LABEL(label), p->kept,
                          ((double)p->n_tok * sizeof *out->tokens +
                           (double)p->kept * sizeof *out->start) / 1e6);
-    int rc = drnn_names_scan(buf, len, label, p->opts, write_name, p, err);
-    if (rc != DRNN_OK) { /* out of memory: the first pass validated everything else */
-        drnn_corpus_free(out);
-        return rc;
+    int rc = drnn_names_scan(buf, len, label, p->opts, &p->labels, write_name, p, err);
+    if (rc == DRNN_OK) { /* else out of memory: the first pass validated everything else */
+        out->start[p->i] = p->at;
+        out->count = p->kept;
+        rc = sort_labels(out, &p->labels, err);
     }
-    out->start[p->i] = p->at;
-    out->count = p->kept;
-    return DRNN_OK;
+    if (rc != DRNN_OK)
+        drnn_corpus_free(out);
+    return rc;
 }
 
 static int parse_corpus(corpus_parse *p, const char *buf, size_t len, const char *label,
@@ -230,6 +261,7 @@ static int parse_corpus(corpus_parse *p, const char *buf, size_t len, const char
     if (rc == DRNN_OK && (rc = write_tokens(p, buf, len, label, err)) != DRNN_OK && p->build)
         drnn_vocab_free(p->build);
     drnn_symbol_set_free(p->seen);
+    drnn_label_set_free(&p->labels);
     if (rc != DRNN_OK)
         return rc;
     if (p->fingerprint)
@@ -299,7 +331,7 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += src->start[idx[i] + 1] - src->start[idx[i]];
-    if (corpus_alloc(out, n, total, src->line != NULL) != 0)
+    if (corpus_alloc(out, n, total, src->line != NULL, src->labels != NULL) != 0)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names", n);
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
@@ -308,11 +340,16 @@ int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *i
         memcpy(out->tokens + at, src->tokens + from, len * sizeof *out->tokens);
         if (src->line)
             out->line[i] = src->line[idx[i]];
+        if (src->labels)
+            out->labels[i] = src->labels[idx[i]];
         at += len;
     }
     out->start[n] = at;
     out->count = n;
-    return drnn_ok(err);
+    int rc = drnn_corpus_count_labels(out, &src->label_table, err);
+    if (rc != DRNN_OK)
+        drnn_corpus_free(out);
+    return rc == DRNN_OK ? drnn_ok(err) : rc;
 }
 
 int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
@@ -339,6 +376,8 @@ int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corp
         all->start[kept] = at;
         if (all->line)
             all->line[kept] = all->line[i];
+        if (all->labels)
+            all->labels[kept] = all->labels[i];
         kept++;
         at += len;
     }
@@ -351,6 +390,7 @@ int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corp
     all->tokens = t ? t : all->tokens;
     all->start = st ? st : all->start;
     all->line = ln ? ln : all->line;
+    drnn_corpus_count_labels(all, &all->label_table, err); /* in place: cannot fail */
     return drnn_ok(err);
 }
 

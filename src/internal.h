@@ -85,4 +85,12 @@ static inline size_t drnn_mul_size(size_t n, size_t size, int *overflow)
     return n * size;
 }
 
+/* c->label_table = the labels of texts (which may be c's own table) with
+ * the counts of c's names (corpus_labels.c); an empty table when c is
+ * unlabeled. */
+struct drnn_corpus;
+struct drnn_label_table;
+int drnn_corpus_count_labels(struct drnn_corpus *c, const struct drnn_label_table *texts,
+                             drnn_error *err);
+
 #endif

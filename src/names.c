@@ -1,7 +1,8 @@
 /* names.c: from a names file's bytes to names: reading a file robustly,
- * the line scanner, decoding and normalising each name, and the one scan
- * (drnn_names_scan) that drnn_names_parse and drnn_corpus_parse both
- * consume; the names' fingerprint. */
+ * the line scanner, decoding and normalising each name and its label
+ * ("name<TAB>label"), and the one scan (drnn_names_scan) that
+ * drnn_names_parse and drnn_corpus_parse both consume; the names'
+ * fingerprint. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@ typedef struct scanner {
     size_t line_start; /* its first byte: columns count from there, a BOM included */
     const char *label;
     int lower;         /* lowercase the names */
+    int labeled;       /* -1 before the first name, then 1 when its line had a tab, else 0 */
+    long first_line;   /* the line of the first name, which decided labeled */
+    size_t label_col;  /* the column of the line's label, for messages */
+    char label_text[DRNN_MAX_LABEL_BYTES + 1]; /* the line's label, NFC UTF-8 */
     uint32_t raw[MAX_LINE_CODE_POINTS];
 } scanner;
 
@@ -45,6 +50,8 @@ static void scanner_init(scanner *sc, const unsigned char *buf, size_t len, cons
     sc->line_start = 0;
     sc->label = DRNN_LABEL(label);
     sc->lower = lower;
+    sc->labeled = -1;
+    sc->first_line = 0;
     /* A BOM is an encoding mark some editors add, not part of the first name. */
     sc->pos = len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF ? 3 : 0;
 }
@@ -115,6 +122,22 @@ static int name_too_long(const scanner *sc, drnn_error *err)
  * stripped, what remains may hold no control character, and the code
  * points are normalised, lowercased unless the case is kept
  * (drnn_text_normalize). */
+/* [*b, *e) without the white space at both ends (read backwards at the
+ * end: UTF-8 tells where a character starts; an invalid end stops there,
+ * for the forward pass to report). */
+static void trim_white(const scanner *sc, size_t *b, size_t *e)
+{
+    const unsigned char *p = sc->buf;
+    uint32_t c;
+    const char *why = NULL;
+    size_t k;
+    while (*b < *e && (k = drnn_utf8_next(p + *b, *e - *b, &c, &why)) && drnn_is_white_space(c))
+        *b += k;
+    while (*e > *b && (k = drnn_utf8_last(p + *b, *e - *b, &c)) != (size_t)-1 &&
+           drnn_is_white_space(c))
+        *e = *b + k;
+}
+
 static int decode_name(scanner *sc, size_t b, size_t e, uint32_t *cps, int *n, drnn_error *err)
 {
     const unsigned char *p = sc->buf;
@@ -122,14 +145,7 @@ static int decode_name(scanner *sc, size_t b, size_t e, uint32_t *cps, int *n, d
     const char *why = NULL;
     size_t k;
     *n = 0;
-    /* Leading white space, then trailing (read backwards: UTF-8 tells where
-     * a character starts; an invalid end stops there, for the forward pass
-     * to report). */
-    for (; b < e && (k = drnn_utf8_next(p + b, e - b, &c, &why)) && drnn_is_white_space(c); b += k)
-        ;
-    while (e > b && (k = drnn_utf8_last(p + b, e - b, &c)) != (size_t)-1 &&
-           drnn_is_white_space(c))
-        e = b + k;
+    trim_white(sc, &b, &e);
     size_t count = 0;
     for (size_t i = b; i < e; i += k) {
         if (p[i] < 0x80) /* ASCII, most text: no call */
@@ -158,17 +174,140 @@ static int decode_name(scanner *sc, size_t b, size_t e, uint32_t *cps, int *n, d
     return DRNN_OK;
 }
 
+/* ---- the label after a tab ---- */
+
+/* The column of byte at on the current line, from 1. */
+static size_t column(const scanner *sc, size_t at)
+{
+    return at - sc->line_start + 1;
+}
+
+static int label_too_long(const scanner *sc, size_t b, drnn_error *err)
+{
+    return drnn_fail(err, DRNN_ERR_INVALID,
+                     "%s:%ld:%zu: label longer than %d bytes (the limit, in UTF-8 after NFC); "
+                     "shorten it",
+                     sc->label, sc->line, column(sc, b), DRNN_MAX_LABEL_BYTES);
+}
+
+/* The label's code points from bytes [b, e) (trimmed, not empty) into
+ * sc->raw: valid UTF-8 without control characters; *count of them. */
+static int label_code_points(scanner *sc, size_t b, size_t e, size_t *count, drnn_error *err)
+{
+    const unsigned char *p = sc->buf;
+    const char *why = NULL;
+    uint32_t c;
+    size_t k;
+    *count = 0;
+    for (size_t i = b; i < e; i += k) {
+        if (!(k = drnn_utf8_next(p + i, e - i, &c, &why)))
+            return drnn_fail(err, DRNN_ERR_UTF8,
+                             "%s:%ld:%zu: invalid UTF-8 in the label (%s, byte 0x%02X); save "
+                             "the file as UTF-8",
+                             sc->label, sc->line, column(sc, i), why, p[i]);
+        if (drnn_is_control(c))
+            return drnn_fail(err, DRNN_ERR_CONTROL_CHAR,
+                             "%s:%ld:%zu: control character U+%04X%s in the label: a label must "
+                             "be printable text; remove it",
+                             sc->label, sc->line, column(sc, i), (unsigned)c, control_name(c));
+        if (*count == MAX_LINE_CODE_POINTS)
+            return label_too_long(sc, b, err);
+        sc->raw[(*count)++] = c;
+    }
+    return DRNN_OK;
+}
+
+/* The label after the tab at byte tab, up to the line's end e, into
+ * sc->label_text: one tab only, trimmed, not empty, NFC (case kept), at
+ * most DRNN_MAX_LABEL_BYTES bytes. */
+static int decode_label(scanner *sc, size_t tab, size_t e, drnn_error *err)
+{
+    const unsigned char *p = sc->buf;
+    size_t b = tab + 1, count;
+    const unsigned char *second = memchr(p + b, '\t', e - b);
+    if (second)
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "%s:%ld:%zu: a second tab: a line holds one name and one label "
+                         "(name<TAB>label), and a label may not contain a tab",
+                         sc->label, sc->line, column(sc, (size_t)(second - p)));
+    trim_white(sc, &b, &e);
+    if (b == e)
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "%s:%ld:%zu: empty label after the tab: write the label "
+                         "(name<TAB>label)",
+                         sc->label, sc->line, column(sc, tab + 1));
+    int rc = label_code_points(sc, b, e, &count, err);
+    if (rc != DRNN_OK)
+        return rc;
+    uint32_t nfc[DRNN_MAX_LABEL_BYTES];
+    size_t len = drnn_text_normalize(sc->raw, count, 0, nfc, DRNN_MAX_LABEL_BYTES);
+    if (len == (size_t)-1)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s:%ld: out of memory normalising a label",
+                         sc->label, sc->line);
+    if (len > DRNN_MAX_LABEL_BYTES) /* each code point takes a byte at least */
+        return label_too_long(sc, b, err);
+    size_t bytes = 0;
+    for (size_t i = 0; i < len && bytes <= DRNN_MAX_LABEL_BYTES; i++) {
+        char u[4];
+        size_t k = drnn_utf8_put(nfc[i], u);
+        if (bytes + k <= DRNN_MAX_LABEL_BYTES)
+            memcpy(sc->label_text + bytes, u, k);
+        bytes += k;
+    }
+    if (bytes > DRNN_MAX_LABEL_BYTES)
+        return label_too_long(sc, b, err);
+    sc->label_text[bytes] = '\0';
+    sc->label_col = column(sc, b);
+    return DRNN_OK;
+}
+
+/* A line with a name: the tab (at byte tab, or none: e) must agree with
+ * the file's first name, which decides whether the file is labeled; then
+ * the label is read. */
+static int check_label(scanner *sc, size_t tab, size_t e, int named, drnn_error *err)
+{
+    int has_tab = tab < e;
+    if (sc->labeled < 0) {
+        sc->labeled = has_tab;
+        sc->first_line = sc->line;
+    }
+    if (sc->labeled && !has_tab)
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "%s:%ld:%zu: no label: the file is labeled (line %ld has a tab), so "
+                         "every line must be name<TAB>label: add this name's label, or remove "
+                         "every label",
+                         sc->label, sc->line, column(sc, e), sc->first_line);
+    if (!sc->labeled && has_tab)
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "%s:%ld:%zu: a tab, but the file is unlabeled (line %ld, its first "
+                         "name, has none): give every name a label (name<TAB>label), or none",
+                         sc->label, sc->line, column(sc, tab), sc->first_line);
+    if (!named)
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "%s:%ld:%zu: no name before the tab: write name<TAB>label",
+                         sc->label, sc->line, column(sc, tab));
+    return has_tab ? decode_label(sc, tab, e, err) : DRNN_OK;
+}
+
 /* The next name of the buffer into cps (room for DRNN_MAX_NAME_LEN), blank
- * lines skipped: DRNN_OK with *n > 0, DRNN_OK with *n == 0 at the end, or
- * the error of the line that is no name. */
+ * lines skipped (white space alone, tabs included): DRNN_OK with *n > 0,
+ * DRNN_OK with *n == 0 at the end, or the error of the line that is no
+ * name. A labeled line's label is in sc->label_text. */
 static int next_name(scanner *sc, uint32_t *cps, int *n, drnn_error *err)
 {
     size_t b, e;
     *n = 0;
     while (next_line(sc, &b, &e)) {
-        int rc = decode_name(sc, b, e, cps, n, err);
-        if (rc != DRNN_OK || *n > 0)
+        const unsigned char *t = memchr(sc->buf + b, '\t', e - b);
+        size_t tab = t ? (size_t)(t - sc->buf) : e, rb = tab + 1, re = e;
+        int rc = decode_name(sc, b, tab, cps, n, err);
+        if (rc != DRNN_OK)
             return rc;
+        if (*n == 0 && tab < e)
+            trim_white(sc, &rb, &re);
+        if (*n == 0 && (tab == e || rb == re))
+            continue; /* blank */
+        return check_label(sc, tab, e, *n > 0, err);
     }
     return DRNN_OK;
 }
@@ -228,9 +367,71 @@ static int no_names(const char *label, drnn_error *err)
                      DRNN_LABEL(label));
 }
 
+/* ---- the labels of a file ---- */
+
+static size_t label_hash(const char *text)
+{
+    uint64_t h = DRNN_FINGERPRINT_START;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return (size_t)(h ^ (h >> 32)) & (DRNN_LABEL_SLOTS - 1);
+}
+
+/* *index = the line's label's index in the set, added when new; refused
+ * past DRNN_MAX_LABELS. */
+static int label_index(const scanner *sc, drnn_label_set *s, int *index, drnn_error *err)
+{
+    size_t at = label_hash(sc->label_text);
+    for (; s->slot[at]; at = (at + 1) & (DRNN_LABEL_SLOTS - 1))
+        if (strcmp(s->text[s->slot[at] - 1], sc->label_text) == 0) {
+            *index = s->slot[at] - 1;
+            return DRNN_OK;
+        }
+    if (s->count == DRNN_MAX_LABELS)
+        return drnn_fail(err, DRNN_ERR_INVALID,
+                         "%s:%ld:%zu: label '%s' is one more than the %d distinct labels a "
+                         "file may have: merge some labels, or split the file",
+                         sc->label, sc->line, sc->label_col, sc->label_text, DRNN_MAX_LABELS);
+    if (!(s->text[s->count] = strdup(sc->label_text)))
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s:%ld: out of memory for a label", sc->label,
+                         sc->line);
+    *index = s->count;
+    s->slot[at] = (uint16_t)++s->count;
+    return DRNN_OK;
+}
+
+void drnn_label_set_free(drnn_label_set *s)
+{
+    for (int i = 0; s && i < s->count; i++)
+        free(s->text[i]);
+    if (s)
+        memset(s, 0, sizeof *s);
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int drnn_label_set_table(const drnn_label_set *s, drnn_label_table *t,
+                         uint16_t remap[DRNN_MAX_LABELS], drnn_error *err)
+{
+    char *sorted[DRNN_MAX_LABELS];
+    memset(t, 0, sizeof *t);
+    if (s->count == 0)
+        return DRNN_OK;
+    memcpy(sorted, s->text, (size_t)s->count * sizeof *sorted);
+    qsort(sorted, (size_t)s->count, sizeof *sorted, by_text);
+    const drnn_label_table view = {.count = s->count, .text = sorted};
+    int rc = drnn_label_table_copy(t, &view, err);
+    for (int i = 0; rc == DRNN_OK && i < s->count; i++)
+        remap[i] = (uint16_t)drnn_label_find(t, s->text[i]);
+    return rc;
+}
+
 int drnn_names_scan(const char *buf, size_t len, const char *label,
-                    const drnn_names_options *opts, drnn_name_visitor visit, void *ctx,
-                    drnn_error *err)
+                    const drnn_names_options *opts, drnn_label_set *labels,
+                    drnn_name_visitor visit, void *ctx, drnn_error *err)
 {
     const unsigned char *ub = (const unsigned char *)buf;
     int rc = check_buffer(ub, len, label, err);
@@ -242,7 +443,11 @@ int drnn_names_scan(const char *buf, size_t len, const char *label,
     int n;
     scanner_init(&sc, ub, len, label, !(opts && opts->keep_case));
     while ((rc = next_name(&sc, cps, &n, err)) == DRNN_OK && n > 0) {
-        const drnn_scanned_name name = {cps, n, sc.line, sc.label};
+        int l = -1;
+        if (sc.labeled && (rc = label_index(&sc, labels, &l, err)) != DRNN_OK)
+            return rc;
+        const drnn_scanned_name name = {cps, n, sc.line, sc.label, l,
+                                        l >= 0 ? labels->text[l] : NULL};
         names++;
         if ((rc = visit(ctx, &name, err)) != DRNN_OK)
             return rc;
@@ -257,6 +462,7 @@ int drnn_names_scan(const char *buf, size_t len, const char *label,
 /* What drnn_names_parse carries through its two scans. */
 typedef struct names_fill {
     drnn_names *out;
+    drnn_label_set labels; /* filled by the first scan, found again by the second */
     size_t names, symbols; /* counted by the first scan */
     size_t i, at;          /* the next name and symbol the second scan writes */
 } names_fill;
@@ -276,6 +482,8 @@ static int copy_name(void *ctx, const drnn_scanned_name *name, drnn_error *err)
     (void)err;
     memcpy(f->out->symbols + f->at, name->cps, (size_t)name->n * sizeof *name->cps);
     f->out->start[f->i] = f->at;
+    if (f->out->label)
+        f->out->label[f->i] = (uint16_t)name->label;
     f->out->line[f->i++] = name->line;
     f->at += (size_t)name->n;
     return DRNN_OK;
@@ -288,17 +496,32 @@ static int alloc_names(drnn_names *out, const names_fill *f, const char *label, 
     size_t sym_bytes = drnn_mul_size(f->symbols, sizeof *out->symbols, &overflow);
     size_t start_bytes = drnn_mul_size(f->names + 1, sizeof *out->start, &overflow);
     size_t line_bytes = drnn_mul_size(f->names, sizeof *out->line, &overflow);
+    size_t label_bytes = drnn_mul_size(f->names, sizeof *out->label, &overflow);
+    int labeled = f->labels.count > 0;
     if (!overflow) {
         out->symbols = malloc(sym_bytes);
         out->start = malloc(start_bytes);
         out->line = malloc(line_bytes);
+        out->label = labeled ? malloc(label_bytes) : NULL;
     }
-    if (overflow || !out->symbols || !out->start || !out->line) {
+    if (overflow || !out->symbols || !out->start || !out->line || (labeled && !out->label)) {
         drnn_names_free(out);
         return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu names",
                          DRNN_LABEL(label), f->names);
     }
     return DRNN_OK;
+}
+
+/* The names' labels as indices into their sorted table, with its counts. */
+static int sort_labels(drnn_names *out, const drnn_label_set *set, drnn_error *err)
+{
+    uint16_t remap[DRNN_MAX_LABELS];
+    int rc = drnn_label_set_table(set, &out->labels, remap, err);
+    for (size_t i = 0; rc == DRNN_OK && out->label && i < out->count; i++) {
+        out->label[i] = remap[out->label[i]];
+        out->labels.names[out->label[i]]++;
+    }
+    return rc;
 }
 
 int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *label,
@@ -310,19 +533,22 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
     names_fill f = {.out = out};
 
     /* Counting and validating first, so that the arrays are allocated once. */
-    int rc = drnn_names_scan(buf, len, label, opts, count_name, &f, err);
+    int rc = drnn_names_scan(buf, len, label, opts, &f.labels, count_name, &f, err);
     if (rc == DRNN_OK)
         rc = alloc_names(out, &f, label, err);
-    if (rc != DRNN_OK)
-        return rc;
     /* The counting pass validated everything: only memory can fail now. */
-    rc = drnn_names_scan(buf, len, label, opts, copy_name, &f, err);
+    if (rc == DRNN_OK)
+        rc = drnn_names_scan(buf, len, label, opts, &f.labels, copy_name, &f, err);
+    if (rc == DRNN_OK) {
+        out->start[f.i] = f.at;
+        out->count = f.names;
+        rc = sort_labels(out, &f.labels, err);
+    }
+    drnn_label_set_free(&f.labels);
     if (rc != DRNN_OK) {
         drnn_names_free(out);
         return rc;
     }
-    out->start[f.i] = f.at;
-    out->count = f.names;
     return drnn_ok(err);
 }
 
@@ -333,6 +559,8 @@ void drnn_names_free(drnn_names *names)
     free(names->symbols);
     free(names->start);
     free(names->line);
+    free(names->label);
+    drnn_label_table_free(&names->labels);
     memset(names, 0, sizeof *names);
 }
 
@@ -499,13 +727,28 @@ uint64_t drnn_fingerprint_add(uint64_t h, const uint32_t *cps, size_t n)
     return h;
 }
 
+/* A tab, the label's bytes and a 0: a label never holds a tab or a 0. */
+uint64_t drnn_fingerprint_add_label(uint64_t h, const char *label)
+{
+    const uint64_t prime = 0x100000001b3ULL;
+    if (!label)
+        return h;
+    h = (h ^ '\t') * prime;
+    for (const unsigned char *p = (const unsigned char *)label; *p; p++)
+        h = (h ^ *p) * prime;
+    return h * prime; /* h ^ 0 */
+}
+
 uint64_t drnn_names_fingerprint(const drnn_names *names)
 {
     uint64_t h = DRNN_FINGERPRINT_START;
     if (!names)
         return h;
-    for (size_t i = 0; i < names->count; i++)
+    for (size_t i = 0; i < names->count; i++) {
         h = drnn_fingerprint_add(h, names->symbols + names->start[i],
                                  names->start[i + 1] - names->start[i]);
+        if (names->label)
+            h = drnn_fingerprint_add_label(h, names->labels.text[names->label[i]]);
+    }
     return h;
 }

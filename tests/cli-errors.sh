@@ -34,7 +34,7 @@ expect 1 "digits\.txt: no usable validation names: all 2 have symbols that are n
 expect 1 "empty\.txt: no names" "--val-data on an empty file" -- "$train" --members 1 --data "$data" --val-data "$d/empty.txt" "${tiny[@]}" -c "$tmp/v"
 
 # Classic Mac line ends (CR alone) are line ends, with the right line numbers;
-# control characters in a name (ESC sequences, a tab) are refused.
+# control characters in a name (ESC sequences) are refused.
 printf 'Aardonyx\rAbelisaurus\r\rAchelousaurus\r' > "$d/cr.txt"
 expect 0 "" "CR line endings (classic Mac)" -- "$train" --members 1 --data "$d/cr.txt" --val-fraction 0 "${tiny[@]}" -c "$tmp/cr"
 expect 0 "" "... evaluated" -- "$eval_" -c "$tmp/cr/latest.ckpt" --data "$d/cr.txt"
@@ -44,9 +44,14 @@ expect 1 "cr-utf8\.txt:4: invalid UTF-8" "a CR file's error names the right line
 printf 'Tyrannosaurus\nEvil\033]0;pwned\007Name\n' > "$d/escape.txt"
 expect 1 "escape\.txt:2: control character U\+001B \(escape\) at column 5: a name must be printable text" \
   "an escape sequence in a name" -- "$train" --members 1 --data "$d/escape.txt" "${tiny[@]}" -c "$tmp/c"
-printf 'Tyranno\tsaurus\n' > "$d/tab.txt"
-expect 1 "tab\.txt:1: control character U\+0009 \(tab\) at column 8" "a tab inside a name" -- \
+# A tab separates a name from its label: a file that mixes labeled and
+# unlabeled lines is refused at the first line that breaks the rule.
+printf 'Tyranno\tsaurus\nRex\n' > "$d/tab.txt"
+expect 1 "tab\.txt:2:4: no label: the file is labeled \(line 1 has a tab\)" "a labeled file with a line without a label" -- \
   "$train" --members 1 --data "$d/tab.txt" "${tiny[@]}" -c "$tmp/c"
+printf 'Rex\nTyranno\tsaurus\n' > "$d/tab2.txt"
+expect 1 "tab2\.txt:2:8: a tab, but the file is unlabeled" "an unlabeled file with a tab" -- \
+  "$train" --members 1 --data "$d/tab2.txt" "${tiny[@]}" -c "$tmp/c"
 printf 'Aardonyx\n\302\233' > "$d/c1.txt"
 expect 1 "c1\.txt:2: control character U\+009B" "a C1 control character (CSI)" -- "$eval_" -c "$tmp/cr/latest.ckpt" --data "$d/c1.txt"
 

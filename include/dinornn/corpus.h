@@ -77,11 +77,14 @@ int drnn_corpus_parse_with(drnn_corpus *out, const drnn_vocab *vocab, uint64_t *
 
 /* Moves names idx[0 .. n-1] (strictly ascending) of *all into *out, in that
  * order, and closes the gaps in *all in place, keeping its order: a split
- * that copies only the part taken out. */
+ * that copies only the part taken out. Labels go with their names; both
+ * parts' label tables hold all the labels, with the counts of their own
+ * names. */
 int drnn_corpus_extract(drnn_corpus *all, const size_t *idx, size_t n, drnn_corpus *out,
                         drnn_error *err);
 
-/* out = names idx[0 .. n-1] of src, in that order. */
+/* out = names idx[0 .. n-1] of src, in that order, with their labels (the
+ * table's counts are out's). */
 int drnn_corpus_select(drnn_corpus *out, const drnn_corpus *src, const size_t *idx, size_t n,
                        drnn_error *err);
 
@@ -108,6 +111,24 @@ int drnn_name_set_contains(const drnn_name_set *set, const drnn_token *tokens, i
 int drnn_split(size_t count, double val_fraction, uint64_t seed,
                size_t **train, size_t *n_train, size_t **val, size_t *n_val,
                drnn_error *err);
+/* The split of c's names, stratified by label: an unlabeled c is split
+ * exactly as drnn_split(c->count, ...) does; a labeled one label by label
+ * (in table order), each label's names (ascending) split by drnn_split's
+ * rule with a seed derived from seed and the label's index, so that each
+ * label keeps its share in both parts and at least one training name. Both
+ * lists are the union, sorted ascending. */
+int drnn_split_labeled(const drnn_corpus *c, double val_fraction, uint64_t seed,
+                       size_t **train, size_t *n_train, size_t **val, size_t *n_val,
+                       drnn_error *err);
+
+/* Re-indexes c's labels to a model's table (a validation or evaluation
+ * file read for a trained model): afterwards c->label_table holds model's
+ * labels, in its order, with the counts of c's names. A label the model
+ * lacks is DRNN_ERR_MISMATCH naming path, the line of its first name (when
+ * c has lines) and the model's labels; so is an unlabeled c with a labeled
+ * model, or the reverse. path names the file in messages. */
+int drnn_corpus_use_labels(drnn_corpus *c, const drnn_label_table *model, const char *path,
+                           drnn_error *err);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dinornn/error.h"
+#include "dinornn/labels.h"
 #include "dinornn/vocab.h"
 #include "dinornn/corpus.h"
 
@@ -26,6 +27,8 @@ typedef struct drnn_names {
     uint32_t *symbols;   /* all names' code points, concatenated */
     size_t *start;       /* name i is symbols[start[i] .. start[i+1]); count + 1 entries */
     long *line;          /* 1-based line of each name in its file */
+    uint16_t *label;     /* label of each name, an index into labels; NULL when unlabeled */
+    drnn_label_table labels; /* the file's labels (strcmp order), counts = names per label */
 } drnn_names;
 
 typedef struct drnn_names_options {
@@ -38,7 +41,13 @@ typedef struct drnn_names_options {
  * inside a name (U+0000 to U+001F, U+007F to U+009F: a tab, an ESC) are
  * refused. Each name is put in Unicode normalisation form C and, unless
  * keep_case, lowercased by Unicode's full locale-independent mapping (then
- * NFC again): docs/model.md, "From a line to a name". The file may be a
+ * NFC again): docs/model.md, "From a line to a name". A file whose first
+ * name has a tab after it is labeled: every name is then "name<TAB>label",
+ * the label trimmed of white space and put in NFC, its case kept, at most
+ * DRNN_MAX_LABEL_BYTES bytes and DRNN_MAX_LABELS distinct labels; a line
+ * without a tab in a labeled file, a tab in an unlabeled one, a second tab,
+ * an empty name or label are refused with the file, line and column
+ * (docs/errors.md, "Labels"). The file may be a
  * pipe, but a FIFO with no writer is refused at once (DRNN_ERR_NOT_REGULAR).
  * opts may be NULL for the defaults. On failure *out is left empty and err
  * names the file and line. */
@@ -50,7 +59,8 @@ int drnn_names_parse(drnn_names *out, const char *buf, size_t len, const char *l
 void drnn_names_free(drnn_names *names);
 
 /* A 64-bit FNV-1a hash of the parsed names (not of the file's bytes, so line
- * endings and blank lines do not change it). */
+ * endings and blank lines do not change it); a labeled file's labels are
+ * hashed after each name, an unlabeled file's hash is the one it always had. */
 uint64_t drnn_names_fingerprint(const drnn_names *names);
 
 #ifdef __cplusplus

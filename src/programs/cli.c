@@ -513,6 +513,15 @@ int cli_encode_try(const char *what, const char *text, const drnn_train_state *s
                  DRNN_MAX_NAME_LEN);
         return -1;
     }
+    /* In a file a tab separates a label; a name given here has none. */
+    const char *tab = memchr(text, '\t', (size_t)(end - text));
+    if (tab && tab > text + strspn(text, blanks)) {
+        snprintf(msg, size,
+                 "%s: control character U+0009 (tab) at column %ld: a name must be printable "
+                 "text; remove it",
+                 what, (long)(tab - text) + 1);
+        return -1;
+    }
     /* Names with unknown symbols skipped at first, so that text of several
      * names is refused as such before any symbol is; then the one name,
      * if skipped, again for the message that names its symbol. */

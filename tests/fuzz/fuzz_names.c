@@ -1,11 +1,25 @@
 /* fuzz_names.c: arbitrary bytes as a names file, through everything the
- * trainer does with one: parse, vocabulary, encoding, fingerprint, split;
- * and the direct loader (drnn_corpus_parse) must agree with that path. */
+ * trainer does with one: parse, vocabulary, encoding, fingerprint, the
+ * split (stratified when labeled); and the direct loader
+ * (drnn_corpus_parse) must agree with that path, labels included. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dinornn/dinornn.h"
 #include "fuzz.h"
+
+/* 1 when a and b hold the same labels for their names, in the same table
+ * with the same counts. */
+static int same_labels(const drnn_corpus *a, const drnn_corpus *b)
+{
+    if (!a->labels != !b->labels ||
+        !drnn_label_table_same_labels(&a->label_table, &b->label_table))
+        return 0;
+    for (int l = 0; l < a->label_table.count; l++)
+        if (a->label_table.names[l] != b->label_table.names[l])
+            return 0;
+    return !a->labels || memcmp(a->labels, b->labels, a->count * sizeof *a->labels) == 0;
+}
 
 /* The direct loader gives what parse + vocabulary + encoding give, or fails
  * with the same status. */
@@ -36,7 +50,7 @@ static void check_direct(const uint8_t *data, size_t size, int rc_names, const d
         memcmp(vocab.symbol, ref_vocab.symbol, (size_t)vocab.size * sizeof vocab.symbol[0]) ||
         direct.count != ref.count ||
         memcmp(direct.start, ref.start, (ref.count + 1) * sizeof *ref.start) ||
-        memcmp(direct.tokens, ref.tokens, n_tok * sizeof *ref.tokens))
+        memcmp(direct.tokens, ref.tokens, n_tok * sizeof *ref.tokens) || !same_labels(&direct, &ref))
         abort();
     drnn_corpus_free(&direct);
     drnn_corpus_free(&ref);
@@ -65,7 +79,8 @@ static void check_direct_skip(const uint8_t *data, size_t size, int rc_names,
     if (direct.count != ref.count || direct.skipped != ref.skipped ||
         direct.first_skipped_line != ref.first_skipped_line ||
         memcmp(direct.start, ref.start, (ref.count + 1) * sizeof *ref.start) ||
-        memcmp(direct.tokens, ref.tokens, ref.start[ref.count] * sizeof *ref.tokens))
+        memcmp(direct.tokens, ref.tokens, ref.start[ref.count] * sizeof *ref.tokens) ||
+        !same_labels(&direct, &ref))
         abort();
     drnn_corpus_free(&direct);
     drnn_corpus_free(&ref);
@@ -85,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (drnn_vocab_build(&vocab, &names, NULL) == DRNN_OK &&
         drnn_corpus_encode(&corpus, &names, &vocab, 0, "fuzz", NULL) == DRNN_OK) {
         size_t *train, *val, n_train, n_val;
-        if (drnn_split(corpus.count, 0.1, 1, &train, &n_train, &val, &n_val, NULL) == DRNN_OK) {
+        if (drnn_split_labeled(&corpus, 0.1, 1, &train, &n_train, &val, &n_val, NULL) ==
+            DRNN_OK) {
             drnn_corpus part;
             if (drnn_corpus_extract(&corpus, val, n_val, &part, NULL) == DRNN_OK)
                 drnn_corpus_free(&part);
