@@ -205,13 +205,12 @@ static int active(const drnn_scratch *s, int t)
 
 /* Places the group: position k gets the k-th longest name (ties in the
  * caller's order), inputs [END, c1..cn] and targets [c1..cn, END], and its
- * label on every row (a labeled model's); lays out the rows and lists them
+ * label on every row (a model of N > 0 labels); lays out the rows and lists them
  * in the caller's order. Returns 0, or -1 if a name does not fit or a
  * labeled model's label is missing or out of range. */
 static int frame_group(drnn_scratch *s, const drnn_token *const *names, const uint16_t *labels,
-                       const int *lens, int count, const uint64_t *seeds)
+                       int N, const int *lens, int count, const uint64_t *seeds)
 {
-    const int N = s->cfg.labels;
     if (count < 1 || count > s->max_names || (N > 0 && !labels))
         return -1;
     for (int j = 0; j < count; j++) {
@@ -538,7 +537,7 @@ static double group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token
                          const uint64_t *drop_seeds, double *losses, drnn_params *grad,
                          grad_mode mode)
 {
-    if (frame_group(s, names, labels, lens, count, drop_seeds))
+    if (frame_group(s, names, labels, w->cfg.labels, lens, count, drop_seeds))
         return NAN;
     forward(w, s);
     if (grad)
