@@ -45,6 +45,7 @@ struct drnn_scratch {
     uint64_t *seeds;                        /* [max_names] mask seed at each position */
     double *loss;                           /* [max_names] loss at each position */
     drnn_token *in, *out;                   /* [R] each row's input and target */
+    uint16_t *label;                        /* [R] each row's label (labeled models) */
     drnn_real *xproj[DRNN_MAX_LAYERS];      /* [R][G*H] */
     drnn_real *hproj[DRNN_MAX_LAYERS];      /* [R][G*H] */
     drnn_real *cache[DRNN_MAX_LAYERS];      /* [R][C*H] */
@@ -117,6 +118,7 @@ static double lay_out(drnn_scratch *s, unsigned char *base, const drnn_config *c
     s->row_prev = take(base, &at, n_names * T, sizeof(int));
     s->in = take(base, &at, n_names * T, sizeof(drnn_token));
     s->out = take(base, &at, n_names * T, sizeof(drnn_token));
+    s->label = take(base, &at, n_names * T, sizeof(uint16_t));
     /* Twice DRNN_ALIGN: the block's start and the reals' start, each
      * rounded up by less than DRNN_ALIGN. */
     return scalars + 2 * DRNN_ALIGN + (at - reals);
@@ -202,16 +204,17 @@ static int active(const drnn_scratch *s, int t)
 }
 
 /* Places the group: position k gets the k-th longest name (ties in the
- * caller's order), inputs [END, c1..cn] and targets [c1..cn, END]; lays out
- * the rows and lists them in the caller's order. Returns 0, or -1 if a name
- * does not fit. */
-static int frame_group(drnn_scratch *s, const drnn_token *const *names, const int *lens,
-                       int count, const uint64_t *seeds)
+ * caller's order), inputs [END, c1..cn] and targets [c1..cn, END], and its
+ * label on every row (a model of N > 0 labels); lays out the rows and lists them
+ * in the caller's order. Returns 0, or -1 if a name does not fit or a
+ * labeled model's label is missing or out of range. */
+static int frame_group(drnn_scratch *s, const drnn_token *const *names, const uint16_t *labels,
+                       int N, const int *lens, int count, const uint64_t *seeds)
 {
-    if (count < 1 || count > s->max_names)
+    if (count < 1 || count > s->max_names || (N > 0 && !labels))
         return -1;
     for (int j = 0; j < count; j++) {
-        if (lens[j] < 0 || lens[j] >= s->max_steps)
+        if (lens[j] < 0 || lens[j] >= s->max_steps || (N > 0 && labels[j] >= N))
             return -1;
         int k = 0;
         for (int i = 0; i < count; i++)
@@ -233,6 +236,7 @@ static int frame_group(drnn_scratch *s, const drnn_token *const *names, const in
             const int r = row_of(s, k, t);
             s->in[r] = t == 0 ? DRNN_END : names[j][t - 1];
             s->out[r] = t + 1 < T ? names[j][t] : DRNN_END;
+            s->label[r] = N > 0 ? labels[j] : 0;
             s->row_all[n_all++] = r;
             if (t > 0) {
                 s->row_cur[n_cur] = r;
@@ -300,6 +304,8 @@ static void forward(const drnn_params *w, drnn_scratch *s)
             memcpy(xp, p->b, (size_t)GH * sizeof *xp);
             if (l == 0)
                 drnn_vec_acc(xp, p->W_x + (size_t)s->in[r] * GH, GH);
+            if (l == 0 && w->W_l) /* the label: one more row, as if one-hot */
+                drnn_vec_acc(xp, w->W_l + (size_t)s->label[r] * GH, GH);
         }
         if (l > 0) {
             size_t stride;
@@ -404,6 +410,8 @@ static void zero_row_sums(const drnn_params *w, drnn_params *g, const drnn_scrat
         memset(g->layer[0].W_x, 0, (size_t)V * GH * sizeof *g->b_y);
     for (int l = 0; l < L; l++)
         memset(g->layer[l].b, 0, (size_t)(GH + RH) * sizeof *g->b_y);
+    if (g->W_l) /* N rows: small, cleared whole in both modes */
+        memset(g->W_l, 0, (size_t)w->cfg.labels * GH * sizeof *g->b_y);
 }
 
 /* The output layer: the gradients of W_y and b_y, and in s->dh the
@@ -489,6 +497,10 @@ static void backward_input(const drnn_params *w, drnn_params *g, drnn_scratch *s
             const size_t r = (size_t)s->row_all[j];
             drnn_vec_acc(gp->W_x + (size_t)s->in[r] * GH, s->dxproj + r * GH, GH);
         }
+        for (int j = 0; g->W_l && j < R; j++) {
+            const size_t r = (size_t)s->row_all[j];
+            drnn_vec_acc(g->W_l + (size_t)s->label[r] * GH, s->dxproj + r * GH, GH);
+        }
         return;
     }
     drnn_gemm_ytx(gp->W_x, s->dxproj, (size_t)GH, s->row_all,
@@ -521,10 +533,11 @@ static void backward(const drnn_params *w, drnn_params *g, drnn_scratch *s, grad
 }
 
 static double group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                         const int *lens, int count, const uint64_t *drop_seeds, double *losses,
-                         drnn_params *grad, grad_mode mode)
+                         const uint16_t *labels, const int *lens, int count,
+                         const uint64_t *drop_seeds, double *losses, drnn_params *grad,
+                         grad_mode mode)
 {
-    if (frame_group(s, names, lens, count, drop_seeds))
+    if (frame_group(s, names, labels, w->cfg.labels, lens, count, drop_seeds))
         return NAN;
     forward(w, s);
     if (grad)
@@ -534,19 +547,28 @@ static double group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token
     return total_loss(s);
 }
 
+double drnn_group_loss_labeled(const drnn_params *w, drnn_scratch *s,
+                               const drnn_token *const *names, const uint16_t *labels,
+                               const int *lens, int count, const uint64_t *drop_seeds,
+                               double *losses, drnn_params *grad, int overwrite)
+{
+    return group_loss(w, s, names, labels, lens, count, drop_seeds, losses, grad,
+                      overwrite ? GRAD_SET : GRAD_ADD);
+}
+
 double drnn_group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
                        const int *lens, int count, const uint64_t *drop_seeds, double *losses,
                        drnn_params *grad, int overwrite)
 {
-    return group_loss(w, s, names, lens, count, drop_seeds, losses, grad,
-                      overwrite ? GRAD_SET : GRAD_ADD);
+    return drnn_group_loss_labeled(w, s, names, NULL, lens, count, drop_seeds, losses, grad,
+                                   overwrite);
 }
 
 double drnn_group_loss_rows(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                            const int *lens, int count, const uint64_t *drop_seeds,
-                            drnn_params *grad)
+                            const uint16_t *labels, const int *lens, int count,
+                            const uint64_t *drop_seeds, drnn_params *grad)
 {
-    return group_loss(w, s, names, lens, count, drop_seeds, NULL, grad, GRAD_SET_ROWS);
+    return group_loss(w, s, names, labels, lens, count, drop_seeds, NULL, grad, GRAD_SET_ROWS);
 }
 
 #undef ROW

@@ -14,7 +14,7 @@
  * trainer's gradient slots, whose cost would otherwise grow with V per
  * mini-batch). */
 double drnn_group_loss_rows(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
-                            const int *lens, int count, const uint64_t *drop_seeds,
-                            drnn_params *grad);
+                            const uint16_t *labels, const int *lens, int count,
+                            const uint64_t *drop_seeds, drnn_params *grad);
 
 #endif

@@ -37,7 +37,7 @@ size_t drnn_param_count(const drnn_config *cfg)
     size_t n = 0;
     for (int l = 0; l < cfg->layers; l++)
         n += (l == 0 ? V : H) * GH + GH * H + GH + RH;
-    return n + V * H + V;
+    return n + V * H + V + (size_t)cfg->labels * GH;
 }
 
 void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
@@ -63,6 +63,8 @@ void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data)
     p->W_y = at;
     at += V * H;
     p->b_y = at;
+    at += V;
+    p->W_l = cfg->labels > 0 ? at : NULL;
 }
 
 int drnn_params_alloc(drnn_params *p, const drnn_config *cfg, drnn_error *err)
@@ -122,4 +124,6 @@ void drnn_params_init(drnn_params *p, drnn_rng *rng)
     }
     fill_uniform(p->W_y, V * H, scale, rng);
     fill_uniform(p->b_y, V, scale, rng);
+    if (p->W_l) /* last: the draws before it are an unlabeled model's */
+        fill_uniform(p->W_l, (size_t)cfg->labels * GH, scale, rng);
 }

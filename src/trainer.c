@@ -29,7 +29,8 @@ struct drnn_trainer {
     drnn_rng after_shuffle;             /* and as the shuffle left it */
     const drnn_token **names;           /* [batch] the mini-batch: its names' tokens, */
     int *lens;                          /* [batch] lengths */
-    uint64_t *seeds;                    /* [batch] and dropout seeds */
+    uint64_t *seeds;                    /* [batch] dropout seeds */
+    uint16_t *labels;                   /* [batch] and labels (a labeled model's) */
 };
 
 /* This epoch's order of the training names, from the generator as it was
@@ -44,8 +45,10 @@ static drnn_rng shuffle_epoch(drnn_trainer *t)
 }
 
 /* The data a state can train on: some names, each one's index fitting the
- * shuffle's 4 bytes, and at least as many as the epoch has already seen. */
-static int check_data(const drnn_train_state *st, const drnn_corpus *train, drnn_error *err)
+ * shuffle's 4 bytes, at least as many as the epoch has already seen, and
+ * labeled (validation names too) when the model is. */
+static int check_data(const drnn_train_state *st, const drnn_corpus *train,
+                      const drnn_corpus *val, drnn_error *err)
 {
     if (!train || train->count == 0)
         return drnn_fail(err, DRNN_ERR_EMPTY, "there are no names to train on");
@@ -57,6 +60,9 @@ static int check_data(const drnn_train_state *st, const drnn_corpus *train, drnn
                          "the run stopped at name %lld of an epoch, but there are only %zu "
                          "training names: this is not the data it was trained on",
                          (long long)st->epoch_pos, train->count);
+    if (st->hp.model.labels > 0 && (!train->labels || (val && val->count && !val->labels)))
+        return drnn_fail(err, DRNN_ERR_MISMATCH,
+                         "the model is conditioned on labels, but the names have none");
     return DRNN_OK;
 }
 
@@ -75,8 +81,9 @@ static int alloc_buffers(drnn_trainer *t, drnn_error *err)
     t->names = calloc(p->batch, sizeof *t->names);
     t->lens = calloc(p->batch, sizeof *t->lens);
     t->seeds = calloc(p->batch, sizeof *t->seeds);
+    t->labels = calloc(p->batch, sizeof *t->labels);
     if (!t->scratch || !t->slot_keys || !t->slot_order || !t->order || !t->names || !t->lens ||
-        !t->seeds)
+        !t->seeds || !t->labels)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     for (int s = 0; s < p->workers && !rc; s++)
         rc = drnn_scratch_new_group(&t->scratch[s], &t->st->hp.model, p->max_len, p->group, err);
@@ -87,7 +94,7 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
                      const drnn_corpus *val, drnn_error *err)
 {
     *out = NULL;
-    int rc = check_data(st, train, err);
+    int rc = check_data(st, train, val, err);
     if (rc)
         return rc;
     int max_len = drnn_longest_name(train), val_len = drnn_longest_name(val);
@@ -126,6 +133,7 @@ void drnn_trainer_free(drnn_trainer *t)
     free(t->names);
     free(t->lens);
     free(t->seeds);
+    free(t->labels);
     free(t);
 }
 
@@ -165,6 +173,7 @@ static void gather_batch(drnn_trainer *t, size_t pos, size_t b, int slots)
         t->names[j] = c->tokens + c->start[name];
         t->lens[j] = drnn_corpus_len(c, name);
         t->seeds[j] = dropout_seed(drnn_state_member_seed(t->st), t->st->step, j);
+        t->labels[j] = c->labels ? c->labels[name] : 0;
     }
     drnn_reducer_mark_rows(&t->red, t->names, t->lens, b, slots);
 }
@@ -216,8 +225,9 @@ static void forward_backward(drnn_trainer *t, size_t b, int slots)
         const size_t first = (size_t)s * b / slots, end = (size_t)(s + 1) * b / slots;
         drnn_scratch_set_dropout(work, st->hp.dropout);
         t->red.slot_loss[s] = drnn_group_loss_rows(&st->weights, work, t->names + first,
-                                                   t->lens + first, (int)(end - first),
-                                                   t->seeds + first, &t->red.grad[s]);
+                                                   t->labels + first, t->lens + first,
+                                                   (int)(end - first), t->seeds + first,
+                                                   &t->red.grad[s]);
     }
 }
 

@@ -37,6 +37,10 @@ typedef struct tensor_error {
 /* Dropout of the pass, with masks fixed per name so that the loss is a
  * deterministic function of the weights. */
 static double dropout_p = 0;
+/* Labels of the model (0: unlabeled), and of each name when it has some:
+ * names a and c share label 1, so that W_l's row 1 sums over two names. */
+static int n_labels = 0;
+static const uint16_t name_labels[] = {1, 0, 1};
 
 static double total_loss(const drnn_params *w, drnn_scratch *s, drnn_params *grad)
 {
@@ -45,7 +49,8 @@ static double total_loss(const drnn_params *w, drnn_scratch *s, drnn_params *gra
     for (int i = 0; i < N_NAMES; i++) {
         const uint64_t seed = 1000 + (uint64_t)i;
         const drnn_token *name = names[i];
-        loss += drnn_group_loss(w, s, &name, &lengths[i], 1, &seed, NULL, grad, 0);
+        loss += drnn_group_loss_labeled(w, s, &name, n_labels ? &name_labels[i] : NULL,
+                                        &lengths[i], 1, &seed, NULL, grad, 0);
     }
     return loss;
 }
@@ -53,7 +58,8 @@ static double total_loss(const drnn_params *w, drnn_scratch *s, drnn_params *gra
 static void set_up(drnn_params *w, drnn_params *g, drnn_scratch **s, drnn_cell_kind cell,
                    int layers, int hidden)
 {
-    drnn_config cfg = {.vocab = VOCAB, .hidden = hidden, .layers = layers, .cell = cell};
+    drnn_config cfg = {
+        .vocab = VOCAB, .hidden = hidden, .layers = layers, .cell = cell, .labels = n_labels};
     drnn_error err;
     drnn_rng rng;
     ck_assert_int_eq(drnn_params_alloc(w, &cfg, &err), DRNN_OK);
@@ -82,7 +88,7 @@ static int list_tensors(const drnn_params *w, const char **what, int *layer, siz
     int n = 0;
     for (int l = 0; l <= w->cfg.layers; l++) {
         static const char *const names4[] = {"W_x", "W_h", "b", "b_h"};
-        static const char *const names2[] = {"W_y", "b_y"};
+        static const char *const names2[] = {"W_y", "b_y", "W_l"};
         const drnn_real *bounds[5];
         int k_max;
         if (l < w->cfg.layers) {
@@ -92,8 +98,10 @@ static int list_tensors(const drnn_params *w, const char **what, int *layer, siz
             bounds[4] = next;
             k_max = 4;
         } else {
-            bounds[0] = w->W_y, bounds[1] = w->b_y, bounds[2] = w->data + w->count;
-            k_max = 2;
+            bounds[0] = w->W_y, bounds[1] = w->b_y;
+            bounds[2] = w->W_l ? w->W_l : w->data + w->count;
+            bounds[3] = w->data + w->count;
+            k_max = w->W_l ? 3 : 2;
         }
         for (int k = 0; k < k_max; k++) {
             if (bounds[k + 1] == bounds[k])
@@ -112,9 +120,9 @@ static int list_tensors(const drnn_params *w, const char **what, int *layer, siz
  * tensor at a time; fills out[] and returns the number of tensors. */
 static int compare(drnn_params *w, const drnn_params *grad, drnn_scratch *s, tensor_error *out)
 {
-    const char *what[4 * DRNN_MAX_LAYERS + 2];
-    int layer[4 * DRNN_MAX_LAYERS + 2];
-    size_t from[4 * DRNN_MAX_LAYERS + 2], to[4 * DRNN_MAX_LAYERS + 2];
+    const char *what[4 * DRNN_MAX_LAYERS + 3];
+    int layer[4 * DRNN_MAX_LAYERS + 3];
+    size_t from[4 * DRNN_MAX_LAYERS + 3], to[4 * DRNN_MAX_LAYERS + 3];
     int n = list_tensors(w, what, layer, from, to);
     for (int k = 0; k < n; k++) {
         tensor_error te = {what[k], layer[k], 0, 0};
@@ -141,14 +149,14 @@ static void check_model(drnn_cell_kind cell, int layers, int hidden, double p)
 {
     drnn_params w, g;
     drnn_scratch *s;
-    tensor_error te[4 * DRNN_MAX_LAYERS + 2];
+    tensor_error te[4 * DRNN_MAX_LAYERS + 3];
     dropout_p = p;
     set_up(&w, &g, &s, cell, layers, hidden);
     double loss = total_loss(&w, s, &g);
     ck_assert(isfinite(loss) && loss > 0);
     int n = compare(&w, &g, s, te);
     int per_layer = 3 + (cell == DRNN_CELL_GRU);
-    ck_assert_int_eq(n, per_layer * layers + 2);
+    ck_assert_int_eq(n, per_layer * layers + 2 + (n_labels > 0));
     for (int i = 0; i < n; i++) {
         /* A gradient of all zeros would pass a comparison with a constant loss. */
         ck_assert_msg(te[i].norm > 1e-6, "%s L=%d: %s of layer %d has an all-zero gradient",
@@ -174,6 +182,17 @@ END_TEST
 START_TEST(test_gradcheck_dropout)
 {
     check_model((drnn_cell_kind)_i, 3, 5, 0.3);
+}
+END_TEST
+
+/* A labeled model (two labels, W_l), every cell at L = 1 and 2, and at
+ * L = 2 with dropout: _i = 3 * cell + case. */
+START_TEST(test_gradcheck_labels)
+{
+    n_labels = 2;
+    const int c = _i % 3;
+    check_model((drnn_cell_kind)(_i / 3), c == 0 ? 1 : 2, 5, c == 2 ? 0.3 : 0);
+    n_labels = 0;
 }
 END_TEST
 
@@ -205,7 +224,7 @@ START_TEST(test_gradcheck_catches_errors)
 {
     drnn_params w, g;
     drnn_scratch *s;
-    tensor_error te[4 * DRNN_MAX_LAYERS + 2];
+    tensor_error te[4 * DRNN_MAX_LAYERS + 3];
     set_up(&w, &g, &s, DRNN_CELL_RNN, 2, 4);
     total_loss(&w, s, &g);
 
@@ -269,6 +288,7 @@ static Suite *gradcheck_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_gradcheck, 0, 3 * DRNN_CELL_KIND_COUNT);
     tcase_add_loop_test(tc, test_gradcheck_dropout, 0, DRNN_CELL_KIND_COUNT);
+    tcase_add_loop_test(tc, test_gradcheck_labels, 0, 3 * DRNN_CELL_KIND_COUNT);
     tcase_add_test(tc, test_dropout_changes_loss);
     tcase_add_test(tc, test_gradcheck_catches_errors);
     tcase_add_test(tc, test_uniform_model);

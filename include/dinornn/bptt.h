@@ -42,12 +42,27 @@ void drnn_scratch_set_dropout(drnn_scratch *s, double p);
 double drnn_group_loss(const drnn_params *w, drnn_scratch *s, const drnn_token *const *names,
                        const int *lens, int count, const uint64_t *drop_seeds, double *losses,
                        drnn_params *grad, int overwrite);
+/* The same for a labeled model (w->cfg.labels = N > 0): labels[j] (0 .. N-1)
+ * is name j's label, whose row of W_l joins layer 0's input at each of its
+ * steps; NaN when labels is NULL or one is out of range. An unlabeled model
+ * ignores labels (drnn_group_loss passes NULL). */
+double drnn_group_loss_labeled(const drnn_params *w, drnn_scratch *s,
+                               const drnn_token *const *names, const uint16_t *labels,
+                               const int *lens, int count, const uint64_t *drop_seeds,
+                               double *losses, drnn_params *grad, int overwrite);
 
 /* The loss of one name, forward only (drnn_group_loss of one name). */
 static inline double drnn_name_loss(const drnn_params *w, drnn_scratch *s,
                                     const drnn_token *name, int len)
 {
     return drnn_group_loss(w, s, &name, &len, 1, NULL, NULL, NULL, 0);
+}
+
+/* The loss of one name under a label, forward only. */
+static inline double drnn_name_loss_labeled(const drnn_params *w, drnn_scratch *s,
+                                            const drnn_token *name, int len, uint16_t label)
+{
+    return drnn_group_loss_labeled(w, s, &name, &label, &len, 1, NULL, NULL, NULL, 0);
 }
 
 /* Turns logits z[V] into probabilities in place. Returns log(sum exp(z - zmax))

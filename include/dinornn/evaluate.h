@@ -19,11 +19,21 @@ extern "C" {
 /* Summed loss (nats) of m over a corpus and its predicted characters, for
  * any thread count the same value: the names are cut into DRNN_EVAL_CHUNKS
  * fixed chunks, each summed in order, then summed in chunk order. A
- * mixture's names are summed one after another, through the stepper. */
+ * mixture's names are summed one after another, through the stepper.
+ * A labeled model scores each name under its label (c->labels):
+ * DRNN_ERR_MISMATCH when the names have no labels or a label is not one of
+ * the model's. */
 int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err);
+/* A labeled model's loss (nats) and predicted characters per label
+ * (arrays of m->cfg.labels), each name under its label, summed in name
+ * order; DRNN_ERR_INVALID for an unlabeled model, else as drnn_evaluate. */
+int drnn_evaluate_by_label(const drnn_model *m, const drnn_corpus *c, double *nats_per_label,
+                           int64_t *chars_per_label, drnn_error *err);
 /* One name's loss (nats) through st, a stepper made for m: -log p of each
- * symbol and of the end, summed in double. */
+ * symbol and of the end, summed in double. A labeled model's name is
+ * scored under st's label setting (drnn_stepper_set_label, or the label
+ * mixture: then -log P(name) over all labels). */
 double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len);
 
 #ifdef __cplusplus

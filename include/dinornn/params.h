@@ -16,6 +16,10 @@
  *   b_h[l]  R*H (the GRU's hidden-side bias of its candidate gate; R = 0 else)
  *   W_y     V rows of H
  *   b_y     V
+ *   W_l     N rows of G*H, only in a labeled model (N = cfg.labels > 0): row k
+ *           is added to layer 0's input projection at every step of a name
+ *           with label k. Last, so that an unlabeled model's layout is the
+ *           same as before labels existed.
  * docs/model.md gives the equations. */
 #ifndef DINORNN_PARAMS_H
 #define DINORNN_PARAMS_H
@@ -69,6 +73,7 @@ typedef struct drnn_params {
     drnn_layer_view layer[DRNN_MAX_LAYERS];
     drnn_real *W_y;
     drnn_real *b_y;
+    drnn_real *W_l;      /* [N][G*H] the labels' rows; NULL when N = 0 */
 } drnn_params;
 
 /* DRNN_OK when every field is in range; otherwise DRNN_ERR_INVALID naming it. */
@@ -83,7 +88,9 @@ void drnn_params_bind(drnn_params *p, const drnn_config *cfg, drnn_real *data);
 void drnn_params_zero(drnn_params *p);
 /* Seeded initialisation: every weight matrix and every bias uniform in
  * [-1/sqrt(H), 1/sqrt(H)] (the fan-in of the recurrent and output layers),
- * as PyTorch draws them, except the LSTM's forget-gate bias, 1. */
+ * as PyTorch draws them, except the LSTM's forget-gate bias, 1. W_l is
+ * drawn last, so an unlabeled model's weights are those of a labeled one
+ * of the same seed, and those it had before labels existed. */
 void drnn_params_init(drnn_params *p, drnn_rng *rng);
 
 #ifdef __cplusplus
