@@ -133,12 +133,18 @@ void drnn_state_next_member(drnn_train_state *st)
 drnn_model drnn_state_model(const drnn_train_state *st, drnn_params *parts)
 {
     int n = st->member + (st->best_epoch >= 0);
-    if (st->hp.members <= 1 || !st->member_best || n == 0)
-        return drnn_model_of(&st->weights, 1);
-    for (int k = 0; k < n; k++)
-        drnn_params_bind(&parts[k], &st->hp.model,
-                         st->member_best + (size_t)k * st->weights.count);
-    return drnn_model_of(parts, n);
+    drnn_model m;
+    if (st->hp.members <= 1 || !st->member_best || n == 0) {
+        m = drnn_model_of(&st->weights, 1);
+    } else {
+        for (int k = 0; k < n; k++)
+            drnn_params_bind(&parts[k], &st->hp.model,
+                             st->member_best + (size_t)k * st->weights.count);
+        m = drnn_model_of(parts, n);
+    }
+    if (st->labels.count == st->hp.model.labels) /* the training names' shares */
+        m.label_names = st->labels.names;
+    return m;
 }
 
 /* ---- the learning-rate schedule ---- */

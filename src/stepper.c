@@ -91,6 +91,33 @@ static void bind_out(drnn_stepper *st)
     st->logits = st->nets > 1 || st->label == DRNN_LABEL_MIXTURE ? st->mixed : st->p[0].logits;
 }
 
+/* A new stepper of a labeled model starts under the model's label, or its
+ * label mixture in the shares of its label_names (equal without them). */
+static int start_label(drnn_stepper *st, const drnn_model *m, drnn_error *err)
+{
+    const int N = m->cfg.labels;
+    if (m->label >= 0) {
+        if (drnn_stepper_set_label(st, m->label) == DRNN_OK)
+            return drnn_ok(err);
+        drnn_stepper_free(st);
+        return drnn_fail(err, DRNN_ERR_INVALID, "label %d is outside the model's 0..%d",
+                         m->label, N - 1);
+    }
+    double shares[DRNN_MAX_LABELS], total = 0;
+    for (int k = 0; k < N; k++)
+        total += m->label_names ? (double)m->label_names[k] : 1;
+    for (int k = 0; k < N; k++)
+        shares[k] = (m->label_names ? (double)m->label_names[k] : 1) / total;
+    int rc = drnn_stepper_set_label_mixture(st, shares);
+    if (rc != DRNN_OK)
+        drnn_stepper_free(st);
+    return rc == DRNN_OK ? drnn_ok(err)
+           : rc == DRNN_ERR_NOMEM
+               ? drnn_fail(err, rc, "out of memory for the states of %d labels", N)
+               : drnn_fail(err, rc, "the labels' shares are not a distribution (a label "
+                                    "without training names)");
+}
+
 int drnn_stepper_new(drnn_stepper **out, const drnn_model *m, drnn_error *err)
 {
     *out = NULL;
@@ -115,8 +142,10 @@ int drnn_stepper_new(drnn_stepper **out, const drnn_model *m, drnn_error *err)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the generation state");
     }
     bind_out(st);
-    *out = st;
-    return drnn_ok(err);
+    rc = cfg->labels > 0 ? start_label(st, m, err) : drnn_ok(err); /* frees st on failure */
+    if (rc == DRNN_OK)
+        *out = st;
+    return rc;
 }
 
 void drnn_stepper_free(drnn_stepper *st)

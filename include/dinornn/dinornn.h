@@ -8,6 +8,7 @@
 #include "dinornn/vocab.h"
 #include "dinornn/corpus.h"
 #include "dinornn/labels.h"
+#include "dinornn/classify.h"
 #include "dinornn/cells.h"
 #include "dinornn/params.h"
 #include "dinornn/bptt.h"

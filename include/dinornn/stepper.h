@@ -44,8 +44,6 @@ int drnn_stepper_set_label(drnn_stepper *st, int label);
  * do). The saved state holds all of it, so the search works unchanged;
  * it is N times a label's size and N times as slow. Resets the stepper.
  * DRNN_ERR_INVALID for bad shares or an unlabeled model; DRNN_ERR_NOMEM. */
-#define DRNN_LABEL_MIXTURE (-1)
-#define DRNN_LABEL_NONE (-2)
 int drnn_stepper_set_label_mixture(drnn_stepper *st, const double *shares);
 /* The label the stepper steps under: 0..N-1, DRNN_LABEL_MIXTURE, or
  * DRNN_LABEL_NONE for an unlabeled model. */

@@ -506,7 +506,8 @@ int cli_encode_try(const char *what, const char *text, const drnn_train_state *s
     long symbols = 0;
     while (end > text && strchr(blanks, end[-1]))
         end--;
-    for (const char *p = text + strspn(text, blanks); p < end; p++)
+    const char *start = text + strspn(text, blanks);
+    for (const char *p = start; p < end; p++)
         symbols += (*p & 0xC0) != 0x80;
     if (symbols > DRNN_MAX_NAME_LEN) {
         snprintf(msg, size, "%s: %ld symbols, more than the %d a name may have", what, symbols,
@@ -525,8 +526,8 @@ int cli_encode_try(const char *what, const char *text, const drnn_train_state *s
     /* Names with unknown symbols skipped at first, so that text of several
      * names is refused as such before any symbol is; then the one name,
      * if skipped, again for the message that names its symbol. */
-    if (drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 1,
-                               &err)) {
+    if (drnn_corpus_parse_with(&corpus, &st->vocab, NULL, start, (size_t)(end - start), what,
+                               &opts, 1, &err)) {
         snprintf(msg, size, "%s", err.message);
         return -1;
     }
@@ -537,7 +538,8 @@ int cli_encode_try(const char *what, const char *text, const drnn_train_state *s
     }
     if (corpus.skipped) {
         drnn_corpus_free(&corpus);
-        drnn_corpus_parse_with(&corpus, &st->vocab, NULL, text, strlen(text), what, &opts, 0, &err);
+        drnn_corpus_parse_with(&corpus, &st->vocab, NULL, start, (size_t)(end - start), what,
+                               &opts, 0, &err);
         snprintf(msg, size, "%s", err.message);
         return -1;
     }

@@ -94,6 +94,13 @@ static void load_names(const options *o, const drnn_train_state *st, const char 
     if (rc)
         cli_die(EXIT_RUNTIME, "%s (--strict refuses such names; without it they are skipped)",
                 err.message);
+    if (st->labels.count > 0 && drnn_corpus_use_labels(&all, &st->labels, path, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    if (st->labels.count == 0) { /* a model without labels: the names alone */
+        free(all.labels);
+        all.labels = NULL;
+        drnn_label_table_free(&all.label_table);
+    }
     if (all.skipped)
         cli_message("%s: %zu name%s with symbols outside the model's vocabulary skipped "
                     "(first on line %ld; --strict refuses them)",
@@ -107,7 +114,9 @@ static void load_names(const options *o, const drnn_train_state *st, const char 
                 "skipped: evaluate all of the file with --split all, or another with --data FILE",
                 path);
     size_t *ti, *vi, nt, nv;
-    if (drnn_split(all.count, st->hp.val_fraction, st->hp.seed, &ti, &nt, &vi, &nv, &err) ||
+    /* A labeled run's split was stratified by label (the same as drnn_split
+     * for a list without labels). */
+    if (drnn_split_labeled(&all, st->hp.val_fraction, st->hp.seed, &ti, &nt, &vi, &nv, &err) ||
         drnn_corpus_select(part, &all, o->split == SPLIT_VAL ? vi : ti,
                            o->split == SPLIT_VAL ? nv : nt, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
@@ -116,19 +125,58 @@ static void load_names(const options *o, const drnn_train_state *st, const char 
     drnn_corpus_free(&all);
 }
 
-static void print_result(const options *o, size_t names, int64_t chars, double per_char)
+/* labeled: the labels' figures follow, in the same JSON object. */
+static void print_result(const options *o, size_t names, int64_t chars, double per_char,
+                         int labeled)
 {
     if (o->json) {
         /* Exact figures; an overflowing perplexity is null, as JSON has no inf. */
         char a[32], b[32], c[32];
         printf("{\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%s,\"bits_per_char\":%s,"
-               "\"perplexity\":%s}\n",
+               "\"perplexity\":%s%s",
                names, (long long)chars, cli_json_number(a, sizeof a, per_char),
                cli_json_number(b, sizeof b, per_char / log(2.0)),
-               cli_json_number(c, sizeof c, exp(per_char)));
+               cli_json_number(c, sizeof c, exp(per_char)), labeled ? "," : "}\n");
     } else {
         printf("%zu names, %lld characters: %.4f nats/char, %.4f bits/char, perplexity %.4f\n",
                names, (long long)chars, per_char, per_char / log(2.0), exp(per_char));
+    }
+}
+
+/* A labeled model's loss per label, its accuracy at telling the names'
+ * labels, and the confusion matrix (rows: the true label). */
+static void print_labels(const options *o, const drnn_train_state *st, const drnn_label_report *r)
+{
+    const drnn_label_table *t = &st->labels;
+    const int N = r->labels;
+    const double accuracy = r->names ? (double)r->correct / (double)r->names : 0;
+    char a[32], b[32];
+    if (o->json) {
+        printf("\"accuracy\":%s,\"correct\":%zu,\"labels\":[",
+               cli_json_number(a, sizeof a, accuracy), r->correct);
+        for (int k = 0; k < N; k++) {
+            fputs(k ? ",{\"label\":" : "{\"label\":", stdout);
+            cli_json_string(stdout, t->text[k]);
+            double per_char = r->chars[k] ? r->nats[k] / (double)r->chars[k] : 0;
+            printf(",\"names\":%zu,\"chars\":%lld,\"nats_per_char\":%s,\"confusion\":[",
+                   r->count[k], (long long)r->chars[k], cli_json_number(b, sizeof b, per_char));
+            for (int j = 0; j < N; j++)
+                printf("%s%zu", j ? "," : "", r->confusion[(size_t)k * (size_t)N + (size_t)j]);
+            fputs("]}", stdout);
+        }
+        puts("]}");
+        return;
+    }
+    printf("labels: accuracy %.2f%% (%zu of %zu names given their own label as the most "
+           "likely)\n", 100 * accuracy, r->correct, r->names);
+    printf("%-16s %8s %12s  %s\n", "label", "names", "nats/char",
+           "classified as (the labels in this order)");
+    for (int k = 0; k < N; k++) {
+        double per_char = r->chars[k] ? r->nats[k] / (double)r->chars[k] : 0;
+        printf("%-16s %8zu %12.4f ", t->text[k], r->count[k], per_char);
+        for (int j = 0; j < N; j++)
+            printf(" %zu", r->confusion[(size_t)k * (size_t)N + (size_t)j]);
+        putchar('\n');
     }
 }
 
@@ -162,7 +210,14 @@ static void evaluate_names(const options *o, const drnn_train_state *st, const d
     drnn_model model = drnn_state_model(st, parts); /* a mixture's too */
     if (drnn_evaluate(&model, part, &nats, &chars, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
-    print_result(o, part->count, chars, nats / (double)chars);
+    print_result(o, part->count, chars, nats / (double)chars, st->labels.count > 0);
+    if (st->labels.count > 0) {
+        drnn_label_report rep;
+        if (drnn_evaluate_labels(&model, &st->labels, part, &rep, &err))
+            cli_die(EXIT_RUNTIME, "%s", err.message);
+        print_labels(o, st, &rep);
+        drnn_label_report_free(&rep);
+    }
 }
 
 int main(int argc, char **argv)

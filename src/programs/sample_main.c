@@ -1,6 +1,7 @@
 /* dinornn-sample: names from a trained model: random, from a prefix, the
  * most likely ones (an exact search), only novel ones, of a given shape
- * (sample_constraints.c), or the score of a name. */
+ * (sample_constraints.c), of a given kind (--label), the score of a name,
+ * or the label a name most likely has (--classify). */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -15,11 +16,12 @@
 const char cli_program_name[] = "dinornn-sample";
 
 typedef struct options {
-    const char *checkpoint, *prefix, *data;
+    const char *checkpoint, *prefix, *data, *label;
     long long count, max_expansions, max_draws;
     drnn_sample_options sample;
     uint64_t seed;
-    int best, novel, score, json;
+    int best, novel, score, classify, json;
+    int label_index;    /* --label's index in the model's labels; DRNN_LABEL_MIXTURE */
     int sampling_set;   /* --count, --temperature or --top-k given */
     sample_shape shape; /* --suffix, --contains, --exclude, --pattern */
 } options;
@@ -34,8 +36,10 @@ static void usage(const cli_table *t)
 {
     printf("Usage: %s [OPTION]...\n"
            "  or:  %s --score [OPTION]... NAME...\n"
-           "Generate names with a model trained by dinornn-train, or score names under it.\n\n",
-           cli_program_name, cli_program_name);
+           "  or:  %s --classify [OPTION]... NAME...\n"
+           "Generate names with a model trained by dinornn-train, score names under it, or\n"
+           "tell the label each name most likely has.\n\n",
+           cli_program_name, cli_program_name, cli_program_name);
     cli_print_options(t, NULL);
     printf("\nLog-probabilities are natural logarithms of the whole name, its end included;\n"
            "nats per character divide by its length plus one. --best searches every name\n"
@@ -50,18 +54,26 @@ static void usage(const cli_table *t)
            "the model's distribution given them, rejecting the draws that miss, up to\n"
            "--max-draws draws. When no name can meet them, nothing is printed and one line\n"
            "says why. With --score, each name is also said to meet them or not.\n\n"
+           "A model trained on a labeled list (NAME<TAB>LABEL lines) gives names of one\n"
+           "kind with --label; without it, sampling draws each name's label by its share\n"
+           "of the training names and prints it, and --best and --score take the model\n"
+           "of all kinds together (the labels' models weighted by their shares).\n"
+           "--classify gives P(label | name) by Bayes' rule, most likely first.\n\n"
            "Examples:\n"
            "  %s --prefix tyr --count 5\n"
            "  %s --prefix tyr --best 5\n"
            "  %s --suffix saurus --best 10\n"
            "  %s --pattern '%s' --best 10\n"
            "  %s --prefix ar --contains on --exclude q --count 5\n"
-           "  %s --score Tyrannosaurus Velociraptor\n\n"
+           "  %s --score Tyrannosaurus Velociraptor\n"
+           "  %s --label female --prefix ha --best 5\n"
+           "  %s --classify haruka takeshi\n\n"
            "Exit status: 0 success (also when no name can meet the constraints), 1 runtime\n"
            "failure (checkpoint, data; too few names met the constraints in --max-draws),\n"
            "2 bad usage.\n",
            cli_program_name, cli_program_name, cli_program_name, cli_program_name,
-           "??????", cli_program_name, cli_program_name); /* not a trigraph in the literal */
+           "??????", cli_program_name, cli_program_name, cli_program_name,
+           cli_program_name); /* not a trigraph in the literal */
 }
 
 static const cli_option option_rows[] = {
@@ -117,6 +129,12 @@ static const cli_option option_rows[] = {
      .kind = CLI_TEXT, .offset = AT(data)},
     {.name = "score", .help = "print the log-probability of each NAME", .kind = CLI_FLAG,
      .offset = AT(score)},
+    {.name = "label", .short_name = 'l', .arg = "LABEL",
+     .help = "names of the kind LABEL, one of the labels of a\nmodel trained on a labeled list",
+     .kind = CLI_TEXT, .offset = AT(label)},
+    {.name = "classify",
+     .help = "print the probability of each label for each NAME,\nmost likely first",
+     .kind = CLI_FLAG, .offset = AT(classify)},
     {.name = "format", .arg = "FORMAT", .help = "text (default) or json (one object per line)",
      .kind = CLI_CHOICE, .offset = AT(json), .choices = cli_formats},
     CLI_HELP_OPTION(NULL),
@@ -134,12 +152,19 @@ static int parse_options(options *o, int argc, char **argv)
     o->sample.temperature = 1;
     o->sample.max_len = 32;
     int first = cli_parse(&option_table, o, argc, argv);
-    if (o->score && first == argc)
-        cli_die(EXIT_USAGE, "--score needs at least one NAME");
-    if (!o->score && first < argc) {
-        cli_message("unexpected argument '%s' (names to score need --score)", argv[first]);
+    if (o->score && o->classify)
+        cli_die(EXIT_USAGE, "--score and --classify cannot be combined: give one of them");
+    if ((o->score || o->classify) && first == argc)
+        cli_die(EXIT_USAGE, "%s needs at least one NAME", o->score ? "--score" : "--classify");
+    if (!o->score && !o->classify && first < argc) {
+        cli_message("unexpected argument '%s' (names to score need --score, names to "
+                    "classify --classify)", argv[first]);
         cli_usage_error();
     }
+    if (o->classify && (o->best || o->novel || o->prefix || o->label ||
+                        sample_shape_given(&o->shape)))
+        cli_die(EXIT_USAGE, "--classify takes names only: it cannot be combined with --best, "
+                "--novel, --prefix, --label or a constraint");
     if (o->score && (o->best || o->novel || o->prefix))
         cli_die(EXIT_USAGE, "--score cannot be combined with --best, --novel or --prefix");
     if (o->best && o->sampling_set)
@@ -182,13 +207,17 @@ static void load_known(const options *o, const drnn_train_state *st, const char 
 /* One name; with its log-probability when logprob is given, and in JSON
  * whether it is proven among the most likely when exact >= 0. */
 static void print_name(const options *o, const drnn_train_state *st, const drnn_token *t, int n,
-                       const double *logprob, int exact)
+                       const double *logprob, int exact, const char *label)
 {
     char text[4 * DRNN_MAX_NAME_LEN + 1];
     drnn_vocab_decode(&st->vocab, t, n, !st->hp.keep_case, text, sizeof text);
     if (o->json) {
         fputs("{\"name\":", stdout);
         cli_json_string(stdout, text);
+        if (label) {
+            fputs(",\"label\":", stdout);
+            cli_json_string(stdout, label);
+        }
         char num[32];
         if (logprob)
             printf(",\"logprob\":%s", cli_json_number(num, sizeof num, *logprob));
@@ -199,19 +228,50 @@ static void print_name(const options *o, const drnn_train_state *st, const drnn_
         puts("}");
     } else if (logprob) {
         printf("%s\t%.4f\n", text, *logprob);
+    } else if (label) {
+        printf("%s\t%s\n", text, label);
     } else {
         puts(text);
     }
     cli_check_stdout(); /* no more names once the output is gone */
 }
 
-/* One name's log-probability, printed, and whether it meets c (when not
- * NULL); returns 0, or -1 after saying why it cannot be scored. */
-static int score_name(const options *o, const drnn_train_state *st, const drnn_model *model,
-                      drnn_scratch *scratch, drnn_stepper *stepper, const drnn_constraint *c,
-                      const char *name)
+/* The model the options ask for: of the kind --label names, or (a labeled
+ * model without it) of all kinds together. */
+static drnn_model sample_model(const options *o, const drnn_train_state *st, drnn_params *parts)
 {
-    drnn_token t[DRNN_MAX_NAME_LEN];
+    drnn_model m = drnn_state_model(st, parts);
+    m.label = o->label_index;
+    return m;
+}
+
+/* --label against the model's labels: its index, or status 2 with the
+ * labels there are. */
+static void resolve_label(options *o, const drnn_train_state *st, const char *ckpt)
+{
+    o->label_index = DRNN_LABEL_MIXTURE;
+    if (o->classify && st->labels.count == 0)
+        cli_die(EXIT_USAGE, "--classify: %s was trained on names without labels, so it has no "
+                "labels to tell; train on a list of NAME<TAB>LABEL lines", ckpt);
+    if (!o->label)
+        return;
+    if (st->labels.count == 0)
+        cli_die(EXIT_USAGE, "--label '%s': %s was trained on names without labels; train on a "
+                "list of NAME<TAB>LABEL lines to ask for names by kind", o->label, ckpt);
+    o->label_index = drnn_label_find(&st->labels, o->label);
+    if (o->label_index < 0) {
+        char list[1024];
+        drnn_label_table_list(&st->labels, list, sizeof list);
+        cli_die(EXIT_USAGE, "--label '%s': %s has no such label; its labels are: %s", o->label,
+                ckpt, list);
+    }
+}
+
+/* NAME, an argument of `what` (--score, --classify), as tokens in t;
+ * returns its length, or -1 after saying why it cannot be taken. */
+static int encode_name_arg(const char *what, const char *name, const drnn_train_state *st,
+                           drnn_token *t)
+{
     char msg[DRNN_ERROR_MESSAGE_SIZE + 4 * DRNN_MAX_NAME_LEN];
     /* At most 60 bytes of the name in a message, cut before a UTF-8 symbol. */
     int shown = (int)strlen(name);
@@ -224,16 +284,30 @@ static int score_name(const options *o, const drnn_train_state *st, const drnn_m
         why = *name ? "it is only white space" : "it is empty";
     else if (strpbrk(name, "\n\r"))
         why = "it is several lines: give each name as an argument of its own";
-    else if ((len = cli_encode_try("--score", name, st, t, msg, sizeof msg)) < 0)
-        why = cli_after_label(msg, "--score");
-    if (why) {
-        cli_message("--score: '%.*s%s' not scored: %s", shown, name, more, why);
+    else if ((len = cli_encode_try(what, name, st, t, msg, sizeof msg)) < 0)
+        why = cli_after_label(msg, what);
+    if (why)
+        cli_message("%s: '%.*s%s' not %s: %s", what, shown, name, more,
+                    strcmp(what, "--score") == 0 ? "scored" : "classified", why);
+    return why ? -1 : len;
+}
+
+/* One name's log-probability, printed, and whether it meets c (when not
+ * NULL); returns 0, or -1 after saying why it cannot be scored. */
+static int score_name(const options *o, const drnn_train_state *st, const drnn_model *model,
+                      drnn_scratch *scratch, drnn_stepper *stepper, const drnn_constraint *c,
+                      const char *name)
+{
+    drnn_token t[DRNN_MAX_NAME_LEN];
+    const int len = encode_name_arg("--score", name, st, t);
+    if (len < 0)
         return -1;
-    }
-    /* A plain model's through the training loss, bit for bit; a mixture's
-     * through the stepper. */
-    double logprob = model->count > 1 ? -drnn_name_nats(model, stepper, t, len)
-                                      : -drnn_name_loss(&model->nets[0], scratch, t, len);
+    /* A plain model's through the training loss, bit for bit; a mixture's,
+     * and a labeled model's without a label, through the stepper. */
+    const int label = model->cfg.labels ? model->label : 0;
+    double logprob = model->count > 1 || label < 0
+                         ? -drnn_name_nats(model, stepper, t, len)
+                         : -drnn_name_loss_labeled(&model->nets[0], scratch, t, len, label);
     double per_char = -logprob / (len + 1);
     char text[4 * DRNN_MAX_NAME_LEN + 1];
     drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
@@ -244,6 +318,10 @@ static int score_name(const options *o, const drnn_train_state *st, const drnn_m
         char a[32], b[32];
         printf(",\"logprob\":%s,\"nats_per_char\":%s", cli_json_number(a, sizeof a, logprob),
                cli_json_number(b, sizeof b, per_char));
+        if (o->label) {
+            fputs(",\"label\":", stdout);
+            cli_json_string(stdout, o->label);
+        }
         if (c) {
             printf(",\"meets_constraints\":%s", meets ? "true" : "false");
             sample_shape_json(stdout, &o->shape, NULL);
@@ -265,7 +343,7 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     drnn_stepper *stepper;
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_model model = drnn_state_model(st, parts);
+    const drnn_model model = sample_model(o, st, parts);
     /* The shape alone: --prefix is refused with --score, the lengths are
      * what the name has. */
     drnn_constraint *c = sample_shape_given(&o->shape)
@@ -283,6 +361,61 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     drnn_constraint_free(c);
     if (failed)
         cli_message("--score: %d of %d names not scored (see above)", failed, n);
+    return failed ? EXIT_USAGE : EXIT_OK;
+}
+
+/* One name's labels, most likely first; returns 0, or -1 after saying why
+ * it cannot be classified. */
+static int classify_name(const options *o, const drnn_train_state *st, const drnn_model *model,
+                         const char *name)
+{
+    drnn_token t[DRNN_MAX_NAME_LEN];
+    double nats[DRNN_MAX_LABELS], post[DRNN_MAX_LABELS];
+    int order[DRNN_MAX_LABELS];
+    drnn_error err;
+    const int len = encode_name_arg("--classify", name, st, t), N = st->labels.count;
+    if (len < 0)
+        return -1;
+    if (drnn_label_nats(model, t, len, nats, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    drnn_label_posterior(&st->labels, nats, post);
+    drnn_label_order(post, N, order);
+    char text[4 * DRNN_MAX_NAME_LEN + 1], a[32], b[32];
+    drnn_vocab_decode(&st->vocab, t, len, !st->hp.keep_case, text, sizeof text);
+    if (o->json) {
+        fputs("{\"name\":", stdout);
+        cli_json_string(stdout, text);
+        fputs(",\"label\":", stdout);
+        cli_json_string(stdout, st->labels.text[order[0]]);
+        fputs(",\"labels\":[", stdout);
+        for (int i = 0; i < N; i++) {
+            fputs(i ? ",{\"label\":" : "{\"label\":", stdout);
+            cli_json_string(stdout, st->labels.text[order[i]]);
+            printf(",\"probability\":%s,\"logprob\":%s}",
+                   cli_json_number(a, sizeof a, post[order[i]]),
+                   cli_json_number(b, sizeof b, -nats[order[i]]));
+        }
+        puts("]}");
+    } else {
+        fputs(text, stdout);
+        for (int i = 0; i < N; i++)
+            printf("\t%s %.4f", st->labels.text[order[i]], post[order[i]]);
+        putchar('\n');
+    }
+    cli_check_stdout();
+    return 0;
+}
+
+/* --classify: every name that can be classified is; status as --score's. */
+static int classify_names(const options *o, const drnn_train_state *st, char **names, int n)
+{
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_model model = sample_model(o, st, parts);
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        failed += classify_name(o, st, &model, names[i]) != 0;
+    if (failed)
+        cli_message("--classify: %d of %d names not classified (see above)", failed, n);
     return failed ? EXIT_USAGE : EXIT_OK;
 }
 
@@ -326,12 +459,12 @@ static void print_best(const options *o, const drnn_train_state *st, const drnn_
     drnn_search_result res;
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_model model = drnn_state_model(st, parts);
+    const drnn_model model = sample_model(o, st, parts);
     if (drnn_search_best(&model, &so, &res, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
     for (int i = 0; i < res.count; i++)
         print_name(o, st, res.names[i].tokens, res.names[i].len, &res.names[i].logprob,
-                   i < res.certified);
+                   i < res.certified, o->label);
     if (res.unsatisfiable) /* not expected: the constraint holds the same lengths */
         cli_message("no name of %d to %d symbols meets the constraints", so.min_len, so.max_len);
     else
@@ -365,6 +498,22 @@ static int report_samples(const options *o, const drnn_constraint *c, long long 
     return EXIT_OK;
 }
 
+/* A label drawn from P(label | name) under m (a labeled model). */
+static int draw_label_of(const drnn_model *m, const drnn_label_table *t, drnn_rng *rng,
+                         const drnn_token *name, int len)
+{
+    double nats[DRNN_MAX_LABELS], post[DRNN_MAX_LABELS];
+    drnn_error err;
+    if (drnn_label_nats(m, name, len, nats, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    drnn_label_posterior(t, nats, post);
+    double u = drnn_rng_uniform(rng), sum = 0;
+    for (int k = 0; k < t->count; k++)
+        if (u < (sum += post[k]))
+            return k;
+    return t->count - 1; /* rounding left u above the sum */
+}
+
 /* Random names; with --novel, copies are redrawn until fewer than one draw
  * in 100 gives a new name (after at least 1000), so it always ends soon.
  * Under a constraint, drawn given it (by rejection) within --max-draws
@@ -375,9 +524,15 @@ static int print_samples(const options *o, const drnn_train_state *st, const drn
     drnn_stepper *stepper;
     drnn_error err;
     drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_model model = drnn_state_model(st, parts);
+    const drnn_model model = sample_model(o, st, parts);
     if (drnn_stepper_new(&stepper, &model, &err))
         cli_die(EXIT_RUNTIME, "%s", err.message);
+    /* Without --label, a labeled model's names are drawn from the model of
+     * all kinds together, and each one's label from P(label | name): a draw
+     * of (label, name) from the joint distribution that stays exact under a
+     * prefix, constraints and --novel. */
+    const int draw_label = st->labels.count > 0 && o->label_index < 0;
+    const char *label = o->label;
     drnn_rng rng;
     drnn_rng_seed(&rng, o->seed);
     drnn_token t[DRNN_MAX_NAME_LEN];
@@ -396,7 +551,9 @@ static int print_samples(const options *o, const drnn_train_state *st, const drn
         attempts++;
         if (known && drnn_name_set_contains(known, t, n))
             continue;
-        print_name(o, st, t, n, NULL, -1);
+        if (draw_label)
+            label = st->labels.text[draw_label_of(&model, &st->labels, &rng, t, n)];
+        print_name(o, st, t, n, NULL, -1, label);
         shown++;
     }
     drnn_stepper_free(stepper);
@@ -464,8 +621,10 @@ int main(int argc, char **argv)
     const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
     if (o.sample.top_k > st.vocab.size)
         o.sample.top_k = st.vocab.size;
-    int status = o.score ? score_names(&o, &st, argv + first, argc - first)
-                         : generate_names(&o, &st, ckpt);
+    resolve_label(&o, &st, ckpt);
+    int status = o.score      ? score_names(&o, &st, argv + first, argc - first)
+                 : o.classify ? classify_names(&o, &st, argv + first, argc - first)
+                              : generate_names(&o, &st, ckpt);
     drnn_state_free(&st);
     cli_close_stdout();
     return status;

@@ -176,6 +176,22 @@ static void warn_read_once(const run *r)
                     "given again with --val-data FILE", err.message);
 }
 
+/* The labels of the names, as the model's: a resumed model's own, a new
+ * one's those of its training names; validation names carry the same. */
+static void use_labels(run *r)
+{
+    drnn_error err;
+    const drnn_label_table *model = r->o.resume ? &r->st.labels : &r->train.label_table;
+    const int labeled = model->count > 0 || r->train.labels;
+    if (labeled && r->o.resume &&
+        drnn_corpus_use_labels(&r->train, model, r->data_path, &err))
+        cli_die(EXIT_RUNTIME, "%s%s", err.message,
+                model->count ? "" : " (the checkpoint's model was trained without labels)");
+    if ((labeled || r->val.labels) && r->o.val_data &&
+        drnn_corpus_use_labels(&r->val, model, r->o.val_data, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+}
+
 /* The names straight into tokens (no copy of them as code points), their
  * vocabulary, and the train/validation corpora. */
 static void load_data(run *r, drnn_vocab *vocab)
@@ -223,6 +239,7 @@ static void load_data(run *r, drnn_vocab *vocab)
         note_data_change(r);
     if (data_rc)
         cli_die(EXIT_RUNTIME, "%s", data_err.message);
+    use_labels(r);
     if (dist_check_same(&r->dist, r->fingerprint, r->val_fingerprint, hp, o->epochs, &err)) {
         /* One message for the job, process 0's, before any process exits
          * (a launcher may kill the others as soon as one has). */
@@ -233,9 +250,10 @@ static void load_data(run *r, drnn_vocab *vocab)
         dist_exit(&r->dist, EXIT_RUNTIME);
     }
     if (!o->val_data) {
-        /* The held-out names are taken out of the loaded ones in place. */
+        /* The held-out names are taken out of the loaded ones in place, in
+         * each label's share. */
         size_t *ti, *vi, nt, nv;
-        if (drnn_split(r->train.count, hp->val_fraction, hp->seed, &ti, &nt, &vi, &nv, &err))
+        if (drnn_split_labeled(&r->train, hp->val_fraction, hp->seed, &ti, &nt, &vi, &nv, &err))
             cli_die(EXIT_RUNTIME, "%s", err.message);
         free(ti);
         if (drnn_corpus_extract(&r->train, vi, nv, &r->val, &err))
@@ -255,6 +273,7 @@ static void start_run(run *r, const drnn_vocab *vocab)
         int64_t chars = (int64_t)(r->train.start[r->train.count] + r->train.count);
         r->fitted = o->hp.model.hidden == 0 || o->hp.model.layers == 0 || o->hp.members == 0;
         drnn_hparams_fit_data(&o->hp, chars);
+        o->hp.model.labels = r->train.label_table.count;
     }
     check_memory(o->resume ? &r->st.hp : &o->hp, vocab->size, &r->train, &r->val, r->threads);
     if (!o->resume) {
@@ -267,6 +286,9 @@ static void start_run(run *r, const drnn_vocab *vocab)
         int rc = drnn_state_new(&r->st, &o->hp, vocab, r->fingerprint, r->val_fingerprint,
                                 absolute ? absolute : r->data_path, &err);
         free(absolute);
+        /* The labels and their shares of the training names (after the split). */
+        if (!rc)
+            rc = drnn_label_table_copy(&r->st.labels, &r->train.label_table, &err);
         if (rc) /* out of memory is no usage error */
             cli_die(rc == DRNN_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE, "%s", err.message);
     }
@@ -321,6 +343,15 @@ static void announce(run *r)
            r->fitted ? " (chosen for the data)" : "", st->hp.dropout, st->weights.count,
            drnn_optimizer_name(st->hp.optimizer), st->hp.lr, schedule, st->hp.batch, stop,
            r->threads, r->threads == 1 ? "" : "s");
+    if (st->labels.count > 0) {
+        /* Each label with its share of the training names: the prior of
+         * --classify and the weights of the model of all kinds. */
+        printf("%d labels, conditioning every step:", st->labels.count);
+        for (int k = 0; k < st->labels.count; k++)
+            printf("%s %s (%.1f%%)", k ? "," : "", st->labels.text[k],
+                   100 * drnn_label_share(&st->labels, k));
+        putchar('\n');
+    }
     if (r->dist.ranks > 1)
         printf("%d MPI processes (%d threads on this one) share each mini-batch's %d gradient "
                "slots\n", r->dist.ranks, r->threads,

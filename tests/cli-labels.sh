@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# cli-labels.sh: a model trained on a labeled list (NAME<TAB>LABEL): names
+# by kind (--label), the model of all kinds, --classify, dinornn-eval's
+# per-label figures, and the refusals.
+. "${top_srcdir:-.}/tests/cli-lib.sh"
+sample=$bin/dinornn-sample
+eval_=$bin/dinornn-eval
+tab=$(printf '\t')
+# A kind that the letters tell: the names ending in -saurus, and the rest.
+awk '{ print $0 "\t" (/saurus$/ ? "saurus" : "other") }' "$data" > "$tmp/lab.txt"
+ck=$tmp/ck
+"$bin/dinornn-train" --members 1 --data "$tmp/lab.txt" --cell gru --layers 1 --hidden 32 --epochs 6 \
+  --samples 0 --checkpoint-dir "$ck" > "$tmp/train.out" 2>&1 || { cat "$tmp/train.out"; echo "training failed"; exit 1; }
+best=$ck/best.ckpt
+grep -Eq '^2 labels, conditioning every step: other \([0-9.]+%\), saurus \([0-9.]+%\)' "$tmp/train.out" \
+  && ok "training names the labels and their shares" || bad "no labels line: $(head -3 "$tmp/train.out")"
+
+# --- --label: names of one kind; --best of a kind is that kind's ---
+"$sample" -c "$best" --label saurus --best 5 --format json > "$tmp/sb"
+grep -c '"label":"saurus"' "$tmp/sb" | grep -qx 5 && ok "--label's names say their label" \
+  || bad "--label json: $(head -2 "$tmp/sb")"
+"$sample" -c "$best" --label saurus --best 5 --min-length 6 | cut -f1 > "$tmp/s5"
+"$sample" -c "$best" --label other --best 5 --min-length 6 | cut -f1 > "$tmp/o5"
+[ "$(grep -c 'saurus$' "$tmp/s5")" -ge 4 ] && ok "the saurus kind's best names end in -saurus" \
+  || bad "saurus kind: $(tr '\n' ' ' < "$tmp/s5")"
+cmp -s "$tmp/s5" "$tmp/o5" && bad "two labels gave the same best names" || ok "another label, other names"
+# --score under a label reproduces --best under it.
+"$sample" -c "$best" --label saurus --best 5 > "$tmp/sbest"
+cut -f1 "$tmp/sbest" | xargs "$sample" -c "$best" --label saurus --score | cut -f1,2 > "$tmp/sscored"
+cmp -s "$tmp/sbest" "$tmp/sscored" && ok "--score --label reproduces --best --label" \
+  || bad "--best/--score under a label: $(paste "$tmp/sbest" "$tmp/sscored" | head -2)"
+# Without --label: the model of all kinds; --score reproduces its --best.
+"$sample" -c "$best" --best 5 > "$tmp/mbest"
+cut -f1 "$tmp/mbest" | xargs "$sample" -c "$best" --score | cut -f1,2 > "$tmp/mscored"
+cmp -s "$tmp/mbest" "$tmp/mscored" && ok "the model of all kinds: --score reproduces --best" \
+  || bad "mixture --best/--score: $(paste "$tmp/mbest" "$tmp/mscored" | head -2)"
+
+# --- sampling without --label prints each name's label; seeded ---
+"$sample" -c "$best" --count 40 --seed 3 > "$tmp/draw"
+awk -F"$tab" 'NF != 2 || ($2 != "saurus" && $2 != "other") { bad = 1 } END { exit bad }' "$tmp/draw" \
+  && ok "each sampled name has its label" || bad "sampled lines: $(head -3 "$tmp/draw")"
+OMP_NUM_THREADS=3 "$sample" -c "$best" --count 40 --seed 3 | cmp -s - "$tmp/draw" \
+  && ok "the same seed draws the same names and labels" || bad "labeled sampling not reproducible"
+"$sample" -c "$best" --count 3 --seed 3 --format json | grep -c '"label":' | grep -qx 3 \
+  && ok "json samples carry the label" || bad "json samples without label"
+"$sample" -c "$best" --label saurus --count 5 --seed 2 --format json | grep -c '"label":"saurus"' | grep -qx 5 \
+  && ok "--label sampling" || bad "--label sampling"
+
+# --- --classify: probabilities that sum to 1, most likely first ---
+"$sample" -c "$best" --classify Brachiosaurus Zuul > "$tmp/cls"
+awk -F"$tab" 'NR == 1 { if ($2 !~ /^saurus /) exit 1 } { s = 0; for (i = 2; i <= NF; i++) { split($i, a, " "); s += a[2] }
+  if (s < 0.999 || s > 1.001) exit 1 }' "$tmp/cls" \
+  && ok "--classify: -saurus names are saurus, probabilities sum to 1" || bad "--classify: $(cat "$tmp/cls")"
+"$sample" -c "$best" --classify Brachiosaurus --format json > "$tmp/clsj"
+grep -q '^{"name":"Brachiosaurus","label":"saurus","labels":\[{"label":"saurus","probability":' "$tmp/clsj" \
+  && ok "--classify json" || bad "--classify json: $(cat "$tmp/clsj")"
+
+# --- dinornn-eval: per-label loss, accuracy, confusion matrix ---
+"$eval_" -c "$best" > "$tmp/ev"
+grep -Eq '^labels: accuracy [0-9.]+%' "$tmp/ev" && grep -Eq '^saurus +[0-9]+ +[0-9.]+ +[0-9]+ [0-9]+$' "$tmp/ev" \
+  && ok "dinornn-eval prints accuracy and the confusion matrix" || bad "eval: $(cat "$tmp/ev")"
+"$eval_" -c "$best" --format json > "$tmp/evj"
+python3 - "$tmp/evj" <<'PY' && ok "dinornn-eval json: per-label figures add up" || bad "eval json: $(cat "$tmp/evj")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+labels = r["labels"]
+assert sum(l["names"] for l in labels) == r["names"]
+assert sum(l["chars"] for l in labels) == r["chars"]
+tot = sum(l["nats_per_char"] * l["chars"] for l in labels) / r["chars"]
+assert abs(tot - r["nats_per_char"]) < 1e-6, (tot, r["nats_per_char"])
+assert sum(sum(l["confusion"]) for l in labels) == r["names"]
+assert sum(l["confusion"][i] for i, l in enumerate(labels)) == r["correct"]
+PY
+
+# --- refusals ---
+expect 2 "--label 'dragon': .* has no such label; its labels are: other, saurus" "unknown label" -- \
+  "$sample" -c "$best" --label dragon --count 1
+"$bin/dinornn-train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 --quiet \
+  --checkpoint-dir "$tmp/plain" || bad "plain training failed"
+expect 2 "trained on names without labels" "--label on a model without labels" -- \
+  "$sample" -c "$tmp/plain/latest.ckpt" --label saurus --count 1
+expect 2 "trained on names without labels" "--classify on a model without labels" -- \
+  "$sample" -c "$tmp/plain/latest.ckpt" --classify rex
+expect 2 "U\+0009 \\(tab\\)" "a name with a tab" -- "$sample" -c "$best" --score "rex${tab}saurus"
+printf 'rex\tsaurus\ntriceratops\n' > "$tmp/mixed.txt"
+expect 1 "mixed.txt:2:" "a file mixing labeled and unlabeled lines" -- \
+  "$bin/dinornn-train" --data "$tmp/mixed.txt" --epochs 1 --checkpoint-dir "$tmp/m"
+printf 'rex\tdragon\n' > "$tmp/val.txt"
+expect 1 "dragon" "a validation label the training names lack" -- \
+  "$bin/dinornn-train" --data "$tmp/lab.txt" --val-data "$tmp/val.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+finish
