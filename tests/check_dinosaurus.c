@@ -92,7 +92,7 @@ static double compare_on(const params *w, const int *const *name, const int *len
                          double perturb)
 {
     const config *cfg = &w->cfg;
-    const drnn_config lcfg = {cfg->V, cfg->H, cfg->L, (drnn_cell_kind)cfg->cell};
+    const drnn_config lcfg = {cfg->V, cfg->H, cfg->L, (drnn_cell_kind)cfg->cell, 0};
     const char *what = drnn_cell_name(lcfg.cell);
     drnn_params lw, lg;
     drnn_scratch *s;
@@ -151,7 +151,7 @@ static double compare_on(const params *w, const int *const *name, const int *len
 static double compare(cell_kind cell, int L, int H, double perturb)
 {
     const config cfg = {cell, VOCAB, H, L};
-    const drnn_config lcfg = {VOCAB, H, L, (drnn_cell_kind)cell};
+    const drnn_config lcfg = {VOCAB, H, L, (drnn_cell_kind)cell, 0};
     drnn_params lw;
     drnn_error err;
     drnn_rng lrng;
@@ -217,7 +217,7 @@ END_TEST
 START_TEST(test_layout)
 {
     const config cfg = {cells[_i], 11, 6, 3};
-    const drnn_config lcfg = {11, 6, 3, (drnn_cell_kind)cells[_i]};
+    const drnn_config lcfg = {11, 6, 3, (drnn_cell_kind)cells[_i], 0};
     params w;
     drnn_params lw;
     drnn_error err;
