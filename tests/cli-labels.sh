@@ -86,6 +86,35 @@ printf 'rex\tsaurus\ntriceratops\n' > "$tmp/mixed.txt"
 expect 1 "mixed.txt:2:" "a file mixing labeled and unlabeled lines" -- \
   "$bin/dinornn-train" --data "$tmp/mixed.txt" --epochs 1 --checkpoint-dir "$tmp/m"
 printf 'rex\tdragon\n' > "$tmp/val.txt"
-expect 1 "dragon" "a validation label the training names lack" -- \
+expect 1 "val.txt: label 'dragon' is not one of the model's labels \(other, saurus\).*\(a new model's labels are those of its training names, .*lab.txt\)" \
+  "a validation label the training names lack" -- \
   "$bin/dinornn-train" --data "$tmp/lab.txt" --val-data "$tmp/val.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+printf 'rex\ntriceratops\n' > "$tmp/plainval.txt"
+expect 1 "plainval.txt: the names have no labels, but the model was trained with labels \(other, saurus\)" \
+  "an unlabeled validation file for labeled training names" -- \
+  "$bin/dinornn-train" --data "$tmp/lab.txt" --val-data "$tmp/plainval.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+expect 2 "--classify takes names only: it cannot be combined with .*--label" "--classify with --label" -- \
+  "$sample" -c "$best" --classify --label saurus rex
+expect 2 "--score and --classify cannot be combined" "--score with --classify" -- \
+  "$sample" -c "$best" --score --classify rex
+expect 2 "--classify: 'r7x' not classified: symbol '7'" "--classify of a name with an unknown symbol" -- \
+  "$sample" -c "$best" --classify r7x rex
+grep -q '^Rex	' "$tmp/out" && ok "... the other names are classified" || bad "--classify r7x rex: $(cat "$tmp/out")"
+
+# --- dinornn-eval on files whose labels do not fit the model ---
+expect 1 "val.txt: label 'dragon' is not one of the model's labels \(other, saurus\)" \
+  "dinornn-eval of a file with a label the model lacks" -- "$eval_" -c "$best" --data "$tmp/val.txt"
+expect 1 "plainval.txt: the names have no labels, but the model was trained with labels" \
+  "dinornn-eval of an unlabeled file under a labeled model" -- "$eval_" -c "$best" --data "$tmp/plainval.txt"
+expect 0 "" "dinornn-eval of a labeled list under a model without labels: the names alone" -- \
+  "$eval_" -c "$tmp/plain/latest.ckpt" --data "$tmp/lab.txt"
+grep -q '^labels:' "$tmp/out" && bad "a model without labels printed label figures" \
+  || ok "... without label figures"
+
+# --- the help says what the labels do ---
+"$sample" --help | tr '\n' ' ' | grep -q 'each name with a label drawn from P(label | name)' \
+  && ok "dinornn-sample --help: a sampled name's label is drawn from P(label | name)" \
+  || bad "dinornn-sample --help on labels"
+"$eval_" --help | grep -q 'NAME<TAB>LABEL' && "$bin/dinornn-train" --help | grep -q 'NAME<TAB>LABEL' \
+  && ok "dinornn-train and dinornn-eval --help name labeled lists" || bad "--help without labeled lists"
 finish
