@@ -46,6 +46,17 @@ OMP_NUM_THREADS=3 "$sample" -c "$best" --count 40 --seed 3 | cmp -s - "$tmp/draw
 "$sample" -c "$best" --label saurus --count 5 --seed 2 --format json | grep -c '"label":"saurus"' | grep -qx 5 \
   && ok "--label sampling" || bad "--label sampling"
 
+# --label is read as a file's labels are: white space around it removed,
+# NFC (a decomposed e + U+0301 is the file's precomposed U+00E9).
+"$sample" -c "$best" --label ' saurus ' --count 2 --format json | grep -c '"label":"saurus"' | grep -qx 2 \
+  && ok "--label with blanks around it" || bad "--label ' saurus '"
+printf 'ana\tfran\303\251\nbob\tother\n' > "$tmp/nfc.txt"
+"$bin/dinornn-train" --members 1 --data "$tmp/nfc.txt" --val-fraction 0 --layers 1 --hidden 4 --epochs 1 \
+  --samples 0 --quiet --checkpoint-dir "$tmp/nfc" || bad "training on nfc.txt failed"
+"$sample" -c "$tmp/nfc/latest.ckpt" --label "$(printf 'frane\314\201')" --count 1 | cut -f2 \
+  | grep -qx "$(printf 'fran\303\251')" && ok "--label in NFC: a decomposed label finds the model's" \
+  || bad "--label decomposed"
+
 # --- --classify: probabilities that sum to 1, most likely first ---
 "$sample" -c "$best" --classify Brachiosaurus Zuul > "$tmp/cls"
 awk -F"$tab" 'NR == 1 { if ($2 !~ /^saurus /) exit 1 } { s = 0; for (i = 2; i <= NF; i++) { split($i, a, " "); s += a[2] }
