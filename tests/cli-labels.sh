@@ -122,6 +122,21 @@ expect 0 "" "dinornn-eval of a labeled list under a model without labels: the na
 grep -q '^labels:' "$tmp/out" && bad "a model without labels printed label figures" \
   || ok "... without label figures"
 
+# --- bash completion: --label and -l offer the checkpoint's labels ---
+complete_words() {
+  bash -c '. "$1/docs/bash-completion/dinornn"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+    _dinornn "$1" 2>/dev/null; printf "%s\n" "${COMPREPLY[@]}"' sh "$top_srcdir" "$@"
+}
+[ "$(complete_words "$sample" -c "$best" --label '' | tr '\n' ' ')" = "other saurus " ] \
+  && ok "completion: --label offers the checkpoint's labels" \
+  || bad "completion of --label: $(complete_words "$sample" -c "$best" --label '' | tr '\n' ' ')"
+[ "$(complete_words "$sample" --checkpoint "$best" -l sa)" = saurus ] \
+  && ok "completion: -l sa" || bad "completion of -l sa: $(complete_words "$sample" --checkpoint "$best" -l sa)"
+[ -z "$(complete_words "$sample" -c "$tmp/plain/latest.ckpt" --label '')" ] \
+  && ok "completion: no labels for a model without them" || bad "completion offered labels of a plain model"
+[ "$(complete_words "$sample" --cl)" = "--classify " ] && ok "completion: --classify" \
+  || bad "completion of --cl: $(complete_words "$sample" --cl)"
+
 # --- the help says what the labels do ---
 "$sample" --help | tr '\n' ' ' | grep -q 'each name with a label drawn from P(label | name)' \
   && ok "dinornn-sample --help: a sampled name's label is drawn from P(label | name)" \
