@@ -104,10 +104,18 @@ printf 'rex\ntriceratops\n' > "$tmp/plainval.txt"
 expect 1 "plainval.txt: the names have no labels, but the model was trained with labels \(other, saurus\)" \
   "an unlabeled validation file for labeled training names" -- \
   "$bin/dinornn-train" --data "$tmp/lab.txt" --val-data "$tmp/plainval.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+expect 1 "val.txt: the names have labels, but the model was trained without: remove the labels" \
+  "a labeled validation file for unlabeled training names" -- \
+  "$bin/dinornn-train" --data "$data" --val-data "$tmp/val.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+expect 1 "lab.txt: the names have labels, but the model was trained without.*\(the checkpoint's model was trained without labels\)" \
+  "resuming a model without labels on a labeled list" -- \
+  "$bin/dinornn-train" --resume="$tmp/plain/latest.ckpt" --data "$tmp/lab.txt" --force --epochs 2 \
+  --checkpoint-dir "$tmp/plain"
 expect 2 "--classify takes names only: it cannot be combined with .*--label" "--classify with --label" -- \
   "$sample" -c "$best" --classify --label saurus rex
 expect 2 "--score and --classify cannot be combined" "--score with --classify" -- \
   "$sample" -c "$best" --score --classify rex
+expect 2 "--classify needs at least one NAME" "--classify without a name" -- "$sample" -c "$best" --classify
 expect 2 "--classify: 'r7x' not classified: symbol '7'" "--classify of a name with an unknown symbol" -- \
   "$sample" -c "$best" --classify r7x rex
 grep -q '^Rex	' "$tmp/out" && ok "... the other names are classified" || bad "--classify r7x rex: $(cat "$tmp/out")"
