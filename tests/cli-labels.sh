@@ -46,6 +46,17 @@ OMP_NUM_THREADS=3 "$sample" -c "$best" --count 40 --seed 3 | cmp -s - "$tmp/draw
 "$sample" -c "$best" --label saurus --count 5 --seed 2 --format json | grep -c '"label":"saurus"' | grep -qx 5 \
   && ok "--label sampling" || bad "--label sampling"
 
+# --label is read as a file's labels are: white space around it removed,
+# NFC (a decomposed e + U+0301 is the file's precomposed U+00E9).
+"$sample" -c "$best" --label ' saurus ' --count 2 --format json | grep -c '"label":"saurus"' | grep -qx 2 \
+  && ok "--label with blanks around it" || bad "--label ' saurus '"
+printf 'ana\tfran\303\251\nbob\tother\n' > "$tmp/nfc.txt"
+"$bin/dinornn-train" --members 1 --data "$tmp/nfc.txt" --val-fraction 0 --layers 1 --hidden 4 --epochs 1 \
+  --samples 0 --quiet --checkpoint-dir "$tmp/nfc" || bad "training on nfc.txt failed"
+"$sample" -c "$tmp/nfc/latest.ckpt" --label "$(printf 'frane\314\201')" --count 1 | cut -f2 \
+  | grep -qx "$(printf 'fran\303\251')" && ok "--label in NFC: a decomposed label finds the model's" \
+  || bad "--label decomposed"
+
 # --- --classify: probabilities that sum to 1, most likely first ---
 "$sample" -c "$best" --classify Brachiosaurus Zuul > "$tmp/cls"
 awk -F"$tab" 'NR == 1 { if ($2 !~ /^saurus /) exit 1 } { s = 0; for (i = 2; i <= NF; i++) { split($i, a, " "); s += a[2] }
@@ -86,6 +97,58 @@ printf 'rex\tsaurus\ntriceratops\n' > "$tmp/mixed.txt"
 expect 1 "mixed.txt:2:" "a file mixing labeled and unlabeled lines" -- \
   "$bin/dinornn-train" --data "$tmp/mixed.txt" --epochs 1 --checkpoint-dir "$tmp/m"
 printf 'rex\tdragon\n' > "$tmp/val.txt"
-expect 1 "dragon" "a validation label the training names lack" -- \
+expect 1 "val.txt: label 'dragon' is not one of the model's labels \(other, saurus\).*\(a new model's labels are those of its training names, .*lab.txt\)" \
+  "a validation label the training names lack" -- \
   "$bin/dinornn-train" --data "$tmp/lab.txt" --val-data "$tmp/val.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+printf 'rex\ntriceratops\n' > "$tmp/plainval.txt"
+expect 1 "plainval.txt: the names have no labels, but the model was trained with labels \(other, saurus\)" \
+  "an unlabeled validation file for labeled training names" -- \
+  "$bin/dinornn-train" --data "$tmp/lab.txt" --val-data "$tmp/plainval.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+expect 1 "val.txt: the names have labels, but the model was trained without: remove the labels" \
+  "a labeled validation file for unlabeled training names" -- \
+  "$bin/dinornn-train" --data "$data" --val-data "$tmp/val.txt" --epochs 1 --checkpoint-dir "$tmp/v"
+expect 1 "lab.txt: the names have labels, but the model was trained without.*\(the checkpoint's model was trained without labels\)" \
+  "resuming a model without labels on a labeled list" -- \
+  "$bin/dinornn-train" --resume="$tmp/plain/latest.ckpt" --data "$tmp/lab.txt" --force --epochs 2 \
+  --checkpoint-dir "$tmp/plain"
+expect 2 "--classify takes names only: it cannot be combined with .*--label" "--classify with --label" -- \
+  "$sample" -c "$best" --classify --label saurus rex
+expect 2 "--score and --classify cannot be combined" "--score with --classify" -- \
+  "$sample" -c "$best" --score --classify rex
+expect 2 "--classify needs at least one NAME" "--classify without a name" -- "$sample" -c "$best" --classify
+expect 2 "--classify: 'r7x' not classified: symbol '7'" "--classify of a name with an unknown symbol" -- \
+  "$sample" -c "$best" --classify r7x rex
+grep -q '^Rex	' "$tmp/out" && ok "... the other names are classified" || bad "--classify r7x rex: $(cat "$tmp/out")"
+
+# --- dinornn-eval on files whose labels do not fit the model ---
+expect 1 "val.txt: label 'dragon' is not one of the model's labels \(other, saurus\)" \
+  "dinornn-eval of a file with a label the model lacks" -- "$eval_" -c "$best" --data "$tmp/val.txt"
+expect 1 "plainval.txt: the names have no labels, but the model was trained with labels" \
+  "dinornn-eval of an unlabeled file under a labeled model" -- "$eval_" -c "$best" --data "$tmp/plainval.txt"
+expect 0 "" "dinornn-eval of a labeled list under a model without labels: the names alone" -- \
+  "$eval_" -c "$tmp/plain/latest.ckpt" --data "$tmp/lab.txt"
+grep -q '^labels:' "$tmp/out" && bad "a model without labels printed label figures" \
+  || ok "... without label figures"
+
+# --- bash completion: --label and -l offer the checkpoint's labels ---
+complete_words() {
+  bash -c '. "$1/docs/bash-completion/dinornn"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+    _dinornn "$1" 2>/dev/null; printf "%s\n" "${COMPREPLY[@]}"' sh "$top_srcdir" "$@"
+}
+[ "$(complete_words "$sample" -c "$best" --label '' | tr '\n' ' ')" = "other saurus " ] \
+  && ok "completion: --label offers the checkpoint's labels" \
+  || bad "completion of --label: $(complete_words "$sample" -c "$best" --label '' | tr '\n' ' ')"
+[ "$(complete_words "$sample" --checkpoint "$best" -l sa)" = saurus ] \
+  && ok "completion: -l sa" || bad "completion of -l sa: $(complete_words "$sample" --checkpoint "$best" -l sa)"
+[ -z "$(complete_words "$sample" -c "$tmp/plain/latest.ckpt" --label '')" ] \
+  && ok "completion: no labels for a model without them" || bad "completion offered labels of a plain model"
+[ "$(complete_words "$sample" --cl)" = "--classify " ] && ok "completion: --classify" \
+  || bad "completion of --cl: $(complete_words "$sample" --cl)"
+
+# --- the help says what the labels do ---
+"$sample" --help | tr '\n' ' ' | grep -q 'each name with a label drawn from P(label | name)' \
+  && ok "dinornn-sample --help: a sampled name's label is drawn from P(label | name)" \
+  || bad "dinornn-sample --help on labels"
+"$eval_" --help | grep -q 'NAME<TAB>LABEL' && "$bin/dinornn-train" --help | grep -q 'NAME<TAB>LABEL' \
+  && ok "dinornn-train and dinornn-eval --help name labeled lists" || bad "--help without labeled lists"
 finish

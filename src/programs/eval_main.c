@@ -27,7 +27,10 @@ static void usage(const cli_table *t)
     printf("Usage: %s [OPTION]...\n"
            "Measure how well a model trained by dinornn-train predicts names: mean nats per\n"
            "character (the end of each name counts as one), bits per character and\n"
-           "perplexity.\n\n",
+           "perplexity. For a model trained on a labeled list (NAME<TAB>LABEL lines), also\n"
+           "each label's loss, the accuracy of the most likely label P(label | name) and\n"
+           "the confusion matrix (rows: the names' labels; columns: the labels they were\n"
+           "given, in the same order).\n\n",
            cli_program_name);
     cli_print_options(t, NULL);
     printf("\nExit status: 0 success, 1 runtime failure (checkpoint, data), 2 bad usage.\n");
@@ -38,7 +41,7 @@ static const cli_option option_rows[] = {
      .help = "model to evaluate (default checkpoints/best.ckpt,\nelse checkpoints/latest.ckpt)",
      .kind = CLI_TEXT, .offset = AT(checkpoint)},
     {.name = "data", .short_name = 'd', .arg = "FILE",
-     .help = "names to evaluate, one per line (all of them)", .kind = CLI_TEXT, .offset = AT(data)},
+     .help = "names to evaluate, one per line (all of them);\nNAME<TAB>LABEL for a labeled model", .kind = CLI_TEXT, .offset = AT(data)},
     {.name = "split", .arg = "PART",
      .help = "val, train or all: the part of the training file\nrecorded in the checkpoint "
              "(default val, unless\n--data is given)",

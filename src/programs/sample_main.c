@@ -55,10 +55,12 @@ static void usage(const cli_table *t)
            "--max-draws draws. When no name can meet them, nothing is printed and one line\n"
            "says why. With --score, each name is also said to meet them or not.\n\n"
            "A model trained on a labeled list (NAME<TAB>LABEL lines) gives names of one\n"
-           "kind with --label; without it, sampling draws each name's label by its share\n"
-           "of the training names and prints it, and --best and --score take the model\n"
-           "of all kinds together (the labels' models weighted by their shares).\n"
-           "--classify gives P(label | name) by Bayes' rule, most likely first.\n\n"
+           "kind with --label. Without it, sampling, --best and --score take the model of\n"
+           "all kinds together (the labels' models weighted by their shares of the\n"
+           "training names), and sampling prints each name with a label drawn from\n"
+           "P(label | name). --classify gives P(label | name) by Bayes' rule, most likely\n"
+           "first. An unknown --label, or --label or --classify on a model trained\n"
+           "without labels, is bad usage (status 2).\n\n"
            "Examples:\n"
            "  %s --prefix tyr --count 5\n"
            "  %s --prefix tyr --best 5\n"
@@ -245,6 +247,32 @@ static drnn_model sample_model(const options *o, const drnn_train_state *st, drn
     return m;
 }
 
+/* The index of --label's text among the model's labels, read as the
+ * labels of a names file are (white space around it removed, NFC), so that
+ * a label typed decomposed finds its composed self; -1 when none. */
+static int find_label(const drnn_label_table *t, const char *label)
+{
+    int found = drnn_label_find(t, label);
+    size_t len = strlen(label);
+    char *line = found < 0 && len < 4096 ? malloc(len + 3) : NULL;
+    drnn_names one;
+    drnn_error err;
+    drnn_names_options nopt = {.keep_case = 1};
+    if (!line) /* nothing to normalise, or too long to be a label */
+        return found;
+    memcpy(line, "x\t", 2);
+    memcpy(line + 2, label, len + 1);
+    /* A label the file format refuses (empty, a tab, a control character)
+     * is no label: the caller lists those there are. */
+    if (drnn_names_parse(&one, line, len + 2, "--label", &nopt, &err) == 0) {
+        if (one.count == 1 && one.labels.count == 1)
+            found = drnn_label_find(t, one.labels.text[0]);
+        drnn_names_free(&one);
+    }
+    free(line);
+    return found;
+}
+
 /* --label against the model's labels: its index, or status 2 with the
  * labels there are. */
 static void resolve_label(options *o, const drnn_train_state *st, const char *ckpt)
@@ -258,13 +286,14 @@ static void resolve_label(options *o, const drnn_train_state *st, const char *ck
     if (st->labels.count == 0)
         cli_die(EXIT_USAGE, "--label '%s': %s was trained on names without labels; train on a "
                 "list of NAME<TAB>LABEL lines to ask for names by kind", o->label, ckpt);
-    o->label_index = drnn_label_find(&st->labels, o->label);
+    o->label_index = find_label(&st->labels, o->label);
     if (o->label_index < 0) {
         char list[1024];
         drnn_label_table_list(&st->labels, list, sizeof list);
         cli_die(EXIT_USAGE, "--label '%s': %s has no such label; its labels are: %s", o->label,
                 ckpt, list);
     }
+    o->label = st->labels.text[o->label_index]; /* printed as the model has it */
 }
 
 /* NAME, an argument of `what` (--score, --classify), as tokens in t;

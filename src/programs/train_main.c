@@ -187,9 +187,12 @@ static void use_labels(run *r)
         drnn_corpus_use_labels(&r->train, model, r->data_path, &err))
         cli_die(EXIT_RUNTIME, "%s%s", err.message,
                 model->count ? "" : " (the checkpoint's model was trained without labels)");
+    /* A new run has no model yet: "the model's labels" are --data's. */
     if ((labeled || r->val.labels) && r->o.val_data &&
         drnn_corpus_use_labels(&r->val, model, r->o.val_data, &err))
-        cli_die(EXIT_RUNTIME, "%s", err.message);
+        cli_die(EXIT_RUNTIME, "%s%s%s%s", err.message,
+                r->o.resume ? "" : " (a new model's labels are those of its training names, ",
+                r->o.resume ? "" : r->data_path, r->o.resume ? "" : ")");
 }
 
 /* The names straight into tokens (no copy of them as code points), their

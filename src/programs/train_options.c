@@ -22,7 +22,8 @@ static void usage(const cli_table *t)
     static const char *const groups[] = {data_group, model_group, training_group, output_group};
     printf("Usage: %s [OPTION]...\n"
            "Train a character-level recurrent network on a list of names (one per line),\n"
-           "writing checkpoints between epochs.\n",
+           "writing checkpoints between epochs. A list of NAME<TAB>LABEL lines trains a\n"
+           "model of names by kind (dinornn-sample --label, --classify).\n",
            cli_program_name);
     size_t n;
     const drnn_hparam_info *table = drnn_hparam_table(&n);
@@ -51,7 +52,7 @@ static void usage(const cli_table *t)
 /* The options that are not hyperparameters. */
 static const cli_option run_rows[] = {
     {.name = "data", .short_name = 'd', .arg = "FILE",
-     .help = "names to learn (default: data/dinos.txt, else\n" DRNN_PKGDATADIR "/dinos.txt)",
+     .help = "names to learn, one per line or NAME<TAB>LABEL\n(default: data/dinos.txt, else\n" DRNN_PKGDATADIR "/dinos.txt)",
      .kind = CLI_TEXT, .offset = AT(data), .group = data_group},
     {.name = "val-data", .arg = "FILE", .help = "validation names from FILE instead of a split",
      .kind = CLI_TEXT, .offset = AT(val_data), .group = data_group},
