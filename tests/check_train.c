@@ -1,5 +1,6 @@
 /* check_train.c: the trainer and checkpoints: bit-identical weights for any
  * thread count, bit-identical resume (at an epoch's end and in its middle),
+ * the same on a labeled list,
  * checkpoint round trips, every kind of damage rejected, and a failed write
  * that leaves the previous checkpoint as it was. */
 #include <check.h>
