@@ -1,5 +1,6 @@
 /* check_train.c: the trainer and checkpoints: bit-identical weights for any
  * thread count, bit-identical resume (at an epoch's end and in its middle),
+ * the same on a labeled list,
  * checkpoint round trips, every kind of damage rejected, and a failed write
  * that leaves the previous checkpoint as it was. */
 #include <check.h>
@@ -52,6 +53,50 @@ static void fixture_load(fixture *f, size_t max_names)
     free(vi);
 }
 
+/* The first max_names names of data/dinos.txt as a labeled list (issue
+ * 29): "name<TAB>label", the label by the name's second letter ("vowel",
+ * "liquid" l m n r, "other": 3 labels of unequal shares; the file is sorted,
+ * so not the first), read by drnn_corpus_parse; split by label as
+ * dinornn-train splits it. */
+static void fixture_load_labeled(fixture *f, size_t max_names)
+{
+    memset(f, 0, sizeof *f);
+    const char *top = getenv("top_srcdir");
+    char path[4096], line[256];
+    snprintf(path, sizeof path, "%s/data/dinos.txt", top ? top : ".");
+    FILE *in = fopen(path, "r");
+    ck_assert_ptr_nonnull(in);
+    size_t cap = max_names * 300, len = 0, n = 0;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    while (n < max_names && fgets(line, sizeof line, in)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0])
+            continue;
+        const char c = (char)(line[1] | 0x20);
+        const char *label = !c                   ? "other"
+                            : strchr("aeiou", c) ? "vowel"
+                            : strchr("lmnr", c)  ? "liquid"
+                                                 : "other";
+        len += (size_t)snprintf(buf + len, cap - len, "%s\t%s\n", line, label);
+        ck_assert_uint_lt(len, cap);
+        n++;
+    }
+    fclose(in);
+    drnn_error err;
+    ck_assert_msg(drnn_corpus_parse(&f->all, &f->vocab, NULL, buf, len, "labeled dinos", NULL, 0,
+                                    &err) == DRNN_OK, "%s", err.message);
+    free(buf);
+    ck_assert_ptr_nonnull(f->all.labels);
+    ck_assert_int_eq(f->all.label_table.count, 3);
+    size_t *ti, *vi, nt, nv;
+    ck_assert_int_eq(drnn_split_labeled(&f->all, 0.2, 3, &ti, &nt, &vi, &nv, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_select(&f->train, &f->all, ti, nt, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_corpus_select(&f->val, &f->all, vi, nv, &err), DRNN_OK);
+    free(ti);
+    free(vi);
+}
+
 static void fixture_free(fixture *f)
 {
     drnn_vocab_free(&f->vocab);
@@ -74,10 +119,24 @@ static void small_hparams(drnn_hparams *hp, drnn_optimizer opt)
     hp->seed = 77;
 }
 
+/* A new run's state; a labeled one keeps the training names' label table
+ * (as dinornn-train does). */
+static int state_for(drnn_train_state *st, const drnn_hparams *hp, const fixture *f,
+                     drnn_error *err)
+{
+    int rc = drnn_state_new(st, hp, &f->vocab, 1, 0, "dinos", err);
+    if (!rc && hp->model.labels > 0) {
+        rc = drnn_label_table_copy(&st->labels, &f->train.label_table, err);
+        if (rc)
+            drnn_state_free(st);
+    }
+    return rc;
+}
+
 static void new_state(drnn_train_state *st, const drnn_hparams *hp, const fixture *f)
 {
     drnn_error err;
-    ck_assert_int_eq(drnn_state_new(st, hp, &f->vocab, 1, 0, "dinos", &err), DRNN_OK);
+    ck_assert_msg(state_for(st, hp, f, &err) == DRNN_OK, "%s", err.message);
 }
 
 /* Trains st for whole epochs up to `epochs`. */
@@ -407,6 +466,159 @@ START_TEST(test_resume_bit_identical)
 }
 END_TEST
 
+/* ---- a labeled list (issue 29) ---- */
+
+/* The labeled runs' configurations: config_hparams' LSTM with Adam,
+ * dropout and weight decay, GRU with SGD, and the LSTM with Adagrad big
+ * enough for the parallel update. */
+static const int label_configs[] = {3, 5, 8};
+
+static void labeled_hparams(drnn_hparams *hp, int i, const fixture *f)
+{
+    config_hparams(hp, label_configs[i]);
+    hp->model.labels = f->train.label_table.count;
+}
+
+/* Every row of W_l moved from where it started: each label's names were
+ * trained under their own label (a trainer that passed label 0 for all,
+ * or none, would leave rows 1 and 2 as they were). */
+static void expect_rows_trained(const drnn_train_state *st, const drnn_real *w_l0)
+{
+    const size_t row = st->weights.count - (size_t)(st->weights.W_l - st->weights.data);
+    const size_t GH = row / (size_t)st->hp.model.labels;
+    for (int k = 0; k < st->hp.model.labels; k++)
+        ck_assert_msg(memcmp(st->weights.W_l + k * GH, w_l0 + k * GH, GH * sizeof *w_l0) != 0,
+                      "label %d's row of W_l was not trained", k);
+}
+
+/* A labeled list: 1, 2 and 4 threads train the same weights (W_l
+ * included) and checkpoint bytes; the checkpoint keeps the labels and
+ * their training counts; every label's row of W_l was trained. */
+START_TEST(test_labels_threads_bit_identical)
+{
+    fixture f;
+    fixture_load_labeled(&f, 300);
+    drnn_hparams hp;
+    labeled_hparams(&hp, _i, &f);
+    ck_assert_int_eq(hp.model.labels, 3);
+    drnn_train_state ref, st;
+    set_threads(1);
+    new_state(&ref, &hp, &f);
+    ck_assert_ptr_nonnull(ref.weights.W_l);
+    const size_t n_l = ref.weights.count - (size_t)(ref.weights.W_l - ref.weights.data);
+    drnn_real *w_l0 = malloc(n_l * sizeof *w_l0);
+    ck_assert_ptr_nonnull(w_l0);
+    memcpy(w_l0, ref.weights.W_l, n_l * sizeof *w_l0);
+    train_to(&ref, &f, 2);
+    expect_rows_trained(&ref, w_l0);
+    static const int threads[] = {2, 4};
+    for (int i = 0; i < 2; i++) {
+        set_threads(threads[i]);
+        new_state(&st, &hp, &f);
+        ck_assert(!memcmp(st.weights.W_l, w_l0, n_l * sizeof *w_l0));
+        train_to(&st, &f, 2);
+        ck_assert_msg(!memcmp(ref.weights.data, st.weights.data,
+                              ref.weights.count * sizeof(drnn_real)),
+                      "%s %s, labeled: weights differ between 1 and %d threads",
+                      drnn_cell_name(hp.model.cell), drnn_optimizer_name(hp.optimizer), threads[i]);
+        ck_assert_msg(same_state(&ref, &st), "labeled: checkpoints differ between 1 and %d threads",
+                      threads[i]);
+        drnn_state_free(&st);
+    }
+    /* The checkpoint's labels: the training names' table. */
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    ck_assert_int_eq(drnn_checkpoint_encode(&ref, &buf, &len, NULL), DRNN_OK);
+    ck_assert_msg(drnn_checkpoint_decode(&st, buf, len, "mem", 1, &err) == DRNN_OK, "%s",
+                  err.message);
+    ck_assert_int_eq(buf[8], 4); /* format version 4 */
+    ck_assert_int_eq(st.labels.count, 3);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_str_eq(st.labels.text[k], f.train.label_table.text[k]);
+        ck_assert_int_eq(st.labels.names[k], f.train.label_table.names[k]);
+    }
+    ck_assert(!memcmp(st.weights.data, ref.weights.data, ref.weights.count * sizeof(drnn_real)));
+    drnn_state_free(&st);
+    free(buf);
+    free(w_l0);
+    drnn_state_free(&ref);
+    set_threads(2);
+    fixture_free(&f);
+}
+END_TEST
+
+/* Encodes st, frees it and decodes the bytes into it: what a resume from
+ * a checkpoint starts from. */
+static void through_checkpoint(drnn_train_state *st)
+{
+    unsigned char *buf;
+    size_t len;
+    drnn_error err;
+    ck_assert_int_eq(drnn_checkpoint_encode(st, &buf, &len, NULL), DRNN_OK);
+    drnn_state_free(st);
+    ck_assert_msg(drnn_checkpoint_decode(st, buf, len, "mem", 1, &err) == DRNN_OK, "%s",
+                  err.message);
+    free(buf);
+}
+
+/* A labeled run interrupted after epoch 1, and one in the middle of epoch
+ * 2, each resumed from its checkpoint's bytes (on another thread count),
+ * ends with the bytes of a run left alone for 3 epochs. */
+START_TEST(test_labels_resume_bit_identical)
+{
+    fixture f;
+    fixture_load_labeled(&f, 300);
+    drnn_hparams hp;
+    labeled_hparams(&hp, _i, &f);
+    hp.schedule = DRNN_SCHED_STEP;
+    hp.step_epochs = 1;
+    drnn_train_state ref, st;
+    drnn_error err;
+    set_threads(2);
+    new_state(&ref, &hp, &f);
+    train_to(&ref, &f, 3);
+
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 1);
+    through_checkpoint(&st);
+    ck_assert_int_eq(st.labels.count, 3);
+    set_threads(3);
+    train_to(&st, &f, 3);
+    ck_assert_msg(same_state(&ref, &st), "labeled: resume at an epoch boundary is not exact");
+    drnn_state_free(&st);
+
+    set_threads(2);
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 1);
+    drnn_trainer *t;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, &st, &f.train, &f.val, &err), DRNN_OK);
+    ck_assert_int_eq(drnn_trainer_epoch(t, 3, NULL, &rep, &err), DRNN_OK);
+    ck_assert(!rep.finished);
+    drnn_trainer_free(t);
+    through_checkpoint(&st);
+    ck_assert_int_eq(st.epoch_pos, 3 * hp.batch);
+    set_threads(1);
+    train_to(&st, &f, 3);
+    ck_assert_msg(same_state(&ref, &st), "labeled: resume in the middle of an epoch is not exact");
+    drnn_state_free(&st);
+
+    /* The labels matter: the same run with every name under one label
+     * trains other weights. */
+    for (size_t i = 0; i < f.train.count; i++)
+        f.train.labels[i] = 0;
+    new_state(&st, &hp, &f);
+    train_to(&st, &f, 3);
+    ck_assert(memcmp(ref.weights.data, st.weights.data,
+                     (size_t)(ref.weights.W_l - ref.weights.data) * sizeof(drnn_real)) != 0);
+    drnn_state_free(&st);
+    drnn_state_free(&ref);
+    set_threads(2);
+    fixture_free(&f);
+}
+END_TEST
+
 /* The slot count is a setting of the run: for a count other than 8 the
  * weights are again the same for any thread count (more threads than 8
  * included, which the count no longer caps), and another count gives other
@@ -517,8 +729,7 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
     omp_set_dynamic(0);
     omp_set_num_threads(2);
 #endif
-    if (drnn_state_new(&st, hp, &f->vocab, 1, 0, "dinos", &err) ||
-        drnn_trainer_new(&t, &st, &f->train, &f->val, &err) ||
+    if (state_for(&st, hp, f, &err) || drnn_trainer_new(&t, &st, &f->train, &f->val, &err) ||
         drnn_trainer_distribute(t, &x, &err))
         return 1;
     while (st.epoch < 2) {
@@ -544,11 +755,12 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
 /* ranks processes, of 2 threads each, train what one process trains:
  * checkpoint bytes equal. Loop index: 3 processes and 8 slots; 3 and 2
  * slots (one process without a slot); 4 and 5 slots; 2 processes with a
- * stop asked by one of them. */
+ * stop asked by one of them; a labeled list (issue 29) on 2 and on 3
+ * processes. */
 START_TEST(test_distributed_bit_identical)
 {
-    static const struct { int ranks, slots, stop; } cases[] = {
-        {3, 8, 0}, {3, 2, 0}, {4, 5, 0}, {2, 8, 1}};
+    static const struct { int ranks, slots, stop, labeled; } cases[] = {
+        {3, 8, 0, 0}, {3, 2, 0, 0}, {4, 5, 0, 0}, {2, 8, 1, 0}, {2, 8, 0, 1}, {3, 2, 0, 1}};
     const int ranks = cases[_i].ranks, stop = cases[_i].stop;
     const char *fork_mode = getenv("CK_FORK");
     if (fork_mode && strcmp(fork_mode, "no") == 0) {
@@ -559,11 +771,15 @@ START_TEST(test_distributed_bit_identical)
         return;
     }
     fixture f;
-    fixture_load(&f, 150);
+    if (cases[_i].labeled)
+        fixture_load_labeled(&f, 150);
+    else
+        fixture_load(&f, 150);
     drnn_hparams hp;
     small_hparams(&hp, DRNN_OPT_ADAM);
     hp.slots = cases[_i].slots;
     hp.dropout = 0.2;
+    hp.model.labels = f.all.label_table.count;
     pipes p = {.ranks = ranks};
     int results[MAX_PROCS][2];
     for (int r = 0; r < ranks; r++)
@@ -1513,8 +1729,10 @@ static Suite *train_suite(void)
     tcase_add_loop_test(tc, test_threads_bit_identical, 0, N_CONFIGS);
     tcase_add_test(tc, test_members_resume_bit_identical);
     tcase_add_loop_test(tc, test_resume_bit_identical, 0, N_CONFIGS);
+    tcase_add_loop_test(tc, test_labels_threads_bit_identical, 0, 3);
+    tcase_add_loop_test(tc, test_labels_resume_bit_identical, 0, 3);
     tcase_add_test(tc, test_slots_bit_identical);
-    tcase_add_loop_test(tc, test_distributed_bit_identical, 0, 4);
+    tcase_add_loop_test(tc, test_distributed_bit_identical, 0, 6);
     tcase_add_test(tc, test_huge_thread_count);
     tcase_add_test(tc, test_stop_flag);
     tcase_add_test(tc, test_nonfinite_stops);

@@ -2,7 +2,7 @@
 # cli-mpi.sh: dinornn-train over MPI (./configure --with-mpi): for 1, 2 and 3
 # processes of 1 and 2 threads, over shared memory and over TCP on
 # loopback, the checkpoints are byte for byte those of one process alone,
-# of a single model and of a mixture of models;
+# of a single model, of a mixture of models and of a model of a labeled list;
 # so are those of a run stopped by SIGTERM to mpirun and resumed with
 # another process count; a process killed with kill -9 ends the job with a
 # non-zero status and leaves a checkpoint that loads; processes that read
@@ -93,6 +93,20 @@ job "2 slots on 3 processes" 3 tcp s2 --slots 2 --quiet && same "2 slots on 3 pr
 if cmp -s "$tmp/ref/latest.ckpt" "$tmp/ref3/latest.ckpt"; then
   bad "3 slots train the same weights as 8: the slot count is not used"
 fi
+
+# --- a labeled list (NAME<TAB>LABEL, issue 29): the split by label, the
+# label table and W_l alike on every process; 1, 2 and 3 processes write
+# one process's bytes, a checkpoint of format version 4 ---
+awk '{ print $0 "\t" (/saurus$/ ? "saurus" : /^[a-m]/ ? "early" : "late") }' "$data" >"$tmp/lab.txt"
+ref reflab --data "$tmp/lab.txt"
+version=$(od -An -tu1 -j8 -N1 "$tmp/reflab/latest.ckpt" | tr -d ' ')
+[ "$version" = 4 ] && ok "a labeled run writes a version 4 checkpoint" ||
+  bad "a labeled run's checkpoint is version '$version', not 4"
+for case in "1 1 sm" "2 2 sm" "3 1 tcp"; do
+  set -- $case
+  job "labeled, np $1 x $2 threads ($3)" "$1" "$3" "lab$1" --data "$tmp/lab.txt" --threads "$2" --quiet &&
+    same "labeled, np $1 x $2 threads ($3)" reflab "lab$1"
+done
 
 # --- a mixture of 3 models: every process trains the same members one
 # after another (each member's early stop and plateau decays decided alike
