@@ -9,7 +9,7 @@ them). Names are read as dinornn reads them: white space trimmed, NFC,
 lowercased, NFC again; labels NFC, kept as written, sorted by their bytes.
 The vocabulary is the end symbol plus the sorted symbols of both files, and a
 name c1..cn is inputs [END, c1..cn] -> targets [c1..cn, END] from a zero
-state, as in scripts/quality_pytorch.py. Three models, each trained the
+state, as in scripts/quality_pytorch.py. The models, each trained the
 usual way (no dropout, Adam, global-norm clip 5, shuffled mini-batches of
 padded names whose padding the loss ignores, a fixed number of epochs, the
 held-out figure after every epoch, the best epoch kept):
@@ -18,6 +18,10 @@ held-out figure after every epoch, the best epoch kept):
                  character-level RNN" tutorial done properly: the label's
                  one-hot concatenated with every input one-hot, an nn.GRU,
                  a Linear to the symbols; best epoch by held-out loss
+  conditional-all  (not run by default) the same with the label's one-hot
+                 joined to the input of every layer, not only the first:
+                 L single-layer GRUs, layer l > 0 reading [h^{l-1}, one-hot];
+                 what conditioning every layer would add
   unconditional  the same without the label: what the label adds
   classifier     the tutorial "classifying names with a character-level
                  RNN", as a GRU: it reads the name's symbols, a Linear on
@@ -56,6 +60,7 @@ import torch.nn as nn  # noqa: E402
 from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence  # noqa: E402
 
 EVAL_BATCH = 256
+MODELS = ("conditional", "conditional-all", "unconditional", "classifier")
 
 
 def nfc(s):
@@ -120,6 +125,27 @@ class Generator(nn.Module):
             c = nn.functional.one_hot(label, self.labels).float()
             h = torch.cat([h, c.unsqueeze(1).expand(-1, x.shape[1], -1)], dim=2)
         h, _ = self.rnn(h)
+        return self.out(h)  # [B, T, V]
+
+
+class GeneratorAll(nn.Module):
+    """The conditional GRU with the label's one-hot joined to the input of
+    every layer: L single-layer GRUs, layer l > 0 reading [h^{l-1}, one-hot]
+    (nn.GRU's stacked form only feeds the label to the first)."""
+
+    def __init__(self, vocab, labels, hidden, layers):
+        super().__init__()
+        self.vocab, self.labels = vocab, labels
+        self.rnn = nn.ModuleList(nn.GRU((vocab if l == 0 else hidden) + labels, hidden,
+                                        batch_first=True) for l in range(layers))
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, x, label):
+        c = nn.functional.one_hot(label, self.labels).float()
+        c = c.unsqueeze(1).expand(-1, x.shape[1], -1)
+        h = nn.functional.one_hot(x, self.vocab).float()
+        for rnn in self.rnn:
+            h, _ = rnn(torch.cat([h, c], dim=2))
         return self.out(h)  # [B, T, V]
 
 
@@ -285,11 +311,11 @@ def per_label_accuracy(predicted, data):
     return round(accuracy(predicted, data), 6), rows
 
 
-def run_generator(data, args, labeled):
+def run_generator(data, args, labeled, name):
     torch.manual_seed(args.seed)
-    model = Generator(data.V, data.K if labeled else 0, args.hidden, args.layers)
-    rec = train("conditional" if labeled else "unconditional", model, data, gen_step,
-                gen_figure, args, False)
+    kind = GeneratorAll if name == "conditional-all" else Generator
+    model = kind(data.V, data.K if labeled else 0, args.hidden, args.layers)
+    rec = train(name, model, data, gen_step, gen_figure, args, False)
     rec["loss"], rec["per_label"] = per_label_loss(model, data)
     if labeled:
         rec["bayes_accuracy"], rec["bayes_per_label"] = per_label_accuracy(bayes(model, data), data)
@@ -306,27 +332,35 @@ def run_classifier(data, args):
 
 
 def table(data, result):
-    """The figures as a small text table on stdout."""
-    c, u = result.get("conditional"), result.get("unconditional")
-    k = result.get("classifier")
+    """The figures as a small text table on stdout (a conditional-all column
+    only when that model ran)."""
     print("labels_pytorch: torch %s, %d threads; %d training names, %d held out, %d labels, "
           "%d symbols" % (result["torch"], result["threads"], len(data.train), len(data.val),
                           data.K, data.V - 1))
-    fmt = "%-14s %7s %7s %12s %13s %10s %7s"
-    print(fmt % ("label", "names", "share", "conditional", "unconditional", "classifier",
-                 "Bayes"))
+    gens = [(m, head, w) for m, head, w in (("conditional", "conditional", 12),
+                                            ("conditional-all", "cond-all", 9),
+                                            ("unconditional", "unconditional", 13))
+            if m != "conditional-all" or m in result]
+    c, k = result.get("conditional"), result.get("classifier")
+    fmt = "%-14s %7s %7s " + " ".join("%%%ds" % w for _, _, w in gens) + " %10s %7s"
+    print(fmt % (("label", "names", "share") + tuple(h for _, h, _ in gens)
+                 + ("classifier", "Bayes")))
     num = lambda x, f="%.4f": "-" if x is None else f % x  # noqa: E731
+    loss = lambda r, l: num(r and r["per_label"][l]["loss"])  # noqa: E731
     for i, l in enumerate(data.labels):
         share = "%.3f" % (data.train_counts[i] / len(data.train))
-        print(fmt % (l[:14], data.val_labels.count(i), share,
-                     num(c and c["per_label"][l]["loss"]), num(u and u["per_label"][l]["loss"]),
-                     num(k and k["per_label"][l]), num(c and c["bayes_per_label"][l])))
-    print(fmt % ("all", len(data.val), "1", num(c and c["loss"]), num(u and u["loss"]),
-                 num(k and k["accuracy"]), num(c and c["bayes_accuracy"])))
+        print(fmt % ((l[:14], data.val_labels.count(i), share)
+                     + tuple(loss(result.get(m), l) for m, _, _ in gens)
+                     + (num(k and k["per_label"][l]), num(c and c["bayes_per_label"][l]))))
+    print(fmt % (("all", len(data.val), "1")
+                 + tuple(num(result.get(m) and result[m]["loss"]) for m, _, _ in gens)
+                 + (num(k and k["accuracy"]), num(c and c["bayes_accuracy"]))))
     run = lambda r: "-" if r is None else "%d/%d" % (r["best_epoch"], r["epochs_run"])  # noqa: E731
-    print(fmt % ("best epoch", "", "", run(c), run(u), run(k), ""))
+    print(fmt % (("best epoch", "", "") + tuple(run(result.get(m)) for m, _, _ in gens)
+                 + (run(k), "")))
     per = lambda r: "-" if r is None else num(r["seconds_per_epoch"], "%.1f s")  # noqa: E731
-    print(fmt % ("per epoch", "", "", per(c), per(u), per(k), ""))
+    print(fmt % (("per epoch", "", "") + tuple(per(result.get(m)) for m, _, _ in gens)
+                 + (per(k), "")))
     print("(losses: held-out nats per symbol, the end counted; classifier and Bayes: accuracy)")
 
 
@@ -361,10 +395,10 @@ def main():
     ap.add_argument("--json", help="write every figure to this file")
     args = ap.parse_args()
     models = args.models.split(",")
-    bad = set(models) - {"conditional", "unconditional", "classifier"}
+    bad = set(models) - set(MODELS)
     if bad or args.epochs < 1 or args.batch < 1 or args.hidden < 1 or args.layers < 1:
-        ap.error("--models takes conditional, unconditional, classifier; --epochs, --batch, "
-                 "--hidden and --layers at least 1")
+        ap.error("--models takes %s; --epochs, --batch, --hidden and --layers at least 1"
+                 % ", ".join(MODELS))
     torch.set_num_threads(args.threads)
     data = Data(read(args.train), read(args.val))
     blas = blas_library()
@@ -380,10 +414,10 @@ def main():
                   settings=dict(epochs=args.epochs, hidden=args.hidden, layers=args.layers,
                                 batch=args.batch, lr=args.lr, optimizer="adam", clip=5.0,
                                 dropout=0.0, seed=args.seed, time_limit=args.time_limit))
-    for m in ("conditional", "unconditional", "classifier"):
+    for m in MODELS:
         if m in models:
             result[m] = (run_classifier(data, args) if m == "classifier"
-                         else run_generator(data, args, m == "conditional"))
+                         else run_generator(data, args, m != "unconditional", m))
     table(data, result)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
