@@ -10,6 +10,7 @@
 #include "dinornn/evaluate.h"
 #include "dinornn/stepper.h"
 #include "dinornn/train.h"
+#include "evaluate.h"
 #include "internal.h"
 
 /* Labels scored at once for one network: a name repeated with each label,
@@ -17,33 +18,44 @@
 #define LABEL_GROUP 32
 
 /* What one thread needs to score names under every label. */
-typedef struct scorer {
+struct drnn_label_scorer {
     const drnn_model *m;
     drnn_scratch *scratch;   /* one network */
     drnn_stepper *stepper;   /* a mixture */
-} scorer;
+};
 
-static int scorer_new(scorer *s, const drnn_model *m, int max_len, drnn_error *err)
+int drnn_label_scorer_new(drnn_label_scorer **out, const drnn_model *m, int max_len,
+                          drnn_error *err)
 {
-    memset(s, 0, sizeof *s);
-    s->m = m;
+    *out = NULL;
     if (m->cfg.labels < 1)
         return drnn_fail(err, DRNN_ERR_INVALID, "the model has no labels to classify by");
-    if (m->count > 1)
-        return drnn_stepper_new(&s->stepper, m, err);
+    drnn_label_scorer *s = calloc(1, sizeof *s);
+    if (!s)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
+    s->m = m;
     int group = m->cfg.labels < LABEL_GROUP ? m->cfg.labels : LABEL_GROUP;
-    return drnn_scratch_new_group(&s->scratch, &m->cfg, max_len < 1 ? 1 : max_len, group, err);
+    int rc = m->count > 1 ? drnn_stepper_new(&s->stepper, m, err)
+                          : drnn_scratch_new_group(&s->scratch, &m->cfg,
+                                                   max_len < 1 ? 1 : max_len, group, err);
+    if (rc)
+        drnn_label_scorer_free(s);
+    else
+        *out = s;
+    return rc;
 }
 
-static void scorer_free(scorer *s)
+void drnn_label_scorer_free(drnn_label_scorer *s)
 {
+    if (!s)
+        return;
     drnn_scratch_free(s->scratch);
     drnn_stepper_free(s->stepper);
+    free(s);
 }
 
-/* nats[k] for every label: a name's groups are the same whatever the
- * thread, so its values are too. */
-static void score(scorer *s, const drnn_token *name, int len, double *nats)
+/* A name's groups are the same whatever the thread, so its values are too. */
+void drnn_label_scorer_nats(drnn_label_scorer *s, const drnn_token *name, int len, double *nats)
 {
     const int N = s->m->cfg.labels;
     if (s->stepper) {
@@ -71,12 +83,13 @@ static void score(scorer *s, const drnn_token *name, int len, double *nats)
 int drnn_label_nats(const drnn_model *m, const drnn_token *name, int len, double *nats,
                     drnn_error *err)
 {
-    scorer s;
-    int rc = scorer_new(&s, m, len, err);
-    if (!rc)
-        score(&s, name, len, nats);
-    scorer_free(&s);
-    return rc ? rc : drnn_ok(err);
+    drnn_label_scorer *s;
+    int rc = drnn_label_scorer_new(&s, m, len, err);
+    if (rc)
+        return rc;
+    drnn_label_scorer_nats(s, name, len, nats);
+    drnn_label_scorer_free(s);
+    return drnn_ok(err);
 }
 
 int drnn_label_posterior(const drnn_label_table *t, const double *nats, double *post)
@@ -111,19 +124,19 @@ int drnn_label_nats_corpus(const drnn_model *m, const drnn_corpus *c, double *na
                            drnn_error *err)
 {
     const int N = m->cfg.labels, T = drnn_threads_for(c->count);
-    scorer s[DRNN_MAX_THREADS];
+    drnn_label_scorer *s[DRNN_MAX_THREADS] = {NULL};
     int made = 0, rc = DRNN_OK;
-    for (; made < T && made < DRNN_MAX_THREADS && !rc; made++)
-        rc = scorer_new(&s[made], m, drnn_longest_name(c), err);
+    for (; made < T && !rc; made++)
+        rc = drnn_label_scorer_new(&s[made], m, drnn_longest_name(c), err);
     if (!rc) {
         /* Name i's values do not depend on the thread that computes them. */
         DRNN_OMP(omp parallel for schedule(dynamic, 16) num_threads(made))
         for (size_t i = 0; i < c->count; i++)
-            score(&s[drnn_thread_index()], c->tokens + c->start[i], drnn_corpus_len(c, i),
-                  nats + i * (size_t)N);
+            drnn_label_scorer_nats(s[drnn_thread_index()], c->tokens + c->start[i],
+                                   drnn_corpus_len(c, i), nats + i * (size_t)N);
     }
     for (int t = 0; t < made; t++)
-        scorer_free(&s[t]);
+        drnn_label_scorer_free(s[t]);
     return rc ? rc : drnn_ok(err);
 }
 
@@ -141,8 +154,11 @@ int drnn_evaluate_labels(const drnn_model *m, const drnn_label_table *t, const d
 {
     memset(rep, 0, sizeof *rep);
     const int N = m->cfg.labels;
-    if (N < 1 || !c->labels || t->count != N)
-        return drnn_fail(err, DRNN_ERR_MISMATCH, "a labeled model and a labeled list are needed");
+    if (N < 1 || t->count != N)
+        return drnn_fail(err, DRNN_ERR_MISMATCH, "a labeled model and its label table are needed");
+    int rc = drnn_check_corpus_labels(m, c, err); /* labeled names, each a model's label */
+    if (rc)
+        return rc;
     int overflow = 0;
     size_t cells = drnn_mul_size(c->count, (size_t)N, &overflow);
     double *nats = overflow ? NULL : malloc((cells ? cells : 1) * sizeof *nats);
@@ -152,10 +168,10 @@ int drnn_evaluate_labels(const drnn_model *m, const drnn_label_table *t, const d
     rep->chars = calloc((size_t)N, sizeof *rep->chars);
     rep->count = calloc((size_t)N, sizeof *rep->count);
     rep->confusion = calloc((size_t)N * (size_t)N, sizeof *rep->confusion);
-    int rc = !nats || !post || !rep->nats || !rep->chars || !rep->count || !rep->confusion
-                 ? drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names' label scores",
-                             c->count)
-                 : drnn_label_nats_corpus(m, c, nats, err);
+    rc = !nats || !post || !rep->nats || !rep->chars || !rep->count || !rep->confusion
+             ? drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for %zu names' label scores",
+                         c->count)
+             : drnn_label_nats_corpus(m, c, nats, err);
     for (size_t i = 0; i < c->count && !rc; i++) {
         const int truth = c->labels[i];
         const int chosen = drnn_label_posterior(t, nats + i * (size_t)N, post);

@@ -98,9 +98,9 @@ double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *n
     return nats;
 }
 
-/* A mixture's loss, through the stepper: name after name, in order, into
- * nats[0] and chars[0], or by label into nats[label] and chars[label]. */
-static int evaluate_mixture(const drnn_model *m, const drnn_corpus *c, int by_label, double *nats,
+/* A mixture's loss, through the stepper: name after name, in order, each
+ * labeled name under its label. */
+static int evaluate_mixture(const drnn_model *m, const drnn_corpus *c, double *nats,
                             int64_t *chars, drnn_error *err)
 {
     drnn_stepper *st;
@@ -115,19 +115,16 @@ static int evaluate_mixture(const drnn_model *m, const drnn_corpus *c, int by_la
     for (size_t i = 0; i < c->count; i++) {
         const int len = drnn_corpus_len(c, i);
         if (m->cfg.labels > 0)
-            drnn_stepper_set_label(st, c->labels[i]); /* checked by check_labels */
-        double x = name_nats(m, st, c->tokens + c->start[i], len, p);
-        const int k = by_label ? c->labels[i] : 0;
-        nats[k] += x;
-        chars[k] += len + 1;
+            drnn_stepper_set_label(st, c->labels[i]); /* checked by drnn_check_corpus_labels */
+        *nats += name_nats(m, st, c->tokens + c->start[i], len, p);
+        *chars += len + 1;
     }
     free(p);
     drnn_stepper_free(st);
     return drnn_ok(err);
 }
 
-/* A labeled model needs labeled names, each label one of the model's. */
-static int check_labels(const drnn_model *m, const drnn_corpus *c, drnn_error *err)
+int drnn_check_corpus_labels(const drnn_model *m, const drnn_corpus *c, drnn_error *err)
 {
     const int N = m->cfg.labels;
     if (N == 0)
@@ -149,11 +146,11 @@ int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64
 {
     *nats = 0;
     *chars = 0;
-    int rc = check_labels(m, c, err);
+    int rc = drnn_check_corpus_labels(m, c, err);
     if (rc || c->count == 0)
         return rc;
     if (m->count > 1)
-        return evaluate_mixture(m, c, 0, nats, chars, err);
+        return evaluate_mixture(m, c, nats, chars, err);
     const drnn_params *w = &m->nets[0];
     drnn_scratch *scratch[DRNN_GRAD_SLOTS] = {NULL};
     int n = c->count < DRNN_GRAD_SLOTS ? (int)c->count : DRNN_GRAD_SLOTS;
@@ -164,47 +161,4 @@ int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64
     for (int s = 0; s < n; s++)
         drnn_scratch_free(scratch[s]);
     return rc ? rc : drnn_ok(err);
-}
-
-/* One network's loss by label: groups of names in order, each name's loss
- * added to its label's sum. */
-static int evaluate_net_by_label(const drnn_params *w, const drnn_corpus *c, double *nats,
-                                 int64_t *chars, drnn_error *err)
-{
-    drnn_scratch *s;
-    int rc = drnn_scratch_new_group(&s, &w->cfg, drnn_longest_name(c), EVAL_GROUP, err);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < c->count;) {
-        const drnn_token *names[EVAL_GROUP];
-        int lens[EVAL_GROUP], m = 0;
-        double losses[EVAL_GROUP];
-        for (; m < EVAL_GROUP && i + (size_t)m < c->count; m++) {
-            names[m] = c->tokens + c->start[i + (size_t)m];
-            lens[m] = drnn_corpus_len(c, i + (size_t)m);
-        }
-        drnn_group_loss_labeled(w, s, names, c->labels + i, lens, m, NULL, losses, NULL, 0);
-        for (int j = 0; j < m; j++, i++) {
-            nats[c->labels[i]] += losses[j];
-            chars[c->labels[i]] += lens[j] + 1;
-        }
-    }
-    drnn_scratch_free(s);
-    return drnn_ok(err);
-}
-
-int drnn_evaluate_by_label(const drnn_model *m, const drnn_corpus *c, double *nats_per_label,
-                           int64_t *chars_per_label, drnn_error *err)
-{
-    const int N = m->cfg.labels;
-    if (N == 0)
-        return drnn_fail(err, DRNN_ERR_INVALID, "the model has no labels");
-    memset(nats_per_label, 0, (size_t)N * sizeof *nats_per_label);
-    memset(chars_per_label, 0, (size_t)N * sizeof *chars_per_label);
-    int rc = check_labels(m, c, err);
-    if (rc || c->count == 0)
-        return rc;
-    if (m->count > 1)
-        return evaluate_mixture(m, c, 1, nats_per_label, chars_per_label, err);
-    return evaluate_net_by_label(&m->nets[0], c, nats_per_label, chars_per_label, err);
 }

@@ -50,9 +50,13 @@ START_TEST(test_posterior_is_bayes)
         labeled_net(&w, cells[c], 1 + c % 2, 7 + (uint64_t)c);
         ck_assert_int_eq(drnn_scratch_new(&s, &w.cfg, 8, NULL), DRNN_OK);
         drnn_model m = drnn_model_of(&w, 1);
+        drnn_label_scorer *scorer; /* made once for every name: the same bits */
+        ck_assert_int_eq(drnn_label_scorer_new(&scorer, &m, 8, NULL), DRNN_OK);
         for (int i = 0; i < 4; i++) {
-            double nats[N], post[N], direct[N], z = 0;
+            double nats[N], post[N], direct[N], z = 0, again[N];
             ck_assert_int_eq(drnn_label_nats(&m, names[i], lens[i], nats, NULL), DRNN_OK);
+            drnn_label_scorer_nats(scorer, names[i], lens[i], again);
+            ck_assert(memcmp(nats, again, sizeof nats) == 0);
             for (int k = 0; k < N; k++) {
                 double loss = drnn_name_loss_labeled(&w, s, names[i], lens[i], k);
                 ck_assert_msg(nats[k] == loss, "cell %d name %d label %d: %.17g vs %.17g", c, i,
@@ -75,6 +79,7 @@ START_TEST(test_posterior_is_bayes)
             ck_assert_int_eq(order[0], best);
             ck_assert(post[order[0]] >= post[order[1]] && post[order[1]] >= post[order[2]]);
         }
+        drnn_label_scorer_free(scorer);
         drnn_scratch_free(s);
         drnn_params_free(&w);
     }

@@ -289,7 +289,8 @@ START_TEST(test_batch_and_copy)
 END_TEST
 
 /* Evaluation of a labeled model: each name under its label, the sum and
- * the sums by label those of the training loss; unlabeled names refused;
+ * the sums by label (drnn_evaluate_labels) those of the training loss;
+ * unlabeled names and labels past the model's refused by both;
  * a mixture of members by label the stepper's. */
 START_TEST(test_evaluate_labels)
 {
@@ -311,8 +312,8 @@ START_TEST(test_evaluate_labels)
         start[i + 1] = (size_t)at;
     }
     drnn_corpus c = {.count = 40, .tokens = tok, .start = start, .line = line, .labels = labels};
-    double ref = 0, ref_by[N_LABELS] = {0}, nats, by[N_LABELS];
-    int64_t chars, chars_by[N_LABELS];
+    double ref = 0, ref_by[N_LABELS] = {0}, nats;
+    int64_t chars;
     for (int i = 0; i < 40; i++) {
         double x = drnn_name_loss_labeled(&w[0], s, tok + start[i], (int)(start[i + 1] - start[i]),
                                           labels[i]);
@@ -322,13 +323,18 @@ START_TEST(test_evaluate_labels)
     ck_assert_int_eq(drnn_evaluate(NET(&w[0]), &c, &nats, &chars, NULL), DRNN_OK);
     ck_assert_double_eq_tol(nats, ref, 1e-9 * ref);
     ck_assert_int_eq(chars, (int64_t)start[40] + 40);
-    ck_assert_int_eq(drnn_evaluate_by_label(NET(&w[0]), &c, by, chars_by, NULL), DRNN_OK);
+    static const char *texts[N_LABELS] = {"a", "b", "c"};
+    int64_t counts[N_LABELS] = {1, 1, 1};
+    const drnn_label_table table = {.count = N_LABELS, .text = (char **)texts, .names = counts};
+    drnn_label_report rep;
+    ck_assert_int_eq(drnn_evaluate_labels(NET(&w[0]), &table, &c, &rep, NULL), DRNN_OK);
     int64_t total = 0;
     for (int k = 0; k < N_LABELS; k++) {
-        ck_assert(by[k] == ref_by[k]);
-        total += chars_by[k];
+        ck_assert(rep.nats[k] == ref_by[k]);
+        total += rep.chars[k];
     }
     ck_assert_int_eq(total, chars);
+    drnn_label_report_free(&rep);
 
     const drnn_model mix = drnn_model_of(w, 2);
     drnn_stepper *st;
@@ -345,9 +351,11 @@ START_TEST(test_evaluate_labels)
     drnn_error err;
     c.labels = NULL;
     ck_assert_int_eq(drnn_evaluate(NET(&w[0]), &c, &nats, &chars, &err), DRNN_ERR_MISMATCH);
+    ck_assert_int_eq(drnn_evaluate_labels(NET(&w[0]), &table, &c, &rep, &err), DRNN_ERR_MISMATCH);
     labels[3] = N_LABELS;
     c.labels = labels;
     ck_assert_int_eq(drnn_evaluate(&mix, &c, &nats, &chars, &err), DRNN_ERR_MISMATCH);
+    ck_assert_int_eq(drnn_evaluate_labels(&mix, &table, &c, &rep, &err), DRNN_ERR_MISMATCH);
     drnn_scratch_free(s);
     drnn_params_free(&w[0]);
     drnn_params_free(&w[1]);

@@ -25,6 +25,15 @@ extern "C" {
 int drnn_label_nats(const drnn_model *m, const drnn_token *name, int len, double *nats,
                     drnn_error *err);
 
+/* The same for many names, with the workspaces made once: a scorer of
+ * m's names of up to max_len symbols (m must outlive it). */
+typedef struct drnn_label_scorer drnn_label_scorer;
+int drnn_label_scorer_new(drnn_label_scorer **out, const drnn_model *m, int max_len,
+                          drnn_error *err);
+void drnn_label_scorer_free(drnn_label_scorer *s);
+/* drnn_label_nats of a name of len <= max_len symbols, bit for bit. */
+void drnn_label_scorer_nats(drnn_label_scorer *s, const drnn_token *name, int len, double *nats);
+
 /* post[k] = P(label k | name) from nats[] and the shares of t (Bayes' rule,
  * in double, by the log-sum-exp); returns the most likely label (the
  * lowest index among equals). */

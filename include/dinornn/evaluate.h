@@ -25,11 +25,7 @@ extern "C" {
  * the model's. */
 int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64_t *chars,
                   drnn_error *err);
-/* A labeled model's loss (nats) and predicted characters per label
- * (arrays of m->cfg.labels), each name under its label, summed in name
- * order; DRNN_ERR_INVALID for an unlabeled model, else as drnn_evaluate. */
-int drnn_evaluate_by_label(const drnn_model *m, const drnn_corpus *c, double *nats_per_label,
-                           int64_t *chars_per_label, drnn_error *err);
+/* A labeled model's loss per label: drnn_evaluate_labels (classify.h). */
 /* One name's loss (nats) through st, a stepper made for m: -log p of each
  * symbol and of the end, summed in double. A labeled model's name is
  * scored under st's label setting (drnn_stepper_set_label, or the label

@@ -393,20 +393,28 @@ static int score_names(const options *o, const drnn_train_state *st, char **name
     return failed ? EXIT_USAGE : EXIT_OK;
 }
 
+/* A scorer of m's names under each of its labels, made once for all names. */
+static drnn_label_scorer *label_scorer(const drnn_model *m)
+{
+    drnn_label_scorer *s;
+    drnn_error err;
+    if (drnn_label_scorer_new(&s, m, DRNN_MAX_NAME_LEN, &err))
+        cli_die(EXIT_RUNTIME, "%s", err.message);
+    return s;
+}
+
 /* One name's labels, most likely first; returns 0, or -1 after saying why
  * it cannot be classified. */
-static int classify_name(const options *o, const drnn_train_state *st, const drnn_model *model,
-                         const char *name)
+static int classify_name(const options *o, const drnn_train_state *st,
+                         drnn_label_scorer *scorer, const char *name)
 {
     drnn_token t[DRNN_MAX_NAME_LEN];
     double nats[DRNN_MAX_LABELS], post[DRNN_MAX_LABELS];
     int order[DRNN_MAX_LABELS];
-    drnn_error err;
     const int len = encode_name_arg("--classify", name, st, t), N = st->labels.count;
     if (len < 0)
         return -1;
-    if (drnn_label_nats(model, t, len, nats, &err))
-        cli_die(EXIT_RUNTIME, "%s", err.message);
+    drnn_label_scorer_nats(scorer, t, len, nats);
     drnn_label_posterior(&st->labels, nats, post);
     drnn_label_order(post, N, order);
     char text[4 * DRNN_MAX_NAME_LEN + 1], a[32], b[32];
@@ -440,9 +448,11 @@ static int classify_names(const options *o, const drnn_train_state *st, char **n
 {
     drnn_params parts[DRNN_MAX_MEMBERS];
     const drnn_model model = sample_model(o, st, parts);
+    drnn_label_scorer *scorer = label_scorer(&model);
     int failed = 0;
     for (int i = 0; i < n; i++)
-        failed += classify_name(o, st, &model, names[i]) != 0;
+        failed += classify_name(o, st, scorer, names[i]) != 0;
+    drnn_label_scorer_free(scorer);
     if (failed)
         cli_message("--classify: %d of %d names not classified (see above)", failed, n);
     return failed ? EXIT_USAGE : EXIT_OK;
@@ -527,14 +537,12 @@ static int report_samples(const options *o, const drnn_constraint *c, long long 
     return EXIT_OK;
 }
 
-/* A label drawn from P(label | name) under m (a labeled model). */
-static int draw_label_of(const drnn_model *m, const drnn_label_table *t, drnn_rng *rng,
+/* A label drawn from P(label | name) (scorer: a labeled model's). */
+static int draw_label_of(drnn_label_scorer *scorer, const drnn_label_table *t, drnn_rng *rng,
                          const drnn_token *name, int len)
 {
     double nats[DRNN_MAX_LABELS], post[DRNN_MAX_LABELS];
-    drnn_error err;
-    if (drnn_label_nats(m, name, len, nats, &err))
-        cli_die(EXIT_RUNTIME, "%s", err.message);
+    drnn_label_scorer_nats(scorer, name, len, nats);
     drnn_label_posterior(t, nats, post);
     double u = drnn_rng_uniform(rng), sum = 0;
     for (int k = 0; k < t->count; k++)
@@ -560,7 +568,8 @@ static int print_samples(const options *o, const drnn_train_state *st, const drn
      * all kinds together, and each one's label from P(label | name): a draw
      * of (label, name) from the joint distribution that stays exact under a
      * prefix, constraints and --novel. */
-    const int draw_label = st->labels.count > 0 && o->label_index < 0;
+    drnn_label_scorer *scorer =
+        st->labels.count > 0 && o->label_index < 0 ? label_scorer(&model) : NULL;
     const char *label = o->label;
     drnn_rng rng;
     drnn_rng_seed(&rng, o->seed);
@@ -580,12 +589,13 @@ static int print_samples(const options *o, const drnn_train_state *st, const drn
         attempts++;
         if (known && drnn_name_set_contains(known, t, n))
             continue;
-        if (draw_label)
-            label = st->labels.text[draw_label_of(&model, &st->labels, &rng, t, n)];
+        if (scorer)
+            label = st->labels.text[draw_label_of(scorer, &st->labels, &rng, t, n)];
         print_name(o, st, t, n, NULL, -1, label);
         shown++;
     }
     drnn_stepper_free(stepper);
+    drnn_label_scorer_free(scorer);
     return report_samples(o, c, shown, attempts, bound - draws_left, n);
 }
 
