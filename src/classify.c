@@ -95,9 +95,13 @@ int drnn_label_nats(const drnn_model *m, const drnn_token *name, int len, double
 int drnn_label_posterior(const drnn_label_table *t, const double *nats, double *post)
 {
     int best = 0;
-    double top = -HUGE_VAL, sum = 0;
+    double top = -HUGE_VAL, sum = 0, names = 0;
+    /* drnn_label_share's arithmetic, the total summed once, not per label. */
+    for (int k = 0; k < t->count && t->names; k++)
+        names += (double)t->names[k];
     for (int k = 0; k < t->count; k++) {
-        post[k] = log(drnn_label_share(t, k)) - nats[k];
+        const double share = names > 0 ? (double)t->names[k] / names : 1.0 / t->count;
+        post[k] = log(share) - nats[k];
         if (post[k] > top) {
             top = post[k];
             best = k;

@@ -62,9 +62,9 @@ int drnn_label_table_same_labels(const drnn_label_table *a, const drnn_label_tab
 double drnn_label_share(const drnn_label_table *t, int i)
 {
     double total = 0;
-    if (!t || i < 0 || i >= t->count || !t->names)
+    if (!t || i < 0 || i >= t->count)
         return 0;
-    for (int j = 0; j < t->count; j++)
+    for (int j = 0; j < t->count && t->names; j++)
         total += (double)t->names[j];
     /* A table without counts (none trained yet) shares equally. */
     return total > 0 ? (double)t->names[i] / total : 1.0 / t->count;

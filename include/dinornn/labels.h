@@ -36,7 +36,8 @@ int drnn_label_table_copy(drnn_label_table *dst, const drnn_label_table *src, dr
 int drnn_label_find(const drnn_label_table *t, const char *text);
 /* 1 when a and b hold the same labels in the same order (counts aside). */
 int drnn_label_table_same_labels(const drnn_label_table *a, const drnn_label_table *b);
-/* Label i's share of the training names: names[i] / the sum of names[]. */
+/* Label i's share of the training names: names[i] / the sum of names[]
+ * (equal shares for a table without counts). */
 double drnn_label_share(const drnn_label_table *t, int i);
 /* The labels as "a, b, c" in buf (cut with "..." when too long), for messages. */
 void drnn_label_table_list(const drnn_label_table *t, char *buf, size_t size);
