@@ -31,6 +31,8 @@ const char *drnn_status_name(drnn_status code)
         [DRNN_ERR_NOT_REGULAR] = "not-a-regular-file",
         [DRNN_ERR_CONTROL_CHAR] = "control-character",
         [DRNN_ERR_READ_ONLY] = "read-only",
+        [DRNN_ERR_SAFETENSORS] = "not-safetensors",
+        [DRNN_ERR_INTEROP] = "not-a-dinornn-model",
     };
     if ((int)code < 0 || code >= DRNN_STATUS_COUNT)
         return "unknown-status";

@@ -22,6 +22,7 @@
 #include "dinornn/state.h"
 #include "dinornn/train.h"
 #include "dinornn/checkpoint.h"
+#include "dinornn/interop.h"
 #include "dinornn/outpath.h"
 #include "dinornn/rundir.h"
 

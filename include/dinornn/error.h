@@ -33,6 +33,8 @@ typedef enum drnn_status {
     DRNN_ERR_NOT_REGULAR,      /* a FIFO, device or socket where a file is needed */
     DRNN_ERR_CONTROL_CHAR,     /* a names file holds a control character */
     DRNN_ERR_READ_ONLY,        /* a checkpoint its owner made read-only */
+    DRNN_ERR_SAFETENSORS,      /* not a valid safetensors file (interop.h) */
+    DRNN_ERR_INTEROP,          /* a valid file that does not hold a dinornn model */
     DRNN_STATUS_COUNT
 } drnn_status;
 
