@@ -11,6 +11,7 @@
 
 #include "dinornn/interop.h"
 #include "error_internal.h"
+#include "interop_meta.h"
 #include "safetensors.h"
 #include "text.h"
 
@@ -124,112 +125,6 @@ static void write_slot(unsigned char *out, const slot *s, const drnn_params *p)
         put_f32(out + 4 * i, src[i]);
 }
 
-static void add_number(drnn_st_writer *w, const char *key, long long x)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", x);
-    drnn_st_add_meta(w, key, buf);
-}
-
-/* The vocabulary's symbols after END as one UTF-8 string (malloc'd). */
-static char *symbols_text(const drnn_vocab *v)
-{
-    char *s = malloc(4 * (size_t)v->size + 1), *at = s;
-    if (!s)
-        return NULL;
-    for (int i = 1; i < v->size; i++)
-        at += drnn_utf8_put(v->symbol[i], at);
-    *at = '\0';
-    return s;
-}
-
-/* label_names and label_counts as JSON arrays. */
-static int add_labels(drnn_st_writer *w, const drnn_label_table *t)
-{
-    size_t cap = 4;
-    for (int i = 0; i < t->count; i++)
-        cap += drnn_json_quote(t->text[i], NULL, 0) + 24;
-    char *names = malloc(cap), *counts = malloc(cap);
-    if (!names || !counts) {
-        free(names);
-        free(counts);
-        return -1;
-    }
-    size_t a = 0, b = 0;
-    names[a++] = '[';
-    counts[b++] = '[';
-    for (int i = 0; i < t->count; i++) {
-        if (i) {
-            names[a++] = ',';
-            counts[b++] = ',';
-        }
-        a += drnn_json_quote(t->text[i], names + a, cap - a);
-        b += (size_t)snprintf(counts + b, cap - b, "%" PRId64, t->names[i]);
-    }
-    snprintf(names + a, cap - a, "]");
-    snprintf(counts + b, cap - b, "]");
-    drnn_st_add_meta(w, "label_names", names);
-    drnn_st_add_meta(w, "label_counts", counts);
-    free(names);
-    free(counts);
-    return 0;
-}
-
-/* Every setting of the run, by option, as the option takes it (reals to
- * the fewest digits that come back to the same double). */
-static void add_hparams(drnn_st_writer *w, const drnn_hparams *hp)
-{
-    size_t n;
-    const drnn_hparam_info *table = drnn_hparam_table(&n);
-    for (size_t i = 0; i < n; i++) {
-        const drnn_hparam_info *h = &table[i];
-        if (!h->option)
-            continue;
-        char key[64], value[64];
-        snprintf(key, sizeof key, "hp.%s", h->option);
-        if (h->kind == DRNN_HP_REAL) {
-            double x = drnn_hparam_get(hp, h);
-            for (int digits = 15; digits <= 17; digits++) {
-                snprintf(value, sizeof value, "%.*g", digits, x);
-                if (strtod(value, NULL) == x)
-                    break;
-            }
-        } else
-            drnn_hparam_format(hp, h, value, sizeof value);
-        drnn_st_add_meta(w, key, value);
-    }
-}
-
-static int add_metadata(drnn_st_writer *w, const drnn_train_state *st, int members)
-{
-    const drnn_config *c = &st->hp.model;
-    char buf[32];
-    drnn_st_add_meta(w, "format", "dinornn");
-    add_number(w, "format_version", DRNN_INTEROP_VERSION);
-    drnn_st_add_meta(w, "cell", drnn_cell_name(c->cell));
-    add_number(w, "vocab", c->vocab);
-    add_number(w, "hidden", c->hidden);
-    add_number(w, "layers", c->layers);
-    add_number(w, "members", members);
-    add_number(w, "labels", c->labels);
-    char *symbols = symbols_text(&st->vocab);
-    if (!symbols)
-        return -1;
-    drnn_st_add_meta(w, "symbols", symbols);
-    free(symbols);
-    drnn_st_add_meta(w, "end_index", "0");
-    drnn_st_add_meta(w, "keep_case", st->hp.keep_case ? "1" : "0");
-    if (c->labels > 0 && add_labels(w, &st->labels))
-        return -1;
-    add_hparams(w, &st->hp);
-    drnn_st_add_meta(w, "data_path", st->data_path ? st->data_path : "");
-    snprintf(buf, sizeof buf, "%016" PRIx64, st->data_fingerprint);
-    drnn_st_add_meta(w, "data_fingerprint", buf);
-    snprintf(buf, sizeof buf, "%016" PRIx64, st->val_fingerprint);
-    drnn_st_add_meta(w, "val_fingerprint", buf);
-    return 0;
-}
-
 int drnn_safetensors_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
                             drnn_error *err)
 {
@@ -237,21 +132,27 @@ int drnn_safetensors_encode(const drnn_train_state *st, unsigned char **out, siz
     *len = 0;
     drnn_params parts[DRNN_MAX_MEMBERS];
     drnn_model m = drnn_state_model(st, parts);
-    if (m.cfg.labels > 0 && st->labels.count != m.cfg.labels)
-        return drnn_fail(err, DRNN_ERR_INVALID, "a labeled model without its label table");
     slot *slots = malloc(MAX_SLOTS * sizeof *slots);
     if (!slots)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     int n = layout(&m.cfg, m.count, slots);
+    drnn_meta meta;
+    int rc = drnn_meta_build(&meta, st, &m, err);
+    if (rc) {
+        drnn_meta_free(&meta);
+        free(slots);
+        return rc;
+    }
     drnn_st_writer w;
     drnn_st_writer_init(&w);
-    if (add_metadata(&w, st, m.count))
-        w.failed = 1;
+    for (size_t i = 0; i < meta.count; i++)
+        drnn_st_add_meta(&w, meta.entry[i].key, meta.entry[i].value);
+    drnn_meta_free(&meta);
     for (int i = 0; i < n; i++)
         drnn_st_add_f32(&w, slots[i].name, slots[i].ndim, slots[i].shape);
     unsigned char *buf;
     size_t head;
-    int rc = drnn_st_finish(&w, &buf, &head, err);
+    rc = drnn_st_finish(&w, &buf, &head, err);
     if (!rc) {
         size_t at = head;
         for (int i = 0; i < n; i++) {

@@ -30,4 +30,10 @@ run 2 "bad option" -- "$T" --layers 17
 run 2 "unknown prefix symbol" -- "$S" -c "$tmp/ck/latest.ckpt" --prefix "a9"
 printf 'ok\nbad\xff\n' > "$tmp/bad.txt"
 run 1 "invalid UTF-8" -- "$E" -c "$tmp/ck/latest.ckpt" --data "$tmp/bad.txt"
+X=$bin/dinornn-export I=$bin/dinornn-import
+run 0 "export safetensors" -- "$X" "$tmp/ck/latest.ckpt" -o "$tmp/m.safetensors"
+run 0 "export ONNX" -- "$X" "$tmp/ck/latest.ckpt" -o "$tmp/m.onnx"
+run 0 "import" -- "$I" "$tmp/m.safetensors" -o "$tmp/m.ckpt"
+head -c 900 "$tmp/m.safetensors" > "$tmp/cut.safetensors"
+run 1 "truncated safetensors" -- "$I" "$tmp/cut.safetensors" -o "$tmp/cut.ckpt"
 finish
