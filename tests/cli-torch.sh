@@ -158,7 +158,12 @@ imported tt-emb "$tmp/val.txt"
 "$sample" -c "$tmp/tt-lab.ckpt" --label saurus -t 0 -n 1 > /dev/null 2>&1 \
   && ok "the imported model has its labels" || bad "dinornn-sample --label saurus on the imported model"
 
-# --- torch-score's refusals ---
+# --- torch-score as a program; its refusals ---
+"$py" "$scripts/torch-score" --format json "$tmp/gru1.safetensors" Zuul > "$tmp/prog.json" 2> "$tmp/prog.err"
+zuul=$(head -1 "$tmp/err-symbol" | cut -f2)
+grep -Eq '^\{"name": "Zuul", "logprob": -[0-9.]+\}$' "$tmp/prog.json" \
+  && awk -v a="$(sed 's/.*"logprob": \([^}]*\)}/\1/' "$tmp/prog.json")" -v b="$zuul" 'BEGIN { exit !(a == b) }' \
+  && ok "torch-score run as a program, --format json" || bad "torch-score --format json: $(cat "$tmp/prog.json" "$tmp/prog.err")"
 status_is "$tmp/err-cut" 1 && grep -q 'cut.safetensors' "$tmp/err-cut.err" \
   && ok "a truncated file: status 1, named" || bad "truncated: $(cat "$tmp/err-cut.status" "$tmp/err-cut.err")"
 status_is "$tmp/err-label" 2 && grep -q "not one of the model's" "$tmp/err-label.err" \
