@@ -47,6 +47,11 @@ int drnn_safetensors_encode(const drnn_train_state *st, unsigned char **out, siz
 int drnn_safetensors_decode(drnn_train_state *st, const unsigned char *buf, size_t len,
                             const char *label, drnn_error *err);
 
+/* drnn_safetensors_decode of the file at path, read whole (a regular file;
+ * DRNN_ERR_NOT_FOUND, DRNN_ERR_IO, DRNN_ERR_IS_DIR, DRNN_ERR_NOT_REGULAR as
+ * drnn_checkpoint_load says). */
+int drnn_safetensors_load(drnn_train_state *st, const char *path, drnn_error *err);
+
 /* The model st stands for as an ONNX model (opset 13) in a new buffer. */
 int drnn_onnx_encode(const drnn_train_state *st, unsigned char **out, size_t *len,
                      drnn_error *err);

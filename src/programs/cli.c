@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -658,4 +659,62 @@ char *cli_shell_word(const char *s)
     *o++ = '\'';
     *o = '\0';
     return out;
+}
+
+/* Writes all of buf to fd; 0, or -1 with errno set. */
+static int write_whole(int fd, const unsigned char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void cli_write_file(const char *path, const unsigned char *buf, size_t len)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp)
+        cli_die(EXIT_RUNTIME, "out of memory");
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        cli_die(EXIT_RUNTIME, "%s: cannot create a file beside it: %s", path, strerror(errno));
+    if (write_whole(fd, buf, len) != 0 || fsync(fd) != 0 || fchmod(fd, 0644) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        cli_die(EXIT_RUNTIME, "%s: cannot write: %s%s", path, strerror(e),
+                e == ENOSPC ? " (free some space, or write elsewhere)" : "");
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        cli_die(EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(e));
+    }
+    free(tmp);
+}
+
+void cli_check_output(const char *path, const char *input, int force, const char *kind)
+{
+    struct stat out, in;
+    if (stat(path, &out) != 0)
+        return; /* a new file */
+    if (S_ISDIR(out.st_mode))
+        cli_die(EXIT_USAGE, "%s is a directory; give the name of the %s file to write", path,
+                kind);
+    if (!S_ISREG(out.st_mode))
+        cli_die(EXIT_USAGE, "%s is not a regular file; give the name of the %s file to write",
+                path, kind);
+    if (input && stat(input, &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+        cli_die(EXIT_USAGE, "%s is the file read (%s); write the %s to another file", path, input,
+                kind);
+    if (!force)
+        cli_die(EXIT_USAGE, "%s exists; give --force to replace it, or another name", path);
 }

@@ -193,6 +193,13 @@ void cli_check_stdout(void);
  * written to it was lost. Call it last, or before exit(EXIT_OK). */
 void cli_close_stdout(void);
 
+/* Writes len bytes to path crash-safe (a temporary file beside it, flushed,
+ * renamed over it); exits EXIT_RUNTIME naming path on failure. */
+void cli_write_file(const char *path, const unsigned char *buf, size_t len);
+/* Exits EXIT_USAGE unless path may be written as a new kind file: absent,
+ * or (with force) a regular file that is not input. */
+void cli_check_output(const char *path, const char *input, int force, const char *kind);
+
 /* s as one word of a POSIX shell command line: as it is when it holds only
  * characters that need no quoting, else in single quotes. The caller frees it. */
 char *cli_shell_word(const char *s);

@@ -1,0 +1,34 @@
+/* fuzz_safetensors.c: arbitrary bytes as a safetensors file to import
+ * (docs/interop.md). An accepted file must export back to a file that
+ * imports as the same model, and the model must take a step. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dinornn/dinornn.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    drnn_train_state st, back;
+    if (drnn_safetensors_decode(&st, data, size, "fuzz", NULL) != DRNN_OK)
+        return 0;
+    unsigned char *out;
+    size_t len;
+    if (drnn_safetensors_encode(&st, &out, &len, NULL) != DRNN_OK)
+        abort();
+    if (drnn_safetensors_decode(&back, out, len, "again", NULL) != DRNN_OK ||
+        memcmp(back.weights.data, st.weights.data, st.weights.count * sizeof(drnn_real)) != 0)
+        abort();
+    free(out);
+    drnn_state_free(&back);
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_model model = drnn_state_model(&st, parts);
+    drnn_stepper *stepper;
+    if (drnn_stepper_new(&stepper, &model, NULL) == DRNN_OK) {
+        drnn_stepper_reset(stepper);
+        drnn_stepper_feed(stepper, &model, DRNN_END);
+        drnn_stepper_free(stepper);
+    }
+    drnn_state_free(&st);
+    return 0;
+}
