@@ -546,6 +546,8 @@ static void read_biases(const drnn_st_file *f, const slot *s, drnn_params *p, in
             L->b_h[i - 2 * H] = b;
         } else {
             L->b[i] = b == 0.0f ? a : a + b;
+            if (!isfinite(L->b[i]) && *bad < 0) /* two finite halves may overflow */
+                *bad = (int64_t)i;
         }
     }
 }
@@ -618,7 +620,9 @@ static int build_state(drnn_train_state *st, const drnn_st_file *f, shape_meta *
         read_slot(f, &slots[i], m, &parts[slots[i].member], &bad);
         if (bad >= 0)
             rc = drnn_fail(err, DRNN_ERR_INTEROP, "%s: tensor '%s' holds a non-finite value "
-                           "(element %lld)", label, slots[i].name, (long long)bad);
+                           "(element %lld)%s", label, slots[i].name, (long long)bad,
+                           slots[i].what == BIAS_HH ? ", or one whose sum with bias_ih overflows"
+                                                    : "");
     }
     if (!rc && m->members > 1) {
         /* Every member trained and at its best: drnn_state_model takes them all. */

@@ -347,6 +347,22 @@ START_TEST(model_refusals)
         free(j);
         free(h);
     }
+    /* biases each finite whose sum is not */
+    {
+        drnn_st_file f;
+        drnn_error err;
+        ck_assert(drnn_st_parse(&f, buf, len, "b", &err) == DRNN_OK);
+        unsigned char *b = malloc(len);
+        ck_assert(b);
+        memcpy(b, buf, len);
+        const char *names[2] = {"rnn.bias_ih_l0", "rnn.bias_hh_l0"};
+        const unsigned char big[4] = {0xd0, 0xb7, 0x61, 0x7f}; /* 3.0e38f */
+        for (int i = 0; i < 2; i++)
+            memcpy(b + (f.data - buf) + drnn_st_find(&f, names[i])->begin, big, 4);
+        refused(b, len, I, "sum with bias_ih overflows");
+        drnn_st_free(&f);
+        free(b);
+    }
     /* a NaN in the weights */
     {
         unsigned char *b = malloc(len);
