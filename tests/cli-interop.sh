@@ -172,6 +172,8 @@ expect 1 "plain: is a directory, not a safetensors file" \
   "import of a directory" -- "$im" "$tmp/plain" -o "$tmp/x.ckpt"
 expect 1 "fifo: is a named pipe \(FIFO\), not a safetensors file" \
   "import of a FIFO, at once" -- timeout 10 "$im" "$tmp/fifo" -o "$tmp/x.ckpt"
+expect 1 "/dev/null: is a character device, not a safetensors file" \
+  "import of a device" -- "$im" /dev/null -o "$tmp/x.ckpt"
 expect 1 "dinos.txt: not a safetensors file: its header length [0-9]+ is past the end of the file \(truncated, or not safetensors\)" \
   "import of a names file" -- "$im" "$data" -o "$tmp/x.ckpt"
 expect 1 "best.ckpt: not a safetensors file: its header length [0-9]+ is past the end" \
@@ -240,9 +242,22 @@ expect 1 "comma.safetensors: not a valid safetensors file: its JSON header, byte
 craft dtype8 's/"out.bias":{"dtype":"F32"/"out.bias":{"dtype":"F99"/'
 expect 1 "dtype8.safetensors: not a valid safetensors file: its JSON header, byte [0-9]+: an unknown dtype" \
   "a dtype that safetensors lacks" -- "$im" "$tmp/dtype8.safetensors" -o "$tmp/x.ckpt"
+# A tensor whose offsets do not hold its dtype and shape.
+craft bytes 's/"out.bias":{"dtype":"F32","shape":\[27\]/"out.bias":{"dtype":"F32","shape":[26]/'
+expect 1 "bytes.safetensors: not a valid safetensors file: tensor 'out.bias' has 108 bytes at data_offsets \[[0-9]+, [0-9]+\], its dtype F32 and shape need 104" \
+  "a tensor whose offsets do not fit its shape" -- "$im" "$tmp/bytes.safetensors" -o "$tmp/x.ckpt"
 craft overlap 's/"out.bias":{"dtype":"F32","shape":\[27\],"data_offsets":\[[0-9]*,[0-9]*\]/"out.bias":{"dtype":"F32","shape":[27],"data_offsets":[0,108]/'
 expect 1 "overlap.safetensors: not a valid safetensors file: tensor '[a-z_.0-9]+' begins at byte 0 of the data, where another tensor's bytes lie \(they overlap\)" \
   "offsets that overlap" -- "$im" "$tmp/overlap.safetensors" -o "$tmp/x.ckpt"
+# The last tensor (out.bias, of 27 floats) 4 bytes later: a gap before it.
+bias_at=$(grep -o '"out.bias":{"dtype":"F32","shape":\[27\],"data_offsets":\[[0-9]*' "$tmp/plain.json" | grep -o '[0-9]*$')
+[ $((bias_at + 108)) = "$dlen" ] && ok "out.bias is the last tensor" || bad "out.bias at $bias_at of $dlen"
+sed "s/\"out.bias\":{\"dtype\":\"F32\",\"shape\":\[27\],\"data_offsets\":\[$bias_at,$dlen\]/\"out.bias\":{\"dtype\":\"F32\",\"shape\":[27],\"data_offsets\":[$((bias_at + 4)),$((dlen + 4))]/" \
+  "$tmp/plain.json" > "$tmp/gap.json"
+{ cat "$tmp/plain.data"; printf 'xxxx'; } > "$tmp/gap.data"
+pack "$tmp/gap.safetensors" "$(size "$tmp/gap.json")" "$tmp/gap.json" "$tmp/gap.data"
+expect 1 "gap.safetensors: not a valid safetensors file: tensor 'out.bias' begins at byte $((bias_at + 4)) of the data, where a gap of bytes no tensor owns begins" \
+  "a gap between tensors" -- "$im" "$tmp/gap.safetensors" -o "$tmp/x.ckpt"
 { cat "$st"; printf 'xxxx'; } > "$tmp/tail.safetensors"
 expect 1 "tail.safetensors: not a valid safetensors file: 4 bytes after the last tensor belong to none" \
   "bytes after the last tensor" -- "$im" "$tmp/tail.safetensors" -o "$tmp/x.ckpt"
