@@ -207,100 +207,129 @@ static int empty_next(scan *s, unsigned char c)
     return 0;
 }
 
+/* Calls item(s, ctx) for each item of an array (open '[') or each member of
+ * an object (open '{': item reads the key, the ':' and the value). */
+static int each(scan *s, unsigned char open, int (*item)(scan *, void *), void *ctx)
+{
+    unsigned char close = open == '[' ? ']' : '}';
+    if (expect(s, open))
+        return -1;
+    if (empty_next(s, close))
+        return 0;
+    int rc;
+    do {
+        if (item(s, ctx))
+            return -1;
+    } while ((rc = more(s, close)) == 1);
+    return rc;
+}
+
+/* A member's key and its ':' (the key into a new string, or NULL). */
+static char *key_of(scan *s)
+{
+    char *key = string(s);
+    if (key && expect(s, ':')) {
+        free(key);
+        return NULL;
+    }
+    return key;
+}
+
 /* ---- the header ---- */
+
+typedef struct number_list {
+    uint64_t *x;
+    int max, n;
+} number_list;
+
+static int number_item(scan *s, void *ctx)
+{
+    number_list *l = ctx;
+    if (l->n >= l->max)
+        return fault(s, "an array too long");
+    return whole(s, &l->x[l->n++]);
+}
 
 /* An array of at most max whole numbers. */
 static int numbers(scan *s, uint64_t *x, int max, int *n)
 {
-    *n = 0;
-    if (expect(s, '['))
-        return -1;
-    if (empty_next(s, ']'))
-        return 0;
-    int rc;
-    do {
-        if (*n >= max)
-            return fault(s, "an array too long");
-        if (whole(s, &x[(*n)++]))
-            return -1;
-    } while ((rc = more(s, ']')) == 1);
+    number_list l = {x, max, 0};
+    int rc = each(s, '[', number_item, &l);
+    *n = l.n;
     return rc;
+}
+
+typedef struct tensor_ctx {
+    drnn_st_tensor *t;
+    int have;                     /* bits: dtype 1, shape 2, data_offsets 4 */
+} tensor_ctx;
+
+static int dtype_value(scan *s, drnn_st_tensor *t)
+{
+    char *d = string(s);
+    if (!d)
+        return -1;
+    t->element_size = dtype_size(d);
+    snprintf(t->dtype, sizeof t->dtype, "%s", d);
+    free(d);
+    return t->element_size ? 0 : fault(s, "an unknown dtype");
+}
+
+static int offsets_value(scan *s, drnn_st_tensor *t)
+{
+    uint64_t off[2];
+    int n;
+    if (numbers(s, off, 2, &n))
+        return -1;
+    if (n != 2 || off[0] > off[1])
+        return fault(s, "data_offsets must be [begin, end], begin <= end");
+    t->begin = off[0];
+    t->end = off[1];
+    return 0;
+}
+
+static int tensor_member(scan *s, void *ctx)
+{
+    tensor_ctx *c = ctx;
+    char *key = key_of(s);
+    if (!key)
+        return -1;
+    int bit = strcmp(key, "dtype") == 0 ? 1 : strcmp(key, "shape") == 0 ? 2
+              : strcmp(key, "data_offsets") == 0 ? 4 : 0;
+    free(key);
+    if (!bit || (c->have & bit))
+        return fault(s, bit ? "a tensor's key given twice" : "an unknown key in a tensor");
+    c->have |= bit;
+    return bit == 1 ? dtype_value(s, c->t)
+           : bit == 2 ? numbers(s, c->t->shape, DRNN_ST_MAX_DIMS, &c->t->ndim)
+                      : offsets_value(s, c->t);
 }
 
 /* A tensor's object: dtype, shape and data_offsets, each once. */
 static int tensor_info(scan *s, drnn_st_tensor *t)
 {
-    int have = 0;
-    if (expect(s, '{'))
+    tensor_ctx c = {t, 0};
+    if (each(s, '{', tensor_member, &c))
         return -1;
-    if (empty_next(s, '}'))
-        return fault(s, "a tensor without dtype, shape and data_offsets");
-    int rc;
-    do {
-        char *key = string(s);
-        if (!key || expect(s, ':')) {
-            free(key);
-            return -1;
-        }
-        int bit = strcmp(key, "dtype") == 0 ? 1 : strcmp(key, "shape") == 0 ? 2
-                  : strcmp(key, "data_offsets") == 0 ? 4 : 0;
-        free(key);
-        if (!bit || (have & bit))
-            return fault(s, bit ? "a tensor's key given twice" : "an unknown key in a tensor");
-        have |= bit;
-        if (bit == 1) {
-            char *d = string(s);
-            if (!d)
-                return -1;
-            t->element_size = dtype_size(d);
-            snprintf(t->dtype, sizeof t->dtype, "%s", d);
-            free(d);
-            if (!t->element_size)
-                return fault(s, "an unknown dtype");
-        } else if (bit == 2) {
-            if (numbers(s, t->shape, DRNN_ST_MAX_DIMS, &t->ndim))
-                return -1;
-        } else {
-            uint64_t off[2];
-            int n;
-            if (numbers(s, off, 2, &n))
-                return -1;
-            if (n != 2 || off[0] > off[1])
-                return fault(s, "data_offsets must be [begin, end], begin <= end");
-            t->begin = off[0];
-            t->end = off[1];
-        }
-    } while ((rc = more(s, '}')) == 1);
-    if (rc == 0 && have != 7)
-        return fault(s, "a tensor without dtype, shape and data_offsets");
-    return rc;
+    return c.have == 7 ? 0 : fault(s, "a tensor without dtype, shape and data_offsets");
 }
 
-static int metadata(scan *s, drnn_st_file *f)
+static int meta_member(scan *s, void *ctx)
 {
-    if (expect(s, '{'))
+    drnn_st_file *f = ctx;
+    void *grown = realloc(f->meta, (size_t)(f->meta_count + 1) * sizeof *f->meta);
+    if (!grown)
+        return fault(s, "out of memory");
+    f->meta = grown;
+    drnn_st_entry *e = &f->meta[f->meta_count];
+    e->value = NULL;
+    if (!(e->key = key_of(s)))
         return -1;
-    if (empty_next(s, '}'))
-        return 0;
-    int rc;
-    do {
-        void *grown = realloc(f->meta, (size_t)(f->meta_count + 1) * sizeof *f->meta);
-        if (!grown)
-            return fault(s, "out of memory");
-        f->meta = grown;
-        drnn_st_entry *e = &f->meta[f->meta_count];
-        e->key = string(s);
-        e->value = NULL;
-        if (!e->key)
-            return -1;
-        f->meta_count++;
-        for (int i = 0; i + 1 < f->meta_count; i++)
-            if (strcmp(f->meta[i].key, e->key) == 0)
-                return fault(s, "a metadata key given twice");
-        if (expect(s, ':') || !(e->value = string(s)))
-            return -1;
-    } while ((rc = more(s, '}')) == 1);
-    return rc;
+    f->meta_count++;
+    for (int i = 0; i + 1 < f->meta_count; i++)
+        if (strcmp(f->meta[i].key, e->key) == 0)
+            return fault(s, "a metadata key given twice");
+    return (e->value = string(s)) ? 0 : -1;
 }
 
 static int add_tensor(scan *s, drnn_st_file *f, char *name)
@@ -321,34 +350,32 @@ static int add_tensor(scan *s, drnn_st_file *f, char *name)
     return tensor_info(s, t);
 }
 
+typedef struct header_ctx {
+    drnn_st_file *f;
+    int seen_meta;
+} header_ctx;
+
+static int header_member(scan *s, void *ctx)
+{
+    header_ctx *h = ctx;
+    char *name = key_of(s);
+    if (!name)
+        return -1;
+    if (strcmp(name, "__metadata__") != 0)
+        return add_tensor(s, h->f, name);
+    free(name);
+    if (h->seen_meta++)
+        return fault(s, "__metadata__ given twice");
+    return each(s, '{', meta_member, h->f);
+}
+
 static int header(scan *s, drnn_st_file *f)
 {
-    int seen_meta = 0;
-    if (expect(s, '{'))
+    header_ctx h = {f, 0};
+    if (each(s, '{', header_member, &h))
         return -1;
-    if (empty_next(s, '}'))
-        return 0;
-    int rc;
-    do {
-        char *name = string(s);
-        if (!name || expect(s, ':')) {
-            free(name);
-            return -1;
-        }
-        if (strcmp(name, "__metadata__") == 0) {
-            free(name);
-            if (seen_meta++)
-                return fault(s, "__metadata__ given twice");
-            if (metadata(s, f))
-                return -1;
-        } else if (add_tensor(s, f, name)) {
-            return -1;
-        }
-    } while ((rc = more(s, '}')) == 1);
     skip_space(s);
-    if (rc == 0 && s->p != s->end)
-        return fault(s, "bytes after the header's object");
-    return rc;
+    return s->p == s->end ? 0 : fault(s, "bytes after the header's object");
 }
 
 /* ---- the tensors against the data ---- */
@@ -488,51 +515,48 @@ const char *drnn_st_meta(const drnn_st_file *f, const char *key)
 
 /* ---- arrays inside metadata values ---- */
 
-int drnn_json_string_array(const char *text, char **items, int count)
+typedef struct string_list {
+    char **items;
+    int max, n;
+} string_list;
+
+static int string_item(scan *s, void *ctx)
+{
+    string_list *l = ctx;
+    if (l->n >= l->max)
+        return fault(s, "an array too long");
+    return (l->items[l->n] = string(s)) ? (l->n++, 0) : -1;
+}
+
+/* The whole of text as one array of each's items: the scan, then its end. */
+static int whole_array(const char *text, int (*item)(scan *, void *), void *ctx)
 {
     scan s = {(const unsigned char *)text, (const unsigned char *)text,
               (const unsigned char *)text + strlen(text), NULL};
-    int n = 0;
-    if (expect(&s, '['))
+    if (each(&s, '[', item, ctx))
         return -1;
-    if (!empty_next(&s, ']')) {
-        int rc;
-        do {
-            if (n >= count || !(items[n] = string(&s)))
-                goto bad;
-            n++;
-        } while ((rc = more(&s, ']')) == 1);
-        if (rc)
-            goto bad;
-    }
     skip_space(&s);
-    if (s.p == s.end)
-        return n;
-bad:
-    while (n > 0) {
-        free(items[--n]);
-        items[n] = NULL;
+    return s.p == s.end ? 0 : -1;
+}
+
+int drnn_json_string_array(const char *text, char **items, int count)
+{
+    string_list l = {items, count, 0};
+    if (whole_array(text, string_item, &l) == 0)
+        return l.n;
+    while (l.n > 0) {
+        free(items[--l.n]);
+        items[l.n] = NULL;
     }
     return -1;
 }
 
 int drnn_json_int_array(const char *text, int64_t *items, int count)
 {
-    scan s = {(const unsigned char *)text, (const unsigned char *)text,
-              (const unsigned char *)text + strlen(text), NULL};
-    uint64_t x[1];
-    int n = 0, rc = 0;
-    if (expect(&s, '['))
-        return -1;
-    if (!empty_next(&s, ']')) {
-        do {
-            if (n >= count || whole(&s, x))
-                return -1;
-            items[n++] = (int64_t)x[0];
-        } while ((rc = more(&s, ']')) == 1);
-    }
-    skip_space(&s);
-    return rc == 0 && s.p == s.end ? n : -1;
+    /* (whole numbers are below 2^63: int64_t holds them; signed and unsigned
+     * variants of a type may alias) */
+    number_list l = {(uint64_t *)items, count, 0};
+    return whole_array(text, number_item, &l) == 0 ? l.n : -1;
 }
 
 /* ---- the writer ---- */

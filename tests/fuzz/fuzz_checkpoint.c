@@ -29,15 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         free(again);
     }
-    /* What the checkpoint stands for (a mixture's members too) takes a step. */
-    drnn_params parts[DRNN_MAX_MEMBERS];
-    const drnn_model model = drnn_state_model(&st, parts);
-    drnn_stepper *stepper;
-    if (drnn_stepper_new(&stepper, &model, NULL) == DRNN_OK) {
-        drnn_stepper_reset(stepper);
-        drnn_stepper_feed(stepper, &model, DRNN_END);
-        drnn_stepper_free(stepper);
-    }
+    fuzz_model_step(&st);
     drnn_state_free(&st);
     return 0;
 }
