@@ -145,7 +145,7 @@ cmp -s "$tmp/target.ckpt" "$tmp/plain.imported.ckpt" && ok "... which is unchang
 expect 2 "plain is a directory; give the name of the checkpoint file to write" \
   "import to a directory" -- "$im" "$st" -o "$tmp/plain"
 expect 2 "plain.safetensors is the file read \(.*plain.safetensors\); write the checkpoint to another file" \
-  "import onto its input, --force or not" -- "$im" --force "$st" -o "$tmp/./plain.safetensors"
+  "import onto its input, even with --force" -- "$im" --force "$st" -o "$tmp/./plain.safetensors"
 expect 2 "unrecognized option '--format'|unknown option.*--format" "import has no --format" -- \
   "$im" --format onnx "$st" -o "$tmp/x.ckpt"
 
@@ -180,6 +180,10 @@ expect 1 "best.ckpt: not a safetensors file: its header length [0-9]+ is past th
   "import of a checkpoint" -- "$im" "$ck" -o "$tmp/x.ckpt"
 expect 1 "plain.onnx: not a safetensors file: its header length [0-9]+ is past the end" \
   "import of the ONNX export" -- "$im" "$tmp/plain.onnx" -o "$tmp/x.ckpt"
+expect 1 "nodir/x.safetensors: cannot create a file beside it: No such file or directory" \
+  "export into a directory that is not there" -- "$ex" "$ck" -o "$tmp/nodir/x.safetensors"
+expect 1 "cannot create a temporary file beside checkpoint .*nodir/x.ckpt: No such file or directory" \
+  "import into a directory that is not there" -- "$im" "$st" -o "$tmp/nodir/x.ckpt"
 [ -e "$tmp/x.ckpt" ] && bad "a failed import wrote its output" || ok "no failed import wrote its output"
 
 # The safetensors container: an 8-byte little-endian header length n, n
