@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "config.h"
@@ -79,9 +80,14 @@ static void parse_options(options *o, int argc, char **argv)
     }
 }
 
-/* A checkpoint is never replaced by an export, --force or not. */
+/* A checkpoint is never replaced by an export, --force or not: said before
+ * "exists; give --force", which would not help. Only a regular file is
+ * opened (a FIFO would block; cli_check_output refuses the others). */
 static void refuse_checkpoint(const char *path)
 {
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return;
     FILE *fp = fopen(path, "rb");
     char magic[8];
     if (fp && fread(magic, 1, 8, fp) == 8 && memcmp(magic, DRNN_CKPT_MAGIC, 8) == 0) {
@@ -99,8 +105,8 @@ int main(int argc, char **argv)
     parse_options(&o, argc, argv);
     drnn_train_state st;
     const char *ckpt = cli_load_checkpoint(o.checkpoint, &st);
-    cli_check_output(o.output, ckpt, o.force, formats[o.format]);
     refuse_checkpoint(o.output);
+    cli_check_output(o.output, ckpt, o.force, formats[o.format]);
     unsigned char *buf;
     size_t len;
     drnn_error err;
