@@ -435,9 +435,10 @@ static int check_tiling(const drnn_st_file *f, const char *label, drnn_error *er
         if (!rc && at > f->data_len)
             rc = drnn_fail(err, DRNN_ERR_SAFETENSORS,
                            "%s: not a valid safetensors file: tensor '%s' ends at byte %llu of "
-                           "the data, past its end (%llu bytes): the file is truncated or its "
-                           "offsets lie", label, order[i]->name, (unsigned long long)at,
-                           (unsigned long long)f->data_len);
+                           "the data, past its end (the data is %llu byte%s): the file is "
+                           "truncated or its offsets lie", label, order[i]->name,
+                           (unsigned long long)at, (unsigned long long)f->data_len,
+                           f->data_len == 1 ? "" : "s");
     }
     if (!rc && at != f->data_len)
         rc = drnn_fail(err, DRNN_ERR_SAFETENSORS,

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dinornn/interop.h"
 #include "error_internal.h"
@@ -475,9 +477,10 @@ static int check_tensors(const drnn_st_file *f, const shape_meta *s, const slot 
         if (!t)
             return drnn_fail(err, DRNN_ERR_INTEROP,
                              "%s: tensor '%s' is missing: the model its metadata describes (%s, "
-                             "%d layers, %d member%s) needs it (docs/interop.md)", label,
+                             "%d layer%s, %d member%s) needs it (docs/interop.md)", label,
                              slots[i].name, drnn_cell_name(s->hp.model.cell),
-                             s->hp.model.layers, s->members, s->members > 1 ? "s" : "");
+                             s->hp.model.layers, s->hp.model.layers > 1 ? "s" : "", s->members,
+                             s->members > 1 ? "s" : "");
         if (strcmp(t->dtype, "F32") != 0)
             return drnn_fail(err, DRNN_ERR_INTEROP,
                              "%s: tensor '%s' is %s; dinornn reads F32 (in PyTorch: "
@@ -670,33 +673,39 @@ done:
 int drnn_safetensors_load(drnn_train_state *st, const char *path, drnn_error *err)
 {
     memset(st, 0, sizeof *st);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    /* Non-blocking, or a FIFO would wait in open() for a writer; it is
+     * refused below, as anything but a regular file is. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return drnn_fail(err, errno == ENOENT ? DRNN_ERR_NOT_FOUND : DRNN_ERR_IO,
                          "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        int dir = S_ISDIR(sb.st_mode);
-        fclose(fp);
-        return drnn_fail(err, dir ? DRNN_ERR_IS_DIR : DRNN_ERR_NOT_REGULAR,
-                         "%s: is %s, not a safetensors file", path,
-                         dir ? "a directory" : drnn_file_kind((unsigned)sb.st_mode));
+    int rc = DRNN_OK;
+    if (fstat(fd, &sb) != 0)
+        rc = drnn_fail(err, DRNN_ERR_IO, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        rc = drnn_fail(err, S_ISDIR(sb.st_mode) ? DRNN_ERR_IS_DIR : DRNN_ERR_NOT_REGULAR,
+                       "%s: is %s, not a safetensors file", path,
+                       S_ISDIR(sb.st_mode) ? "a directory" : drnn_file_kind((unsigned)sb.st_mode));
+    else if ((uintmax_t)sb.st_size > SIZE_MAX)
+        rc = drnn_fail(err, DRNN_ERR_TOO_BIG, "%s: too large to read", path);
+    size_t len = rc ? 0 : (size_t)sb.st_size, done = 0;
+    unsigned char *buf = rc ? NULL : malloc(len ? len : 1);
+    if (!rc && !buf)
+        rc = drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
+    while (!rc && done < len) {
+        ssize_t n = read(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = drnn_fail(err, DRNN_ERR_IO, "%s: cannot read the file%s%s", path,
+                           n < 0 ? ": " : " (it shrank while read)", n < 0 ? strerror(errno) : "");
+        else
+            done += (size_t)n;
     }
-    if ((uintmax_t)sb.st_size > SIZE_MAX) {
-        fclose(fp);
-        return drnn_fail(err, DRNN_ERR_TOO_BIG, "%s: too large to read", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    unsigned char *buf = malloc(len ? len : 1);
-    if (!buf) {
-        fclose(fp);
-        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
-    }
-    size_t got = fread(buf, 1, len, fp);
-    int bad = ferror(fp) || got != len;
-    fclose(fp);
-    int rc = bad ? drnn_fail(err, DRNN_ERR_IO, "%s: cannot read the file", path)
-                 : drnn_safetensors_decode(st, buf, len, path, err);
+    close(fd);
+    if (!rc)
+        rc = drnn_safetensors_decode(st, buf, len, path, err);
     free(buf);
     return rc;
 }

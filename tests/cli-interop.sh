@@ -217,8 +217,8 @@ for n in 0 7 8 100 $((hlen + 7)) $((hlen + 8)) $((hlen + 9)) $((hlen + 8 + dlen 
   case $n in
   0 | 7) why="not a safetensors file: $n bytes, fewer than the 8 of the header's length" ;;
   8 | 100 | $((hlen + 7))) why="not a safetensors file: its header length $hlen is past the end of the file" ;;
-  $((hlen + 8))) why="not a valid safetensors file: tensor '[a-z_.0-9]+' ends at byte [0-9]+ of the data, past its end \(0 bytes\): the file is truncated or its offsets lie" ;;
-  *) why="not a valid safetensors file: tensor '[a-z_.0-9]+' ends at byte [0-9]+ of the data, past its end \([0-9]+ bytes\)" ;;
+  $((hlen + 8))) why="not a valid safetensors file: tensor '[a-z_.0-9]+' ends at byte [0-9]+ of the data, past its end \(the data is 0 bytes\): the file is truncated or its offsets lie" ;;
+  *) why="not a valid safetensors file: tensor '[a-z_.0-9]+' ends at byte [0-9]+ of the data, past its end \(the data is [0-9]+ bytes?\)" ;;
   esac
   expect 1 "cut.safetensors: $why" "import of the export cut to $n bytes" -- \
     "$im" "$tmp/cut.safetensors" -o "$tmp/x.ckpt"
@@ -268,7 +268,7 @@ expect 1 "tail.safetensors: not a valid safetensors file: 4 bytes after the last
 
 # Valid safetensors, but not the model that the metadata describes.
 craft missing 's/"out.bias":/"out.bias_renamed":/'
-expect 1 "missing.safetensors: tensor 'out.bias' is missing: the model its metadata describes \(gru, 1 layers, 1 member\) needs it" \
+expect 1 "missing.safetensors: tensor 'out.bias' is missing: the model its metadata describes \(gru, 1 layer, 1 member\) needs it" \
   "a missing tensor" -- "$im" "$tmp/missing.safetensors" -o "$tmp/x.ckpt"
 craft shape 's/"out.weight":{"dtype":"F32","shape":\[27,8\]/"out.weight":{"dtype":"F32","shape":[8,27]/'
 expect 1 "shape.safetensors: tensor 'out.weight' has shape \[8, 27\]; the model its metadata describes needs \[27, 8\]" \
@@ -327,7 +327,7 @@ craft hplr 's/"hp.lr":"[^"]*"/"hp.lr":"fast"/'
 expect 1 "hplr.safetensors: metadata 'hp.lr' is \"fast\", not a value of dinornn-train's --lr" \
   "a setting that is not the option's value" -- "$im" "$tmp/hplr.safetensors" -o "$tmp/x.ckpt"
 craft members 's/"members":"1"/"members":"2"/'
-expect 1 "members.safetensors: tensor 'members.0.rnn.weight_ih_l0' is missing: the model its metadata describes \(gru, 1 layers, 2 members\)" \
+expect 1 "members.safetensors: tensor 'members.0.rnn.weight_ih_l0' is missing: the model its metadata describes \(gru, 1 layer, 2 members\)" \
   "'members' that the tensors do not have" -- "$im" "$tmp/members.safetensors" -o "$tmp/x.ckpt"
 # A labeled model's metadata.
 lst=$tmp/lab.safetensors

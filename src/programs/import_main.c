@@ -48,21 +48,6 @@ static const cli_option option_rows[] = {
 };
 static const cli_table option_table = CLI_TABLE(option_rows, usage);
 
-/* A FIFO, device or socket is refused before it is opened: opening a FIFO
- * without a writer would wait forever (a directory is the library's to refuse). */
-static void refuse_special(const char *path)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))
-        return;
-    cli_die(EXIT_RUNTIME, "%s: is %s, not a safetensors file", path,
-            S_ISFIFO(sb.st_mode)  ? "a named pipe (FIFO)"
-            : S_ISCHR(sb.st_mode) ? "a character device"
-            : S_ISBLK(sb.st_mode) ? "a block device"
-            : S_ISSOCK(sb.st_mode) ? "a socket"
-                                   : "not a regular file");
-}
-
 int main(int argc, char **argv)
 {
     options o = {0};
@@ -81,7 +66,6 @@ int main(int argc, char **argv)
     }
     const char *input = argv[first];
     cli_check_output(o.output, input, o.force, "checkpoint");
-    refuse_special(input);
     drnn_train_state st;
     drnn_error err;
     if (drnn_safetensors_load(&st, input, &err))
