@@ -68,9 +68,10 @@ double drnn_evaluate_chunks(const drnn_params *w, const drnn_corpus *c, drnn_scr
     return total;
 }
 
-/* One name's loss through st, with p[V] as room for the probabilities. */
+/* One name's loss through st, with p[V] as room for the probabilities;
+ * each step's share into steps[0 .. len] when steps is not NULL. */
 static double name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len,
-                        drnn_real *p)
+                        drnn_real *p, double *steps)
 {
     const int V = m->cfg.vocab;
     double nats = 0;
@@ -82,20 +83,29 @@ static double name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token 
         /* The arithmetic of the training loss and of the search's scores. */
         drnn_real zmax;
         const drnn_real logit = p[target];
-        nats += drnn_softmax(p, V, &zmax) - ((double)logit - zmax);
+        const double step = drnn_softmax(p, V, &zmax) - ((double)logit - zmax);
+        nats += step;
+        if (steps)
+            steps[t] = step;
         in = target;
     }
     return nats;
 }
 
-double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len)
+double drnn_name_step_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name,
+                           int len, double *steps)
 {
     drnn_real *p = malloc((size_t)m->cfg.vocab * sizeof *p);
     if (!p)
         return NAN;
-    double nats = name_nats(m, st, name, len, p);
+    double nats = name_nats(m, st, name, len, p, steps);
     free(p);
     return nats;
+}
+
+double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len)
+{
+    return drnn_name_step_nats(m, st, name, len, NULL);
 }
 
 /* A mixture's loss, through the stepper: name after name, in order, each
@@ -116,7 +126,7 @@ static int evaluate_mixture(const drnn_model *m, const drnn_corpus *c, double *n
         const int len = drnn_corpus_len(c, i);
         if (m->cfg.labels > 0)
             drnn_stepper_set_label(st, c->labels[i]); /* checked by drnn_check_corpus_labels */
-        *nats += name_nats(m, st, c->tokens + c->start[i], len, p);
+        *nats += name_nats(m, st, c->tokens + c->start[i], len, p, NULL);
         *chars += len + 1;
     }
     free(p);

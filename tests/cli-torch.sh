@@ -94,7 +94,7 @@ maxdiff=0
 # compare TORCH-OUT JSON-SCORES WHAT: every name's log-probability within tol.
 compare() {
   tail -n +2 "$1" | cut -f2 > "$tmp/a"
-  sed 's/.*"logprob":\([^,}]*\).*/\1/' "$2" > "$tmp/b"
+  sed 's/^{"name":"[^"]*","logprob":\([^,}]*\).*/\1/' "$2" > "$tmp/b"
   local d
   d=$(paste "$tmp/a" "$tmp/b" | awk -v n="${#names[@]}" '{ d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d; c++ }
     END { if (c != n) print "lines " c; else printf "%.3g\n", m }')

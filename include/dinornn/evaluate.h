@@ -31,6 +31,10 @@ int drnn_evaluate(const drnn_model *m, const drnn_corpus *c, double *nats, int64
  * scored under st's label setting (drnn_stepper_set_label, or the label
  * mixture: then -log P(name) over all labels). */
 double drnn_name_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name, int len);
+/* The same, with each step's nats into steps[0 .. len] (the symbols, then
+ * the end): how likely each next symbol was. NaN when memory runs out. */
+double drnn_name_step_nats(const drnn_model *m, drnn_stepper *st, const drnn_token *name,
+                           int len, double *steps);
 
 #ifdef __cplusplus
 }

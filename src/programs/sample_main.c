@@ -321,6 +321,30 @@ static int encode_name_arg(const char *what, const char *name, const drnn_train_
     return why ? -1 : len;
 }
 
+/* "steps": how likely each next symbol of the name was, its end last
+ * ("symbol" null), through the stepper (they sum to the name's logprob
+ * within rounding). */
+static void print_steps(const drnn_train_state *st, const drnn_model *model,
+                        drnn_stepper *stepper, const drnn_token *t, int len)
+{
+    double steps[DRNN_MAX_NAME_LEN + 1];
+    if (isnan(drnn_name_step_nats(model, stepper, t, len, steps)))
+        cli_die(EXIT_RUNTIME, "out of memory");
+    fputs(",\"steps\":[", stdout);
+    for (int i = 0; i <= len; i++) {
+        char sym[8], num[32];
+        fputs(i ? ",{\"symbol\":" : "{\"symbol\":", stdout);
+        if (i < len) {
+            drnn_vocab_decode(&st->vocab, &t[i], 1, 0, sym, sizeof sym);
+            cli_json_string(stdout, sym);
+        } else {
+            fputs("null", stdout);
+        }
+        printf(",\"logprob\":%s}", cli_json_number(num, sizeof num, -steps[i]));
+    }
+    fputs("]", stdout);
+}
+
 /* One name's log-probability, printed, and whether it meets c (when not
  * NULL); returns 0, or -1 after saying why it cannot be scored. */
 static int score_name(const options *o, const drnn_train_state *st, const drnn_model *model,
@@ -355,6 +379,7 @@ static int score_name(const options *o, const drnn_train_state *st, const drnn_m
             printf(",\"meets_constraints\":%s", meets ? "true" : "false");
             sample_shape_json(stdout, &o->shape, NULL);
         }
+        print_steps(st, model, stepper, t, len);
         puts("}");
     } else {
         printf("%s\t%.4f\t%.4f nats/char%s\n", text, logprob, per_char,
