@@ -56,7 +56,7 @@ static int expect(scan *s, unsigned char c)
     skip_space(s);
     if (s->p >= s->end || *s->p != c)
         return fault(s, c == ':' ? "a ':' expected" : c == '{' ? "an object expected"
-                        : c == '[' ? "an array expected" : "a different character expected");
+                        : c == '[' ? "an array expected" : "a string expected");
     s->p++;
     return 0;
 }
@@ -314,22 +314,34 @@ static int tensor_info(scan *s, drnn_st_tensor *t)
     return c.have == 7 ? 0 : fault(s, "a tensor without dtype, shape and data_offsets");
 }
 
+/* Room for one more of n items of size bytes in *items (capacity *cap,
+ * doubled as it grows): 0, or -1 when memory ran out. */
+static int room_for(void **items, int n, int *cap, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    int c = *cap ? 2 * *cap : 16;
+    void *grown = realloc(*items, (size_t)c * size);
+    if (!grown)
+        return -1;
+    *items = grown;
+    *cap = c;
+    return 0;
+}
+
 static int meta_member(scan *s, void *ctx)
 {
     drnn_st_file *f = ctx;
-    void *grown = realloc(f->meta, (size_t)(f->meta_count + 1) * sizeof *f->meta);
-    if (!grown)
+    if (f->meta_count >= DRNN_ST_MAX_META)
+        return fault(s, "more metadata than dinornn reads (4096 keys)");
+    if (room_for((void **)&f->meta, f->meta_count, &f->meta_cap, sizeof *f->meta))
         return fault(s, "out of memory");
-    f->meta = grown;
     drnn_st_entry *e = &f->meta[f->meta_count];
     e->value = NULL;
     if (!(e->key = key_of(s)))
         return -1;
     f->meta_count++;
-    for (int i = 0; i + 1 < f->meta_count; i++)
-        if (strcmp(f->meta[i].key, e->key) == 0)
-            return fault(s, "a metadata key given twice");
-    return (e->value = string(s)) ? 0 : -1;
+    return (e->value = string(s)) ? 0 : -1; /* a key given twice: check_twice */
 }
 
 static int add_tensor(scan *s, drnn_st_file *f, char *name)
@@ -338,12 +350,10 @@ static int add_tensor(scan *s, drnn_st_file *f, char *name)
         free(name);
         return fault(s, "more tensors than dinornn reads (65536)");
     }
-    void *grown = realloc(f->tensor, (size_t)(f->count + 1) * sizeof *f->tensor);
-    if (!grown) {
+    if (room_for((void **)&f->tensor, f->count, &f->tensor_cap, sizeof *f->tensor)) {
         free(name);
         return fault(s, "out of memory");
     }
-    f->tensor = grown;
     drnn_st_tensor *t = &f->tensor[f->count++];
     memset(t, 0, sizeof *t);
     t->name = name;
@@ -448,40 +458,97 @@ static int check_tiling(const drnn_st_file *f, const char *label, drnn_error *er
     return rc;
 }
 
-int drnn_st_parse(drnn_st_file *f, const unsigned char *buf, size_t len, const char *label,
-                  drnn_error *err)
+/* Names in strcmp order, to find one given twice in n log n. */
+static int by_name_ptr(const void *a, const void *b)
 {
-    memset(f, 0, sizeof *f);
-    if (len < 8)
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* The first name of items[0 .. n) (each a char * at stride bytes) given
+ * twice, or NULL; -1 in *nomem when the sort could not be made. */
+static const char *twice(const void *items, int n, size_t stride, int *nomem)
+{
+    char *const **order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    *nomem = !order;
+    if (!order)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        order[i] = (char *const *)((const char *)items + (size_t)i * stride);
+    qsort(order, (size_t)n, sizeof *order, by_name_ptr);
+    const char *dup = NULL;
+    for (int i = 1; i < n && !dup; i++)
+        if (strcmp(*order[i], *order[i - 1]) == 0)
+            dup = *order[i];
+    free(order);
+    return dup;
+}
+
+static int check_twice(const drnn_st_file *f, const char *label, drnn_error *err)
+{
+    int nomem;
+    const char *dup = twice(f->tensor, f->count, sizeof *f->tensor, &nomem);
+    if (!nomem && !dup && (dup = twice(f->meta, f->meta_count, sizeof *f->meta, &nomem)))
         return drnn_fail(err, DRNN_ERR_SAFETENSORS,
-                         "%s: not a safetensors file: %zu bytes, fewer than the 8 of the "
-                         "header's length", label, len);
+                         "%s: not a valid safetensors file: metadata key '%s' given twice",
+                         label, dup);
+    if (nomem)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory", label);
+    return dup ? drnn_fail(err, DRNN_ERR_SAFETENSORS,
+                           "%s: not a valid safetensors file: tensor '%s' given twice", label, dup)
+               : DRNN_OK;
+}
+
+uint64_t drnn_st_header_length(const unsigned char *buf)
+{
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
         n = n << 8 | buf[i];
-    if (n > DRNN_SAFETENSORS_MAX_HEADER || n > len - 8 || n < 2)
+    return n;
+}
+
+int drnn_st_parse_header(drnn_st_file *f, const unsigned char *buf, size_t len,
+                         uint64_t file_len, const char *label, drnn_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if (len < 8 || file_len < 8)
+        return drnn_fail(err, DRNN_ERR_SAFETENSORS,
+                         "%s: not a safetensors file: %llu bytes, fewer than the 8 of the "
+                         "header's length", label, (unsigned long long)file_len);
+    uint64_t n = drnn_st_header_length(buf);
+    if (n > DRNN_SAFETENSORS_MAX_HEADER || n > file_len - 8 || n < 2 || n > len - 8)
         return drnn_fail(err, DRNN_ERR_SAFETENSORS,
                          "%s: not a safetensors file: its header length %llu is %s", label,
                          (unsigned long long)n,
                          n < 2 ? "too small for a JSON object"
-                         : n > len - 8 ? "past the end of the file (truncated, or not safetensors)"
-                                       : "over the 100 MB dinornn reads");
+                         : n > file_len - 8 ? "past the end of the file (truncated, or not safetensors)"
+                         : n > DRNN_SAFETENSORS_MAX_HEADER ? "over the 16 MB dinornn reads"
+                                                           : "past the bytes given");
     scan s = {buf + 8, buf + 8, buf + 8 + n, NULL};
     if (header(&s, f) || s.why) {
-        int nomem = s.why && strcmp(s.why, "out of memory") == 0;
-        drnn_fail(err, nomem ? DRNN_ERR_NOMEM : DRNN_ERR_SAFETENSORS,
-                  "%s: not a valid safetensors file: its JSON header, byte %zu: %s", label,
-                  (size_t)(s.p - buf), s.why ? s.why : "malformed");
+        int code = s.why && strcmp(s.why, "out of memory") == 0 ? DRNN_ERR_NOMEM
+                                                                 : DRNN_ERR_SAFETENSORS;
+        drnn_fail(err, code, "%s: not a valid safetensors file: its JSON header, byte %zu: %s",
+                  label, (size_t)(s.p - buf), s.why ? s.why : "malformed");
         drnn_st_free(f);
-        return err ? (int)err->code : DRNN_ERR_SAFETENSORS;
+        return code;
     }
-    f->data = buf + 8 + n;
-    f->data_len = len - 8 - n;
-    int rc = check_sizes(f, label, err);
+    f->data_len = file_len - 8 - n;
+    int rc = check_twice(f, label, err);
+    if (!rc)
+        rc = check_sizes(f, label, err);
     if (!rc)
         rc = check_tiling(f, label, err);
     if (rc)
         drnn_st_free(f);
+    return rc;
+}
+
+int drnn_st_parse(drnn_st_file *f, const unsigned char *buf, size_t len, const char *label,
+                  drnn_error *err)
+{
+    int rc = drnn_st_parse_header(f, buf, len, len, label, err);
+    if (!rc)
+        f->data = buf + 8 + drnn_st_header_length(buf);
     return rc;
 }
 
@@ -691,8 +758,7 @@ int drnn_st_finish(drnn_st_writer *w, unsigned char **out, size_t *len, drnn_err
         put_str(w, "{");
     w->in_meta = 0;
     put_str(w, "}");
-    while ((8 + w->len) % 8)
-        put_str(w, " ");
+    put(w, "        ", (8 - w->len % 8) % 8); /* the header's end at a multiple of 8 */
     if (w->failed || w->data_len > SIZE_MAX - 8 - w->len)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory for the safetensors header");
     size_t head = 8 + w->len;

@@ -17,6 +17,8 @@
  * has 16 members of 16 layers: 1,056 tensors, of 2 dimensions). */
 #define DRNN_ST_MAX_TENSORS 65536
 #define DRNN_ST_MAX_DIMS 8
+/* The most metadata keys (an export writes about 40). */
+#define DRNN_ST_MAX_META 4096
 
 typedef struct drnn_st_tensor {
     char *name;                   /* NUL-terminated UTF-8 */
@@ -33,10 +35,11 @@ typedef struct drnn_st_entry {
 
 typedef struct drnn_st_file {
     drnn_st_tensor *tensor;       /* [count], in the order of the header */
-    int count;
+    int count, tensor_cap;
     drnn_st_entry *meta;          /* [meta_count]: __metadata__ */
-    int meta_count;
-    const unsigned char *data;    /* the tensors' bytes (not owned: inside the buffer read) */
+    int meta_count, meta_cap;
+    const unsigned char *data;    /* the tensors' bytes (not owned: inside the buffer read;
+                                   * NULL after drnn_st_parse_header) */
     uint64_t data_len;
 } drnn_st_file;
 
@@ -49,6 +52,13 @@ typedef struct drnn_st_file {
  * label and names the tensor or byte at fault; *f is then empty. */
 int drnn_st_parse(drnn_st_file *f, const unsigned char *buf, size_t len, const char *label,
                   drnn_error *err);
+/* The same of a file's first len bytes (its header, at least), file_len
+ * bytes in all: every check but the data's, so that a file is refused
+ * before its data is read; data is NULL. */
+int drnn_st_parse_header(drnn_st_file *f, const unsigned char *buf, size_t len,
+                         uint64_t file_len, const char *label, drnn_error *err);
+/* The header length of buf's first 8 bytes. */
+uint64_t drnn_st_header_length(const unsigned char *buf);
 void drnn_st_free(drnn_st_file *f);
 /* The tensor of that name, or NULL. */
 const drnn_st_tensor *drnn_st_find(const drnn_st_file *f, const char *name);

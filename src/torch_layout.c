@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dinornn/checkpoint.h"
 #include "dinornn/interop.h"
 #include "error_internal.h"
 #include "interop_meta.h"
@@ -187,6 +188,21 @@ static void shape_meta_free(shape_meta *s)
     drnn_label_table_free(&s->labels);
 }
 
+/* 1 when v is a plain decimal number as dinornn writes them: an optional
+ * '-', digits, and for a real a fraction and an exponent; no blanks, no
+ * '+', no hexadecimal, no inf or nan. */
+static int plain_number(const char *v, int real)
+{
+    const char *p = v + (*v == '-');
+    if (*p < '0' || *p > '9')
+        return 0;
+    for (; *p; p++)
+        if (!((*p >= '0' && *p <= '9') ||
+              (real && (*p == '.' || *p == 'e' || *p == 'E' || *p == '-' || *p == '+'))))
+            return 0;
+    return 1;
+}
+
 /* A metadata value as a whole number in [lo, hi]; -1 (with err) if absent or bad. */
 static int meta_int(const drnn_st_file *f, const char *key, long lo, long hi, int required,
                     long def, long *out, const char *label, drnn_error *err)
@@ -201,8 +217,9 @@ static int meta_int(const drnn_st_file *f, const char *key, long lo, long hi, in
         return DRNN_OK;
     }
     char *end;
+    errno = 0;
     long x = strtol(v, &end, 10);
-    if (!*v || *end || v[0] == '+' || v[0] == ' ' || x < lo || x > hi)
+    if (!plain_number(v, 0) || *end || errno || x < lo || x > hi)
         return drnn_fail(err, DRNN_ERR_INTEROP,
                          "%s: metadata '%s' is \"%.40s\", not a whole number from %ld to %ld",
                          label, key, v, lo, hi);
@@ -267,6 +284,21 @@ static int read_symbols(const drnn_st_file *f, shape_meta *s, drnn_vocab *vocab,
                        "%s: metadata 'symbols' holds %s than the %ld symbols that 'vocab' "
                        "(%ld, END included) needs", label, n < 0 ? "more" : "fewer", V - 1, V);
         goto done;
+    }
+    for (long j = 0; j < V - 1; j++) {
+        uint32_t norm[4];
+        size_t k = drnn_text_normalize(&cp[j], 1, !s->hp.keep_case, norm, 4);
+        int control = cp[j] < 0x20 || (cp[j] >= 0x7f && cp[j] <= 0x9f);
+        if (control || k != 1 || norm[0] != cp[j]) {
+            rc = drnn_fail(err, DRNN_ERR_INTEROP,
+                           "%s: metadata 'symbols' holds U+%04" PRIX32 " (its character %ld), %s", label,
+                           cp[j], j + 1,
+                           control ? "a control character, which no name may hold"
+                           : s->hp.keep_case ? "which is not in NFC: no name read would hold it"
+                                             : "which a name read with keep_case 0 (lowercased, "
+                                               "NFC) never holds");
+            goto done;
+        }
     }
     for (long i = 0, j = 0; i < V; i++)
         if (i != end_index) {
@@ -340,15 +372,16 @@ static int read_labels(const drnn_st_file *f, shape_meta *s, const char *label,
     }
     for (int i = 0; i < N; i++) {
         size_t len = strlen(text[i]);
-        int ok = len >= 1 && len <= DRNN_MAX_LABEL_BYTES && count[i] >= 1;
+        int ok = len >= 1 && len <= DRNN_MAX_LABEL_BYTES && count[i] >= 1 &&
+                 count[i] <= INT64_MAX / 2; /* the checkpoint's bound on a count */
         for (size_t b = 0; ok && b < len; b++)
             ok = (unsigned char)text[i][b] >= 0x20 && text[i][b] != 0x7f;
         ok = ok && is_nfc(text[i]);
         if (!ok) {
             rc = drnn_fail(err, DRNN_ERR_INTEROP,
-                           "%s: label %d of 'label_names' is empty, over %d bytes or holds a "
-                           "control character, or its count is below 1", label, i,
-                           DRNN_MAX_LABEL_BYTES);
+                           "%s: label %d of 'label_names' is empty, over %d bytes, not NFC or "
+                           "holds a control character, or its count in 'label_counts' is not "
+                           "from 1 to 2^62-1", label, i, DRNN_MAX_LABEL_BYTES);
             goto done;
         }
     }
@@ -382,13 +415,12 @@ done:
 static int parse_hparam(drnn_hparams *hp, const drnn_hparam_info *h, const char *v)
 {
     char *end;
-    if (!*v || *v == ' ' || *v == '+')
-        return -1;
+    errno = 0;
     if (h->kind == DRNN_HP_SEED) {
-        if (*v == '-')
+        if (*v == '-' || !plain_number(v, 0))
             return -1;
         uint64_t x = strtoull(v, &end, 10);
-        if (*end)
+        if (*end || errno)
             return -1;
         memcpy((char *)hp + h->offset, &x, sizeof x);
         return 0;
@@ -401,6 +433,8 @@ static int parse_hparam(drnn_hparams *hp, const drnn_hparam_info *h, const char 
             }
         return -1;
     }
+    if (!plain_number(v, h->kind == DRNN_HP_REAL))
+        return -1;
     double x = strtod(v, &end);
     if (*end || !isfinite(x) || (h->kind != DRNN_HP_REAL && x != floor(x)) ||
         (h->kind != DRNN_HP_REAL && fabs(x) > 2147483647.0))
@@ -463,8 +497,10 @@ static int read_config(const drnn_st_file *f, shape_meta *s, const char *label, 
     s->hp.members = (int)M;
     s->members = (int)M;
     s->hp.keep_case = (int)keep;
-    if ((rc = drnn_config_check(&s->hp.model, err)) || (rc = drnn_hparams_check(&s->hp, err)))
-        return drnn_fail(err, DRNN_ERR_INTEROP, "%s: %s", label, err ? err->message : "");
+    drnn_error why;
+    if (drnn_config_check(&s->hp.model, &why) || drnn_hparams_check(&s->hp, &why))
+        return drnn_fail(err, DRNN_ERR_INTEROP, "%s: the settings of its metadata (hp.*) do not "
+                         "go together: %s", label, why.message);
     return DRNN_OK;
 }
 
@@ -595,18 +631,43 @@ static void read_slot(const drnn_st_file *f, const slot *s, const shape_meta *m,
         dst[i] = element(f, t, i, bad);
 }
 
+/* A fingerprint: 16 hexadecimal digits, or 0 when the key is absent. */
+static int meta_fingerprint(const drnn_st_file *f, const char *key, uint64_t *out,
+                            const char *label, drnn_error *err)
+{
+    const char *v = drnn_st_meta(f, key);
+    *out = 0;
+    if (!v)
+        return DRNN_OK;
+    int ok = strlen(v) == 16;
+    for (int i = 0; ok && i < 16; i++)
+        ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f') ||
+             (v[i] >= 'A' && v[i] <= 'F');
+    if (!ok)
+        return drnn_fail(err, DRNN_ERR_INTEROP,
+                         "%s: metadata '%s' is \"%.40s\", not 16 hexadecimal digits", label, key, v);
+    *out = strtoull(v, NULL, 16);
+    return DRNN_OK;
+}
+
 /* The state of the model: weights (a mixture's members' as their best
  * weights, the last also as the weights), no optimizer history. */
 static int build_state(drnn_train_state *st, const drnn_st_file *f, shape_meta *m,
                        const drnn_vocab *vocab, const slot *slots, int n, const char *label,
                        drnn_error *err)
 {
-    const char *path = drnn_st_meta(f, "data_path"), *fp = drnn_st_meta(f, "data_fingerprint");
-    const char *vfp = drnn_st_meta(f, "val_fingerprint");
-    uint64_t data_fp = fp ? strtoull(fp, NULL, 16) : 0, val_fp = vfp ? strtoull(vfp, NULL, 16) : 0;
-    if (val_fp && !m->hp.has_val_file)
+    const char *path = drnn_st_meta(f, "data_path");
+    uint64_t data_fp, val_fp;
+    int rc;
+    if ((rc = meta_fingerprint(f, "data_fingerprint", &data_fp, label, err)) ||
+        (rc = meta_fingerprint(f, "val_fingerprint", &val_fp, label, err)))
+        return rc;
+    if (path && strlen(path) > DRNN_CKPT_MAX_PATH)
+        return drnn_fail(err, DRNN_ERR_INTEROP, "%s: metadata 'data_path' is longer than the "
+                         "%d bytes a checkpoint records", label, DRNN_CKPT_MAX_PATH);
+    if (!m->hp.has_val_file)
         val_fp = 0;
-    int rc = drnn_state_new(st, &m->hp, vocab, data_fp, val_fp, path, err);
+    rc = drnn_state_new(st, &m->hp, vocab, data_fp, val_fp, path, err);
     if (rc)
         return rc;
     st->labels = m->labels; /* moved */
@@ -670,6 +731,48 @@ done:
     return rc;
 }
 
+/* Reads len bytes at offset at of fd into buf: 0, or -1 with errno (0 when
+ * the file ended first). */
+static int read_at(int fd, unsigned char *buf, size_t len, size_t at)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, buf + done, len - done, (off_t)(at + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = 0;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* The file's header alone, checked against the file's size (every check
+ * but the data's), before the whole file is read. */
+static int check_header_first(int fd, size_t size, const char *path, drnn_error *err)
+{
+    unsigned char len8[8];
+    if (size < 8 || read_at(fd, len8, 8, 0))
+        return size < 8 ? DRNN_OK : drnn_fail(err, DRNN_ERR_IO, "%s: cannot read the file", path);
+    uint64_t n = drnn_st_header_length(len8);
+    drnn_st_file f;
+    if (n > DRNN_SAFETENSORS_MAX_HEADER || n > size - 8) /* refused from these 8 bytes */
+        return drnn_st_parse_header(&f, len8, 8, size, path, err);
+    unsigned char *head = malloc((size_t)n + 8);
+    if (!head)
+        return drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory", path);
+    int rc = read_at(fd, head, (size_t)n + 8, 0)
+                 ? drnn_fail(err, DRNN_ERR_IO, "%s: cannot read the file", path)
+                 : drnn_st_parse_header(&f, head, (size_t)n + 8, size, path, err);
+    if (!rc)
+        drnn_st_free(&f);
+    free(head);
+    return rc;
+}
+
 int drnn_safetensors_load(drnn_train_state *st, const char *path, drnn_error *err)
 {
     memset(st, 0, sizeof *st);
@@ -689,20 +792,15 @@ int drnn_safetensors_load(drnn_train_state *st, const char *path, drnn_error *er
                        S_ISDIR(sb.st_mode) ? "a directory" : drnn_file_kind((unsigned)sb.st_mode));
     else if ((uintmax_t)sb.st_size > SIZE_MAX)
         rc = drnn_fail(err, DRNN_ERR_TOO_BIG, "%s: too large to read", path);
-    size_t len = rc ? 0 : (size_t)sb.st_size, done = 0;
+    size_t len = rc ? 0 : (size_t)sb.st_size;
+    if (!rc)
+        rc = check_header_first(fd, len, path, err);
     unsigned char *buf = rc ? NULL : malloc(len ? len : 1);
     if (!rc && !buf)
         rc = drnn_fail(err, DRNN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
-    while (!rc && done < len) {
-        ssize_t n = read(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = drnn_fail(err, DRNN_ERR_IO, "%s: cannot read the file%s%s", path,
-                           n < 0 ? ": " : " (it shrank while read)", n < 0 ? strerror(errno) : "");
-        else
-            done += (size_t)n;
-    }
+    if (!rc && read_at(fd, buf, len, 0))
+        rc = drnn_fail(err, DRNN_ERR_IO, "%s: cannot read the file%s%s", path,
+                       errno ? ": " : " (it shrank while read)", errno ? strerror(errno) : "");
     close(fd);
     if (!rc)
         rc = drnn_safetensors_decode(st, buf, len, path, err);

@@ -92,6 +92,7 @@ static void assert_same_model(const drnn_train_state *a, const drnn_train_state 
                           table[i].option);
     ck_assert_str_eq(a->data_path, b->data_path);
     ck_assert(a->data_fingerprint == b->data_fingerprint);
+    ck_assert(a->val_fingerprint == b->val_fingerprint);
 }
 
 START_TEST(round_trip)
@@ -246,9 +247,24 @@ START_TEST(container_refusals)
     }
     free(b);
     /* Offsets: past the data, reversed, overlapping, leaving a gap. */
-    refused_edit(buf, len, "\"data_offsets\":[0,", "\"data_offsets\":[4,", S, "");
+    refused_edit(buf, len, "\"data_offsets\":[0,", "\"data_offsets\":[4,", S, "shape need");
+    {
+        static const unsigned char twelve[12];
+        size_t n;
+        unsigned char *g = with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                                       "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+                                       twelve, 12, &n);
+        refused(g, n, S, "a gap of bytes");
+        free(g);
+        g = with_header("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                        twelve, 8, &n);
+        refused(g, n, S, "they overlap");
+        free(g);
+    }
     refused_edit(buf, len, "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[",
-                 "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[1", S, "");
+                 "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[1", S,
+                 "begin <= end");
     /* a tensor ending past the data */
     {
         size_t at;
@@ -281,12 +297,32 @@ START_TEST(container_refusals)
     refused_edit(buf, len, "\"shape\":[", "\"shape\":[99999999999999999999,", S, "too large");
     refused_edit(buf, len, "\"shape\":[", "\"shape\":[4294967296,4294967296,", S, "too large");
     refused_edit(buf, len, "{\"__metadata__\"", "[\"__metadata__\"", S, "object expected");
-    refused_edit(buf, len, "\"format\":\"dinornn\"", "\"format\":7", S, "");
+    refused_edit(buf, len, "\"format\":\"dinornn\"", "\"format\":7", S, "byte 34: a string expected");
     refused_edit(buf, len, "\"format\":\"dinornn\"", "\"format\":\"dinornn\",\"format\":\"x\"", S,
-                 "twice");
-    /* A duplicate tensor's bytes overlap its twin's. */
+                 "metadata key 'format' given twice");
+    /* Another tensor's bytes overlapping; a tensor given twice (of bytes of its own). */
     refused_edit(buf, len, "\"out.bias\":", "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[1],"
                  "\"data_offsets\":[0,4]},\"out.biaz\":", S, "overlap");
+    refused_edit(buf, len, "\"out.bias\":", "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[0],"
+                 "\"data_offsets\":[0,0]},\"out.bias\":", S, "tensor 'out.bias' given twice");
+    /* Metadata past the keys dinornn reads: refused at once, not in quadratic time. */
+    {
+        size_t at;
+        char *h = header_of(buf, &at);
+        const char *tensors = strstr(h, "},") + 2; /* after the metadata object */
+        char *j = malloc(strlen(h) + 5000 * 16);
+        ck_assert(j);
+        size_t n = (size_t)sprintf(j, "{\"__metadata__\":{");
+        for (int k = 0; k < 5000; k++)
+            n += (size_t)sprintf(j + n, "%s\"k%d\":\"v\"", k ? "," : "", k);
+        sprintf(j + n, "},%s", tensors);
+        size_t blen;
+        unsigned char *bb = with_header(j, buf + at, len - at, &blen);
+        refused(bb, blen, S, "more metadata than dinornn reads");
+        free(bb);
+        free(j);
+        free(h);
+    }
     free(buf);
 }
 END_TEST
@@ -323,6 +359,15 @@ START_TEST(model_refusals)
     refused_edit(buf, len, "\"label_counts\":\"[5", "\"label_counts\":\"[0", I, "label 0");
     refused_edit(buf, len, "\"label_counts\":\"[5", "\"label_counts\":\"[-5", I, "label_counts");
     refused_edit(buf, len, "\"hp.lr\":\"", "\"hp.lr\":\"x", I, "--lr");
+    refused_edit(buf, len, "\"hp.lr\":\"", "\"hp.lr\":\"0x1p-3", I, "--lr"); /* no hex */
+    refused_edit(buf, len, "\"hidden\":\"3\"", "\"hidden\":\"\\t3\"", I, "'hidden'");
+    refused_edit(buf, len, "\"hp.seed\":\"", "\"hp.seed\":\"99999999999999999999", I, "--seed");
+    refused_edit(buf, len, "\"hp.batch\":\"32\"", "\"hp.batch\":\"0\"", I, "--batch: 0 is out of range");
+    refused_edit(buf, len, "\"data_fingerprint\":\"", "\"data_fingerprint\":\"zz", I,
+                 "not 16 hexadecimal digits");
+    refused_edit(buf, len, "\"symbols\":\"a", "\"symbols\":\"\\n", I, "control character");
+    refused_edit(buf, len, "\"label_counts\":\"[5", "\"label_counts\":\"[4611686018427387904", I,
+                 "label 0");
     refused_edit(buf, len, "\"hp.optimizer\":\"adam\"", "\"hp.optimizer\":\"lbfgs\"", I,
                  "--optimizer");
     refused_edit(buf, len, "\"end_index\":\"0\"", "\"end_index\":\"7\"", I, "end_index");

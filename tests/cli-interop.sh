@@ -236,6 +236,19 @@ expect 1 "short.safetensors: not a valid safetensors file: its JSON header, byte
 pack "$tmp/one.safetensors" 1 "$tmp/plain.json" "$tmp/plain.data"
 expect 1 "one.safetensors: not a safetensors file: its header length 1 is too small for a JSON object" \
   "a header length of 1" -- "$im" "$tmp/one.safetensors" -o "$tmp/x.ckpt"
+# Sparse files of 17 MB and 4 GB: their header is refused from its first
+# bytes, before anything the size of the file is allocated (under a 300 MB
+# address-space limit, a 4 GB read would fail otherwise).
+{ le64 $((16 * 1024 * 1024 + 1)); } > "$tmp/big.safetensors"
+truncate -s 17M "$tmp/big.safetensors"
+expect 1 "big.safetensors: not a safetensors file: its header length 16777217 is over the 16 MB dinornn reads" \
+  "a header over 16 MB" -- "$im" "$tmp/big.safetensors" -o "$tmp/x.ckpt"
+{ le64 $((hlen + 1)); cat "$tmp/plain.json"; } > "$tmp/vast.safetensors"
+truncate -s 4G "$tmp/vast.safetensors"
+expect 1 "vast.safetensors: not a valid safetensors file: its JSON header" \
+  "a 4 GB file whose header is bad, refused without reading it" -- \
+  bash -c 'ulimit -v 300000; exec "$0" "$@"' "$im" "$tmp/vast.safetensors" -o "$tmp/x.ckpt"
+rm -f "$tmp/big.safetensors" "$tmp/vast.safetensors"
 # Bad JSON.
 craft badjson 's/^{/[/'
 expect 1 "badjson.safetensors: not a valid safetensors file: its JSON header, byte 8: an object expected" \
@@ -348,7 +361,7 @@ lcraft twolabels 's/\[\\"k0\\",\\"k1\\",\\"k2\\"\]/[\\"k0\\",\\"k1\\"]/'
 expect 1 "twolabels.safetensors: metadata 'label_names' is not a JSON array of 3 strings" \
   "'label_names' of 2 for 3 labels" -- "$im" "$tmp/twolabels.safetensors" -o "$tmp/x.ckpt"
 lcraft zerocount 's/"label_counts":"\[[0-9]*,/"label_counts":"[0,/'
-expect 1 "zerocount.safetensors: label 0 of 'label_names' is empty, over [0-9]+ bytes or holds a control character, or its count is below 1" \
+expect 1 "zerocount.safetensors: label 0 of 'label_names' is empty, over [0-9]+ bytes, not NFC or holds a control character, or its count in 'label_counts' is not from 1 to 2\^62-1" \
   "a label of count 0" -- "$im" "$tmp/zerocount.safetensors" -o "$tmp/x.ckpt"
 lcraft unlabeled 's/"labels":"3"/"labels":"0"/'
 expect 1 "unlabeled.safetensors: tensor 'rnn.weight_ih_l0' has shape \[8, 30\]; the model its metadata describes needs \[8, 27\]" \

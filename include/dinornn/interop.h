@@ -25,8 +25,8 @@ extern "C" {
 /* The version of the tensor layout and metadata keys (metadata "format_version"). */
 #define DRNN_INTEROP_VERSION 1
 /* The most bytes of a safetensors header that dinornn reads (the format's
- * own limit is 100 MB; a header of dinornn's largest model is far smaller). */
-#define DRNN_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
+ * own limit is 100 MB; a header of dinornn's largest model is under 1 MB). */
+#define DRNN_SAFETENSORS_MAX_HEADER (16u * 1024u * 1024u)
 
 /* The model st stands for (drnn_state_model) as a safetensors file in a new
  * buffer (*out, *len), which the caller frees. */

@@ -2,6 +2,7 @@
  * options (getopt_long's tables and --help) from a table, and output. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -699,6 +700,17 @@ void cli_write_file(const char *path, const unsigned char *buf, size_t len)
         cli_die(EXIT_RUNTIME, "%s: cannot write: %s", path, strerror(e));
     }
     free(tmp);
+    /* The rename itself made durable, as a checkpoint's is. */
+    char *dir = strdup(path);
+    if (!dir)
+        cli_die(EXIT_RUNTIME, "out of memory");
+    char *slash = strrchr(dir, '/');
+    int dfd = open(slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".", O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
 }
 
 void cli_check_output(const char *path, const char *input, int force, const char *kind)
