@@ -23,15 +23,19 @@ class Engine {
   }
 
   spawn() {
-    this.worker = new Worker(this.url);
-    this.worker.onmessage = (e) => {
+    const worker = new Worker(this.url);
+    this.worker = worker;
+    // Events of a worker ended by restart() are not this one's.
+    worker.onmessage = (e) => {
+      if (worker !== this.worker) return;
       const p = this.pending.get(e.data && e.data.id);
       if (!p) return; // an answer nobody waits for any more
       this.pending.delete(e.data.id);
       p.resolve(e.data);
     };
-    this.worker.onerror = (e) => {
+    worker.onerror = (e) => {
       if (e.preventDefault) e.preventDefault();
+      if (worker !== this.worker) return;
       this.rejectAll(new Error('the page\'s worker failed: ' + (e.message || 'could not start worker.js')));
       this.onCrash();
     };
@@ -238,7 +242,7 @@ class Lane {
 function restartEngine(stoppedLane) {
   if (stoppedLane) stoppedLane.h.stopped();
   engine.restart();
-  ready = loadIntoEngine();
+  ready = loadIntoEngine().catch((e) => setError('load', [e.message]));
 }
 
 // --- showing the answers -----------------------------------------------------
