@@ -4,7 +4,6 @@
 
 const SLOW_MS = 2000;      // after this, say the search is still going
 const CANCEL_MS = 1000;    // a stale run older than this is killed, not awaited
-const DEBOUNCE_MS = 60;
 const PROGRAM = 'dinornn-sample: ';
 const CKPT_MAGIC = 'DRNNCKPT';
 
@@ -250,6 +249,7 @@ function restartEngine(stoppedLane) {
 function showBest(answer) {
   $('best-stop').hidden = true;
   const list = $('best-list');
+  list.removeAttribute('aria-busy');
   if (answer.status !== 0) {
     setError('best', answer.err);
     setNote('best-note', []);
@@ -360,9 +360,11 @@ const lanes = {
     slow() {
       setNote('best-note', ['searching\u2026 the search is still going (it stops at its bound, --max-expansions); you can stop it']);
       $('best-stop').hidden = false;
+      $('best-list').setAttribute('aria-busy', 'true'); // the names shown are an older input's
     },
     stopped() {
       $('best-stop').hidden = true;
+      $('best-list').removeAttribute('aria-busy');
       setNote('best-note', ['stopped']);
     },
     fail(e) { setError('best', [e.message]); $('best-stop').hidden = true; },
@@ -524,6 +526,8 @@ async function openFile(file, as) {
 }
 
 async function loadDefaults() {
+  // Both fetched at once; the model is loaded first, so the names wait for it.
+  const names = fetch('dinos.txt').then((r) => (r.ok ? r.arrayBuffer() : null), () => null);
   try {
     const r = await fetch('model.ckpt');
     if (!r.ok) throw new Error('model.ckpt: ' + r.status + ' ' + r.statusText);
@@ -531,23 +535,12 @@ async function loadDefaults() {
   } catch (e) {
     showStatus('No default model (' + e.message + '): pick a checkpoint, or drop one on the page.');
   }
-  try {
-    const r = await fetch('dinos.txt');
-    if (r.ok) await loadNames(await r.arrayBuffer(), 'dinos.txt');
-  } catch (e) {
-    // No names: "only new names" stays off until the user gives them.
-  }
+  // Without names, "only new names" stays off until the user gives them.
+  const bytes = await names;
+  if (bytes) await loadNames(bytes, 'dinos.txt');
 }
 
 // --- wiring ------------------------------------------------------------------
-
-function debounce(fn, ms) {
-  let t = 0;
-  return () => {
-    clearTimeout(t);
-    t = setTimeout(fn, ms);
-  };
-}
 
 function wireDrop() {
   const overlay = $('drop-overlay');
@@ -576,9 +569,10 @@ function wireDrop() {
 }
 
 function wire() {
-  const later = debounce(refreshBest, DEBOUNCE_MS);
+  // No delay: the first keystroke runs at once, and those typed while it
+  // runs are folded into one run of the latest input (Lane).
   for (const id of ['prefix', 'suffix', 'contains', 'exclude', 'pattern', 'min-length', 'max-length', 'k']) {
-    $(id).addEventListener('input', later);
+    $(id).addEventListener('input', refreshBest);
   }
   $('novel').addEventListener('change', refreshBest);
   $('label').addEventListener('change', () => {
