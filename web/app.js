@@ -231,7 +231,12 @@ class Lane {
       } finally {
         clearTimeout(slow);
       }
-      if (!this.wanted) this.h.answer(answer, args);
+      if (!this.wanted) {
+        this.h.answer(answer, args);
+        // What is shown answers these arguments: for tests, and for anyone
+        // who wants to run the same dinornn-sample command.
+        document.body.dataset[this.h.name + 'Args'] = JSON.stringify(args);
+      }
     }
     this.current = null;
     this.busy = false;
@@ -356,6 +361,7 @@ function stepItem(step, raw, before) {
 
 const lanes = {
   best: new Lane({
+    name: 'best',
     answer: showBest,
     slow() {
       setNote('best-note', ['searching\u2026 the search is still going (it stops at its bound, --max-expansions); you can stop it']);
@@ -370,6 +376,7 @@ const lanes = {
     fail(e) { setError('best', [e.message]); $('best-stop').hidden = true; },
   }),
   sample: new Lane({
+    name: 'sample',
     answer: showSample,
     slow() {
       setNote('sample-note', ['drawing\u2026 still going (it stops at its bound, --max-draws); you can stop it']);
@@ -382,6 +389,7 @@ const lanes = {
     fail(e) { setError('sample', [e.message]); $('sample-stop').hidden = true; },
   }),
   score: new Lane({
+    name: 'score',
     answer: showScore,
     slow() { $('score-result').textContent = 'scoring\u2026'; },
     stopped() {},
