@@ -12,6 +12,10 @@
 #include "dinornn/dinornn.h"
 #include "text.h"
 
+/* Called from JavaScript only (web/dinornn-core.js). */
+int drnn_web_reset(void);
+int drnn_web_describe(const char *path);
+
 /* Before each run of main: getopt starts again from the first argument
  * (musl: optind 0 resets its position inside a group of short options),
  * and main's closing of standard output (cli_close_stdout) is undone: the
