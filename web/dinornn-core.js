@@ -35,6 +35,7 @@
     this.runs = 0;
     this.instances++;
     this.ready = this.createModule({
+      thisProgram: 'dinornn-sample', /* argv[0], which getopt's messages name */
       print: line => self.out.push(line),
       printErr: line => self.err.push(line)
     }).then(function (mod) {
