@@ -36,7 +36,7 @@ head -c 1000 "$ck/best.ckpt" > "$exp/damaged.ckpt"
 # What dinornn-sample answers on the same checkpoints.
 s=$bin/dinornn-sample
 "$s" -c "$ck/best.ckpt" --format=json --best=10 --prefix=ty > "$exp/best-ty.json"
-"$s" -c "$ck/best.ckpt" --format=json --best=5 --suffix=saurus > "$exp/best-saurus.json"
+"$s" -c "$ck/best.ckpt" --format=json --best=5 --suffix=rus > "$exp/best-rus.json"
 "$s" -c "$ck/best.ckpt" --format=json --count=5 --temperature=0.8 --seed=7 > "$exp/sample.json"
 "$s" -c "$ck/best.ckpt" --format=json --score -- tyrannosaurus > "$exp/score.json"
 "$s" -c "$exp/labeled.ckpt" --format=json --best=10 --prefix=a --label=saurus > "$exp/best-label.json"
