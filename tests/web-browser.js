@@ -76,6 +76,15 @@ async function bestChecks(page) {
   compareNames('--suffix rus: the top 5', got, expected('best-rus.json'), true);
   await setField(page, 'suffix', '');
   await setField(page, 'k', '10');
+  // A search that reaches its bound says so, in the command line's words.
+  await setField(page, 'max-expansions', '5');
+  await shown(page, 'best', ['--format=json', '--best=10', '--max-expansions=5'], 'best-list');
+  const note = await page.textContent('#best-note');
+  if (note.includes('the search stopped at its bound'))
+    ok('a search that reaches its bound says so: "' + note.trim().slice(0, 60) + '..."');
+  else
+    bad('--max-expansions 5: the note says "' + note + '"');
+  await setField(page, 'max-expansions', '');
 }
 
 async function sampleAndScore(page) {

@@ -164,6 +164,7 @@ function labelArgs() {
 function bestArgs() {
   const args = ['--format=json'];
   addIfSet(args, '--best', value('k').trim() === '' ? '10' : value('k'));
+  addIfSet(args, '--max-expansions', value('max-expansions'));
   return args.concat(shapeArgs());
 }
 
@@ -579,7 +580,7 @@ function wireDrop() {
 function wire() {
   // No delay: the first keystroke runs at once, and those typed while it
   // runs are folded into one run of the latest input (Lane).
-  for (const id of ['prefix', 'suffix', 'contains', 'exclude', 'pattern', 'min-length', 'max-length', 'k']) {
+  for (const id of ['prefix', 'suffix', 'contains', 'exclude', 'pattern', 'min-length', 'max-length', 'k', 'max-expansions']) {
     $(id).addEventListener('input', refreshBest);
   }
   $('novel').addEventListener('change', refreshBest);
