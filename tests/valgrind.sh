@@ -35,5 +35,5 @@ run 0 "export safetensors" -- "$X" "$tmp/ck/latest.ckpt" -o "$tmp/m.safetensors"
 run 0 "export ONNX" -- "$X" "$tmp/ck/latest.ckpt" -o "$tmp/m.onnx"
 run 0 "import" -- "$I" "$tmp/m.safetensors" -o "$tmp/m.ckpt"
 head -c 900 "$tmp/m.safetensors" > "$tmp/cut.safetensors"
-run 1 "truncated safetensors" -- "$I" "$tmp/cut.safetensors" -o "$tmp/cut.ckpt"
+run 1 "truncated safetensors" -- "$I" "$tmp/cut.safetensors" -o "$tmp/from-cut.ckpt"
 finish
