@@ -4,6 +4,7 @@
  * as JSON for the page. Not part of the native programs. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <emscripten.h>
@@ -51,15 +52,23 @@ EMSCRIPTEN_KEEPALIVE int drnn_web_describe(const char *path)
         return 1;
     }
     const drnn_config *m = &st.hp.model;
+    drnn_params parts[DRNN_MAX_MEMBERS];
+    const drnn_model model = drnn_state_model(&st, parts); /* the networks sample uses */
+    char *text = malloc(4 * (size_t)st.vocab.size + 1);
+    if (!text) {
+        cli_message("out of memory");
+        drnn_state_free(&st);
+        return 1;
+    }
     printf("{\"cell\":\"%s\",\"layers\":%d,\"hidden\":%d,\"members\":%d,\"symbols\":%d,"
            "\"alphabet\":",
-           drnn_cell_name(m->cell), m->layers, m->hidden, st.hp.members, st.vocab.size - 1);
-    char text[4 * DRNN_MAX_VOCAB + 1];
+           drnn_cell_name(m->cell), m->layers, m->hidden, model.count, st.vocab.size - 1);
     size_t used = 0;
     for (int i = 1; i < st.vocab.size; i++)
         used += drnn_utf8_put(st.vocab.symbol[i], text + used);
     text[used] = '\0';
     cli_json_string(stdout, text);
+    free(text);
     fputs(",\"labels\":[", stdout);
     for (int k = 0; k < st.labels.count; k++) {
         if (k)
