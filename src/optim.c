@@ -86,7 +86,8 @@ static inline DRNN_ALWAYS_INLINE void update_range(update_step *step, drnn_real 
         memcpy(v + i, tv, rest);
 }
 
-void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double norm2)
+void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double norm2,
+                        int threads)
 {
     if (hp->clip <= 0)
         return;
@@ -98,8 +99,8 @@ void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double n
     const drnn_real scale = by_norm ? (drnn_real)(hp->clip / sqrt(norm2)) : 1;
     const drnn_real bound = (drnn_real)hp->clip;
     const size_t chunks = (n + DRNN_CHUNK - 1) / DRNN_CHUNK;
-    DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(drnn_threads_for(chunks)))
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(n >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(threads < (int)chunks ? (threads > 0 ? threads : 1) : (int)chunks))
     for (size_t c = 0; c < chunks; c++) {
         const size_t lo = c * DRNN_CHUNK, hi = lo + DRNN_CHUNK < n ? lo + DRNN_CHUNK : n;
         if (by_norm)
@@ -111,7 +112,7 @@ void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double n
     }
 }
 
-void drnn_optimizer_step(drnn_train_state *st, const drnn_real *grad, double lr)
+void drnn_optimizer_step(drnn_train_state *st, const drnn_real *grad, double lr, int threads)
 {
     const drnn_hparams *hp = &st->hp;
     const size_t n = st->weights.count;
@@ -133,8 +134,8 @@ void drnn_optimizer_step(drnn_train_state *st, const drnn_real *grad, double lr)
     /* Threads take whole chunks of DRNN_CHUNK parameters (a multiple of the
      * vector width). */
     const size_t chunks = (n + DRNN_CHUNK - 1) / DRNN_CHUNK;
-    DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(drnn_threads_for(chunks)))
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(n >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(threads < (int)chunks ? (threads > 0 ? threads : 1) : (int)chunks))
     for (size_t c = 0; c < chunks; c++) {
         const size_t lo = c * DRNN_CHUNK, hi = lo + DRNN_CHUNK < n ? lo + DRNN_CHUNK : n;
         switch (hp->optimizer) {

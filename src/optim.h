@@ -19,11 +19,14 @@
 
 /* Clips the mean gradient g[n] in place, in either mode: by global norm
  * (norm2 = |g|^2: g *= clip / |g| when |g| > clip) or each element into
- * [-clip, clip]; nothing when hp->clip is 0. */
-void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double norm2);
+ * [-clip, clip]; nothing when hp->clip is 0. By up to `threads` threads,
+ * which take chunks as they come free (a thread that lost its core holds
+ * up one chunk, not half the loop). */
+void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double norm2,
+                        int threads);
 
 /* One step of st's optimizer at learning rate lr with the clipped mean
- * gradient g (st->step not yet counted). */
-void drnn_optimizer_step(drnn_train_state *st, const drnn_real *g, double lr);
+ * gradient g (st->step not yet counted), by up to `threads` threads. */
+void drnn_optimizer_step(drnn_train_state *st, const drnn_real *g, double lr, int threads);
 
 #endif

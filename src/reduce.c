@@ -1,8 +1,25 @@
-/* reduce.c: the reduction of a trainer's gradient slots (reduce.h): the
- * sum of the slots in slot order, its scale and squared norm in fixed
- * chunks, the sparse rows of the input layer, and the exchange between the
- * processes of a distributed run. Every floating-point addition is made in
- * the one order that any thread count and any process count share. */
+/* reduce.c: the reduction of a trainer's gradient slots (reduce.h).
+ *
+ * The slots are summed along one binary tree whose shape depends on the
+ * slot count S alone. Node (a, k), a a multiple of 2^k, covers slots
+ * [a, min(a + 2^k, S)); its sum is held in slot a's buffer. It is the sum
+ * of its children (a, k-1) + (a + 2^(k-1), k-1) when the right child
+ * exists (a + 2^(k-1) < S), else its left child itself; the root is
+ * (0, ceil(log2 S)). Each addition is left + right, element by element,
+ * so every bit of the result is fixed by S, whoever adds and in whatever
+ * order the nodes are completed: the thread count and the process count
+ * cannot change it.
+ *
+ * Who adds: the thread that computes a slot folds it into the tree at
+ * once, while it is in its cache; the second of two children to finish
+ * adds them (an atomic count per node says which is second), and goes on
+ * up. It stops at level `eager`, about log2(S / threads), so that the last
+ * slot to finish is not followed by a long chain of additions by one
+ * thread while the others wait; the levels above are added chunk by
+ * chunk by every thread, fused with the scale and the squared norm. In a
+ * distributed run each process folds its own slots, sends the sums of the
+ * subtrees it owns to the process that owns the rest of their parent, and
+ * the root's process broadcasts the sum (see the distributed part). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +28,14 @@
 #include "internal.h"
 #include "optim.h"
 #include "reduce.h"
+
+int drnn_tree_levels(int slots)
+{
+    int k = 0;
+    while ((1 << k) < slots)
+        k++;
+    return k;
+}
 
 /* ---- the slots ---- */
 
@@ -24,15 +49,19 @@ int drnn_reducer_new(drnn_reducer *r, const drnn_plan *p, const drnn_config *mod
     r->ex.ranks = 1;
     r->grad = calloc((size_t)p->slots, sizeof *r->grad);
     r->slot_loss = calloc((size_t)p->slots, sizeof *r->slot_loss);
+    r->arrived = calloc((size_t)p->slots, sizeof *r->arrived);
     r->row_at = calloc((size_t)p->slots + 1, sizeof *r->row_at);
     r->chunk_sq = calloc(p->chunks, sizeof *r->chunk_sq);
     r->live = calloc(p->chunks, sizeof *r->live);
+    r->live_at = calloc(p->chunks, sizeof *r->live_at);
     r->rows = calloc(p->rows, sizeof *r->rows);
-    if (!r->grad || !r->slot_loss || !r->row_at || !r->chunk_sq || !r->live || !r->rows) {
+    if (!r->grad || !r->slot_loss || !r->arrived || !r->row_at || !r->chunk_sq || !r->live ||
+        !r->live_at || !r->rows) {
         drnn_reducer_free(r);
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     }
     for (int s = 0; s < r->slots; s++) {
+        atomic_init(&r->arrived[s], 0);
         int rc = drnn_params_alloc(&r->grad[s], model, err);
         if (rc) {
             drnn_reducer_free(r);
@@ -48,9 +77,11 @@ void drnn_reducer_free(drnn_reducer *r)
         drnn_params_free(&r->grad[s]);
     free(r->grad);
     free(r->slot_loss);
+    free(r->arrived);
     free(r->row_at);
     free(r->chunk_sq);
     free(r->live);
+    free(r->live_at);
     free(r->rows);
     free(r->stage);
     memset(r, 0, sizeof *r);
@@ -62,7 +93,7 @@ void drnn_reducer_own(const drnn_reducer *r, int slots, int *lo, int *hi)
     *hi = r->own_hi < slots ? r->own_hi : slots;
 }
 
-/* ---- the sum of the slots, alone ---- */
+/* ---- the arithmetic ---- */
 
 /* sum x[i]^2 in double, in 8 interleaved running sums added pairwise at the
  * end: a fixed order, without one long chain of dependent additions. */
@@ -88,17 +119,12 @@ static size_t chunk_len(const drnn_reducer *r, size_t c)
     return (at + DRNN_CHUNK < n ? at + DRNN_CHUNK : n) - at;
 }
 
-/* Chunk c of grad[0] += grad[s0] + ... + grad[s1-1], one slot after
- * another: the order every process count and thread count share. */
-static inline void add_slots(drnn_reducer *r, size_t c, int s0, int s1)
+/* dst[i] += src[i]: one node's addition (the compiler vectorizes it; the
+ * sum of two floats is the same in any vector width). */
+static inline void add_into(drnn_real *restrict dst, const drnn_real *restrict src, size_t n)
 {
-    const size_t at = c * DRNN_CHUNK, len = chunk_len(r, c);
-    drnn_real *g = r->grad[0].data + at;
-    for (int s = s0; s < s1; s++) {
-        const drnn_real *gs = r->grad[s].data + at;
-        for (size_t i = 0; i < len; i++)
-            g[i] += gs[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] += src[i];
 }
 
 /* Chunk c of grad[0] *= scale; returns its sum of squares. */
@@ -120,31 +146,75 @@ static double sum_chunks(const drnn_reducer *r)
     return total;
 }
 
-/* grad[0] = scale * (grad[0] + ... + grad[slots-1]), summed in slot order;
- * returns the squared norm of the result. Chunks not live are zero in
- * every slot and stay so. */
-static double reduce_gradients(drnn_reducer *r, int slots, drnn_real scale)
+/* ---- the tree, alone ---- */
+
+void drnn_reducer_begin(drnn_reducer *r, int slots, int threads)
 {
-    DRNN_OMP(omp parallel for schedule(static) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(drnn_threads_for(r->chunks)))
+    for (int s = 0; s < slots; s++)
+        atomic_store_explicit(&r->arrived[s], 0, memory_order_relaxed);
+    /* Fold up to subtrees of about slots / threads slots: each thread's
+     * share, added in its cache; the rest, a few nodes a chunk, in
+     * parallel. A distributed run's process, of its own slots. */
+    int lo, hi, levels = drnn_tree_levels(slots), e = 0;
+    drnn_reducer_own(r, slots, &lo, &hi);
+    while (e < levels && (2 << e) * (threads > 0 ? threads : 1) <= hi - lo)
+        e++;
+    r->eager = e;
+}
+
+/* The node whose children start at a and b: grad[a] += grad[b] over the
+ * live chunks, and the losses. By one thread. */
+static void add_node(drnn_reducer *r, int a, int b)
+{
+    drnn_real *ga = r->grad[a].data;
+    const drnn_real *gb = r->grad[b].data;
+    for (size_t c = 0; c < r->chunks; c++)
+        if (r->live[c])
+            add_into(ga + c * DRNN_CHUNK, gb + c * DRNN_CHUNK, chunk_len(r, c));
+    r->slot_loss[a] += r->slot_loss[b];
+}
+
+void drnn_reducer_fold(drnn_reducer *r, int s, int slots)
+{
+    int a = s;
+    for (int k = 0; k < r->eager; k++) {
+        const int parent = a & ~((2 << k) - 1), right = parent + (1 << k);
+        if (right < slots) {
+            const int end = parent + (2 << k) < slots ? parent + (2 << k) : slots;
+            if (parent < r->own_lo || end > r->own_hi)
+                return; /* the node spans another process's slots */
+            /* The first child to arrive leaves; the second adds. acq_rel:
+             * the second sees every write of the first. */
+            if (atomic_fetch_add_explicit(&r->arrived[right], 1, memory_order_acq_rel) == 0)
+                return;
+            add_node(r, parent, right);
+        }
+        a = parent;
+    }
+}
+
+/* The levels above the threads' folds, chunk by chunk in parallel, then
+ * the scale and the squares of grad[0]; returns the squared norm. */
+static double reduce_top(drnn_reducer *r, int slots, drnn_real scale, int threads)
+{
+    const int levels = drnn_tree_levels(slots), eager = r->eager;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(threads))
     for (size_t c = 0; c < r->chunks; c++) {
         if (!r->live[c]) {
             r->chunk_sq[c] = 0;
             continue;
         }
-        add_slots(r, c, 1, slots);
+        const size_t at = c * DRNN_CHUNK, len = chunk_len(r, c);
+        for (int k = eager + 1; k <= levels; k++)
+            for (int a = 0; a + (1 << (k - 1)) < slots; a += 1 << k)
+                add_into(r->grad[a].data + at, r->grad[a + (1 << (k - 1))].data + at, len);
         r->chunk_sq[c] = scale_chunk(r, c, scale);
     }
+    for (int k = eager + 1; k <= levels; k++)
+        for (int a = 0; a + (1 << (k - 1)) < slots; a += 1 << k)
+            r->slot_loss[a] += r->slot_loss[a + (1 << (k - 1))];
     return sum_chunks(r);
-}
-
-/* The slots' losses, summed in slot order. */
-static double sum_slots(const drnn_reducer *r, int slots)
-{
-    double loss = 0;
-    for (int s = 0; s < slots; s++)
-        loss += r->slot_loss[s];
-    return loss;
 }
 
 /* ---- the sparse rows of the input layer ----
@@ -182,7 +252,8 @@ static void list_rows(drnn_reducer *r, const drnn_token *const *names, const int
 }
 
 /* Marks the chunks that can hold a non-zero gradient: all but those of
- * layer 0's rows, and those of the rows listed. */
+ * layer 0's rows, and those of the rows listed; and where each live chunk
+ * goes in a message of the live chunks, packed. */
 static void mark_live_chunks(drnn_reducer *r, int slots)
 {
     size_t width, rows_end = input_row(&r->grad[0], (drnn_token)r->grad[0].cfg.vocab, &width);
@@ -194,6 +265,12 @@ static void mark_live_chunks(drnn_reducer *r, int slots)
         for (size_t k = lo / DRNN_CHUNK; k <= (lo + width - 1) / DRNN_CHUNK; k++)
             r->live[k] = 1;
     }
+    size_t at = 0;
+    for (size_t c = 0; c < r->chunks; c++) {
+        r->live_at[c] = at;
+        at += r->live[c] ? chunk_len(r, c) : 0;
+    }
+    r->live_floats = at;
 }
 
 void drnn_reducer_mark_rows(drnn_reducer *r, const drnn_token *const *names, const int *lens,
@@ -203,16 +280,18 @@ void drnn_reducer_mark_rows(drnn_reducer *r, const drnn_token *const *names, con
     mark_live_chunks(r, slots);
 }
 
-/* After the step, every slot's listed rows back to zero: slot 0, which
- * holds the sum, all of them; slot s > 0 its own (if this process has it). */
+/* After the step, every slot's listed rows back to zero. Slot a's buffer
+ * held the sum of node (a, k) for each k up to the lowest set bit of a
+ * (slot 0's, the whole tree): the rows of slots [a, a + lowbit(a)). */
 void drnn_reducer_clear_rows(drnn_reducer *r, int slots)
 {
-    for (int s = 0; s < slots; s++) {
-        drnn_params *g = &r->grad[s];
+    for (int a = 0; a < slots; a++) {
+        drnn_params *g = &r->grad[a];
         if (!g->data)
             continue;
-        size_t width = 0, end = r->row_at[s ? s + 1 : slots];
-        for (size_t i = s ? r->row_at[s] : 0; i < end; i++) {
+        const int end = a == 0 || a + (a & -a) > slots ? slots : a + (a & -a);
+        size_t width = 0;
+        for (size_t i = r->row_at[a]; i < r->row_at[end]; i++) {
             size_t lo = input_row(g, r->rows[i], &width);
             memset(g->data + lo, 0, width * sizeof *g->data);
         }
@@ -220,52 +299,49 @@ void drnn_reducer_clear_rows(drnn_reducer *r, int slots)
 }
 
 /* ---- a distributed run ----
- * Process r computes slots [own_lo, own_hi). The sum travels along the
- * processes 0, 1, .., ranks-1, each adding its slots to it in order, so
- * that every addition is the one a single process makes, in the same
- * order: the bits cannot depend on the process count. It travels in
- * segments, so that process r+1 adds to one while r adds to the next; the
- * last process then sends the finished sum to all. Each process sends and
- * receives the live part of the gradient (4 bytes a parameter) once along
- * the chain and once back, and a small head. A segment packs up to 16 live
- * chunks, adjacent or not: the few rows of a large vocabulary's W_x[0]
- * that a mini-batch reads go in a few messages, not one each. */
+ * Process p computes the slots [ceil(p S / N), ceil((p+1) S / N)) and
+ * folds them as a process alone does. A node of the tree is made by the
+ * process that owns its first slot: its left child is that process's
+ * too; its right child, when another process owns that child's first
+ * slot, comes from it in a message. So each process sends the sum of each
+ * subtree (m, log2 lowbit(m)) whose first slot m it owns while another
+ * owns its parent's first slot m - lowbit(m): its first slot's, always,
+ * and a few more (a test counts them). Messages only go to lower ranks,
+ * and every process receives and sends in the tree's post-order, one order
+ * that all share, so blocking sends and receives cannot deadlock. A chain
+ * of messages climbs the tree one level at least per message, and only
+ * the levels whose nodes span two processes carry any: a step takes about
+ * log2 N rounds, then process 0 broadcasts the sum. Each addition is the
+ * one a process alone makes, so the bits cannot depend on the process
+ * count. A message is a head (the subtree's loss, and the largest stop
+ * request of the processes so far) and the live chunks of the node's sum,
+ * packed; a process with no slot in a short mini-batch sends process 0
+ * its head alone. */
 
-/* Chunks a segment packs at most: 65,536 floats, 256 KiB. */
-#define SEGMENT_CHUNKS 16
-
-/* What travels ahead of the gradient: the loss summed so far, and the
- * largest stop request (a signal number) of the processes so far. */
-typedef struct chain_head {
+/* What travels ahead of a node's sum. */
+typedef struct node_head {
     double loss;
     int32_t stop;
     int32_t reserved;
-} chain_head;
+} node_head;
 
-/* The next segment: up to SEGMENT_CHUNKS live chunks from chunk *c on, into
- * seg[]; returns how many (0: none left), and their floats in *floats. */
-static int next_segment(const drnn_reducer *r, size_t *c, size_t *seg, size_t *floats)
+#define HEAD_FLOATS (sizeof(node_head) / sizeof(drnn_real))
+_Static_assert(sizeof(node_head) % sizeof(drnn_real) == 0, "the head is whole floats");
+
+/* The process that computes slot s: the first p with ceil((p+1) S / N) > s. */
+static int owner_of(const drnn_reducer *r, int s)
 {
-    int k = 0;
-    *floats = 0;
-    for (; *c < r->chunks && k < SEGMENT_CHUNKS; (*c)++)
-        if (r->live[*c]) {
-            seg[k++] = *c;
-            *floats += chunk_len(r, *c);
-        }
-    return k;
+    return (int)((int64_t)s * r->ex.ranks / r->slots);
 }
 
-/* The segment's chunks of grad[0] into the stage, one after another, or back. */
-static void pack(drnn_reducer *r, const size_t *seg, int k, int back)
+/* Process p's slots of a step of `slots`. */
+static void slots_of(const drnn_reducer *r, int p, int slots, int *lo, int *hi)
 {
-    drnn_real *p = r->stage;
-    for (int i = 0; i < k; i++) {
-        size_t len = chunk_len(r, seg[i]);
-        drnn_real *g = r->grad[0].data + seg[i] * DRNN_CHUNK;
-        memcpy(back ? g : p, back ? p : g, len * sizeof *p);
-        p += len;
-    }
+    const int64_t S = r->slots, N = r->ex.ranks;
+    *lo = (int)((p * S + N - 1) / N);
+    *hi = (int)(((p + 1) * S + N - 1) / N);
+    *lo = *lo < slots ? *lo : slots;
+    *hi = *hi < slots ? *hi : slots;
 }
 
 static int exchange_failed(drnn_error *err, const char *what)
@@ -273,67 +349,137 @@ static int exchange_failed(drnn_error *err, const char *what)
     return drnn_fail(err, DRNN_ERR_IO, "the processes of the run could not exchange %s", what);
 }
 
-/* grad[0] = the sum of every slot in slot order, on every process, and the
- * loss and the stop request of the whole mini-batch. */
-static int exchange_gradients(drnn_reducer *r, int slots, double *loss,
-                              const volatile sig_atomic_t *stop, drnn_error *err)
+/* grad[a] += src over the live chunks, src either a slot's buffer or a
+ * message's packed chunks; by `threads` threads. */
+static void add_parallel(drnn_reducer *r, int a, const drnn_real *src, int packed, int threads)
 {
-    const drnn_exchange *x = &r->ex;
-    const int prev = x->rank - 1, next = x->rank + 1 < x->ranks ? x->rank + 1 : -1;
-    const int last = x->ranks - 1;
-    int lo, hi;
-    drnn_reducer_own(r, slots, &lo, &hi);
-    chain_head head = {0, 0, 0};
-    if (prev >= 0 && x->recv(x->ctx, &head, sizeof head, prev))
-        return exchange_failed(err, "the loss");
-    for (int s = lo; s < hi; s++)
-        head.loss += r->slot_loss[s];
-    int mine = stop ? (int)*stop : 0;
-    if (mine > head.stop)
-        head.stop = mine;
-    if (next >= 0 && x->send(x->ctx, &head, sizeof head, next))
-        return exchange_failed(err, "the loss");
-    const size_t n = r->grad[0].count, bytes = sizeof *r->stage;
-    size_t seg[SEGMENT_CHUNKS], floats;
-    int k;
-    for (size_t c = 0; (k = next_segment(r, &c, seg, &floats)) > 0;) {
-        if (prev >= 0) {
-            if (x->recv(x->ctx, r->stage, floats * bytes, prev))
-                return exchange_failed(err, "gradients");
-            pack(r, seg, k, 1);
+    drnn_real *g = r->grad[a].data;
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(threads))
+    for (size_t c = 0; c < r->chunks; c++)
+        if (r->live[c])
+            add_into(g + c * DRNN_CHUNK, src + (packed ? r->live_at[c] : c * DRNN_CHUNK),
+                     chunk_len(r, c));
+}
+
+/* The live chunks of grad[a] into the stage after the head, or back. */
+static void pack(drnn_reducer *r, int a, int back)
+{
+    drnn_real *p = r->stage + HEAD_FLOATS, *g = r->grad[a].data;
+    for (size_t c = 0; c < r->chunks; c++)
+        if (r->live[c]) {
+            size_t len = chunk_len(r, c);
+            memcpy(back ? g + c * DRNN_CHUNK : p + r->live_at[c],
+                   back ? p + r->live_at[c] : g + c * DRNN_CHUNK, len * sizeof *p);
         }
-        DRNN_OMP(omp parallel for schedule(static) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-                 num_threads(drnn_threads_for((size_t)k)))
-        for (int i = 0; i < k; i++)
-            add_slots(r, seg[i], lo > 1 ? lo : 1, hi);
-        if (next >= 0) {
-            pack(r, seg, k, 0);
-            if (x->send(x->ctx, r->stage, floats * bytes, next))
-                return exchange_failed(err, "gradients");
-        }
+}
+
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+/* Makes node (a, k), a this process's slot, in grad[a] and slot_loss[a]:
+ * its children's sums, received from their process where that is
+ * another; *stop takes the largest request received. */
+static int make_node(drnn_reducer *r, int a, int k, int slots, int threads, int32_t *stop,
+                     drnn_error *err)
+{
+    const int end = a + (1 << k) < slots ? a + (1 << k) : slots, right = a + (1 << k >> 1);
+    if (k == 0 || (k <= r->eager && a >= r->own_lo && end <= r->own_hi))
+        return DRNN_OK; /* a slot, or folded by the threads */
+    int rc = make_node(r, a, k - 1, slots, threads, stop, err);
+    if (rc || right >= slots)
+        return rc;
+    const int from = owner_of(r, right);
+    if (from == r->ex.rank) {
+        if ((rc = make_node(r, right, k - 1, slots, threads, stop, err)))
+            return rc;
+        add_parallel(r, a, r->grad[right].data, 0, threads);
+        r->slot_loss[a] += r->slot_loss[right];
+        return DRNN_OK;
     }
-    /* Back from the last process, where the sum is complete. */
-    if (x->bcast(x->ctx, &head, sizeof head, last))
-        return exchange_failed(err, "the loss");
-    for (size_t c = 0; (k = next_segment(r, &c, seg, &floats)) > 0;) {
-        if (x->rank == last)
-            pack(r, seg, k, 0);
-        if (x->bcast(x->ctx, r->stage, floats * bytes, last))
-            return exchange_failed(err, "gradients");
-        if (x->rank != last)
-            pack(r, seg, k, 1);
-    }
-    *loss = head.loss;
-    r->stop_agreed = head.stop;
+    const size_t bytes = sizeof(node_head) + r->live_floats * sizeof *r->stage;
+    if (r->ex.recv(r->ex.ctx, r->stage, bytes, from))
+        return exchange_failed(err, "gradients");
+    node_head h;
+    memcpy(&h, r->stage, sizeof h);
+    add_parallel(r, a, r->stage + HEAD_FLOATS, 1, threads);
+    r->slot_loss[a] += h.loss;
+    *stop = max_int(*stop, h.stop);
     return DRNN_OK;
 }
 
-/* The scale and the squared norm of the exchanged sum: as reduce_gradients
- * computes them. */
-static double scale_gradients(drnn_reducer *r, drnn_real scale)
+/* Sends node (m, k)'s sum, and the stop request, to process `to`. */
+static int send_node(drnn_reducer *r, int m, int32_t stop, int to, drnn_error *err)
 {
-    DRNN_OMP(omp parallel for schedule(static) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(drnn_threads_for(r->chunks)))
+    node_head h = {r->slot_loss[m], stop, 0};
+    memcpy(r->stage, &h, sizeof h);
+    pack(r, m, 0);
+    const size_t bytes = sizeof h + r->live_floats * sizeof *r->stage;
+    if (r->ex.send(r->ex.ctx, r->stage, bytes, to))
+        return exchange_failed(err, "gradients");
+    return DRNN_OK;
+}
+
+/* grad[0] = the sum of every slot along the tree, on every process, and the
+ * loss and the stop request of the whole mini-batch. */
+static int exchange_gradients(drnn_reducer *r, int slots, int threads, double *loss,
+                              const volatile sig_atomic_t *stop, drnn_error *err)
+{
+    const drnn_exchange *x = &r->ex;
+    int lo, hi, rc = DRNN_OK;
+    int32_t want = stop ? (int32_t)*stop : 0;
+    node_head h = {0, 0, 0};
+    drnn_reducer_own(r, slots, &lo, &hi);
+    if (x->rank == 0) {
+        if ((rc = make_node(r, 0, drnn_tree_levels(slots), slots, threads, &want, err)))
+            return rc;
+        for (int p = 1; p < x->ranks; p++) {
+            int plo, phi;
+            slots_of(r, p, slots, &plo, &phi);
+            if (plo == phi) { /* no slot: its stop request alone */
+                if (x->recv(x->ctx, &h, sizeof h, p))
+                    return exchange_failed(err, "the stop requests");
+                want = max_int(want, h.stop);
+            }
+        }
+        h = (node_head){r->slot_loss[0], want, 0};
+        memcpy(r->stage, &h, sizeof h);
+        pack(r, 0, 0);
+    } else if (lo == hi) {
+        h.stop = want;
+        if (x->send(x->ctx, &h, sizeof h, 0))
+            return exchange_failed(err, "the stop requests");
+    } else {
+        for (int m = lo; m < hi && !rc; m++) {
+            const int low = m & -m;
+            if (m - low >= lo)
+                continue; /* inside a subtree this process sends whole */
+            int k = 0;
+            while ((1 << k) < low)
+                k++;
+            if (!(rc = make_node(r, m, k, slots, threads, &want, err)))
+                rc = send_node(r, m, want, owner_of(r, m - low), err);
+        }
+        if (rc)
+            return rc;
+    }
+    /* Process 0 has the sum: to all. */
+    const size_t bytes = sizeof h + r->live_floats * sizeof *r->stage;
+    if (x->bcast(x->ctx, r->stage, bytes, 0))
+        return exchange_failed(err, "gradients");
+    memcpy(&h, r->stage, sizeof h);
+    if (x->rank != 0)
+        pack(r, 0, 1);
+    *loss = h.loss;
+    r->stop_agreed = h.stop;
+    return DRNN_OK;
+}
+
+/* The scale and the squared norm of the exchanged sum: as reduce_top
+ * computes them. */
+static double scale_gradients(drnn_reducer *r, drnn_real scale, int threads)
+{
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
+             num_threads(threads))
     for (size_t c = 0; c < r->chunks; c++)
         r->chunk_sq[c] = r->live[c] ? scale_chunk(r, c, scale) : 0;
     return sum_chunks(r);
@@ -349,14 +495,13 @@ int drnn_reducer_distribute(drnn_reducer *r, const drnn_exchange *x, drnn_error 
     if (!x->send || !x->recv || !x->bcast)
         return drnn_fail(err, DRNN_ERR_INVALID, "an exchange needs send, recv and bcast");
     free(r->stage);
-    r->stage = malloc((size_t)SEGMENT_CHUNKS * DRNN_CHUNK * sizeof *r->stage);
+    r->stage = malloc((HEAD_FLOATS + r->grad[0].count) * sizeof *r->stage);
     if (!r->stage)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     r->ex = *x;
-    /* Process 0 always has slot 0, where the sum starts; with fewer slots
-     * than processes some have none and only pass the sum on. */
-    r->own_lo = (int)(((int64_t)x->rank * r->slots + x->ranks - 1) / x->ranks);
-    r->own_hi = (int)(((int64_t)(x->rank + 1) * r->slots + x->ranks - 1) / x->ranks);
+    /* Process 0 always has slot 0, where the sum ends; with fewer slots
+     * than processes some have none and send their stop request alone. */
+    slots_of(r, x->rank, r->slots, &r->own_lo, &r->own_hi);
     for (int s = 1; s < r->slots; s++)
         if (s < r->own_lo || s >= r->own_hi)
             drnn_params_free(&r->grad[s]);
@@ -365,23 +510,25 @@ int drnn_reducer_distribute(drnn_reducer *r, const drnn_exchange *x, drnn_error 
 
 /* ---- the step's sum ---- */
 
-int drnn_reducer_sum(drnn_reducer *r, int slots, drnn_real scale,
+int drnn_reducer_sum(drnn_reducer *r, int slots, drnn_real scale, int threads,
                      const volatile sig_atomic_t *stop, double *loss, double *norm2,
                      double *exchange_seconds, drnn_error *err)
 {
+    if (threads < 1)
+        threads = 1;
     if (r->ex.ranks > 1) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int rc = exchange_gradients(r, slots, loss, stop, err);
+        int rc = exchange_gradients(r, slots, threads, loss, stop, err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         *exchange_seconds +=
             (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         if (rc)
             return rc;
-        *norm2 = scale_gradients(r, scale);
+        *norm2 = scale_gradients(r, scale, threads);
     } else {
-        *loss = sum_slots(r, slots);
-        *norm2 = reduce_gradients(r, slots, scale);
+        *norm2 = reduce_top(r, slots, scale, threads);
+        *loss = r->slot_loss[0];
     }
     return DRNN_OK;
 }

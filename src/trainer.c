@@ -6,12 +6,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dinornn/train.h"
 #include "evaluate.h"
 #include "bptt_internal.h"
 #include "internal.h"
 #include "optim.h"
+#include "pacer.h"
 #include "plan.h"
 #include "reduce.h"
 #include "state.h"
@@ -21,6 +23,9 @@ struct drnn_trainer {
     const drnn_corpus *train, *val;
     drnn_plan plan;                     /* slots, group, workers, max_len, every buffer's size */
     drnn_reducer red;                   /* the gradient slots, and their sum */
+    drnn_pacer pacer;                   /* how many threads the steps use */
+    double *busy;                       /* [plan.workers * BUSY_STRIDE] each thread's seconds
+                                         * in forward and BPTT this step */
     drnn_scratch **scratch;             /* [plan.workers] */
     int64_t *slot_keys;                 /* [slots] the step's slots' sort keys (characters, index) */
     int *slot_order;                    /* [slots] the step's slots, most characters first */
@@ -66,6 +71,9 @@ static int check_data(const drnn_train_state *st, const drnn_corpus *train,
     return DRNN_OK;
 }
 
+/* A thread's busy time sits on its own cache line. */
+#define BUSY_STRIDE 8
+
 /* Every buffer of the plan: the slots and their sum, the workspaces, the
  * shuffle and the mini-batch. */
 static int alloc_buffers(drnn_trainer *t, drnn_error *err)
@@ -82,8 +90,9 @@ static int alloc_buffers(drnn_trainer *t, drnn_error *err)
     t->lens = calloc(p->batch, sizeof *t->lens);
     t->seeds = calloc(p->batch, sizeof *t->seeds);
     t->labels = calloc(p->batch, sizeof *t->labels);
+    t->busy = calloc((size_t)p->workers * BUSY_STRIDE, sizeof *t->busy);
     if (!t->scratch || !t->slot_keys || !t->slot_order || !t->order || !t->names || !t->lens ||
-        !t->seeds || !t->labels)
+        !t->seeds || !t->labels || !t->busy)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     for (int s = 0; s < p->workers && !rc; s++)
         rc = drnn_scratch_new_group(&t->scratch[s], &t->st->hp.model, p->max_len, p->group, err);
@@ -110,6 +119,7 @@ int drnn_trainer_new(drnn_trainer **out, drnn_train_state *st, const drnn_corpus
     t->train = train;
     t->val = val;
     t->plan = plan;
+    drnn_pacer_init(&t->pacer, plan.workers);
     if ((rc = alloc_buffers(t, err))) {
         drnn_trainer_free(t);
         return rc;
@@ -134,6 +144,7 @@ void drnn_trainer_free(drnn_trainer *t)
     free(t->lens);
     free(t->seeds);
     free(t->labels);
+    free(t->busy);
     free(t);
 }
 
@@ -206,29 +217,50 @@ static void longest_first(drnn_trainer *t, size_t b, int slots, int lo, int hi)
         t->slot_order[i] = 2047 - (int)(key[i] & 2047);
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
 /* Forward and BPTT of each slot's names into the slot's own gradient
- * buffer, slots in parallel; slot s takes names [s*b/slots, (s+1)*b/slots)
- * as one group (the same gradient, bit for bit, as one name after another).
- * A process of a distributed run computes its own slots only. */
-static void forward_backward(drnn_trainer *t, size_t b, int slots)
+ * buffer, slots in parallel on `threads` threads, each slot folded into
+ * the sum's tree by the thread that computed it (reduce.c); slot s takes
+ * names [s*b/slots, (s+1)*b/slots) as one group (the same gradient, bit
+ * for bit, as one name after another). A process of a distributed run
+ * computes its own slots only. Returns the mean seconds a thread spent
+ * in forward and BPTT. */
+static double forward_backward(drnn_trainer *t, size_t b, int slots, int threads)
 {
     drnn_train_state *st = t->st;
     int lo, hi;
     drnn_reducer_own(&t->red, slots, &lo, &hi);
-    const int mine = hi - lo, workers = t->plan.workers;
+    const int mine = hi - lo;
+    if (threads > mine)
+        threads = mine > 0 ? mine : 1;
     longest_first(t, b, slots, lo, hi);
-    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(mine > 1)
-             num_threads(mine < workers ? (mine > 0 ? mine : 1) : workers))
+    drnn_reducer_begin(&t->red, slots, threads);
+    memset(t->busy, 0, (size_t)t->plan.workers * BUSY_STRIDE * sizeof *t->busy);
+    DRNN_OMP(omp parallel for schedule(dynamic, 1) if(mine > 1) num_threads(threads))
     for (int i = 0; i < mine; i++) {
-        const int s = t->slot_order[i];
-        drnn_scratch *work = t->scratch[drnn_thread_index()];
+        const int s = t->slot_order[i], me = drnn_thread_index();
+        drnn_scratch *work = t->scratch[me];
         const size_t first = (size_t)s * b / slots, end = (size_t)(s + 1) * b / slots;
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         drnn_scratch_set_dropout(work, st->hp.dropout);
         t->red.slot_loss[s] = drnn_group_loss_rows(&st->weights, work, t->names + first,
                                                    t->labels + first, t->lens + first,
                                                    (int)(end - first), t->seeds + first,
                                                    &t->red.grad[s]);
+        t->busy[me * BUSY_STRIDE] += seconds_since(&t0);
+        drnn_reducer_fold(&t->red, s, slots);
     }
+    double busy = 0;
+    for (int w = 0; w < threads; w++)
+        busy += t->busy[w * BUSY_STRIDE];
+    return busy / threads;
 }
 
 /* One mini-batch of b names from position pos of the epoch: the training
@@ -239,14 +271,19 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
     drnn_train_state *st = t->st;
     drnn_reducer *red = &t->red;
     const int slots = b < (size_t)t->plan.slots ? (int)b : t->plan.slots;
+    const int threads = drnn_pacer_threads(&t->pacer);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     gather_batch(t, pos, b, slots);
-    forward_backward(t, b, slots);
+    const double gathered = seconds_since(&t0);
+    const double busy = forward_backward(t, b, slots, threads);
     int64_t chars = 0;
     for (size_t j = 0; j < b; j++)
         chars += t->lens[j] + 1;
     const drnn_real scale = (drnn_real)(1.0 / (double)chars);
     double loss = 0, norm2 = 0;
-    int rc = drnn_reducer_sum(red, slots, scale, stop, &loss, &norm2, &rep->exchange_seconds, err);
+    int rc = drnn_reducer_sum(red, slots, scale, threads, stop, &loss, &norm2,
+                              &rep->exchange_seconds, err);
     if (rc)
         return rc;
     if (!isfinite(loss) || !isfinite(norm2)) {
@@ -257,9 +294,17 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
                          isfinite(loss) ? "gradient" : "loss", (long long)st->epoch + 1,
                          (long long)st->step + 1);
     }
-    drnn_clip_gradient(red->grad[0].data, red->grad[0].count, &st->hp, norm2);
-    drnn_optimizer_step(st, red->grad[0].data, lr);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    drnn_clip_gradient(red->grad[0].data, red->grad[0].count, &st->hp, norm2, threads);
+    drnn_optimizer_step(st, red->grad[0].data, lr, threads);
     drnn_reducer_clear_rows(red, slots);
+    const double updated = seconds_since(&t1), whole = seconds_since(&t0);
+    drnn_pacer_step(&t->pacer, chars, whole);
+    rep->step_seconds += whole;
+    rep->gather_seconds += gathered;
+    rep->compute_seconds += busy;
+    rep->update_seconds += updated;
+    rep->threads = threads;
     st->step++;
     st->epoch_pos = (int64_t)(pos + b);
     st->epoch_loss += loss;

@@ -27,6 +27,9 @@
  * a pointer to a value that lives in the calling block). */
 #define NET(w) (&(const drnn_model){.cfg = (w)->cfg, .count = 1, .nets = (w)})
 #include "state.h" /* drnn_state_end_epoch: the schedule driven epoch by epoch */
+#include "plan.h"
+#include "reduce.h" /* the tree of the slots' sum, against a plain one */
+#include "pacer.h"  /* the thread count chosen by measuring */
 
 /* The first names of data/dinos.txt's vocabulary, enough for real training. */
 typedef struct fixture {
@@ -654,16 +657,21 @@ START_TEST(test_slots_bit_identical)
 }
 END_TEST
 
-/* ---- a distributed run in one test: processes forked, joined by pipes ---- */
+/* ---- a distributed run in one test: processes forked, joined by pipes ----
+ * A pipe joins every two processes each way. Each message carries its
+ * round: one more than the latest round this process had received when it
+ * sent it, so the largest round seen is the longest chain of messages,
+ * each waiting for the one before (a Lamport clock). The broadcast is a
+ * binomial tree over the same pipes, as MPI's is. */
 
-enum { MAX_PROCS = 4 };
+enum { MAX_PROCS = 8 };
 
-/* Process `rank`'s ends of the pipes: from the previous process, to the
- * next, and one from the last process to each other for its broadcasts. */
 typedef struct pipes {
     int rank, ranks;
-    int chain[MAX_PROCS][2];  /* chain[r]: process r to r+1 */
-    int down[MAX_PROCS][2];   /* down[r]: the last process to process r */
+    int link[MAX_PROCS][MAX_PROCS][2]; /* link[a][b]: process a to process b */
+    int64_t round;                     /* the latest round received */
+    int64_t sent;                      /* messages sent (a broadcast's hops too) */
+    int64_t reduce_rounds;             /* process 0: the round when its broadcast began */
 } pipes;
 
 static int write_full(int fd, const void *buf, size_t n)
@@ -691,32 +699,74 @@ static int read_full(int fd, void *buf, size_t n)
 static int pipe_send(void *ctx, const void *buf, size_t bytes, int to)
 {
     pipes *p = ctx;
-    return to == p->rank + 1 ? write_full(p->chain[p->rank][1], buf, bytes) : -1;
+    if (to < 0 || to >= p->ranks || to == p->rank)
+        return -1;
+    int64_t round = p->round + 1;
+    p->sent++;
+    return write_full(p->link[p->rank][to][1], &round, sizeof round) ||
+           write_full(p->link[p->rank][to][1], buf, bytes);
 }
 
 static int pipe_recv(void *ctx, void *buf, size_t bytes, int from)
 {
     pipes *p = ctx;
-    return from == p->rank - 1 ? read_full(p->chain[from][0], buf, bytes) : -1;
+    int64_t round;
+    if (from < 0 || from >= p->ranks || from == p->rank ||
+        read_full(p->link[from][p->rank][0], &round, sizeof round) ||
+        read_full(p->link[from][p->rank][0], buf, bytes))
+        return -1;
+    if (round > p->round)
+        p->round = round;
+    return 0;
 }
 
 static int pipe_bcast(void *ctx, void *buf, size_t bytes, int root)
 {
     pipes *p = ctx;
-    if (root != p->ranks - 1)
-        return -1;
-    if (p->rank != root)
-        return read_full(p->down[p->rank][0], buf, bytes);
-    for (int r = 0; r < root; r++)
-        if (write_full(p->down[r][1], buf, bytes))
+    const int me = (p->rank - root + p->ranks) % p->ranks; /* rank relative to the root */
+    int mask = 1;
+    if (me == 0)
+        p->reduce_rounds = p->round;
+    for (; mask < p->ranks; mask <<= 1)
+        if (me & mask) {
+            if (pipe_recv(ctx, buf, bytes, (me - mask + root) % p->ranks))
+                return -1;
+            break;
+        }
+    for (mask >>= 1; mask > 0; mask >>= 1)
+        if (me + mask < p->ranks && pipe_send(ctx, buf, bytes, (me + mask + root) % p->ranks))
             return -1;
     return 0;
 }
 
-/* Trains hp for 2 epochs as process `rank` of `ranks` (process 1 asking to
- * stop from the start when stop_at_1), and writes the state's checkpoint
- * bytes to out. */
-static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int stop_at_1, int out)
+static void pipes_open(pipes *p, int ranks)
+{
+    memset(p, 0, sizeof *p);
+    p->ranks = ranks;
+    for (int a = 0; a < ranks; a++)
+        for (int b = 0; b < ranks; b++)
+            if (a != b)
+                ck_assert(pipe(p->link[a][b]) == 0);
+}
+
+static void pipes_close(pipes *p)
+{
+    for (int a = 0; a < p->ranks; a++)
+        for (int b = 0; b < p->ranks; b++)
+            if (a != b)
+                close(p->link[a][b][0]), close(p->link[a][b][1]);
+}
+
+/* What a process reports besides its checkpoint. */
+typedef struct part_counts {
+    int64_t sent, rounds, reduce_rounds;
+} part_counts;
+
+/* Trains hp as process `rank` of `ranks`: 2 epochs, or `steps` mini-batches
+ * when steps > 0 (process 1 asking to stop from the start when stop_at_1),
+ * and writes the state's checkpoint bytes, then its counts, to out. */
+static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int stop_at_1,
+                      int64_t steps, int out)
 {
     drnn_train_state st;
     drnn_trainer *t;
@@ -733,9 +783,9 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
         drnn_trainer_distribute(t, &x, &err))
         return 1;
     while (st.epoch < 2) {
-        if (drnn_trainer_epoch(t, 0, &stop, &rep, &err))
+        if (drnn_trainer_epoch(t, steps, &stop, &rep, &err))
             return 2;
-        if (stop_at_1)
+        if (stop_at_1 || steps)
             break;
     }
     /* A stop asked by one process stops all after the same mini-batch. */
@@ -743,8 +793,9 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
         return 3;
     unsigned char *buf;
     size_t len;
+    part_counts counts = {p->sent, p->round, p->reduce_rounds};
     if (drnn_checkpoint_encode(&st, &buf, &len, &err) || write_full(out, &len, sizeof len) ||
-        write_full(out, buf, len))
+        write_full(out, buf, len) || write_full(out, &counts, sizeof counts))
         return 4;
     free(buf);
     drnn_trainer_free(t);
@@ -752,24 +803,96 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
     return 0;
 }
 
-/* ranks processes, of 2 threads each, train what one process trains:
- * checkpoint bytes equal. Loop index: 3 processes and 8 slots; 3 and 2
- * slots (one process without a slot); 4 and 5 slots; 2 processes with a
- * stop asked by one of them; a labeled list (issue 29) on 2 and on 3
- * processes. */
-START_TEST(test_distributed_bit_identical)
+/* One process's checkpoint bytes after what train_part trains. */
+static unsigned char *train_alone(const drnn_hparams *hp, const fixture *f, int stop,
+                                  int64_t steps, size_t *len)
 {
-    static const struct { int ranks, slots, stop, labeled; } cases[] = {
-        {3, 8, 0, 0}, {3, 2, 0, 0}, {4, 5, 0, 0}, {2, 8, 1, 0}, {2, 8, 0, 1}, {3, 2, 0, 1}};
-    const int ranks = cases[_i].ranks, stop = cases[_i].stop;
+    drnn_train_state ref;
+    set_threads(2);
+    new_state(&ref, hp, f);
+    drnn_trainer *t;
+    drnn_epoch_report rep;
+    ck_assert_int_eq(drnn_trainer_new(&t, &ref, &f->train, &f->val, NULL), DRNN_OK);
+    while (ref.epoch < 2) {
+        ck_assert_int_eq(drnn_trainer_epoch(t, stop ? 1 : steps, NULL, &rep, NULL), DRNN_OK);
+        if (stop || steps)
+            break;
+    }
+    drnn_trainer_free(t);
+    unsigned char *want;
+    ck_assert_int_eq(drnn_checkpoint_encode(&ref, &want, len, NULL), DRNN_OK);
+    drnn_state_free(&ref);
+    return want;
+}
+
+/* ranks processes of 2 threads train hp as train_part does; each must end
+ * with one process's checkpoint bytes. Their counts into counts[ranks]. */
+static void train_distributed(int ranks, const drnn_hparams *hp, const fixture *f, int stop,
+                              int64_t steps, part_counts *counts)
+{
+    pipes p;
+    pipes_open(&p, ranks);
+    int results[MAX_PROCS][2];
+    for (int r = 0; r < ranks; r++)
+        ck_assert(pipe(results[r]) == 0);
+    pid_t pid[MAX_PROCS];
+    for (int r = 0; r < ranks; r++) {
+        pid[r] = fork();
+        ck_assert(pid[r] >= 0);
+        if (pid[r] == 0) {
+            p.rank = r;
+            _exit(train_part(&p, hp, f, stop, steps, results[r][1]));
+        }
+    }
+    pipes_close(&p);
+    size_t want_len;
+    unsigned char *want = train_alone(hp, f, stop, steps, &want_len);
+    for (int r = 0; r < ranks; r++) {
+        size_t len = 0;
+        unsigned char *got = NULL;
+        int ok = read_full(results[r][0], &len, sizeof len) == 0 && len == want_len &&
+                 (got = malloc(len)) && read_full(results[r][0], got, len) == 0 &&
+                 memcmp(got, want, len) == 0 &&
+                 read_full(results[r][0], &counts[r], sizeof counts[r]) == 0;
+        free(got);
+        close(results[r][0]);
+        close(results[r][1]);
+        int status;
+        ck_assert(waitpid(pid[r], &status, 0) == pid[r]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "process %d of %d failed (%d)", r, ranks, WEXITSTATUS(status));
+        ck_assert_msg(ok, "process %d of %d (%d slots) trained other bytes than one process", r,
+                      ranks, hp->slots);
+    }
+    free(want);
+}
+
+static int skip_without_fork(void)
+{
     const char *fork_mode = getenv("CK_FORK");
     if (fork_mode && strcmp(fork_mode, "no") == 0) {
         /* The processes are forked before any OpenMP region, which this
          * process without Check's own fork may already have run (libgomp
          * does not survive a fork). */
         fprintf(stderr, "SKIP the distributed run: CK_FORK=no\n");
-        return;
+        return 1;
     }
+    return 0;
+}
+
+/* ranks processes, of 2 threads each, train what one process trains:
+ * checkpoint bytes equal. Loop index: 3 processes and 8 slots; 3 and 2
+ * slots (one process without a slot); 4 and 5 slots; 2 processes with a
+ * stop asked by one of them; a labeled list (issue 29) on 2 and on 3
+ * processes; 4 processes and 16 slots; 3 and 13. */
+START_TEST(test_distributed_bit_identical)
+{
+    static const struct { int ranks, slots, stop, labeled; } cases[] = {
+        {3, 8, 0, 0}, {3, 2, 0, 0}, {4, 5, 0, 0}, {2, 8, 1, 0},
+        {2, 8, 0, 1}, {3, 2, 0, 1}, {4, 16, 0, 0}, {3, 13, 0, 0}};
+    _Static_assert(sizeof cases / sizeof cases[0] == 8, "the loop's count below");
+    if (skip_without_fork())
+        return;
     fixture f;
     if (cases[_i].labeled)
         fixture_load_labeled(&f, 150);
@@ -780,51 +903,53 @@ START_TEST(test_distributed_bit_identical)
     hp.slots = cases[_i].slots;
     hp.dropout = 0.2;
     hp.model.labels = f.all.label_table.count;
-    pipes p = {.ranks = ranks};
-    int results[MAX_PROCS][2];
-    for (int r = 0; r < ranks; r++)
-        ck_assert(pipe(p.chain[r]) == 0 && pipe(p.down[r]) == 0 && pipe(results[r]) == 0);
-    pid_t pid[MAX_PROCS];
-    for (int r = 0; r < ranks; r++) {
-        pid[r] = fork();
-        ck_assert(pid[r] >= 0);
-        if (pid[r] == 0) {
-            p.rank = r;
-            _exit(train_part(&p, &hp, &f, stop, results[r][1]));
-        }
-    }
+    part_counts counts[MAX_PROCS];
+    train_distributed(cases[_i].ranks, &hp, &f, cases[_i].stop, 0, counts);
+    fixture_free(&f);
+}
+END_TEST
 
-    drnn_train_state ref;
-    set_threads(2);
-    new_state(&ref, &hp, &f);
-    drnn_trainer *t;
-    drnn_epoch_report rep;
-    ck_assert_int_eq(drnn_trainer_new(&t, &ref, &f.train, &f.val, NULL), DRNN_OK);
-    while (ref.epoch < 2) {
-        ck_assert_int_eq(drnn_trainer_epoch(t, stop ? 1 : 0, NULL, &rep, NULL), DRNN_OK);
-        if (stop)
-            break;
+/* The exchange of one mini-batch over N = 1..8 processes: the same bytes
+ * as one process, in O(log N) rounds of messages (the longest chain of
+ * messages each waiting for the one before), not the N - 1 hops of a
+ * chain: the tree's reduction in at most ceil(log2 N) + 1 rounds, then the
+ * broadcast's ceil(log2 N); and each process sends a few messages, not
+ * one per slot. For 8 and 13 slots (a tree that is not full). */
+START_TEST(test_exchange_rounds)
+{
+    const int ranks = 1 + _i % MAX_PROCS, slots = _i < MAX_PROCS ? 8 : 13;
+    if (skip_without_fork())
+        return;
+    fixture f;
+    fixture_load(&f, 150);
+    drnn_hparams hp;
+    small_hparams(&hp, DRNN_OPT_ADAM);
+    hp.slots = slots;
+    hp.batch = 26;
+    int log2n = 0;
+    while ((1 << log2n) < ranks)
+        log2n++;
+    part_counts counts[MAX_PROCS];
+    if (ranks == 1) {
+        size_t len;
+        free(train_alone(&hp, &f, 0, 1, &len));
+        fixture_free(&f);
+        return;
     }
-    drnn_trainer_free(t);
-    unsigned char *want;
-    size_t want_len;
-    ck_assert_int_eq(drnn_checkpoint_encode(&ref, &want, &want_len, NULL), DRNN_OK);
+    train_distributed(ranks, &hp, &f, 0, 1, counts);
+    int64_t rounds = 0, sent = 0, most = 0;
     for (int r = 0; r < ranks; r++) {
-        size_t len = 0;
-        unsigned char *got = NULL;
-        int ok = read_full(results[r][0], &len, sizeof len) == 0 && len == want_len &&
-                 (got = malloc(len)) && read_full(results[r][0], got, len) == 0 &&
-                 memcmp(got, want, len) == 0;
-        free(got);
-        int status;
-        ck_assert(waitpid(pid[r], &status, 0) == pid[r]);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                      "process %d of %d failed (%d)", r, ranks, WEXITSTATUS(status));
-        ck_assert_msg(ok, "process %d of %d (%d slots) trained other bytes than one process", r,
-                      ranks, hp.slots);
+        rounds = counts[r].rounds > rounds ? counts[r].rounds : rounds;
+        sent += counts[r].sent;
+        most = counts[r].sent > most ? counts[r].sent : most;
     }
-    free(want);
-    drnn_state_free(&ref);
+    fprintf(stderr, "exchange of %d slots over %d processes: %lld rounds (%lld reducing), "
+            "%lld messages, at most %lld from one process\n", slots, ranks, (long long)rounds,
+            (long long)counts[0].reduce_rounds, (long long)sent, (long long)most);
+    ck_assert_int_le(counts[0].reduce_rounds, log2n + 1);
+    ck_assert_int_ge(counts[0].reduce_rounds, 1);
+    ck_assert_int_le(rounds, 2 * log2n + 1);
+    ck_assert_int_le(most, 4);
     fixture_free(&f);
 }
 END_TEST
@@ -1641,6 +1766,157 @@ END_TEST
  * previous mini-batch, or skipped while live, would be off by a whole
  * step. The mini-batches are those of the epoch's shuffle, as
  * docs/checkpoint-format.md documents it (Generator state). */
+/* Feeds a pacer steps of 0.01 s at the characters a second rate(n) gives
+ * for the count it asks, for `seconds`; returns the steps run with each
+ * count (counts[1 .. 16]). */
+static void pace(drnn_pacer *p, double (*rate)(int), double seconds, int64_t *counts)
+{
+    for (double t = 0; t < seconds; t += 0.01) {
+        int n = drnn_pacer_threads(p);
+        ck_assert(n >= 1 && n <= p->most);
+        counts[n]++;
+        drnn_pacer_step(p, (int64_t)(rate(n) * 0.01), 0.01);
+    }
+}
+
+static double quiet_rate(int n) { return 40000.0 * (1 + 0.8 * (n - 1)); }
+static double busy_rate(int n) { return n == 1 ? 40000.0 : 14000.0; }
+/* 16 cores, one taken: 15 threads best. */
+static double one_taken(int n) { return n <= 15 ? 30000.0 * n : 30000.0 * 5; }
+
+/* The pacer keeps every thread on a quiet machine, trying fewer now and
+ * then (at most one window in 64 once settled); moves to one thread when
+ * two are slower (another program on a core), and back when the core is
+ * free again; and walks from 16 to the best of 15. */
+START_TEST(test_pacer)
+{
+    drnn_pacer p;
+    int64_t counts[17] = {0};
+    drnn_pacer_init(&p, 2);
+    pace(&p, quiet_rate, 60, counts);
+    ck_assert_int_eq(p.now, 2);
+    ck_assert_msg(counts[1] * 30 < counts[2], "quiet: %lld steps on 1 thread, %lld on 2",
+                  (long long)counts[1], (long long)counts[2]);
+    memset(counts, 0, sizeof counts);
+    pace(&p, quiet_rate, 60, counts); /* settled: a trial every 64 windows */
+    ck_assert_int_le(counts[1], 6000 / 64 + 10); /* 6,000 steps of windows of 10 */
+    memset(counts, 0, sizeof counts);
+    pace(&p, busy_rate, 20, counts); /* a core taken */
+    ck_assert_int_eq(p.now, 1);
+    ck_assert_msg(counts[1] > 4 * counts[2], "busy: %lld steps on 1 thread, %lld on 2",
+                  (long long)counts[1], (long long)counts[2]);
+    memset(counts, 0, sizeof counts);
+    pace(&p, quiet_rate, 20, counts); /* the core free again */
+    ck_assert_int_eq(p.now, 2);
+    drnn_pacer_init(&p, 16);
+    memset(counts, 0, sizeof counts);
+    pace(&p, one_taken, 30, counts);
+    ck_assert_int_eq(p.now, 15);
+    drnn_pacer_init(&p, 1); /* one thread: nothing to choose */
+    pace(&p, busy_rate, 1, counts);
+    ck_assert_int_eq(p.now, 1);
+}
+END_TEST
+
+/* The plain tree: node (a, k) of S values, as docs/model.md says. */
+static float tree_float(const float *v, int a, int k, int S)
+{
+    if (k == 0)
+        return v[a];
+    const int right = a + (1 << (k - 1));
+    float left = tree_float(v, a, k - 1, S);
+    return right < S ? left + tree_float(v, right, k - 1, S) : left;
+}
+
+static double tree_double(const double *v, int a, int k, int S)
+{
+    if (k == 0)
+        return v[a];
+    const int right = a + (1 << (k - 1));
+    double left = tree_double(v, a, k - 1, S);
+    return right < S ? left + tree_double(v, right, k - 1, S) : left;
+}
+
+/* The reducer's sum of S slots, folded by 1 to 4 threads in a shuffled
+ * order, equals the plain pairwise tree bit for bit, parameters and
+ * losses; and for S >= 4 it is not the sum in slot order (values of mixed
+ * magnitudes, so that another order gives other bits). */
+START_TEST(test_tree_sum)
+{
+    static const int slot_counts[] = {1, 2, 3, 5, 8, 13, 16, 31};
+    drnn_hparams hp;
+    drnn_hparams_default(&hp);
+    hp.model = (drnn_config){.vocab = 40, .hidden = 96, .layers = 2, .cell = DRNN_CELL_GRU};
+    drnn_rng rng;
+    drnn_rng_seed(&rng, 2026);
+    for (size_t i = 0; i < sizeof slot_counts / sizeof slot_counts[0]; i++) {
+        const int S = slot_counts[i];
+        hp.slots = hp.batch = S;
+        drnn_plan plan;
+        ck_assert_int_eq(drnn_plan_make(&plan, &hp, 40, 100, 4, NULL), DRNN_OK);
+        drnn_reducer r;
+        ck_assert_int_eq(drnn_reducer_new(&r, &plan, &hp.model, NULL), DRNN_OK);
+        const size_t n = r.grad[0].count;
+        ck_assert_uint_gt(n, 65536); /* the parallel loops run */
+        drnn_token name[40];
+        for (int k = 0; k < 39; k++)
+            name[k] = (drnn_token)(k + 1);
+        const drnn_token *names[1] = {name};
+        int lens[1] = {39};
+        float *want = malloc(n * sizeof *want), *chain = malloc(n * sizeof *chain);
+        float *column = malloc((size_t)S * sizeof *column);
+        double loss[64];
+        ck_assert(want && chain && column);
+        for (int threads = 1; threads <= 4; threads++) {
+            drnn_reducer_mark_rows(&r, names, lens, 1, 1); /* every row live */
+            memset(r.live, 1, r.chunks);
+            for (int s = 0; s < S; s++) {
+                for (size_t j = 0; j < n; j++) {
+                    double u = drnn_rng_uniform(&rng);
+                    r.grad[s].data[j] = (float)((u - 0.5) * ldexp(1.0, (int)(j % 23) - 11));
+                }
+                r.slot_loss[s] = loss[s] = drnn_rng_uniform(&rng) * ldexp(1.0, s % 7);
+            }
+            int differs = 0;
+            for (size_t j = 0; j < n; j++) {
+                float c = 0;
+                for (int s = 0; s < S; s++)
+                    column[s] = r.grad[s].data[j], c = s ? c + column[s] : column[s];
+                want[j] = tree_float(column, 0, drnn_tree_levels(S), S);
+                chain[j] = c;
+                differs |= memcmp(&want[j], &c, sizeof c) != 0;
+            }
+            ck_assert_msg(S < 4 || differs, "%d slots: the tree is the chain", S);
+            int order[64];
+            for (int s = 0; s < S; s++)
+                order[s] = s;
+            for (int s = S - 1; s > 0; s--) {
+                int k = (int)(drnn_rng_uniform(&rng) * (s + 1)), tmp = order[s];
+                order[s] = order[k], order[k] = tmp;
+            }
+            drnn_reducer_begin(&r, S, threads);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#endif
+            for (int s = 0; s < S; s++)
+                drnn_reducer_fold(&r, order[s], S);
+            double got_loss, norm2, exchanged = 0;
+            ck_assert_int_eq(drnn_reducer_sum(&r, S, 1.0f, threads, NULL, &got_loss, &norm2,
+                                              &exchanged, NULL), DRNN_OK);
+            ck_assert_msg(memcmp(r.grad[0].data, want, n * sizeof *want) == 0,
+                          "%d slots on %d threads: not the plain tree's sum", S, threads);
+            double tl = tree_double(loss, 0, drnn_tree_levels(S), S);
+            ck_assert_msg(memcmp(&got_loss, &tl, sizeof tl) == 0,
+                          "%d slots on %d threads: not the plain tree's loss", S, threads);
+        }
+        free(want);
+        free(chain);
+        free(column);
+        drnn_reducer_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(test_sparse_input_rows)
 {
     enum { NAMES = 100, LEN = 30, BATCH = 5 };
@@ -1732,7 +2008,8 @@ static Suite *train_suite(void)
     tcase_add_loop_test(tc, test_labels_threads_bit_identical, 0, 3);
     tcase_add_loop_test(tc, test_labels_resume_bit_identical, 0, 3);
     tcase_add_test(tc, test_slots_bit_identical);
-    tcase_add_loop_test(tc, test_distributed_bit_identical, 0, 6);
+    tcase_add_loop_test(tc, test_distributed_bit_identical, 0, 8);
+    tcase_add_loop_test(tc, test_exchange_rounds, 0, 2 * MAX_PROCS);
     tcase_add_test(tc, test_huge_thread_count);
     tcase_add_test(tc, test_stop_flag);
     tcase_add_test(tc, test_nonfinite_stops);
@@ -1745,6 +2022,8 @@ static Suite *train_suite(void)
     tcase_add_test(tc, test_train_memory);
     tcase_add_loop_test(tc, test_optimizer_matches_reference, 0, 6);
     tcase_add_test(tc, test_sparse_input_rows);
+    tcase_add_test(tc, test_tree_sum);
+    tcase_add_test(tc, test_pacer);
     suite_add_tcase(suite, tc);
     TCase *ck = tcase_create("checkpoint");
     tcase_set_timeout(ck, 300);

@@ -94,7 +94,9 @@ for prog in train sample eval bench; do
 done
 expect 0 "" "OMP_NUM_THREADS=2,1: dinornn-train" -- env OMP_NUM_THREADS=2,1 \
   "$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 -c "$tmp/env2"
-grep -q "\[2 threads\]" "$tmp/out" && ok "... trains on 2 threads" || bad "... output: $(tail -n 2 "$tmp/out")"
+# 2 threads, or fewer where the trainer measured fewer to be faster (a busy
+# machine: make check -j runs other tests beside it), said as "1 of 2".
+grep -Eq "\[(1 of )?2 threads\]" "$tmp/out" && ok "... trains on 2 threads" || bad "... output: $(tail -n 2 "$tmp/out")"
 expect 0 "" "OMP_THREAD_LIMIT=1 OMP_NUM_THREADS=8: dinornn-train" -- env OMP_THREAD_LIMIT=1 OMP_NUM_THREADS=8 \
   "$train" --members 1 --data "$data" --layers 1 --hidden 8 --epochs 1 --samples 0 -c "$tmp/env3"
 grep -q "\[1 thread\]" "$tmp/out" && ok "... trains on 1 thread, and says so" || bad "... output: $(tail -n 2 "$tmp/out")"

@@ -5,7 +5,8 @@
  * Reproducibility: a mini-batch is cut into a fixed number of gradient slots
  * (hp.slots, a setting of the run, independent of the thread count); each
  * slot's names are accumulated in order into the slot's own buffer, and the
- * slots are summed in slot order. Any number of threads, and of processes
+ * slots are summed along a binary tree whose shape depends on the slot
+ * count alone (docs/model.md). Any number of threads, and of processes
  * of a distributed run (drnn_trainer_distribute), therefore computes the
  * same floats. */
 #ifndef DINORNN_TRAIN_H
@@ -74,6 +75,14 @@ typedef struct drnn_epoch_report {
     int64_t chars;            /* characters trained on by this call */
     double exchange_seconds;  /* of a distributed run: wall time in the exchange of the sums
                                * (the transfers, and the waits for slower processes) */
+    /* Where the steps' time went (wall seconds, summed over the steps):
+     * whole steps; gathering the names; forward and BPTT (each thread's
+     * time, averaged over the threads); clipping and the optimizer. The
+     * rest of a step is the sum of the slots and the threads' wait for the
+     * slowest (and a distributed run's exchange). */
+    double step_seconds, gather_seconds, compute_seconds, update_seconds;
+    int threads;              /* threads the last step used (chosen by measuring: fewer when
+                               * another program takes a core; the bits are the same) */
 } drnn_epoch_report;
 
 /* Trains on the rest of the current epoch, or until *stop is set (it is read

@@ -414,6 +414,8 @@ static void run_epoch(run *r, drnn_epoch_report *rep)
                     err.message);
         rep->chars += part.chars;
         rep->exchange_seconds += part.exchange_seconds;
+        if (part.threads)
+            rep->threads = part.threads;
         double t = now_seconds();
         if (bar && !part.finished && t - drawn >= 0.1) {
             train_draw_progress(st, r->train.count, r->o.epochs, rep->chars, st->epoch_pos - pos0, t - t0);
@@ -445,10 +447,14 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
             snprintf(val, sizeof val, "  val %.4f", rep->val_loss);
         if (st->hp.members > 1)
             printf("member %d/%d  ", st->member + 1, st->hp.members);
-        printf("epoch %lld/%lld  train %.4f%s%s  %.0f chars/s  %.2f s  [%d thread%s%s]%s\n",
+        char used[24] = ""; /* fewer threads than asked, where that was faster */
+        if (rep->threads && rep->threads < r->threads)
+            snprintf(used, sizeof used, "%d of ", rep->threads);
+        printf("epoch %lld/%lld  train %.4f%s%s  %.0f chars/s  %.2f s  [%s%d thread%s%s]%s\n",
                (long long)st->epoch, r->o.epochs, rep->train_loss, val,
-               rep->improved ? " *best" : "", cps, dt, r->threads, r->threads == 1 ? "" : "s",
-               share, rep->lr_decayed ? "  (learning rate lowered)" : "");
+               rep->improved ? " *best" : "", cps, dt, used, r->threads,
+               r->threads == 1 ? "" : "s", share,
+               rep->lr_decayed ? "  (learning rate lowered)" : "");
         train_print_samples(st, &r->train, r->o.samples);
         check_stdout(st, r->dir.latest, NULL);
     }
@@ -458,13 +464,14 @@ static void report_epoch(run *r, const drnn_epoch_report *rep, double dt)
     char a[32], b[32], c[32], d[32], e[32], f[32];
     if (fprintf(r->log,
                 "{\"member\":%d,\"epoch\":%lld,\"train_loss\":%s,\"val_loss\":%s,\"chars_per_sec\":%s,"
-                "\"seconds\":%s,\"lr\":%s,\"threads\":%d,\"processes\":%d,"
-                "\"exchange_seconds\":%s}\n",
+                "\"seconds\":%s,\"lr\":%s,\"threads\":%d,\"threads_used\":%d,"
+                "\"processes\":%d,\"exchange_seconds\":%s}\n",
                 st->member + 1, (long long)st->epoch, cli_json_number(a, sizeof a, rep->train_loss),
                 cli_json_number(b, sizeof b, rep->val_loss), cli_json_number(c, sizeof c, cps),
                 cli_json_number(d, sizeof d, now_seconds() - r->start),
                 cli_json_number(e, sizeof e, rep->lr),
-                r->threads, r->dist.ranks, cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
+                r->threads, rep->threads ? rep->threads : r->threads, r->dist.ranks,
+                cli_json_number(f, sizeof f, rep->exchange_seconds)) < 0 ||
         fflush(r->log) != 0)
         cli_die(EXIT_RUNTIME, "cannot write log %s: %s (%s holds epoch %lld)", r->o.log,
                 strerror(errno), r->dir.latest, (long long)st->epoch);

@@ -1,0 +1,75 @@
+/* pacer.c: the thread count of a trainer's steps, chosen by measuring
+ * (pacer.h). The steps are timed in windows of at least PACER_WINDOW
+ * seconds and PACER_STEPS steps; now and then one window runs with one
+ * thread fewer or one more, and the count that trains more characters a
+ * second by a clear margin is kept. While trials lose they come less
+ * often (every 2, 4, .. up to PACER_MOST_WINDOWS windows), so a quiet
+ * machine pays about one window in PACER_MOST_WINDOWS at the other count;
+ * a trial that wins is followed by another soon, so the count walks to
+ * the best one. */
+#include "pacer.h"
+
+#define PACER_WINDOW 0.1          /* seconds: several scheduler time slices */
+#define PACER_STEPS 4
+#define PACER_FIRST_WINDOWS 8     /* windows before the first trial: a short run pays none */
+#define PACER_MOST_WINDOWS 64
+#define PACER_MARGIN 1.05         /* a trial must be this much faster to win */
+
+void drnn_pacer_init(drnn_pacer *p, int most)
+{
+    *p = (drnn_pacer){0};
+    p->most = most > 1 ? most : 1;
+    p->now = p->most;
+    p->next_way = -1;
+    p->interval = PACER_FIRST_WINDOWS;
+}
+
+int drnn_pacer_threads(const drnn_pacer *p)
+{
+    return p->trial ? p->trial : p->now;
+}
+
+/* The count one way from now, within 1 .. most, or 0 if there is none. */
+static int neighbour(const drnn_pacer *p, int way)
+{
+    int n = p->now + way;
+    return n >= 1 && n <= p->most ? n : 0;
+}
+
+void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds)
+{
+    if (p->most == 1 || !(seconds >= 0))
+        return;
+    p->window_chars += chars;
+    p->window_seconds += seconds;
+    if (++p->window_steps < PACER_STEPS || p->window_seconds < PACER_WINDOW)
+        return;
+    const double rate = (double)p->window_chars / p->window_seconds;
+    p->window_chars = 0;
+    p->window_seconds = 0;
+    p->window_steps = 0;
+    if (p->trial) {
+        if (rate > p->rate * PACER_MARGIN) {
+            p->now = p->trial; /* the trial won: go on that way soon */
+            p->rate = rate;
+            p->interval = 1;
+            p->changes++;
+        } else {
+            p->interval = p->interval * 2 < PACER_MOST_WINDOWS ? p->interval * 2
+                                                               : PACER_MOST_WINDOWS;
+            p->next_way = -p->next_way;
+        }
+        p->trial = 0;
+        p->since_trial = 0;
+        return;
+    }
+    p->rate = rate;
+    if (++p->since_trial < p->interval)
+        return;
+    int n = neighbour(p, p->next_way);
+    if (!n) {
+        p->next_way = -p->next_way;
+        n = neighbour(p, p->next_way);
+    }
+    p->trial = n;
+}
