@@ -84,6 +84,8 @@ void drnn_reducer_free(drnn_reducer *r)
     free(r->live_at);
     free(r->rows);
     free(r->stage);
+    free(r->swap_out);
+    free(r->swap_in);
     memset(r, 0, sizeof *r);
 }
 
@@ -419,6 +421,97 @@ static int send_node(drnn_reducer *r, int m, int32_t stop, int to, drnn_error *e
     return DRNN_OK;
 }
 
+/* ---- a power of two of processes, each one subtree ----
+ * When N is a power of two and the step has S = the plan's slots, S / N a
+ * power of two (the default 8 slots on 2, 4 or 8 processes; N machines of
+ * C cores with C x N slots, C a power of two), process p's slots are the
+ * node (p S/N, log2(S/N)), and the levels above are sums of processes
+ * whose ranks differ in one bit: p and p ^ 1 are siblings, then the pairs
+ * p and p ^ 2, and so on. So the tree's top can be added as a
+ * reduce-scatter by recursive halving: at level k each process swaps half
+ * of what it holds with process p ^ 2^k and adds the half it keeps (the
+ * sum of two siblings, the same bits whichever of the two adds, since
+ * a + b = b + a exactly), then an allgather by recursive doubling gives
+ * every process the whole root. Each process sends about 2 (N-1)/N of the
+ * gradient a step, in 2 log2 N rounds, against the log2 N whole sums
+ * process 0 receives going up the plain tree. The losses go along in the
+ * heads, added the same way; the stop requests as their largest. */
+
+static int halving_applies(const drnn_reducer *r, int slots)
+{
+    const int N = r->ex.ranks, per = slots / N;
+    return slots == r->slots && (N & (N - 1)) == 0 && slots % N == 0 && (per & (per - 1)) == 0;
+}
+
+/* Swaps heads and floats with a peer: out[0 .. n_out) for in[0 .. n_in). */
+static int swap_with(drnn_reducer *r, node_head *h, const drnn_real *out, size_t n_out,
+                     size_t n_in, int peer, drnn_error *err)
+{
+    const drnn_exchange *x = &r->ex;
+    const size_t so = sizeof *h + n_out * sizeof *out, si = sizeof *h + n_in * sizeof *out;
+    memcpy(r->swap_out, h, sizeof *h);
+    memcpy(r->swap_out + HEAD_FLOATS, out, n_out * sizeof *out);
+    int rc;
+    if (x->sendrecv)
+        rc = x->sendrecv(x->ctx, r->swap_out, so, r->swap_in, si, peer);
+    else if (x->rank < peer) /* one way, then the other */
+        rc = x->send(x->ctx, r->swap_out, so, peer) || x->recv(x->ctx, r->swap_in, si, peer);
+    else
+        rc = x->recv(x->ctx, r->swap_in, si, peer) || x->send(x->ctx, r->swap_out, so, peer);
+    if (rc)
+        return exchange_failed(err, "gradients");
+    memcpy(h, r->swap_in, sizeof *h);
+    return DRNN_OK;
+}
+
+static int exchange_halving(drnn_reducer *r, int slots, int threads, double *loss,
+                            int32_t want, drnn_error *err)
+{
+    const int me = r->ex.rank, N = r->ex.ranks;
+    int rc, levels = 0;
+    while ((1 << levels) < slots / N)
+        levels++;
+    if ((rc = make_node(r, r->own_lo, levels, slots, threads, &want, err)))
+        return rc;
+    drnn_real *w = r->stage + HEAD_FLOATS; /* this process's share, packed */
+    pack(r, r->own_lo, 0);
+    double sum_loss = r->slot_loss[r->own_lo];
+    size_t lo[32], hi[32], a = 0, b = r->live_floats;
+    int k = 0;
+    for (; (1 << k) < N; k++) { /* reduce-scatter */
+        const int peer = me ^ (1 << k);
+        const size_t m = a + (b - a) / 2;
+        const int upper = (me >> k) & 1;
+        node_head h = {sum_loss, want, 0};
+        lo[k] = a, hi[k] = b;
+        if ((rc = swap_with(r, &h, w + (upper ? a : m), upper ? m - a : b - m,
+                            upper ? b - m : m - a, peer, err)))
+            return rc;
+        if (upper)
+            a = m;
+        else
+            b = m;
+        add_into(w + a, r->swap_in + HEAD_FLOATS, b - a);
+        sum_loss += h.loss;
+        want = max_int(want, h.stop);
+    }
+    for (k--; k >= 0; k--) { /* allgather, the halves back */
+        const int peer = me ^ (1 << k);
+        const int upper = (me >> k) & 1;
+        const size_t m = lo[k] + (hi[k] - lo[k]) / 2;
+        node_head h = {sum_loss, want, 0};
+        if ((rc = swap_with(r, &h, w + a, b - a, upper ? m - lo[k] : hi[k] - m, peer, err)))
+            return rc;
+        memcpy(w + (upper ? lo[k] : m), r->swap_in + HEAD_FLOATS,
+               (upper ? m - lo[k] : hi[k] - m) * sizeof *w);
+        a = lo[k], b = hi[k];
+    }
+    pack(r, 0, 1);
+    *loss = sum_loss;
+    r->stop_agreed = want;
+    return DRNN_OK;
+}
+
 /* grad[0] = the sum of every slot along the tree, on every process, and the
  * loss and the stop request of the whole mini-batch. */
 static int exchange_gradients(drnn_reducer *r, int slots, int threads, double *loss,
@@ -428,6 +521,8 @@ static int exchange_gradients(drnn_reducer *r, int slots, int threads, double *l
     int lo, hi, rc = DRNN_OK;
     int32_t want = stop ? (int32_t)*stop : 0;
     node_head h = {0, 0, 0};
+    if (halving_applies(r, slots))
+        return exchange_halving(r, slots, threads, loss, want, err);
     drnn_reducer_own(r, slots, &lo, &hi);
     if (x->rank == 0) {
         if ((rc = make_node(r, 0, drnn_tree_levels(slots), slots, threads, &want, err)))
@@ -495,8 +590,13 @@ int drnn_reducer_distribute(drnn_reducer *r, const drnn_exchange *x, drnn_error 
     if (!x->send || !x->recv || !x->bcast)
         return drnn_fail(err, DRNN_ERR_INVALID, "an exchange needs send, recv and bcast");
     free(r->stage);
+    free(r->swap_out);
+    free(r->swap_in);
+    const size_t half = HEAD_FLOATS + r->grad[0].count / 2 + 1;
     r->stage = malloc((HEAD_FLOATS + r->grad[0].count) * sizeof *r->stage);
-    if (!r->stage)
+    r->swap_out = malloc(half * sizeof *r->swap_out);
+    r->swap_in = malloc(half * sizeof *r->swap_in);
+    if (!r->stage || !r->swap_out || !r->swap_in)
         return drnn_fail(err, DRNN_ERR_NOMEM, "out of memory");
     r->ex = *x;
     /* Process 0 always has slot 0, where the sum ends; with fewer slots

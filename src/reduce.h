@@ -36,6 +36,8 @@ typedef struct drnn_reducer {
     int stop_agreed;                    /* a distributed run's stop, agreed at the last step */
     drnn_real *stage;                   /* a distributed run's message: a head, then a node's
                                          * live chunks, packed */
+    drnn_real *swap_out, *swap_in;      /* a head and half the live chunks each way (a power
+                                         * of two of processes: halving and doubling) */
 } drnn_reducer;
 
 /* The plan's slots, each a zero gradient of the model, and the buffers of

@@ -5,6 +5,8 @@
  * that leaves the previous checkpoint as it was. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -671,6 +673,7 @@ typedef struct pipes {
     int link[MAX_PROCS][MAX_PROCS][2]; /* link[a][b]: process a to process b */
     int64_t round;                     /* the latest round received */
     int64_t sent;                      /* messages sent (a broadcast's hops too) */
+    int64_t sent_bytes;                /* their bytes */
     int64_t reduce_rounds;             /* process 0: the round when its broadcast began */
 } pipes;
 
@@ -703,6 +706,7 @@ static int pipe_send(void *ctx, const void *buf, size_t bytes, int to)
         return -1;
     int64_t round = p->round + 1;
     p->sent++;
+    p->sent_bytes += (int64_t)bytes;
     return write_full(p->link[p->rank][to][1], &round, sizeof round) ||
            write_full(p->link[p->rank][to][1], buf, bytes);
 }
@@ -739,6 +743,59 @@ static int pipe_bcast(void *ctx, void *buf, size_t bytes, int root)
     return 0;
 }
 
+/* Both ways at once with one peer: the writes made as the pipe takes them
+ * while the peer's bytes are read, so that two processes swapping more than
+ * a pipe holds do not both wait to write. */
+static int pipe_sendrecv(void *ctx, const void *sbuf, size_t sbytes, void *rbuf, size_t rbytes,
+                         int peer)
+{
+    pipes *p = ctx;
+    if (peer < 0 || peer >= p->ranks || peer == p->rank)
+        return -1;
+    int64_t stamp = p->round + 1, got = 0;
+    p->sent++;
+    p->sent_bytes += (int64_t)sbytes;
+    const int wfd = p->link[p->rank][peer][1], rfd = p->link[peer][p->rank][0];
+    const int flags = fcntl(wfd, F_GETFL);
+    if (flags < 0 || fcntl(wfd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return -1;
+    size_t wdone = 0, rdone = 0;
+    const size_t wtotal = sizeof stamp + sbytes, rtotal = sizeof got + rbytes;
+    int rc = 0;
+    while (!rc && (wdone < wtotal || rdone < rtotal)) {
+        struct pollfd fds[2] = {{wfd, (short)(wdone < wtotal ? POLLOUT : 0), 0},
+                                {rfd, (short)(rdone < rtotal ? POLLIN : 0), 0}};
+        if (poll(fds, 2, -1) < 0) {
+            rc = errno == EINTR ? 0 : -1;
+            continue;
+        }
+        if (wdone < wtotal && fds[0].revents) {
+            const char *from = wdone < sizeof stamp ? (const char *)&stamp + wdone
+                                                    : (const char *)sbuf + (wdone - sizeof stamp);
+            size_t n = wdone < sizeof stamp ? sizeof stamp - wdone : wtotal - wdone;
+            ssize_t k = write(wfd, from, n);
+            if (k > 0)
+                wdone += (size_t)k;
+            else if (k < 0 && errno != EAGAIN)
+                rc = -1;
+        }
+        if (rdone < rtotal && fds[1].revents) {
+            char *to = rdone < sizeof got ? (char *)&got + rdone
+                                          : (char *)rbuf + (rdone - sizeof got);
+            size_t n = rdone < sizeof got ? sizeof got - rdone : rtotal - rdone;
+            ssize_t k = read(rfd, to, n);
+            if (k <= 0)
+                rc = -1;
+            else
+                rdone += (size_t)k;
+        }
+    }
+    fcntl(wfd, F_SETFL, flags);
+    if (got > p->round)
+        p->round = got;
+    return rc;
+}
+
 static void pipes_open(pipes *p, int ranks)
 {
     memset(p, 0, sizeof *p);
@@ -759,7 +816,7 @@ static void pipes_close(pipes *p)
 
 /* What a process reports besides its checkpoint. */
 typedef struct part_counts {
-    int64_t sent, rounds, reduce_rounds;
+    int64_t sent, sent_bytes, rounds, reduce_rounds;
 } part_counts;
 
 /* Trains hp as process `rank` of `ranks`: 2 epochs, or `steps` mini-batches
@@ -773,7 +830,9 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
     drnn_error err;
     drnn_epoch_report rep;
     drnn_exchange x = {.rank = p->rank, .ranks = p->ranks, .ctx = p,
-                       .send = pipe_send, .recv = pipe_recv, .bcast = pipe_bcast};
+                       .send = pipe_send, .recv = pipe_recv, .bcast = pipe_bcast,
+                       /* the stop case: swaps as a send, then a receive */
+                       .sendrecv = stop_at_1 ? NULL : pipe_sendrecv};
     volatile sig_atomic_t stop = stop_at_1 && p->rank == 1 ? SIGTERM : 0;
 #ifdef _OPENMP
     omp_set_dynamic(0);
@@ -793,7 +852,7 @@ static int train_part(pipes *p, const drnn_hparams *hp, const fixture *f, int st
         return 3;
     unsigned char *buf;
     size_t len;
-    part_counts counts = {p->sent, p->round, p->reduce_rounds};
+    part_counts counts = {p->sent, p->sent_bytes, p->round, p->reduce_rounds};
     if (drnn_checkpoint_encode(&st, &buf, &len, &err) || write_full(out, &len, sizeof len) ||
         write_full(out, buf, len) || write_full(out, &counts, sizeof counts))
         return 4;
@@ -911,10 +970,13 @@ END_TEST
 
 /* The exchange of one mini-batch over N = 1..8 processes: the same bytes
  * as one process, in O(log N) rounds of messages (the longest chain of
- * messages each waiting for the one before), not the N - 1 hops of a
- * chain: the tree's reduction in at most ceil(log2 N) + 1 rounds, then the
- * broadcast's ceil(log2 N); and each process sends a few messages, not
- * one per slot. For 8 and 13 slots (a tree that is not full). */
+ * messages each waiting for the one before), not the 2 (N - 1) of a chain
+ * there and back. With 8 slots on 2, 4 or 8 processes (each process one
+ * subtree), a reduce-scatter and an allgather: no broadcast, 2 log2 N
+ * rounds, and each process sends about 2 (N-1)/N of the gradient; else
+ * the plain tree: at most ceil(log2 N) + 1 rounds to the root, then the
+ * broadcast's ceil(log2 N), and a few messages a process. 13 slots: the
+ * plain tree for every N. */
 START_TEST(test_exchange_rounds)
 {
     const int ranks = 1 + _i % MAX_PROCS, slots = _i < MAX_PROCS ? 8 : 13;
@@ -937,19 +999,30 @@ START_TEST(test_exchange_rounds)
         return;
     }
     train_distributed(ranks, &hp, &f, 0, 1, counts);
-    int64_t rounds = 0, sent = 0, most = 0;
+    int64_t rounds = 0, sent = 0, most = 0, most_bytes = 0;
     for (int r = 0; r < ranks; r++) {
         rounds = counts[r].rounds > rounds ? counts[r].rounds : rounds;
         sent += counts[r].sent;
         most = counts[r].sent > most ? counts[r].sent : most;
+        most_bytes = counts[r].sent_bytes > most_bytes ? counts[r].sent_bytes : most_bytes;
     }
-    fprintf(stderr, "exchange of %d slots over %d processes: %lld rounds (%lld reducing), "
-            "%lld messages, at most %lld from one process\n", slots, ranks, (long long)rounds,
-            (long long)counts[0].reduce_rounds, (long long)sent, (long long)most);
-    ck_assert_int_le(counts[0].reduce_rounds, log2n + 1);
-    ck_assert_int_ge(counts[0].reduce_rounds, 1);
+    hp.model.vocab = f.vocab.size;
+    const double grad_bytes = 4.0 * (double)drnn_param_count(&hp.model);
+    fprintf(stderr, "exchange of %d slots over %d processes: %lld rounds (%lld to the root), "
+            "%lld messages, at most %lld and %.2f gradients from one process\n", slots, ranks,
+            (long long)rounds, (long long)counts[0].reduce_rounds, (long long)sent,
+            (long long)most, (double)most_bytes / grad_bytes);
+    const int halving = (ranks & (ranks - 1)) == 0 && slots % ranks == 0;
     ck_assert_int_le(rounds, 2 * log2n + 1);
-    ck_assert_int_le(most, 4);
+    if (halving) {
+        ck_assert_int_eq(counts[0].reduce_rounds, 0); /* no broadcast */
+        ck_assert_int_eq(rounds, 2 * log2n);
+        ck_assert(most_bytes <= 2 * grad_bytes * (ranks - 1) / ranks + 64.0 * log2n);
+    } else {
+        ck_assert_int_le(counts[0].reduce_rounds, log2n + 1);
+        ck_assert_int_ge(counts[0].reduce_rounds, 1);
+        ck_assert_int_le(most, 4);
+    }
     fixture_free(&f);
 }
 END_TEST

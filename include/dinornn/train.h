@@ -108,6 +108,10 @@ typedef struct drnn_exchange {
     int (*recv)(void *ctx, void *buf, size_t bytes, int from);
     /* buf of process `root`, to every other process's buf. */
     int (*bcast)(void *ctx, void *buf, size_t bytes, int root);
+    /* Optional (NULL: a send then a receive, or the other way round): sends
+     * sbuf to process `peer` while receiving rbuf from it, both at once. */
+    int (*sendrecv)(void *ctx, const void *sbuf, size_t sbytes, void *rbuf, size_t rbytes,
+                    int peer);
 } drnn_exchange;
 
 /* Makes t one of x->ranks processes that train the same state together:

@@ -91,6 +91,26 @@ static int bcast_bytes(void *ctx, void *buf, size_t bytes, int root)
     return move_bytes(TRANSFER_BCAST, buf, bytes, root);
 }
 
+/* Both ways at once with one peer, in pieces of at most PIECE bytes each
+ * way (the peer cuts its buffers the same way: its sbytes are our rbytes). */
+static int swap_bytes(void *ctx, const void *sbuf, size_t sbytes, void *rbuf, size_t rbytes,
+                      int peer)
+{
+    (void)ctx;
+    const size_t most = sbytes > rbytes ? sbytes : rbytes;
+    for (size_t at = 0; at < most || at == 0; at += PIECE) {
+        int ns = (int)(at < sbytes ? (sbytes - at < PIECE ? sbytes - at : PIECE) : 0);
+        int nr = (int)(at < rbytes ? (rbytes - at < PIECE ? rbytes - at : PIECE) : 0);
+        if (MPI_Sendrecv((const char *)sbuf + (ns ? at : 0), ns, MPI_BYTE, peer, 1,
+                         (char *)rbuf + (nr ? at : 0), nr, MPI_BYTE, peer, 1, MPI_COMM_WORLD,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return -1;
+        if (most == 0)
+            break;
+    }
+    return 0;
+}
+
 int dist_share_state(const dist *d, drnn_train_state *st, drnn_error *err)
 {
     if (d->ranks == 1)
@@ -181,6 +201,7 @@ void dist_exit(dist *d, int status)
 int dist_trainer(const dist *d, drnn_trainer *t, drnn_error *err)
 {
     drnn_exchange x = {.rank = d->rank, .ranks = d->ranks, .ctx = NULL,
-                       .send = send_bytes, .recv = recv_bytes, .bcast = bcast_bytes};
+                       .send = send_bytes, .recv = recv_bytes, .bcast = bcast_bytes,
+                       .sendrecv = swap_bytes};
     return drnn_trainer_distribute(t, &x, err);
 }
