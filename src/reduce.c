@@ -195,6 +195,9 @@ void drnn_reducer_fold(drnn_reducer *r, int s, int slots)
     }
 }
 
+/* 512 floats, 2 KiB: 16 roots' blocks in 32 KiB. */
+#define TOP_BLOCK 512
+
 /* The levels above the threads' folds, chunk by chunk in parallel, then
  * the scale and the squares of grad[0]; returns the squared norm. */
 static double reduce_top(drnn_reducer *r, int slots, drnn_real scale, int threads)
@@ -207,10 +210,16 @@ static double reduce_top(drnn_reducer *r, int slots, drnn_real scale, int thread
             r->chunk_sq[c] = 0;
             continue;
         }
+        /* In blocks of TOP_BLOCK floats, so that a block of every root
+         * stays in the first-level cache while the levels add it. */
         const size_t at = c * DRNN_CHUNK, len = chunk_len(r, c);
-        for (int k = eager + 1; k <= levels; k++)
-            for (int a = 0; a + (1 << (k - 1)) < slots; a += 1 << k)
-                add_into(r->grad[a].data + at, r->grad[a + (1 << (k - 1))].data + at, len);
+        for (size_t b = 0; b < len; b += TOP_BLOCK) {
+            const size_t n = len - b < TOP_BLOCK ? len - b : TOP_BLOCK;
+            for (int k = eager + 1; k <= levels; k++)
+                for (int a = 0; a + (1 << (k - 1)) < slots; a += 1 << k)
+                    add_into(r->grad[a].data + at + b, r->grad[a + (1 << (k - 1))].data + at + b,
+                             n);
+        }
         r->chunk_sq[c] = scale_chunk(r, c, scale);
     }
     for (int k = eager + 1; k <= levels; k++)

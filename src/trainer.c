@@ -25,7 +25,8 @@ struct drnn_trainer {
     drnn_reducer red;                   /* the gradient slots, and their sum */
     drnn_pacer pacer;                   /* how many threads the steps use */
     double *busy;                       /* [plan.workers * BUSY_STRIDE] each thread's seconds
-                                         * in forward and BPTT this step */
+                                         * in forward and BPTT this step, then (at +1) in
+                                         * folding its slots into the sum's tree */
     drnn_scratch **scratch;             /* [plan.workers] */
     int64_t *slot_keys;                 /* [slots] the step's slots' sort keys (characters, index) */
     int *slot_order;                    /* [slots] the step's slots, most characters first */
@@ -71,7 +72,7 @@ static int check_data(const drnn_train_state *st, const drnn_corpus *train,
     return DRNN_OK;
 }
 
-/* A thread's busy time sits on its own cache line. */
+/* A thread's times sit on their own cache line. */
 #define BUSY_STRIDE 8
 
 /* Every buffer of the plan: the slots and their sum, the workspaces, the
@@ -217,21 +218,32 @@ static void longest_first(drnn_trainer *t, size_t b, int slots, int lo, int hi)
         t->slot_order[i] = 2047 - (int)(key[i] & 2047);
 }
 
+static double seconds_between(const struct timespec *t0, const struct timespec *t1)
+{
+    return (double)(t1->tv_sec - t0->tv_sec) + 1e-9 * (double)(t1->tv_nsec - t0->tv_nsec);
+}
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+    return seconds_between(t0, &t1);
 }
+
+/* Where a step's threads spent the slots' loop: each thread's seconds in
+ * forward and BPTT, and in folding, averaged over the threads; and the
+ * loop's wall time (the rest of it is the threads' wait for the last). */
+typedef struct slot_times {
+    double compute, fold, wall;
+} slot_times;
 
 /* Forward and BPTT of each slot's names into the slot's own gradient
  * buffer, slots in parallel on `threads` threads, each slot folded into
  * the sum's tree by the thread that computed it (reduce.c); slot s takes
  * names [s*b/slots, (s+1)*b/slots) as one group (the same gradient, bit
  * for bit, as one name after another). A process of a distributed run
- * computes its own slots only. Returns the mean seconds a thread spent
- * in forward and BPTT. */
-static double forward_backward(drnn_trainer *t, size_t b, int slots, int threads)
+ * computes its own slots only. */
+static slot_times forward_backward(drnn_trainer *t, size_t b, int slots, int threads)
 {
     drnn_train_state *st = t->st;
     int lo, hi;
@@ -242,25 +254,31 @@ static double forward_backward(drnn_trainer *t, size_t b, int slots, int threads
     longest_first(t, b, slots, lo, hi);
     drnn_reducer_begin(&t->red, slots, threads);
     memset(t->busy, 0, (size_t)t->plan.workers * BUSY_STRIDE * sizeof *t->busy);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(mine > 1) num_threads(threads))
     for (int i = 0; i < mine; i++) {
         const int s = t->slot_order[i], me = drnn_thread_index();
         drnn_scratch *work = t->scratch[me];
         const size_t first = (size_t)s * b / slots, end = (size_t)(s + 1) * b / slots;
-        struct timespec t0;
+        struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         drnn_scratch_set_dropout(work, st->hp.dropout);
         t->red.slot_loss[s] = drnn_group_loss_rows(&st->weights, work, t->names + first,
                                                    t->labels + first, t->lens + first,
                                                    (int)(end - first), t->seeds + first,
                                                    &t->red.grad[s]);
-        t->busy[me * BUSY_STRIDE] += seconds_since(&t0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         drnn_reducer_fold(&t->red, s, slots);
+        t->busy[me * BUSY_STRIDE] += seconds_between(&t0, &t1);
+        t->busy[me * BUSY_STRIDE + 1] += seconds_since(&t1);
     }
-    double busy = 0;
-    for (int w = 0; w < threads; w++)
-        busy += t->busy[w * BUSY_STRIDE];
-    return busy / threads;
+    slot_times times = {0, 0, seconds_since(&start)};
+    for (int w = 0; w < threads; w++) {
+        times.compute += t->busy[w * BUSY_STRIDE] / threads;
+        times.fold += t->busy[w * BUSY_STRIDE + 1] / threads;
+    }
+    return times;
 }
 
 /* One mini-batch of b names from position pos of the epoch: the training
@@ -276,16 +294,19 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
     clock_gettime(CLOCK_MONOTONIC, &t0);
     gather_batch(t, pos, b, slots);
     const double gathered = seconds_since(&t0);
-    const double busy = forward_backward(t, b, slots, threads);
+    const slot_times loop = forward_backward(t, b, slots, threads);
     int64_t chars = 0;
     for (size_t j = 0; j < b; j++)
         chars += t->lens[j] + 1;
     const drnn_real scale = (drnn_real)(1.0 / (double)chars);
     double loss = 0, norm2 = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     int rc = drnn_reducer_sum(red, slots, scale, threads, stop, &loss, &norm2,
                               &rep->exchange_seconds, err);
     if (rc)
         return rc;
+    const double summed = seconds_since(&ts);
     if (!isfinite(loss) || !isfinite(norm2)) {
         drnn_reducer_clear_rows(red, slots);
         return drnn_fail(err, DRNN_ERR_NONFINITE,
@@ -302,7 +323,9 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
     drnn_pacer_step(&t->pacer, chars, whole);
     rep->step_seconds += whole;
     rep->gather_seconds += gathered;
-    rep->compute_seconds += busy;
+    rep->compute_seconds += loop.compute;
+    rep->sum_seconds += loop.fold + summed;
+    rep->wait_seconds += loop.wall - loop.compute - loop.fold;
     rep->update_seconds += updated;
     rep->threads = threads;
     st->step++;

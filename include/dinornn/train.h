@@ -77,10 +77,12 @@ typedef struct drnn_epoch_report {
                                * (the transfers, and the waits for slower processes) */
     /* Where the steps' time went (wall seconds, summed over the steps):
      * whole steps; gathering the names; forward and BPTT (each thread's
-     * time, averaged over the threads); clipping and the optimizer. The
-     * rest of a step is the sum of the slots and the threads' wait for the
-     * slowest (and a distributed run's exchange). */
-    double step_seconds, gather_seconds, compute_seconds, update_seconds;
+     * time, averaged over the threads); the sum of the slots (the threads'
+     * folds, averaged, and the top of the tree; a distributed run's
+     * exchange is in it); the threads' wait for the last slot; clipping
+     * and the optimizer. */
+    double step_seconds, gather_seconds, compute_seconds, sum_seconds, wait_seconds,
+        update_seconds;
     int threads;              /* threads the last step used (chosen by measuring: fewer when
                                * another program takes a core; the bits are the same) */
 } drnn_epoch_report;
