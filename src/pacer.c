@@ -6,7 +6,11 @@
  * often (every 2, 4, .. up to PACER_MOST_WINDOWS windows), so a quiet
  * machine pays about one window in PACER_MOST_WINDOWS at the other count;
  * a trial that wins is followed by another soon, so the count walks to
- * the best one. */
+ * the best one. A window in which the threads waited for the last slot
+ * more than PACER_WAITED of the time (a thread that lost its core holds
+ * the others up) is followed by a trial of one thread fewer at once: a
+ * busy machine is noticed in a tenth of a second, not after the first
+ * PACER_FIRST_WINDOWS. */
 #include "pacer.h"
 
 #define PACER_WINDOW 0.1          /* seconds: several scheduler time slices */
@@ -14,6 +18,8 @@
 #define PACER_FIRST_WINDOWS 8     /* windows before the first trial: a short run pays none */
 #define PACER_MOST_WINDOWS 64
 #define PACER_MARGIN 1.05         /* a trial must be this much faster to win */
+#define PACER_WAITED 0.10         /* quiet: 2 to 5% of a step (GRU 2x128, 2 threads); one
+                                   * core taken: 10 to 30% */
 
 void drnn_pacer_init(drnn_pacer *p, int most)
 {
@@ -36,17 +42,20 @@ static int neighbour(const drnn_pacer *p, int way)
     return n >= 1 && n <= p->most ? n : 0;
 }
 
-void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds)
+void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds, double waited)
 {
-    if (p->most == 1 || !(seconds >= 0))
+    if (p->most == 1 || !(seconds >= 0) || !(waited >= 0))
         return;
     p->window_chars += chars;
     p->window_seconds += seconds;
+    p->window_waited += waited;
     if (++p->window_steps < PACER_STEPS || p->window_seconds < PACER_WINDOW)
         return;
     const double rate = (double)p->window_chars / p->window_seconds;
+    const int held_up = p->window_waited > PACER_WAITED * p->window_seconds;
     p->window_chars = 0;
     p->window_seconds = 0;
+    p->window_waited = 0;
     p->window_steps = 0;
     if (p->trial) {
         if (rate > p->rate * PACER_MARGIN) {
@@ -64,6 +73,11 @@ void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds)
         return;
     }
     p->rate = rate;
+    if (held_up && p->now > 1) {
+        p->trial = p->now - 1;
+        p->next_way = -1;
+        return;
+    }
     if (++p->since_trial < p->interval)
         return;
     int n = neighbour(p, p->next_way);

@@ -18,6 +18,7 @@ typedef struct drnn_pacer {
     int since_trial;          /* windows of `now` since the last trial */
     int interval;             /* windows between trials: doubles while trials lose */
     double window_seconds;    /* the window being measured */
+    double window_waited;
     int64_t window_chars;
     int window_steps;
     int changes;              /* times `now` changed */
@@ -30,7 +31,8 @@ void drnn_pacer_init(drnn_pacer *p, int most);
 int drnn_pacer_threads(const drnn_pacer *p);
 
 /* A step of `chars` characters took `seconds` with the count
- * drnn_pacer_threads gave. */
-void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds);
+ * drnn_pacer_threads gave, `waited` of them with threads idle for the
+ * last one's slot (a sign that a thread lost its core). */
+void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds, double waited);
 
 #endif

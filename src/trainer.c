@@ -320,7 +320,7 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
     drnn_optimizer_step(st, red->grad[0].data, lr, threads);
     drnn_reducer_clear_rows(red, slots);
     const double updated = seconds_since(&t1), whole = seconds_since(&t0);
-    drnn_pacer_step(&t->pacer, chars, whole);
+    drnn_pacer_step(&t->pacer, chars, whole, loop.wall - loop.compute - loop.fold);
     rep->step_seconds += whole;
     rep->gather_seconds += gathered;
     rep->compute_seconds += loop.compute;
