@@ -327,7 +327,7 @@ static int train_step(drnn_trainer *t, size_t pos, size_t b, double lr,
     rep->sum_seconds += loop.fold + summed;
     rep->wait_seconds += loop.wall - loop.compute - loop.fold;
     rep->update_seconds += updated;
-    rep->threads = threads;
+    rep->threads = t->pacer.now; /* the count chosen, not a trial's */
     st->step++;
     st->epoch_pos = (int64_t)(pos + b);
     st->epoch_loss += loss;

@@ -83,7 +83,7 @@ typedef struct drnn_epoch_report {
      * and the optimizer. */
     double step_seconds, gather_seconds, compute_seconds, sum_seconds, wait_seconds,
         update_seconds;
-    int threads;              /* threads the last step used (chosen by measuring: fewer when
+    int threads;              /* threads the steps use now, chosen by measuring (fewer when
                                * another program takes a core; the bits are the same) */
 } drnn_epoch_report;
 
