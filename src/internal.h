@@ -26,6 +26,9 @@
 #include <omp.h>
 #define DRNN_OMP(directive) _Pragma(#directive)
 static inline int drnn_thread_index(void) { return omp_get_thread_num(); }
+/* The threads of the region the caller runs in (the runtime may give
+ * fewer than asked). */
+static inline int drnn_team_threads(void) { return omp_get_num_threads(); }
 /* OMP_NUM_THREADS can ask for anything: 70000 crashes libgomp, and a value
  * past INT_MAX comes back as 0 or negative. Within 1, OMP_THREAD_LIMIT and
  * DRNN_MAX_THREADS. */
@@ -38,6 +41,7 @@ static inline int drnn_max_threads(void)
 #else
 #define DRNN_OMP(directive)
 static inline int drnn_thread_index(void) { return 0; }
+static inline int drnn_team_threads(void) { return 1; }
 static inline int drnn_max_threads(void) { return 1; }
 #endif
 

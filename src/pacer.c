@@ -8,9 +8,11 @@
  * a trial that wins is followed by another soon, so the count walks to
  * the best one. A window in which the threads waited for the last slot
  * more than PACER_WAITED of the time (a thread that lost its core holds
- * the others up) is followed by a trial of one thread fewer at once: a
- * busy machine is noticed in a tenth of a second, not after the first
- * PACER_FIRST_WINDOWS. */
+ * the others up) is followed by a trial of one thread fewer at once, the
+ * first time: a busy machine is noticed in a tenth of a second, not after
+ * the first PACER_FIRST_WINDOWS. Those trials back off too (a run whose
+ * threads wait by its nature, one slot each, would otherwise try every
+ * other window). */
 #include "pacer.h"
 
 #define PACER_WINDOW 0.1          /* seconds: several scheduler time slices */
@@ -33,6 +35,12 @@ void drnn_pacer_init(drnn_pacer *p, int most)
 int drnn_pacer_threads(const drnn_pacer *p)
 {
     return p->trial ? p->trial : p->now;
+}
+
+/* Twice n windows (at least one), at most PACER_MOST_WINDOWS. */
+static int twice(int n)
+{
+    return n < 1 ? 1 : n * 2 < PACER_MOST_WINDOWS ? n * 2 : PACER_MOST_WINDOWS;
 }
 
 /* The count one way from now, within 1 .. most, or 0 if there is none. */
@@ -62,10 +70,13 @@ void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds, double waited
             p->now = p->trial; /* the trial won: go on that way soon */
             p->rate = rate;
             p->interval = 1;
+            p->held_interval = 0;
             p->changes++;
         } else {
-            p->interval = p->interval * 2 < PACER_MOST_WINDOWS ? p->interval * 2
-                                                               : PACER_MOST_WINDOWS;
+            if (p->trial_held)
+                p->held_interval = twice(p->held_interval);
+            else
+                p->interval = twice(p->interval);
             p->next_way = -p->next_way;
         }
         p->trial = 0;
@@ -73,12 +84,14 @@ void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds, double waited
         return;
     }
     p->rate = rate;
-    if (held_up && p->now > 1) {
+    ++p->since_trial;
+    if (held_up && p->now > 1 && p->since_trial > p->held_interval) {
         p->trial = p->now - 1;
+        p->trial_held = 1;
         p->next_way = -1;
         return;
     }
-    if (++p->since_trial < p->interval)
+    if (p->since_trial < p->interval)
         return;
     int n = neighbour(p, p->next_way);
     if (!n) {
@@ -86,4 +99,5 @@ void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds, double waited
         n = neighbour(p, p->next_way);
     }
     p->trial = n;
+    p->trial_held = 0;
 }

@@ -13,10 +13,12 @@ typedef struct drnn_pacer {
     int most;                 /* the workers: the most threads a step can use */
     int now;                  /* the count the steps use */
     int trial;                /* a count on trial for one window, or 0 */
+    int trial_held;           /* the trial followed a window of long waits */
     int next_way;             /* the next trial: -1 one fewer, +1 one more */
     double rate;              /* characters a second of `now`, its latest window */
     int since_trial;          /* windows of `now` since the last trial */
     int interval;             /* windows between trials: doubles while trials lose */
+    int held_interval;        /* the same for trials after a window of long waits */
     double window_seconds;    /* the window being measured */
     double window_waited;
     int64_t window_chars;

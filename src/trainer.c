@@ -256,9 +256,12 @@ static slot_times forward_backward(drnn_trainer *t, size_t b, int slots, int thr
     memset(t->busy, 0, (size_t)t->plan.workers * BUSY_STRIDE * sizeof *t->busy);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    int team = 1; /* the threads the runtime gave */
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(mine > 1) num_threads(threads))
     for (int i = 0; i < mine; i++) {
         const int s = t->slot_order[i], me = drnn_thread_index();
+        if (i == 0)
+            team = drnn_team_threads();
         drnn_scratch *work = t->scratch[me];
         const size_t first = (size_t)s * b / slots, end = (size_t)(s + 1) * b / slots;
         struct timespec t0, t1;
@@ -274,9 +277,9 @@ static slot_times forward_backward(drnn_trainer *t, size_t b, int slots, int thr
         t->busy[me * BUSY_STRIDE + 1] += seconds_since(&t1);
     }
     slot_times times = {0, 0, seconds_since(&start)};
-    for (int w = 0; w < threads; w++) {
-        times.compute += t->busy[w * BUSY_STRIDE] / threads;
-        times.fold += t->busy[w * BUSY_STRIDE + 1] / threads;
+    for (int w = 0; w < team; w++) {
+        times.compute += t->busy[w * BUSY_STRIDE] / team;
+        times.fold += t->busy[w * BUSY_STRIDE + 1] / team;
     }
     return times;
 }

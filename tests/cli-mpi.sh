@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli-mpi.sh: dinornn-train over MPI (./configure --with-mpi): for 1, 2 and 3
+# cli-mpi.sh: dinornn-train over MPI (./configure --with-mpi): for 1, 2, 3 and 4
 # processes of 1 and 2 threads, over shared memory and over TCP on
 # loopback, the checkpoints are byte for byte those of one process alone,
 # of a single model, of a mixture of models and of a model of a labeled list;
@@ -62,10 +62,13 @@ job() {
   return "$status"
 }
 
-# --- every process count and thread count, both transports: 8 slots ---
+# --- every process count and thread count, both transports: 8 slots (on
+# 2 and 4 processes the tree's top by halving and doubling, MPI_Sendrecv;
+# on 3 the plain tree and a broadcast) ---
 ref ref
 n=0
-for case in "1 1 sm" "1 2 sm" "2 1 sm" "2 1 tcp" "2 2 sm" "3 1 sm" "3 1 tcp" "3 2 tcp"; do
+for case in "1 1 sm" "1 2 sm" "2 1 sm" "2 1 tcp" "2 2 sm" "3 1 sm" "3 1 tcp" "3 2 tcp" \
+    "4 1 sm" "4 1 tcp"; do
   set -- $case
   n=$((n + 1))
   job "np $1 x $2 threads ($3)" "$1" "$3" "j$n" --threads "$2" && same "np $1 x $2 threads ($3)" ref "j$n"
