@@ -45,12 +45,18 @@ static inline int drnn_team_threads(void) { return 1; }
 static inline int drnn_max_threads(void) { return 1; }
 #endif
 
-/* Threads for a parallel region with `work` independent pieces: never more
+/* Threads for a parallel region with `work` independent pieces, of at
+ * most `threads` (drnn_threads_for: of the most OpenMP allows): never more
  * than there are pieces, so no thread is started only to idle. */
+static inline int drnn_threads_within(int threads, size_t work)
+{
+    int n = threads > 0 ? threads : 1;
+    return work < (size_t)n ? (work ? (int)work : 1) : n;
+}
+
 static inline int drnn_threads_for(size_t work)
 {
-    int n = drnn_max_threads();
-    return work < (size_t)n ? (work ? (int)work : 1) : n;
+    return drnn_threads_within(drnn_max_threads(), work);
 }
 
 /* The alignment of the buffers the kernels read (weights, gradients,

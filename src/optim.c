@@ -100,7 +100,7 @@ void drnn_clip_gradient(drnn_real *g, size_t n, const drnn_hparams *hp, double n
     const drnn_real bound = (drnn_real)hp->clip;
     const size_t chunks = (n + DRNN_CHUNK - 1) / DRNN_CHUNK;
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(threads < (int)chunks ? (threads > 0 ? threads : 1) : (int)chunks))
+             num_threads(drnn_threads_within(threads, chunks)))
     for (size_t c = 0; c < chunks; c++) {
         const size_t lo = c * DRNN_CHUNK, hi = lo + DRNN_CHUNK < n ? lo + DRNN_CHUNK : n;
         if (by_norm)
@@ -135,7 +135,7 @@ void drnn_optimizer_step(drnn_train_state *st, const drnn_real *grad, double lr,
      * vector width). */
     const size_t chunks = (n + DRNN_CHUNK - 1) / DRNN_CHUNK;
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(n >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(threads < (int)chunks ? (threads > 0 ? threads : 1) : (int)chunks))
+             num_threads(drnn_threads_within(threads, chunks)))
     for (size_t c = 0; c < chunks; c++) {
         const size_t lo = c * DRNN_CHUNK, hi = lo + DRNN_CHUNK < n ? lo + DRNN_CHUNK : n;
         switch (hp->optimizer) {

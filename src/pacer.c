@@ -71,7 +71,6 @@ void drnn_pacer_step(drnn_pacer *p, int64_t chars, double seconds, double waited
             p->rate = rate;
             p->interval = 1;
             p->held_interval = 0;
-            p->changes++;
         } else {
             if (p->trial_held)
                 p->held_interval = twice(p->held_interval);

@@ -23,7 +23,6 @@ typedef struct drnn_pacer {
     double window_waited;
     int64_t window_chars;
     int window_steps;
-    int changes;              /* times `now` changed */
 } drnn_pacer;
 
 /* A pacer for up to `most` threads, starting with all of them. */

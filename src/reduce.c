@@ -201,31 +201,22 @@ void drnn_reducer_fold(drnn_reducer *r, int s, int slots)
     }
 }
 
-/* 512 floats, 2 KiB: 16 roots' blocks in 32 KiB. */
-#define TOP_BLOCK 512
-
 /* The levels above the threads' folds, chunk by chunk in parallel, then
  * the scale and the squares of grad[0]; returns the squared norm. */
 static double reduce_top(drnn_reducer *r, int slots, drnn_real scale, int threads)
 {
     const int levels = drnn_tree_levels(slots), eager = r->eager;
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(threads))
+             num_threads(drnn_threads_within(threads, r->chunks)))
     for (size_t c = 0; c < r->chunks; c++) {
         if (!r->live[c]) {
             r->chunk_sq[c] = 0;
             continue;
         }
-        /* In blocks of TOP_BLOCK floats, so that a block of every root
-         * stays in the first-level cache while the levels add it. */
         const size_t at = c * DRNN_CHUNK, len = chunk_len(r, c);
-        for (size_t b = 0; b < len; b += TOP_BLOCK) {
-            const size_t n = len - b < TOP_BLOCK ? len - b : TOP_BLOCK;
-            for (int k = eager + 1; k <= levels; k++)
-                for (int a = 0; a + (1 << (k - 1)) < slots; a += 1 << k)
-                    add_into(r->grad[a].data + at + b, r->grad[a + (1 << (k - 1))].data + at + b,
-                             n);
-        }
+        for (int k = eager + 1; k <= levels; k++)
+            for (int a = 0; a + (1 << (k - 1)) < slots; a += 1 << k)
+                add_into(r->grad[a].data + at, r->grad[a + (1 << (k - 1))].data + at, len);
         r->chunk_sq[c] = scale_chunk(r, c, scale);
     }
     for (int k = eager + 1; k <= levels; k++)
@@ -372,7 +363,7 @@ static void add_parallel(drnn_reducer *r, int a, const drnn_real *src, int packe
 {
     drnn_real *g = r->grad[a].data;
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(threads))
+             num_threads(drnn_threads_within(threads, r->chunks)))
     for (size_t c = 0; c < r->chunks; c++)
         if (r->live[c])
             add_into(g + c * DRNN_CHUNK, src + (packed ? r->live_at[c] : c * DRNN_CHUNK),
@@ -589,7 +580,7 @@ static int exchange_gradients(drnn_reducer *r, int slots, int threads, double *l
 static double scale_gradients(drnn_reducer *r, drnn_real scale, int threads)
 {
     DRNN_OMP(omp parallel for schedule(dynamic, 1) if(r->grad[0].count >= DRNN_PARALLEL_MIN_PARAMS)
-             num_threads(threads))
+             num_threads(drnn_threads_within(threads, r->chunks)))
     for (size_t c = 0; c < r->chunks; c++)
         r->chunk_sq[c] = r->live[c] ? scale_chunk(r, c, scale) : 0;
     return sum_chunks(r);

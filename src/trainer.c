@@ -249,8 +249,7 @@ static slot_times forward_backward(drnn_trainer *t, size_t b, int slots, int thr
     int lo, hi;
     drnn_reducer_own(&t->red, slots, &lo, &hi);
     const int mine = hi - lo;
-    if (threads > mine)
-        threads = mine > 0 ? mine : 1;
+    threads = drnn_threads_within(threads, (size_t)mine);
     longest_first(t, b, slots, lo, hi);
     drnn_reducer_begin(&t->red, slots, threads);
     memset(t->busy, 0, (size_t)t->plan.workers * BUSY_STRIDE * sizeof *t->busy);
